@@ -1,0 +1,237 @@
+// Bodies and responses of the control plane API (`/api/v1`) and the node API (`/_node`).
+import * as v from 'valibot';
+import { NodeId, ProjectId, UserId, WorkspaceId } from './ids.ts';
+import { Jwks, Revocation } from './jwks.ts';
+import { ApiScope, DesiredState, NodeStatus, Role, WorkspaceScope, WorkspaceStatus } from './status.ts';
+import { Ed25519PublicJwk, WORKSPACE_TOKEN_TTL } from './tokens.ts';
+
+const Name = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(64, 'must be at most 64 characters'),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'may hold letters, digits, space, dot, dash and underscore'),
+);
+const Timestamp = v.string(); // ISO 8601
+const Labels = v.pipe(
+  v.record(v.pipe(v.string(), v.maxLength(63)), v.pipe(v.string(), v.maxLength(255))),
+  v.check((r) => Object.keys(r).length <= 32, 'at most 32 labels'),
+);
+const HttpUrl = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
+
+export const Health = v.object({ status: v.literal('ok'), version: v.string(), role: v.string() });
+export type Health = v.InferOutput<typeof Health>;
+
+// ---- users and auth ----
+export const User = v.object({
+  id: UserId,
+  name: v.string(),
+  email: v.nullable(v.string()),
+  role: Role,
+  createdAt: Timestamp,
+});
+export type User = v.InferOutput<typeof User>;
+
+export const LoginLinkRequest = v.object({ token: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
+
+export const ApiToken = v.object({
+  id: v.string(),
+  name: v.string(),
+  scopes: v.array(ApiScope),
+  createdAt: Timestamp,
+  lastUsedAt: v.nullable(Timestamp),
+  expiresAt: v.nullable(Timestamp),
+  revokedAt: v.nullable(Timestamp),
+});
+export type ApiToken = v.InferOutput<typeof ApiToken>;
+
+export const ApiTokenCreate = v.object({
+  name: Name,
+  scopes: v.optional(v.pipe(v.array(ApiScope), v.minLength(1)), ['read', 'write']),
+  /** Lifetime in seconds; absent means no expiry. */
+  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(366 * 86400))),
+});
+/** The secret is in the response once and never again. */
+export const ApiTokenCreated = v.object({ ...ApiToken.entries, token: v.string() });
+
+// ---- projects ----
+export const Project = v.object({
+  id: ProjectId,
+  name: v.string(),
+  description: v.string(),
+  ownerId: UserId,
+  createdAt: Timestamp,
+});
+export type Project = v.InferOutput<typeof Project>;
+export const ProjectCreate = v.object({
+  name: Name,
+  description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
+});
+
+// ---- nodes ----
+export const Capacity = v.object({
+  workspaces: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000)),
+});
+export const Node = v.object({
+  id: NodeId,
+  name: v.string(),
+  status: NodeStatus,
+  address: v.string(),
+  labels: v.record(v.string(), v.string()),
+  capacity: Capacity,
+  laptop: v.boolean(),
+  workspaceCount: v.number(),
+  lastHeartbeatAt: v.nullable(Timestamp),
+  createdAt: Timestamp,
+  load: v.nullable(v.object({ cpu: v.number(), memory: v.number() })),
+  version: v.nullable(v.string()),
+});
+export type Node = v.InferOutput<typeof Node>;
+
+export const JoinTokenCreate = v.object({
+  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(30 * 86400)), 3600),
+  laptop: v.optional(v.boolean(), false),
+  labels: v.optional(Labels, {}),
+});
+export const JoinTokenCreated = v.object({
+  id: v.string(),
+  token: v.string(),
+  expiresAt: Timestamp,
+  /** The command to run on the machine that should join. */
+  command: v.string(),
+});
+
+export const NodeJoinRequest = v.object({
+  joinToken: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  name: Name,
+  publicKey: Ed25519PublicJwk,
+  address: HttpUrl,
+  capacity: Capacity,
+  labels: v.optional(Labels, {}),
+  laptop: v.optional(v.boolean(), false),
+  version: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+export type NodeJoinRequest = v.InferOutput<typeof NodeJoinRequest>;
+
+export const NodeCertificate = v.object({ certificate: v.string(), expiresAt: Timestamp });
+
+export const NodeJoined = v.object({
+  nodeId: NodeId,
+  ...NodeCertificate.entries,
+  /** How often the node should heartbeat; it adds jitter. */
+  heartbeatIntervalMs: v.number(),
+  jwks: Jwks,
+});
+export type NodeJoined = v.InferOutput<typeof NodeJoined>;
+
+/** What a node reports about one workspace it hosts. */
+export const WorkspaceReport = v.object({
+  id: WorkspaceId,
+  status: WorkspaceStatus,
+  reason: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+  port: v.optional(v.number()),
+});
+export type WorkspaceReport = v.InferOutput<typeof WorkspaceReport>;
+
+export const Heartbeat = v.object({
+  workspaces: v.pipe(v.array(WorkspaceReport), v.maxLength(10_000)),
+  load: v.optional(v.object({ cpu: v.number(), memory: v.number() })),
+  /** Asks for a fresh node certificate (sent when the current one is past half its life). */
+  renew: v.optional(v.boolean(), false),
+  address: v.optional(HttpUrl),
+});
+export type Heartbeat = v.InferOutput<typeof Heartbeat>;
+
+/** The spec a node needs to run a workspace. */
+export const WorkspaceAssignment = v.object({
+  id: WorkspaceId,
+  name: v.string(),
+  projectId: ProjectId,
+  ownerId: UserId,
+  desiredState: DesiredState,
+  appCommand: v.nullable(v.string()),
+  env: v.record(v.string(), v.string()),
+});
+export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
+
+export const HeartbeatAck = v.object({
+  /** Every workspace placed on this node and what it should be; the node reconciles toward it. */
+  workspaces: v.array(WorkspaceAssignment),
+  revocations: v.array(Revocation),
+  jwks: Jwks,
+  certificate: v.optional(v.string()),
+  certificateExpiresAt: v.optional(Timestamp),
+  heartbeatIntervalMs: v.number(),
+});
+export type HeartbeatAck = v.InferOutput<typeof HeartbeatAck>;
+
+// ---- workspaces ----
+export const Workspace = v.object({
+  id: WorkspaceId,
+  name: v.string(),
+  projectId: ProjectId,
+  ownerId: UserId,
+  nodeId: v.nullable(NodeId),
+  status: WorkspaceStatus,
+  desiredState: DesiredState,
+  statusReason: v.nullable(v.string()),
+  appCommand: v.nullable(v.string()),
+  /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
+  url: v.nullable(v.string()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Workspace = v.InferOutput<typeof Workspace>;
+
+export const WorkspaceCreate = v.object({
+  name: Name,
+  projectId: ProjectId,
+  nodeId: v.optional(NodeId),
+  appCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  env: v.optional(
+    v.pipe(
+      v.record(
+        v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment name')),
+        v.string(),
+      ),
+      v.check((r) => Object.keys(r).length <= 128, 'at most 128 variables'),
+    ),
+    {},
+  ),
+});
+export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
+
+export const WorkspaceTokenRequest = v.object({
+  scopes: v.pipe(v.array(WorkspaceScope), v.minLength(1, 'name at least one scope')),
+  ttlSeconds: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(WORKSPACE_TOKEN_TTL.min), v.maxValue(WORKSPACE_TOKEN_TTL.max)),
+    WORKSPACE_TOKEN_TTL.default,
+  ),
+  ports: v.optional(
+    v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))), v.maxLength(16)),
+  ),
+});
+export type WorkspaceTokenRequest = v.InferOutput<typeof WorkspaceTokenRequest>;
+
+export const WorkspaceToken = v.object({
+  token: v.string(),
+  expiresAt: Timestamp,
+  workspaceId: WorkspaceId,
+  nodeId: v.nullable(NodeId),
+  /** The hosting node's address, where the token is used. */
+  nodeUrl: v.nullable(v.string()),
+  scopes: v.array(WorkspaceScope),
+});
+export type WorkspaceToken = v.InferOutput<typeof WorkspaceToken>;
+
+// ---- revocations ----
+export const RevocationCreate = v.object({
+  subject: Revocation.entries.subject,
+});
+export const RevocationList = v.object({ revocations: v.array(Revocation) });
+
+export const IdParams = v.object({ id: v.pipe(v.string(), v.maxLength(64)) });
+
+export function list<T extends v.GenericSchema>(item: T) {
+  return v.object({ items: v.array(item) });
+}

@@ -1,0 +1,9 @@
+// contract/: the valibot schemas for everything that crosses a boundary. Imports nothing of Warren's.
+export * from './api.ts';
+export * from './decode.ts';
+export * from './error.ts';
+export * from './ids.ts';
+export * from './jwks.ts';
+export * from './registry.ts';
+export * from './status.ts';
+export * from './tokens.ts';

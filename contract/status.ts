@@ -1,0 +1,59 @@
+// Every status union of Warren, in one place (LESSONS 5): the database, the API and the mesh use these.
+import * as v from 'valibot';
+
+/** Observed lifecycle of a workspace. `unreachable`: its node is gone, so it is not known to run. */
+export const WORKSPACE_STATUSES = [
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'error',
+  'unreachable',
+  'deleting',
+] as const;
+export const WorkspaceStatus = v.picklist(WORKSPACE_STATUSES);
+export type WorkspaceStatus = v.InferOutput<typeof WorkspaceStatus>;
+
+/** What the user asked for; nodes reconcile toward it. */
+export const DESIRED_STATES = ['running', 'stopped', 'deleted'] as const;
+export const DesiredState = v.picklist(DESIRED_STATES);
+export type DesiredState = v.InferOutput<typeof DesiredState>;
+
+/**
+ * Node liveness as people see it (LESSONS 8): a laptop with its lid closed is `awaiting_agent`
+ * (re-registrable), not `offline`; `suspect` and `partitioned` come from peers' view in the mesh.
+ */
+export const NODE_STATUSES = [
+  'online',
+  'degraded',
+  'suspect',
+  'partitioned',
+  'offline',
+  'awaiting_agent',
+] as const;
+export const NodeStatus = v.picklist(NODE_STATUSES);
+export type NodeStatus = v.InferOutput<typeof NodeStatus>;
+
+/** SWIM member states. */
+export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
+export const MemberState = v.picklist(MEMBER_STATES);
+export type MemberState = v.InferOutput<typeof MemberState>;
+
+export const TASK_STATUSES = ['queued', 'placing', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const TaskStatus = v.picklist(TASK_STATUSES);
+export type TaskStatus = v.InferOutput<typeof TaskStatus>;
+
+export const ROLES = ['admin', 'member'] as const;
+export const Role = v.picklist(ROLES);
+export type Role = v.InferOutput<typeof Role>;
+
+/** Scopes a workspace access token can carry. */
+export const WORKSPACE_SCOPES = ['http', 'terminal', 'agent'] as const;
+export const WorkspaceScope = v.picklist(WORKSPACE_SCOPES);
+export type WorkspaceScope = v.InferOutput<typeof WorkspaceScope>;
+
+/** Scopes an API token can carry: read < write < admin. */
+export const API_SCOPES = ['read', 'write', 'admin'] as const;
+export const ApiScope = v.picklist(API_SCOPES);
+export type ApiScope = v.InferOutput<typeof ApiScope>;

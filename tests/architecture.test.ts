@@ -1,0 +1,140 @@
+// Enforces the dependency direction of DESIGN.md and CONVENTIONS.md: who may import whom, and only through index files.
+import { describe, expect, it } from 'bun:test';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dir, '..');
+const FOLDERS = ['contract', 'mesh', 'control', 'node', 'ui', 'openapi', 'cli', 'scripts', 'tests'] as const;
+type Folder = (typeof FOLDERS)[number];
+
+/** For each folder, the folders it must never import, with the reason. */
+const FORBIDDEN: Record<Folder, Partial<Record<Folder, string>>> = {
+  contract: {
+    mesh: 'contract/ is the shared vocabulary and imports nothing of ours',
+    control: 'contract/ imports nothing of ours',
+    node: 'contract/ imports nothing of ours',
+    ui: 'contract/ imports nothing of ours',
+    openapi: 'contract/ is the source the spec is generated from',
+    cli: 'contract/ imports nothing of ours',
+  },
+  mesh: {
+    control: 'mesh/ is a library both node and control build on; it knows neither',
+    node: 'mesh/ is a library both node and control build on; it knows neither',
+    ui: 'mesh/ has no HTTP or UI',
+    openapi: 'mesh/ has no HTTP; it speaks its own protocol',
+    cli: 'mesh/ is a library',
+  },
+  control: {
+    node: 'control and node talk over HTTP only, never by import',
+    ui: 'the control plane serves the built UI as files, it does not import it',
+    cli: 'the CLI drives the control plane, not the other way round',
+  },
+  node: {
+    control: 'control and node talk over HTTP only (through openapi/client), never by import',
+    ui: 'nodes do not serve the UI',
+    cli: 'the CLI drives the node, not the other way round',
+  },
+  ui: {
+    control: 'the UI talks to the API only through the generated client',
+    node: 'the UI talks to nodes over HTTP/WebSocket only',
+    mesh: 'the UI sees the mesh only through the API',
+    cli: 'the UI is not a command',
+  },
+  openapi: {
+    control: 'the generated client must be usable without the server code',
+    node: 'the generated client must be usable without the server code',
+    mesh: 'the generated client is standalone',
+    ui: 'the generated client is standalone',
+    cli: 'the generated client is standalone',
+  },
+  cli: {
+    ui: 'the CLI does not bundle the UI',
+  },
+  scripts: {},
+  tests: {},
+};
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p));
+    else if (/\.(ts|tsx)$/.test(name) && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs: string[] = [];
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const s = m[1] ?? m[2];
+    if (s) specs.push(s);
+  }
+  return specs;
+}
+
+function topFolder(absPath: string): Folder | undefined {
+  const first = relative(ROOT, absPath).split('/')[0];
+  return (FOLDERS as readonly string[]).includes(first ?? '') ? (first as Folder) : undefined;
+}
+
+interface Violation {
+  file: string;
+  spec: string;
+  why: string;
+}
+
+function violations(): Violation[] {
+  const found: Violation[] = [];
+  for (const folder of FOLDERS) {
+    for (const file of sourceFiles(join(ROOT, folder))) {
+      const isTest = file.endsWith('.test.ts') || folder === 'tests' || folder === 'scripts';
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec);
+        const to = topFolder(target);
+        if (!to || to === folder) continue;
+        const why = FORBIDDEN[folder][to];
+        if (why) {
+          found.push({ file: relative(ROOT, file), spec, why });
+          continue;
+        }
+        const inside = relative(join(ROOT, to), target);
+        const allowed = ['index.ts', 'client/index.ts'];
+        if (isTest) allowed.push('testing/index.ts');
+        if (!allowed.includes(inside)) {
+          found.push({
+            file: relative(ROOT, file),
+            spec,
+            why: `import ${to}/ through its index.ts${isTest ? ' or testing/index.ts' : ''}, not ${inside}`,
+          });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+describe('Architecture', () => {
+  it('keeps every import inside the dependency direction of DESIGN.md', () => {
+    expect(violations()).toEqual([]);
+  });
+
+  it('detects a forbidden import (the check itself can fail)', () => {
+    const specs = importsOf(join(import.meta.dir, 'fixtures', 'bad-import.ts.txt'));
+    expect(specs).toContain('../../control/index.ts');
+    const target = resolve(ROOT, 'node', 'x', '../../control/index.ts');
+    expect(topFolder(target)).toBe('control');
+    expect(FORBIDDEN.node.control).toBeString();
+  });
+});
