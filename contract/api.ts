@@ -117,6 +117,8 @@ export const NodeCertificate = v.object({ certificate: v.string(), expiresAt: Ti
 
 export const NodeJoined = v.object({
   nodeId: NodeId,
+  /** The `iss` of every token the control plane signs; nodes check it. */
+  issuer: v.string(),
   ...NodeCertificate.entries,
   /** How often the node should heartbeat; it adds jitter. */
   heartbeatIntervalMs: v.number(),
@@ -229,6 +231,18 @@ export const RevocationCreate = v.object({
   subject: Revocation.entries.subject,
 });
 export const RevocationList = v.object({ revocations: v.array(Revocation) });
+
+// ---- node API (`/_node/*`, authenticated by a control command token) ----
+export const NodeInfo = v.object({
+  nodeId: v.nullable(NodeId),
+  name: v.string(),
+  address: v.string(),
+  version: v.string(),
+  laptop: v.boolean(),
+  capacity: Capacity,
+  workspaces: v.number(),
+});
+export type NodeInfo = v.InferOutput<typeof NodeInfo>;
 
 export const IdParams = v.object({ id: v.pipe(v.string(), v.maxLength(64)) });
 

@@ -11,12 +11,14 @@ export const TOKEN_TYP = {
   workspaceAccess: 'warren-ws+jwt',
   nodeCertificate: 'warren-node+jwt',
   workspaceCallback: 'warren-cb+jwt',
+  controlCommand: 'warren-ctl+jwt',
 } as const;
 
 export const AUDIENCE = {
   control: 'warren:control',
   mesh: 'warren:mesh',
   workspace: (workspaceId: string) => `workspace:${workspaceId}`,
+  node: (nodeId: string) => `node:${nodeId}`,
 } as const;
 
 /** Prefixes of opaque secrets, so a leaked one is recognisable by secret scanners. */
@@ -85,3 +87,14 @@ export function parseWorkspaceScopes(scope: string): WorkspaceScope[] {
   }
   return out;
 }
+
+/** Lifetime of a control command token (control plane → node push), in seconds. */
+export const CONTROL_COMMAND_TTL = 60;
+
+/** Signed by the control plane when it calls a node's `/_node/*` operations; `aud` is `node:<id>`. */
+export const ControlCommandClaims = v.object({
+  ...registered,
+  sub: v.literal('control'),
+  aud: v.pipe(v.string(), v.startsWith('node:')),
+});
+export type ControlCommandClaims = v.InferOutput<typeof ControlCommandClaims>;
