@@ -72,7 +72,8 @@ export function parseGitHubConfig(env: Record<string, string | undefined>): GitH
     } catch {
       return fail('apiBaseUrl', 'must be an http(s) URL');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return fail('apiBaseUrl', 'must be an http(s) URL');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return fail('apiBaseUrl', 'must be an http(s) URL');
     apiBaseUrl = api.replace(/\/+$/, '');
   }
   const slug = value('appSlug') ?? null;
@@ -101,7 +102,9 @@ function fail(key: keyof typeof GITHUB_ENV, message: string): GitHubConfigResult
  * Accepts the key as PEM (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`, real newlines or `\n` escapes)
  * or as base64 of such a PEM, and returns PKCS#8 PEM. The message never contains key material.
  */
-export function normalisePrivateKey(input: string): { ok: true; pem: string } | { ok: false; message: string } {
+export function normalisePrivateKey(
+  input: string,
+): { ok: true; pem: string } | { ok: false; message: string } {
   let pem = input.trim();
   if (!pem.startsWith('-----BEGIN')) {
     const decoded = /^[A-Za-z0-9+/=\s]+$/.test(pem) ? Buffer.from(pem, 'base64').toString('utf8').trim() : '';
@@ -112,11 +115,15 @@ export function normalisePrivateKey(input: string): { ok: true; pem: string } | 
   }
   pem = pem.replace(/\\n/g, '\n');
   if (!/^-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) {
-    return { ok: false, message: 'must be an RSA private key in PKCS#1 or PKCS#8 PEM (not OpenSSH or encrypted)' };
+    return {
+      ok: false,
+      message: 'must be an RSA private key in PKCS#1 or PKCS#8 PEM (not OpenSSH or encrypted)',
+    };
   }
   try {
     const key = createPrivateKey({ key: pem, format: 'pem' });
-    if (key.asymmetricKeyType !== 'rsa') return { ok: false, message: 'must be an RSA key (GitHub Apps sign RS256)' };
+    if (key.asymmetricKeyType !== 'rsa')
+      return { ok: false, message: 'must be an RSA key (GitHub Apps sign RS256)' };
     return { ok: true, pem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
   } catch {
     return { ok: false, message: 'is not a readable PEM private key' };

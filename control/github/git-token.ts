@@ -52,7 +52,8 @@ export async function mintGitToken(
   input: { installationId: number; repositoryIds: readonly number[] },
 ): Promise<GitToken> {
   const wanted = [...new Set(input.repositoryIds)].sort((a, b) => a - b);
-  if (wanted.length === 0) throw new GitHubError('github_bad_response', 0, 'no repositories to mint a token for');
+  if (wanted.length === 0)
+    throw new GitHubError('github_bad_response', 0, 'no repositories to mint a token for');
   let auth: unknown;
   try {
     auth = await app.auth({
@@ -68,7 +69,11 @@ export async function mintGitToken(
   const token = expectShape(InstallationTokenAuthentication, auth, 'installation token');
   const got = [...(token.repositoryIds ?? [])].sort((a, b) => a - b);
   if (got.length !== wanted.length || got.some((id, i) => id !== wanted[i])) {
-    throw new GitHubError('github_bad_response', 502, 'installation token does not cover exactly the requested repositories');
+    throw new GitHubError(
+      'github_bad_response',
+      502,
+      'installation token does not cover exactly the requested repositories',
+    );
   }
   return { token: token.token, expiresAt: new Date(token.expiresAt).toISOString(), repositoryIds: got };
 }

@@ -61,12 +61,20 @@ export function toGitHubError(error: unknown, what: string): GitHubError {
 }
 
 /** Validates a GitHub response body against `schema` (LESSONS 14), or throws github_bad_response. */
-export function expectShape<S extends v.GenericSchema>(schema: S, data: unknown, what: string): v.InferOutput<S> {
+export function expectShape<S extends v.GenericSchema>(
+  schema: S,
+  data: unknown,
+  what: string,
+): v.InferOutput<S> {
   const r = v.safeParse(schema, data);
   if (!r.success) {
     const issue = r.issues[0];
     const at = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
-    throw new GitHubError('github_bad_response', 502, `${what}: unexpected shape at '${at}': ${issue?.message}`);
+    throw new GitHubError(
+      'github_bad_response',
+      502,
+      `${what}: unexpected shape at '${at}': ${issue?.message}`,
+    );
   }
   return r.output;
 }

@@ -61,7 +61,11 @@ export function repoOfSubmoduleUrl(url: string, primaryFullName: string, host = 
 }
 
 /** Submodule repositories under the primary repository's owner, in order, without duplicates or the primary. */
-export function suggestSameOwnerRepos(gitmodules: string, primaryFullName: string, host = 'github.com'): string[] {
+export function suggestSameOwnerRepos(
+  gitmodules: string,
+  primaryFullName: string,
+  host = 'github.com',
+): string[] {
   const owner = primaryFullName.split('/')[0]!.toLowerCase();
   const seen = new Set<string>([primaryFullName.toLowerCase()]);
   const out: string[] = [];

@@ -1,5 +1,11 @@
 // control/github: GitHub App sign-in, installations, project repositories and git token minting.
-export { GITHUB_ENV, type GitHubConfig, type GitHubConfigResult, normalisePrivateKey, parseGitHubConfig } from './app-config.ts';
+export {
+  GITHUB_ENV,
+  type GitHubConfig,
+  type GitHubConfigResult,
+  normalisePrivateKey,
+  parseGitHubConfig,
+} from './app-config.ts';
 export {
   authorizeGitTokenRequest,
   createGitTokenIssuer,
@@ -33,4 +39,9 @@ export type {
   ProjectRepoStore,
   StateStore,
 } from './store.ts';
-export { applyWebhook, createGitHubWebhookHandler, defaultWebhookConfig, type WebhookConfig } from './webhook.ts';
+export {
+  applyWebhook,
+  createGitHubWebhookHandler,
+  defaultWebhookConfig,
+  type WebhookConfig,
+} from './webhook.ts';

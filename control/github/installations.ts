@@ -19,7 +19,8 @@ export async function recordInstallationFromSetup(input: {
   installationId: string | number;
 }): Promise<Outcome<Installation>> {
   const id = Number(input.installationId);
-  if (!Number.isSafeInteger(id) || id <= 0) return failure('invalid_request', 'installation_id must be a number');
+  if (!Number.isSafeInteger(id) || id <= 0)
+    return failure('invalid_request', 'installation_id must be a number');
   try {
     const found = await findUserInstallation(input.app, input.userToken, id);
     if (!found) return failure('not_found', 'no such installation for this user');

@@ -15,6 +15,7 @@ export function failure<T = never>(code: ErrorCode, message: string): Outcome<T>
 
 /** Maps a GitHubError to an outcome: unreachable or 5xx → 503 (retry), anything else from GitHub → 502. */
 export function githubFailure<T = never>(error: unknown): Outcome<T> {
-  if (error instanceof GitHubError) return failure(error.retryable ? 'unavailable' : 'bad_gateway', error.message);
+  if (error instanceof GitHubError)
+    return failure(error.retryable ? 'unavailable' : 'bad_gateway', error.message);
   throw error;
 }

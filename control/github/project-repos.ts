@@ -25,7 +25,11 @@ export interface ProjectRepos {
     userToken: string;
   }): Promise<Outcome<ProjectRepoBinding>>;
   /** Adds an additional repository after both access checks pass. */
-  addRepo(input: { projectId: string; repo: string; userToken: string }): Promise<Outcome<ProjectRepoBinding>>;
+  addRepo(input: {
+    projectId: string;
+    repo: string;
+    userToken: string;
+  }): Promise<Outcome<ProjectRepoBinding>>;
   /** Same-owner submodules of the primary repository (from its `.gitmodules`) not yet in the set. */
   suggest(input: { projectId: string; userToken: string }): Promise<Outcome<string[]>>;
 }
@@ -55,14 +59,19 @@ export function createProjectRepos(options: ProjectReposOptions): ProjectRepos {
       }
       const access = await checkRepoAccess({ app, userToken, installationId: binding.installationId, repo });
       if (!access.ok) return access;
-      await store.addRepo(projectId, { repoId: access.value.repoId, fullName: access.value.fullName, role: 'additional' });
+      await store.addRepo(projectId, {
+        repoId: access.value.repoId,
+        fullName: access.value.fullName,
+        role: 'additional',
+      });
       return success((await store.get(projectId))!);
     },
 
     async suggest({ projectId, userToken }) {
       const binding = await store.get(projectId);
       const primary = binding?.repos.find((r) => r.role === 'primary');
-      if (!binding || !primary) return failure('conflict', 'bind the project to its primary repository first');
+      if (!binding || !primary)
+        return failure('conflict', 'bind the project to its primary repository first');
       const name = parseFullName(primary.fullName)!;
       let text: string;
       try {

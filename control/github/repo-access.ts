@@ -38,9 +38,7 @@ export async function checkRepoAccess(input: {
     if (!asUser || asUser.permissions?.pull === false) {
       return failure('not_found', `repository ${input.repo} not found for this user`);
     }
-    const installToken = await metadataToken(input.app, input.installationId);
-    const asApp = await getOrNull(input.app, installToken, route, name);
-    if (!asApp || asApp.id !== asUser.id) {
+    if (!(await installationCovers(input.app, input.installationId, asUser.id))) {
       return failure(
         'unprocessable',
         `the GitHub App installation cannot access ${asUser.full_name}; add it to the installation first`,
@@ -61,12 +59,25 @@ async function getOrNull(app: GitHubApp, token: string, route: string, params: R
   }
 }
 
-/** An installation token that can only read metadata, for access checks. */
-async function metadataToken(app: GitHubApp, installationId: number): Promise<string> {
+/**
+ * Whether the installation covers `repoId`: GitHub refuses (422) a token request naming a repository the
+ * installation cannot access. A plain GET would not do: any token can read a public repository.
+ */
+async function installationCovers(app: GitHubApp, installationId: number, repoId: number): Promise<boolean> {
+  let auth: unknown;
   try {
-    const auth = await app.auth({ type: 'installation', installationId, permissions: { metadata: 'read' } });
-    return expectShape(InstallationTokenAuthentication, auth, 'installation token').token;
+    auth = await app.auth({
+      type: 'installation',
+      installationId,
+      repositoryIds: [repoId],
+      permissions: { metadata: 'read' },
+      refresh: true,
+    });
   } catch (error) {
-    throw toGitHubError(error, 'installation token');
+    const e = toGitHubError(error, 'installation access check');
+    if (e.status === 422 || e.status === 404) return false;
+    throw e;
   }
+  const token = expectShape(InstallationTokenAuthentication, auth, 'installation token');
+  return token.repositoryIds?.length === 1 && token.repositoryIds[0] === repoId;
 }

@@ -43,7 +43,10 @@ export interface SignInOptions {
 /** The two halves of the web flow. */
 export interface SignIn {
   /** Starts a sign-in: stores a fresh state and returns GitHub's authorize URL carrying it. */
-  start(input: { redirectUrl: string; returnTo?: string }): Promise<{ url: string; state: string; expiresAt: number }>;
+  start(input: {
+    redirectUrl: string;
+    returnTo?: string;
+  }): Promise<{ url: string; state: string; expiresAt: number }>;
   /** Finishes it from the callback's `code` and `state`; the state is consumed whatever the outcome. */
   complete(input: { code: string; state: string }): Promise<Outcome<SignedIn>>;
 }
@@ -61,7 +64,13 @@ export function createSignIn(options: SignInOptions): SignIn {
       const id = randomBytes(12).toString('base64url');
       const secret = randomBytes(32).toString('base64url');
       const expiresAt = now() + config.stateTtlMs;
-      await states.put({ id, secretHash: sha256(secret), redirectUrl, returnTo: safeReturnTo(returnTo), expiresAt });
+      await states.put({
+        id,
+        secretHash: sha256(secret),
+        redirectUrl,
+        returnTo: safeReturnTo(returnTo),
+        expiresAt,
+      });
       const state = `${id}.${secret}`;
       const { url } = getWebFlowAuthorizationUrl({
         clientType: 'github-app',
@@ -75,7 +84,8 @@ export function createSignIn(options: SignInOptions): SignIn {
 
     async complete({ code, state }) {
       const m = STATE_RE.exec(state);
-      if (!m || code.length === 0 || code.length > 512) return failure('invalid_request', 'invalid sign-in state');
+      if (!m || code.length === 0 || code.length > 512)
+        return failure('invalid_request', 'invalid sign-in state');
       const pending = await states.take(m[1]!);
       // Constant-time on the secret half (LESSONS 11); absent, wrong and expired all read the same.
       const given = Buffer.from(sha256(m[2]!), 'hex');
@@ -135,4 +145,3 @@ function sha256(text: string): string {
 export function safeReturnTo(path: string): string {
   return /^\/(?![/\\])[^\s]*$/.test(path) && path.length <= 2048 ? path : '/';
 }
-

@@ -1,7 +1,7 @@
 // The GitHub webhook endpoint: HMAC-SHA256 signature check (constant-time), then installation bookkeeping.
 import { verify } from '@octokit/webhooks-methods';
 import * as v from 'valibot';
-import { type ErrorCode, ERROR_STATUS, errorBody } from '../../contract/index.ts';
+import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contract/index.ts';
 import { InstallationEventPayload } from './github-shapes.ts';
 import type { InstallationStore } from './store.ts';
 
@@ -50,7 +50,11 @@ export function createGitHubWebhookHandler(options: WebhookOptions): (req: Reque
     } catch {
       return error('invalid_request', 'body is not JSON');
     }
-    const effect = await applyWebhook(options.installations, req.headers.get('x-github-event') ?? '', payload);
+    const effect = await applyWebhook(
+      options.installations,
+      req.headers.get('x-github-event') ?? '',
+      payload,
+    );
     if (!effect.ok) return error('invalid_request', effect.message);
     return Response.json({ received: true, effect: effect.effect });
   };
