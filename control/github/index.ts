@@ -17,7 +17,7 @@ export {
 export { createGitHubApp, type GitHubApp, GitHubError } from './github-client.ts';
 export { parseGitmodules, repoOfSubmoduleUrl, suggestSameOwnerRepos } from './gitmodules.ts';
 export { findUserInstallation, recordInstallationFromSetup } from './installations.ts';
-export type { Outcome } from './outcome.ts';
+export { type Outcome, outcomeResponse } from './outcome.ts';
 export { createProjectRepos, MAX_PROJECT_REPOS, type ProjectRepos } from './project-repos.ts';
 export { type AccessibleRepo, checkRepoAccess, parseFullName } from './repo-access.ts';
 export {

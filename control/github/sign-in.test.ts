@@ -29,7 +29,11 @@ describe('GitHub sign-in', () => {
     expect(url.searchParams.get('state')).toBe(started.state);
 
     const code = world.fake.authorize(WORLD.alice, REDIRECT);
-    const done = await signIn.complete({ code, state: url.searchParams.get('state')! });
+    const done = await signIn.complete({
+      code,
+      state: url.searchParams.get('state')!,
+      cookieState: started.state,
+    });
     if (!done.ok) throw new Error(done.message);
     expect(done.value.identity).toEqual({
       githubId: WORLD.alice,
@@ -45,7 +49,11 @@ describe('GitHub sign-in', () => {
   it('leaves the email empty when the primary email is not verified', async () => {
     const { signIn } = setup();
     const { state } = await signIn.start({ redirectUrl: REDIRECT });
-    const done = await signIn.complete({ code: world.fake.authorize(WORLD.bob, REDIRECT), state });
+    const done = await signIn.complete({
+      code: world.fake.authorize(WORLD.bob, REDIRECT),
+      state,
+      cookieState: state,
+    });
     expect(done.ok && done.value.identity.email).toBeNull();
   });
 
@@ -56,26 +64,53 @@ describe('GitHub sign-in', () => {
     const [id, secret] = state.split('.');
     const flipped = `${id}.${secret!.slice(0, -1)}${secret!.endsWith('A') ? 'B' : 'A'}`;
     for (const bad of [flipped, 'x', `${id}`, '', `other${id}.${secret}`]) {
-      const r = await signIn.complete({ code: world.fake.authorize(WORLD.alice, REDIRECT), state: bad });
+      const r = await signIn.complete({
+        code: world.fake.authorize(WORLD.alice, REDIRECT),
+        state: bad,
+        cookieState: bad,
+      });
       expect(r).toMatchObject({ ok: false, code: 'invalid_request' });
     }
     expect(world.fake.hits.get('POST /login/oauth/access_token') ?? 0).toBe(before);
+  });
+
+  it('rejects a state that is not the one this browser started with', async () => {
+    const { signIn } = setup();
+    const mine = await signIn.start({ redirectUrl: REDIRECT });
+    const theirs = await signIn.start({ redirectUrl: REDIRECT });
+    for (const cookieState of [theirs.state, null, '']) {
+      const code = world.fake.authorize(WORLD.alice, REDIRECT);
+      const r = await signIn.complete({ code, state: mine.state, cookieState });
+      expect(r).toMatchObject({ ok: false, code: 'invalid_request' });
+    }
   });
 
   it('rejects an expired state', async () => {
     const { signIn, advance } = setup();
     const { state } = await signIn.start({ redirectUrl: REDIRECT });
     advance(10 * 60_000 + 1);
-    const r = await signIn.complete({ code: world.fake.authorize(WORLD.alice, REDIRECT), state });
+    const r = await signIn.complete({
+      code: world.fake.authorize(WORLD.alice, REDIRECT),
+      state,
+      cookieState: state,
+    });
     expect(r).toMatchObject({ ok: false, code: 'invalid_request' });
   });
 
   it('accepts a state once only', async () => {
     const { signIn } = setup();
     const { state } = await signIn.start({ redirectUrl: REDIRECT });
-    const first = await signIn.complete({ code: world.fake.authorize(WORLD.alice, REDIRECT), state });
+    const first = await signIn.complete({
+      code: world.fake.authorize(WORLD.alice, REDIRECT),
+      state,
+      cookieState: state,
+    });
     expect(first.ok).toBe(true);
-    const again = await signIn.complete({ code: world.fake.authorize(WORLD.alice, REDIRECT), state });
+    const again = await signIn.complete({
+      code: world.fake.authorize(WORLD.alice, REDIRECT),
+      state,
+      cookieState: state,
+    });
     expect(again).toMatchObject({ ok: false, code: 'invalid_request' });
   });
 
@@ -89,7 +124,7 @@ describe('GitHub sign-in', () => {
   it('reports a code GitHub refuses as a bad gateway, not a signed-in user', async () => {
     const { signIn } = setup();
     const { state } = await signIn.start({ redirectUrl: REDIRECT });
-    const r = await signIn.complete({ code: 'not-a-code', state });
+    const r = await signIn.complete({ code: 'not-a-code', state, cookieState: state });
     expect(r).toMatchObject({ ok: false, code: 'bad_gateway' });
   });
 

@@ -42,13 +42,20 @@ export interface SignInOptions {
 
 /** The two halves of the web flow. */
 export interface SignIn {
-  /** Starts a sign-in: stores a fresh state and returns GitHub's authorize URL carrying it. */
+  /**
+   * Starts a sign-in: stores a fresh state and returns GitHub's authorize URL carrying it. The route
+   * also sets `state` in an HttpOnly, SameSite=Lax cookie scoped to the callback path.
+   */
   start(input: {
     redirectUrl: string;
     returnTo?: string;
   }): Promise<{ url: string; state: string; expiresAt: number }>;
-  /** Finishes it from the callback's `code` and `state`; the state is consumed whatever the outcome. */
-  complete(input: { code: string; state: string }): Promise<Outcome<SignedIn>>;
+  /**
+   * Finishes it from the callback's `code` and `state`, and the state the browser kept in its cookie
+   * (set at start), so a callback link planted in another browser does not sign that browser in. The
+   * state is consumed whatever the outcome.
+   */
+  complete(input: { code: string; state: string; cookieState: string | null }): Promise<Outcome<SignedIn>>;
 }
 
 const STATE_RE = /^([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{32,128})$/;
@@ -82,10 +89,17 @@ export function createSignIn(options: SignInOptions): SignIn {
       return { url, state, expiresAt };
     },
 
-    async complete({ code, state }) {
+    async complete({ code, state, cookieState }) {
       const m = STATE_RE.exec(state);
-      if (!m || code.length === 0 || code.length > 512)
+      if (!m || code.length === 0 || code.length > 512) {
         return failure('invalid_request', 'invalid sign-in state');
+      }
+      if (!sameSecret(state, cookieState ?? '')) {
+        return failure(
+          'invalid_request',
+          'sign-in state does not match this browser; start the sign-in again',
+        );
+      }
       const pending = await states.take(m[1]!);
       // Constant-time on the secret half (LESSONS 11); absent, wrong and expired all read the same.
       const given = Buffer.from(sha256(m[2]!), 'hex');
@@ -135,6 +149,11 @@ export async function fetchIdentity(app: GitHubApp, userToken: string): Promise<
     email: primary?.email ?? null,
     avatarUrl: user.avatar_url ?? null,
   };
+}
+
+/** Constant-time equality of two strings (by their digests, so lengths do not leak either). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(sha256(a), 'hex'), Buffer.from(sha256(b), 'hex'));
 }
 
 function sha256(text: string): string {
