@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkspaceStatus } from '../../contract/index.ts';
 import { createGitCredentialHandler } from './credential-endpoint.ts';
+import { type GitCredentialServer, serveGitCredentials } from './credential-server.ts';
 import { createBareRepo, type GitHttpServer, isolatedGitEnv, startGitHttpServer } from './testing/index.ts';
 import { GitTokenCache, type GitTokenGrant } from './token-cache.ts';
 import { cloneCommand, workspaceGitEnvironment } from './workspace-git-env.ts';
@@ -43,7 +44,7 @@ class TokenMint {
 
 let root: string;
 let gitServer: GitHttpServer;
-let node: ReturnType<typeof Bun.serve>;
+let node: GitCredentialServer;
 let mint: TokenMint;
 let secrets: WorkspaceSecrets;
 /** How far the token cache's clock runs ahead of real time, to reach a token's refresh point. */
@@ -73,18 +74,11 @@ beforeAll(() => {
     tokens: new GitTokenCache({ source: mint, now: () => Date.now() + skewMs }),
     config: { allowedOrigins: [gitServer.url, 'https://github.com'], maxBodyBytes: 8192 },
   });
-  node = Bun.serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    fetch: (req, srv) =>
-      new URL(req.url).pathname === '/_node/git-credential'
-        ? handler(req, { remoteAddress: srv.requestIP(req)?.address ?? '', port: srv.port ?? 0 })
-        : new Response('not found', { status: 404 }),
-  });
+  node = serveGitCredentials(handler);
 });
 
 afterAll(async () => {
-  await node.stop(true);
+  await node.stop();
   await gitServer.stop();
   rmSync(root, { recursive: true, force: true });
 });
@@ -94,7 +88,7 @@ function workspaceEnv(secret: string, path = process.env.PATH ?? '/usr/bin:/bin'
     ...isolatedGitEnv(),
     ...workspaceGitEnvironment({
       secret,
-      credentialUrl: `http://127.0.0.1:${node.port}/_node/git-credential`,
+      credentialUrl: node.url,
       path,
     }),
   };

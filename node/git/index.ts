@@ -13,6 +13,7 @@ export {
   formatCredentialAnswer,
   parseCredentialRequest,
 } from './credential-protocol.ts';
+export { GIT_CREDENTIAL_PATH, type GitCredentialServer, serveGitCredentials } from './credential-server.ts';
 export {
   createHttpGitTokenSource,
   GitTokenSourceError,
