@@ -100,6 +100,18 @@ describe('Git token issuer', () => {
     expect(world.fake.minted.length).toBe(before);
   });
 
+  it('reports a repository dropped from the installation as a conflict, not a token', async () => {
+    const installation = world.fake.installations.get(WORLD.installationId)!;
+    const before = [...installation.repoIds];
+    installation.repoIds = installation.repoIds.filter((id) => id !== WORLD.repos.lib);
+    try {
+      const r = await (await issuer(ws())).issue('ws00000000000000000001', NODE_A);
+      expect(r).toMatchObject({ ok: false, code: 'conflict' });
+    } finally {
+      installation.repoIds = before;
+    }
+  });
+
   it('refuses an empty repository set rather than minting an installation-wide token', async () => {
     await expect(
       mintGitToken(world.app, { installationId: WORLD.installationId, repositoryIds: [] }),

@@ -104,6 +104,13 @@ export function createGitTokenIssuer(options: {
           }),
         );
       } catch (error) {
+        if (error instanceof GitHubError && (error.status === 422 || error.status === 404)) {
+          // The installation was removed, or no longer covers one of the project's repositories.
+          return failure(
+            'conflict',
+            "the GitHub App installation no longer covers the project's repositories",
+          );
+        }
         return githubFailure(error);
       }
     },

@@ -57,6 +57,26 @@ describe('GitHub sign-in', () => {
     expect(done.ok && done.value.identity.email).toBeNull();
   });
 
+  it('signs in without an email when the App may not read email addresses', async () => {
+    const { signIn } = setup();
+    world.fake.addUser({
+      id: 44,
+      login: 'carol',
+      name: 'Carol',
+      emails: [],
+      repoIds: [],
+      installationIds: [],
+    });
+    world.fake.hideEmailsFor.add(44);
+    const { state } = await signIn.start({ redirectUrl: REDIRECT });
+    const done = await signIn.complete({
+      code: world.fake.authorize(44, REDIRECT),
+      state,
+      cookieState: state,
+    });
+    expect(done).toMatchObject({ ok: true, value: { identity: { login: 'carol', email: null } } });
+  });
+
   it('rejects a wrong state and exchanges no code', async () => {
     const { signIn } = setup();
     const { state } = await signIn.start({ redirectUrl: REDIRECT });

@@ -1,7 +1,8 @@
 // Sign-in with the GitHub App's user authorization: authorize URL with a one-use state, code exchange, identity.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
-import { expectShape, type GitHubApp, getAs, toGitHubError } from './github-client.ts';
+import type * as v from 'valibot';
+import { expectShape, type GitHubApp, GitHubError, getAs, toGitHubError } from './github-client.ts';
 import { GitHubEmailsResponse, GitHubUserResponse, OAuthTokenResponse } from './github-shapes.ts';
 import { failure, githubFailure, type Outcome, success } from './outcome.ts';
 import type { StateStore } from './store.ts';
@@ -140,7 +141,13 @@ async function exchangeCode(app: GitHubApp, code: string, redirectUrl: string): 
 /** Reads `/user` and `/user/emails` with the user's token. */
 export async function fetchIdentity(app: GitHubApp, userToken: string): Promise<GitHubIdentity> {
   const user = await getAs(app, userToken, 'GET /user', {}, GitHubUserResponse);
-  const emails = await getAs(app, userToken, 'GET /user/emails', { per_page: 100 }, GitHubEmailsResponse);
+  let emails: v.InferOutput<typeof GitHubEmailsResponse> = [];
+  try {
+    emails = await getAs(app, userToken, 'GET /user/emails', { per_page: 100 }, GitHubEmailsResponse);
+  } catch (error) {
+    // An App without the "Email addresses" permission gets 403/404 here: sign in without an email.
+    if (!(error instanceof GitHubError && (error.status === 403 || error.status === 404))) throw error;
+  }
   const primary = emails.find((e) => e.primary && e.verified);
   return {
     githubId: user.id,

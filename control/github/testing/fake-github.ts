@@ -62,6 +62,8 @@ export class FakeGitHub {
   readonly installations = new Map<number, FakeInstallation>();
   /** Every installation token minted, in order. */
   readonly minted: MintedToken[] = [];
+  /** Users whose `/user/emails` answers 403, as for an App without the email permission. */
+  readonly hideEmailsFor = new Set<number>();
   /** Misbehave: answer token requests with every repository of the installation, whatever was asked. */
   widenTokens = false;
   /** How many requests each `METHOD path-pattern` got. */
@@ -124,7 +126,7 @@ export class FakeGitHub {
   private readonly routes: [string, RegExp, (req: Request, g: string[]) => Response | Promise<Response>][] = [
     ['POST', /^\/login\/oauth\/access_token$/, (req) => this.exchange(req)],
     ['GET', /^\/user$/, (req) => this.asUser(req, 'GET /user', (u) => this.userJson(u))],
-    ['GET', /^\/user\/emails$/, (req) => this.asUser(req, 'GET /user/emails', (u) => u.emails)],
+    ['GET', /^\/user\/emails$/, (req) => this.emails(req)],
     [
       'GET',
       /^\/user\/installations$/,
@@ -162,6 +164,15 @@ export class FakeGitHub {
       if (g) return handler(req, g.slice(1));
     }
     return Response.json({ message: 'Not Found' }, { status: 404 });
+  }
+
+  private emails(req: Request): Response {
+    const user = this.users.get(this.userTokens.get(bearer(req) ?? '') ?? -1);
+    if (user && this.hideEmailsFor.has(user.id)) {
+      this.count('GET /user/emails');
+      return Response.json({ message: 'Resource not accessible by integration' }, { status: 403 });
+    }
+    return this.asUser(req, 'GET /user/emails', (u) => u.emails);
   }
 
   private userInstallations(u: FakeUser) {
