@@ -1,3 +1,4 @@
+// Tests of parseGitHubConfig: off, full, key forms, partial and wrong configurations.
 import { describe, expect, it } from 'bun:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseGitHubConfig } from './app-config.ts';

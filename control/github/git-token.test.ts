@@ -1,3 +1,4 @@
+// Tests of the git token exchange: the authorization truth table and minting against the fake GitHub.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { DesiredState, WorkspaceStatus } from '../../contract/index.ts';
 import { WORKSPACE_STATUSES } from '../../contract/index.ts';

@@ -1,3 +1,4 @@
+// Tests of .gitmodules parsing and same-owner submodule suggestions.
 import { describe, expect, it } from 'bun:test';
 import { parseGitmodules, repoOfSubmoduleUrl, suggestSameOwnerRepos } from './gitmodules.ts';
 

@@ -1,3 +1,4 @@
+// Tests of project repositories: both access checks, suggestions, and the exact repo set of minted tokens.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'bun:test';
 import { mintGitToken } from './git-token.ts';
 import { createProjectRepos, type ProjectRepos } from './project-repos.ts';

@@ -1,3 +1,4 @@
+// Tests of GitHub sign-in through real octokit against the fake GitHub: round trip and every state refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createSignIn, safeReturnTo } from './sign-in.ts';
 import { type GitHubWorld, MemoryStateStore, startGitHubWorld, WORLD } from './testing/index.ts';

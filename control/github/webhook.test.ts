@@ -1,3 +1,4 @@
+// Tests of the webhook endpoint over a real socket (signature checks) and of the setup callback.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { recordInstallationFromSetup } from './installations.ts';
 import {

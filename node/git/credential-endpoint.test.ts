@@ -1,3 +1,4 @@
+// Tests of the git credential endpoint over a real loopback socket: who gets a token, and who does not.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test';
 import type { WorkspaceStatus } from '../../contract/index.ts';
 import { createGitCredentialHandler, type GitCredentialContext } from './credential-endpoint.ts';

@@ -1,3 +1,4 @@
+// Tests of git credential protocol parsing and formatting.
 import { describe, expect, it } from 'bun:test';
 import { formatCredentialAnswer, parseCredentialRequest } from './credential-protocol.ts';
 

@@ -1,3 +1,4 @@
+// Tests of the HTTP GitTokenSource against a real local server.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHttpGitTokenSource } from './http-token-source.ts';
 

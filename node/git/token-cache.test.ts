@@ -1,3 +1,4 @@
+// Tests of the per-workspace git token cache on a fake clock.
 import { describe, expect, it } from 'bun:test';
 import { GitTokenCache, type GitTokenGrant } from './token-cache.ts';
 

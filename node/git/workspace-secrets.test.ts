@@ -1,3 +1,4 @@
+// Tests of per-workspace secrets: one secret, one workspace.
 import { describe, expect, it } from 'bun:test';
 import { WorkspaceSecrets } from './workspace-secrets.ts';
 
