@@ -150,6 +150,18 @@ describe('Control API', () => {
     });
     expect(placed.data).toMatchObject({ status: 'starting', nodeId: joined.nodeId });
     expect(placed.data!.url).toBe(`${node.url}/w/${ws.data!.id}/`);
+    const hosting = await control.client.GET('/api/v1/nodes/{id}', {
+      params: { path: { id: joined.nodeId } },
+    });
+    const onIt = (await control.client.GET('/api/v1/workspaces')).data!.items.filter(
+      (w) => w.nodeId === joined.nodeId,
+    );
+    expect(onIt.length).toBeGreaterThan(0);
+    expect(hosting.data).toMatchObject({
+      status: 'online',
+      workspaceCount: onIt.length,
+      capacity: { workspaces: 4 },
+    });
     const push = node.pushes.find((p) => p.workspaceId === ws.data!.id);
     expect(push?.assignment).toMatchObject({ id: ws.data!.id, desiredState: 'running', env: { A: '1' } });
     // The push carries a control command token for exactly that node.

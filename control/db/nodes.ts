@@ -2,13 +2,14 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { NodeStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
-import { nodes, workspaces } from './schema.ts';
+import { nodes } from './schema.ts';
 
 export type NodeRow = typeof nodes.$inferSelect;
 export type NodeWithCount = NodeRow & { workspaceCount: number };
 
 /** Workspaces that occupy a slot on their node: all but those being deleted. */
-const occupying = sql<number>`(SELECT count(*) FROM ${workspaces} WHERE ${workspaces.nodeId} = ${nodes.id} AND ${workspaces.desiredState} != 'deleted')`;
+// Table-qualified by hand: drizzle renders bare column names here, and a bare "id" would mean workspaces.id.
+const occupying = sql<number>`(SELECT count(*) FROM "workspaces" AS "w" WHERE "w"."node_id" = "nodes"."id" AND "w"."desired_state" != 'deleted')`;
 
 export function createNodeQueries(db: Db) {
   return {
