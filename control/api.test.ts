@@ -303,6 +303,22 @@ describe('Control API', () => {
     expect(forbidden.response.status).toBe(403);
   });
 
+  it('turns a one-time login link into a session cookie that works once and can be ended', async () => {
+    const member = await control.client.POST('/api/v1/users', { body: { name: 'browser' } });
+    const link = member.data!.loginLink;
+    const res = await fetch(link, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    const setCookie = res.headers.get('set-cookie')!;
+    expect(setCookie).toContain('HttpOnly');
+    const cookie = setCookie.split(';')[0]!;
+    const me = await fetch(`${control.url}/api/v1/auth/me`, { headers: { cookie } });
+    expect(((await me.json()) as { id: string }).id).toBe(member.data!.user.id);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    await fetch(`${control.url}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    expect((await fetch(`${control.url}/api/v1/auth/me`, { headers: { cookie } })).status).toBe(401);
+  });
+
   it('serves Prometheus metrics', async () => {
     const res = await fetch(`${control.url}/metrics`);
     const text = await res.text();
