@@ -45,12 +45,19 @@ export async function startControl(
       deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
     }, options.keyTickMs ?? 3_600_000);
     timer.unref();
+    const sweep = setInterval(() => {
+      deps.liveness
+        .sweep()
+        .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
+    }, config.heartbeatIntervalMs);
+    sweep.unref();
     return {
       url,
       deps,
       ...(firstStart ? { firstStart } : {}),
       async stop() {
         clearInterval(timer);
+        clearInterval(sweep);
         await server.stop(true);
         deps.database.close();
       },
