@@ -86,6 +86,11 @@ describe('Control API', () => {
     const esc = await member.client.POST('/api/v1/tokens', { body: { name: 'esc', scopes: ['admin'] } });
     expect(esc.response.status).toBe(403);
     expect((await member.client.POST('/api/v1/join-tokens', { body: {} })).response.status).toBe(403);
+    expect((await member.client.POST('/api/v1/users', { body: { name: 'sneaky' } })).response.status).toBe(
+      403,
+    );
+    expect((await member.client.POST('/api/v1/keys/rotate')).response.status).toBe(403);
+    expect((await member.client.GET('/api/v1/users')).response.status).toBe(403);
   });
 
   it('creates, lists, gets and deletes projects', async () => {
