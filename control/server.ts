@@ -43,6 +43,11 @@ export async function startControl(
     writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`);
     const timer = setInterval(() => {
       deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
+      // A revocation older than the longest token life voids nothing any more.
+      const horizon = deps.clock.now() - config.keyRing.maxTokenLifetimeMs - 3_600_000;
+      deps.store.revocations
+        .prune(horizon)
+        .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
     }, options.keyTickMs ?? 3_600_000);
     timer.unref();
     const sweep = setInterval(() => {
