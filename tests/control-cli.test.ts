@@ -10,7 +10,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs `warren control` until it is ready; returns its stdout so far and a stop function. */
 async function start() {
-  const proc = Bun.spawn(['bun', CLI, 'control', '--port', '0', '--data', dataDir], {
+  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', dataDir], {
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -36,7 +36,7 @@ async function start() {
 }
 
 const run = async (...args: string[]) => {
-  const p = Bun.spawn(['bun', CLI, ...args, '--data', dataDir], { stdout: 'pipe', stderr: 'pipe' });
+  const p = Bun.spawn([process.execPath, CLI, ...args, '--data', dataDir], { stdout: 'pipe', stderr: 'pipe' });
   return {
     code: await p.exited,
     out: await new Response(p.stdout).text(),

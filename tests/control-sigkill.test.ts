@@ -11,7 +11,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts `warren control --port 0` and resolves with its URL once it prints the ready line (deadline 15 s). */
 async function startProcess() {
-  const proc = Bun.spawn(['bun', CLI, 'control', '--port', '0', '--data', dataDir], {
+  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', dataDir], {
     stdout: 'pipe',
     stderr: 'ignore',
   });
