@@ -36,7 +36,10 @@ async function start() {
 }
 
 const run = async (...args: string[]) => {
-  const p = Bun.spawn([process.execPath, CLI, ...args, '--data', dataDir], { stdout: 'pipe', stderr: 'pipe' });
+  const p = Bun.spawn([process.execPath, CLI, ...args, '--data', dataDir], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   return {
     code: await p.exited,
     out: await new Response(p.stdout).text(),
