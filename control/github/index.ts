@@ -15,6 +15,12 @@ export {
   mintGitToken,
 } from './git-token.ts';
 export { createGitHubApp, type GitHubApp, GitHubError } from './github-client.ts';
+export {
+  createGitHubService,
+  type GitHubService,
+  type GitHubStores,
+  type UserTokenStore,
+} from './github-service.ts';
 export { parseGitmodules, repoOfSubmoduleUrl, suggestSameOwnerRepos } from './gitmodules.ts';
 export { findUserInstallation, recordInstallationFromSetup } from './installations.ts';
 export { type Outcome, outcomeResponse } from './outcome.ts';

@@ -6,6 +6,7 @@ import { type ControlClient, createControlClient } from '../../openapi/client/in
 import type { Clock } from '../clock.ts';
 import { type ControlConfig, defaultControlConfig } from '../config.ts';
 import type { ControlDeps } from '../deps.ts';
+import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
 import { startControl } from '../server.ts';
 
@@ -34,6 +35,8 @@ export interface TestControlOptions {
   clock?: Clock;
   /** Overrides of the config defaults (e.g. shorter liveness thresholds). */
   config?: Partial<ControlConfig>;
+  /** A GitHub App configuration, e.g. `startGitHubWorld().config` pointing at the FakeGitHub. */
+  github?: GitHubConfig;
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -43,6 +46,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     ...defaultControlConfig(dataDir),
     port: 0,
     ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}),
+    ...(options.github ? { github: options.github } : {}),
     ...options.config,
   };
   const running = await startControl(config, {
