@@ -12,6 +12,12 @@ import { startControl } from '../server.ts';
 
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
+export {
+  type GitHubSignInResult,
+  manualRedirectClient,
+  setCookies,
+  signInWithGitHub,
+} from './github-sign-in.ts';
 export { createTestNodeKey, type TestNodeKey } from './node-key.ts';
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
