@@ -103,6 +103,28 @@ describe('Sign-in with GitHub', () => {
     for (const r of rows.rows) expect(String(r.sealed_token)).not.toContain('ghu_');
   });
 
+  it('makes one user of two racing first sign-ins of the same person', async () => {
+    world.fake.addUser({
+      id: 77_002,
+      login: 'carl',
+      name: 'Carl',
+      emails: [],
+      repoIds: [],
+      installationIds: [],
+    });
+    const [a, b] = await Promise.all([
+      signInWithGitHub(control.url, world.fake, 77_002),
+      signInWithGitHub(control.url, world.fake, 77_002),
+    ]);
+    expect([a.response.status, b.response.status]).toEqual([302, 302]);
+    const ids = await Promise.all(
+      [a, b].map(
+        async (x) => (await control.clientWith().GET('/api/v1/auth/me', cookie(x.session!))).data!.id,
+      ),
+    );
+    expect(ids[0]).toBe(ids[1]!);
+  });
+
   it('keeps an unverified primary email out of the user', async () => {
     const bob = await signInWithGitHub(control.url, world.fake, WORLD.bob);
     const me = await control.clientWith().GET('/api/v1/auth/me', cookie(bob.session!));

@@ -133,14 +133,21 @@ async function matchOrCreateUser(
     }
     return (await users.get(current.user.id)) ?? current.user;
   }
-  return users.insert({
-    id: newId('user'),
-    name: identity.name ?? identity.login,
-    email: identity.email,
-    role: 'member',
-    status: deps.config.requireApproval ? 'pending' : 'active',
-    githubId: identity.githubId,
-    githubLogin: identity.login,
-    createdAt: deps.clock.now(),
-  });
+  try {
+    return await users.insert({
+      id: newId('user'),
+      name: identity.name ?? identity.login,
+      email: identity.email,
+      role: 'member',
+      status: deps.config.requireApproval ? 'pending' : 'active',
+      githubId: identity.githubId,
+      githubLogin: identity.login,
+      createdAt: deps.clock.now(),
+    });
+  } catch (error) {
+    // Two callbacks of the same new user raced: the unique GitHub id let one insert win; use it.
+    const winner = await users.getByGithubId(identity.githubId);
+    if (winner) return winner;
+    throw error;
+  }
 }
