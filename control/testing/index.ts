@@ -10,6 +10,13 @@ import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
 import { startControl } from '../server.ts';
 
+export {
+  deliverWebhook,
+  type FakeGitHub,
+  type GitHubWorld,
+  startGitHubWorld,
+  WORLD,
+} from '../github/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
 export {
