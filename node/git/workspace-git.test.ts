@@ -77,9 +77,14 @@ describe('WorkspaceGit', () => {
     controlUp = true;
   });
 
+  it('gives every process of one run the same secret', () => {
+    expect(git.environment(W1, '/bin').WARREN_GIT_SECRET).toBe(git.environment(W1, '/x').WARREN_GIT_SECRET);
+  });
+
   it('refuses a workspace once it ended, and a restarted one gets a fresh token through its new secret', async () => {
     const old = git.environment(W2, '/bin');
     git.ended(W2);
+    expect(git.environment(W2, '/bin').WARREN_GIT_SECRET).not.toBe(old.WARREN_GIT_SECRET);
     expect((await ask(old)).status).toBe(401);
     calls = [];
     const fresh = git.environment(W2, '/bin');

@@ -29,8 +29,9 @@ export interface WorkspaceGit {
   /** `http://127.0.0.1:<port>/_node/git-credential`. */
   readonly url: string;
   /**
-   * Issues the workspace a fresh secret and returns the variables that make its git and gh use the helper;
-   * `path` is the PATH it would otherwise get. Call it from the one start pipeline only (LESSONS 4).
+   * The variables that make the workspace's git and gh use the helper; `path` is the PATH it would otherwise
+   * get. The secret is issued on the first call and kept until `ended`, so every process of one run (app,
+   * terminals, restarts after a crash) holds the same one. Call it from the one start pipeline (LESSONS 4).
    */
   environment(workspaceId: string, path: string): Record<string, string>;
   /** The workspace stopped or was removed: its secret stops working and its token is forgotten. */
@@ -41,6 +42,8 @@ export interface WorkspaceGit {
 /** Starts the loopback credential endpoint and returns the service around it. */
 export function startWorkspaceGit(options: WorkspaceGitOptions): WorkspaceGit {
   const secrets = new WorkspaceSecrets();
+  /** The secret of each workspace's current run (WorkspaceSecrets keeps only digests). */
+  const issued = new Map<string, string>();
   const tokens = new GitTokenCache({
     source: createHttpGitTokenSource({
       controlUrl: options.controlUrl,
@@ -60,9 +63,15 @@ export function startWorkspaceGit(options: WorkspaceGitOptions): WorkspaceGit {
   return {
     url: server.url,
     environment(workspaceId, path) {
-      return workspaceGitEnvironment({ secret: secrets.issue(workspaceId), credentialUrl: server.url, path });
+      let secret = issued.get(workspaceId);
+      if (secret === undefined || !secrets.has(workspaceId)) {
+        secret = secrets.issue(workspaceId);
+        issued.set(workspaceId, secret);
+      }
+      return workspaceGitEnvironment({ secret, credentialUrl: server.url, path });
     },
     ended(workspaceId) {
+      issued.delete(workspaceId);
       secrets.revoke(workspaceId);
       tokens.forget(workspaceId);
     },
