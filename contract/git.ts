@@ -76,3 +76,13 @@ export const GitHubSetupQuery = v.object({
   installation_id: v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,15}$/, 'must be a number')),
   setup_action: v.optional(QueryText),
 });
+
+/** A GitHub App installation Warren recorded, as `GET /api/v1/github/installations` lists it. */
+export const GitHubInstallation = v.object({
+  id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  accountLogin: v.string(),
+  /** `User` or `Organization`. */
+  accountType: v.string(),
+  suspended: v.boolean(),
+});
+export type GitHubInstallation = v.InferOutput<typeof GitHubInstallation>;
