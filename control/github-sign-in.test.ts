@@ -249,6 +249,10 @@ describe('Installations', () => {
       accountLogin: 'acme',
       suspended: false,
     });
+    const listed = await control.clientWith().GET('/api/v1/github/installations', cookie(alice.session!));
+    expect(listed.data!.items).toEqual([
+      { id: WORLD.installationId, accountLogin: 'acme', accountType: 'Organization', suspended: false },
+    ]);
     // bob cannot see installation 77: nothing is recorded for him.
     world.fake.addInstallation({ id: 88, account: { id: 700, login: 'zed', type: 'User' }, repoIds: [] });
     const bob = await signInWithGitHub(control.url, world.fake, WORLD.bob);
@@ -258,6 +262,8 @@ describe('Installations', () => {
     });
     expect(refused.response.status).toBe(404);
     expect(await control.deps.store.github.installations.get(88)).toBeUndefined();
+    const bobs = await control.clientWith().GET('/api/v1/github/installations', cookie(bob.session!));
+    expect(bobs.data!.items).toEqual([]);
     // Without a session, nothing at all.
     const anonymous = await client.GET('/api/v1/github/setup', {
       params: { query: { installation_id: '77' } },

@@ -1,10 +1,10 @@
 // The GitHub App's callbacks: the setup redirect after an installation, and signed webhook deliveries.
 import { Elysia } from 'elysia';
 import * as v from 'valibot';
-import { GitHubSetupQuery } from '../../contract/index.ts';
+import { GitHubInstallation, GitHubSetupQuery, list } from '../../contract/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError } from '../errors.ts';
-import { recordInstallationFromSetup } from '../github/index.ts';
+import { listUserInstallations, recordInstallationFromSetup } from '../github/index.ts';
 import { requireGitHub, unwrap } from './github-outcome.ts';
 import { responses, userSecurity } from './responses.ts';
 
@@ -43,6 +43,40 @@ export function githubRoutes(deps: ControlDeps) {
           operationId: 'githubSetup',
           summary:
             "GitHub's redirect after installing the App: records the installation if the user can see it",
+          tags: ['github'],
+          security: userSecurity,
+        },
+      },
+    )
+    .get(
+      '/installations',
+      async ({ request, set }) => {
+        const github = requireGitHub(deps);
+        const p = await deps.auth.user(request, 'read');
+        const userToken = await github.stores.userTokens.get(p.user.id);
+        if (!userToken) throw new ControlError('conflict', 'sign in with GitHub first');
+        const found = unwrap(
+          await listUserInstallations({
+            app: github.app,
+            installations: github.stores.installations,
+            userToken,
+          }),
+          set,
+        );
+        return {
+          items: found.map((i) => ({
+            id: i.id,
+            accountLogin: i.accountLogin,
+            accountType: i.accountType,
+            suspended: i.suspended,
+          })),
+        };
+      },
+      {
+        response: responses(list(GitHubInstallation), 401, 403, 404, 409, 502, 503),
+        detail: {
+          operationId: 'listGitHubInstallations',
+          summary: 'Installations of the App that Warren recorded and the calling user can access',
           tags: ['github'],
           security: userSecurity,
         },
