@@ -1,7 +1,11 @@
 // Process groups on Linux: whether one still has live members, and ending all of them.
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Pids of live (non-zombie) processes whose process group is `pgid`, read from /proc. */
+/**
+ * Pids of live (non-zombie) processes in the process group `pgid` or in the session it leads, read from /proc.
+ * Workspace apps and terminals are started with setsid(), so their pid is both; a job-control shell puts
+ * background jobs in groups of their own, but they stay in its session.
+ */
 export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
   let names: string[];
@@ -19,21 +23,28 @@ export function groupMembers(pgid: number): number[] {
     } catch {
       continue;
     }
-    // Fields after the command (which may hold spaces and parentheses): state ppid pgrp …
+    // Fields after the command (which may hold spaces and parentheses): state ppid pgrp session …
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] !== 'Z' && rest[0] !== 'X' && Number(rest[2]) === pgid) out.push(Number(name));
+    if (rest[0] === 'Z' || rest[0] === 'X') continue;
+    if (Number(rest[2]) === pgid || Number(rest[3]) === pgid) out.push(Number(name));
   }
   return out;
 }
 
-/** Sends `signal` to every process in the group; false when the group is already gone. */
+/** Sends `signal` to the group and to every member of its session; false when none was left. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  let any = false;
   try {
     process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
+    any = true;
+  } catch {}
+  for (const pid of groupMembers(pgid)) {
+    try {
+      process.kill(pid, signal);
+      any = true;
+    } catch {}
   }
+  return any;
 }
 
 /** True when `pid` still runs with `WARREN_WORKSPACE_ID=<workspaceId>` in its environment (guards against pid reuse). */
@@ -47,8 +58,10 @@ export function belongsToWorkspace(pid: number, workspaceId: string): boolean {
   }
 }
 
-/** SIGTERM to the group, SIGKILL after `graceMs`; resolves once no live member is left (or after a last wait). */
+/** SIGHUP+SIGTERM to the group, SIGKILL after `graceMs`; resolves once no live member is left (or after a last wait). */
 export async function endGroup(pgid: number, graceMs: number): Promise<void> {
+  // SIGHUP first: interactive shells ignore SIGTERM but end on a hangup.
+  signalGroup(pgid, 'SIGHUP');
   if (!signalGroup(pgid, 'SIGTERM') && groupMembers(pgid).length === 0) return;
   const termDeadline = Date.now() + graceMs;
   while (Date.now() < termDeadline) {
