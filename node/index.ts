@@ -1,5 +1,6 @@
 // node/: the node agent. Start one with startNode(config); nodeOpenApiDocument() describes its API.
 export { nodeOpenApiDocument } from './api/index.ts';
+export { KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 export {
   ConfigError,
   defaultNodeConfig,
