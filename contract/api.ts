@@ -32,6 +32,14 @@ export const User = v.object({
 });
 export type User = v.InferOutput<typeof User>;
 
+/** Admin creates a user; the response carries a one-time login link and a first API token, once. */
+export const UserCreate = v.object({
+  name: Name,
+  email: v.optional(v.pipe(v.string(), v.email('must be an email address'), v.maxLength(254))),
+  role: v.optional(Role, 'member'),
+});
+export const UserCreated = v.object({ user: User, loginLink: v.string(), apiToken: v.string() });
+
 export const LoginLinkRequest = v.object({ token: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
 
 export const ApiToken = v.object({
@@ -225,6 +233,10 @@ export const WorkspaceToken = v.object({
   scopes: v.array(WorkspaceScope),
 });
 export type WorkspaceToken = v.InferOutput<typeof WorkspaceToken>;
+
+// ---- signing keys ----
+/** A rotation: the new key is in the JWKS from `publishedAt` and signs from `activatesAt`. */
+export const KeyRotation = v.object({ kid: v.string(), publishedAt: Timestamp, activatesAt: Timestamp });
 
 // ---- revocations ----
 export const RevocationCreate = v.object({

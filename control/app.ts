@@ -1,0 +1,69 @@
+// The composition root of the control plane's HTTP side: one Elysia app from the wired dependencies.
+import { openapi } from '@elysiajs/openapi';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { Elysia } from 'elysia';
+import type { ControlDeps } from './deps.ts';
+import { authRoutes } from './routes/auth.ts';
+import { createErrorHandler } from './routes/error-handler.ts';
+import { CONTROL_VERSION, healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { nodeRoutes } from './routes/nodes.ts';
+import { projectRoutes } from './routes/projects.ts';
+import { revocationRoutes } from './routes/revocations.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { userRoutes } from './routes/users.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
+
+/** Path of the OpenAPI document the app serves (and `bun run openapi` reads). */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** Valibot → JSON Schema for the spec; actions JSON Schema cannot express (trim, check) are left out. */
+const mapJsonSchema = {
+  valibot: (schema: Parameters<typeof toJsonSchema>[0]) => {
+    const json = toJsonSchema(schema, { errorMode: 'ignore' }) as Record<string, unknown>;
+    delete json.$schema;
+    return json;
+  },
+};
+
+export function createControlApp(deps: ControlDeps) {
+  return new Elysia()
+    .use(
+      openapi({
+        provider: null,
+        // The JWKS path ends in .json; without this it would be dropped from the spec as a static file.
+        exclude: { staticFile: false },
+        specPath: OPENAPI_PATH,
+        mapJsonSchema,
+        documentation: {
+          info: {
+            title: 'Warren control plane',
+            version: CONTROL_VERSION,
+            description: 'Users, projects, nodes, workspaces and the identity issuer of Warren.',
+          },
+          components: {
+            securitySchemes: {
+              bearer: { type: 'http', scheme: 'bearer', description: 'An API token (wrn_api_…)' },
+              session: { type: 'apiKey', in: 'cookie', name: 'warren_session' },
+              nodeCertificate: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            },
+          },
+        },
+      }),
+    )
+    .onError(createErrorHandler(deps.log))
+    .onAfterResponse(({ request, set }) => {
+      deps.metrics.request(request.method, typeof set.status === 'number' ? set.status : 200);
+    })
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(userRoutes(deps))
+    .use(tokenRoutes(deps))
+    .use(projectRoutes(deps))
+    .use(nodeRoutes(deps))
+    .use(workspaceRoutes(deps))
+    .use(revocationRoutes(deps))
+    .use(keyRoutes(deps));
+}
+
+export type ControlApp = ReturnType<typeof createControlApp>;

@@ -1,0 +1,108 @@
+// Who is calling: users by API token (Bearer) or session cookie, nodes by their certificate. Each proof only where meant.
+import { type ApiScope, AUDIENCE, type NodeCertificateClaims, type Role } from '../../contract/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Store, UserRow } from '../db/index.ts';
+import { forbidden, unauthorized } from '../errors.ts';
+import { hashSecret, type KeyRing, looksLike, sameDigest, verifyToken } from '../identity/index.ts';
+
+/** Name of the httpOnly session cookie of the UI. */
+export const SESSION_COOKIE = 'warren_session';
+
+export interface UserPrincipal {
+  user: UserRow;
+  role: Role;
+  scopes: ApiScope[];
+  via: 'api_token' | 'session';
+}
+
+export interface Authenticator {
+  /** The user behind the request, holding `scope` (admin ops also need the admin role); else throws 401/403. */
+  user(request: Request, scope: ApiScope): Promise<UserPrincipal>;
+  /** The node whose certificate is the Bearer token; its `sub` must be `nodeId`. Else throws 401. */
+  node(request: Request, nodeId: string): Promise<NodeCertificateClaims>;
+}
+
+function bearer(request: Request): string | undefined {
+  const h = request.headers.get('authorization');
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1];
+}
+
+function cookie(request: Request, name: string): string | undefined {
+  const h = request.headers.get('cookie');
+  if (!h) return undefined;
+  for (const part of h.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+const ALL_SCOPES: ApiScope[] = ['read', 'write', 'admin'];
+
+export function createAuthenticator(deps: {
+  store: Store;
+  ring: KeyRing;
+  clock: Clock;
+  issuer: () => string;
+}): Authenticator {
+  const { store, clock } = deps;
+
+  const fromApiToken = async (secret: string): Promise<UserPrincipal> => {
+    if (!looksLike('apiToken', secret)) throw unauthorized('this kind of token is not accepted here');
+    const hash = hashSecret(secret);
+    const row = await store.apiTokens.findByHash(hash);
+    const now = clock.now();
+    if (!row || !sameDigest(row.tokenHash, hash)) throw unauthorized();
+    if (row.revokedAt !== null) throw unauthorized('token revoked');
+    if (row.expiresAt !== null && row.expiresAt <= now) throw unauthorized('token expired');
+    const user = await store.users.get(row.userId);
+    if (!user) throw unauthorized();
+    // Recording use is best effort; it must not fail the request.
+    if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) await store.apiTokens.touch(row.id, now);
+    return { user, role: user.role, scopes: JSON.parse(row.scopes) as ApiScope[], via: 'api_token' };
+  };
+
+  const fromSession = async (secret: string): Promise<UserPrincipal> => {
+    if (!looksLike('session', secret)) throw unauthorized();
+    const hash = hashSecret(secret);
+    const row = await store.sessions.findByHash(hash);
+    if (!row || !sameDigest(row.tokenHash, hash) || row.revokedAt !== null || row.expiresAt <= clock.now())
+      throw unauthorized('session expired or revoked');
+    const user = await store.users.get(row.userId);
+    if (!user) throw unauthorized();
+    return { user, role: user.role, scopes: ALL_SCOPES, via: 'session' };
+  };
+
+  return {
+    async user(request, scope) {
+      const token = bearer(request);
+      const session = token ? undefined : cookie(request, SESSION_COOKIE);
+      if (!token && !session) throw unauthorized();
+      const p = token ? await fromApiToken(token) : await fromSession(session ?? '');
+      const granted = p.scopes.includes(scope) || (scope === 'read' && p.scopes.includes('write'));
+      if (!granted && !p.scopes.includes('admin')) throw forbidden(`this token lacks the ${scope} scope`);
+      if (scope === 'admin' && p.role !== 'admin') throw forbidden('admin role required');
+      return p;
+    },
+    async node(request, nodeId) {
+      const token = bearer(request);
+      if (!token) throw unauthorized('node certificate required');
+      const r = await verifyToken('nodeCertificate', token, {
+        jwks: deps.ring.jwks(),
+        issuer: deps.issuer(),
+        audience: AUDIENCE.control,
+        now: clock.now(),
+      });
+      if (!r.ok) throw unauthorized(`node certificate rejected: ${r.reason}`);
+      if (r.claims.sub !== nodeId) throw unauthorized('node certificate is for another node');
+      const node = await store.nodes.get(nodeId);
+      if (!node) throw unauthorized('unknown node');
+      if (node.publicKey !== JSON.stringify(r.claims.cnf.jwk)) throw unauthorized('node key does not match');
+      const revoked = (await store.revocations.list()).find((x) => x.subject === `node:${nodeId}`);
+      if (revoked && r.claims.iat < revoked.notBefore) throw unauthorized('node certificate revoked');
+      return r.claims;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+// control/auth: request authentication for users and nodes, and issuing user credentials.
+export {
+  type Authenticator,
+  createAuthenticator,
+  SESSION_COOKIE,
+  type UserPrincipal,
+} from './authenticator.ts';
+export { type Credentials, createCredentials } from './credentials.ts';

@@ -1,0 +1,128 @@
+// The control plane's configuration: the only reader of the environment; validated with valibot at start.
+import { resolve } from 'node:path';
+import * as v from 'valibot';
+import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
+
+export interface ControlConfig {
+  /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */
+  host: string;
+  /** 7400; 0 picks a free port (tests). */
+  port: number;
+  /** `.warren/`: master key, database file, admin token, login link. */
+  dataDir: string;
+  /** `file:<dataDir>/control.db` (embedded libSQL) or `http://…` for a libSQL server. */
+  dbUrl: string;
+  dbAuthToken?: string;
+  /** 32 raw bytes; absent means `<dataDir>/master.key`, generated once. */
+  masterKey?: Uint8Array;
+  /** The `iss` of every token; absent means the bound URL. */
+  issuer?: string;
+  /** 10 s: nodes heartbeat this often (plus jitter); liveness thresholds are multiples of it. */
+  heartbeatIntervalMs: number;
+  /** A node with no heartbeat for 3 intervals is degraded, for 6 offline (or awaiting_agent for laptops). */
+  degradedAfterMs: number;
+  offlineAfterMs: number;
+  /** 1 s: a push to a node never holds an API response longer; heartbeats catch what a push missed. */
+  pushTimeoutMs: number;
+  /** 12 h, see IssuerConfig. */
+  nodeCertificateTtlS: number;
+  /** 10 min. */
+  workspaceCallbackTtlS: number;
+  /** 24 h: a one-time login link is for the first sign-in right after start. */
+  loginLinkTtlMs: number;
+  /** 30 days of UI session. */
+  sessionTtlMs: number;
+  keyRing: KeyRingConfig;
+}
+
+export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
+  const nodeCertificateTtlS = 12 * 3600;
+  return {
+    host: '127.0.0.1',
+    port: 7400,
+    dataDir: resolve(dataDir),
+    dbUrl: `file:${resolve(dataDir, 'control.db')}`,
+    heartbeatIntervalMs: 10_000,
+    degradedAfterMs: 30_000,
+    offlineAfterMs: 60_000,
+    pushTimeoutMs: 1_000,
+    nodeCertificateTtlS,
+    workspaceCallbackTtlS: 600,
+    loginLinkTtlMs: 24 * 3_600_000,
+    sessionTtlMs: 30 * 86_400_000,
+    keyRing: { ...defaultKeyRingConfig(), maxTokenLifetimeMs: nodeCertificateTtlS * 1000 },
+  };
+}
+
+/** Flags of `warren control`, already split by the CLI; they win over the environment. */
+export interface ControlFlags {
+  port?: string;
+  data?: string;
+  dbUrl?: string;
+  host?: string;
+}
+
+const Port = v.pipe(
+  v.string(),
+  v.transform(Number),
+  v.number('must be a number'),
+  v.integer('must be an integer'),
+  v.minValue(0, 'must be at least 0'),
+  v.maxValue(65535, 'must be at most 65535'),
+);
+const MasterKey = v.pipe(
+  v.string(),
+  v.transform((s) => new Uint8Array(Buffer.from(s.trim(), 'base64url'))),
+  v.check((b) => b.length === 32, 'must be 32 bytes in base64 or base64url (openssl rand -base64 32)'),
+);
+const DbUrl = v.pipe(
+  v.string(),
+  v.regex(
+    /^(file:|https?:\/\/|libsql:\/\/|wss?:\/\/)/,
+    'must start with file:, http(s)://, libsql:// or ws(s)://',
+  ),
+);
+
+/** Thrown when a setting is invalid; the message names the variable or flag. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parse<T>(schema: v.GenericSchema<string, T>, name: string, raw: string | undefined): T | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const r = v.safeParse(schema, raw);
+  if (!r.success) throw new ConfigError(`${name} ${r.issues[0]?.message ?? 'is invalid'}`);
+  return r.output;
+}
+
+/** Reads WARREN_* variables and the flags, validates them, and fills in the defaults. */
+export function loadControlConfig(
+  flags: ControlFlags = {},
+  env: Record<string, string | undefined> = process.env,
+): ControlConfig {
+  const dataDir = flags.data ?? env.WARREN_DATA_DIR ?? '.warren';
+  const config = defaultControlConfig(dataDir);
+  const port = parse(
+    Port,
+    flags.port !== undefined ? '--port' : 'WARREN_PORT',
+    flags.port ?? env.WARREN_PORT,
+  );
+  if (port !== undefined) config.port = port;
+  config.host = flags.host ?? env.WARREN_HOST ?? config.host;
+  const dbUrl = parse(
+    DbUrl,
+    flags.dbUrl !== undefined ? '--db-url' : 'WARREN_DB_URL',
+    flags.dbUrl ?? env.WARREN_DB_URL,
+  );
+  if (dbUrl !== undefined) config.dbUrl = dbUrl;
+  if (env.WARREN_DB_AUTH_TOKEN) config.dbAuthToken = env.WARREN_DB_AUTH_TOKEN;
+  const masterKey = parse(MasterKey, 'WARREN_MASTER_KEY', env.WARREN_MASTER_KEY);
+  if (masterKey) config.masterKey = masterKey;
+  const issuer = parse(
+    v.pipe(v.string(), v.maxLength(200, 'must be at most 200 characters')),
+    'WARREN_ISSUER',
+    env.WARREN_ISSUER,
+  );
+  if (issuer) config.issuer = issuer;
+  return config;
+}

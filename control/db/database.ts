@@ -1,0 +1,42 @@
+// Opens the control plane database (embedded libSQL file or a libSQL server) and applies migrations.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Client, createClient } from '@libsql/client';
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import * as schema from './schema.ts';
+
+/** The drizzle handle every query module takes. */
+export type Db = LibSQLDatabase<typeof schema>;
+
+export interface Database {
+  db: Db;
+  client: Client;
+  /** `file` for the embedded libSQL file, `remote` for a libSQL server (sqld). */
+  kind: 'file' | 'remote';
+  close(): void;
+}
+
+const MIGRATIONS = join(import.meta.dir, 'migrations');
+
+/**
+ * Opens `url` (`file:/path/control.db`, `http://…`, `libsql://…`) and brings the schema up to date.
+ * A file database runs in WAL mode with foreign keys on; every statement is committed before it returns,
+ * so a write the API acknowledged survives a SIGKILL of the process.
+ */
+export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+  const kind = url.startsWith('file:') ? 'file' : 'remote';
+  if (kind === 'file') {
+    const path = url.slice('file:'.length);
+    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const client = createClient(authToken ? { url, authToken } : { url });
+  if (kind === 'file') {
+    await client.execute('PRAGMA journal_mode = WAL');
+    await client.execute('PRAGMA busy_timeout = 5000');
+  }
+  await client.execute('PRAGMA foreign_keys = ON');
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return { db, client, kind, close: () => client.close() };
+}

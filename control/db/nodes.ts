@@ -1,0 +1,53 @@
+// Queries for nodes and their workspace counts.
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import type { NodeStatus } from '../../contract/index.ts';
+import type { Db } from './database.ts';
+import { nodes } from './schema.ts';
+
+export type NodeRow = typeof nodes.$inferSelect;
+export type NodeWithCount = NodeRow & { workspaceCount: number };
+
+/** Workspaces that occupy a slot on their node: all but those being deleted. */
+// Table-qualified by hand: drizzle renders bare column names here, and a bare "id" would mean workspaces.id.
+const occupying = sql<number>`(SELECT count(*) FROM "workspaces" AS "w" WHERE "w"."node_id" = "nodes"."id" AND "w"."desired_state" != 'deleted')`;
+
+export function createNodeQueries(db: Db) {
+  return {
+    async insert(row: NodeRow): Promise<void> {
+      await db.insert(nodes).values(row);
+    },
+    async get(id: string): Promise<NodeWithCount | undefined> {
+      const [r] = await db
+        .select({ node: nodes, workspaceCount: occupying })
+        .from(nodes)
+        .where(eq(nodes.id, id));
+      return r ? { ...r.node, workspaceCount: Number(r.workspaceCount) } : undefined;
+    },
+    async list(): Promise<NodeWithCount[]> {
+      const rows = await db
+        .select({ node: nodes, workspaceCount: occupying })
+        .from(nodes)
+        .orderBy(asc(nodes.createdAt), asc(nodes.id));
+      return rows.map((r) => ({ ...r.node, workspaceCount: Number(r.workspaceCount) }));
+    },
+    async update(id: string, patch: Partial<Omit<NodeRow, 'id'>>): Promise<void> {
+      await db.update(nodes).set(patch).where(eq(nodes.id, id));
+    },
+    /** Changes status only if it is still `from`, so a concurrent heartbeat wins over a liveness sweep. */
+    async setStatusIf(id: string, from: NodeStatus, to: NodeStatus): Promise<boolean> {
+      const r = await db
+        .update(nodes)
+        .set({ status: to })
+        .where(and(eq(nodes.id, id), eq(nodes.status, from)))
+        .returning({ id: nodes.id });
+      return r.length > 0;
+    },
+    async nameTaken(name: string, exceptId: string): Promise<boolean> {
+      const r = await db
+        .select({ id: nodes.id })
+        .from(nodes)
+        .where(and(eq(nodes.name, name), ne(nodes.id, exceptId)));
+      return r.length > 0;
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The drizzle schema of the control plane database; every status column is CHECKed against its contract union.
+
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { DESIRED_STATES, NODE_STATUSES, ROLES, WORKSPACE_STATUSES } from '../../contract/index.ts';
+
+/** `col IN ('a','b',…)` for a CHECK constraint; the values come from contract/, never from input. */
+function inList(column: string, values: readonly string[]): string {
+  return `"${column}" IN (${values.map((v) => `'${v}'`).join(', ')})`;
+}
+function oneOf(column: string, values: readonly string[]) {
+  return sql.raw(inList(column, values));
+}
+
+// Times are unix milliseconds (integers); the API renders them as ISO 8601.
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email'),
+    role: text('role', { enum: ROLES }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  () => [check('users_role_check', oneOf('role', ROLES))],
+);
+
+export const loginLinks = sqliteTable('login_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+});
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('sessions_token_hash').on(t.tokenHash)],
+);
+
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** JSON array of ApiScope. */
+    scopes: text('scopes').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
+);
+
+/** Signing keys: the private key is sealed with the master key (AES-GCM), never stored in clear. */
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: text('public_jwk').notNull(),
+  /** base64url(iv ‖ AES-GCM ciphertext of the PKCS#8 private key), AAD = kid. */
+  sealedPrivateKey: text('sealed_private_key').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Published from createdAt; signs from activatesAt (publish before sign). */
+  activatesAt: integer('activates_at').notNull(),
+  /** Set when a newer key took over signing. */
+  retiredAt: integer('retired_at'),
+  /** retiredAt + the longest token life: after this no token it signed is valid, so it leaves the JWKS. */
+  expiresAt: integer('expires_at'),
+});
+
+export const projects = sqliteTable(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('projects_owner').on(t.ownerId)],
+);
+
+export const nodes = sqliteTable(
+  'nodes',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status', { enum: NODE_STATUSES }).notNull(),
+    address: text('address').notNull(),
+    /** The node's Ed25519 public key (JWK JSON) bound into its certificate. */
+    publicKey: text('public_key').notNull(),
+    labels: text('labels').notNull(),
+    capacityWorkspaces: integer('capacity_workspaces').notNull(),
+    laptop: integer('laptop', { mode: 'boolean' }).notNull(),
+    loadCpu: integer('load_cpu'),
+    loadMemory: integer('load_memory'),
+    version: text('version'),
+    lastHeartbeatAt: integer('last_heartbeat_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  () => [check('nodes_status_check', oneOf('status', NODE_STATUSES))],
+);
+
+export const joinTokens = sqliteTable(
+  'join_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: text('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    laptop: integer('laptop', { mode: 'boolean' }).notNull(),
+    labels: text('labels').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    usedByNode: text('used_by_node'),
+  },
+  (t) => [uniqueIndex('join_tokens_token_hash').on(t.tokenHash)],
+);
+
+export const workspaces = sqliteTable(
+  'workspaces',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id').references(() => nodes.id, { onDelete: 'set null' }),
+    status: text('status', { enum: WORKSPACE_STATUSES }).notNull(),
+    /** The status before the node went away, restored when it returns (`unreachable` only). */
+    statusBeforeUnreachable: text('status_before_unreachable', { enum: WORKSPACE_STATUSES }),
+    desiredState: text('desired_state', { enum: DESIRED_STATES }).notNull(),
+    statusReason: text('status_reason'),
+    appCommand: text('app_command'),
+    env: text('env').notNull(),
+    port: integer('port'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    check('workspaces_status_check', oneOf('status', WORKSPACE_STATUSES)),
+    check(
+      'workspaces_status_before_check',
+      sql.raw(
+        `"status_before_unreachable" IS NULL OR ${inList('status_before_unreachable', WORKSPACE_STATUSES)}`,
+      ),
+    ),
+    check('workspaces_desired_check', oneOf('desired_state', DESIRED_STATES)),
+    index('workspaces_owner').on(t.ownerId),
+    index('workspaces_node').on(t.nodeId),
+  ],
+);
+
+export const revocations = sqliteTable(
+  'revocations',
+  {
+    subject: text('subject').primaryKey(),
+    /** Unix seconds: tokens of this subject issued before are void. */
+    notBefore: integer('not_before').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  () => [check('revocations_subject_check', sql.raw(`"subject" GLOB '[unw]*:*'`))],
+);

@@ -1,0 +1,274 @@
+// One contract suite for the store, run against an embedded libSQL file and a real sqld process.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DESIRED_STATES, NODE_STATUSES, newId, ROLES, WORKSPACE_STATUSES } from '../../contract/index.ts';
+import { startSqld } from '../testing/index.ts';
+import { type Database, openDatabase } from './database.ts';
+import type { NodeRow } from './nodes.ts';
+import { createStore, type Store } from './store.ts';
+import type { WorkspaceRow } from './workspaces.ts';
+
+interface Backend {
+  name: string;
+  start(): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'an embedded libSQL file',
+    async start() {
+      const dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
+      return {
+        url: `file:${join(dir, 'control.db')}`,
+        stop: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  { name: 'a real sqld process', start: startSqld },
+];
+
+const T = 1_800_000_000_000;
+
+function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
+  return {
+    id: newId('node'),
+    name: 'n',
+    status: 'online',
+    address: 'http://127.0.0.1:1',
+    publicKey: '{}',
+    labels: '{}',
+    capacityWorkspaces: 3,
+    laptop: false,
+    loadCpu: null,
+    loadMemory: null,
+    version: null,
+    lastHeartbeatAt: T,
+    createdAt: T,
+    ...overrides,
+  };
+}
+
+for (const backend of BACKENDS) {
+  describe(`Store on ${backend.name}`, () => {
+    let server: { url: string; stop(): Promise<void> };
+    let database: Database;
+    let store: Store;
+    let userId: string;
+    let projectId: string;
+
+    beforeAll(async () => {
+      server = await backend.start();
+      database = await openDatabase(server.url);
+      store = createStore(database.db);
+      userId = newId('user');
+      await store.users.insert({ id: userId, name: 'u', email: null, role: 'member', createdAt: T });
+      projectId = newId('project');
+      await store.projects.insert({
+        id: projectId,
+        name: 'p',
+        description: '',
+        ownerId: userId,
+        createdAt: T,
+      });
+    }, 30_000);
+    afterAll(async () => {
+      database.close();
+      await server.stop();
+    });
+
+    const workspaceRow = (overrides: Partial<WorkspaceRow> = {}): WorkspaceRow => ({
+      id: newId('workspace'),
+      name: 'w',
+      projectId,
+      ownerId: userId,
+      nodeId: null,
+      status: 'pending',
+      statusBeforeUnreachable: null,
+      desiredState: 'running',
+      statusReason: null,
+      appCommand: null,
+      env: '{}',
+      port: null,
+      createdAt: T,
+      updatedAt: T,
+      ...overrides,
+    });
+
+    it('migrates idempotently: opening an up-to-date database again changes nothing', async () => {
+      const again = await openDatabase(server.url);
+      expect(await createStore(again.db).users.get(userId)).toMatchObject({ id: userId });
+      again.close();
+    });
+
+    it('round-trips every workspace status, desired state, node status and role', async () => {
+      for (const status of WORKSPACE_STATUSES) {
+        const row = workspaceRow({ status, statusBeforeUnreachable: status });
+        await store.workspaces.insert(row);
+        expect(await store.workspaces.get(row.id)).toMatchObject({ status, statusBeforeUnreachable: status });
+      }
+      for (const desiredState of DESIRED_STATES) {
+        const row = workspaceRow({ desiredState });
+        await store.workspaces.insert(row);
+        expect((await store.workspaces.get(row.id))?.desiredState).toBe(desiredState);
+      }
+      for (const status of NODE_STATUSES) {
+        const row = nodeRow({ status });
+        await store.nodes.insert(row);
+        expect((await store.nodes.get(row.id))?.status).toBe(status);
+      }
+      for (const role of ROLES) {
+        const id = newId('user');
+        await store.users.insert({ id, name: role, email: null, role, createdAt: T });
+        expect((await store.users.get(id))?.role).toBe(role);
+      }
+    });
+
+    it('rejects a value outside each union in the database itself (CHECK constraints)', async () => {
+      const c = database.client;
+      const bad = [
+        ['workspaces', 'status'],
+        ['workspaces', 'status_before_unreachable'],
+        ['workspaces', 'desired_state'],
+      ] as const;
+      for (const [, column] of bad) {
+        const row = workspaceRow();
+        await store.workspaces.insert(row);
+        await expect(
+          c.execute({ sql: `UPDATE workspaces SET ${column} = ? WHERE id = ?`, args: ['bogus', row.id] }),
+        ).rejects.toThrow(/CHECK/i);
+      }
+      const n = nodeRow();
+      await store.nodes.insert(n);
+      await expect(
+        c.execute({ sql: 'UPDATE nodes SET status = ? WHERE id = ?', args: ['asleep', n.id] }),
+      ).rejects.toThrow(/CHECK/i);
+      await expect(
+        c.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: ['root', userId] }),
+      ).rejects.toThrow(/CHECK/i);
+      // And through drizzle the failure surfaces as an error, never swallowed (LESSONS 5).
+      await expect(store.workspaces.insert(workspaceRow({ status: 'paused' as never }))).rejects.toThrow();
+    });
+
+    it('never overfills a node, even with concurrent placement inserts', async () => {
+      const node = nodeRow({ capacityWorkspaces: 3 });
+      await store.nodes.insert(node);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          store.workspaces.insertIfCapacity(workspaceRow({ nodeId: node.id, status: 'starting' })),
+        ),
+      );
+      expect(results.filter(Boolean).length).toBe(3);
+      expect((await store.nodes.get(node.id))?.workspaceCount).toBe(3);
+      const unplaced = workspaceRow();
+      await store.workspaces.insert(unplaced);
+      expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+    });
+
+    it('updates a workspace only from the status it was read in (compare-and-set)', async () => {
+      const row = workspaceRow({ status: 'running' });
+      await store.workspaces.insert(row);
+      expect(await store.workspaces.update(row.id, 'stopped', { status: 'starting' })).toBeUndefined();
+      expect((await store.workspaces.update(row.id, 'running', { status: 'stopping' }))?.status).toBe(
+        'stopping',
+      );
+    });
+
+    it('uses a join token once, even when two joins race', async () => {
+      const hash = `h-${newId('joinToken')}`;
+      await store.joinTokens.insert({
+        id: newId('joinToken'),
+        tokenHash: hash,
+        createdBy: userId,
+        laptop: false,
+        labels: '{}',
+        createdAt: T,
+        expiresAt: T + 60_000,
+        usedAt: null,
+        usedByNode: null,
+      });
+      const [a, b] = await Promise.all([
+        store.joinTokens.consume(hash, 'nd-a', T + 1),
+        store.joinTokens.consume(hash, 'nd-b', T + 1),
+      ]);
+      expect([a, b].filter(Boolean).length).toBe(1);
+      const expiredHash = `h-${newId('joinToken')}`;
+      await store.joinTokens.insert({
+        id: newId('joinToken'),
+        tokenHash: expiredHash,
+        createdBy: userId,
+        laptop: false,
+        labels: '{}',
+        createdAt: T,
+        expiresAt: T + 10,
+        usedAt: null,
+        usedByNode: null,
+      });
+      expect(await store.joinTokens.consume(expiredHash, 'nd-c', T + 10)).toBeUndefined();
+    });
+
+    it('consumes a login link once and only before it expires', async () => {
+      await store.users.insertLoginLink('link-1', userId, T + 1000);
+      expect(await store.users.consumeLoginLink('link-1', T)).toBe(userId);
+      expect(await store.users.consumeLoginLink('link-1', T)).toBeUndefined();
+      await store.users.insertLoginLink('link-2', userId, T + 1000);
+      expect(await store.users.consumeLoginLink('link-2', T + 1000)).toBeUndefined();
+    });
+
+    it('finds API tokens by hash and revokes only the owner’s', async () => {
+      const id = newId('apiToken');
+      await store.apiTokens.insert({
+        id,
+        tokenHash: `hash-${id}`,
+        userId,
+        name: 't',
+        scopes: '["read"]',
+        createdAt: T,
+        lastUsedAt: null,
+        expiresAt: null,
+        revokedAt: null,
+      });
+      expect((await store.apiTokens.findByHash(`hash-${id}`))?.id).toBe(id);
+      expect(await store.apiTokens.revoke(id, newId('user'), T)).toBeUndefined();
+      expect((await store.apiTokens.revoke(id, userId, T))?.revokedAt).toBe(T);
+    });
+
+    it('moves a revocation forward and lists it', async () => {
+      const subject = `user:${userId}`;
+      await store.revocations.upsert(subject, 100, T);
+      await store.revocations.upsert(subject, 200, T + 1);
+      const listed = (await store.revocations.list()).filter((r) => r.subject === subject);
+      expect(listed).toEqual([{ subject, notBefore: 200, createdAt: new Date(T + 1).toISOString() }]);
+    });
+
+    it('deletes a project together with its workspaces', async () => {
+      const pid = newId('project');
+      await store.projects.insert({ id: pid, name: 'gone', description: '', ownerId: userId, createdAt: T });
+      const w = workspaceRow({ projectId: pid });
+      await store.workspaces.insert(w);
+      await store.projects.remove(pid);
+      expect(await store.projects.get(pid)).toBeUndefined();
+      expect(await store.workspaces.get(w.id)).toBeUndefined();
+    });
+
+    it('keeps signing keys with their publication times and retires them once', async () => {
+      const kid = newId('key');
+      await store.signingKeys.insert({
+        kid,
+        publicJwk: '{}',
+        sealedPrivateKey: 'x',
+        createdAt: T,
+        activatesAt: T,
+        retiredAt: null,
+        expiresAt: null,
+      });
+      await store.signingKeys.retire(kid, T + 5, T + 10);
+      await store.signingKeys.retire(kid, T + 50, T + 100);
+      expect((await store.signingKeys.list()).find((k) => k.kid === kid)).toMatchObject({
+        retiredAt: T + 5,
+        expiresAt: T + 10,
+      });
+    });
+  });
+}

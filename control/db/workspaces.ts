@@ -1,0 +1,91 @@
+// Queries for workspaces, including the capacity-checked placement insert.
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { WorkspaceStatus } from '../../contract/index.ts';
+import type { Db } from './database.ts';
+import { nodes, workspaces } from './schema.ts';
+
+export type WorkspaceRow = typeof workspaces.$inferSelect;
+
+export function createWorkspaceQueries(db: Db) {
+  return {
+    /** Inserts an unplaced (`pending`) workspace. */
+    async insert(row: WorkspaceRow): Promise<void> {
+      await db.insert(workspaces).values(row);
+    },
+    /**
+     * Inserts `row` on `row.nodeId` only if that node still has a free slot, checked in the same
+     * statement (LESSONS 15), so concurrent creates never overfill a node. False when it was full.
+     */
+    async insertIfCapacity(row: WorkspaceRow): Promise<boolean> {
+      const nodeId = row.nodeId;
+      if (!nodeId) throw new Error('insertIfCapacity needs a node');
+      const r = await db.run(sql`INSERT INTO ${workspaces}
+        (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
+         status_reason, app_command, env, port, created_at, updated_at)
+        SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
+          ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.env}, ${row.port},
+          ${row.createdAt}, ${row.updatedAt}
+        WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
+          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+      return r.rowsAffected === 1;
+    },
+    /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
+    async placeIfCapacity(
+      id: string,
+      nodeId: string,
+      status: WorkspaceStatus,
+      now: number,
+    ): Promise<boolean> {
+      const r =
+        await db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
+        WHERE id = ${id} AND node_id IS NULL
+          AND (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
+            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+      return r.rowsAffected === 1;
+    },
+    async get(id: string): Promise<WorkspaceRow | undefined> {
+      return db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
+    },
+    /** All workspaces, or those of one owner. */
+    async list(ownerId?: string): Promise<WorkspaceRow[]> {
+      const q = db.select().from(workspaces);
+      return (ownerId ? q.where(eq(workspaces.ownerId, ownerId)) : q).orderBy(
+        asc(workspaces.createdAt),
+        asc(workspaces.id),
+      );
+    },
+    async listOnNode(nodeId: string): Promise<WorkspaceRow[]> {
+      return db
+        .select()
+        .from(workspaces)
+        .where(eq(workspaces.nodeId, nodeId))
+        .orderBy(asc(workspaces.createdAt), asc(workspaces.id));
+    },
+    async listUnplaced(): Promise<WorkspaceRow[]> {
+      return db
+        .select()
+        .from(workspaces)
+        .where(and(isNull(workspaces.nodeId), inArray(workspaces.desiredState, ['running', 'stopped'])))
+        .orderBy(asc(workspaces.createdAt), asc(workspaces.id));
+    },
+    /**
+     * Updates a workspace only if its status is still `from` (compare-and-set), so a transition checked
+     * against the table cannot race another writer. Returns the new row, or undefined if it moved.
+     */
+    async update(
+      id: string,
+      from: WorkspaceStatus,
+      patch: Partial<Omit<WorkspaceRow, 'id' | 'createdAt'>>,
+    ): Promise<WorkspaceRow | undefined> {
+      const rows = await db
+        .update(workspaces)
+        .set(patch)
+        .where(and(eq(workspaces.id, id), eq(workspaces.status, from)))
+        .returning();
+      return rows[0];
+    },
+    async remove(id: string): Promise<void> {
+      await db.delete(workspaces).where(eq(workspaces.id, id));
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// Everything the routes need, built once per process from the config (the wiring half of the composition root).
+import {
+  type Authenticator,
+  type Credentials,
+  createAuthenticator,
+  createCredentials,
+} from './auth/index.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { ControlConfig } from './config.ts';
+import { createStore, type Database, openDatabase, type Store } from './db/index.ts';
+import { createIssuer, createKeyRing, type Issuer, type KeyRing, loadMasterKey } from './identity/index.ts';
+import { createLog, type Log } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createNodeService, type NodeService } from './nodes/index.ts';
+import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
+
+export interface ControlDeps {
+  config: ControlConfig;
+  /** The base URL people and nodes reach this control plane at (also the default `iss`). */
+  publicUrl: string;
+  database: Database;
+  store: Store;
+  clock: Clock;
+  log: Log;
+  ring: KeyRing;
+  issuer: Issuer;
+  auth: Authenticator;
+  credentials: Credentials;
+  workspaces: WorkspaceService;
+  nodes: NodeService;
+  metrics: Metrics;
+}
+
+export interface DepsOptions {
+  publicUrl: string;
+  clock?: Clock;
+  log?: Log;
+}
+
+/** Opens the database (migrating it), loads the master key and the key ring, and wires the services. */
+export async function openControlDeps(config: ControlConfig, options: DepsOptions): Promise<ControlDeps> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLog();
+  const database = await openDatabase(config.dbUrl, config.dbAuthToken);
+  const store = createStore(database.db);
+  const masterKey = await loadMasterKey(config.dataDir, config.masterKey);
+  const ring = await createKeyRing(store, masterKey, clock, config.keyRing);
+  const issuerName = config.issuer ?? options.publicUrl;
+  const issuer = createIssuer(ring, clock, {
+    issuer: issuerName,
+    nodeCertificateTtlS: config.nodeCertificateTtlS,
+    workspaceCallbackTtlS: config.workspaceCallbackTtlS,
+  });
+  const push = createNodePush({ issuer, log, timeoutMs: config.pushTimeoutMs });
+  const workspaces = createWorkspaceService({ store, clock, push, log });
+  return {
+    config,
+    publicUrl: options.publicUrl,
+    database,
+    store,
+    clock,
+    log,
+    ring,
+    issuer,
+    auth: createAuthenticator({ store, ring, clock, issuer: () => issuerName }),
+    credentials: createCredentials({
+      store,
+      clock,
+      loginLinkTtlMs: config.loginLinkTtlMs,
+      sessionTtlMs: config.sessionTtlMs,
+    }),
+    workspaces,
+    nodes: createNodeService({ store, clock, ring, issuer, workspaces, config }),
+    metrics: createMetrics(),
+  };
+}

@@ -1,0 +1,32 @@
+// The result union the GitHub operations return; `code` maps to an HTTP status through contract's ERROR_STATUS.
+import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contract/index.ts';
+import { GitHubError } from './github-client.ts';
+
+/** Success with a value, or a wire error code and a message safe to show (no secrets). */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+export function success<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function failure<T = never>(code: ErrorCode, message: string): Outcome<T> {
+  return { ok: false, code, message };
+}
+
+/** Maps a GitHubError to an outcome: unreachable or 5xx → 503 (retry), anything else from GitHub → 502. */
+export function githubFailure<T = never>(error: unknown): Outcome<T> {
+  if (error instanceof GitHubError)
+    return failure(error.retryable ? 'unavailable' : 'bad_gateway', error.message);
+  throw error;
+}
+
+/** The HTTP answer for an outcome: the value as JSON, or the one error shape with its status. */
+export function outcomeResponse<T>(outcome: Outcome<T>, status = 200): Response {
+  if (outcome.ok) return Response.json(outcome.value, { status, headers: { 'cache-control': 'no-store' } });
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  if (outcome.code === 'unavailable') headers['retry-after'] = '5';
+  return Response.json(errorBody(outcome.code, outcome.message), {
+    status: ERROR_STATUS[outcome.code],
+    headers,
+  });
+}

@@ -1,0 +1,118 @@
+// Key rotation: a new key is published before it signs, and an old key stays published until its tokens expired.
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
+import { AUDIENCE } from '../../contract/index.ts';
+import { createStore, type Database, openDatabase } from '../db/index.ts';
+import { FakeClock } from '../testing/index.ts';
+import { createIssuer } from './issuer.ts';
+import { createKeyRing, type KeyRingConfig } from './key-ring.ts';
+import { loadMasterKey } from './master-key.ts';
+import { verifyToken } from './verifier.ts';
+
+const HOUR = 3_600_000;
+const config: KeyRingConfig = {
+  publishLeadMs: 2 * 60_000,
+  rotationIntervalMs: 30 * 24 * HOUR,
+  maxTokenLifetimeMs: 12 * HOUR,
+};
+
+let dir: string;
+let database: Database;
+let clock: FakeClock;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-keys-'));
+  database = await openDatabase(`file:${join(dir, 'db')}`);
+  clock = new FakeClock();
+});
+afterEach(() => {
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ring() {
+  const store = createStore(database.db);
+  const r = await createKeyRing(store, await loadMasterKey(dir), clock, config);
+  const issuer = createIssuer(r, clock, {
+    issuer: 'test',
+    nodeCertificateTtlS: 12 * 3600,
+    workspaceCallbackTtlS: 600,
+  });
+  return { store, ring: r, issuer };
+}
+
+const kids = (r: { jwks(): { keys: { kid: string }[] } }) => r.jwks().keys.map((k) => k.kid);
+
+describe('KeyRing', () => {
+  it('publishes a new key before it signs with it', async () => {
+    const { ring: r } = await ring();
+    const first = (await r.signingKey()).kid;
+    const rotation = await r.rotate();
+    expect(kids(r)).toEqual([first, rotation.kid]);
+    expect((await r.signingKey()).kid).toBe(first);
+    clock.advance(config.publishLeadMs - 1);
+    expect((await r.signingKey()).kid).toBe(first);
+    clock.advance(1);
+    expect((await r.signingKey()).kid).toBe(rotation.kid);
+  });
+
+  it('keeps the old key published until every token it signed has expired, then drops it', async () => {
+    const { ring: r, issuer } = await ring();
+    const first = (await r.signingKey()).kid;
+    await r.rotate();
+    clock.advance(config.publishLeadMs - 1000);
+    // The last moment the old key signs: a node certificate, the longest-lived token.
+    const cert = await issuer.nodeCertificate({
+      nodeId: 'nd00000000000000000000',
+      publicKey: { kty: 'OKP', crv: 'Ed25519', x: 'A'.repeat(43) },
+      address: 'http://127.0.0.1:1',
+      name: 'n',
+      laptop: false,
+    });
+    expect(decodeProtectedHeader(cert.token).kid).toBe(first);
+    clock.advance(12 * HOUR - 1000);
+    await r.tick();
+    expect(kids(r)).toContain(first);
+    const still = await verifyToken('nodeCertificate', cert.token, {
+      jwks: r.jwks(),
+      issuer: 'test',
+      audience: AUDIENCE.mesh,
+      now: clock.now() - 6000, // within the token's own life
+    });
+    expect(still.ok).toBe(true);
+    clock.advance(2000);
+    await r.tick();
+    expect(kids(r)).not.toContain(first);
+    expect(r.jwks().keys.length).toBe(1);
+  });
+
+  it('rotates on schedule once the signing key is older than the interval', async () => {
+    const { ring: r } = await ring();
+    expect(await r.tick()).toBeUndefined();
+    clock.advance(config.rotationIntervalMs);
+    const rotation = await r.tick();
+    expect(rotation?.kid).toBeString();
+    expect(kids(r)).toContain(rotation!.kid);
+  });
+
+  it('stores private keys sealed: no key material in clear, and another master key cannot open them', async () => {
+    const { ring: r, store } = await ring();
+    const kid = (await r.signingKey()).kid;
+    const [row] = await store.signingKeys.list();
+    expect(row?.sealedPrivateKey).not.toContain('"d"');
+    expect(JSON.parse(row!.publicJwk)).not.toHaveProperty('d');
+    const other = await createKeyRing(store, await loadMasterKey(join(dir, 'other')), clock, config);
+    expect(other.jwks().keys[0]?.kid).toBe(kid);
+    await expect(other.signingKey()).rejects.toThrow();
+  });
+
+  it('survives a restart: the same keys come back from the database', async () => {
+    const { ring: a } = await ring();
+    const kid = (await a.signingKey()).kid;
+    const { ring: b } = await ring();
+    expect((await b.signingKey()).kid).toBe(kid);
+  });
+});

@@ -1,0 +1,111 @@
+// Nodes joining with a one-use token, heartbeating with their certificate, and what the control plane answers.
+import {
+  type Heartbeat,
+  type HeartbeatAck,
+  type NodeCertificateClaims,
+  type NodeJoined,
+  type NodeJoinRequest,
+  newId,
+} from '../../contract/index.ts';
+import type { Clock } from '../clock.ts';
+import type { ControlConfig } from '../config.ts';
+import type { Store } from '../db/index.ts';
+import { unauthorized } from '../errors.ts';
+import { hashSecret, type Issuer, type KeyRing, looksLike, sameDigest } from '../identity/index.ts';
+import type { WorkspaceService } from '../workspaces/index.ts';
+
+export interface NodeService {
+  join(input: NodeJoinRequest): Promise<NodeJoined>;
+  heartbeat(nodeId: string, claims: NodeCertificateClaims, input: Heartbeat): Promise<HeartbeatAck>;
+}
+
+const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
+
+export function createNodeService(deps: {
+  store: Store;
+  clock: Clock;
+  ring: KeyRing;
+  issuer: Issuer;
+  workspaces: WorkspaceService;
+  config: Pick<ControlConfig, 'heartbeatIntervalMs'>;
+}): NodeService {
+  const { store, clock, issuer } = deps;
+  return {
+    async join(input) {
+      if (!looksLike('joinToken', input.joinToken)) throw unauthorized('invalid join token');
+      const nodeId = newId('node');
+      const now = clock.now();
+      const hash = hashSecret(input.joinToken);
+      const token = await store.joinTokens.consume(hash, nodeId, now);
+      if (!token || !sameDigest(token.tokenHash, hash))
+        throw unauthorized('join token invalid, used or expired');
+      const laptop = input.laptop || token.laptop;
+      const labels = { ...(JSON.parse(token.labels) as Record<string, string>), ...input.labels };
+      await store.nodes.insert({
+        id: nodeId,
+        name: input.name,
+        status: 'online',
+        address: input.address,
+        publicKey: JSON.stringify(input.publicKey),
+        labels: JSON.stringify(labels),
+        capacityWorkspaces: input.capacity.workspaces,
+        laptop,
+        loadCpu: null,
+        loadMemory: null,
+        version: input.version ?? null,
+        lastHeartbeatAt: now,
+        createdAt: now,
+      });
+      const cert = await issuer.nodeCertificate({
+        nodeId,
+        publicKey: input.publicKey,
+        address: input.address,
+        name: input.name,
+        laptop,
+      });
+      await deps.workspaces.placePending();
+      return {
+        nodeId,
+        issuer: issuer.issuer,
+        certificate: cert.token,
+        expiresAt: iso(cert.expiresAt),
+        heartbeatIntervalMs: deps.config.heartbeatIntervalMs,
+        jwks: deps.ring.jwks(),
+      };
+    },
+    async heartbeat(nodeId, claims, input) {
+      const now = clock.now();
+      const before = await store.nodes.get(nodeId);
+      if (!before) throw unauthorized('unknown node');
+      await store.nodes.update(nodeId, {
+        status: 'online',
+        lastHeartbeatAt: now,
+        ...(input.load
+          ? { loadCpu: Math.round(input.load.cpu * 1000), loadMemory: Math.round(input.load.memory * 1000) }
+          : {}),
+        ...(input.address ? { address: input.address } : {}),
+      });
+      await deps.workspaces.applyReports(nodeId, input.workspaces);
+      await deps.workspaces.placePending();
+      const hosted = await store.workspaces.listOnNode(nodeId);
+      const ack: HeartbeatAck = {
+        workspaces: hosted.map((w) => deps.workspaces.assignment(w)),
+        revocations: await store.revocations.list(),
+        jwks: deps.ring.jwks(),
+        heartbeatIntervalMs: deps.config.heartbeatIntervalMs,
+      };
+      if (input.renew) {
+        const cert = await issuer.nodeCertificate({
+          nodeId,
+          publicKey: claims.cnf.jwk,
+          address: input.address ?? before.address,
+          name: before.name,
+          laptop: before.laptop,
+        });
+        ack.certificate = cert.token;
+        ack.certificateExpiresAt = iso(cert.expiresAt);
+      }
+      return ack;
+    },
+  };
+}

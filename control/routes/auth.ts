@@ -1,0 +1,69 @@
+// Sign-in for the UI: GET /auth/login exchanges a one-time link for a session cookie; logout and "who am I".
+import { Elysia } from 'elysia';
+import * as v from 'valibot';
+import { LoginLinkRequest, User } from '../../contract/index.ts';
+import { SESSION_COOKIE } from '../auth/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { unauthorized } from '../errors.ts';
+import { hashSecret } from '../identity/index.ts';
+import { responses, userSecurity } from './responses.ts';
+import { userView } from './views.ts';
+
+export function authRoutes(deps: ControlDeps) {
+  const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
+  return new Elysia({ name: 'auth' })
+    .get(
+      '/auth/login',
+      async ({ query }) => {
+        const session = await deps.credentials.session(query.token);
+        if (!session) throw unauthorized('login link invalid, used or expired');
+        const maxAge = Math.floor((session.expiresAt - deps.clock.now()) / 1000);
+        return new Response(null, {
+          status: 302,
+          headers: {
+            location: '/',
+            'set-cookie': `${SESSION_COOKIE}=${session.secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure}`,
+          },
+        });
+      },
+      {
+        query: LoginLinkRequest,
+        response: { ...responses(v.string(), 400, 401), 302: v.string() },
+        detail: {
+          operationId: 'login',
+          summary: 'Exchange a one-time login link for a session cookie, then redirect to the UI',
+          tags: ['auth'],
+        },
+      },
+    )
+    .post(
+      '/api/v1/auth/logout',
+      async ({ request }) => {
+        const p = await deps.auth.user(request, 'read');
+        if (p.via === 'session') {
+          const secret = /warren_session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1] ?? '';
+          const row = await deps.store.sessions.findByHash(hashSecret(decodeURIComponent(secret)));
+          if (row) await deps.store.sessions.revoke(row.id, deps.clock.now());
+        }
+        return new Response(JSON.stringify(userView(p.user)), {
+          headers: {
+            'content-type': 'application/json',
+            'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0${secure}`,
+          },
+        });
+      },
+      {
+        response: responses(User, 401),
+        detail: {
+          operationId: 'logout',
+          summary: 'End the current UI session',
+          tags: ['auth'],
+          security: userSecurity,
+        },
+      },
+    )
+    .get('/api/v1/auth/me', async ({ request }) => userView((await deps.auth.user(request, 'read')).user), {
+      response: responses(User, 401),
+      detail: { operationId: 'getMe', summary: 'The calling user', tags: ['auth'], security: userSecurity },
+    });
+}

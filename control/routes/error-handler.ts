@@ -1,0 +1,67 @@
+// The one mapping from anything thrown to the wire error shape: 400 validation, 404 unknown route, 500 without internals.
+import type { ErrorBody } from '../../contract/index.ts';
+import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
+import { ControlError } from '../errors.ts';
+import type { Log } from '../log.ts';
+
+interface StandardIssue {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+}
+interface StandardLike {
+  '~standard': { validate(value: unknown): { issues?: readonly StandardIssue[] } | Promise<unknown> };
+}
+
+/** Issues of an Elysia validation error, as `{ in, path, message }` without echoing the (maybe secret) value. */
+function validationIssues(error: { type?: string; validator?: unknown; value?: unknown }) {
+  const validator = error.validator as (Partial<StandardLike> & { schema?: StandardLike }) | undefined;
+  const standard: Partial<StandardLike> | undefined = validator?.['~standard']
+    ? validator
+    : validator?.schema;
+  const result = standard?.['~standard']?.validate(error.value);
+  const issues =
+    result && !(result instanceof Promise) ? ((result as { issues?: StandardIssue[] }).issues ?? []) : [];
+  return issues.slice(0, 20).map((i) => ({
+    in: error.type ?? 'body',
+    path: (i.path ?? [])
+      .map((s) => String(typeof s === 'object' && s !== null && 'key' in s ? s.key : s))
+      .join('.'),
+    message: i.message,
+  }));
+}
+
+type Set = { status?: number | string; headers: Record<string, string | number> };
+
+/** Builds the app's `onError` handler. */
+export function createErrorHandler(log: Log) {
+  return ({ code, error, set }: { code: string | number; error: unknown; set: Set }): ErrorBody => {
+    set.headers['content-type'] = 'application/json';
+    if (error instanceof ControlError) {
+      set.status = ERROR_STATUS[error.code];
+      return errorBody(error.code, error.message, error.detail);
+    }
+    const e = error as { type?: string; validator?: unknown; value?: unknown };
+    if (code === 'VALIDATION' && e.type !== 'response') {
+      set.status = 400;
+      return errorBody('invalid_request', `invalid ${e.type ?? 'request'}`, { issues: validationIssues(e) });
+    }
+    if (code === 'PARSE') {
+      set.status = 400;
+      return errorBody('invalid_request', 'the request body is not valid JSON');
+    }
+    if (code === 'NOT_FOUND') {
+      set.status = 404;
+      return errorBody('not_found', 'no such route');
+    }
+    // Anything else is our bug: log its name and message (never request data), answer without internals.
+    log.error('unexpected error', {
+      code: String(code),
+      name: (error as Error)?.name,
+      // Driver messages end with the bound parameters; keep only the statement part.
+      message: String((error as Error)?.message ?? '').split('\nparams:')[0],
+      type: e.type,
+    });
+    set.status = 500;
+    return errorBody('internal', 'internal error');
+  };
+}

@@ -1,0 +1,112 @@
+// Nodes: join tokens (admin), join, heartbeat (node certificate), list and get.
+import { Elysia } from 'elysia';
+import {
+  Heartbeat,
+  HeartbeatAck,
+  IdParams,
+  JoinTokenCreate,
+  JoinTokenCreated,
+  list,
+  Node,
+  NodeJoined,
+  NodeJoinRequest,
+  newId,
+} from '../../contract/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { hashSecret, newSecret } from '../identity/index.ts';
+import { nodeSecurity, responses, userSecurity } from './responses.ts';
+import { nodeView } from './views.ts';
+
+export function nodeRoutes(deps: ControlDeps) {
+  return new Elysia({ name: 'nodes', prefix: '/api/v1' })
+    .post(
+      '/join-tokens',
+      async ({ request, body }) => {
+        const p = await deps.auth.user(request, 'admin');
+        const secret = newSecret('joinToken');
+        const now = deps.clock.now();
+        const row = {
+          id: newId('joinToken'),
+          tokenHash: hashSecret(secret),
+          createdBy: p.user.id,
+          laptop: body.laptop,
+          labels: JSON.stringify(body.labels),
+          createdAt: now,
+          expiresAt: now + body.ttlSeconds * 1000,
+          usedAt: null,
+          usedByNode: null,
+        };
+        await deps.store.joinTokens.insert(row);
+        return {
+          id: row.id,
+          token: secret,
+          expiresAt: new Date(row.expiresAt).toISOString(),
+          command: `warren node join --control ${deps.publicUrl} --token ${secret}`,
+        };
+      },
+      {
+        body: JoinTokenCreate,
+        response: responses(JoinTokenCreated, 400, 401, 403),
+        detail: {
+          operationId: 'createJoinToken',
+          summary: 'Create a one-use node join token (admin)',
+          tags: ['nodes'],
+          security: userSecurity,
+        },
+      },
+    )
+    .post('/nodes/join', ({ body }) => deps.nodes.join(body), {
+      body: NodeJoinRequest,
+      response: responses(NodeJoined, 400, 401),
+      detail: {
+        operationId: 'joinNode',
+        summary: 'Join a node with a join token; returns its id and certificate',
+        tags: ['nodes'],
+      },
+    })
+    .post(
+      '/nodes/:id/heartbeat',
+      async ({ request, params, body }) => {
+        const claims = await deps.auth.node(request, params.id);
+        return deps.nodes.heartbeat(params.id, claims, body);
+      },
+      {
+        params: IdParams,
+        body: Heartbeat,
+        response: responses(HeartbeatAck, 400, 401),
+        detail: {
+          operationId: 'heartbeat',
+          summary:
+            'Report workspaces and load; receive assignments, revocations, keys and a renewed certificate',
+          tags: ['nodes'],
+          security: nodeSecurity,
+        },
+      },
+    )
+    .get(
+      '/nodes',
+      async ({ request }) => {
+        await deps.auth.user(request, 'read');
+        return { items: (await deps.store.nodes.list()).map(nodeView) };
+      },
+      {
+        response: responses(list(Node), 401, 403),
+        detail: { operationId: 'listNodes', summary: 'List nodes', tags: ['nodes'], security: userSecurity },
+      },
+    )
+    .get(
+      '/nodes/:id',
+      async ({ request, params }) => {
+        await deps.auth.user(request, 'read');
+        const node = await deps.store.nodes.get(params.id);
+        if (!node) throw notFound('node');
+        return nodeView(node);
+      },
+      {
+        params: IdParams,
+        response: responses(Node, 400, 401, 403, 404),
+        detail: { operationId: 'getNode', summary: 'Get a node', tags: ['nodes'], security: userSecurity },
+      },
+    );
+}

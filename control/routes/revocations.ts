@@ -1,0 +1,57 @@
+// Revocations: void every token of a user or a workspace issued before now; listed for nodes.
+import { Elysia } from 'elysia';
+import { Revocation, RevocationCreate, RevocationList } from '../../contract/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { responses, userSecurity } from './responses.ts';
+
+export function revocationRoutes(deps: ControlDeps) {
+  return new Elysia({ name: 'revocations', prefix: '/api/v1/revocations' })
+    .post(
+      '',
+      async ({ request, body }) => {
+        const p = await deps.auth.user(request, 'write');
+        const [kind, id = ''] = body.subject.split(':') as [string, string];
+        if (p.role !== 'admin') {
+          // Members may revoke themselves and their own workspaces; others' workspaces stay invisible (404).
+          if (kind === 'user' && id !== p.user.id) throw forbidden('only admins revoke other users');
+          if (kind === 'node') throw forbidden('only admins revoke nodes');
+          if (kind === 'workspace') await deps.workspaces.get(p, id);
+        } else if (kind === 'workspace' && !(await deps.store.workspaces.get(id)))
+          throw notFound('workspace');
+        const now = deps.clock.now();
+        const revocation = await deps.store.revocations.upsert(body.subject, Math.floor(now / 1000), now);
+        if (kind === 'user') {
+          await deps.store.apiTokens.revokeAllOfUser(id, now);
+          await deps.store.sessions.revokeAllOfUser(id, now);
+        }
+        return revocation;
+      },
+      {
+        body: RevocationCreate,
+        response: responses(Revocation, 400, 401, 403, 404),
+        detail: {
+          operationId: 'createRevocation',
+          summary: 'Revoke every token of a user, workspace or node issued before now',
+          tags: ['revocations'],
+          security: userSecurity,
+        },
+      },
+    )
+    .get(
+      '',
+      async ({ request }) => {
+        await deps.auth.user(request, 'read');
+        return { revocations: await deps.store.revocations.list() };
+      },
+      {
+        response: responses(RevocationList, 401, 403),
+        detail: {
+          operationId: 'listRevocations',
+          summary: 'List revocations',
+          tags: ['revocations'],
+          security: userSecurity,
+        },
+      },
+    );
+}

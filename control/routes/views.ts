@@ -1,0 +1,67 @@
+// Database rows rendered as the contract's API shapes (times as ISO 8601).
+import type { ApiScope, ApiToken, Node, Project, User, Workspace } from '../../contract/index.ts';
+import type { ApiTokenRow, NodeWithCount, ProjectRow, UserRow, WorkspaceRow } from '../db/index.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function userView(u: UserRow): User {
+  return { id: u.id, name: u.name, email: u.email, role: u.role, createdAt: iso(u.createdAt) };
+}
+
+export function apiTokenView(t: ApiTokenRow): ApiToken {
+  return {
+    id: t.id,
+    name: t.name,
+    scopes: JSON.parse(t.scopes) as ApiScope[],
+    createdAt: iso(t.createdAt),
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+    expiresAt: isoOrNull(t.expiresAt),
+    revokedAt: isoOrNull(t.revokedAt),
+  };
+}
+
+export function projectView(p: ProjectRow): Project {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    ownerId: p.ownerId,
+    createdAt: iso(p.createdAt),
+  };
+}
+
+export function nodeView(n: NodeWithCount): Node {
+  return {
+    id: n.id,
+    name: n.name,
+    status: n.status,
+    address: n.address,
+    labels: JSON.parse(n.labels) as Record<string, string>,
+    capacity: { workspaces: n.capacityWorkspaces },
+    laptop: n.laptop,
+    workspaceCount: n.workspaceCount,
+    lastHeartbeatAt: isoOrNull(n.lastHeartbeatAt),
+    createdAt: iso(n.createdAt),
+    load: n.loadCpu === null ? null : { cpu: n.loadCpu / 1000, memory: (n.loadMemory ?? 0) / 1000 },
+    version: n.version,
+  };
+}
+
+/** `nodeAddress` is the hosting node's base URL, when placed. */
+export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Workspace {
+  return {
+    id: w.id,
+    name: w.name,
+    projectId: w.projectId,
+    ownerId: w.ownerId,
+    nodeId: w.nodeId,
+    status: w.status,
+    desiredState: w.desiredState,
+    statusReason: w.statusReason,
+    appCommand: w.appCommand,
+    url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
+    createdAt: iso(w.createdAt),
+    updatedAt: iso(w.updatedAt),
+  };
+}

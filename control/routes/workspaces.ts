@@ -1,0 +1,111 @@
+// Workspaces: create, list, get, start, stop, delete, and workspace access tokens.
+import { Elysia } from 'elysia';
+import {
+  IdParams,
+  list,
+  Workspace,
+  WorkspaceCreate,
+  WorkspaceToken,
+  WorkspaceTokenRequest,
+} from '../../contract/index.ts';
+import type { WorkspaceRow } from '../db/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { ControlError } from '../errors.ts';
+import { responses, userSecurity } from './responses.ts';
+import { workspaceView } from './views.ts';
+
+export function workspaceRoutes(deps: ControlDeps) {
+  const addressOf = async (row: WorkspaceRow) =>
+    row.nodeId ? ((await deps.store.nodes.get(row.nodeId))?.address ?? null) : null;
+  const present = async (row: WorkspaceRow) => workspaceView(row, await addressOf(row));
+  const one = { params: IdParams, response: responses(Workspace, 400, 401, 403, 404, 409) };
+  const doc = (operationId: string, summary: string) => ({
+    operationId,
+    summary,
+    tags: ['workspaces'],
+    security: userSecurity,
+  });
+
+  return new Elysia({ name: 'workspaces', prefix: '/api/v1/workspaces' })
+    .post(
+      '',
+      async ({ request, body }) =>
+        present(await deps.workspaces.create(await deps.auth.user(request, 'write'), body)),
+      {
+        body: WorkspaceCreate,
+        response: responses(Workspace, 400, 401, 403, 404, 409),
+        detail: doc(
+          'createWorkspace',
+          'Create a workspace, placed on a named node or the one with most room',
+        ),
+      },
+    )
+    .get(
+      '',
+      async ({ request }) => {
+        const rows = await deps.workspaces.list(await deps.auth.user(request, 'read'));
+        const addresses = new Map((await deps.store.nodes.list()).map((n) => [n.id, n.address]));
+        return {
+          items: rows.map((w) => workspaceView(w, w.nodeId ? (addresses.get(w.nodeId) ?? null) : null)),
+        };
+      },
+      { response: responses(list(Workspace), 401, 403), detail: doc('listWorkspaces', 'List workspaces') },
+    )
+    .get(
+      '/:id',
+      async ({ request, params }) =>
+        present(await deps.workspaces.get(await deps.auth.user(request, 'read'), params.id)),
+      { ...one, detail: doc('getWorkspace', 'Get a workspace') },
+    )
+    .post(
+      '/:id/start',
+      async ({ request, params }) =>
+        present(await deps.workspaces.start(await deps.auth.user(request, 'write'), params.id)),
+      { ...one, detail: doc('startWorkspace', 'Ask for a workspace to run') },
+    )
+    .post(
+      '/:id/stop',
+      async ({ request, params }) =>
+        present(await deps.workspaces.stop(await deps.auth.user(request, 'write'), params.id)),
+      { ...one, detail: doc('stopWorkspace', 'Ask for a workspace to stop') },
+    )
+    .delete(
+      '/:id',
+      async ({ request, params }) =>
+        present(await deps.workspaces.remove(await deps.auth.user(request, 'write'), params.id)),
+      { ...one, detail: doc('deleteWorkspace', 'Delete a workspace') },
+    )
+    .post(
+      '/:id/tokens',
+      async ({ request, params, body }) => {
+        const p = await deps.auth.user(request, 'write');
+        const row = await deps.workspaces.get(p, params.id);
+        if (row.desiredState === 'deleted')
+          throw new ControlError('illegal_transition', 'the workspace is being deleted');
+        const minted = await deps.issuer.workspaceAccess({
+          userId: p.user.id,
+          workspaceId: row.id,
+          scopes: body.scopes,
+          ttlSeconds: body.ttlSeconds,
+          ...(body.ports ? { ports: body.ports } : {}),
+        });
+        return {
+          token: minted.token,
+          expiresAt: new Date(minted.expiresAt * 1000).toISOString(),
+          workspaceId: row.id,
+          nodeId: row.nodeId,
+          nodeUrl: await addressOf(row),
+          scopes: body.scopes,
+        };
+      },
+      {
+        params: IdParams,
+        body: WorkspaceTokenRequest,
+        response: responses(WorkspaceToken, 400, 401, 403, 404, 409),
+        detail: doc(
+          'createWorkspaceToken',
+          'Mint a short-lived workspace access token (http, terminal, agent)',
+        ),
+      },
+    );
+}

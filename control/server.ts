@@ -1,0 +1,62 @@
+// Runs the control plane: binds the port, wires the deps, bootstraps the admin, schedules key rotation.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createControlApp } from './app.ts';
+import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
+import type { Clock } from './clock.ts';
+import type { ControlConfig } from './config.ts';
+import { type ControlDeps, openControlDeps } from './deps.ts';
+import type { Log } from './log.ts';
+
+/** File with `{ url, pid }` written once the control plane listens (for --port 0 and the CLI). */
+export const CONTROL_FILE = 'control.json';
+
+export interface RunningControl {
+  url: string;
+  deps: ControlDeps;
+  /** Present only on the very first start. */
+  firstStart?: FirstStart;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: Log;
+  /** How often the key ring checks its schedule: 1 h; rotation itself is rare (ControlConfig.keyRing). */
+  keyTickMs?: number;
+}
+
+/** Starts the control plane on `config.host:config.port` (0 = a free port). */
+export async function startControl(
+  config: ControlConfig,
+  options: StartOptions = {},
+): Promise<RunningControl> {
+  let handle: (req: Request) => Response | Promise<Response> = () =>
+    new Response('starting', { status: 503 });
+  const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => handle(req) });
+  try {
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+    const deps = await openControlDeps(config, { publicUrl: url, ...options });
+    const app = createControlApp(deps);
+    handle = (req) => app.handle(req);
+    const firstStart = await bootstrapAdmin(deps);
+    writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`);
+    const timer = setInterval(() => {
+      deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
+    }, options.keyTickMs ?? 3_600_000);
+    timer.unref();
+    return {
+      url,
+      deps,
+      ...(firstStart ? { firstStart } : {}),
+      async stop() {
+        clearInterval(timer);
+        await server.stop(true);
+        deps.database.close();
+      },
+    };
+  } catch (e) {
+    await server.stop(true);
+    throw e;
+  }
+}

@@ -1,0 +1,12 @@
+// control/workspaces: lifecycle, transitions, placement and the push to hosting nodes.
+export { createNodePush, type NodePush } from './node-push.ts';
+export { rankNodes } from './placement.ts';
+export { createWorkspaceService, type WorkspaceService } from './workspace-service.ts';
+export {
+  ACTION_ALLOWED,
+  assertAction,
+  assertTransition,
+  canTransition,
+  WORKSPACE_TRANSITIONS,
+  type WorkspaceAction,
+} from './workspace-transitions.ts';

@@ -1,0 +1,232 @@
+// Workspace lifecycle: create with placement, start, stop, delete, node reports, and pushes to the hosting node.
+import {
+  newId,
+  type WorkspaceAssignment,
+  type WorkspaceCreate,
+  type WorkspaceReport,
+  type WorkspaceStatus,
+} from '../../contract/index.ts';
+import type { UserPrincipal } from '../auth/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Store, WorkspaceRow } from '../db/index.ts';
+import { ControlError, notFound } from '../errors.ts';
+import type { Log } from '../log.ts';
+import type { NodePush } from './node-push.ts';
+import { rankNodes } from './placement.ts';
+import { assertAction, canTransition } from './workspace-transitions.ts';
+
+export interface WorkspaceService {
+  create(p: UserPrincipal, input: WorkspaceCreate): Promise<WorkspaceRow>;
+  /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
+  get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  list(p: UserPrincipal): Promise<WorkspaceRow[]>;
+  start(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  stop(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  remove(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  /** Places every unplaced workspace that fits on an online node; called when nodes join or recover. */
+  placePending(): Promise<number>;
+  /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
+  applyReports(nodeId: string, reports: WorkspaceReport[]): Promise<{ applied: number; ignored: number }>;
+  assignment(row: WorkspaceRow): WorkspaceAssignment;
+}
+
+export function createWorkspaceService(deps: {
+  store: Store;
+  clock: Clock;
+  push: NodePush;
+  log: Log;
+}): WorkspaceService {
+  const { store, clock } = deps;
+
+  const assignment = (row: WorkspaceRow): WorkspaceAssignment => ({
+    id: row.id,
+    name: row.name,
+    projectId: row.projectId,
+    ownerId: row.ownerId,
+    desiredState: row.desiredState,
+    appCommand: row.appCommand,
+    env: JSON.parse(row.env) as Record<string, string>,
+  });
+
+  const pushTo = async (row: WorkspaceRow) => {
+    if (!row.nodeId) return;
+    const node = await store.nodes.get(row.nodeId);
+    if (node) await deps.push.assignment(node, assignment(row));
+  };
+
+  const get = async (p: UserPrincipal, id: string) => {
+    const row = await store.workspaces.get(id);
+    if (!row || (p.role !== 'admin' && row.ownerId !== p.user.id)) throw notFound('workspace');
+    return row;
+  };
+
+  /** Applies `patch` with compare-and-set on the status; retries once if a report moved it meanwhile. */
+  const change = async (
+    row: WorkspaceRow,
+    next: (r: WorkspaceRow) => Partial<WorkspaceRow>,
+  ): Promise<WorkspaceRow> => {
+    let current = row;
+    for (let i = 0; i < 3; i++) {
+      const updated = await store.workspaces.update(current.id, current.status, {
+        ...next(current),
+        updatedAt: clock.now(),
+      });
+      if (updated) return updated;
+      const fresh = await store.workspaces.get(current.id);
+      if (!fresh) throw notFound('workspace');
+      current = fresh;
+    }
+    throw new ControlError('conflict', 'the workspace changed concurrently; try again');
+  };
+
+  return {
+    async create(p, input) {
+      const project = await store.projects.get(input.projectId);
+      if (!project || (p.role !== 'admin' && project.ownerId !== p.user.id)) throw notFound('project');
+      const now = clock.now();
+      const base: WorkspaceRow = {
+        id: newId('workspace'),
+        name: input.name,
+        projectId: project.id,
+        ownerId: p.user.id,
+        nodeId: null,
+        status: 'pending',
+        statusBeforeUnreachable: null,
+        desiredState: 'running',
+        statusReason: null,
+        appCommand: input.appCommand ?? null,
+        env: JSON.stringify(input.env ?? {}),
+        port: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      let placed: WorkspaceRow | undefined;
+      if (input.nodeId) {
+        const node = await store.nodes.get(input.nodeId);
+        if (!node) throw new ControlError('not_found', 'node not found');
+        const row = { ...base, nodeId: node.id, status: 'starting' as const };
+        if (!(await store.workspaces.insertIfCapacity(row)))
+          throw new ControlError('conflict', 'the named node has no free capacity');
+        placed = row;
+      } else {
+        for (const node of rankNodes(await store.nodes.list())) {
+          const row = { ...base, nodeId: node.id, status: 'starting' as const };
+          if (await store.workspaces.insertIfCapacity(row)) {
+            placed = row;
+            break;
+          }
+        }
+      }
+      if (!placed) {
+        await store.workspaces.insert(base);
+        return base;
+      }
+      await pushTo(placed);
+      return placed;
+    },
+    get,
+    async list(p) {
+      return store.workspaces.list(p.role === 'admin' ? undefined : p.user.id);
+    },
+    async start(p, id) {
+      const row = await get(p, id);
+      assertAction('start', row.status);
+      const updated = await change(row, (r) => {
+        assertAction('start', r.status);
+        const status: WorkspaceStatus =
+          r.nodeId && (r.status === 'stopped' || r.status === 'error') ? 'starting' : r.status;
+        return { desiredState: 'running', status, statusReason: null };
+      });
+      await pushTo(updated);
+      return updated;
+    },
+    async stop(p, id) {
+      const row = await get(p, id);
+      assertAction('stop', row.status);
+      const updated = await change(row, (r) => {
+        assertAction('stop', r.status);
+        const status: WorkspaceStatus =
+          r.status === 'running' || r.status === 'starting'
+            ? 'stopping'
+            : r.status === 'pending'
+              ? 'stopped'
+              : r.status;
+        return { desiredState: 'stopped', status };
+      });
+      await pushTo(updated);
+      return updated;
+    },
+    async remove(p, id) {
+      const row = await get(p, id);
+      assertAction('delete', row.status);
+      if (!row.nodeId) {
+        await store.workspaces.remove(row.id);
+        return { ...row, desiredState: 'deleted', status: 'deleting' };
+      }
+      const updated = await change(row, (r) => {
+        assertAction('delete', r.status);
+        return { desiredState: 'deleted', status: r.status === 'unreachable' ? 'unreachable' : 'deleting' };
+      });
+      await pushTo(updated);
+      return updated;
+    },
+    async placePending() {
+      let placedCount = 0;
+      for (const row of await store.workspaces.listUnplaced()) {
+        const status: WorkspaceStatus = row.desiredState === 'running' ? 'starting' : 'stopped';
+        for (const node of rankNodes(await store.nodes.list())) {
+          if (await store.workspaces.placeIfCapacity(row.id, node.id, status, clock.now())) {
+            placedCount++;
+            await deps.push.assignment(node, assignment({ ...row, nodeId: node.id, status }));
+            break;
+          }
+        }
+      }
+      return placedCount;
+    },
+    async applyReports(nodeId, reports) {
+      let applied = 0;
+      let ignored = 0;
+      const reported = new Map(reports.map((r) => [r.id, r]));
+      const hosted = await store.workspaces.listOnNode(nodeId);
+      for (const row of hosted) {
+        const report = reported.get(row.id);
+        if (!report) {
+          // The node no longer has it: a delete is complete.
+          if (row.desiredState === 'deleted') await store.workspaces.remove(row.id);
+          continue;
+        }
+        if (row.desiredState === 'deleted' && report.status !== 'deleting') {
+          ignored++;
+          continue;
+        }
+        const to = report.status;
+        if (
+          to === row.status &&
+          (report.reason ?? null) === row.statusReason &&
+          (report.port ?? null) === row.port
+        )
+          continue;
+        if (!canTransition(row.status, to)) {
+          ignored++;
+          deps.log.warn('illegal status report ignored', { workspace: row.id, from: row.status, to });
+          continue;
+        }
+        const done = await store.workspaces.update(row.id, row.status, {
+          status: to,
+          statusBeforeUnreachable: null,
+          statusReason: report.reason ?? null,
+          port: report.port ?? null,
+          updatedAt: clock.now(),
+        });
+        if (done) applied++;
+        else ignored++;
+      }
+      // Reports about workspaces not placed on this node are not this node's to make.
+      const ids = new Set(hosted.map((r) => r.id));
+      ignored += reports.filter((r) => !ids.has(r.id)).length;
+      return { applied, ignored };
+    },
+    assignment,
+  };
+}

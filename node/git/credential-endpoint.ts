@@ -1,0 +1,118 @@
+// The node's `/_node/git-credential` endpoint: git credential requests from workspaces, answered with tokens.
+import type { ErrorCode, WorkspaceStatus } from '../../contract/index.ts';
+import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
+import { formatCredentialAnswer, parseCredentialRequest } from './credential-protocol.ts';
+import { browserRefusal, isLoopbackAddress } from './loopback-guard.ts';
+import type { GitTokenCache } from './token-cache.ts';
+import type { WorkspaceSecrets } from './workspace-secrets.ts';
+
+/** The node's runtime registry of workspaces, as the endpoint sees it (LESSONS 2: every one, not a primary). */
+export interface GitWorkspaces {
+  get(workspaceId: string): { status: WorkspaceStatus } | undefined;
+}
+
+export interface GitCredentialConfig {
+  /**
+   * `protocol://host[:port]` origins tokens are handed to; default `https://github.com` only. Tests add
+   * their local git server. Anything else gets no token, so a token never leaves for another host.
+   */
+  allowedOrigins: string[];
+  /** Largest request body; git sends a few hundred bytes. 8 KiB. */
+  maxBodyBytes: number;
+}
+
+export function defaultGitCredentialConfig(): GitCredentialConfig {
+  return { allowedOrigins: ['https://github.com'], maxBodyBytes: 8 * 1024 };
+}
+
+/** What the server knows about the connection, which the Request itself does not carry. */
+export interface GitCredentialContext {
+  /** The peer's address (`server.requestIP(req)?.address`). */
+  remoteAddress: string;
+  /** The port this endpoint listens on (`server.port`), for the Host check. */
+  port: number;
+}
+
+export interface GitCredentialOptions {
+  secrets: WorkspaceSecrets;
+  workspaces: GitWorkspaces;
+  tokens: GitTokenCache;
+  config?: GitCredentialConfig;
+}
+
+/** Workspace states whose processes may use git. */
+const LIVE: readonly WorkspaceStatus[] = ['starting', 'running'];
+
+/**
+ * Creates the handler. `POST ?op=get` (default) answers a credential; `POST ?op=erase` drops the token git
+ * reports as rejected. Order of checks: loopback peer, no browser headers and a loopback Host, the
+ * workspace secret, the workspace being live on this node, then the credential input.
+ */
+export function createGitCredentialHandler(
+  options: GitCredentialOptions,
+): (req: Request, ctx: GitCredentialContext) => Promise<Response> {
+  const config = options.config ?? defaultGitCredentialConfig();
+  const allowed = new Set(config.allowedOrigins.map((o) => o.toLowerCase().replace(/\/+$/, '')));
+  return async (req, ctx) => {
+    if (!isLoopbackAddress(ctx.remoteAddress))
+      return fail('forbidden', 'the git credential endpoint is loopback only');
+    const refusal = browserRefusal(req.headers, ctx.port);
+    if (refusal) return fail('forbidden', refusal);
+    if (req.method !== 'POST') return fail('invalid_request', 'use POST', 405);
+    const m = /^Bearer ([A-Za-z0-9._-]{1,200})$/.exec(req.headers.get('authorization') ?? '');
+    const workspaceId = m ? options.secrets.verify(m[1]!) : undefined;
+    if (!workspaceId) return fail('unauthorized', 'missing or unknown workspace secret');
+    const workspace = options.workspaces.get(workspaceId);
+    if (!workspace || !LIVE.includes(workspace.status))
+      return fail('not_found', 'workspace not found on this node');
+
+    const body = await readLimited(req, config.maxBodyBytes);
+    if (body === null) return fail('invalid_request', 'credential input too large');
+    const parsed = parseCredentialRequest(body);
+    if (!parsed.ok) return fail('invalid_request', parsed.message);
+    const { protocol, host } = parsed.value;
+    if (!allowed.has(`${protocol}://${host}`)) return fail('invalid_request', 'no credentials for that host');
+
+    const op = new URL(req.url).searchParams.get('op') ?? 'get';
+    if (op === 'erase') {
+      if (parsed.value.password) options.tokens.invalidate(workspaceId, parsed.value.password);
+      return new Response(null, { status: 204 });
+    }
+    if (op !== 'get') return fail('invalid_request', 'op must be get or erase');
+
+    const token = await options.tokens.get(workspaceId);
+    if (!token.ok) {
+      const res = fail('unavailable', token.message);
+      res.headers.set('retry-after', String(Math.ceil(token.retryAfterMs / 1000)));
+      return res;
+    }
+    const answer = formatCredentialAnswer({
+      protocol,
+      host,
+      username: 'x-access-token',
+      password: token.token,
+      expiresAt: token.expiresAt,
+    });
+    return new Response(answer, {
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  };
+}
+
+/** Reads at most `max` bytes of the body; null when it is longer (stops reading there). */
+async function readLimited(req: Request, max: number): Promise<string | null> {
+  if (Number(req.headers.get('content-length') ?? '0') > max) return null;
+  if (!req.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > max) return null;
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function fail(code: ErrorCode, message: string, status: number = ERROR_STATUS[code]): Response {
+  return Response.json(errorBody(code, message), { status, headers: { 'cache-control': 'no-store' } });
+}
