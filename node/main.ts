@@ -189,6 +189,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       for (const f of waiters) f();
       waiters = [];
       server.stop(true);
+      proxy.close();
       await runtime.shutdown();
     },
   };

@@ -49,12 +49,47 @@ export interface ForwardInfo {
   userId: string;
 }
 
+/** True when a client header must not reach the workspace. */
+function dropped(name: string, websocket: boolean): boolean {
+  return (
+    DROP.has(name) ||
+    name.startsWith('x-forwarded-') ||
+    name.startsWith('x-warren-') ||
+    (websocket && WS_HANDSHAKE.has(name))
+  );
+}
+
+/**
+ * The complete HTTP/1.1 request head for a body-less request to the app on `port`, built as one string
+ * (the hot path: no Headers object). Header values cannot hold CR/LF: Bun's parser refused those already.
+ */
+export function forwardHead(
+  method: string,
+  target: string,
+  port: number,
+  incoming: Headers,
+  info: ForwardInfo,
+): string {
+  let h = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n`;
+  for (const [name, value] of incoming) {
+    if (dropped(name, false)) continue;
+    if (name === 'cookie') {
+      const kept = withoutWarrenCookies(value);
+      if (kept !== undefined) h += `cookie: ${kept}\r\n`;
+      continue;
+    }
+    h += `${name}: ${value}\r\n`;
+  }
+  h += `x-forwarded-for: ${info.clientIp}\r\nx-forwarded-host: ${info.host}\r\nx-forwarded-proto: ${info.proto}\r\n`;
+  if (info.prefix) h += `x-forwarded-prefix: ${info.prefix}\r\n`;
+  return `${h}x-warren-user: ${info.userId}\r\n\r\n`;
+}
+
 /** Builds the upstream request headers. */
 export function forwardHeaders(incoming: Headers, info: ForwardInfo, websocket: boolean): Headers {
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (DROP.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-warren-')) continue;
-    if (websocket && WS_HANDSHAKE.has(name)) continue;
+    if (dropped(name, websocket)) continue;
     if (name === 'cookie') {
       const kept = withoutWarrenCookies(value);
       if (kept !== undefined) out.append(name, kept);

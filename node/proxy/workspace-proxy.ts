@@ -4,10 +4,11 @@ import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/inde
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
-import { forwardHeaders } from './forward-headers.ts';
+import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
+import { UpstreamPool } from './upstream-pool.ts';
 
 export interface WorkspaceProxyOptions {
   verifier: TokenVerifier;
@@ -26,6 +27,7 @@ type Result = Response | undefined | Promise<Response | undefined>;
 /** The workspace proxy: `handle` answers workspace requests and returns NOT_A_WORKSPACE for others. */
 export class WorkspaceProxy {
   private readonly connectTimeoutMs: number;
+  private readonly pool = new UpstreamPool();
 
   constructor(private readonly o: WorkspaceProxyOptions) {
     this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
@@ -87,20 +89,23 @@ export class WorkspaceProxy {
     if (target.port === undefined) return unavailable('workspace has no app', 10);
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
-    const headers = forwardHeaders(
-      req.headers,
-      {
-        clientIp: server.requestIP(req)?.address ?? '',
-        host: req.headers.get('host') ?? '',
-        proto: 'http',
-        prefix: route.prefix,
-        userId: token.userId,
-      },
-      false,
-    );
+    const info = {
+      clientIp: server.requestIP(req)?.address ?? '',
+      host: req.headers.get('host') ?? '',
+      proto: 'http' as const,
+      prefix: route.prefix,
+      userId: token.userId,
+    };
+    if (req.body === null) {
+      // Body-less requests (the common case) go over the pooled raw connections.
+      const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
+      return this.pool
+        .request(target.port, head, req.method === 'HEAD')
+        .catch(() => unavailable('workspace app is not answering', 2));
+    }
     const init = {
       method: req.method,
-      headers,
+      headers: forwardHeaders(req.headers, info, false),
       body: req.body,
       redirect: 'manual',
       // Pass the app's bytes through as they are (compressed or not).
@@ -109,6 +114,11 @@ export class WorkspaceProxy {
     return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(() =>
       unavailable('workspace app is not answering', 2),
     );
+  }
+
+  /** Closes pooled upstream connections. */
+  close(): void {
+    this.pool.close();
   }
 
   /** `/_auth?token=…`: checks the token, sets it as an HttpOnly cookie scoped to the workspace, redirects without it. */
