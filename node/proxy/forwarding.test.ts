@@ -118,6 +118,27 @@ describe('Proxy forwarding', () => {
     expect(first + rest).toBe('chunk0\nchunk1\nchunk2\n');
   });
 
+  it('passes compressed bodies through untouched, with and without a request body', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const get = await fetch(`${f.node.url}/w/${f.ws.id}/gzip`, { headers: auth });
+    expect(get.headers.get('content-encoding')).toBe('gzip');
+    expect(await get.text()).toBe('compressed GET');
+    const post = await fetch(`${f.node.url}/w/${f.ws.id}/gzip`, { method: 'POST', headers: auth, body: 'x' });
+    expect(post.headers.get('content-encoding')).toBe('gzip');
+    expect(await post.text()).toBe('compressed POST');
+  });
+
+  it('answers HEAD without a body and keeps the pooled connection in step', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(`${f.node.url}/w/${f.ws.id}/head-${i}`, { method: 'HEAD', headers: auth });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
+      const get = await fetch(`${f.node.url}/w/${f.ws.id}/get-${i}`, { headers: auth });
+      expect(((await get.json()) as Echo).path).toBe(`/get-${i}`);
+    }
+  });
+
   it('passes WebSockets through with ?token=, which the app never sees', async () => {
     const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/socket?token=${token}&x=1`, [
       'chat',

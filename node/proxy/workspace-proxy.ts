@@ -99,9 +99,7 @@ export class WorkspaceProxy {
     if (req.body === null) {
       // Body-less requests (the common case) go over the pooled raw connections.
       const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
-      return this.pool
-        .request(target.port, head, req.method === 'HEAD')
-        .catch(() => unavailable('workspace app is not answering', 2));
+      return this.pool.request(target.port, head, req.method === 'HEAD', appNotAnswering);
     }
     const init = {
       method: req.method,
@@ -111,9 +109,7 @@ export class WorkspaceProxy {
       // Pass the app's bytes through as they are (compressed or not).
       decompress: false,
     } as RequestInit;
-    return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(() =>
-      unavailable('workspace app is not answering', 2),
-    );
+    return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(appNotAnswering);
   }
 
   /** Closes pooled upstream connections. */
@@ -223,6 +219,11 @@ export class WorkspaceProxy {
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="refused"}`);
     return res;
   }
+}
+
+/** The app is here but refuses connections (crashed, restarting): 503, never a 502 (LESSONS 7). */
+function appNotAnswering(): Response {
+  return unavailable('workspace app is not answering', 2);
 }
 
 /** Close codes 1005/1006/1015 are reserved and cannot be sent; others pass through. */

@@ -34,6 +34,11 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
       return new Response(stream, { headers: { 'content-type': 'text/plain' } });
     }
     if (url.pathname === '/crash') process.exit(3);
+    if (url.pathname === '/gzip') {
+      return new Response(Bun.gzipSync(`compressed ${req.method}`), {
+        headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+      });
+    }
     if (url.pathname === '/spawn-child') {
       // A grandchild in the same process group: stop must end it too.
       const child = Bun.spawn(['sleep', '600'], { stdio: ['ignore', 'ignore', 'ignore'] });

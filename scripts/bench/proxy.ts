@@ -12,15 +12,23 @@ const ROOT = resolve(import.meta.dir, '../..');
 interface Options {
   durationSec: number;
   connections: number;
+  /** Targets are measured in turn, `rounds` times, and each figure is the median: the machine is shared and noisy. */
+  rounds: number;
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { durationSec: 5, connections: 32 };
+  const o: Options = { durationSec: 4, connections: 32, rounds: 3 };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--duration') o.durationSec = Number(args[++i]);
     else if (args[i] === '--connections') o.connections = Number(args[++i]);
+    else if (args[i] === '--rounds') o.rounds = Number(args[++i]);
   }
   return o;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 /** Runs the proxy benchmark and prints its table. */
@@ -89,10 +97,24 @@ export default async function proxyBench(args: string[]): Promise<void> {
       ['warren (token checked)', warrenUrl, auth],
       ['nginx', `http://127.0.0.1:${nginx.port}/`, {}],
     ];
-    const http: Record<string, LoadResult> = {};
-    for (const [name, url, headers] of targets) {
+    const runs: Record<string, LoadResult[]> = {};
+    for (const [, url, headers] of targets)
       await runLoad({ url, headers, connections: o.connections, durationSec: 1 }); // warm-up
-      http[name] = await runLoad({ url, headers, connections: o.connections, durationSec: o.durationSec });
+    for (let round = 0; round < o.rounds; round++) {
+      for (const [name, url, headers] of targets) {
+        const r = await runLoad({ url, headers, connections: o.connections, durationSec: o.durationSec });
+        (runs[name] ??= []).push(r);
+      }
+    }
+    const http: Record<string, LoadResult> = {};
+    for (const [name, list] of Object.entries(runs)) {
+      http[name] = {
+        p50: median(list.map((r) => r.p50)),
+        p99: median(list.map((r) => r.p99)),
+        rps: median(list.map((r) => r.rps)),
+        errors: list.reduce((a, r) => a + r.errors, 0),
+        tool: list[0]!.tool,
+      };
     }
     const wsRates: Record<string, number> = {};
     const wsTargets: [string, string][] = [
@@ -169,7 +191,7 @@ function printTable(
     x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const tool = Object.values(http)[0]?.tool ?? 'bun';
   console.log(
-    `Loopback, ${o.connections} keep-alive connections, ${o.durationSec} s per target, load by ${tool}; nginx: 1 worker, upstream keepalive.\n`,
+    `Loopback, ${o.connections} keep-alive connections, ${o.durationSec} s per target × ${o.rounds} interleaved rounds (medians), load by ${tool}; nginx: 1 worker, upstream keepalive.\n`,
   );
   console.log('| target | p50 ms | p99 ms | req/s | errors | WebSocket echo msg/s |');
   console.log('|---|---:|---:|---:|---:|---:|');
