@@ -130,6 +130,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const m = (): Membership => membership!;
   let waiters: (() => void)[] = [];
   const beat = async (): Promise<number> => {
+    // Only callers waiting before this beat began are answered by it: its ack may predate later changes.
+    const answered = waiters;
+    waiters = [];
     try {
       const ack = await link.heartbeat(m().nodeId, m().certificate, {
         workspaces: runtime.reports(),
@@ -140,9 +143,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await applyAck(ack);
       return ack.heartbeatIntervalMs;
     } finally {
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
+      for (const f of answered) f();
     }
   };
   const applyAck = async (ack: HeartbeatAck): Promise<void> => {

@@ -63,10 +63,12 @@ export class Placement {
       const prev = this.specs.get(spec.id);
       const status = this.runtime.report(spec.id)?.status;
       const settled =
-        prev &&
-        prev.desiredState === spec.desiredState &&
-        prev.appCommand === spec.appCommand &&
-        (spec.desiredState !== 'running' || status !== 'stopped');
+        spec.desiredState === 'deleted'
+          ? !prev && status === undefined
+          : prev !== undefined &&
+            prev.desiredState === spec.desiredState &&
+            prev.appCommand === spec.appCommand &&
+            (spec.desiredState !== 'running' || status !== 'stopped');
       if (!settled) work.push(this.apply(spec));
     }
     for (const [id, spec] of this.specs) {

@@ -103,7 +103,9 @@ export default async function proxyBench(args: string[]): Promise<void> {
     for (let round = 0; round < o.rounds; round++) {
       for (const [name, url, headers] of targets) {
         const r = await runLoad({ url, headers, connections: o.connections, durationSec: o.durationSec });
-        (runs[name] ??= []).push(r);
+        const list = runs[name] ?? [];
+        list.push(r);
+        runs[name] = list;
       }
     }
     const http: Record<string, LoadResult> = {};
