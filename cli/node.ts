@@ -8,3 +8,5 @@ export async function nodeCommand(args: string[]): Promise<number> {
   console.error(`warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}`);
   return 2;
 }
+
+export default nodeCommand;

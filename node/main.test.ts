@@ -45,7 +45,7 @@ function spec(o: Partial<WorkspaceAssignment> = {}): WorkspaceAssignment {
     projectId: newId('project'),
     ownerId: newId('user'),
     desiredState: 'running',
-    appCommand: `exec bun ${ECHO_APP}`,
+    appCommand: `exec ${process.execPath} ${ECHO_APP}`,
     env: {},
     ...o,
   };
@@ -111,7 +111,7 @@ describe('Node', () => {
   it('stops and deletes on assignment, leaving no process and ending open terminals', async () => {
     const iss = await issuer({ heartbeatIntervalMs: 60_000 });
     const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
-    const ws = spec({ appCommand: `sleep 600 & exec bun ${ECHO_APP}` });
+    const ws = spec({ appCommand: `sleep 600 & exec ${process.execPath} ${ECHO_APP}` });
     await iss.place(n.nodeId, ws, n.url);
     await running(n, ws.id);
     const pgid = (

@@ -19,7 +19,17 @@ beforeAll(async () => {
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
   const args = ['--control', control.url, '--join-token', jt.data!.token, '--data', dataDir];
   const proc = Bun.spawn(
-    ['bun', join(ROOT, 'cli/main.ts'), 'node', 'join', ...args, '--listen', '127.0.0.1:0', '--name', 'e2e'],
+    [
+      process.execPath,
+      join(ROOT, 'cli/main.ts'),
+      'node',
+      'join',
+      ...args,
+      '--listen',
+      '127.0.0.1:0',
+      '--name',
+      'e2e',
+    ],
     { stdout: 'pipe', stderr: 'inherit' },
   );
   nodeProc = proc;
@@ -46,7 +56,12 @@ async function createWorkspace(name: string) {
   const project = await control.client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
   expect(project.response.status).toBe(200);
   const ws = await control.client.POST('/api/v1/workspaces', {
-    body: { name, projectId: project.data!.id, nodeId: node.nodeId, appCommand: `exec bun ${ECHO_APP}` },
+    body: {
+      name,
+      projectId: project.data!.id,
+      nodeId: node.nodeId,
+      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
+    },
   });
   expect(ws.response.status).toBeLessThan(300);
   const id = ws.data!.id;

@@ -24,7 +24,7 @@ afterAll(async () => {
 
 /** Starts `warren node join` and resolves with the ready line's content. */
 async function startNodeProcess(args: string[]) {
-  const proc = Bun.spawn(['bun', join(ROOT, 'cli/main.ts'), 'node', 'join', ...args], {
+  const proc = Bun.spawn([process.execPath, join(ROOT, 'cli/main.ts'), 'node', 'join', ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -70,7 +70,7 @@ describe('warren node join (process)', () => {
       projectId: newId('project'),
       ownerId: newId('user'),
       desiredState: 'running',
-      appCommand: `sleep 600 & exec bun ${ECHO_APP}`,
+      appCommand: `sleep 600 & exec ${process.execPath} ${ECHO_APP}`,
       env: {},
     };
     await issuer.place(first.nodeId, ws, first.url);
@@ -103,7 +103,7 @@ describe('warren node join (process)', () => {
   });
 
   it('exits 2 with a message naming the flag when the control URL is missing', async () => {
-    const proc = Bun.spawn(['bun', join(ROOT, 'cli/main.ts'), 'node', 'join'], {
+    const proc = Bun.spawn([process.execPath, join(ROOT, 'cli/main.ts'), 'node', 'join'], {
       stdout: 'pipe',
       stderr: 'pipe',
       env: { PATH: process.env.PATH ?? '' },

@@ -6,7 +6,7 @@ import { eventually } from './eventually.ts';
 import { startTestIssuer, type TestIssuer } from './test-issuer.ts';
 import { startTestNode, type TestNode } from './test-node.ts';
 
-/** Absolute path of the echo app, for app commands in tests: `bun ${ECHO_APP}`. */
+/** Absolute path of the echo app, for app commands in tests: `exec ${process.execPath} ${ECHO_APP}`. */
 export const ECHO_APP = `${import.meta.dir}/echo-app.ts`;
 
 export interface ProxyFixture {
@@ -38,7 +38,7 @@ export async function startProxyFixture(): Promise<ProxyFixture> {
       projectId: newId('project'),
       ownerId: o.ownerId ?? newId('user'),
       desiredState: 'running',
-      appCommand: o.appCommand === undefined ? `exec bun ${ECHO_APP}` : o.appCommand,
+      appCommand: o.appCommand === undefined ? `exec ${process.execPath} ${ECHO_APP}` : o.appCommand,
       env: {},
     };
     await issuer.place(node.nodeId, spec, node.url);

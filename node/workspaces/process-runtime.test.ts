@@ -48,7 +48,7 @@ async function get(port: number, path: string) {
 describe('ProcessRuntime', () => {
   it('runs the app command in its own directory with PORT and the workspace env, then reports running', async () => {
     const { runtime, dir, events } = setup();
-    const s = spec(`exec bun ${ECHO_APP}`, { GREETING: 'hello' });
+    const s = spec(`exec ${process.execPath} ${ECHO_APP}`, { GREETING: 'hello' });
     runtime.start(s);
     expect(runtime.report(s.id)?.status).toBe('starting');
     await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
@@ -72,7 +72,7 @@ describe('ProcessRuntime', () => {
 
   it('stop ends the whole process group, children included, and keeps the directory', async () => {
     const { runtime, dir } = setup();
-    const s = spec(`exec bun ${ECHO_APP}`);
+    const s = spec(`exec ${process.execPath} ${ECHO_APP}`);
     runtime.start(s);
     await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
     const pgid = runtime.processGroup(s.id)!;
@@ -86,7 +86,7 @@ describe('ProcessRuntime', () => {
 
   it('delete ends every process and removes the directory', async () => {
     const { runtime, dir } = setup();
-    const s = spec(`sleep 600 & exec bun ${ECHO_APP}`);
+    const s = spec(`sleep 600 & exec ${process.execPath} ${ECHO_APP}`);
     runtime.start(s);
     await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
     const pgid = runtime.processGroup(s.id)!;
@@ -100,7 +100,9 @@ describe('ProcessRuntime', () => {
   it('restarts a crashed app with backoff', async () => {
     const { runtime, events } = setup();
     // Crashes on the first run only (a marker file survives in the workspace dir).
-    const s = spec(`if [ -f crashed ]; then exec bun ${ECHO_APP}; else touch crashed; exit 7; fi`);
+    const s = spec(
+      `if [ -f crashed ]; then exec ${process.execPath} ${ECHO_APP}; else touch crashed; exit 7; fi`,
+    );
     runtime.start(s);
     await eventually(() => runtime.report(s.id)?.status === 'running', 'running after a restart');
     expect(events.some((e) => e.reason?.includes('exited with code 7'))).toBe(true);

@@ -38,7 +38,7 @@ export default async function proxyBench(args: string[]): Promise<void> {
   const dataDir = tempDataDir();
   const node = Bun.spawn(
     [
-      'bun',
+      process.execPath,
       join(ROOT, 'cli/main.ts'),
       'node',
       'join',
@@ -64,7 +64,7 @@ export default async function proxyBench(args: string[]): Promise<void> {
       projectId: newId('project'),
       ownerId: newId('user'),
       desiredState: 'running' as const,
-      appCommand: `exec bun ${join(import.meta.dir, '_proxy-upstream.ts')}`,
+      appCommand: `exec ${process.execPath} ${join(import.meta.dir, '_proxy-upstream.ts')}`,
       env: {},
     };
     await issuer.place(ready.nodeId, ws, ready.url);
