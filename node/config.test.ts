@@ -32,6 +32,11 @@ describe('nodeConfigFromArgs', () => {
     expect(c.capacity).toBe(4);
   });
 
+  it('takes --token as the control plane prints it in join commands', () => {
+    const c = nodeConfigFromArgs(['--control', 'http://127.0.0.1:7400', '--token', 'wrn_join_y'], {});
+    expect(c.joinToken).toBe('wrn_join_y');
+  });
+
   it('falls back to the environment', () => {
     const c = nodeConfigFromArgs([], { WARREN_CONTROL_URL: 'http://127.0.0.1:1', WARREN_JOIN_TOKEN: 't' });
     expect(c.controlUrl).toBe('http://127.0.0.1:1');

@@ -144,11 +144,13 @@ export function nodeConfigFromArgs(
     const a = args[i]!;
     if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
-    const key = a.slice(2, eq < 0 ? undefined : eq);
+    let key = a.slice(2, eq < 0 ? undefined : eq);
     if ((BOOLEAN_FLAGS as readonly string[]).includes(key)) {
       given.set(key, eq < 0 ? 'true' : a.slice(eq + 1));
       continue;
     }
+    // `--token` is what the control plane's join-token command prints; it means `--join-token`.
+    if (key === 'token') key = 'join-token';
     if (!(key in FLAGS)) throw new ConfigError(`unknown flag --${key}`);
     const value = eq < 0 ? args[++i] : a.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`--${key} needs a value`);
