@@ -1,6 +1,6 @@
 // What reaches the workspace and how: header hygiene, Host routing, the cookie exchange, streaming and WebSockets.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { type ProxyFixture, startProxyFixture } from '../testing/index.ts';
+import { eventually, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
 let f: ProxyFixture;
 let token: string;
@@ -137,6 +137,21 @@ describe('Proxy forwarding', () => {
       const get = await fetch(`${f.node.url}/w/${f.ws.id}/get-${i}`, { headers: auth });
       expect(((await get.json()) as Echo).path).toBe(`/get-${i}`);
     }
+  });
+
+  it('answers 503 with Retry-After, not a 502, while a crashed app restarts, then serves again', async () => {
+    const ws = await f.addWorkspace();
+    const t = await f.issuer.mint({ workspaceId: ws.id, userId: ws.ownerId });
+    const auth = { authorization: `Bearer ${t}` };
+    const crash = await fetch(`${f.node.url}/w/${ws.id}/crash`, { headers: auth });
+    expect(crash.status).toBe(503);
+    expect(crash.headers.get('retry-after')).toBe('2');
+    await eventually(async () => {
+      const r = await fetch(`${f.node.url}/w/${ws.id}/again`, { headers: auth });
+      await r.arrayBuffer();
+      if (r.status !== 200) expect(r.status).toBe(503);
+      return r.status === 200;
+    }, 'the restarted app');
   });
 
   it('passes WebSockets through with ?token=, which the app never sees', async () => {
