@@ -36,12 +36,13 @@ const work = mkdtempSync(join(tmpdir(), 'warren-gh-e2e-'));
 beforeAll(async () => {
   world = startGitHubWorld();
   control = await startTestControl({ github: world.config, config: { heartbeatIntervalMs: 300 } });
-  // The git server stands in for github.com: it serves acme/app to any live FakeGitHub token covering it.
+  // The git server stands in for github.com: it serves a repository to a live FakeGitHub token covering it.
   mkdirServed();
   gitServer = startGitHttpServer({
     projectRoot: join(work, 'served'),
-    accepts: (password) =>
-      world.fake.installationToken(password)?.repositoryIds?.includes(WORLD.repos.app) ?? false,
+    accepts: (password, repo) =>
+      SERVED[repo] !== undefined &&
+      (world.fake.installationToken(password)?.repositoryIds?.includes(SERVED[repo]) ?? false),
   });
 
   // alice signs in with GitHub, the App's installation is recorded, her project is bound to acme/app + acme/lib.
@@ -120,25 +121,32 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** acme/app with acme/lib as a submodule (a relative URL, as same-organisation submodules often are). */
 function mkdirServed() {
   const served = join(work, 'served');
-  createBareRepo(served, 'app', { 'README.md': '# acme/app\n' }, join(work, 'src'));
+  const lib = createBareRepo(served, 'lib', { 'LIB.md': 'acme/lib\n' }, join(work, 'src'));
+  createBareRepo(served, 'app', { 'README.md': '# acme/app\n' }, join(work, 'src'), [
+    { path: 'lib', url: '../lib.git', commit: lib.commit },
+  ]);
 }
+
+/** The repository ids the git server stands for, by name. */
+const SERVED: Record<string, number> = { app: WORLD.repos.app, lib: WORLD.repos.lib };
 
 /**
  * The workspace's app: clones the repository through git's credential helper, then serves the echo app;
  * a background loop clones again whenever the file `again` appears (so the test can ask for a clone later).
  */
-const CLONE_APP = `clone() { git clone "$REPO" "$1" > "$1.log" 2>&1; echo $? > "$1.done"; }
+const CLONE_APP = `clone() { git clone --recurse-submodules "$REPO" "$1" > "$1.log" 2>&1; echo $? > "$1.done"; }
 clone first
 ( while :; do if [ -f again ]; then rm -f again; clone second; fi; sleep 0.1; done ) &
 exec ${process.execPath} ${ECHO_APP}`;
 
-async function createWorkspace(name: string) {
+async function createWorkspace(name: string, project = projectId) {
   const ws = await control.clientWith().POST('/api/v1/workspaces', {
     body: {
       name,
-      projectId,
+      projectId: project,
       nodeId: node.nodeId,
       appCommand: CLONE_APP,
       env: { REPO: `${gitServer.url}/app.git` },
@@ -183,6 +191,8 @@ describe('GitHub through the node', () => {
     expect(first.log).not.toContain('ghs_');
     expect(first.code).toBe(0);
     expect(readFileSync(join(w1.dir, 'first', 'README.md'), 'utf8')).toBe('# acme/app\n');
+    // The submodule came through the same token: acme/lib is in the project's set.
+    expect(readFileSync(join(w1.dir, 'first', 'lib', 'LIB.md'), 'utf8')).toBe('acme/lib\n');
     const minted = world.fake.minted.slice(before).filter((t) => t.permissions.contents === 'write');
     expect(minted).toHaveLength(1);
     expect(minted[0]!.repositoryIds?.toSorted()).toEqual([WORLD.repos.app, WORLD.repos.lib]);
@@ -190,6 +200,22 @@ describe('GitHub through the node', () => {
     expect(gitServer.passwords).toContain(minted[0]!.token);
     expect(readFileSync(join(w1.dir, 'first', '.git', 'config'), 'utf8')).not.toContain(minted[0]!.token);
     expect(allText(w1.dir)).not.toContain(minted[0]!.token);
+  }, 60_000);
+
+  it("fails the submodule of a project whose set lacks it: the token is not wider than the project's set", async () => {
+    const api = control.clientWith();
+    const headers = { cookie: alice.cookie };
+    const narrow = (await api.POST('/api/v1/projects', { body: { name: 'narrow' }, headers })).data!.id;
+    await api.PUT('/api/v1/projects/{id}/repositories/primary', {
+      params: { path: { id: narrow } },
+      headers,
+      body: { installationId: WORLD.installationId, repo: 'acme/app' },
+    });
+    const w = await createWorkspace('narrow', narrow);
+    const first = await cloneResult(w.dir, 'first');
+    expect(first.code).not.toBe(0);
+    expect(existsSync(join(w.dir, 'first', 'README.md'))).toBe(true);
+    expect(existsSync(join(w.dir, 'first', 'lib', 'LIB.md'))).toBe(false);
   }, 60_000);
 
   it('serves a second workspace on the same node too', async () => {
