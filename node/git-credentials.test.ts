@@ -127,6 +127,26 @@ describe('Git credentials in the workspace start pipeline', () => {
     expect((await credential(after)).status).toBe(401);
   });
 
+  it("refuses a browser's request (Origin, Referer) or a foreign Host on the node's endpoint, even with a valid secret", async () => {
+    const iss = await issuer();
+    const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
+    const w = spec({ appCommand: null });
+    await iss.place(n.nodeId, w, n.url);
+    await running(n, w.id);
+    const env = n.runtime.get(w.id)!.env;
+    const post = (headers: Record<string, string>) =>
+      fetch(n.gitCredentialUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.WARREN_GIT_SECRET}`, ...headers },
+        body: 'protocol=https\nhost=github.com\n\n',
+      });
+    expect((await post({ origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post({ referer: 'https://evil.example/x' })).status).toBe(403);
+    expect((await post({ host: 'evil.example' })).status).toBe(403);
+    expect((await post({})).status).toBe(200);
+    expect(iss.stats.gitTokens).toBe(1);
+  });
+
   it('sets git up for a workspace without an app command too (its terminals use git)', async () => {
     const iss = await issuer();
     const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
