@@ -152,6 +152,20 @@ describe('Project repositories', () => {
     expect(bad.response.status).toBe(400);
     expect(bad.error?.error.code).toBe('invalid_request');
   });
+  it('asks the user to sign in with GitHub again when GitHub no longer accepts their stored token', async () => {
+    const bob = await signInWithGitHub(control.url, world.fake, WORLD.bob);
+    const headers = { cookie: `warren_session=${bob.session}` };
+    const me = await api().GET('/api/v1/auth/me', { headers });
+    await control.deps.github!.stores.userTokens.save(me.data!.id, 'ghu_expired');
+    const p = await api().POST('/api/v1/projects', { body: { name: 'bobs' }, headers });
+    const r = await api().PUT('/api/v1/projects/{id}/repositories/primary', {
+      params: { path: { id: p.data!.id } },
+      headers,
+      body: { installationId: WORLD.installationId, repo: 'acme/app' },
+    });
+    expect(r.response.status).toBe(409);
+    expect(r.error?.error.message).toContain('sign in with GitHub again');
+  });
 });
 
 describe('Git token exchange', () => {
