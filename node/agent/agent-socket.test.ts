@@ -98,7 +98,7 @@ describe('Agent bridge', () => {
     const updates = client.events().filter((e) => e.data.kind === 'update' && e.data.promptId === id);
     expect(updates.length).toBe(4);
     const seqs = client.events().map((e) => e.seq);
-    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+    expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
     client.close();
   });
 
