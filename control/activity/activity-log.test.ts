@@ -79,7 +79,7 @@ describe('Activity log', () => {
     const nowhere = encodeCursor(key, { workspaceId: 'wszzzzzzzzzzzzzzzzzzzz', id: 1, at: clock.now() });
     expect(await failure(log.list(A, { sinceId: nowhere }))).toEqual(foreign);
 
-    const [body, mac] = (a?.id as string).split('.');
+    const [body, mac] = String(a?.id).split('.');
     const forged = Buffer.from(JSON.stringify([A, 1, clock.now()])).toString('base64url');
     for (const bad of [
       `${forged}.${mac}`, // body changed, MAC kept
