@@ -11,3 +11,4 @@ export {
 } from './task-service.ts';
 export { setupTaskTables, TASK_SQL, type TaskRow } from './task-tables.ts';
 export { canTaskTransition, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
+export { taskMessageView, taskView } from './task-view.ts';

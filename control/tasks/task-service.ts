@@ -59,6 +59,8 @@ export interface TaskService {
   messages(actor: TaskActor, id: string): Promise<TaskMessageRow[]>;
   /** Cancels a task that has not ended (stopping its agent if it runs); 409 once it ended. */
   cancel(actor: TaskActor, id: string): Promise<TaskRow>;
+  /** The node a task runs on, if any (to authenticate its report). */
+  nodeOf(id: string): Promise<string | undefined>;
   /** The hosting node reports the end of a running task; 404 for a task that is not that node's. */
   report(nodeId: string, id: string, report: TaskReport): Promise<TaskRow>;
 }
@@ -299,6 +301,10 @@ export function createTaskService(deps: {
       if (t.status === 'running' || cancelled.agentSessionId) await deps.agents.stop(cancelled);
       await note(cancelled, 'task.cancelled', `task ${id} cancelled`);
       return cancelled;
+    },
+
+    async nodeOf(id) {
+      return (await load(id))?.nodeId ?? undefined;
     },
 
     async report(nodeId, id, report) {
