@@ -7,6 +7,7 @@ export * from './git.ts';
 export * from './ids.ts';
 export * from './jwks.ts';
 export * from './registry.ts';
+export * from './search.ts';
 export * from './status.ts';
 export * from './tasks.ts';
 export * from './tokens.ts';
