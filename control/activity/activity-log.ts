@@ -1,10 +1,9 @@
 // The per-workspace activity log on libSQL: lifecycle, task and agent events; newest first, or strictly after
 // a cursor oldest first for pollers; retention pruning; full-text search through FTS5 with quoted terms only.
 import type { Client, Row } from '@libsql/client';
-import { ACTIVITY_KINDS, type ActivityEvent, type ActivityKind } from '../../contract/index.ts';
+import { ACTIVITY_KINDS, type ActivityEvent, type ActivityKind, ftsQuery } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError } from '../errors.ts';
-import { ftsQuery } from '../search/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export interface ActivityConfig {

@@ -2,11 +2,10 @@
 // per dispatch (`UPDATE … WHERE status = 'queued' RETURNING`), follow-ups, cancel, and the node's report.
 import { createHash } from 'node:crypto';
 import type { Client } from '@libsql/client';
-import { newId, type TaskCreate, type TaskReport, type TaskStatus } from '../../contract/index.ts';
+import { ftsQuery, newId, type TaskCreate, type TaskReport, type TaskStatus } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';
-import { ftsQuery } from '../search/index.ts';
 import { type TaskRow, taskRow } from './task-tables.ts';
 import { sourcesOf } from './task-transitions.ts';
 
