@@ -28,13 +28,23 @@ export interface AgentSubscription {
   send(event: AgentEvent): void;
 }
 
+/** How one prompt's turn ended, with the agent's text for it (joined message chunks, at most 64 KiB). */
+export interface TurnOutcome {
+  promptId: string;
+  end: Extract<AgentEventData, { kind: 'turn_ended' | 'turn_failed' }>;
+  text: string;
+}
+
+/** Most agent text kept per turn for the search index and the task summary. */
+const TURN_TEXT_MAX = 64 * 1024;
+
 export interface AgentSession {
   readonly sessionId: string;
   readonly state: AgentState;
   /** The agent's pid while it runs. */
   readonly pid: number | undefined;
-  /** Records the prompt and queues it; it runs when the turns before it have ended. */
-  prompt(text: string): Promise<{ promptId: string; seq: number }>;
+  /** Records the prompt and queues it; it runs when the turns before it have ended. `done` never rejects. */
+  prompt(text: string): Promise<{ promptId: string; seq: number; done: Promise<TurnOutcome> }>;
   /** Cancels the running turn; false when none runs. Queued prompts stay queued. */
   cancel(): boolean;
   /** Replays what the subscriber missed, then sends each new event; no gap, no repeat. Returns unsubscribe. */
@@ -54,7 +64,8 @@ interface Subscriber {
 export function createAgentSession(options: AgentSessionOptions): AgentSession {
   const { sessionId, store } = options;
   const subscribers = new Set<Subscriber>();
-  const queue: { promptId: string; text: string }[] = [];
+  const queue: { promptId: string; text: string; done(outcome: TurnOutcome): void }[] = [];
+  let output = '';
   let running: string | undefined;
   let closed = false;
   // Every store write and every delivery goes through this chain, so subscribers see the stored order.
@@ -80,7 +91,12 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
   const supervisor: AgentSupervisor = createAgentSupervisor({
     command: options.command,
     config: options.config,
-    onUpdate: (update) => void emit({ kind: 'update', promptId: running ?? null, update }),
+    onUpdate: (update) => {
+      const content = update.content as { type?: string; text?: unknown } | undefined;
+      if (running && update.sessionUpdate === 'agent_message_chunk' && typeof content?.text === 'string')
+        output = (output + content.text).slice(0, TURN_TEXT_MAX);
+      void emit({ kind: 'update', promptId: running ?? null, update });
+    },
     onState: (state, detail) =>
       void emit(
         detail === undefined ? { kind: 'agent_state', state } : { kind: 'agent_state', state, detail },
@@ -92,16 +108,23 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
     const next = queue.shift();
     if (!next) return;
     running = next.promptId;
+    output = '';
     const promptId = next.promptId;
     await emit({ kind: 'turn_started', promptId });
     const r = await supervisor.runTurn(next.text);
-    await emit(
-      r.ok
-        ? { kind: 'turn_ended', promptId, stopReason: r.stopReason, ...(r.forced ? { forced: true } : {}) }
-        : { kind: 'turn_failed', promptId, code: r.code, message: r.message },
-    );
+    const end: TurnOutcome['end'] = r.ok
+      ? { kind: 'turn_ended', promptId, stopReason: r.stopReason, ...(r.forced ? { forced: true } : {}) }
+      : { kind: 'turn_failed', promptId, code: r.code, message: r.message };
+    await finish(next, end, output);
     running = undefined;
     return pump();
+  };
+
+  /** Stores the turn's one terminal event, indexes the turn for search, and settles its `done`. */
+  const finish = async (p: (typeof queue)[number], end: TurnOutcome['end'], text: string) => {
+    await emit(end);
+    await store.indexTurn(sessionId, p.promptId, p.text, text).catch(() => undefined);
+    p.done({ promptId: p.promptId, end, text });
   };
 
   supervisor.start();
@@ -118,9 +141,13 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
       if (closed) throw new Error('the agent session is closed');
       const promptId = crypto.randomUUID();
       const e = await emit({ kind: 'prompt', promptId, text });
-      queue.push({ promptId, text });
+      let done!: (o: TurnOutcome) => void;
+      const settled = new Promise<TurnOutcome>((resolve) => {
+        done = resolve;
+      });
+      queue.push({ promptId, text, done });
       void pump();
-      return { promptId, seq: e.seq };
+      return { promptId, seq: e.seq, done: settled };
     },
     cancel: () => supervisor.cancel(),
     subscribe(subscription) {
@@ -147,12 +174,16 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
       const dropped = queue.splice(0);
       await supervisor.stop();
       for (const p of dropped)
-        await emit({
-          kind: 'turn_failed',
-          promptId: p.promptId,
-          code: 'agent_unavailable',
-          message: 'the agent was stopped',
-        });
+        await finish(
+          p,
+          {
+            kind: 'turn_failed',
+            promptId: p.promptId,
+            code: 'agent_unavailable',
+            message: 'the agent was stopped',
+          },
+          '',
+        );
       await chain;
     },
   };

@@ -1,7 +1,7 @@
 // The agent bridge end to end: a real fixture ACP agent process, the transcript on a libSQL file, and a
 // real WebSocket through Bun.serve on port 0.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'bun';
@@ -24,10 +24,10 @@ let host: AgentHost;
 let server: Server<AgentSocketData>;
 let n = 0;
 
+/** True while `pid` runs; a zombie waiting for its (re)parent to reap it counts as gone. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -75,7 +75,12 @@ beforeAll(async () => {
     port: 0,
     fetch(req, srv) {
       const m = /^\/w\/([^/]+)\/_agent$/.exec(new URL(req.url).pathname);
-      if (m?.[1] && srv.upgrade(req, { data: { workspaceId: m[1] } })) return undefined;
+      const afterSeq = new URL(req.url).searchParams.get('afterSeq');
+      const data: AgentSocketData = {
+        workspaceId: m?.[1] ?? '',
+        ...(afterSeq ? { afterSeq: Number(afterSeq) } : {}),
+      };
+      if (m?.[1] && srv.upgrade(req, { data })) return undefined;
       return new Response('not found', { status: 404 });
     },
     websocket: { data: {} as AgentSocketData, ...handler },
@@ -121,6 +126,14 @@ describe('Agent bridge', () => {
     await again.waitFor((c) => terminalOf(c.events(), promptId)[0], 'replayed end');
     expect(again.events().map((e) => e.seq)).toEqual(missed.map((e) => e.seq));
     expect(again.textOf(promptId)).toBe('echo: while you were away');
+
+    // The proxy may pass the cursor from the URL instead: the same replay on open.
+    const fromUrl = await AgentSocketClient.connect(
+      `ws://127.0.0.1:${server.port}/w/${id}/_agent?afterSeq=${lastSeen}`,
+    );
+    await fromUrl.waitFor((c) => terminalOf(c.events(), promptId)[0], 'replayed end from the URL');
+    expect(fromUrl.events().map((e) => e.seq)).toEqual(missed.map((e) => e.seq));
+    fromUrl.close();
 
     // And it stays live after the replay, without repeats.
     const live = await prompt(again, 'live again');

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import * as v from 'valibot';
-import { type AgentEvent, AgentEventData } from '../../contract/index.ts';
+import { type AgentEvent, AgentEventData, ftsQuery } from '../../contract/index.ts';
 
 /** File name of the transcript database inside the node's data dir. */
 export const TRANSCRIPT_DB_FILE = 'agent-transcripts.db';
@@ -14,9 +14,20 @@ export interface TranscriptStore {
   append(sessionId: string, data: AgentEvent['data'], at?: number): Promise<AgentEvent>;
   /** Events of `sessionId` with `seq > afterSeq`, oldest first, at most `limit`. */
   after(sessionId: string, afterSeq: number, limit?: number): Promise<AgentEvent[]>;
+  /** Indexes one finished turn (its prompt and the agent's text) for search. */
+  indexTurn(sessionId: string, promptId: string, prompt: string, text: string): Promise<void>;
+  /** Turns whose prompt or agent text hold every term of `q` (taken literally), newest first. */
+  search(q: string, options?: { sessionId?: string; limit?: number }): Promise<TranscriptHit[]>;
   /** The highest sequence number of `sessionId` (0 when it has none). */
   lastSeq(sessionId: string): Promise<number>;
   close(): void;
+}
+
+/** One turn found by a search; `snippet` marks matches with « and ». */
+export interface TranscriptHit {
+  sessionId: string;
+  promptId: string;
+  snippet: string;
 }
 
 const SETUP = [
@@ -28,6 +39,8 @@ const SETUP = [
      data TEXT NOT NULL,
      PRIMARY KEY (session_id, seq)
    ) WITHOUT ROWID`,
+  `CREATE VIRTUAL TABLE IF NOT EXISTS agent_turn_search
+     USING fts5(session_id UNINDEXED, prompt_id UNINDEXED, prompt, text)`,
 ];
 
 /** Opens (creating if needed) the transcript store at `path` (a file path, or `:memory:`). */
@@ -67,6 +80,28 @@ export async function openTranscriptStore(path: string): Promise<TranscriptStore
         args: [sessionId, afterSeq, limit],
       });
       return r.rows.flatMap((row) => rowToEvent(row) ?? []);
+    },
+    async indexTurn(sessionId, promptId, prompt, text) {
+      await client.execute({
+        sql: 'INSERT INTO agent_turn_search (session_id, prompt_id, prompt, text) VALUES (?, ?, ?, ?)',
+        args: [sessionId, promptId, prompt, text],
+      });
+    },
+    async search(q, options = {}) {
+      const match = ftsQuery(q);
+      if (match === undefined) return [];
+      const scoped = options.sessionId !== undefined;
+      const r = await client.execute({
+        sql: `SELECT session_id, prompt_id, snippet(agent_turn_search, -1, '«', '»', '…', 16) AS snippet
+              FROM agent_turn_search WHERE agent_turn_search MATCH ?${scoped ? ' AND session_id = ?' : ''}
+              ORDER BY rowid DESC LIMIT ?`,
+        args: [match, ...(scoped ? [options.sessionId as string] : []), options.limit ?? 50],
+      });
+      return r.rows.map((row) => ({
+        sessionId: String(row.session_id),
+        promptId: String(row.prompt_id),
+        snippet: String(row.snippet),
+      }));
     },
     async lastSeq(sessionId) {
       const r = await client.execute({
