@@ -2,8 +2,9 @@
 // error shape, idempotent submission, and cursor answers (own, foreign, tampered, pruned, not visible).
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { Elysia } from 'elysia';
+import { newId } from '../../contract/index.ts';
 import { type ActivityLog, createActivityLog, setupActivityTables } from '../activity/index.ts';
-import { createTaskService, setupTaskTables } from '../tasks/index.ts';
+import { createTaskService, createWarmPlacement, setupTaskTables } from '../tasks/index.ts';
 import { FakeClock, startTestControl, type TestControl } from '../testing/index.ts';
 import { activityRoutes } from './activity.ts';
 import { createErrorHandler } from './error-handler.ts';
@@ -100,6 +101,58 @@ describe('Task routes', () => {
     expect(r.body.items).toEqual([]);
     const docs = await call('GET', '/api/v1/tasks?q=docs');
     expect((docs.body.items as unknown[]).length).toBe(1);
+  });
+});
+
+describe('Warm placement', () => {
+  it("places a task on its owner's running workspace of the project on an online node, one task at a time", async () => {
+    const { store, database } = control.deps;
+    const admin = (await store.users.list())[0];
+    if (!admin) throw new Error('no admin');
+    const nodeId = newId('node');
+    const now = Date.now();
+    await store.nodes.insert({
+      id: nodeId,
+      name: 'warm',
+      status: 'online',
+      address: 'http://127.0.0.1:1',
+      publicKey: '{}',
+      labels: '{}',
+      capacityWorkspaces: 4,
+      laptop: false,
+      loadCpu: null,
+      loadMemory: null,
+      version: null,
+      lastHeartbeatAt: now,
+      createdAt: now,
+    });
+    const [one] = workspaces as [string];
+    const before = await store.workspaces.get(one);
+    if (!before) throw new Error('no workspace');
+    expect(
+      await store.workspaces.update(one, before.status, {
+        nodeId,
+        status: 'running',
+        desiredState: 'running',
+      }),
+    ).toBeDefined();
+    const placement = createWarmPlacement({ store, client: database.client });
+    const tasks = createTaskService({
+      client: database.client,
+      clock,
+      placement,
+      agents: { start: async () => ({ agentSessionId: 's' }), send: async () => {}, stop: async () => {} },
+    });
+    const actor = { userId: admin.id, admin: true };
+    const a = (await tasks.submit(actor, { projectId, prompt: 'warm a' })).task;
+    const b = (await tasks.submit(actor, { projectId, prompt: 'warm b' })).task;
+    expect(await tasks.dispatch(a.id)).toMatchObject({ started: true, task: { workspaceId: one, nodeId } });
+    expect(await tasks.dispatch(b.id)).toMatchObject({ started: false, task: { status: 'queued' } });
+    await store.nodes.update(nodeId, { status: 'offline' });
+    await tasks.report(nodeId, a.id, { status: 'completed', outcome: {} });
+    expect((await tasks.dispatch(b.id)).started).toBe(false);
+    await store.nodes.update(nodeId, { status: 'online' });
+    expect(await tasks.dispatch(b.id)).toMatchObject({ started: true, task: { workspaceId: one } });
   });
 });
 

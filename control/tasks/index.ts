@@ -12,3 +12,4 @@ export {
 export { setupTaskTables, TASK_SQL, type TaskRow } from './task-tables.ts';
 export { canTaskTransition, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
 export { taskMessageView, taskView } from './task-view.ts';
+export { createWarmPlacement } from './warm-placement.ts';

@@ -38,12 +38,17 @@ class RecordingAgents implements TaskAgents {
   }
 }
 
-const WS = newId('workspace');
+const SHARED = newId('workspace');
 const NODE = newId('node');
 const PROJECT = newId('project');
 const alice = { userId: newId('user'), admin: false };
 const bob = { userId: newId('user'), admin: false };
 
+const workspaceOf = new Map<string, string>();
+const wsOf = (taskId: string) => {
+  if (!workspaceOf.has(taskId)) workspaceOf.set(taskId, newId('workspace'));
+  return workspaceOf.get(taskId) as string;
+};
 let dir: string;
 let clients: Client[];
 let agents: RecordingAgents;
@@ -80,7 +85,8 @@ beforeAll(async () => {
     async place(task) {
       placed.push(task.id);
       if (task.prompt === 'no room') throw new TaskPlacementError('no warm node', true);
-      return { workspaceId: WS, nodeId: NODE };
+      // Each task gets a workspace of its own unless its prompt asks for the shared one.
+      return { workspaceId: task.prompt.startsWith('shared') ? SHARED : wsOf(task.id), nodeId: NODE };
     },
   };
   const clock = new FakeClock();
@@ -143,7 +149,7 @@ describe('Tasks', () => {
     expect(placed.filter((id) => id === task.id)).toHaveLength(1);
     const again = await tasks.dispatch(task.id);
     expect(again.started).toBe(false);
-    expect(again.task).toMatchObject({ status: 'running', workspaceId: WS, nodeId: NODE });
+    expect(again.task).toMatchObject({ status: 'running', workspaceId: wsOf(task.id), nodeId: NODE });
     expect(again.task.agentSessionId).toBe(`session-${task.id}`);
     expect(agents.started.filter((id) => id === task.id)).toHaveLength(1);
   });
@@ -218,9 +224,20 @@ describe('Tasks', () => {
       clock: new FakeClock(),
       cursorKey: new Uint8Array(32),
     });
-    const types = (await log.list(WS)).map((e) => e.type);
+    const types = (await log.list(wsOf(task.id))).map((e) => e.type);
     expect(types).toContain('task.completed');
     expect(types).toContain('task.running');
+  });
+
+  it('gives a workspace one task at a time: a second waits queued until the first ends', async () => {
+    const first = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared one' })).task;
+    const second = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared two' })).task;
+    expect((await tasks.dispatch(first.id)).started).toBe(true);
+    const blocked = await tasks.dispatch(second.id);
+    expect(blocked).toMatchObject({ started: false, task: { status: 'queued', workspaceId: null } });
+    expect(agents.started).not.toContain(second.id);
+    await tasks.report(NODE, first.id, { status: 'completed', outcome: {} });
+    expect((await tasks.dispatch(second.id)).started).toBe(true);
   });
 
   it('moves only along the transition table', () => {

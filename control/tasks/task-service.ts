@@ -224,6 +224,22 @@ export function createTaskService(deps: {
           : await fail(id, dispatchId, 'placement_failed', (e as Error).message);
         return { task: back ?? ((await load(id)) as TaskRow), started: false };
       }
+      // Reserve the workspace: the unique index lets one placing or running task hold it.
+      try {
+        await client.execute({
+          sql: `UPDATE tasks SET workspace_id = ?, node_id = ?, updated_at = ?
+                WHERE id = ? AND status = 'placing' AND dispatch_id = ?`,
+          args: [where.workspaceId, where.nodeId, clock.now(), id, dispatchId],
+        });
+      } catch {
+        const back = await transition(
+          id,
+          'queued',
+          { dispatch_id: null, workspace_id: null, node_id: null },
+          { sql: ' AND dispatch_id = ?', args: [dispatchId] },
+        );
+        return { task: back ?? ((await load(id)) as TaskRow), started: false };
+      }
       let agentSessionId: string;
       try {
         ({ agentSessionId } = await deps.agents.start({ ...claimed, ...where }, where));

@@ -7,6 +7,7 @@ const statuses = TASK_STATUSES.map((s) => `'${s}'`).join(', ');
 /**
  * `UNIQUE (owner_id, idempotency_key)`: the database, not a read-then-write, makes a second submission
  * with the same key find the first task. `dispatch_id`: the one dispatch that owns placement.
+ * `tasks_one_per_workspace`: a workspace holds at most one placing or running task.
  */
 export const TASK_SQL = [
   `CREATE TABLE IF NOT EXISTS tasks (
@@ -30,6 +31,9 @@ export const TASK_SQL = [
    )`,
   'CREATE INDEX IF NOT EXISTS tasks_owner ON tasks (owner_id, created_at)',
   'CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status)',
+  // One task at a time per workspace (its one agent session): the database refuses a second holder.
+  `CREATE UNIQUE INDEX IF NOT EXISTS tasks_one_per_workspace ON tasks (workspace_id)
+     WHERE status IN ('placing', 'running')`,
   `CREATE TABLE IF NOT EXISTS task_messages (
      id TEXT PRIMARY KEY,
      task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
