@@ -25,8 +25,11 @@ class RecordingAgents implements TaskAgents {
   started: string[] = [];
   sent: [string, string][] = [];
   stopped: string[] = [];
+  /** Runs while a start is in flight (to cancel the task meanwhile). */
+  during?: (task: TaskRow) => Promise<void>;
   async start(task: TaskRow) {
     this.started.push(task.id);
+    await this.during?.(task);
     await Bun.sleep(1); // let racing dispatches interleave
     return { agentSessionId: `session-${task.id}` };
   }
@@ -227,6 +230,18 @@ describe('Tasks', () => {
     const types = (await log.list(wsOf(task.id))).map((e) => e.type);
     expect(types).toContain('task.completed');
     expect(types).toContain('task.running');
+  });
+
+  it('undoes the start of a task cancelled while it was being placed, and never marks it running', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'cancel mid-start' });
+    agents.during = async (t) => {
+      if (t.id === task.id) await tasks.cancel(alice, task.id);
+    };
+    const r = await tasks.dispatch(task.id);
+    agents.during = undefined;
+    expect(r).toMatchObject({ started: false, task: { status: 'cancelled' } });
+    expect(agents.stopped).toContain(task.id);
+    expect((await tasks.get(alice, task.id)).status).toBe('cancelled');
   });
 
   it('gives a workspace one task at a time: a second waits queued until the first ends', async () => {

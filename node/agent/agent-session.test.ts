@@ -105,6 +105,39 @@ describe('Agent session', () => {
   });
 });
 
+describe('Agent liveness', () => {
+  it('restarts an agent that never answers the handshake, and fails the prompt once it gives up', async () => {
+    const pids: number[] = [];
+    const mute = createAgentSession({
+      sessionId: 'mute',
+      store,
+      // `sleep` never reads its stdin: `initialize` gets no answer by the deadline.
+      command: { argv: ['sleep', '600'], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      config: {
+        ...defaultAgentSupervisorConfig(),
+        requestTimeoutMs: 150,
+        maxConsecutiveFailures: 3,
+        backoff: { initialMs: 20, maxMs: 100, factor: 2 },
+      },
+    });
+    const seen = setInterval(() => {
+      if (mute.pid !== undefined && !pids.includes(mute.pid)) pids.push(mute.pid);
+    }, 5);
+    const p = await mute.prompt('hello?');
+    const outcome = await p.done;
+    clearInterval(seen);
+    expect(outcome.end).toMatchObject({ kind: 'turn_failed', code: 'agent_unavailable' });
+    expect(mute.state).toBe('failed');
+    expect(pids.length).toBeGreaterThan(1);
+    const states = (await store.after('mute', 0)).flatMap((e) =>
+      e.data.kind === 'agent_state' ? [e.data.state] : [],
+    );
+    expect(states.filter((s) => s === 'restarting')).toHaveLength(2);
+    expect(states.at(-1)).toBe('failed');
+    await mute.close();
+  });
+});
+
 describe('Agent activity', () => {
   it('turns prompts, turn ends and agent states into entries, and skips streaming updates', () => {
     const at = Date.now();
