@@ -1,0 +1,43 @@
+// control/providers: where node machines come from (local processes, Hetzner via Pulumi) and the one
+// provisioning pipeline (join token, tailnet key, provider) with progress steps.
+export { CLOUD_INIT_PATHS, type CloudInitInput, renderCloudInit } from './cloud-init.ts';
+export {
+  type HetznerNodeSpec,
+  hetznerNodeProgram,
+  nodeFirewallRules,
+  nodeLabels,
+  TAILSCALE_UDP_PORT,
+} from './hetzner-program.ts';
+export {
+  createHetznerProvider,
+  defaultHetznerConfig,
+  type HetznerConfig,
+  PULUMI_PROJECT,
+  progressFromEngineEvent,
+} from './hetzner-provider.ts';
+export {
+  createLocalProvider,
+  type LocalNodeCommand,
+  type LocalNodeCommandInput,
+  type LocalProviderOptions,
+} from './local-provider.ts';
+export {
+  type CreateNodeRequest,
+  DEPROVISION_STEPS,
+  type DeprovisionStep,
+  PROVIDER_KINDS,
+  PROVISION_STEPS,
+  type ProgressEvent,
+  type ProgressListener,
+  type Provider,
+  ProviderError,
+  type ProviderKind,
+  type ProvisionedNode,
+  type ProvisionStep,
+} from './provider.ts';
+export {
+  deprovisionNode,
+  type ProvisionInput,
+  type ProvisioningDeps,
+  provisionNode,
+} from './provisioning.ts';
