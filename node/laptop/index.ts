@@ -1,0 +1,11 @@
+// node/laptop: pieces of `warren node join --laptop`: run-at-login service files and the step printer.
+export {
+  LOGIN_SERVICE,
+  type LoginServiceInput,
+  type LoginServicePlan,
+  planLoginService,
+  renderLaunchdPlist,
+  renderSystemdUserUnit,
+  SecretInServiceError,
+} from './login-service.ts';
+export { createStepPrinter, LAPTOP_JOIN_STEPS, type StepHandle, type StepPrinter } from './step-printer.ts';
