@@ -6,6 +6,8 @@ import { ProviderError } from './provider.ts';
 
 export interface CloudInitInput {
   nodeId: string;
+  /** URL the node joins (WARREN_CONTROL_URL in the unit); not a secret. */
+  controlUrl: string;
   /** One-use Warren join token, valid minutes. */
   joinToken: string;
   /** One-use, pre-authorized, tagged Tailscale auth key. */
@@ -60,7 +62,9 @@ export function renderCloudInit(input: CloudInitInput): string {
     'Wants=network-online.target',
     '',
     '[Service]',
+    // Settings by environment, so the unit does not depend on the CLI's flag spellings.
     `Environment=WARREN_DATA_DIR=${CLOUD_INIT_PATHS.dataDir}`,
+    `Environment=WARREN_CONTROL_URL=${input.controlUrl}`,
     `Environment=WARREN_JOIN_TOKEN_FILE=${CLOUD_INIT_PATHS.joinToken}`,
     `ExecStart=${input.nodeArgv.map(systemdQuote).join(' ')}`,
     'Restart=always',

@@ -132,12 +132,13 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
       }
       const userData = renderCloudInit({
         nodeId: request.nodeId,
+        controlUrl: request.controlUrl,
         joinToken: request.joinToken,
         tailnetAuthKey: request.tailnetAuthKey,
         tailnetTags: config.tailnetTags,
         bunVersion: config.bunVersion,
         warrenInstall: config.warrenInstall,
-        nodeArgv: [...config.nodeArgv, '--control', request.controlUrl],
+        nodeArgv: config.nodeArgv,
         forbiddenSecrets: forbidden,
       });
       const program = hetznerNodeProgram({
