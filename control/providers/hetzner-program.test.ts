@@ -1,11 +1,10 @@
 // Tests of the Hetzner node program under Pulumi mocks: resources, labels, firewall, user data without secrets.
 import { beforeEach, describe, expect, it } from 'bun:test';
 import * as pulumi from '@pulumi/pulumi';
+import { type HetznerNodeSpec, hetznerNodeProgram } from './hetzner-program.ts';
 import {
   createHetznerProvider,
   defaultHetznerConfig,
-  type HetznerNodeSpec,
-  hetznerNodeProgram,
   ProviderError,
   progressFromEngineEvent,
   renderCloudInit,

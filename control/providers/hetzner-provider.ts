@@ -1,15 +1,10 @@
 // The `hetzner` provider: one Pulumi stack per node (Automation API, inline program on @pulumi/hcloud).
 // Needs the `pulumi` CLI on the control plane's host; it is not an npm package, so it is checked at use.
 import { mkdirSync } from 'node:fs';
-import {
-  type EngineEvent,
-  LocalWorkspace,
-  type LocalWorkspaceOptions,
-  StackNotFoundError,
-} from '@pulumi/pulumi/automation';
+// Type-only: Pulumi's SDK takes about a second to load, so it is imported when a Hetzner node is handled.
+import type { EngineEvent, LocalWorkspaceOptions } from '@pulumi/pulumi/automation';
 import { type Clock, systemClock } from '../clock.ts';
 import { renderCloudInit } from './cloud-init.ts';
-import { hetznerNodeProgram } from './hetzner-program.ts';
 import {
   type ProgressEvent,
   type ProgressListener,
@@ -141,6 +136,9 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
         nodeArgv: config.nodeArgv,
         forbiddenSecrets: forbidden,
       });
+      const opts = workspaceOptions();
+      const { LocalWorkspace } = await import('@pulumi/pulumi/automation');
+      const { hetznerNodeProgram } = await import('./hetzner-program.ts');
       const program = hetznerNodeProgram({
         nodeId: request.nodeId,
         ...(request.projectId ? { projectId: request.projectId } : {}),
@@ -154,7 +152,7 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
       });
       const stack = await LocalWorkspace.createOrSelectStack(
         { stackName: request.nodeId, projectName: PULUMI_PROJECT, program },
-        workspaceOptions(),
+        opts,
       );
       onProgress({ step: 'machine', state: 'started', detail: `stack ${request.nodeId}`, at: clock.now() });
       try {
@@ -192,6 +190,7 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
     },
 
     async destroy(nodeId, onProgress: ProgressListener = () => {}) {
+      const { LocalWorkspace, StackNotFoundError } = await import('@pulumi/pulumi/automation');
       let stack: Awaited<ReturnType<typeof LocalWorkspace.selectStack>>;
       try {
         stack = await LocalWorkspace.selectStack(
@@ -221,6 +220,7 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
     },
 
     async list() {
+      const { LocalWorkspace } = await import('@pulumi/pulumi/automation');
       const ws = await LocalWorkspace.create(workspaceOptions());
       const out: ProvisionedNode[] = [];
       for (const s of await ws.listStacks()) {

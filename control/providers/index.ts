@@ -1,13 +1,8 @@
 // control/providers: where node machines come from (local processes, Hetzner via Pulumi) and the one
 // provisioning pipeline (join token, tailnet key, provider) with progress steps.
 export { CLOUD_INIT_PATHS, type CloudInitInput, renderCloudInit } from './cloud-init.ts';
-export {
-  type HetznerNodeSpec,
-  hetznerNodeProgram,
-  nodeFirewallRules,
-  nodeLabels,
-  TAILSCALE_UDP_PORT,
-} from './hetzner-program.ts';
+// The Hetzner program itself (hetzner-program.ts) loads @pulumi/hcloud; it is imported lazily, not from here.
+export type { HetznerNodeSpec } from './hetzner-program.ts';
 export {
   createHetznerProvider,
   defaultHetznerConfig,
