@@ -1,10 +1,9 @@
 // The `hetzner` provider: one Pulumi stack per node (Automation API, inline program on @pulumi/hcloud).
 // Needs the `pulumi` CLI on the control plane's host; it is not an npm package, so it is checked at use.
-import { mkdirSync } from 'node:fs';
-// Type-only: Pulumi's SDK takes about a second to load, so it is imported when a Hetzner node is handled.
-import type { EngineEvent, LocalWorkspaceOptions } from '@pulumi/pulumi/automation';
+import type { EngineEvent } from '@pulumi/pulumi/automation';
 import { type Clock, systemClock } from '../clock.ts';
 import { renderCloudInit } from './cloud-init.ts';
+import { automationNodeStacks, type NodeStacks } from './node-stacks.ts';
 import {
   type ProgressEvent,
   type ProgressListener,
@@ -61,9 +60,6 @@ export function defaultHetznerConfig(
   };
 }
 
-/** The Pulumi project every node stack belongs to. */
-export const PULUMI_PROJECT = 'warren-nodes';
-
 /** Turns a Pulumi engine event into a progress event for people (resource type and name, never inputs). */
 export function progressFromEngineEvent(event: EngineEvent, now: number): ProgressEvent | undefined {
   const pre = event.resourcePreEvent?.metadata;
@@ -91,30 +87,19 @@ function urnName(urn: string): string {
 }
 
 /** Creates the Hetzner provider. Fails with `provider_unavailable` at first use when the pulumi CLI is absent. */
-export function createHetznerProvider(config: HetznerConfig, options: { clock?: Clock } = {}): Provider {
+export function createHetznerProvider(
+  config: HetznerConfig,
+  options: { clock?: Clock; stacks?: NodeStacks } = {},
+): Provider {
   const clock = options.clock ?? systemClock;
-  const workspaceOptions = (): LocalWorkspaceOptions => {
-    if (!Bun.which('pulumi')) {
-      throw new ProviderError(
-        'provider_unavailable',
-        'the hetzner provider needs the pulumi CLI on this host (https://www.pulumi.com/docs/install/); it is not on PATH',
-      );
-    }
-    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-    return {
-      projectSettings: {
-        name: PULUMI_PROJECT,
-        runtime: 'nodejs',
-        backend: { url: `file://${config.stateDir}` },
-      },
-      secretsProvider: 'passphrase',
-      envVars: {
-        HCLOUD_TOKEN: config.hcloudToken,
-        PULUMI_CONFIG_PASSPHRASE: config.stateEncryptionPassphrase,
-      },
-    };
-  };
+  const stacks = options.stacks ?? automationNodeStacks(config);
   const forbidden = [config.hcloudToken, config.stateEncryptionPassphrase, ...config.otherSecrets];
+  const toNode = (nodeId: string, outputs: Record<string, unknown>): ProvisionedNode => ({
+    nodeId,
+    provider: 'hetzner',
+    providerRef: String(outputs.serverId ?? ''),
+    ...(typeof outputs.ipv4 === 'string' ? { publicIp: outputs.ipv4 } : {}),
+  });
 
   return {
     kind: 'hetzner',
@@ -136,8 +121,6 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
         nodeArgv: config.nodeArgv,
         forbiddenSecrets: forbidden,
       });
-      const opts = workspaceOptions();
-      const { LocalWorkspace } = await import('@pulumi/pulumi/automation');
       const { hetznerNodeProgram } = await import('./hetzner-program.ts');
       const program = hetznerNodeProgram({
         nodeId: request.nodeId,
@@ -150,34 +133,14 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
         ...(config.placementGroupId !== undefined ? { placementGroupId: config.placementGroupId } : {}),
         userData,
       });
-      const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: request.nodeId, projectName: PULUMI_PROJECT, program },
-        opts,
-      );
+      const stack = await stacks.open(request.nodeId, program);
       onProgress({ step: 'machine', state: 'started', detail: `stack ${request.nodeId}`, at: clock.now() });
+      let outputs: Record<string, unknown>;
       try {
-        const result = await stack.up({
-          onEvent: (e) => {
-            const p = progressFromEngineEvent(e, clock.now());
-            if (p) onProgress(p);
-          },
+        outputs = await stack.up((e) => {
+          const p = progressFromEngineEvent(e, clock.now());
+          if (p) onProgress(p);
         });
-        const serverId = String(result.outputs.serverId?.value ?? '');
-        const ipv4 = result.outputs.ipv4?.value;
-        onProgress({ step: 'machine', state: 'done', detail: `server ${serverId}`, at: clock.now() });
-        // The node's join (seen by the control plane) ends the boot step; the provider's part is done.
-        onProgress({
-          step: 'boot',
-          state: 'started',
-          detail: 'cloud-init installs tailscale, Bun and Warren',
-          at: clock.now(),
-        });
-        return {
-          nodeId: request.nodeId,
-          provider: 'hetzner',
-          providerRef: serverId,
-          ...(typeof ipv4 === 'string' ? { publicIp: ipv4 } : {}),
-        };
       } catch (error) {
         onProgress({
           step: 'machine',
@@ -187,30 +150,29 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
         });
         throw new ProviderError('provider_failed', `creating node ${request.nodeId} on Hetzner failed`);
       }
+      const node = toNode(request.nodeId, outputs);
+      onProgress({ step: 'machine', state: 'done', detail: `server ${node.providerRef}`, at: clock.now() });
+      // The node's join (seen by the control plane) ends the boot step; the provider's part is done.
+      onProgress({
+        step: 'boot',
+        state: 'started',
+        detail: 'cloud-init installs tailscale, Bun and Warren',
+        at: clock.now(),
+      });
+      return node;
     },
 
     async destroy(nodeId, onProgress: ProgressListener = () => {}) {
-      const { LocalWorkspace, StackNotFoundError } = await import('@pulumi/pulumi/automation');
-      let stack: Awaited<ReturnType<typeof LocalWorkspace.selectStack>>;
-      try {
-        stack = await LocalWorkspace.selectStack(
-          { stackName: nodeId, projectName: PULUMI_PROJECT, program: async () => ({}) },
-          workspaceOptions(),
-        );
-      } catch (error) {
-        if (error instanceof StackNotFoundError) {
-          onProgress({ step: 'machine_destroyed', state: 'done', detail: 'no stack', at: clock.now() });
-          return;
-        }
-        throw error;
+      const stack = await stacks.find(nodeId);
+      if (!stack) {
+        onProgress({ step: 'machine_destroyed', state: 'done', detail: 'no stack', at: clock.now() });
+        return;
       }
-      await stack.destroy({
-        onEvent: (e) => {
-          const p = progressFromEngineEvent(e, clock.now());
-          if (p) onProgress({ ...p, step: 'machine_destroyed' });
-        },
+      await stack.destroy((e) => {
+        const p = progressFromEngineEvent(e, clock.now());
+        if (p) onProgress({ ...p, step: 'machine_destroyed' });
       });
-      await stack.workspace.removeStack(nodeId);
+      await stack.remove();
       onProgress({
         step: 'machine_destroyed',
         state: 'done',
@@ -220,22 +182,7 @@ export function createHetznerProvider(config: HetznerConfig, options: { clock?: 
     },
 
     async list() {
-      const { LocalWorkspace } = await import('@pulumi/pulumi/automation');
-      const ws = await LocalWorkspace.create(workspaceOptions());
-      const out: ProvisionedNode[] = [];
-      for (const s of await ws.listStacks()) {
-        if ((s.resourceCount ?? 0) === 0) continue;
-        await ws.selectStack(s.name);
-        const outputs = await ws.stackOutputs(s.name);
-        const ipv4 = outputs.ipv4?.value;
-        out.push({
-          nodeId: s.name,
-          provider: 'hetzner',
-          providerRef: String(outputs.serverId?.value ?? ''),
-          ...(typeof ipv4 === 'string' ? { publicIp: ipv4 } : {}),
-        });
-      }
-      return out;
+      return (await stacks.list()).map((s) => toNode(s.nodeId, s.outputs));
     },
   };
 }

@@ -7,7 +7,6 @@ export {
   createHetznerProvider,
   defaultHetznerConfig,
   type HetznerConfig,
-  PULUMI_PROJECT,
   progressFromEngineEvent,
 } from './hetzner-provider.ts';
 export {
@@ -16,6 +15,14 @@ export {
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
+export {
+  type AutomationStacksConfig,
+  automationNodeStacks,
+  type InlineProgram,
+  type NodeStack,
+  type NodeStacks,
+  PULUMI_PROJECT,
+} from './node-stacks.ts';
 export {
   type CreateNodeRequest,
   DEPROVISION_STEPS,
