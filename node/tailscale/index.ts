@@ -1,4 +1,5 @@
 // node/tailscale: the tailscaled LocalAPI client (status, whois) and the mesh peer check for `--network tailscale`.
+export { type TailnetAdvertisement, tailnetAdvertisement } from './advertisement.ts';
 export {
   createLocalApiClient,
   defaultTailscaleLocalConfig,

@@ -8,6 +8,7 @@ import {
   type LocalApiClient,
   type MeshPeerCertificate,
   type TailnetIdentity,
+  tailnetAdvertisement,
   verifyMeshPeer,
 } from './index.ts';
 import { type FakeLocalApi, startFakeLocalApi } from './testing/index.ts';
@@ -119,6 +120,19 @@ describe('checkMeshPeer over the LocalAPI', () => {
   it("rejects node B's certificate presented from node C", async () => {
     const r = await checkMeshPeer(client, '100.64.0.13:40001', certB);
     expect(r).toMatchObject({ ok: false, reason: 'address_mismatch' });
+  });
+
+  it("accepts a certificate built from the node's own advertisement", async () => {
+    const own = createLocalApiClient({ socketPath: fake.socketPath });
+    const adv = await tailnetAdvertisement(own, 7420);
+    expect(adv).toEqual({
+      address: 'http://100.64.0.11:7420',
+      ip: '100.64.0.11',
+      dnsName: 'nd-a.tail4a2b.ts.net',
+      stableId: 'nAAAAACNTRL',
+    });
+    const cert = { sub: newId('node'), addr: adv.address, tailnetNodeId: adv.stableId };
+    expect((await checkMeshPeer(client, '100.64.0.11:5000', cert)).ok).toBe(true);
   });
 
   it('rejects a connection from an address of no tailnet node', async () => {
