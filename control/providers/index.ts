@@ -23,6 +23,7 @@ export {
   type NodeStacks,
   PULUMI_PROJECT,
 } from './node-stacks.ts';
+export { createProgressChannel, type ProgressChannel } from './progress-channel.ts';
 export {
   type CreateNodeRequest,
   DEPROVISION_STEPS,
