@@ -1,4 +1,4 @@
-// node/laptop: pieces of `warren node join --laptop`: run-at-login service files and the step printer.
+// node/laptop: pieces of `warren node join --laptop`: run-at-login service files, the step printer, wake detection.
 export {
   LOGIN_SERVICE,
   type LoginServiceInput,
@@ -9,3 +9,12 @@ export {
   SecretInServiceError,
 } from './login-service.ts';
 export { createStepPrinter, LAPTOP_JOIN_STEPS, type StepHandle, type StepPrinter } from './step-printer.ts';
+export {
+  createWakeDetector,
+  defaultWakeDetectorConfig,
+  startWakeDetector,
+  systemWakeClocks,
+  type WakeClocks,
+  type WakeDetector,
+  type WakeDetectorConfig,
+} from './wake-detector.ts';
