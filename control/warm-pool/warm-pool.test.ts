@@ -164,6 +164,21 @@ describe('WarmPool with the local provider', () => {
     expect(await pool.replenish('pj1')).toEqual(['nd-w11', 'nd-w12']);
   });
 
+  it('refills once when asked twice at the same time, and maintains several pools', async () => {
+    const { store } = await openStore();
+    const clock = new FakeClock(0);
+    const pool = poolWith(store, clock, 2);
+    const [a, b] = await Promise.all([pool.replenish('pj1'), pool.replenish('pj1')]);
+    expect(a).toEqual(['nd-w1', 'nd-w2']);
+    expect(b).toEqual(a);
+    expect(await store.countAvailable('pj1')).toBe(2);
+    const report = await pool.maintain(['pj1', 'pj2']);
+    expect(report).toEqual([
+      { pool: 'pj1', started: [], reaped: [] },
+      { pool: 'pj2', started: ['nd-w3', 'nd-w4'], reaped: [] },
+    ]);
+  });
+
   it('reaps warm nodes idle past the timeout, longest idle first, keeping the minimum', async () => {
     const { store } = await openStore();
     const clock = new FakeClock(0);

@@ -42,6 +42,9 @@ export interface Acquired {
 }
 
 export class WarmPool {
+  /** One refill per pool at a time: two concurrent refills would both count the same gap and overshoot. */
+  private readonly refilling = new Map<string, Promise<string[]>>();
+
   constructor(private readonly deps: WarmPoolDeps) {}
 
   /**
@@ -73,7 +76,35 @@ export class WarmPool {
   }
 
   /** Provisions nodes until `pool` has `minWarm` warm or provisioning ones; returns the nodes that became warm. */
-  async replenish(pool: string): Promise<string[]> {
+  replenish(pool: string): Promise<string[]> {
+    const running = this.refilling.get(pool);
+    if (running) return running;
+    const run = this.refill(pool).finally(() => this.refilling.delete(pool));
+    this.refilling.set(pool, run);
+    return run;
+  }
+
+  /**
+   * Refills and reaps every pool once, never throwing: the control plane calls this on a timer and after
+   * each claim. A failure is reported per pool and retried on the next tick.
+   */
+  async maintain(
+    pools: string[],
+  ): Promise<{ pool: string; started: string[]; reaped: string[]; error?: string }[]> {
+    const out = [];
+    for (const pool of pools) {
+      try {
+        const reaped = await this.reap(pool);
+        const started = await this.replenish(pool);
+        out.push({ pool, started, reaped });
+      } catch (error) {
+        out.push({ pool, started: [], reaped: [], error: (error as Error).message });
+      }
+    }
+    return out;
+  }
+
+  private async refill(pool: string): Promise<string[]> {
     const { store, clock, config } = this.deps;
     const missing = config.minWarm - (await store.countAvailable(pool));
     const ids = Array.from({ length: Math.max(0, missing) }, () => this.deps.newNodeId());
