@@ -26,10 +26,7 @@ export {
 export { createProgressChannel, type ProgressChannel } from './progress-channel.ts';
 export {
   type CreateNodeRequest,
-  DEPROVISION_STEPS,
-  type DeprovisionStep,
   PROVIDER_KINDS,
-  PROVISION_STEPS,
   type ProgressEvent,
   type ProgressListener,
   type Provider,

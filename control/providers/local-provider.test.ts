@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { ProgressEvent as ProgressEventSchema } from '../../contract/index.ts';
 import { createTailscaleApi, defaultTailscaleApiConfig } from '../tailscale/index.ts';
 import { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';
 import { eventually } from '../testing/eventually.ts';
@@ -158,6 +160,8 @@ describe('provisionNode / deprovisionNode', () => {
       'node_started:done',
     ]);
     expect(minted).toEqual(['nd-p']);
+    // Every event is what the API streams (contract/provisioning.ts).
+    for (const e of events) expect(v.is(ProgressEventSchema, e)).toBe(true);
     const started = JSON.parse(readFileSync(join(baseDir, 'nd-p', 'started.json'), 'utf8'));
     expect(started.key).toBe(fake.keys[0]?.key);
     expect(fake.keys[0]).toMatchObject({ reusable: false, ephemeral: true, tags: ['tag:warren-node'] });

@@ -1,39 +1,12 @@
 // The Provider interface: where node machines come from (local processes, Hetzner servers), and progress steps.
+import type { ProgressEvent } from '../../contract/index.ts';
 
 /** Kinds of provider Warren ships. */
 export const PROVIDER_KINDS = ['local', 'hetzner'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
-/**
- * The steps of provisioning, in the order they happen. The API and the UI show them as a checklist; a
- * provider reports only the steps it has (local has no tailnet or boot step).
- */
-export const PROVISION_STEPS = [
-  /** One-use, short-lived Warren join token minted. */
-  'join_token',
-  /** One-use, tagged Tailscale auth key minted (tailscale network only). */
-  'tailnet_key',
-  /** Machine resources being created (Pulumi resources, or the local process spawned). */
-  'machine',
-  /** The machine is booting and running its setup (cloud-init). */
-  'boot',
-  /** The node process has started and will now join the control plane. */
-  'node_started',
-] as const;
-export type ProvisionStep = (typeof PROVISION_STEPS)[number];
-
-/** Steps of taking a node away. */
-export const DEPROVISION_STEPS = ['machine_destroyed', 'tailnet_device_removed'] as const;
-export type DeprovisionStep = (typeof DEPROVISION_STEPS)[number];
-
-/** One progress report. `detail` is for people (a resource name, a pid); it never holds a secret. */
-export interface ProgressEvent {
-  step: ProvisionStep | DeprovisionStep;
-  state: 'started' | 'done' | 'failed';
-  detail?: string;
-  /** Milliseconds since the epoch. */
-  at: number;
-}
+// The steps and the event shape are contract/provisioning.ts: the API streams them and the UI shows them.
+export type { ProgressEvent, ProvisionStep } from '../../contract/index.ts';
 
 export type ProgressListener = (event: ProgressEvent) => void;
 

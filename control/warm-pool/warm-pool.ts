@@ -18,10 +18,8 @@ export function defaultWarmPoolConfig(): WarmPoolConfig {
 /** The pool of nodes that belong to no project. */
 export const INSTANCE_POOL = 'instance';
 
-/** A progress event of acquiring a node: the claim step, then the provisioning steps of a cold start. */
-export type WarmPoolEvent =
-  | { step: 'warm_claim'; state: 'started' | 'done' | 'failed'; detail?: string; at: number }
-  | ProgressEvent;
+/** A progress event of acquiring a node: the `warm_claim` step, then the provisioning steps of a cold start. */
+export type WarmPoolEvent = ProgressEvent;
 
 export interface WarmPoolDeps {
   store: WarmPoolStore;
