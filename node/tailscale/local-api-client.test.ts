@@ -127,6 +127,14 @@ describe('LocalApiClient', () => {
     expect(denied.message).toContain('403');
   });
 
+  it('gives up on a tailscaled that does not answer, after the configured timeout', async () => {
+    fake = startFakeLocalApi({ self: SELF });
+    fake.hang = true;
+    const e = await rejection(createLocalApiClient({ socketPath: fake.socketPath, timeoutMs: 100 }).status());
+    expect(e.code).toBe('tailscaled_unreachable');
+    expect(e.message).toContain(`nothing answered on ${fake.socketPath}`);
+  });
+
   it('says clearly that tailscaled is not reachable when the socket is missing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-nosock-'));
     try {

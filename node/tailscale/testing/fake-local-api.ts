@@ -43,6 +43,8 @@ export class FakeLocalApi {
   readonly seen: SeenRequest[] = [];
   /** Replace the body of the next answers to a path (`/localapi/v0/status`…) to test bad shapes. */
   readonly overrides = new Map<string, { status: number; body: string }>();
+  /** When true, requests get no answer at all (a wedged tailscaled). */
+  hang = false;
   private readonly dir: string;
   private readonly server: ReturnType<typeof Bun.serve>;
 
@@ -57,9 +59,10 @@ export class FakeLocalApi {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private handle(req: Request): Response {
+  private handle(req: Request): Response | Promise<Response> {
     const url = new URL(req.url);
     this.seen.push({ path: url.pathname + url.search, host: req.headers.get('host') });
+    if (this.hang) return new Promise<Response>(() => {});
     const override = this.overrides.get(url.pathname);
     if (override) {
       return new Response(override.body, {
