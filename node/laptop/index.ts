@@ -7,6 +7,7 @@ export {
   renderLaunchdPlist,
   renderSystemdUserUnit,
   SecretInServiceError,
+  writeLoginService,
 } from './login-service.ts';
 export { createStepPrinter, LAPTOP_JOIN_STEPS, type StepHandle, type StepPrinter } from './step-printer.ts';
 export {

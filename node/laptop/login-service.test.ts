@@ -1,6 +1,6 @@
 // Tests of the run-at-login service files: the right command, restart on exit, and no secret in them.
 import { describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
   renderLaunchdPlist,
   renderSystemdUserUnit,
   SecretInServiceError,
+  writeLoginService,
 } from './index.ts';
 
 const INPUT: LoginServiceInput = {
@@ -114,5 +115,23 @@ describe('planLoginService', () => {
       path: '/Users/alice/Library/LaunchAgents/dev.warren.node.plist',
     });
     expect(mac.content).toContain('<plist version="1.0">');
+  });
+});
+
+describe('writeLoginService', () => {
+  it('writes the unit once, keeps a different existing file unless asked, and runs nothing', () => {
+    const home = mkdtempSync(join(tmpdir(), 'warren-home-'));
+    try {
+      const plan = planLoginService('linux', home, INPUT);
+      expect(writeLoginService(plan)).toBe('written');
+      expect(readFileSync(plan.path, 'utf8')).toBe(plan.content);
+      expect(writeLoginService(plan)).toBe('unchanged');
+      writeFileSync(plan.path, '# edited by hand\n');
+      expect(writeLoginService(plan)).toBe('exists');
+      expect(readFileSync(plan.path, 'utf8')).toBe('# edited by hand\n');
+      expect(writeLoginService(plan, { replace: true })).toBe('written');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,8 @@
 // Run-at-login service files for `warren node join --laptop`: a systemd user unit (Linux) and a launchd
 // agent plist (macOS). They start the node from its data dir, where it keeps its certificate after the
 // first join, so no join token (or any other secret) is ever written into them.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { SECRET_PREFIX } from '../../contract/index.ts';
 
 export interface LoginServiceInput {
@@ -146,4 +148,21 @@ export function planLoginService(platform: string, home: string, input: LoginSer
       `systemctl --user enable --now ${LOGIN_SERVICE.systemdUnitName}`,
     ],
   };
+}
+
+/**
+ * Writes the planned file (creating its folder) and nothing else: enabling it is the person's step, printed
+ * from `plan.enable`. An existing file with other content is kept unless `replace` is set.
+ */
+export function writeLoginService(
+  plan: LoginServicePlan,
+  options: { replace?: boolean } = {},
+): 'written' | 'unchanged' | 'exists' {
+  if (existsSync(plan.path)) {
+    if (readFileSync(plan.path, 'utf8') === plan.content) return 'unchanged';
+    if (!options.replace) return 'exists';
+  }
+  mkdirSync(dirname(plan.path), { recursive: true, mode: 0o700 });
+  writeFileSync(plan.path, plan.content, { mode: 0o644 });
+  return 'written';
 }
