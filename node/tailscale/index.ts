@@ -21,3 +21,9 @@ export {
   type PeerRejection,
   verifyMeshPeer,
 } from './peer-check.ts';
+export {
+  createPeerCheckCache,
+  defaultPeerCheckCacheConfig,
+  type PeerCheckCache,
+  type PeerCheckCacheConfig,
+} from './peer-check-cache.ts';

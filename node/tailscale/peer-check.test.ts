@@ -4,6 +4,7 @@ import { newId } from '../../contract/index.ts';
 import {
   checkMeshPeer,
   createLocalApiClient,
+  createPeerCheckCache,
   hostOf,
   type LocalApiClient,
   type MeshPeerCertificate,
@@ -138,5 +139,44 @@ describe('checkMeshPeer over the LocalAPI', () => {
   it('rejects a connection from an address of no tailnet node', async () => {
     const r = await checkMeshPeer(client, '100.64.0.77:40001', certB);
     expect(r).toMatchObject({ ok: false, reason: 'tailnet_peer_unknown' });
+  });
+});
+
+describe('PeerCheckCache', () => {
+  it('asks tailscaled once per peer within the TTL, again after it, and never caches a rejection', async () => {
+    const fake = startFakeLocalApi({
+      self: { stableId: 'nAAAAACNTRL', nodeId: 1, hostName: 'nd-a', ips: ['100.64.0.11'] },
+      peers: [
+        {
+          stableId: 'nBBBBBCNTRL',
+          nodeId: 2,
+          hostName: 'nd-b',
+          ips: ['100.64.0.12'],
+          tags: ['tag:warren-node'],
+        },
+      ],
+    });
+    try {
+      let now = 0;
+      const cache = createPeerCheckCache(
+        createLocalApiClient({ socketPath: fake.socketPath }),
+        { ttlMs: 60_000, maxEntries: 10 },
+        { now: () => now },
+      );
+      const whoisCalls = () => fake.seen.filter((s) => s.path.startsWith('/localapi/v0/whois')).length;
+      expect((await cache.check('100.64.0.12:40001', certB)).ok).toBe(true);
+      expect((await cache.check('100.64.0.12:40002', certB)).ok).toBe(true); // another port, same peer
+      expect(whoisCalls()).toBe(1);
+      now = 60_000;
+      expect((await cache.check('100.64.0.12:40001', certB)).ok).toBe(true);
+      expect(whoisCalls()).toBe(2);
+
+      const stolen = { ...certB, addr: 'http://100.64.0.99:7420' };
+      expect((await cache.check('100.64.0.12:40001', stolen)).ok).toBe(false);
+      expect((await cache.check('100.64.0.12:40001', stolen)).ok).toBe(false);
+      expect(whoisCalls()).toBe(4);
+    } finally {
+      await fake.stop();
+    }
   });
 });
