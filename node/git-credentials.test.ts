@@ -91,6 +91,11 @@ describe('Git credentials in the workspace start pipeline', () => {
     const c2 = await credential(e2);
     expect(c1.text).toContain(`password=ghs_${w1.id}_`);
     expect(c2.text).toContain(`password=ghs_${w2.id}_`);
+    // W1's secret is W1's alone: relabelled as W2's it opens nothing.
+    const random = e1.WARREN_GIT_SECRET!.split('.')[1];
+    const relabelled = await credential({ ...e1, WARREN_GIT_SECRET: `${w2.id}.${random}` });
+    expect(relabelled.status).toBe(401);
+    expect(relabelled.text).not.toContain('password=');
   });
 
   it('issues a working secret again after a crash restart and after a node restart, and none once stopped', async () => {
