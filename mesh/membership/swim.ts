@@ -1,0 +1,508 @@
+// Swim: the pure SWIM core — probes, indirect probes, suspicion, refutation, leave — driven by messages and time.
+import type { MemberState } from '../../contract/index.ts';
+import type { BroadcastQueue } from '../broadcast-queue.ts';
+import { type MeshConfig, suspicionMinMs } from '../config.ts';
+import type { MeshMetrics } from '../metrics.ts';
+import type { Ack, MemberUpdate, MessageBody, Nack, PingReq } from '../protocol.ts';
+import { jsonBytes } from '../protocol.ts';
+import { type Random, randomIndex, sample, shuffle } from '../random.ts';
+import type { Member, MemberChange, MemberSeed } from './member.ts';
+import { Suspicion } from './suspicion.ts';
+
+/** A message the core wants sent; the shell adds `v`, `from` and piggybacked updates. */
+export interface Outgoing {
+  to: string;
+  body: MessageBody;
+  /** Updates that must ride on this very packet (Lifeguard's buddy system). */
+  updates?: MemberUpdate[];
+}
+
+/** Inputs of a Swim core; clock and randomness are injected. */
+export interface SwimOptions {
+  self: MemberSeed;
+  /** Start above any incarnation this member may have used before (e.g. from the wall clock). */
+  incarnation: number;
+  config: MeshConfig;
+  random: Random;
+  metrics: MeshMetrics;
+  broadcasts: BroadcastQueue;
+  now: number;
+}
+
+interface Probe {
+  seq: number;
+  target: string;
+  addr: string;
+  indirectAt: number;
+  failAt: number;
+  indirectSent: boolean;
+  nacks: number;
+  expectedNacks: number;
+  /** A round-robin probe adjusts local health; a verification probe does not. */
+  regular: boolean;
+  /** What a failure means: a third party said the member left, or it simply did not answer. */
+  onFail: 'suspect' | 'left';
+  accusers: Set<string>;
+}
+
+interface Relay {
+  requester: string;
+  seq: number;
+  nackAt: number;
+}
+
+/**
+ * SWIM with Lifeguard's local health and suspicion. Hardening against a lying member: a third party's
+ * suspect, dead or left claim about a member we believe alive is never applied as told — we probe that
+ * member ourselves (directly and through k others) and suspect it only if our own probe fails. Death is
+ * always a local decision at the end of our own suspicion timer. So one member with a valid certificate
+ * cannot get a healthy member declared dead.
+ */
+export class Swim {
+  private readonly config: MeshConfig;
+  private readonly random: Random;
+  private readonly metrics: MeshMetrics;
+  private readonly broadcasts: BroadcastQueue;
+  private readonly table = new Map<string, Member>();
+  readonly self: Member;
+  private readonly probes = new Map<number, Probe>();
+  private readonly probing = new Map<string, number>();
+  private readonly relays = new Map<number, Relay>();
+  private readonly suspicions = new Map<string, Suspicion>();
+  private order: string[] = [];
+  private orderIndex = 0;
+  private nextProbeAt: number;
+  private nextReapAt: number;
+  private seq = 0;
+  private changes: MemberChange[] = [];
+  /** Lifeguard local health score, 0 = healthy. */
+  awareness = 0;
+  private leaving = false;
+
+  constructor(o: SwimOptions) {
+    this.config = o.config;
+    this.random = o.random;
+    this.metrics = o.metrics;
+    this.broadcasts = o.broadcasts;
+    this.self = {
+      id: o.self.id,
+      addr: o.self.addr,
+      incarnation: o.incarnation,
+      state: 'alive',
+      since: o.now,
+    };
+    this.table.set(this.self.id, this.self);
+    // Random phase so members started together do not probe in lockstep.
+    this.nextProbeAt = o.now + Math.floor(this.random.next() * o.config.probeIntervalMs);
+    this.nextReapAt = o.now + o.config.deadMemberRetentionMs;
+    this.seq = Math.floor(this.random.next() * 1_000_000);
+  }
+
+  /** Every known member, this one included. */
+  members(): Member[] {
+    return [...this.table.values()];
+  }
+
+  member(id: string): Member | undefined {
+    return this.table.get(id);
+  }
+
+  /** Members believed alive or suspect, this one included: SWIM's estimate of N. */
+  liveCount(): number {
+    let n = 0;
+    for (const m of this.table.values()) if (m.state === 'alive' || m.state === 'suspect') n++;
+    return n;
+  }
+
+  /** Live members other than this one. */
+  peers(): Member[] {
+    const out: Member[] = [];
+    for (const m of this.table.values()) {
+      if (m !== this.self && (m.state === 'alive' || m.state === 'suspect')) out.push(m);
+    }
+    return out;
+  }
+
+  /** State changes since the last call, for subscribers. */
+  drainChanges(): MemberChange[] {
+    const c = this.changes;
+    this.changes = [];
+    return c;
+  }
+
+  /** Adds members known from elsewhere (seed list, control plane) as alive at incarnation 0, quietly. */
+  addSeeds(seeds: MemberSeed[], now: number): void {
+    for (const s of seeds) {
+      if (this.table.has(s.id)) continue;
+      this.insert({ id: s.id, addr: s.addr, incarnation: 0, state: 'alive', since: now });
+    }
+  }
+
+  /** Our own state as others should hear it. */
+  selfUpdate(): MemberUpdate {
+    return { id: this.self.id, addr: this.self.addr, inc: this.self.incarnation, state: this.self.state };
+  }
+
+  /** The full member table as updates, for push-pull. */
+  records(): MemberUpdate[] {
+    const out: MemberUpdate[] = [];
+    for (const m of this.table.values())
+      out.push({ id: m.id, addr: m.addr, inc: m.incarnation, state: m.state });
+    return out;
+  }
+
+  /** Leaves gracefully: a `left` claim at a higher incarnation, gossiped before the shell stops. */
+  leave(now: number): void {
+    this.leaving = true;
+    this.self.incarnation++;
+    this.setState(this.self, 'left', now);
+    this.broadcast(this.selfUpdate());
+  }
+
+  /** The earliest time `tick` has work to do. */
+  nextDeadline(): number {
+    let t = this.leaving ? Number.POSITIVE_INFINITY : this.nextProbeAt;
+    t = Math.min(t, this.nextReapAt);
+    for (const p of this.probes.values()) t = Math.min(t, p.indirectSent ? p.failAt : p.indirectAt);
+    for (const r of this.relays.values()) t = Math.min(t, r.nackAt);
+    for (const s of this.suspicions.values()) t = Math.min(t, s.deadline);
+    return t;
+  }
+
+  /** Runs every timer due at `now`; returns messages to send. */
+  tick(now: number): Outgoing[] {
+    const out: Outgoing[] = [];
+    for (const p of this.probes.values()) {
+      if (!p.indirectSent && now >= p.indirectAt) this.sendIndirect(p, out);
+      if (now >= p.failAt) this.probeFailed(now, p);
+    }
+    for (const [seq, r] of this.relays) {
+      if (now < r.nackAt) continue;
+      this.relays.delete(seq);
+      out.push({ to: r.requester, body: { type: 'nack', seq: r.seq } });
+    }
+    for (const [id, s] of this.suspicions) if (now >= s.deadline) this.declareDead(now, id, s);
+    if (!this.leaving && now >= this.nextProbeAt) {
+      this.nextProbeAt = now + this.config.probeIntervalMs * (this.awareness + 1);
+      const target = this.nextTarget();
+      if (target && !this.probing.has(target.id)) this.startProbe(now, target, true, 'suspect', out);
+    }
+    if (now >= this.nextReapAt) this.reap(now);
+    return out;
+  }
+
+  onPing(fromAddr: string, seq: number): Outgoing[] {
+    if (this.leaving) return [];
+    return [{ to: fromAddr, body: { type: 'ack', seq } }];
+  }
+
+  onPingReq(now: number, fromAddr: string, msg: PingReq): Outgoing[] {
+    const target = this.table.get(msg.target);
+    // Only probe addresses we know for that member: never reflect traffic to an address a peer names.
+    if (!target || target.addr !== msg.targetAddr || this.leaving) return [];
+    const seq = ++this.seq;
+    // Nack before the requester's deadline so Lifeguard can tell "target down" from "requester unhealthy".
+    this.relays.set(seq, {
+      requester: fromAddr,
+      seq: msg.seq,
+      nackAt: now + this.config.probeTimeoutMs * 0.8,
+    });
+    return [{ to: target.addr, body: { type: 'ping', seq } }];
+  }
+
+  onAck(msg: Ack): Outgoing[] {
+    const relay = this.relays.get(msg.seq);
+    if (relay) {
+      this.relays.delete(msg.seq);
+      return [{ to: relay.requester, body: { type: 'ack', seq: relay.seq } }];
+    }
+    const probe = this.probes.get(msg.seq);
+    if (probe) {
+      this.endProbe(probe);
+      if (probe.regular) this.awareness = Math.max(0, this.awareness - 1);
+    }
+    return [];
+  }
+
+  onNack(msg: Nack): void {
+    const probe = this.probes.get(msg.seq);
+    if (probe) probe.nacks++;
+  }
+
+  /**
+   * Applies member claims from gossip (`viaSync` false) or a push-pull (`viaSync` true, `syncFrom` the
+   * partner). Returns verification probes to send.
+   */
+  applyUpdates(
+    now: number,
+    fromAddr: string,
+    updates: MemberUpdate[],
+    viaSync = false,
+    syncFrom = '',
+  ): Outgoing[] {
+    const out: Outgoing[] = [];
+    for (const u of updates) this.applyUpdate(now, fromAddr, u, viaSync, syncFrom, out);
+    return out;
+  }
+
+  private applyUpdate(
+    now: number,
+    fromAddr: string,
+    u: MemberUpdate,
+    viaSync: boolean,
+    syncFrom: string,
+    out: Outgoing[],
+  ): void {
+    if (u.id === this.self.id) {
+      this.selfClaim(now, u);
+      return;
+    }
+    let m = this.table.get(u.id);
+    // Relay what changed; from a push-pull only the partner's own record is news worth spreading.
+    const relay = !viaSync || u.id === syncFrom;
+    if (!m) {
+      if (u.state === 'dead' || u.state === 'left') {
+        // Remember it, so a replayed alive at this incarnation cannot bring it back.
+        this.insert({ id: u.id, addr: u.addr, incarnation: u.inc, state: u.state, since: now });
+        return;
+      }
+      m = this.insert({ id: u.id, addr: u.addr, incarnation: u.inc, state: 'alive', since: now });
+      this.changes.push({ member: m, previous: undefined });
+      if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
+      if (u.state === 'alive') return;
+    }
+    switch (u.state) {
+      case 'alive': {
+        // Refutation or rejoin needs a strictly higher incarnation: a replayed alive revives nothing.
+        if (u.inc <= m.incarnation) return;
+        m.incarnation = u.inc;
+        m.addr = u.addr;
+        this.suspicions.delete(m.id);
+        if (m.state !== 'alive') {
+          if (m.state === 'dead' || m.state === 'left') this.schedule(m.id);
+          this.setState(m, 'alive', now);
+        }
+        if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
+        return;
+      }
+      case 'suspect':
+      case 'dead': {
+        if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
+        if (m.state === 'suspect') {
+          const s = this.suspicions.get(m.id);
+          if (u.state === 'dead' && s) {
+            this.declareDead(now, m.id, s, u.by);
+            return;
+          }
+          if (u.by && s?.confirm(u.by)) this.broadcast({ ...this.updateOf(m), by: u.by });
+          return;
+        }
+        // Alive here: verify with our own probe before believing anyone.
+        this.verify(now, m, 'suspect', u.by, out);
+        return;
+      }
+      case 'left': {
+        if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
+        if (!viaSync && fromAddr === m.addr) {
+          // Said by the member itself.
+          m.incarnation = u.inc;
+          this.suspicions.delete(m.id);
+          this.setState(m, 'left', now);
+          this.broadcast(this.updateOf(m));
+          return;
+        }
+        this.verify(now, m, 'left', undefined, out);
+        return;
+      }
+    }
+  }
+
+  private selfClaim(now: number, u: MemberUpdate): void {
+    if (this.leaving) return;
+    if (u.state === 'alive') {
+      // An alive from a previous life of ours: move past it so our current state wins.
+      if (u.inc > this.self.incarnation) {
+        this.self.incarnation = u.inc + 1;
+        this.broadcast(this.selfUpdate());
+      }
+      return;
+    }
+    if (u.inc < this.self.incarnation) return;
+    this.self.incarnation = u.inc + 1;
+    this.metrics.refutations++;
+    // Lifeguard: being suspected hints that we are the slow one.
+    this.awareness = Math.min(this.config.awarenessMax, this.awareness + 1);
+    this.broadcast(this.selfUpdate());
+    void now;
+  }
+
+  private verify(
+    now: number,
+    m: Member,
+    onFail: 'suspect' | 'left',
+    accuser: string | undefined,
+    out: Outgoing[],
+  ) {
+    const inflight = this.probing.get(m.id);
+    const existing = inflight === undefined ? undefined : this.probes.get(inflight);
+    if (existing) {
+      if (onFail === 'left') existing.onFail = 'left';
+      if (accuser) existing.accusers.add(accuser);
+      return;
+    }
+    const p = this.startProbe(now, m, false, onFail, out);
+    if (accuser) p.accusers.add(accuser);
+  }
+
+  private startProbe(
+    now: number,
+    m: Member,
+    regular: boolean,
+    onFail: 'suspect' | 'left',
+    out: Outgoing[],
+  ): Probe {
+    const scale = this.awareness + 1;
+    const p: Probe = {
+      seq: ++this.seq,
+      target: m.id,
+      addr: m.addr,
+      indirectAt: now + this.config.probeTimeoutMs * scale,
+      failAt: now + this.config.probeIntervalMs * scale,
+      indirectSent: false,
+      nacks: 0,
+      expectedNacks: 0,
+      regular,
+      onFail,
+      accusers: new Set(),
+    };
+    this.probes.set(p.seq, p);
+    this.probing.set(m.id, p.seq);
+    this.metrics.probes++;
+    // Lifeguard's buddy system: a suspect hears of its suspicion on the probe itself, so it can refute even
+    // when the gossip about it was spent while the network was split.
+    const updates = m.state === 'suspect' ? [{ ...this.updateOf(m), by: this.self.id }] : undefined;
+    out.push({ to: m.addr, body: { type: 'ping', seq: p.seq }, ...(updates ? { updates } : {}) });
+    return p;
+  }
+
+  private sendIndirect(p: Probe, out: Outgoing[]): void {
+    p.indirectSent = true;
+    const helpers = sample(
+      this.random,
+      this.peers().filter((m) => m.id !== p.target && m.state === 'alive'),
+      this.config.indirectChecks,
+    );
+    p.expectedNacks = helpers.length;
+    for (const h of helpers) {
+      out.push({ to: h.addr, body: { type: 'ping-req', seq: p.seq, target: p.target, targetAddr: p.addr } });
+    }
+  }
+
+  private endProbe(p: Probe): void {
+    this.probes.delete(p.seq);
+    if (this.probing.get(p.target) === p.seq) this.probing.delete(p.target);
+  }
+
+  private probeFailed(now: number, p: Probe): void {
+    this.endProbe(p);
+    this.metrics.probeFailures++;
+    if (p.regular) {
+      // Lifeguard: helpers that did not even nack suggest our own network is the problem.
+      const missing = p.expectedNacks === 0 || p.nacks < p.expectedNacks;
+      if (missing) this.awareness = Math.min(this.config.awarenessMax, this.awareness + 1);
+    }
+    const m = this.table.get(p.target);
+    if (!m || m.state === 'dead' || m.state === 'left') return;
+    if (p.onFail === 'left') {
+      this.suspicions.delete(m.id);
+      this.setState(m, 'left', now);
+      this.broadcast(this.updateOf(m));
+      return;
+    }
+    this.suspect(now, m, p.accusers);
+  }
+
+  private suspect(now: number, m: Member, accusers: Set<string>): void {
+    if (m.state === 'suspect') {
+      this.suspicions.get(m.id)?.confirm(this.self.id);
+      return;
+    }
+    const n = this.liveCount();
+    const min = suspicionMinMs(this.config, n);
+    const k = n - 2 < this.config.suspicionMult - 2 ? 0 : this.config.suspicionMult - 2;
+    const s = new Suspicion(
+      m.incarnation,
+      now,
+      k,
+      min,
+      min * this.config.suspicionMaxTimeoutMult,
+      this.self.id,
+    );
+    for (const a of accusers) s.confirm(a);
+    this.suspicions.set(m.id, s);
+    this.metrics.suspicions++;
+    this.setState(m, 'suspect', now);
+    this.broadcast({ ...this.updateOf(m), by: this.self.id });
+  }
+
+  private declareDead(now: number, id: string, s: Suspicion, by?: string): void {
+    this.suspicions.delete(id);
+    const m = this.table.get(id);
+    if (m?.state !== 'suspect' || m.incarnation !== s.incarnation) return;
+    this.metrics.deaths++;
+    this.setState(m, 'dead', now);
+    this.broadcast({ ...this.updateOf(m), by: by ?? this.self.id });
+  }
+
+  private reap(now: number): void {
+    this.nextReapAt = now + this.config.deadMemberRetentionMs;
+    for (const [id, m] of this.table) {
+      if ((m.state === 'dead' || m.state === 'left') && now - m.since >= this.config.deadMemberRetentionMs) {
+        this.table.delete(id);
+      }
+    }
+  }
+
+  private nextTarget(): Member | undefined {
+    for (let pass = 0; pass < 2; pass++) {
+      while (this.orderIndex < this.order.length) {
+        const id = this.order[this.orderIndex++] as string;
+        const m = this.table.get(id);
+        if (m && m !== this.self && (m.state === 'alive' || m.state === 'suspect')) return m;
+      }
+      this.order = shuffle(
+        this.random,
+        this.peers().map((m) => m.id),
+      );
+      this.orderIndex = 0;
+    }
+    return undefined;
+  }
+
+  /** Puts a member back into the probe order at a random place (memberlist does the same for joiners). */
+  private schedule(id: string): void {
+    const at = this.orderIndex + randomIndex(this.random, this.order.length - this.orderIndex + 1);
+    this.order.splice(at, 0, id);
+  }
+
+  private insert(m: Member): Member {
+    this.table.set(m.id, m);
+    if (m.state === 'alive') this.schedule(m.id);
+    return m;
+  }
+
+  private setState(m: Member, state: MemberState, now: number): void {
+    const previous = m.state;
+    m.state = state;
+    m.since = now;
+    this.changes.push({ member: m, previous });
+  }
+
+  private updateOf(m: Member): MemberUpdate {
+    return { id: m.id, addr: m.addr, inc: m.incarnation, state: m.state };
+  }
+
+  private broadcast(u: MemberUpdate): void {
+    this.broadcasts.enqueue(`m:${u.id}`, { kind: 'member', update: u }, jsonBytes(u));
+  }
+}
