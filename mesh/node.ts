@@ -271,6 +271,11 @@ class MeshNodeImpl implements MeshNode {
       this.nextPushPullAt = now + this.pushPullInterval();
       const peer = sample(this.random, this.swim.peers(), 1)[0];
       if (peer) void this.pushPull(peer.addr);
+      // Reconnect (like Serf): after a partition heals both sides think the other dead and stop probing it;
+      // one push-pull with a dead member lets each side refute and revives the other.
+      const dead = this.swim.members().filter((m) => m.state === 'dead');
+      const lost = sample(this.random, dead, 1)[0];
+      if (lost) void this.pushPull(lost.addr);
     }
     if (now >= this.nextCollectAt) {
       this.nextCollectAt = now + this.config.tombstoneMinAgeMs;
@@ -302,7 +307,26 @@ class MeshNodeImpl implements MeshNode {
   }
 
   private sendAll(out: Outgoing[]): void {
-    for (const o of out) this.send(o.to, o.body, o.updates);
+    for (const o of out) {
+      if (o.reliable) void this.reliablePing(o.to, o.body, o.reliable.timeoutMs);
+      else this.send(o.to, o.body, o.updates);
+    }
+  }
+
+  /** The fallback probe over the request path; its ack is handled like one that came as a packet. */
+  private async reliablePing(to: string, body: MessageBody, timeoutMs: number): Promise<void> {
+    const bytes = encodeMessage(this.stamp(body));
+    this.metrics.syncBytesOut += bytes.byteLength;
+    try {
+      const reply = await this.transport.request(to, bytes, timeoutMs);
+      this.metrics.syncBytesIn += reply.byteLength;
+      const d = decodeMessage(reply);
+      if (d.ok && d.message.type === 'ack') this.sendAll(this.swim.onAck(d.message));
+    } catch {
+      // No answer in time: the probe fails at its deadline as usual.
+    } finally {
+      this.wake();
+    }
   }
 
   private send(to: string, body: MessageBody, updates?: MemberUpdate[]): void {
@@ -449,7 +473,11 @@ class MeshNodeImpl implements MeshNode {
     }
     const msg = d.message;
     let reply: Message;
-    if (msg.type === 'sync') {
+    if (msg.type === 'ping') {
+      const acks = this.swim.onPing(from, msg.seq);
+      if (acks.length === 0) throw new Error('leaving');
+      reply = this.stamp({ type: 'ack', seq: msg.seq });
+    } else if (msg.type === 'sync') {
       this.peerDigests.set(msg.from, msg.digest);
       this.sendAll(
         this.swim.applyUpdates(this.clock.now(), from, this.memberUpdates(msg.members), true, msg.from),

@@ -15,6 +15,8 @@ export interface Outgoing {
   body: MessageBody;
   /** Updates that must ride on this very packet (Lifeguard's buddy system). */
   updates?: MemberUpdate[];
+  /** Send over the reliable request path and feed the answer back (memberlist's TCP fallback probe). */
+  reliable?: { timeoutMs: number };
 }
 
 /** Inputs of a Swim core; clock and randomness are injected. */
@@ -396,6 +398,13 @@ export class Swim {
     for (const h of helpers) {
       out.push({ to: h.addr, body: { type: 'ping-req', seq: p.seq, target: p.target, targetAddr: p.addr } });
     }
+    // memberlist's fallback: one more direct probe over the reliable stream, which survives packet loss that
+    // would otherwise make a healthy member look dead (a lossy link, not a dead host).
+    out.push({
+      to: p.addr,
+      body: { type: 'ping', seq: p.seq },
+      reliable: { timeoutMs: Math.max(1, p.failAt - p.indirectAt) },
+    });
   }
 
   private endProbe(p: Probe): void {

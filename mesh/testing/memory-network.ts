@@ -7,8 +7,13 @@ import { type PacketHandler, type RequestHandler, type Transport, TransportError
 export interface MemoryNetworkOptions {
   clock: Clock;
   random?: Random;
-  /** Probability that a packet is lost (requests are not lost, like TCP; partitions block both). */
+  /**
+   * Probability that a packet is lost. Requests ride a reliable stream like TCP: a lost segment is not
+   * dropped but costs `retransmitMs` more per loss, as TCP's retransmission timeout would.
+   */
   loss?: number;
+  /** TCP-like retransmission timeout added to a request leg per simulated loss (Linux's minimum RTO). */
+  retransmitMs?: number;
   /** One-way delay in ms: a number, or [min, max] drawn uniformly per packet. */
   delayMs?: number | [number, number];
   /** Largest request or response accepted, like the UDP adapter's frame limit. */
@@ -31,6 +36,7 @@ export class MemoryNetwork {
   loss: number;
   delayMs: number | [number, number];
   private readonly maxRequestBytes: number;
+  private readonly retransmitMs: number;
   private readonly endpoints = new Map<string, MemoryTransport>();
   private groups = new Map<string, number>();
   private next = 1;
@@ -42,6 +48,7 @@ export class MemoryNetwork {
     this.loss = options.loss ?? 0;
     this.delayMs = options.delayMs ?? 1;
     this.maxRequestBytes = options.maxRequestBytes ?? 64 * 1024 * 1024;
+    this.retransmitMs = options.retransmitMs ?? 200;
   }
 
   /** A new transport at `address` (default `mem-<n>`). */
@@ -82,6 +89,14 @@ export class MemoryNetwork {
     return typeof d === 'number' ? d : d[0] + this.random.next() * (d[1] - d[0]);
   }
 
+  /** Delay of one request leg: the base delay plus one retransmission timeout per lost segment. */
+  private streamDelay(): number {
+    let d = this.delay();
+    for (let i = 0; i < 5 && this.loss > 0 && this.random.next() < this.loss; i++)
+      d += this.retransmitMs * 2 ** i;
+    return d;
+  }
+
   /** @internal */
   deliverPacket(from: string, to: string, payload: Uint8Array): void {
     this.stats.packets++;
@@ -119,7 +134,7 @@ export class MemoryNetwork {
         fn();
       };
       const copy = payload.slice();
-      this.clock.setTimer(this.delay(), () => {
+      this.clock.setTimer(this.streamDelay(), () => {
         const target = this.endpoints.get(to);
         // An unreachable peer looks like a connect timeout: the timer above rejects.
         if (!target || !this.connected(from, to)) return;
@@ -128,7 +143,7 @@ export class MemoryNetwork {
           .then(
             (response) => {
               this.stats.requestBytes += response.byteLength;
-              this.clock.setTimer(this.delay(), () => {
+              this.clock.setTimer(this.streamDelay(), () => {
                 const back = this.endpoints.get(from);
                 if (!back || !this.connected(to, from)) return;
                 finish(() => resolve(response.slice()));
