@@ -172,7 +172,7 @@ class MeshNodeImpl implements MeshNode {
   leave(): void {
     this.swim.leave(this.clock.now());
     // Tell several members right away; gossip rounds keep spreading it until close().
-    const peers = sample(this.random, this.swim.peers(), Math.max(this.config.gossipFanout, 8));
+    const peers = this.swim.randomPeers(Math.max(this.config.gossipFanout, 8));
     for (const p of peers) this.sendGossip(p.addr);
     this.wake();
   }
@@ -269,7 +269,7 @@ class MeshNodeImpl implements MeshNode {
     }
     if (now >= this.nextPushPullAt) {
       this.nextPushPullAt = now + this.pushPullInterval();
-      const peer = sample(this.random, this.swim.peers(), 1)[0];
+      const peer = this.swim.randomPeers(1)[0];
       if (peer) void this.pushPull(peer.addr);
       // Reconnect (like Serf): after a partition heals both sides think the other dead and stop probing it;
       // one push-pull with a dead member lets each side refute and revives the other.
@@ -352,7 +352,7 @@ class MeshNodeImpl implements MeshNode {
 
   private gossipRound(): void {
     if (this.broadcasts.size === 0) return;
-    for (const p of sample(this.random, this.swim.peers(), this.config.gossipFanout)) {
+    for (const p of this.swim.randomPeers(this.config.gossipFanout)) {
       if (!this.sendGossip(p.addr)) break;
     }
   }

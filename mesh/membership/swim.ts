@@ -66,6 +66,9 @@ export class Swim {
   private readonly metrics: MeshMetrics;
   private readonly broadcasts: BroadcastQueue;
   private readonly table = new Map<string, Member>();
+  /** Alive and suspect members other than this one, kept as an array for O(1) random choice. */
+  private readonly live: Member[] = [];
+  private readonly liveIndex = new Map<string, number>();
   readonly self: Member;
   private readonly probes = new Map<number, Probe>();
   private readonly probing = new Map<string, number>();
@@ -111,18 +114,46 @@ export class Swim {
 
   /** Members believed alive or suspect, this one included: SWIM's estimate of N. */
   liveCount(): number {
-    let n = 0;
-    for (const m of this.table.values()) if (m.state === 'alive' || m.state === 'suspect') n++;
-    return n;
+    return this.live.length + 1;
   }
 
-  /** Live members other than this one. */
-  peers(): Member[] {
+  /** Live members other than this one (do not modify). */
+  peers(): readonly Member[] {
+    return this.live;
+  }
+
+  /** Up to `k` distinct random live peers accepted by `accept`, without scanning the whole table. */
+  randomPeers(k: number, accept: (m: Member) => boolean = () => true): Member[] {
     const out: Member[] = [];
-    for (const m of this.table.values()) {
-      if (m !== this.self && (m.state === 'alive' || m.state === 'suspect')) out.push(m);
+    const n = this.live.length;
+    if (n <= k * 4) return sample(this.random, this.live.filter(accept), k);
+    const picked = new Set<number>();
+    for (let tries = 0; out.length < k && tries < k * 8; tries++) {
+      const i = randomIndex(this.random, n);
+      if (picked.has(i)) continue;
+      picked.add(i);
+      const m = this.live[i] as Member;
+      if (accept(m)) out.push(m);
     }
     return out;
+  }
+
+  /** Keeps `live` in step with a member's state. */
+  private track(m: Member): void {
+    const want =
+      m !== this.self && (m.state === 'alive' || m.state === 'suspect') && this.table.get(m.id) === m;
+    const at = this.liveIndex.get(m.id);
+    if (want && at === undefined) {
+      this.liveIndex.set(m.id, this.live.length);
+      this.live.push(m);
+    } else if (!want && at !== undefined) {
+      const last = this.live.pop() as Member;
+      if (last !== m) {
+        this.live[at] = last;
+        this.liveIndex.set(last.id, at);
+      }
+      this.liveIndex.delete(m.id);
+    }
   }
 
   /** State changes since the last call, for subscribers. */
@@ -176,7 +207,7 @@ export class Swim {
     const out: Outgoing[] = [];
     for (const p of this.probes.values()) {
       if (!p.indirectSent && now >= p.indirectAt) this.sendIndirect(p, out);
-      if (now >= p.failAt) this.probeFailed(now, p);
+      if (now >= p.failAt) this.probeFailed(now, p, out);
     }
     for (const [seq, r] of this.relays) {
       if (now < r.nackAt) continue;
@@ -329,7 +360,12 @@ export class Swim {
       }
       return;
     }
-    if (u.inc < this.self.incarnation) return;
+    if (u.inc < this.self.incarnation) {
+      // Already refuted, but the claimant has not heard: queue our alive again so the very next packet
+      // (often the ack to its buddy-system probe) carries it, even if the first refutation was spent.
+      this.broadcast(this.selfUpdate());
+      return;
+    }
     this.self.incarnation = u.inc + 1;
     this.metrics.refutations++;
     // Lifeguard: being suspected hints that we are the slow one.
@@ -352,7 +388,10 @@ export class Swim {
       if (accuser) existing.accusers.add(accuser);
       return;
     }
-    const p = this.startProbe(now, m, false, onFail, out);
+    // The probe carries the claim to its subject, which refutes it in the ack if it is alive; we then relay
+    // the refutation. Without this, a claim we found false would never reach the member it is about.
+    const claim: MemberUpdate = { ...this.updateOf(m), state: onFail, ...(accuser ? { by: accuser } : {}) };
+    const p = this.startProbe(now, m, false, onFail, out, claim);
     if (accuser) p.accusers.add(accuser);
   }
 
@@ -362,6 +401,7 @@ export class Swim {
     regular: boolean,
     onFail: 'suspect' | 'left',
     out: Outgoing[],
+    claim?: MemberUpdate,
   ): Probe {
     const scale = this.awareness + 1;
     const p: Probe = {
@@ -382,17 +422,17 @@ export class Swim {
     this.metrics.probes++;
     // Lifeguard's buddy system: a suspect hears of its suspicion on the probe itself, so it can refute even
     // when the gossip about it was spent while the network was split.
-    const updates = m.state === 'suspect' ? [{ ...this.updateOf(m), by: this.self.id }] : undefined;
+    const updates =
+      m.state === 'suspect' ? [{ ...this.updateOf(m), by: this.self.id }] : claim ? [claim] : undefined;
     out.push({ to: m.addr, body: { type: 'ping', seq: p.seq }, ...(updates ? { updates } : {}) });
     return p;
   }
 
   private sendIndirect(p: Probe, out: Outgoing[]): void {
     p.indirectSent = true;
-    const helpers = sample(
-      this.random,
-      this.peers().filter((m) => m.id !== p.target && m.state === 'alive'),
+    const helpers = this.randomPeers(
       this.config.indirectChecks,
+      (m) => m.id !== p.target && m.state === 'alive',
     );
     p.expectedNacks = helpers.length;
     for (const h of helpers) {
@@ -412,7 +452,7 @@ export class Swim {
     if (this.probing.get(p.target) === p.seq) this.probing.delete(p.target);
   }
 
-  private probeFailed(now: number, p: Probe): void {
+  private probeFailed(now: number, p: Probe, out: Outgoing[]): void {
     this.endProbe(p);
     this.metrics.probeFailures++;
     if (p.regular) {
@@ -428,10 +468,10 @@ export class Swim {
       this.broadcast(this.updateOf(m));
       return;
     }
-    this.suspect(now, m, p.accusers);
+    this.suspect(now, m, p.accusers, out);
   }
 
-  private suspect(now: number, m: Member, accusers: Set<string>): void {
+  private suspect(now: number, m: Member, accusers: Set<string>, out?: Outgoing[]): void {
     if (m.state === 'suspect') {
       this.suspicions.get(m.id)?.confirm(this.self.id);
       return;
@@ -451,7 +491,10 @@ export class Swim {
     this.suspicions.set(m.id, s);
     this.metrics.suspicions++;
     this.setState(m, 'suspect', now);
-    this.broadcast({ ...this.updateOf(m), by: this.self.id });
+    const claim: MemberUpdate = { ...this.updateOf(m), by: this.self.id };
+    this.broadcast(claim);
+    // Tell the suspect at once, so a live member refutes well within the timeout even if gossip is lossy.
+    out?.push({ to: m.addr, body: { type: 'gossip' }, updates: [claim] });
   }
 
   private declareDead(now: number, id: string, s: Suspicion, by?: string): void {
@@ -468,6 +511,7 @@ export class Swim {
     for (const [id, m] of this.table) {
       if ((m.state === 'dead' || m.state === 'left') && now - m.since >= this.config.deadMemberRetentionMs) {
         this.table.delete(id);
+        this.track(m);
       }
     }
   }
@@ -496,6 +540,7 @@ export class Swim {
 
   private insert(m: Member): Member {
     this.table.set(m.id, m);
+    this.track(m);
     if (m.state === 'alive') this.schedule(m.id);
     return m;
   }
@@ -504,6 +549,7 @@ export class Swim {
     const previous = m.state;
     m.state = state;
     m.since = now;
+    this.track(m);
     this.changes.push({ member: m, previous });
   }
 
