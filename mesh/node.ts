@@ -47,6 +47,8 @@ export interface MeshNodeOptions {
   incarnation?: number;
   /** Members known up front (e.g. from the join response); probed like any other. */
   initialMembers?: MemberSeed[];
+  /** Simulator only: a frozen member table shared by many nodes, copied on write. */
+  sharedMembers?: ReadonlyMap<string, Readonly<Member>>;
 }
 
 /** A member as callers see it. */
@@ -91,7 +93,7 @@ export interface MeshNode {
   idle(): Promise<void>;
 }
 
-const view = (m: Member): MemberView => ({
+const view = (m: Readonly<Member>): MemberView => ({
   id: m.id,
   addr: m.addr,
   incarnation: m.incarnation,
@@ -138,6 +140,7 @@ class MeshNodeImpl implements MeshNode {
       metrics: this.metrics,
       broadcasts: this.broadcasts,
       now,
+      sharedMembers: o.sharedMembers,
     });
     if (o.initialMembers) this.swim.addSeeds(o.initialMembers, now);
     this.replica = new RegistryReplica({

@@ -5,8 +5,9 @@ import { type MeshConfig, suspicionMinMs } from '../config.ts';
 import type { MeshMetrics } from '../metrics.ts';
 import type { Ack, MemberUpdate, MessageBody, Nack, PingReq } from '../protocol.ts';
 import { jsonBytes } from '../protocol.ts';
-import { type Random, randomIndex, sample, shuffle } from '../random.ts';
+import { type Random, randomIndex, shuffle } from '../random.ts';
 import type { Member, MemberChange, MemberSeed } from './member.ts';
+import { MemberTable } from './member-table.ts';
 import { Suspicion } from './suspicion.ts';
 
 /** A message the core wants sent; the shell adds `v`, `from` and piggybacked updates. */
@@ -29,6 +30,8 @@ export interface SwimOptions {
   metrics: MeshMetrics;
   broadcasts: BroadcastQueue;
   now: number;
+  /** A frozen member table shared by many simulated nodes, copied on write (memory at N = 5,000). */
+  sharedMembers?: ReadonlyMap<string, Readonly<Member>>;
 }
 
 interface Probe {
@@ -65,15 +68,14 @@ export class Swim {
   private readonly random: Random;
   private readonly metrics: MeshMetrics;
   private readonly broadcasts: BroadcastQueue;
-  private readonly table = new Map<string, Member>();
-  /** Alive and suspect members other than this one, kept as an array for O(1) random choice. */
-  private readonly live: Member[] = [];
-  private readonly liveIndex = new Map<string, number>();
+  private readonly table: MemberTable;
   readonly self: Member;
   private readonly probes = new Map<number, Probe>();
   private readonly probing = new Map<string, number>();
   private readonly relays = new Map<number, Relay>();
   private readonly suspicions = new Map<string, Suspicion>();
+  /** Highest incarnation per member at which an unverified claim was passed on. */
+  private readonly relayedClaims = new Map<string, number>();
   private order: string[] = [];
   private orderIndex = 0;
   private nextProbeAt: number;
@@ -96,7 +98,13 @@ export class Swim {
       state: 'alive',
       since: o.now,
     };
-    this.table.set(this.self.id, this.self);
+    this.table = new MemberTable(this.self, o.sharedMembers);
+    if (o.sharedMembers) {
+      this.order = shuffle(
+        this.random,
+        this.table.peers().map((m) => m.id),
+      );
+    }
     // Random phase so members started together do not probe in lockstep.
     this.nextProbeAt = o.now + Math.floor(this.random.next() * o.config.probeIntervalMs);
     this.nextReapAt = o.now + o.config.deadMemberRetentionMs;
@@ -104,56 +112,27 @@ export class Swim {
   }
 
   /** Every known member, this one included. */
-  members(): Member[] {
+  members(): Readonly<Member>[] {
     return [...this.table.values()];
   }
 
-  member(id: string): Member | undefined {
+  member(id: string): Readonly<Member> | undefined {
     return this.table.get(id);
   }
 
   /** Members believed alive or suspect, this one included: SWIM's estimate of N. */
   liveCount(): number {
-    return this.live.length + 1;
+    return this.table.liveCount + 1;
   }
 
-  /** Live members other than this one (do not modify). */
-  peers(): readonly Member[] {
-    return this.live;
+  /** Live members other than this one (a fresh array, O(N)). */
+  peers(): Readonly<Member>[] {
+    return this.table.peers();
   }
 
   /** Up to `k` distinct random live peers accepted by `accept`, without scanning the whole table. */
-  randomPeers(k: number, accept: (m: Member) => boolean = () => true): Member[] {
-    const out: Member[] = [];
-    const n = this.live.length;
-    if (n <= k * 4) return sample(this.random, this.live.filter(accept), k);
-    const picked = new Set<number>();
-    for (let tries = 0; out.length < k && tries < k * 8; tries++) {
-      const i = randomIndex(this.random, n);
-      if (picked.has(i)) continue;
-      picked.add(i);
-      const m = this.live[i] as Member;
-      if (accept(m)) out.push(m);
-    }
-    return out;
-  }
-
-  /** Keeps `live` in step with a member's state. */
-  private track(m: Member): void {
-    const want =
-      m !== this.self && (m.state === 'alive' || m.state === 'suspect') && this.table.get(m.id) === m;
-    const at = this.liveIndex.get(m.id);
-    if (want && at === undefined) {
-      this.liveIndex.set(m.id, this.live.length);
-      this.live.push(m);
-    } else if (!want && at !== undefined) {
-      const last = this.live.pop() as Member;
-      if (last !== m) {
-        this.live[at] = last;
-        this.liveIndex.set(last.id, at);
-      }
-      this.liveIndex.delete(m.id);
-    }
+  randomPeers(k: number, accept: (m: Readonly<Member>) => boolean = () => true): Readonly<Member>[] {
+    return this.table.randomLive(this.random, k, accept);
   }
 
   /** State changes since the last call, for subscribers. */
@@ -166,9 +145,15 @@ export class Swim {
   /** Adds members known from elsewhere (seed list, control plane) as alive at incarnation 0, quietly. */
   addSeeds(seeds: MemberSeed[], now: number): void {
     for (const s of seeds) {
-      if (this.table.has(s.id)) continue;
-      this.insert({ id: s.id, addr: s.addr, incarnation: 0, state: 'alive', since: now });
+      if (this.table.get(s.id) || s.id === this.self.id) continue;
+      this.table.insert({ id: s.id, addr: s.addr, incarnation: 0, state: 'alive', since: now });
     }
+    // One shuffle for the whole batch instead of a random insert per member (O(N) each).
+    this.order = shuffle(
+      this.random,
+      this.table.peers().map((m) => m.id),
+    );
+    this.orderIndex = 0;
   }
 
   /** Our own state as others should hear it. */
@@ -308,12 +293,13 @@ export class Swim {
       case 'alive': {
         // Refutation or rejoin needs a strictly higher incarnation: a replayed alive revives nothing.
         if (u.inc <= m.incarnation) return;
-        m.incarnation = u.inc;
-        m.addr = u.addr;
-        this.suspicions.delete(m.id);
-        if (m.state !== 'alive') {
-          if (m.state === 'dead' || m.state === 'left') this.schedule(m.id);
-          this.setState(m, 'alive', now);
+        const w = this.table.writable(m);
+        w.incarnation = u.inc;
+        w.addr = u.addr;
+        this.suspicions.delete(w.id);
+        if (w.state !== 'alive') {
+          if (w.state === 'dead' || w.state === 'left') this.schedule(w.id);
+          this.setState(w, 'alive', now);
         }
         if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
         return;
@@ -330,18 +316,30 @@ export class Swim {
           if (u.by && s?.confirm(u.by)) this.broadcast({ ...this.updateOf(m), by: u.by });
           return;
         }
-        // Alive here: verify with our own probe before believing anyone.
+        // Alive here: verify with our own probe before believing anyone. Pass the claim on once per
+        // incarnation (under its own queue key, so it never displaces a refutation) so that the other
+        // members start verifying in parallel instead of one verification round after another.
         this.verify(now, m, 'suspect', u.by, out);
+        if (!viaSync && (this.relayedClaims.get(m.id) ?? -1) < m.incarnation) {
+          this.relayedClaims.set(m.id, m.incarnation);
+          const claim: MemberUpdate = {
+            ...this.updateOf(m),
+            state: 'suspect',
+            ...(u.by ? { by: u.by } : {}),
+          };
+          this.broadcasts.enqueue(`c:${m.id}`, { kind: 'member', update: claim }, jsonBytes(claim));
+        }
         return;
       }
       case 'left': {
         if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
         if (!viaSync && fromAddr === m.addr) {
           // Said by the member itself.
-          m.incarnation = u.inc;
-          this.suspicions.delete(m.id);
-          this.setState(m, 'left', now);
-          this.broadcast(this.updateOf(m));
+          const w = this.table.writable(m);
+          w.incarnation = u.inc;
+          this.suspicions.delete(w.id);
+          this.setState(w, 'left', now);
+          this.broadcast(this.updateOf(w));
           return;
         }
         this.verify(now, m, 'left', undefined, out);
@@ -376,7 +374,7 @@ export class Swim {
 
   private verify(
     now: number,
-    m: Member,
+    m: Readonly<Member>,
     onFail: 'suspect' | 'left',
     accuser: string | undefined,
     out: Outgoing[],
@@ -397,7 +395,7 @@ export class Swim {
 
   private startProbe(
     now: number,
-    m: Member,
+    m: Readonly<Member>,
     regular: boolean,
     onFail: 'suspect' | 'left',
     out: Outgoing[],
@@ -464,14 +462,13 @@ export class Swim {
     if (!m || m.state === 'dead' || m.state === 'left') return;
     if (p.onFail === 'left') {
       this.suspicions.delete(m.id);
-      this.setState(m, 'left', now);
-      this.broadcast(this.updateOf(m));
+      this.broadcast(this.updateOf(this.setState(m, 'left', now)));
       return;
     }
     this.suspect(now, m, p.accusers, out);
   }
 
-  private suspect(now: number, m: Member, accusers: Set<string>, out?: Outgoing[]): void {
+  private suspect(now: number, m: Readonly<Member>, accusers: Set<string>, out?: Outgoing[]): void {
     if (m.state === 'suspect') {
       this.suspicions.get(m.id)?.confirm(this.self.id);
       return;
@@ -490,8 +487,8 @@ export class Swim {
     for (const a of accusers) s.confirm(a);
     this.suspicions.set(m.id, s);
     this.metrics.suspicions++;
-    this.setState(m, 'suspect', now);
-    const claim: MemberUpdate = { ...this.updateOf(m), by: this.self.id };
+    const w = this.setState(m, 'suspect', now);
+    const claim: MemberUpdate = { ...this.updateOf(w), by: this.self.id };
     this.broadcast(claim);
     // Tell the suspect at once, so a live member refutes well within the timeout even if gossip is lossy.
     out?.push({ to: m.addr, body: { type: 'gossip' }, updates: [claim] });
@@ -502,21 +499,25 @@ export class Swim {
     const m = this.table.get(id);
     if (m?.state !== 'suspect' || m.incarnation !== s.incarnation) return;
     this.metrics.deaths++;
-    this.setState(m, 'dead', now);
-    this.broadcast({ ...this.updateOf(m), by: by ?? this.self.id });
+    const w = this.setState(m, 'dead', now);
+    this.broadcast({ ...this.updateOf(w), by: by ?? this.self.id });
   }
 
   private reap(now: number): void {
     this.nextReapAt = now + this.config.deadMemberRetentionMs;
-    for (const [id, m] of this.table) {
+    const gone: string[] = [];
+    for (const m of this.table.values()) {
       if ((m.state === 'dead' || m.state === 'left') && now - m.since >= this.config.deadMemberRetentionMs) {
-        this.table.delete(id);
-        this.track(m);
+        gone.push(m.id);
       }
+    }
+    for (const id of gone) {
+      this.table.remove(id);
+      this.relayedClaims.delete(id);
     }
   }
 
-  private nextTarget(): Member | undefined {
+  private nextTarget(): Readonly<Member> | undefined {
     for (let pass = 0; pass < 2; pass++) {
       while (this.orderIndex < this.order.length) {
         const id = this.order[this.orderIndex++] as string;
@@ -539,21 +540,20 @@ export class Swim {
   }
 
   private insert(m: Member): Member {
-    this.table.set(m.id, m);
-    this.track(m);
+    this.table.insert(m);
     if (m.state === 'alive') this.schedule(m.id);
     return m;
   }
 
-  private setState(m: Member, state: MemberState, now: number): void {
+  /** Changes a member's state; returns its writable record (use it, not `m`, afterwards). */
+  private setState(m: Readonly<Member>, state: MemberState, now: number): Member {
     const previous = m.state;
-    m.state = state;
-    m.since = now;
-    this.track(m);
-    this.changes.push({ member: m, previous });
+    const w = this.table.setState(m, state, now);
+    this.changes.push({ member: w, previous });
+    return w;
   }
 
-  private updateOf(m: Member): MemberUpdate {
+  private updateOf(m: Readonly<Member>): MemberUpdate {
     return { id: m.id, addr: m.addr, inc: m.incarnation, state: m.state };
   }
 

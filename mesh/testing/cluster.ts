@@ -90,6 +90,23 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
   }
   const seeds: MemberSeed[] = identities.map((x) => ({ id: x.origin, addr: x.address }));
 
+  // Thousands of nodes each holding N records would not fit in memory: share one frozen table.
+  const shared =
+    topology.bootstrap === 'full'
+      ? new Map(
+          seeds.map((s) => [
+            s.id,
+            Object.freeze({
+              id: s.id,
+              addr: s.addr,
+              incarnation: 0,
+              state: 'alive' as const,
+              since: clock.now(),
+            }),
+          ]),
+        )
+      : undefined;
+
   const start = (i: number, initial: MemberSeed[] | undefined): MeshNode => {
     const id = identities[i] as ClusterIdentity;
     const trust = authority
@@ -106,7 +123,9 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
       config,
       clock,
       random: createSeededRandom(Math.floor(random.next() * 2 ** 31)),
-      initialMembers: initial?.filter((s) => s.id !== id.origin),
+      // A fully bootstrapped cluster starts as if long converged: everyone at the incarnation the others
+      // know (0), so the first seconds are not spent gossiping incarnation updates.
+      ...(initial && shared ? { sharedMembers: shared, incarnation: 0 } : {}),
     });
     if (id.certificate) {
       node.publish('member', {
