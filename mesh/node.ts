@@ -168,7 +168,9 @@ class MeshNodeImpl implements MeshNode {
   // ---- public API ----
 
   async join(seeds: string[]): Promise<number> {
-    const results = await Promise.all(seeds.filter((s) => s !== this.address).map((s) => this.pushPull(s)));
+    const results = await Promise.all(
+      seeds.filter((s) => s !== this.address).map((s) => this.pushPull(s, true)),
+    );
     return results.filter(Boolean).length;
   }
 
@@ -424,11 +426,15 @@ class MeshNodeImpl implements MeshNode {
 
   // ---- push-pull ----
 
-  private async pushPull(to: string): Promise<boolean> {
+  /**
+   * One push-pull round with `to`. On join we report our own origin at version 0: a fresh process does not
+   * know what a previous life of this origin left in the registry, so it asks for all of it (and deletes it).
+   */
+  private async pushPull(to: string, joining = false): Promise<boolean> {
     if (this.closed) return false;
-    const request = encodeMessage(
-      this.stamp({ type: 'sync', members: this.swim.records(), digest: this.replica.store.digest() }),
-    );
+    const digest = this.replica.store.digest();
+    if (joining) digest[this.id] = 0;
+    const request = encodeMessage(this.stamp({ type: 'sync', members: this.swim.records(), digest }));
     try {
       const reply = await this.call(to, request);
       if (reply?.type !== 'sync-reply') return false;
