@@ -4,10 +4,52 @@ import { MAX_ENTRY_BYTES, newId, type RegistryEntry } from '../../contract/index
 import { totalDrops } from '../metrics.ts';
 import type { MeshNode } from '../node.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
-import { cluster } from '../testing/index.ts';
+import { cluster, createTestAuthority } from '../testing/index.ts';
 import { signEntry } from './signature.ts';
 
 const enc = (x: unknown) => new TextEncoder().encode(typeof x === 'string' ? x : JSON.stringify(x));
+
+describe('Untrusted origins', () => {
+  it('drops entries of an origin vouched for by no certificate, or by one the control plane did not sign', async () => {
+    const c = await cluster({ size: 2, seed: 32 });
+    expect(await c.until(() => c.live().every((n) => n.entries('member').length === 2), 10_000)).toBe(true);
+    const [, b] = c.live() as [MeshNode, MeshNode];
+    const rogueCa = await createTestAuthority();
+    const stranger = await rogueCa.node();
+    const attacker = c.network.transport('mem-attacker');
+    const sign = (e: Omit<RegistryEntry, 'sig'>) => signEntry(e, stranger.privateKey);
+    const wsId = newId('workspace');
+    const entries = [
+      sign({
+        origin: stranger.origin,
+        key: 'member',
+        kind: 'member',
+        version: 1,
+        value: {
+          nodeId: stranger.origin,
+          name: 's',
+          meshAddress: 'x',
+          proxyUrl: 'x',
+          certificate: stranger.certificate,
+        },
+        deleted: false,
+      }),
+      sign({
+        origin: stranger.origin,
+        key: `workspace/${wsId}`,
+        kind: 'workspace',
+        version: 2,
+        value: { workspaceId: wsId, nodeId: stranger.origin, status: 'running', ports: [1] },
+        deleted: false,
+      }),
+    ];
+    attacker.send(b.address, enc({ v: PROTOCOL_VERSION, type: 'gossip', from: 'attacker', e: entries }));
+    await c.run(1000);
+    expect(b.metrics.droppedEntries['untrusted-origin']).toBe(2);
+    expect(b.route(wsId).found).toBe(false);
+    expect(b.entry(stranger.origin, 'member')).toBeUndefined();
+  });
+});
 
 describe('Poison', () => {
   it('drops and counts malformed messages, unknown versions and bad entries, and relays none of them', async () => {
