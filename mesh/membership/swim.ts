@@ -3,22 +3,17 @@ import type { MemberState } from '../../contract/index.ts';
 import type { BroadcastQueue } from '../broadcast-queue.ts';
 import { type MeshConfig, suspicionMinMs } from '../config.ts';
 import type { MeshMetrics } from '../metrics.ts';
-import type { Ack, MemberUpdate, MessageBody, Nack, PingReq } from '../protocol.ts';
+import type { Ack, MemberUpdate, Nack, PingReq } from '../protocol.ts';
 import { jsonBytes } from '../protocol.ts';
-import { type Random, randomIndex, shuffle } from '../random.ts';
+import type { Random } from '../random.ts';
 import type { Member, MemberChange, MemberSeed } from './member.ts';
 import { MemberTable } from './member-table.ts';
-import { Suspicion } from './suspicion.ts';
+import { ProbeOrder } from './probe-order.ts';
+import { type Outgoing, type Probe, Probes } from './probes.ts';
 
-/** A message the core wants sent; the shell adds `v`, `from` and piggybacked updates. */
-export interface Outgoing {
-  to: string;
-  body: MessageBody;
-  /** Updates that must ride on this very packet (Lifeguard's buddy system). */
-  updates?: MemberUpdate[];
-  /** Send over the reliable request path and feed the answer back (memberlist's TCP fallback probe). */
-  reliable?: { timeoutMs: number };
-}
+export type { Outgoing } from './probes.ts';
+
+import { Suspicion } from './suspicion.ts';
 
 /** Inputs of a Swim core; clock and randomness are injected. */
 export interface SwimOptions {
@@ -32,28 +27,6 @@ export interface SwimOptions {
   now: number;
   /** A frozen member table shared by many simulated nodes, copied on write (memory at N = 5,000). */
   sharedMembers?: ReadonlyMap<string, Readonly<Member>>;
-}
-
-interface Probe {
-  seq: number;
-  target: string;
-  addr: string;
-  indirectAt: number;
-  failAt: number;
-  indirectSent: boolean;
-  nacks: number;
-  expectedNacks: number;
-  /** A round-robin probe adjusts local health; a verification probe does not. */
-  regular: boolean;
-  /** What a failure means: a third party said the member left, or it simply did not answer. */
-  onFail: 'suspect' | 'left';
-  accusers: Set<string>;
-}
-
-interface Relay {
-  requester: string;
-  seq: number;
-  nackAt: number;
 }
 
 /**
@@ -70,17 +43,13 @@ export class Swim {
   private readonly broadcasts: BroadcastQueue;
   private readonly table: MemberTable;
   readonly self: Member;
-  private readonly probes = new Map<number, Probe>();
-  private readonly probing = new Map<string, number>();
-  private readonly relays = new Map<number, Relay>();
+  private readonly probes: Probes;
   private readonly suspicions = new Map<string, Suspicion>();
   /** Highest incarnation per member at which an unverified claim was passed on. */
   private readonly relayedClaims = new Map<string, number>();
-  private order: string[] = [];
-  private orderIndex = 0;
+  private readonly order: ProbeOrder;
   private nextProbeAt: number;
   private nextReapAt: number;
-  private seq = 0;
   private changes: MemberChange[] = [];
   /** Lifeguard local health score, 0 = healthy. */
   awareness = 0;
@@ -99,16 +68,12 @@ export class Swim {
       since: o.now,
     };
     this.table = new MemberTable(this.self, o.sharedMembers);
-    if (o.sharedMembers) {
-      this.order = shuffle(
-        this.random,
-        this.table.peers().map((m) => m.id),
-      );
-    }
+    this.order = new ProbeOrder(this.table, this.random);
+    if (o.sharedMembers) this.order.reshuffle();
     // Random phase so members started together do not probe in lockstep.
     this.nextProbeAt = o.now + Math.floor(this.random.next() * o.config.probeIntervalMs);
     this.nextReapAt = o.now + o.config.deadMemberRetentionMs;
-    this.seq = Math.floor(this.random.next() * 1_000_000);
+    this.probes = new Probes(o.config, o.metrics, Math.floor(this.random.next() * 1_000_000));
   }
 
   /** Every known member, this one included. */
@@ -149,11 +114,7 @@ export class Swim {
       this.table.insert({ id: s.id, addr: s.addr, incarnation: 0, state: 'alive', since: now });
     }
     // One shuffle for the whole batch instead of a random insert per member (O(N) each).
-    this.order = shuffle(
-      this.random,
-      this.table.peers().map((m) => m.id),
-    );
-    this.orderIndex = 0;
+    this.order.reshuffle();
   }
 
   /** Our own state as others should hear it. */
@@ -181,8 +142,7 @@ export class Swim {
   nextDeadline(): number {
     let t = this.leaving ? Number.POSITIVE_INFINITY : this.nextProbeAt;
     t = Math.min(t, this.nextReapAt);
-    for (const p of this.probes.values()) t = Math.min(t, p.indirectSent ? p.failAt : p.indirectAt);
-    for (const r of this.relays.values()) t = Math.min(t, r.nackAt);
+    t = Math.min(t, this.probes.nextDeadline());
     for (const s of this.suspicions.values()) t = Math.min(t, s.deadline);
     return t;
   }
@@ -190,20 +150,14 @@ export class Swim {
   /** Runs every timer due at `now`; returns messages to send. */
   tick(now: number): Outgoing[] {
     const out: Outgoing[] = [];
-    for (const p of this.probes.values()) {
-      if (!p.indirectSent && now >= p.indirectAt) this.sendIndirect(p, out);
-      if (now >= p.failAt) this.probeFailed(now, p, out);
-    }
-    for (const [seq, r] of this.relays) {
-      if (now < r.nackAt) continue;
-      this.relays.delete(seq);
-      out.push({ to: r.requester, body: { type: 'nack', seq: r.seq } });
-    }
+    const helpers = (p: Probe) =>
+      this.randomPeers(this.config.indirectChecks, (m) => m.id !== p.target && m.state === 'alive');
+    for (const p of this.probes.due(now, helpers, out)) this.probeFailed(now, p, out);
     for (const [id, s] of this.suspicions) if (now >= s.deadline) this.declareDead(now, id, s);
     if (!this.leaving && now >= this.nextProbeAt) {
       this.nextProbeAt = now + this.config.probeIntervalMs * (this.awareness + 1);
-      const target = this.nextTarget();
-      if (target && !this.probing.has(target.id)) this.startProbe(now, target, true, 'suspect', out);
+      const target = this.order.next();
+      if (target && !this.probes.inflight(target.id)) this.startProbe(now, target, true, 'suspect', out);
     }
     if (now >= this.nextReapAt) this.reap(now);
     return out;
@@ -218,33 +172,18 @@ export class Swim {
     const target = this.table.get(msg.target);
     // Only probe addresses we know for that member: never reflect traffic to an address a peer names.
     if (!target || target.addr !== msg.targetAddr || this.leaving) return [];
-    const seq = ++this.seq;
-    // Nack before the requester's deadline so Lifeguard can tell "target down" from "requester unhealthy".
-    this.relays.set(seq, {
-      requester: fromAddr,
-      seq: msg.seq,
-      nackAt: now + this.config.probeTimeoutMs * 0.8,
-    });
-    return [{ to: target.addr, body: { type: 'ping', seq } }];
+    return [this.probes.relay(now, fromAddr, msg.seq, target.addr)];
   }
 
   onAck(msg: Ack): Outgoing[] {
-    const relay = this.relays.get(msg.seq);
-    if (relay) {
-      this.relays.delete(msg.seq);
-      return [{ to: relay.requester, body: { type: 'ack', seq: relay.seq } }];
-    }
-    const probe = this.probes.get(msg.seq);
-    if (probe) {
-      this.endProbe(probe);
-      if (probe.regular) this.awareness = Math.max(0, this.awareness - 1);
-    }
+    const r = this.probes.ack(msg.seq);
+    if (r.forward) return [r.forward];
+    if (r.succeeded?.regular) this.awareness = Math.max(0, this.awareness - 1);
     return [];
   }
 
   onNack(msg: Nack): void {
-    const probe = this.probes.get(msg.seq);
-    if (probe) probe.nacks++;
+    this.probes.nack(msg.seq);
   }
 
   /**
@@ -289,63 +228,69 @@ export class Swim {
       if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
       if (u.state === 'alive') return;
     }
-    switch (u.state) {
-      case 'alive': {
-        // Refutation or rejoin needs a strictly higher incarnation: a replayed alive revives nothing.
-        if (u.inc <= m.incarnation) return;
-        const w = this.table.writable(m);
-        w.incarnation = u.inc;
-        w.addr = u.addr;
-        this.suspicions.delete(w.id);
-        if (w.state !== 'alive') {
-          if (w.state === 'dead' || w.state === 'left') this.schedule(w.id);
-          this.setState(w, 'alive', now);
-        }
-        if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
-        return;
-      }
-      case 'suspect':
-      case 'dead': {
-        if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
-        if (m.state === 'suspect') {
-          const s = this.suspicions.get(m.id);
-          if (u.state === 'dead' && s) {
-            this.declareDead(now, m.id, s, u.by);
-            return;
-          }
-          if (u.by && s?.confirm(u.by)) this.broadcast({ ...this.updateOf(m), by: u.by });
-          return;
-        }
-        // Alive here: verify with our own probe before believing anyone. Pass the claim on once per
-        // incarnation (under its own queue key, so it never displaces a refutation) so that the other
-        // members start verifying in parallel instead of one verification round after another.
-        this.verify(now, m, 'suspect', u.by, out);
-        if (!viaSync && (this.relayedClaims.get(m.id) ?? -1) < m.incarnation) {
-          this.relayedClaims.set(m.id, m.incarnation);
-          const claim: MemberUpdate = {
-            ...this.updateOf(m),
-            state: 'suspect',
-            ...(u.by ? { by: u.by } : {}),
-          };
-          this.broadcasts.enqueue(`c:${m.id}`, { kind: 'member', update: claim }, jsonBytes(claim));
-        }
-        return;
-      }
-      case 'left': {
-        if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
-        if (!viaSync && fromAddr === m.addr) {
-          // Said by the member itself.
-          const w = this.table.writable(m);
-          w.incarnation = u.inc;
-          this.suspicions.delete(w.id);
-          this.setState(w, 'left', now);
-          this.broadcast(this.updateOf(w));
-          return;
-        }
-        this.verify(now, m, 'left', undefined, out);
-        return;
-      }
+    if (u.state === 'alive') this.aliveClaim(now, m, u, relay);
+    else if (u.state === 'left') this.leftClaim(now, m, u, !viaSync && fromAddr === m.addr, out);
+    else this.accusation(now, m, u, viaSync, out);
+  }
+
+  /** Refutation or rejoin needs a strictly higher incarnation: a replayed alive revives nothing. */
+  private aliveClaim(now: number, m: Readonly<Member>, u: MemberUpdate, relay: boolean): void {
+    if (u.inc <= m.incarnation) return;
+    const w = this.table.writable(m);
+    w.incarnation = u.inc;
+    w.addr = u.addr;
+    this.suspicions.delete(w.id);
+    if (w.state !== 'alive') {
+      if (w.state === 'dead' || w.state === 'left') this.order.add(w.id);
+      this.setState(w, 'alive', now);
     }
+    if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
+  }
+
+  /** A suspect or dead claim by someone else. */
+  private accusation(
+    now: number,
+    m: Readonly<Member>,
+    u: MemberUpdate,
+    viaSync: boolean,
+    out: Outgoing[],
+  ): void {
+    if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
+    if (m.state === 'suspect') {
+      // We suspect it ourselves already: a death is accepted, a suspicion confirms (Lifeguard).
+      const s = this.suspicions.get(m.id);
+      if (u.state === 'dead' && s) this.declareDead(now, m.id, s, u.by);
+      else if (u.by && s?.confirm(u.by)) this.broadcast({ ...this.updateOf(m), by: u.by });
+      return;
+    }
+    // Alive here: verify with our own probe before believing anyone. Pass the claim on once per
+    // incarnation (under its own queue key, so it never displaces a refutation) so that the other
+    // members start verifying in parallel instead of one verification round after another.
+    this.verify(now, m, 'suspect', u.by, out);
+    if (!viaSync && (this.relayedClaims.get(m.id) ?? -1) < m.incarnation) {
+      this.relayedClaims.set(m.id, m.incarnation);
+      const claim: MemberUpdate = { ...this.updateOf(m), state: 'suspect', ...(u.by ? { by: u.by } : {}) };
+      this.broadcasts.enqueue(`c:${m.id}`, { kind: 'member', update: claim }, jsonBytes(claim));
+    }
+  }
+
+  /** A left claim: believed when the member says it itself, verified by a probe otherwise. */
+  private leftClaim(
+    now: number,
+    m: Readonly<Member>,
+    u: MemberUpdate,
+    direct: boolean,
+    out: Outgoing[],
+  ): void {
+    if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
+    if (!direct) {
+      this.verify(now, m, 'left', undefined, out);
+      return;
+    }
+    const w = this.table.writable(m);
+    w.incarnation = u.inc;
+    this.suspicions.delete(w.id);
+    this.broadcast(this.updateOf(this.setState(w, 'left', now)));
   }
 
   private selfClaim(now: number, u: MemberUpdate): void {
@@ -379,8 +324,7 @@ export class Swim {
     accuser: string | undefined,
     out: Outgoing[],
   ) {
-    const inflight = this.probing.get(m.id);
-    const existing = inflight === undefined ? undefined : this.probes.get(inflight);
+    const existing = this.probes.inflight(m.id);
     if (existing) {
       if (onFail === 'left') existing.onFail = 'left';
       if (accuser) existing.accusers.add(accuser);
@@ -401,57 +345,21 @@ export class Swim {
     out: Outgoing[],
     claim?: MemberUpdate,
   ): Probe {
-    const scale = this.awareness + 1;
-    const p: Probe = {
-      seq: ++this.seq,
-      target: m.id,
-      addr: m.addr,
-      indirectAt: now + this.config.probeTimeoutMs * scale,
-      failAt: now + this.config.probeIntervalMs * scale,
-      indirectSent: false,
-      nacks: 0,
-      expectedNacks: 0,
-      regular,
-      onFail,
-      accusers: new Set(),
-    };
-    this.probes.set(p.seq, p);
-    this.probing.set(m.id, p.seq);
-    this.metrics.probes++;
     // Lifeguard's buddy system: a suspect hears of its suspicion on the probe itself, so it can refute even
     // when the gossip about it was spent while the network was split.
     const updates =
       m.state === 'suspect' ? [{ ...this.updateOf(m), by: this.self.id }] : claim ? [claim] : undefined;
-    out.push({ to: m.addr, body: { type: 'ping', seq: p.seq }, ...(updates ? { updates } : {}) });
-    return p;
-  }
-
-  private sendIndirect(p: Probe, out: Outgoing[]): void {
-    p.indirectSent = true;
-    const helpers = this.randomPeers(
-      this.config.indirectChecks,
-      (m) => m.id !== p.target && m.state === 'alive',
-    );
-    p.expectedNacks = helpers.length;
-    for (const h of helpers) {
-      out.push({ to: h.addr, body: { type: 'ping-req', seq: p.seq, target: p.target, targetAddr: p.addr } });
-    }
-    // memberlist's fallback: one more direct probe over the reliable stream, which survives packet loss that
-    // would otherwise make a healthy member look dead (a lossy link, not a dead host).
-    out.push({
-      to: p.addr,
-      body: { type: 'ping', seq: p.seq },
-      reliable: { timeoutMs: Math.max(1, p.failAt - p.indirectAt) },
+    const { probe, ping } = this.probes.start(now, m, {
+      regular,
+      onFail,
+      scale: this.awareness + 1,
+      updates,
     });
-  }
-
-  private endProbe(p: Probe): void {
-    this.probes.delete(p.seq);
-    if (this.probing.get(p.target) === p.seq) this.probing.delete(p.target);
+    out.push(ping);
+    return probe;
   }
 
   private probeFailed(now: number, p: Probe, out: Outgoing[]): void {
-    this.endProbe(p);
     this.metrics.probeFailures++;
     if (p.regular) {
       // Lifeguard: helpers that did not even nack suggest our own network is the problem.
@@ -517,31 +425,9 @@ export class Swim {
     }
   }
 
-  private nextTarget(): Readonly<Member> | undefined {
-    for (let pass = 0; pass < 2; pass++) {
-      while (this.orderIndex < this.order.length) {
-        const id = this.order[this.orderIndex++] as string;
-        const m = this.table.get(id);
-        if (m && m !== this.self && (m.state === 'alive' || m.state === 'suspect')) return m;
-      }
-      this.order = shuffle(
-        this.random,
-        this.peers().map((m) => m.id),
-      );
-      this.orderIndex = 0;
-    }
-    return undefined;
-  }
-
-  /** Puts a member back into the probe order at a random place (memberlist does the same for joiners). */
-  private schedule(id: string): void {
-    const at = this.orderIndex + randomIndex(this.random, this.order.length - this.orderIndex + 1);
-    this.order.splice(at, 0, id);
-  }
-
   private insert(m: Member): Member {
     this.table.insert(m);
-    if (m.state === 'alive') this.schedule(m.id);
+    if (m.state === 'alive') this.order.add(m.id);
     return m;
   }
 
