@@ -1,13 +1,13 @@
 // MeshNode: the shell around the pure cores — decodes packets, drives timers, runs push-pull, emits events.
-import type { Digest, EntryKind, MemberState, RegistryEntry } from '../contract/index.ts';
+import type { Digest, EntryKind, RegistryEntry } from '../contract/index.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import { type Clock, systemClock, type Timer } from './clock.ts';
 import { defaultMeshConfig, type MeshConfig, pushPullIntervalMs, retransmitLimit } from './config.ts';
-import type { Member, MemberSeed } from './membership/member.ts';
+import type { Member } from './membership/member.ts';
 import { type Outgoing, Swim } from './membership/swim.ts';
-import { createMeshMetrics, type MeshMetrics } from './metrics.ts';
+import { createMeshMetrics } from './metrics.ts';
+import type { MemberView, MeshEvent, MeshNode, MeshNodeOptions } from './node-api.ts';
 import {
-  decodeMemberUpdate,
   decodeMessage,
   encodeMessage,
   jsonBytes,
@@ -17,81 +17,14 @@ import {
   PROTOCOL_VERSION,
 } from './protocol.ts';
 import { type Random, sample, systemRandom } from './random.ts';
-import { diff } from './registry/digest.ts';
 import { RegistryReplica } from './registry/replica.ts';
-import { type PrivateKeyInput, toPrivateKey } from './registry/signature.ts';
-import type { OriginTrust } from './registry/trust.ts';
+import { toPrivateKey } from './registry/signature.ts';
 import { entryKey } from './registry/validation.ts';
 import { type Route, routeWorkspace } from './routing.ts';
+import { SyncChannel } from './sync.ts';
 import type { Transport } from './transport.ts';
 
-/** Who this node is in the mesh. */
-export interface MeshIdentity {
-  /** Origin name: the node id, or `control` for the control plane. */
-  origin: string;
-  /** Ed25519 key that signs this origin's entries. */
-  privateKey: PrivateKeyInput;
-  /** The node certificate (JWT) vouching for the key; also published in the member entry. */
-  certificate?: string;
-}
-
-/** Inputs of createMeshNode. */
-export interface MeshNodeOptions {
-  transport: Transport;
-  identity: MeshIdentity;
-  trust: OriginTrust;
-  config?: MeshConfig;
-  clock?: Clock;
-  random?: Random;
-  /** Starting incarnation; default: the clock in seconds, above any incarnation of a previous life. */
-  incarnation?: number;
-  /** Members known up front (e.g. from the join response); probed like any other. */
-  initialMembers?: MemberSeed[];
-  /** Simulator only: a frozen member table shared by many nodes, copied on write. */
-  sharedMembers?: ReadonlyMap<string, Readonly<Member>>;
-}
-
-/** A member as callers see it. */
-export interface MemberView {
-  id: string;
-  addr: string;
-  incarnation: number;
-  state: MemberState;
-  since: number;
-}
-
-/** What subscribers hear. */
-export type MeshEvent =
-  | { type: 'entry'; entry: RegistryEntry; previous: RegistryEntry | undefined }
-  | { type: 'member'; member: MemberView; previous: MemberState | undefined };
-
-/** The public face of one mesh member. */
-export interface MeshNode {
-  readonly id: string;
-  readonly address: string;
-  readonly metrics: MeshMetrics;
-  /** Push-pull with each seed address; resolves with how many answered. */
-  join(seeds: string[]): Promise<number>;
-  /** Announces a graceful leave and keeps gossiping it until close(). */
-  leave(): void;
-  /** Stops timers and the transport. */
-  close(): Promise<void>;
-  /** Signs and publishes one of this origin's entries; the key is derived from kind and value. */
-  publish(kind: EntryKind, value: unknown): RegistryEntry;
-  /** Deletes one of this origin's entries (a tombstone); `id` is the workspace id or revocation subject. */
-  remove(kind: EntryKind, id?: string): RegistryEntry | undefined;
-  /** Live entries held, optionally of one kind. */
-  entries(kind?: EntryKind): RegistryEntry[];
-  /** One live entry. */
-  entry(origin: string, key: string): RegistryEntry | undefined;
-  digest(): Digest;
-  members(): MemberView[];
-  member(id: string): MemberView | undefined;
-  route(workspaceId: string): Route;
-  subscribe(listener: (event: MeshEvent) => void): () => void;
-  /** Resolves when no asynchronous certificate check is pending (tests, simulator). */
-  idle(): Promise<void>;
-}
+export type { MemberView, MeshEvent, MeshIdentity, MeshNode, MeshNodeOptions } from './node-api.ts';
 
 const view = (m: Readonly<Member>): MemberView => ({
   id: m.id,
@@ -118,6 +51,7 @@ class MeshNodeImpl implements MeshNode {
   private readonly replica: RegistryReplica;
   private readonly listeners = new Set<(e: MeshEvent) => void>();
   private readonly peerDigests = new Map<string, Digest>();
+  private readonly sync: SyncChannel;
   private timer: Timer | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private nextGossipAt: number;
@@ -157,7 +91,21 @@ class MeshNodeImpl implements MeshNode {
     this.nextPushPullAt = now + this.random.next() * this.pushPullInterval();
     this.nextCollectAt = now + this.config.tombstoneMinAgeMs;
     this.transport.onPacket((from, payload) => this.onPacket(from, payload));
-    this.transport.onRequest((from, payload) => this.onRequest(from, payload));
+    this.sync = new SyncChannel({
+      id: this.id,
+      transport: this.transport,
+      clock: this.clock,
+      config: this.config,
+      metrics: this.metrics,
+      swim: this.swim,
+      replica: this.replica,
+      peerDigests: this.peerDigests,
+      stamp: (body) => this.stamp(body),
+      sendAll: (out) => this.sendAll(out),
+      wake: () => this.wake(),
+      closed: () => this.closed,
+    });
+    this.transport.onRequest((from, payload) => this.sync.answer(from, payload));
     this.wake();
   }
 
@@ -169,7 +117,7 @@ class MeshNodeImpl implements MeshNode {
 
   async join(seeds: string[]): Promise<number> {
     const results = await Promise.all(
-      seeds.filter((s) => s !== this.address).map((s) => this.pushPull(s, true)),
+      seeds.filter((s) => s !== this.address).map((s) => this.sync.pushPull(s, true)),
     );
     return results.filter(Boolean).length;
   }
@@ -275,12 +223,12 @@ class MeshNodeImpl implements MeshNode {
     if (now >= this.nextPushPullAt) {
       this.nextPushPullAt = now + this.pushPullInterval();
       const peer = this.swim.randomPeers(1)[0];
-      if (peer) void this.pushPull(peer.addr);
+      if (peer) void this.sync.pushPull(peer.addr);
       // Reconnect (like Serf): after a partition heals both sides think the other dead and stop probing it;
       // one push-pull with a dead member lets each side refute and revives the other.
       const dead = this.swim.members().filter((m) => m.state === 'dead');
       const lost = sample(this.random, dead, 1)[0];
-      if (lost) void this.pushPull(lost.addr);
+      if (lost) void this.sync.pushPull(lost.addr);
     }
     if (now >= this.nextCollectAt) {
       this.nextCollectAt = now + this.config.tombstoneMinAgeMs;
@@ -313,24 +261,8 @@ class MeshNodeImpl implements MeshNode {
 
   private sendAll(out: Outgoing[]): void {
     for (const o of out) {
-      if (o.reliable) void this.reliablePing(o.to, o.body, o.reliable.timeoutMs);
+      if (o.reliable) void this.sync.reliablePing(o.to, o.body, o.reliable.timeoutMs);
       else this.send(o.to, o.body, o.updates);
-    }
-  }
-
-  /** The fallback probe over the request path; its ack is handled like one that came as a packet. */
-  private async reliablePing(to: string, body: MessageBody, timeoutMs: number): Promise<void> {
-    const bytes = encodeMessage(this.stamp(body));
-    this.metrics.syncBytesOut += bytes.byteLength;
-    try {
-      const reply = await this.transport.request(to, bytes, timeoutMs);
-      this.metrics.syncBytesIn += reply.byteLength;
-      const d = decodeMessage(reply);
-      if (d.ok && d.message.type === 'ack') this.sendAll(this.swim.onAck(d.message));
-    } catch {
-      // No answer in time: the probe fails at its deadline as usual.
-    } finally {
-      this.wake();
     }
   }
 
@@ -406,110 +338,12 @@ class MeshNodeImpl implements MeshNode {
     this.wake();
   }
 
-  private memberUpdates(raw: readonly unknown[] | undefined): MemberUpdate[] {
-    const out: MemberUpdate[] = [];
-    for (const r of raw ?? []) {
-      const u = decodeMemberUpdate(r);
-      if (u) out.push(u);
-      else this.metrics.droppedMessages.malformed++;
-    }
-    return out;
-  }
-
   private piggyback(now: number, from: string, g: unknown[] | undefined, e: unknown[] | undefined): void {
-    if (g?.length) this.sendAll(this.swim.applyUpdates(now, from, this.memberUpdates(g)));
+    if (g?.length) this.sendAll(this.swim.applyUpdates(now, from, this.sync.memberUpdates(g)));
     if (e?.length) {
       const r = this.replica.ingest(e, 'gossip', () => this.clock.now());
       if (r) void r.then(() => this.wake());
     }
-  }
-
-  // ---- push-pull ----
-
-  /**
-   * One push-pull round with `to`. On join we report our own origin at version 0: a fresh process does not
-   * know what a previous life of this origin left in the registry, so it asks for all of it (and deletes it).
-   */
-  private async pushPull(to: string, joining = false): Promise<boolean> {
-    if (this.closed) return false;
-    const digest = this.replica.store.digest();
-    if (joining) digest[this.id] = 0;
-    const request = encodeMessage(this.stamp({ type: 'sync', members: this.swim.records(), digest }));
-    try {
-      const reply = await this.call(to, request);
-      if (reply?.type !== 'sync-reply') return false;
-      this.peerDigests.set(reply.from, reply.digest);
-      const now = this.clock.now();
-      this.sendAll(this.swim.applyUpdates(now, to, this.memberUpdates(reply.members), true, reply.from));
-      await this.replica.ingest(reply.entries, 'sync', () => this.clock.now(), reply.covered);
-      const delta = this.replicaDiff(reply.digest);
-      if (delta.entries.length > 0 || Object.keys(delta.covered).length > 0) {
-        const push = this.stamp({ type: 'sync-push', entries: delta.entries, covered: delta.covered });
-        await this.call(to, encodeMessage(push));
-      }
-      this.metrics.syncs++;
-      return true;
-    } catch {
-      this.metrics.syncFailures++;
-      return false;
-    } finally {
-      this.wake();
-    }
-  }
-
-  private replicaDiff(theirs: Digest) {
-    return diff(this.replica.store, theirs, this.config.maxSyncBytes);
-  }
-
-  private async call(to: string, request: Uint8Array): Promise<Message | undefined> {
-    this.metrics.syncBytesOut += request.byteLength;
-    const bytes = await this.transport.request(to, request, this.config.syncTimeoutMs);
-    this.metrics.syncBytesIn += bytes.byteLength;
-    const d = decodeMessage(bytes);
-    if (!d.ok) {
-      this.metrics.droppedMessages[d.reason]++;
-      return undefined;
-    }
-    return d.message;
-  }
-
-  private async onRequest(from: string, payload: Uint8Array): Promise<Uint8Array> {
-    this.metrics.syncBytesIn += payload.byteLength;
-    const d = decodeMessage(payload);
-    if (!d.ok) {
-      this.metrics.droppedMessages[d.reason]++;
-      throw new Error(d.reason);
-    }
-    const msg = d.message;
-    let reply: Message;
-    if (msg.type === 'ping') {
-      const acks = this.swim.onPing(from, msg.seq);
-      if (acks.length === 0) throw new Error('leaving');
-      reply = this.stamp({ type: 'ack', seq: msg.seq });
-    } else if (msg.type === 'sync') {
-      this.peerDigests.set(msg.from, msg.digest);
-      this.sendAll(
-        this.swim.applyUpdates(this.clock.now(), from, this.memberUpdates(msg.members), true, msg.from),
-      );
-      const delta = this.replicaDiff(msg.digest);
-      reply = this.stamp({
-        type: 'sync-reply',
-        members: this.swim.records(),
-        digest: this.replica.store.digest(),
-        entries: delta.entries,
-        covered: delta.covered,
-      });
-    } else if (msg.type === 'sync-push') {
-      await this.replica.ingest(msg.entries, 'sync', () => this.clock.now(), msg.covered);
-      reply = this.stamp({ type: 'sync-done' });
-    } else {
-      this.metrics.droppedMessages.unexpected++;
-      throw new Error('unexpected request');
-    }
-    this.wake();
-    const bytes = encodeMessage(reply);
-    this.metrics.syncBytesOut += bytes.byteLength;
-    return bytes;
   }
 
   // ---- events ----
