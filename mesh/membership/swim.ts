@@ -211,7 +211,7 @@ export class Swim {
     out: Outgoing[],
   ): void {
     if (u.id === this.self.id) {
-      this.selfClaim(now, u);
+      this.selfClaim(u);
       return;
     }
     let m = this.table.get(u.id);
@@ -293,7 +293,7 @@ export class Swim {
     this.broadcast(this.updateOf(this.setState(w, 'left', now)));
   }
 
-  private selfClaim(now: number, u: MemberUpdate): void {
+  private selfClaim(u: MemberUpdate): void {
     if (this.leaving) return;
     if (u.state === 'alive') {
       // An alive from a previous life of ours: move past it so our current state wins.
@@ -314,7 +314,6 @@ export class Swim {
     // Lifeguard: being suspected hints that we are the slow one.
     this.awareness = Math.min(this.config.awarenessMax, this.awareness + 1);
     this.broadcast(this.selfUpdate());
-    void now;
   }
 
   private verify(

@@ -20,7 +20,11 @@ const s = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2
 
 function row(r: SimulationReport): string {
   const fp = r.falsePositives
-    ? `${r.falsePositives.deaths} deaths, ${r.falsePositives.suspicions} suspicions in ${r.falsePositives.durationMs / 60_000} min`
+    ? `${r.falsePositives.deaths} deaths, ${r.falsePositives.suspicions} suspicions in ${
+        r.falsePositives.durationMs >= 60_000
+          ? `${r.falsePositives.durationMs / 60_000} min`
+          : `${r.falsePositives.durationMs / 1000} s`
+      }`
     : 'not run';
   return `| ${r.members} | ${s(r.convergence.p99Ms)} | ${s(r.convergence.p100Ms)} | ${(
     r.bytesPerMemberPerSec / 1024
