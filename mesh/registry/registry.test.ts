@@ -1,6 +1,7 @@
 // Registry gossip across a cluster: publish, delete, tombstone collection, partition and heal.
 import { describe, expect, it } from 'bun:test';
 import { newId, type WorkspaceEntryValue } from '../../contract/index.ts';
+import { localMeshConfig } from '../config.ts';
 import type { MeshNode } from '../node.ts';
 import { cluster, type TestCluster } from '../testing/index.ts';
 
@@ -24,6 +25,23 @@ const ws = (node: MeshNode, workspaceId = newId('workspace')): WorkspaceEntryVal
 });
 
 describe('Registry gossip', () => {
+  it('converges through push-pull alone when entries do not fit in a packet', async () => {
+    // Packets too small for any entry: only anti-entropy (digest, diff, covered watermarks) can carry them.
+    const c = await cluster({ size: 5, seed: 24, config: { ...localMeshConfig(), maxPacketBytes: 300 } });
+    expect(await c.until(() => c.live().every((n) => n.entries('member').length === 5), 30_000)).toBe(true);
+    const [a] = c.live() as [MeshNode];
+    const values = [ws(a), ws(a), ws(a)];
+    for (const v of values) a.publish('workspace', v);
+    a.remove('workspace', values[1]?.workspaceId);
+    const want = (n: MeshNode) =>
+      n.route(values[0]?.workspaceId as string).found &&
+      !n.route(values[1]?.workspaceId as string).found &&
+      n.route(values[2]?.workspaceId as string).found;
+    expect(await c.until(() => c.live().every(want), 30_000)).toBe(true);
+    expect(c.live().every((n) => n.digest()[a.id] === a.digest()[a.id])).toBe(true);
+    expect(c.live().every((n) => n.metrics.syncs > 0)).toBe(true);
+  });
+
   it('carries a published entry to every member and its deletion after it', async () => {
     const c = await ready(6, 21);
     const [a] = c.live() as [MeshNode];
