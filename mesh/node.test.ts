@@ -102,4 +102,47 @@ describe('MeshNode', () => {
     );
     expect(c.live().every((n) => n.entries('member').length === 3)).toBe(true);
   });
+
+  it('wins over its previous life even when its clock went back across the restart', async () => {
+    const c = await ready(3, 55);
+    const id = c.identities[2] as (typeof c.identities)[number];
+    const wsId = newId('workspace');
+    (c.nodes[2] as MeshNode).publish('workspace', {
+      workspaceId: wsId,
+      nodeId: id.origin,
+      status: 'running',
+      ports: [1],
+    });
+    expect(await c.until(() => c.live().every((n) => n.route(wsId).found), 5000)).toBe(true);
+    await c.kill(2);
+    const behind = { now: () => c.clock.now() - 3_600_000, setTimer: c.clock.setTimer.bind(c.clock) };
+    const reborn = createMeshNode({
+      transport: c.network.transport(id.address),
+      identity: { origin: id.origin, privateKey: id.privateKey, certificate: id.certificate },
+      trust: new CertificateTrust({
+        controlJwks: c.authority?.jwks ?? { keys: [] },
+        now: () => c.clock.now(),
+      }),
+      config: localMeshConfig(),
+      clock: behind,
+    });
+    reborn.publish('member', {
+      nodeId: id.origin,
+      name: 'reborn',
+      meshAddress: id.address,
+      proxyUrl: 'http://reborn',
+      certificate: id.certificate as string,
+    });
+    void reborn.join([c.identities[0]?.address as string]);
+    const others = c.live().filter((n) => n !== reborn);
+    const proxyUrl = (n: MeshNode) =>
+      (n.entry(id.origin, 'member')?.value as { proxyUrl: string } | undefined)?.proxyUrl;
+    expect(
+      await c.until(
+        () => others.every((n) => proxyUrl(n) === 'http://reborn' && !n.route(wsId).found),
+        20_000,
+      ),
+    ).toBe(true);
+    await reborn.close();
+  });
 });

@@ -197,9 +197,16 @@ export class RegistryReplica {
    */
   private echo(entry: RegistryEntry, now: number): void {
     if (entry.version > this.version) this.version = entry.version;
-    const held = this.store.get(this.o.origin, entry.key);
-    if (held || entry.deleted) return;
-    this.write({ kind: entry.kind, key: entry.key, value: null, deleted: true }, now);
+    const held = this.store.get(this.o.origin, entry.key)?.entry;
+    if (held) {
+      // Our clock went back across a restart: peers hold a newer version than what we wrote in this life.
+      // Re-issue what we hold above it, or peers would keep the old one.
+      if (entry.version > held.version) {
+        this.write({ kind: held.kind, key: held.key, value: held.value, deleted: held.deleted }, now);
+      }
+      return;
+    }
+    if (!entry.deleted) this.write({ kind: entry.kind, key: entry.key, value: null, deleted: true }, now);
   }
 
   private apply(entry: RegistryEntry, bytes: number, now: number, via: EntrySource): void {
