@@ -25,6 +25,7 @@ export {
   type MeshIdentity,
   type MeshNode,
   type MeshNodeOptions,
+  type MeshStatus,
 } from './node.ts';
 export { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './protocol.ts';
 export { createSeededRandom, type Random, systemRandom } from './random.ts';

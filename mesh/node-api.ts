@@ -45,6 +45,26 @@ export interface MemberView {
   since: number;
 }
 
+/** A JSON-safe picture of one node's mesh, for `/_node/members`, `/_node/registry` and `warren mesh status`. */
+export interface MeshStatus {
+  id: string;
+  address: string;
+  protocolVersion: number;
+  incarnation: number;
+  /** Lifeguard local health: 0 is healthy; higher means this node slows its probes down. */
+  awareness: number;
+  members: MemberView[];
+  /** Member count per state. */
+  memberStates: Record<MemberState, number>;
+  registry: {
+    digest: Digest;
+    /** Live entries per kind (tombstones excluded). */
+    entries: Record<EntryKind, number>;
+    tombstones: number;
+  };
+  metrics: MeshMetrics;
+}
+
 /** What subscribers hear. */
 export type MeshEvent =
   | { type: 'entry'; entry: RegistryEntry; previous: RegistryEntry | undefined }
@@ -74,6 +94,8 @@ export interface MeshNode {
   member(id: string): MemberView | undefined;
   route(workspaceId: string): Route;
   subscribe(listener: (event: MeshEvent) => void): () => void;
+  /** A snapshot for status views and the CLI. */
+  status(): MeshStatus;
   /** Resolves when no asynchronous certificate check is pending (tests, simulator). */
   idle(): Promise<void>;
 }

@@ -65,6 +65,18 @@ describe('MeshNode', () => {
     expect(c.live().every((n) => n.entry(CONTROL_ORIGIN, key) !== undefined)).toBe(true);
   });
 
+  it('reports a JSON-safe status for the status views', async () => {
+    const c = await ready(3, 56);
+    const [a] = c.live() as [MeshNode];
+    a.publish('workspace', { workspaceId: newId('workspace'), nodeId: a.id, status: 'running', ports: [1] });
+    const s = JSON.parse(JSON.stringify(a.status()));
+    expect(s.memberStates).toEqual({ alive: 3, suspect: 0, dead: 0, left: 0 });
+    expect(s.registry.entries).toEqual({ workspace: 1, member: 3, keyset: 0, revocation: 0 });
+    expect(s.members).toHaveLength(3);
+    expect(s.metrics.droppedEntries['bad-signature']).toBe(0);
+    expect(s.protocolVersion).toBe(1);
+  });
+
   it('tells subscribers about entries and member changes', async () => {
     const c = await ready(3, 53);
     const [a, b] = c.live() as [MeshNode, MeshNode];

@@ -6,7 +6,7 @@ import { defaultMeshConfig, type MeshConfig, pushPullIntervalMs, retransmitLimit
 import type { Member } from './membership/member.ts';
 import { type Outgoing, Swim } from './membership/swim.ts';
 import { createMeshMetrics } from './metrics.ts';
-import type { MemberView, MeshEvent, MeshNode, MeshNodeOptions } from './node-api.ts';
+import type { MemberView, MeshEvent, MeshNode, MeshNodeOptions, MeshStatus } from './node-api.ts';
 import {
   decodeMessage,
   encodeMessage,
@@ -24,7 +24,14 @@ import { type Route, routeWorkspace } from './routing.ts';
 import { SyncChannel } from './sync.ts';
 import type { Transport } from './transport.ts';
 
-export type { MemberView, MeshEvent, MeshIdentity, MeshNode, MeshNodeOptions } from './node-api.ts';
+export type {
+  MemberView,
+  MeshEvent,
+  MeshIdentity,
+  MeshNode,
+  MeshNodeOptions,
+  MeshStatus,
+} from './node-api.ts';
 
 const view = (m: Readonly<Member>): MemberView => ({
   id: m.id,
@@ -187,6 +194,29 @@ class MeshNodeImpl implements MeshNode {
   subscribe(listener: (event: MeshEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  status(): MeshStatus {
+    const members = this.members();
+    const memberStates = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const m of members) memberStates[m.state]++;
+    const entries = { workspace: 0, member: 0, keyset: 0, revocation: 0 };
+    let tombstones = 0;
+    for (const s of this.replica.store.all()) {
+      if (s.entry.deleted) tombstones++;
+      else entries[s.entry.kind]++;
+    }
+    return {
+      id: this.id,
+      address: this.address,
+      protocolVersion: PROTOCOL_VERSION,
+      incarnation: this.swim.self.incarnation,
+      awareness: this.swim.awareness,
+      members,
+      memberStates,
+      registry: { digest: this.digest(), entries, tombstones },
+      metrics: structuredClone(this.metrics),
+    };
   }
 
   idle(): Promise<void> {
