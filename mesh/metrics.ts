@@ -1,7 +1,14 @@
 // Counters of one mesh node, kept as a plain object the node agent renders to /metrics.
 
 /** Why an incoming message was dropped whole. */
-export const MESSAGE_DROP_REASONS = ['malformed', 'unknown-version', 'oversized', 'unexpected'] as const;
+export const MESSAGE_DROP_REASONS = [
+  'malformed',
+  'unknown-version',
+  'oversized',
+  'unexpected',
+  /** An alive or left claim not signed by the member it is about. */
+  'forged-claim',
+] as const;
 export type MessageDropReason = (typeof MESSAGE_DROP_REASONS)[number];
 
 /** Why an incoming registry entry was dropped (never applied, never re-gossiped). */

@@ -3,6 +3,7 @@ import type { Digest, EntryKind, RegistryEntry } from '../contract/index.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import { type Clock, systemClock, type Timer } from './clock.ts';
 import { defaultMeshConfig, type MeshConfig, pushPullIntervalMs, retransmitLimit } from './config.ts';
+import { signClaim, verifyClaim } from './membership/claim-signature.ts';
 import type { Member } from './membership/member.ts';
 import { type Outgoing, Swim } from './membership/swim.ts';
 import { createMeshMetrics } from './metrics.ts';
@@ -19,6 +20,7 @@ import {
 import { type Random, sample, systemRandom } from './random.ts';
 import { RegistryReplica } from './registry/replica.ts';
 import { toPrivateKey } from './registry/signature.ts';
+import type { OriginTrust } from './registry/trust.ts';
 import { entryKey } from './registry/validation.ts';
 import { type Route, routeWorkspace } from './routing.ts';
 import { SyncChannel } from './sync.ts';
@@ -56,6 +58,7 @@ class MeshNodeImpl implements MeshNode {
   private readonly broadcasts = new BroadcastQueue();
   private readonly swim: Swim;
   private readonly replica: RegistryReplica;
+  private readonly trust: OriginTrust;
   private readonly listeners = new Set<(e: MeshEvent) => void>();
   private readonly peerDigests = new Map<string, Digest>();
   private readonly sync: SyncChannel;
@@ -73,6 +76,8 @@ class MeshNodeImpl implements MeshNode {
     this.config = o.config ?? defaultMeshConfig();
     this.id = o.identity.origin;
     const now = this.clock.now();
+    const privateKey = toPrivateKey(o.identity.privateKey);
+    this.trust = o.trust;
     this.swim = new Swim({
       self: { id: this.id, addr: o.transport.address },
       incarnation: o.incarnation ?? Math.floor(now / 1000),
@@ -82,11 +87,16 @@ class MeshNodeImpl implements MeshNode {
       broadcasts: this.broadcasts,
       now,
       sharedMembers: o.sharedMembers,
+      signClaim: (u) => signClaim(u, privateKey),
+      verifyClaim: (u) => {
+        const keys = this.claimKeys(u.id);
+        return keys ? verifyClaim(u, keys) : undefined;
+      },
     });
     if (o.initialMembers) this.swim.addSeeds(o.initialMembers, now);
     this.replica = new RegistryReplica({
       origin: this.id,
-      privateKey: toPrivateKey(o.identity.privateKey),
+      privateKey,
       trust: o.trust,
       metrics: this.metrics,
       broadcasts: this.broadcasts,
@@ -221,6 +231,14 @@ class MeshNodeImpl implements MeshNode {
 
   idle(): Promise<void> {
     return this.replica.idle();
+  }
+
+  /** Keys that may sign `origin`'s claims about itself: proven by its entries, or known to the trust outright. */
+  private claimKeys(origin: string) {
+    const proven = this.replica?.keysOf(origin);
+    if (proven) return proven;
+    const r = this.trust.keyFor(origin, undefined);
+    return r instanceof Promise || !r.ok ? undefined : r.keys;
   }
 
   // ---- timers ----

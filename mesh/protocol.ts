@@ -7,7 +7,8 @@ import type { MessageDropReason } from './metrics.ts';
  * Version of the mesh wire protocol; a message with another `v` is counted and dropped.
  * History:
  * - 1 (2026-11-23): SWIM ping/ack/ping-req/nack with piggybacked member updates and registry entries,
- *   gossip packets, push-pull sync (sync → sync-reply → sync-push → sync-done) with per-origin digests.
+ *   gossip packets, push-pull sync (sync → sync-reply → sync-push → sync-done) with per-origin digests;
+ *   alive and left claims signed by the member they are about; a ping may also travel as a request.
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -26,6 +27,8 @@ export const MemberUpdate = v.object({
   inc: Incarnation,
   state: MemberState,
   by: v.optional(Id),
+  /** The member's own signature over an alive or left claim about itself (see membership/claim-signature.ts). */
+  sig: v.optional(v.pipe(v.string(), v.maxLength(128))),
 });
 export type MemberUpdate = v.InferOutput<typeof MemberUpdate>;
 

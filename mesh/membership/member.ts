@@ -12,6 +12,8 @@ export interface Member {
   state: MemberState;
   /** When `state` last changed here, in clock ms. */
   since: number;
+  /** The member's signature over its current alive or left claim, passed on when we relay it. */
+  sig?: string;
 }
 
 /** A change of one member's state, reported to subscribers. */

@@ -1,10 +1,12 @@
 // The pure SWIM core, driven by hand: messages in, messages out, time as a number.
 import { describe, expect, it } from 'bun:test';
+import { generateKeyPairSync } from 'node:crypto';
 import { BroadcastQueue } from '../broadcast-queue.ts';
 import { localMeshConfig, suspicionMinMs } from '../config.ts';
 import { createMeshMetrics } from '../metrics.ts';
 import type { MemberUpdate } from '../protocol.ts';
 import { createSeededRandom } from '../random.ts';
+import { signClaim, verifyClaim } from './claim-signature.ts';
 import { type Outgoing, Swim } from './swim.ts';
 
 function core(peers: string[] = []) {
@@ -79,6 +81,35 @@ describe('Swim', () => {
     expect(swim.member('x')?.state).toBe('dead');
     swim.applyUpdates(10_002, 'a-x', [alive('x', 6)]);
     expect(swim.member('x')?.state).toBe('alive');
+  });
+
+  it("accepts a higher incarnation only with its subject's signature once that key is known", () => {
+    const x = generateKeyPairSync('ed25519');
+    const other = generateKeyPairSync('ed25519');
+    const broadcasts = new BroadcastQueue();
+    const metrics = createMeshMetrics();
+    const swim = new Swim({
+      self: { id: 'self', addr: 'a-self' },
+      incarnation: 1,
+      config: localMeshConfig(),
+      random: createSeededRandom(2),
+      metrics,
+      broadcasts,
+      now: 0,
+      verifyClaim: (u) => (u.id === 'x' ? verifyClaim(u, [x.publicKey]) : undefined),
+    });
+    swim.addSeeds([{ id: 'x', addr: 'a-x' }], 0);
+    silence(swim, 0, 10_000);
+    expect(swim.member('x')?.state).toBe('dead');
+    const claim = alive('x', 7);
+    swim.applyUpdates(10_001, 'a-rogue', [claim]);
+    swim.applyUpdates(10_001, 'a-rogue', [{ ...claim, sig: signClaim(claim, other.privateKey) }]);
+    expect(swim.member('x')?.state).toBe('dead');
+    expect(metrics.droppedMessages['forged-claim']).toBe(2);
+    swim.applyUpdates(10_002, 'a-other', [{ ...claim, sig: signClaim(claim, x.privateKey) }]);
+    expect(swim.member('x')?.state).toBe('alive');
+    // Relayed onward with the signature, so others can check it too.
+    expect(broadcasts.take(10_000, 10).g).toContainEqual({ ...claim, sig: signClaim(claim, x.privateKey) });
   });
 
   it("verifies a third party's dead claim with its own probe instead of believing it", () => {

@@ -27,6 +27,13 @@ export interface SwimOptions {
   now: number;
   /** A frozen member table shared by many simulated nodes, copied on write (memory at N = 5,000). */
   sharedMembers?: ReadonlyMap<string, Readonly<Member>>;
+  /** Signs this member's claims about itself. */
+  signClaim?: (u: MemberUpdate) => string;
+  /**
+   * Checks a member's signature on its alive or left claim: false = forged, undefined = its key is not
+   * known yet (accepted, so members can join before their certificate has spread).
+   */
+  verifyClaim?: (u: MemberUpdate) => boolean | undefined;
 }
 
 /**
@@ -54,12 +61,18 @@ export class Swim {
   /** Lifeguard local health score, 0 = healthy. */
   awareness = 0;
   private leaving = false;
+  private readonly signClaim: ((u: MemberUpdate) => string) | undefined;
+  private readonly verifyClaim: ((u: MemberUpdate) => boolean | undefined) | undefined;
+  /** `inc/state/addr` of the self claim `self.sig` covers. */
+  private selfSigned = '';
 
   constructor(o: SwimOptions) {
     this.config = o.config;
     this.random = o.random;
     this.metrics = o.metrics;
     this.broadcasts = o.broadcasts;
+    this.signClaim = o.signClaim;
+    this.verifyClaim = o.verifyClaim;
     this.self = {
       id: o.self.id,
       addr: o.self.addr,
@@ -119,14 +132,27 @@ export class Swim {
 
   /** Our own state as others should hear it. */
   selfUpdate(): MemberUpdate {
-    return { id: this.self.id, addr: this.self.addr, inc: this.self.incarnation, state: this.self.state };
+    const u: MemberUpdate = {
+      id: this.self.id,
+      addr: this.self.addr,
+      inc: this.self.incarnation,
+      state: this.self.state,
+    };
+    const key = `${u.inc}/${u.state}/${u.addr}`;
+    if (this.signClaim && this.selfSigned !== key) {
+      this.self.sig = this.signClaim(u);
+      this.selfSigned = key;
+    }
+    return this.self.sig ? { ...u, sig: this.self.sig } : u;
   }
 
   /** The full member table as updates, for push-pull. */
   records(): MemberUpdate[] {
     const out: MemberUpdate[] = [];
-    for (const m of this.table.values())
-      out.push({ id: m.id, addr: m.addr, inc: m.incarnation, state: m.state });
+    for (const m of this.table.values()) {
+      if (m === this.self) out.push(this.selfUpdate());
+      else out.push(this.claimOf(m));
+    }
     return out;
   }
 
@@ -223,9 +249,18 @@ export class Swim {
         this.insert({ id: u.id, addr: u.addr, incarnation: u.inc, state: u.state, since: now });
         return;
       }
-      m = this.insert({ id: u.id, addr: u.addr, incarnation: u.inc, state: 'alive', since: now });
+      if (u.state === 'alive' && !this.signedBySubject(u)) return;
+      const sig = u.state === 'alive' ? u.sig : undefined;
+      m = this.insert({
+        id: u.id,
+        addr: u.addr,
+        incarnation: u.inc,
+        state: 'alive',
+        since: now,
+        ...(sig ? { sig } : {}),
+      });
       this.changes.push({ member: m, previous: undefined });
-      if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
+      if (relay) this.broadcast(this.claimOf(m));
       if (u.state === 'alive') return;
     }
     if (u.state === 'alive') this.aliveClaim(now, m, u, relay);
@@ -235,16 +270,30 @@ export class Swim {
 
   /** Refutation or rejoin needs a strictly higher incarnation: a replayed alive revives nothing. */
   private aliveClaim(now: number, m: Readonly<Member>, u: MemberUpdate, relay: boolean): void {
-    if (u.inc <= m.incarnation) return;
+    if (u.inc <= m.incarnation || !this.signedBySubject(u)) return;
     const w = this.table.writable(m);
     w.incarnation = u.inc;
     w.addr = u.addr;
+    w.sig = u.sig;
     this.suspicions.delete(w.id);
     if (w.state !== 'alive') {
       if (w.state === 'dead' || w.state === 'left') this.order.add(w.id);
       this.setState(w, 'alive', now);
     }
-    if (relay) this.broadcast({ id: u.id, addr: u.addr, inc: u.inc, state: 'alive' });
+    if (relay) this.broadcast(this.claimOf(w));
+  }
+
+  /** Whether an alive or left claim carries its subject's signature (or the subject's key is unknown yet). */
+  private signedBySubject(u: MemberUpdate): boolean {
+    if (this.verifyClaim?.(u) !== false) return true;
+    this.metrics.droppedMessages['forged-claim']++;
+    return false;
+  }
+
+  /** A member's own claim as we relay it: with its signature when we have one. */
+  private claimOf(m: Readonly<Member>): MemberUpdate {
+    const u = this.updateOf(m);
+    return m.sig && (m.state === 'alive' || m.state === 'left') ? { ...u, sig: m.sig } : u;
   }
 
   /** A suspect or dead claim by someone else. */
@@ -283,14 +332,15 @@ export class Swim {
     out: Outgoing[],
   ): void {
     if (u.inc < m.incarnation || m.state === 'dead' || m.state === 'left') return;
-    if (!direct) {
+    if (!direct || !this.signedBySubject(u)) {
       this.verify(now, m, 'left', undefined, out);
       return;
     }
     const w = this.table.writable(m);
     w.incarnation = u.inc;
+    w.sig = u.sig;
     this.suspicions.delete(w.id);
-    this.broadcast(this.updateOf(this.setState(w, 'left', now)));
+    this.broadcast(this.claimOf(this.setState(w, 'left', now)));
   }
 
   private selfClaim(u: MemberUpdate): void {

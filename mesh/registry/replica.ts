@@ -58,6 +58,8 @@ export class RegistryReplica {
   private version: number;
   private readonly byWorkspace = new Map<string, Set<string>>();
   private pending = new Set<Promise<void>>();
+  /** Keys that verified an entry of each origin: they also vouch for that member's claims about itself. */
+  private readonly verifiedKeys = new Map<string, KeyObject[]>();
 
   constructor(private readonly o: ReplicaOptions) {
     this.version = o.initialVersion;
@@ -184,6 +186,8 @@ export class RegistryReplica {
       this.drop('bad-signature');
       return;
     }
+    if (entry.kind === 'member' || !this.verifiedKeys.has(entry.origin))
+      this.verifiedKeys.set(entry.origin, keys.keys);
     if (entry.origin === this.o.origin) {
       this.echo(entry, now);
       return;
@@ -253,6 +257,11 @@ export class RegistryReplica {
       }
     }
     return out;
+  }
+
+  /** Keys proven for `origin` by a verified entry, if any. */
+  keysOf(origin: string): KeyObject[] | undefined {
+    return this.verifiedKeys.get(origin);
   }
 
   /** The member entry an origin published, if held. */

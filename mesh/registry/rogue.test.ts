@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'bun:test';
 import type { KeyObject } from 'node:crypto';
 import { CONTROL_ORIGIN, newId, type RegistryEntry } from '../../contract/index.ts';
+import { signClaim } from '../membership/claim-signature.ts';
 import type { MeshNode } from '../node.ts';
 import { PROTOCOL_VERSION } from '../protocol.ts';
 import { cluster } from '../testing/index.ts';
@@ -107,5 +108,44 @@ describe('A rogue member with a valid certificate', () => {
     expect(a.metrics.droppedEntries['bad-signature']).toBe(3);
     expect(a.metrics.deaths + b.metrics.deaths + d.metrics.deaths).toBe(0);
     expect(a.metrics.suspicions + b.metrics.suspicions + d.metrics.suspicions).toBe(0);
+  });
+
+  it('cannot bring a dead member back by forging its alive claim', async () => {
+    const c = await cluster({ size: 5, seed: 42 });
+    expect(
+      await c.until(
+        () =>
+          c.live().every((n) => n.entries('member').length === 5) &&
+          c.live().every((n) => n.members().every((m) => m.state === 'alive')),
+        10_000,
+      ),
+    ).toBe(true);
+    const victim = c.identities[2] as (typeof c.identities)[number];
+    const rogue = c.identities[4] as { origin: string; privateKey: KeyObject };
+    await c.kill(2);
+    const honest = c.live().slice(0, 3);
+    expect(await c.until(() => honest.every((n) => n.member(victim.origin)?.state === 'dead'), 20_000)).toBe(
+      true,
+    );
+    const inc = (honest[0]?.member(victim.origin)?.incarnation as number) + 5;
+    const claim = { id: victim.origin, addr: victim.address, inc, state: 'alive' as const };
+    const raw = c.network.transport('mem-rogue-raw');
+    for (const n of honest) {
+      raw.send(
+        n.address,
+        enc({
+          v: PROTOCOL_VERSION,
+          type: 'gossip',
+          from: rogue.origin,
+          g: [
+            claim,
+            { ...claim, inc: inc + 1, sig: signClaim({ ...claim, inc: inc + 1 }, rogue.privateKey) },
+          ],
+        }),
+      );
+    }
+    await c.run(2000);
+    expect(honest.every((n) => n.member(victim.origin)?.state === 'dead')).toBe(true);
+    expect(honest.every((n) => n.metrics.droppedMessages['forged-claim'] >= 2)).toBe(true);
   });
 });
