@@ -41,7 +41,9 @@ export interface SwimOptions {
  * suspect, dead or left claim about a member we believe alive is never applied as told — we probe that
  * member ourselves (directly and through k others) and suspect it only if our own probe fails. Death is
  * always a local decision at the end of our own suspicion timer. So one member with a valid certificate
- * cannot get a healthy member declared dead.
+ * cannot get a healthy member declared dead. Conversely, alive and left claims must carry the signature of
+ * the member they are about (once its key is known), so nobody can revive a dead member or raise another
+ * member's incarnation beyond its reach.
  */
 export class Swim {
   private readonly config: MeshConfig;
