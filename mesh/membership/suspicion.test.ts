@@ -1,3 +1,4 @@
+// Suspicion timeouts: start long, shorten with independent confirmations, never below the minimum.
 import { describe, expect, it } from 'bun:test';
 import { Suspicion } from './suspicion.ts';
 
