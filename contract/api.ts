@@ -142,6 +142,8 @@ export const NodeJoined = v.object({
   /** How often the node should heartbeat; it adds jitter. */
   heartbeatIntervalMs: v.number(),
   jwks: Jwks,
+  /** Mesh addresses (host:port) to join: the control plane's own member and a few live members. */
+  meshSeeds: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64))),
 });
 export type NodeJoined = v.InferOutput<typeof NodeJoined>;
 
@@ -183,6 +185,8 @@ export const HeartbeatAck = v.object({
   certificate: v.optional(v.string()),
   certificateExpiresAt: v.optional(Timestamp),
   heartbeatIntervalMs: v.number(),
+  /** Mesh addresses (host:port) to (re)join: the control plane's own member and a few live members. */
+  meshSeeds: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(300))), v.maxLength(64))),
 });
 export type HeartbeatAck = v.InferOutput<typeof HeartbeatAck>;
 

@@ -1705,6 +1705,7 @@ export interface operations {
                                 x: string;
                             }[];
                         };
+                        meshSeeds?: string[];
                         nodeId: string;
                     };
                 };
@@ -1929,6 +1930,7 @@ export interface operations {
                                 x: string;
                             }[];
                         };
+                        meshSeeds?: string[];
                         revocations: {
                             createdAt?: string;
                             notBefore: number;
