@@ -10,6 +10,7 @@ export default async function control(args: string[]): Promise<number> {
       data: { type: 'string' },
       'db-url': { type: 'string' },
       host: { type: 'string' },
+      'mesh-listen': { type: 'string' },
     },
     strict: true,
   });
@@ -20,6 +21,7 @@ export default async function control(args: string[]): Promise<number> {
       ...(values.data !== undefined ? { data: values.data } : {}),
       ...(values['db-url'] !== undefined ? { dbUrl: values['db-url'] } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values['mesh-listen'] !== undefined ? { meshListen: values['mesh-listen'] } : {}),
     });
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -1,6 +1,7 @@
 // The control plane's configuration: the only reader of the environment; validated with valibot at start.
 import { resolve } from 'node:path';
 import * as v from 'valibot';
+import { defaultMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 
@@ -38,6 +39,14 @@ export interface ControlConfig {
   github: GitHubConfig | null;
   /** WARREN_REQUIRE_APPROVAL: new users signing in with GitHub wait for an admin; off by default (small teams). */
   requireApproval: boolean;
+  /**
+   * The control plane's own mesh member (origin `control`): it publishes the key set and revocations and
+   * watches members for node status. `meshListen` (WARREN_MESH_LISTEN, --mesh-listen) defaults to the
+   * API host and port + 1 (0 when the API binds port 0); `null` turns the member off.
+   */
+  meshListen: { host: string; port: number } | undefined | null;
+  /** SWIM and gossip timings (WARREN_MESH_PROFILE, WARREN_MESH_CONFIG), the same knobs nodes use. */
+  meshTimings: MeshConfig;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -58,6 +67,8 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     keyRing: { ...defaultKeyRingConfig(), maxTokenLifetimeMs: nodeCertificateTtlS * 1000 },
     github: null,
     requireApproval: false,
+    meshListen: undefined,
+    meshTimings: defaultMeshConfig(),
   };
 }
 
@@ -67,6 +78,7 @@ export interface ControlFlags {
   data?: string;
   dbUrl?: string;
   host?: string;
+  meshListen?: string;
 }
 
 const Port = v.pipe(
@@ -144,5 +156,21 @@ export function loadControlConfig(
   config.github = github.config;
   const approval = parse(Flag, 'WARREN_REQUIRE_APPROVAL', env.WARREN_REQUIRE_APPROVAL);
   if (approval !== undefined) config.requireApproval = approval;
+  const meshAt = flags.meshListen ?? env.WARREN_MESH_LISTEN;
+  if (meshAt === 'off') config.meshListen = null;
+  else if (meshAt) {
+    const m = /^([^\s]+):(\d{1,5})$/.exec(meshAt);
+    if (!m || Number(m[2]) > 65535)
+      throw new ConfigError(`WARREN_MESH_LISTEN must be host:port or off (got "${meshAt}")`);
+    config.meshListen = { host: m[1] as string, port: Number(m[2]) };
+  }
+  try {
+    config.meshTimings = meshConfigFrom(
+      env.WARREN_MESH_PROFILE || undefined,
+      env.WARREN_MESH_CONFIG || undefined,
+    );
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   return config;
 }

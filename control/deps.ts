@@ -19,6 +19,7 @@ import {
   unseal,
 } from './identity/index.ts';
 import { createLog, type Log } from './log.ts';
+import { type ControlMesh, startControlMesh } from './mesh/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
 import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
@@ -39,12 +40,16 @@ export interface ControlDeps {
   nodes: NodeService;
   liveness: Liveness;
   metrics: Metrics;
+  /** The control plane's mesh member; undefined when `meshListen` is null. */
+  mesh: ControlMesh | undefined;
   /** GitHub sign-in, repositories and git tokens; null when no GitHub App is configured. */
   github: GitHubService | null;
 }
 
 export interface DepsOptions {
   publicUrl: string;
+  /** The bound API port; the mesh member defaults to port + 1 (0 stays 0). */
+  port?: number;
   clock?: Clock;
   log?: Log;
 }
@@ -65,7 +70,22 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
   });
   const push = createNodePush({ issuer, log, timeoutMs: config.pushTimeoutMs });
   const workspaces = createWorkspaceService({ store, clock, push, log });
-  const liveness = createLiveness({ store, clock, log, config });
+  const mesh =
+    config.meshListen === null
+      ? undefined
+      : await startControlMesh({
+          listen: config.meshListen ?? {
+            host: config.host,
+            port: options.port === undefined || options.port === 0 ? 0 : options.port + 1,
+          },
+          timings: config.meshTimings,
+          ring,
+          store,
+          issuer: issuerName,
+          log,
+        });
+  const peerState = (nodeId: string) => mesh?.peerState(nodeId);
+  const liveness = createLiveness({ store, clock, log, config, peerState });
   return {
     config,
     publicUrl: options.publicUrl,
@@ -83,7 +103,18 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       sessionTtlMs: config.sessionTtlMs,
     }),
     workspaces,
-    nodes: createNodeService({ store, clock, ring, issuer, workspaces, liveness, config }),
+    nodes: createNodeService({
+      store,
+      clock,
+      ring,
+      issuer,
+      workspaces,
+      liveness,
+      config,
+      peerState,
+      meshSeeds: () => mesh?.seeds(),
+    }),
+    mesh,
     liveness,
     metrics: createMetrics(),
     github: config.github

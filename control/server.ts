@@ -36,7 +36,14 @@ export async function startControl(
   const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => handle(req) });
   try {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-    const deps = await openControlDeps(config, { publicUrl: url, ...options });
+    const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options });
+    // Peers' view of a node changes its status at once, not at the next sweep.
+    deps.mesh?.onMemberChange((m) => {
+      if (m.state === 'alive') return;
+      deps.liveness
+        .sweep()
+        .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
+    });
     const app = createControlApp(deps);
     handle = (req) => app.handle(req);
     const firstStart = await bootstrapAdmin(deps);
@@ -67,6 +74,7 @@ export async function startControl(
         clearInterval(timer);
         clearInterval(sweep);
         await server.stop(true);
+        await deps.mesh?.close();
         deps.database.close();
       },
     };

@@ -112,3 +112,35 @@ export function pushPullIntervalMs(config: MeshConfig, n: number): number {
   if (n <= 32) return config.pushPullIntervalMs;
   return config.pushPullIntervalMs * (1 + Math.ceil(Math.log2(n) - Math.log2(32)));
 }
+
+/**
+ * Timings from a process's settings: `profile` (`default` | `local`) picks the preset, `overrides` (a JSON
+ * object of MeshConfig knobs) changes single ones. Throws an Error naming the bad part; config.ts files
+ * call it with WARREN_MESH_PROFILE and WARREN_MESH_CONFIG.
+ */
+export function meshConfigFrom(profile: string | undefined, overrides: string | undefined): MeshConfig {
+  if (profile !== undefined && profile !== 'default' && profile !== 'local') {
+    throw new Error(`WARREN_MESH_PROFILE must be default or local (got "${profile}")`);
+  }
+  const base = profile === 'local' ? localMeshConfig() : defaultMeshConfig();
+  if (!overrides) return base;
+  let json: unknown;
+  try {
+    json = JSON.parse(overrides);
+  } catch {
+    throw new Error('WARREN_MESH_CONFIG must be a JSON object');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('WARREN_MESH_CONFIG must be a JSON object');
+  }
+  const out: Record<string, number> = { ...base } as unknown as Record<string, number>;
+  for (const [k, v] of Object.entries(json)) {
+    if (!(k in base))
+      throw new Error(`WARREN_MESH_CONFIG: unknown knob ${k} (known: ${Object.keys(base).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new Error(`WARREN_MESH_CONFIG: ${k} must be a non-negative number`);
+    }
+    out[k] = v;
+  }
+  return out as unknown as MeshConfig;
+}

@@ -5,6 +5,7 @@ export {
   defaultMeshConfig,
   localMeshConfig,
   type MeshConfig,
+  meshConfigFrom,
   pushPullIntervalMs,
   retransmitLimit,
   suspicionMinMs,

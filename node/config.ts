@@ -1,6 +1,7 @@
 // The node's configuration: defaults, presets, and the only place that reads flags and the environment.
 import { hostname } from 'node:os';
 import * as v from 'valibot';
+import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -29,6 +30,18 @@ export interface NodeConfig {
   heartbeat: HeartbeatConfig;
   runtime: ProcessRuntimeConfig;
   git: GitConfig;
+  mesh: NodeMeshConfig;
+}
+
+/** The node's mesh member. */
+export interface NodeMeshConfig {
+  /**
+   * UDP+TCP address of the mesh member; default the proxy host and proxy port + 1 (port 0 when the proxy
+   * binds port 0), so one firewall rule pair covers a node. Advertised in the node's member entry.
+   */
+  listen: { host: string; port: number } | undefined;
+  /** SWIM and gossip timings: production defaults; WARREN_MESH_PROFILE=local and WARREN_MESH_CONFIG tune them. */
+  timings: MeshConfig;
 }
 
 /** The git credential helper's settings. */
@@ -103,7 +116,13 @@ export function defaultNodeConfig(): NodeConfig {
       env: baseEnv(),
     },
     git: { allowedOrigins: ['https://github.com'], port: 0 },
+    mesh: { listen: undefined, timings: defaultMeshConfig() },
   };
+}
+
+/** Where the mesh member binds: the flag, else the proxy's host and port + 1 (0 stays 0). */
+export function meshListen(c: NodeConfig): { host: string; port: number } {
+  return c.mesh.listen ?? { host: c.listen.host, port: c.listen.port === 0 ? 0 : c.listen.port + 1 };
 }
 
 /** Faster timings for tests: port 0, short backoffs and cooldowns. */
@@ -113,6 +132,7 @@ export function localNodeConfig(): NodeConfig {
   c.auth.jwksCooldownMs = 1_000;
   c.heartbeat = { backoffBaseMs: 50, backoffMaxMs: 1_000, jitter: 0.2 };
   c.runtime = { ...c.runtime, restartBaseMs: 50, stableAfterMs: 5_000, stopGraceMs: 1_000 };
+  c.mesh.timings = localMeshConfig();
   return c;
 }
 
@@ -143,6 +163,7 @@ const FLAGS = {
   advertise: 'WARREN_NODE_ADVERTISE_URL',
   'base-domain': 'WARREN_BASE_DOMAIN',
   capacity: 'WARREN_NODE_CAPACITY',
+  'mesh-listen': 'WARREN_MESH_LISTEN',
 } as const;
 type Flag = keyof typeof FLAGS;
 const BOOLEAN_FLAGS = ['laptop'] as const;
@@ -222,11 +243,23 @@ export function nodeConfigFromArgs(
           'WARREN_GIT_ALLOWED_ORIGINS',
         ).toLowerCase(),
       );
+  const meshAt = get('mesh-listen');
+  if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
+  c.mesh.timings = meshTimingsFromEnv(env);
   const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
   if (laptop)
     c.laptop =
       parse(v.picklist(['true', 'false', '1', '0']), laptop, '--laptop') === 'true' || laptop === '1';
   return c;
+}
+
+/** WARREN_MESH_PROFILE (`default` | `local`) picks the preset; WARREN_MESH_CONFIG (JSON) overrides single knobs. */
+export function meshTimingsFromEnv(env: Record<string, string | undefined>): MeshConfig {
+  try {
+    return meshConfigFrom(env.WARREN_MESH_PROFILE || undefined, env.WARREN_MESH_CONFIG || undefined);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }
 
 function parse<S extends v.GenericSchema>(schema: S, input: string, name: string): v.InferOutput<S> {

@@ -1,4 +1,5 @@
 // The node's Ed25519 key pair: generated once, kept in the data dir with mode 0600.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ed25519PublicJwk } from '../contract/index.ts';
@@ -8,6 +9,8 @@ export interface NodeIdentity {
   publicJwk: Ed25519PublicJwk;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
+  /** The same private key for node:crypto, which signs the node's mesh entries and claims. */
+  meshKey: KeyObject;
 }
 
 const FILE = 'identity.json';
@@ -50,5 +53,9 @@ async function fromPrivateJwk(jwk: JsonWebKey): Promise<NodeIdentity> {
     true,
     ['verify'],
   );
-  return { publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, privateKey, publicKey };
+  const meshKey = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d },
+    format: 'jwk',
+  });
+  return { publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, privateKey, publicKey, meshKey };
 }

@@ -4,11 +4,12 @@ import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
-import { ConfigError, type NodeConfig } from './config.ts';
+import { ConfigError, meshListen, type NodeConfig } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
+import { type NodeMesh, renderMeshMetrics, startNodeMesh } from './mesh-member.ts';
 import { Metrics } from './metrics.ts';
 import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
@@ -25,6 +26,8 @@ export interface RunningNode {
   readonly verifier: TokenVerifier;
   /** `http://127.0.0.1:<port>/_node/git-credential`, the loopback git credential endpoint of its workspaces. */
   readonly gitCredentialUrl: string;
+  /** The node's mesh member (address, registry, membership). */
+  readonly mesh: NodeMesh;
   /** Sends a heartbeat now and resolves when it has been answered (or failed). */
   heartbeatNow(): Promise<void>;
   /** Stops serving and ends every workspace process; state stays in the data dir for the next start. */
@@ -51,7 +54,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   }
   const link = createControlLink(config.controlUrl);
   const metrics = new Metrics();
-  const keys = new KeySet(() => link.jwks(), config.auth.jwksCooldownMs);
+  let nodeMesh: NodeMesh | undefined;
+  // The control plane's key set, or — while it is unreachable — the one gossiped in the registry.
+  const keys = new KeySet(
+    () =>
+      link.jwks().catch((e: unknown) => {
+        const gossiped = nodeMesh?.registryKeys();
+        if (gossiped) return gossiped;
+        throw e;
+      }),
+    config.auth.jwksCooldownMs,
+  );
   const revocations = new Revocations();
   if (membership) {
     await keys.replace(membership.jwks);
@@ -83,7 +96,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
-  const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
+  const proxy = new WorkspaceProxy({
+    verifier,
+    runtime,
+    baseDomain: config.baseDomain,
+    metrics,
+    mesh: {
+      get selfId() {
+        return membership?.nodeId ?? '';
+      },
+      route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
+      state: (id) => nodeMesh?.mesh.member(id)?.state,
+    },
+  });
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
     nodeId: membership?.nodeId ?? null,
@@ -101,6 +126,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     workspaces: () => runtime.reports(),
     apply: (spec) => placement.apply(spec),
     metrics: () => metrics.render(),
+    mesh: () => nodeMesh?.mesh.status(),
+    registry: () => nodeMesh?.mesh.entries() ?? [],
   });
   registerGauges(metrics, runtime, verifier, keys);
 
@@ -112,12 +139,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     fetch(req, srv) {
       const r = proxy.handle(req, srv);
       if (r !== NOT_A_WORKSPACE) return r;
-      return api.fetch(req);
+      return api.fetch(req, srv);
     },
     websocket: createSocketHandler(runtime, config.runtime.shell),
   });
   address ||= `http://${config.listen.host}:${server.port}`;
 
+  let pendingSeeds: string[] | undefined;
   try {
     if (!membership) {
       const joined = await joinWithRetry(
@@ -129,6 +157,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         log,
       );
       membership = membershipFrom(config.controlUrl, joined);
+      pendingSeeds = joined.meshSeeds;
       store.saveMembership(membership);
       await keys.replace(joined.jwks);
       log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
@@ -142,6 +171,32 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     throw e;
   }
   placement.restore();
+
+  const joinedSeeds = pendingSeeds;
+  nodeMesh = await startNodeMesh({
+    listen: meshListen(config),
+    timings: config.mesh.timings,
+    nodeId: membership.nodeId,
+    name: config.name,
+    issuer: membership.issuer,
+    key: identity.meshKey,
+    certificate: membership.certificate,
+    jwks: membership.jwks,
+    proxyUrl: address,
+    keys,
+    revocations,
+    controlRevocations: membership.revocations,
+    log,
+  }).catch(async (e) => {
+    server.stop(true);
+    await git.stop();
+    await runtime.shutdown();
+    throw e;
+  });
+  const theMesh = nodeMesh;
+  metrics.gauge(() => renderMeshMetrics(theMesh.mesh));
+  theMesh.syncWorkspaces(runtime.reports());
+  void theMesh.joinSeeds(joinedSeeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
 
   const m = (): Membership => membership!;
   let waiters: (() => void)[] = [];
@@ -164,7 +219,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   };
   const applyAck = async (ack: HeartbeatAck): Promise<void> => {
     await keys.replace(ack.jwks);
-    revocations.replace(ack.revocations);
+    if (nodeMesh) nodeMesh.controlRevocations(ack.revocations);
+    else revocations.replace(ack.revocations);
     const next: Membership = {
       ...m(),
       jwks: ack.jwks,
@@ -175,10 +231,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       next.certificate = ack.certificate;
       next.certificateExpiresAt = ack.certificateExpiresAt;
       log('node certificate renewed');
+      // Peers check this node's entries against the certificate in its member entry: publish the new one.
+      nodeMesh?.publishMember(ack.certificate);
     }
     if (JSON.stringify(next) !== JSON.stringify(m())) {
       membership = next;
       store.saveMembership(next);
+    }
+    if (nodeMesh) {
+      void nodeMesh.joinSeeds(ack.meshSeeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
     }
     void placement.reconcile(ack.workspaces).catch((e) => log(`reconcile failed: ${(e as Error).message}`));
   };
@@ -186,7 +247,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const why = e instanceof ControlError ? e.message : (e as Error).message;
     log(`heartbeat failed (${why}); retrying in ${retry} ms`);
   });
-  runtime.onChange(() => heartbeat.poke());
+  runtime.onChange(() => {
+    theMesh.syncWorkspaces(runtime.reports());
+    heartbeat.poke();
+  });
   heartbeat.start();
 
   return {
@@ -196,6 +260,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     runtime,
     verifier,
     gitCredentialUrl: git.url,
+    mesh: theMesh,
     heartbeatNow() {
       return new Promise<void>((resolve) => {
         waiters.push(resolve);
@@ -208,6 +273,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       waiters = [];
       server.stop(true);
       proxy.close();
+      await theMesh.close();
       await runtime.shutdown();
       await git.stop();
     },

@@ -1,4 +1,6 @@
 // Nodes joining with a one-use token, heartbeating with their certificate, and what the control plane answers.
+
+import type { MemberState } from '../../contract/index.ts';
 import {
   type Heartbeat,
   type HeartbeatAck,
@@ -13,7 +15,7 @@ import type { Store } from '../db/index.ts';
 import { unauthorized } from '../errors.ts';
 import { hashSecret, type Issuer, type KeyRing, looksLike, sameDigest } from '../identity/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
-import type { Liveness } from './liveness.ts';
+import { type Liveness, withPeerView } from './liveness.ts';
 
 export interface NodeService {
   join(input: NodeJoinRequest): Promise<NodeJoined>;
@@ -30,8 +32,16 @@ export function createNodeService(deps: {
   workspaces: WorkspaceService;
   liveness: Liveness;
   config: Pick<ControlConfig, 'heartbeatIntervalMs'>;
+  /** The mesh's view of a node; a heartbeat does not make a node its peers suspect `online`. */
+  peerState?: (nodeId: string) => MemberState | undefined;
+  /** Mesh addresses to hand a node in join and heartbeat answers. */
+  meshSeeds?: () => string[] | undefined;
 }): NodeService {
   const { store, clock, issuer } = deps;
+  const seeds = () => {
+    const s = deps.meshSeeds?.();
+    return s && s.length > 0 ? { meshSeeds: s } : {};
+  };
   return {
     async join(input) {
       if (!looksLike('joinToken', input.joinToken)) throw unauthorized('invalid join token');
@@ -78,6 +88,7 @@ export function createNodeService(deps: {
         expiresAt: iso(cert.expiresAt),
         heartbeatIntervalMs: deps.config.heartbeatIntervalMs,
         jwks: deps.ring.jwks(),
+        ...seeds(),
       };
     },
     async heartbeat(nodeId, claims, input) {
@@ -85,7 +96,7 @@ export function createNodeService(deps: {
       const before = await store.nodes.get(nodeId);
       if (!before) throw unauthorized('unknown node');
       await store.nodes.update(nodeId, {
-        status: 'online',
+        status: withPeerView('online', deps.peerState?.(nodeId), before.laptop),
         lastHeartbeatAt: now,
         ...(input.load
           ? { loadCpu: Math.round(input.load.cpu * 1000), loadMemory: Math.round(input.load.memory * 1000) }
@@ -101,6 +112,7 @@ export function createNodeService(deps: {
         revocations: await store.revocations.list(),
         jwks: deps.ring.jwks(),
         heartbeatIntervalMs: deps.config.heartbeatIntervalMs,
+        ...seeds(),
       };
       if (input.renew) {
         const cert = await issuer.nodeCertificate({

@@ -27,6 +27,12 @@ export function revocationRoutes(deps: ControlDeps) {
           await deps.store.apiTokens.revokeAllOfUser(id, now);
           await deps.store.sessions.revokeAllOfUser(id, now);
         }
+        // Into the registry now rather than at the next periodic sync: every node enforces it within a gossip round.
+        await deps.mesh
+          ?.sync()
+          .catch((e) =>
+            deps.log.error('publishing a revocation to the mesh failed', { message: (e as Error).message }),
+          );
         return revocation;
       },
       {

@@ -58,6 +58,8 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
   const config: ControlConfig = {
     ...defaultControlConfig(dataDir),
     port: 0,
+    // In-process tests run without a mesh member unless they ask for one (tests/mesh-*.test.ts spawn processes).
+    meshListen: null,
     ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}),
     ...(options.github ? { github: options.github } : {}),
     ...options.config,

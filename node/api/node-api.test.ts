@@ -98,6 +98,8 @@ describe('Node API', () => {
     const doc = (await nodeOpenApiDocument()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/_node/info',
+      '/_node/members',
+      '/_node/registry',
       '/_node/workspaces',
       '/_node/workspaces/{id}',
       '/health',

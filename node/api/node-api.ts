@@ -22,6 +22,22 @@ export interface NodeApiDeps {
   workspaces: () => WorkspaceReport[];
   apply: (spec: WorkspaceAssignment) => Promise<WorkspaceReport>;
   metrics: () => string;
+  /** The mesh member's status (members, digest, counters); undefined before it started. */
+  mesh?: () => unknown;
+  /** Every live registry entry this node holds. */
+  registry?: () => unknown[];
+}
+
+/** The Bun server, passed as Hono's env by `api.fetch(req, server)`: it knows the peer address. */
+interface PeerEnv {
+  requestIP?: (req: Request) => { address: string } | null;
+}
+
+/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || a.startsWith('127.');
 }
 
 const json = (schema: v.GenericSchema, description: string) => ({
@@ -83,7 +99,48 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   );
 
-  app.use('/_node/*', controlOnly);
+  // The mesh views: from this machine (`warren mesh status`) without a token, else with a control command token.
+  // They show addresses and workspace placement, never a secret, but remote callers still need proof.
+  const localOrControl: MiddlewareHandler = async (c, next) => {
+    const env = c.env as PeerEnv | undefined;
+    if (isLoopback(env?.requestIP?.(c.req.raw)?.address)) return next();
+    return controlOnly(c, next);
+  };
+  app.get(
+    '/_node/members',
+    describeRoute({
+      operationId: 'meshMembers',
+      summary:
+        "This node's view of the mesh: members, states, registry digest, counters (loopback or control)",
+      security: [{ controlCommand: [] }],
+      responses: { 200: { description: 'Mesh status' }, 401: errors[401] },
+    }),
+    localOrControl,
+    (c) => {
+      const status = deps.mesh?.();
+      if (!status)
+        return c.json(errorBody('unavailable', 'the mesh member has not started'), 503, {
+          'retry-after': '1',
+        });
+      return c.json(status);
+    },
+  );
+  app.get(
+    '/_node/registry',
+    describeRoute({
+      operationId: 'meshRegistry',
+      summary: 'Every live registry entry this node holds (loopback or control)',
+      security: [{ controlCommand: [] }],
+      responses: { 200: { description: 'Registry entries' }, 401: errors[401] },
+    }),
+    localOrControl,
+    (c) => c.json({ items: deps.registry?.() ?? [] }),
+  );
+
+  app.use('/_node/*', async (c, next) => {
+    if (c.req.path === '/_node/members' || c.req.path === '/_node/registry') return next();
+    return controlOnly(c, next);
+  });
 
   app.get(
     '/_node/info',

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
+import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
@@ -17,6 +18,8 @@ export interface WorkspaceProxyOptions {
   metrics: Metrics;
   /** How long to wait for a workspace app's WebSocket to open. */
   upstreamConnectTimeoutMs?: number;
+  /** The registry view: requests for workspaces hosted elsewhere are forwarded to their node. */
+  mesh?: MeshRoutes;
 }
 
 /** Returned by `handle` when the request is not for a workspace (the node API takes it). */
@@ -28,9 +31,18 @@ type Result = Response | undefined | Promise<Response | undefined>;
 export class WorkspaceProxy {
   private readonly connectTimeoutMs: number;
   private readonly pool = new UpstreamPool();
+  private readonly remote: MeshForwarder | undefined;
 
   constructor(private readonly o: WorkspaceProxyOptions) {
     this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
+    this.remote =
+      o.mesh &&
+      new MeshForwarder({
+        verifier: o.verifier,
+        routes: o.mesh,
+        metrics: o.metrics,
+        connectTimeoutMs: this.connectTimeoutMs,
+      });
     o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
   }
 
@@ -40,6 +52,9 @@ export class WorkspaceProxy {
     if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     const upgrade = req.headers.get('upgrade');
     const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    // Not hosted here: the registry names the node that hosts it (one Map lookup for the local case).
+    if (this.remote && this.o.runtime.get(route.workspaceId) === undefined)
+      return this.remote.handle(req, server, route, websocket);
     if (route.path === '/_auth') return this.exchange(req, route);
     const proof = findProof(req.headers, route.search, websocket);
     if (proof === undefined) return this.refuse(unauthorized(), 'no_token');

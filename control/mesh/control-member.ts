@@ -1,0 +1,120 @@
+// The control plane as a mesh member (origin `control`): publishes the key set and revocations, watches members.
+import { KeyObject } from 'node:crypto';
+import type { Jwks, MemberState, Revocation } from '../../contract/index.ts';
+import {
+  CertificateTrust,
+  createMeshNode,
+  createUdpTransport,
+  type MemberView,
+  type MeshConfig,
+  type MeshNode,
+} from '../../mesh/index.ts';
+import type { Store } from '../db/index.ts';
+import type { KeyRing } from '../identity/index.ts';
+import type { Log } from '../log.ts';
+
+/** The control plane's member. */
+export interface ControlMesh {
+  readonly mesh: MeshNode;
+  readonly address: string;
+  /** Publishes the current key set and revocations (changed ones only) and removes pruned revocations. */
+  sync(): Promise<void>;
+  /** Addresses a node should join: this member and a few live nodes. */
+  seeds(): string[];
+  /** A node's state as the mesh sees it (peer-observed liveness), undefined when it never joined. */
+  peerState(nodeId: string): MemberState | undefined;
+  /** Called on every member state change. */
+  onMemberChange(listener: (m: MemberView) => void): void;
+  close(): Promise<void>;
+}
+
+export interface ControlMeshOptions {
+  listen: { host: string; port: number };
+  timings: MeshConfig;
+  ring: KeyRing;
+  store: Store;
+  issuer: string;
+  log: Log;
+  /** How often the key set and revocations are re-published from the database (catches every writer). */
+  syncIntervalMs?: number;
+}
+
+/** How many live nodes a joining node gets besides the control plane's own member. */
+const SEED_NODES = 4;
+
+/** Binds the member and publishes what the database holds; the caller closes it. */
+export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMesh> {
+  const signing = await o.ring.signingKey();
+  const transport = await createUdpTransport({ hostname: o.listen.host, port: o.listen.port });
+  const trust = new CertificateTrust({ controlJwks: o.ring.jwks(), issuer: o.issuer });
+  const mesh = createMeshNode({
+    transport,
+    config: o.timings,
+    // The entries are signed with the key that signs tokens now; every node trusts the published JWKS.
+    identity: { origin: 'control', privateKey: KeyObject.from(signing.privateKey) },
+    trust,
+  });
+  let lastKeys = '';
+  const lastRevocations = new Map<string, number>();
+  let running: Promise<void> | undefined;
+  const doSync = async () => {
+    const jwks: Jwks = o.ring.jwks();
+    const keysJson = JSON.stringify(jwks);
+    if (keysJson !== lastKeys) {
+      trust.updateControlKeys(jwks);
+      mesh.publish('keyset', jwks);
+      lastKeys = keysJson;
+    }
+    const list: Revocation[] = await o.store.revocations.list();
+    const seen = new Set<string>();
+    for (const r of list) {
+      seen.add(r.subject);
+      if (lastRevocations.get(r.subject) === r.notBefore) continue;
+      mesh.publish('revocation', { subject: r.subject, notBefore: r.notBefore });
+      lastRevocations.set(r.subject, r.notBefore);
+    }
+    for (const subject of [...lastRevocations.keys()]) {
+      if (seen.has(subject)) continue;
+      mesh.remove('revocation', subject);
+      lastRevocations.delete(subject);
+    }
+  };
+  const sync = () => {
+    // One sync at a time; a call during one runs again after it, so nothing written meanwhile is missed.
+    const next = (running ?? Promise.resolve()).then(doSync);
+    running = next.catch((e) => o.log.error('mesh sync failed', { message: (e as Error).message }));
+    return next;
+  };
+  await sync();
+  const timer = setInterval(() => void sync().catch(() => {}), o.syncIntervalMs ?? 1_000);
+  timer.unref();
+  const listeners: ((m: MemberView) => void)[] = [];
+  mesh.subscribe((e) => {
+    if (e.type !== 'member') return;
+    if (e.member.state !== 'alive')
+      o.log.info('mesh member changed', { node: e.member.id, state: e.member.state });
+    for (const l of listeners) l(e.member);
+  });
+  o.log.info('mesh member listening', { address: mesh.address });
+  return {
+    mesh,
+    address: mesh.address,
+    sync,
+    seeds() {
+      const live = mesh.members().filter((m) => m.id !== mesh.id && m.state === 'alive');
+      for (let i = live.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [live[i], live[j]] = [live[j] as MemberView, live[i] as MemberView];
+      }
+      return [mesh.address, ...live.slice(0, SEED_NODES).map((m) => m.addr)];
+    },
+    peerState: (nodeId) => mesh.member(nodeId)?.state,
+    onMemberChange(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      clearInterval(timer);
+      await mesh.close();
+    },
+  };
+}

@@ -1,0 +1,273 @@
+// Requests for workspaces hosted elsewhere: the registry names the hosting node, we forward once over the mesh.
+//
+// Loops are impossible by construction: the ingress node marks what it forwards with HOP_HEADER (after
+// stripping any client-supplied copy), and a node never forwards a request that carries it — a request that
+// reaches a node which does not host the workspace is answered 421 with that node's view, and the ingress
+// retries once with its own updated route. A client that sets the header itself on a node gains nothing:
+// that node only refuses to forward, and still checks the token before it says anything.
+import type { Server } from 'bun';
+import { errorBody } from '../../contract/index.ts';
+import type { Route } from '../../mesh/index.ts';
+import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
+import type { Metrics } from '../metrics.ts';
+import { findProof } from './credentials.ts';
+import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
+import type { WorkspaceRoute } from './route.ts';
+import type { BridgeData, SocketData } from './socket-data.ts';
+
+/** Set by the ingress node on a forwarded request; a node never forwards a request that carries it. */
+export const HOP_HEADER = 'x-warren-hop';
+
+/** What forwarding needs from the mesh. */
+export interface MeshRoutes {
+  /** This node's id (its origin in the registry). */
+  readonly selfId: string;
+  route(workspaceId: string): Route;
+  /** The member state of a node as this node sees it. */
+  state(nodeId: string): string | undefined;
+}
+
+/** Headers that describe one connection and never cross a hop (RFC 9110 §7.6.1), plus our own hop marker. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  HOP_HEADER,
+]);
+const WS_HANDSHAKE = new Set([
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+]);
+
+/** How often an in-flight forward re-checks the host's liveness before its response headers arrive. */
+const WATCH_MS = 200;
+
+/** Forwards requests for workspaces this node does not host. */
+export class MeshForwarder {
+  constructor(
+    private readonly o: {
+      verifier: TokenVerifier;
+      routes: MeshRoutes;
+      metrics: Metrics;
+      connectTimeoutMs: number;
+    },
+  ) {
+    o.metrics.describe('warren_mesh_forwards_total', 'Requests forwarded to the hosting node, by outcome');
+  }
+
+  /** Answers a request for `route.workspaceId`, which is not hosted here. */
+  async handle(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    websocket: boolean,
+  ): Promise<Response | undefined> {
+    const exchange = route.path === '/_auth';
+    const token = exchange
+      ? (new URLSearchParams(route.search).get('token') ?? undefined)
+      : findProof(req.headers, route.search, websocket)?.token;
+    if (!token) return this.refuse(unauthorized(), 'no_token');
+    let t: VerifiedToken;
+    try {
+      t = await this.o.verifier.verify(token);
+    } catch (e) {
+      return this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error');
+    }
+    // The owner is checked by the hosting node, which knows it; everything else is checked here too.
+    const scope = route.path === '/_terminal' ? 'terminal' : 'http';
+    const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scope);
+    if (!access.ok) {
+      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      return this.refuse(res, access.reason);
+    }
+    if (req.headers.has(HOP_HEADER)) return this.misdirected(route.workspaceId);
+    let r = this.o.routes.route(route.workspaceId);
+    for (let attempt = 0; ; attempt++) {
+      const refusal = this.unroutable(r);
+      if (refusal) return refusal;
+      const target = r as Extract<Route, { found: true }>;
+      const res = websocket ? await this.bridge(req, server, target) : await this.forward(req, target);
+      if (res?.status !== 421 || attempt > 0) {
+        this.count(res?.status === 421 ? 'misdirected' : 'forwarded');
+        return res;
+      }
+      // Stale entry: the host says it does not run the workspace. Retry once with the updated route.
+      const hint = await hintFrom(res);
+      const mine = this.o.routes.route(route.workspaceId);
+      if (mine.found && mine.nodeId !== target.nodeId) r = mine;
+      else if (hint && hint !== target.nodeId && hint !== this.o.routes.selfId) {
+        r = mine.found && mine.nodeId === hint ? mine : this.o.routes.route(route.workspaceId);
+        if (!r.found || r.nodeId !== hint) return this.retryLater('the workspace is moving', 1);
+      } else return this.retryLater('the workspace is moving', 1);
+    }
+  }
+
+  /** A refusal when the route cannot be used: unknown workspace, ourselves, or a host that is not alive. */
+  private unroutable(r: Route): Response | undefined {
+    if (!r.found || r.nodeId === this.o.routes.selfId) return this.refuse(notFound(), 'not_here');
+    if (!r.available) {
+      this.count('host_down');
+      return unavailable(`the node hosting this workspace is ${r.host.state}`, r.retryAfterSeconds);
+    }
+    if (!r.host.proxyUrl) return this.retryLater('the hosting node is not reachable yet', 1);
+    return undefined;
+  }
+
+  /** 421: this node was asked as the host but does not run the workspace; says which node it thinks does. */
+  private misdirected(workspaceId: string): Response {
+    const r = this.o.routes.route(workspaceId);
+    const detail =
+      r.found && r.nodeId !== this.o.routes.selfId
+        ? { nodeId: r.nodeId, state: r.host.state }
+        : { nodeId: null };
+    this.count('misdirected_here');
+    return new Response(
+      JSON.stringify(errorBody('misdirected', 'this node does not host the workspace', detail)),
+      { status: 421, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } },
+    );
+  }
+
+  private async forward(req: Request, r: Extract<Route, { found: true }>): Promise<Response> {
+    const url = r.host.proxyUrl + pathAndQuery(req.url);
+    const headers = new Headers();
+    for (const [name, value] of req.headers) if (!HOP_BY_HOP.has(name)) headers.append(name, value);
+    headers.set(HOP_HEADER, this.o.routes.selfId);
+    const abort = new AbortController();
+    const stop = this.watch(r.nodeId, abort);
+    try {
+      const init = {
+        method: req.method,
+        headers,
+        body: req.body,
+        redirect: 'manual',
+        decompress: false,
+        signal: abort.signal,
+      } as RequestInit;
+      // The host's own answers — 5xx included — pass through unchanged (LESSONS 7).
+      return await fetch(url, init);
+    } catch {
+      return this.hostUnreachable(r);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Opens the hosting node's WebSocket, then upgrades the client (as the local bridge does). */
+  private async bridge(
+    req: Request,
+    server: Server<SocketData>,
+    r: Extract<Route, { found: true }>,
+  ): Promise<Response | undefined> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of req.headers) {
+      if (!HOP_BY_HOP.has(name) && !WS_HANDSHAKE.has(name)) headers[name] = value;
+    }
+    headers[HOP_HEADER] = this.o.routes.selfId;
+    const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const url = (r.host.proxyUrl as string).replace(/^http/, 'ws') + pathAndQuery(req.url);
+    const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
+    upstream.binaryType = 'arraybuffer';
+    const data: BridgeData = { kind: 'bridge', upstream, client: undefined, pending: [], detach: undefined };
+    upstream.onmessage = (e: MessageEvent) => {
+      if (data.client) data.client.send(e.data as string | ArrayBuffer);
+      else data.pending.push(e.data as string | ArrayBuffer);
+    };
+    const opened = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.o.connectTimeoutMs);
+      upstream.onopen = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      upstream.onerror = upstream.onclose = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+    if (!opened) {
+      upstream.close();
+      const now = this.o.routes.route(r.workspace.workspaceId);
+      // The host refused the upgrade with an HTTP answer (401, 421…): ask it over HTTP to relay its answer.
+      if (now.found && now.available) return this.forward(stripUpgrade(req), r);
+      return this.hostUnreachable(r);
+    }
+    upstream.onclose = (e: CloseEvent) => data.client?.close(closable(e.code), e.reason);
+    upstream.onerror = () => data.client?.close(1011, 'upstream error');
+    const upgradeHeaders: Record<string, string> = {};
+    if (upstream.protocol) upgradeHeaders['sec-websocket-protocol'] = upstream.protocol;
+    if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
+    upstream.close();
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /** Aborts `abort` when the host turns suspect or dead before it answered; returns the stop function. */
+  private watch(nodeId: string, abort: AbortController): () => void {
+    const timer = setInterval(() => {
+      const s = this.o.routes.state(nodeId);
+      if (s !== 'alive') abort.abort();
+    }, WATCH_MS);
+    const deadline = setTimeout(() => abort.abort(), this.o.connectTimeoutMs * 6);
+    return () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+    };
+  }
+
+  /** The host did not answer: 503 with the membership's estimate of when to retry. */
+  private hostUnreachable(r: Extract<Route, { found: true }>): Response {
+    this.count('host_unreachable');
+    const now = this.o.routes.route(r.workspace.workspaceId);
+    const retry = now.found && !now.available ? now.retryAfterSeconds : 1;
+    const state = now.found ? now.host.state : 'unknown';
+    return unavailable(`the node hosting this workspace does not answer (${state})`, retry);
+  }
+
+  private retryLater(message: string, seconds: number): Response {
+    this.count('retry_later');
+    return unavailable(message, seconds);
+  }
+
+  private refuse(res: Response, reason: string): Response {
+    this.o.verifier.countRefusal(reason);
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="refused"}`);
+    return res;
+  }
+
+  private count(outcome: string): void {
+    this.o.metrics.inc(`warren_mesh_forwards_total{outcome="${outcome}"}`);
+  }
+}
+
+function pathAndQuery(url: string): string {
+  const i = url.indexOf('/', url.indexOf('://') + 3);
+  return i < 0 ? '/' : url.slice(i);
+}
+
+async function hintFrom(res: Response): Promise<string | undefined> {
+  try {
+    const body = (await res.json()) as { error?: { detail?: { nodeId?: unknown } } };
+    const id = body.error?.detail?.nodeId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stripUpgrade(req: Request): Request {
+  const headers = new Headers(req.headers);
+  for (const h of ['upgrade', 'connection', ...WS_HANDSHAKE]) headers.delete(h);
+  return new Request(req.url, { method: 'GET', headers });
+}
+
+function closable(code: number): number {
+  return code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code;
+}
