@@ -1,0 +1,158 @@
+// Real `warren control` and `warren node join` processes for the mesh tests and the mesh benchmark.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Subprocess } from 'bun';
+
+const CLI = resolve(import.meta.dir, '../cli/main.ts');
+const ROOT = resolve(import.meta.dir, '..');
+
+/** Mesh timings shared by the test processes: loopback-fast, with a suspicion window long enough to observe. */
+export const TEST_MESH_CONFIG = {
+  probeIntervalMs: 200,
+  probeTimeoutMs: 100,
+  // 5 · max(1, log10 N) · 200 ms = 1 s minimum suspicion for N ≤ 10; up to 6 s without confirmations.
+  suspicionMult: 5,
+  gossipIntervalMs: 50,
+  pushPullIntervalMs: 2_000,
+  syncTimeoutMs: 1_000,
+};
+
+/** A started process and the output it printed (stderr kept for failure messages). */
+export interface Proc {
+  readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  readonly logs: string[];
+  kill(signal?: NodeJS.Signals | number): void;
+  exited: Promise<number>;
+}
+
+export interface SpawnOptions {
+  /** Prefix, e.g. `['ip', 'netns', 'exec', 'ns-a']`. */
+  wrap?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** A temp directory under the system temp dir. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Spawns `warren <args>` and resolves once a stdout line matches `ready`. */
+export async function spawnWarren(
+  args: string[],
+  ready: RegExp,
+  o: SpawnOptions = {},
+): Promise<{ p: Proc; match: RegExpExecArray }> {
+  const proc = Bun.spawn([...(o.wrap ?? []), process.execPath, CLI, ...args], {
+    cwd: ROOT,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, WARREN_MESH_PROFILE: 'local', ...o.env },
+  });
+  const logs: string[] = [];
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of proc.stderr) {
+      logs.push(dec.decode(chunk));
+      if (logs.length > 200) logs.shift();
+    }
+  })();
+  const reader = proc.stdout.getReader();
+  const dec = new TextDecoder();
+  let out = '';
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  const p: Proc = { proc, logs, kill: (s) => proc.kill(s), exited: proc.exited };
+  while (Date.now() < deadline) {
+    const next = await Promise.race([
+      reader.read(),
+      Bun.sleep(Math.max(1, deadline - Date.now())).then(() => undefined),
+    ]);
+    if (!next || next.done) break;
+    out += dec.decode(next.value);
+    const m = ready.exec(out);
+    if (m) {
+      reader.releaseLock();
+      // Keep draining stdout so the child never blocks on a full pipe.
+      void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
+      return { p, match: m };
+    }
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`warren ${args[0]} did not get ready: ${out}\n${logs.join('')}`);
+}
+
+/** A running control plane process. */
+export interface ControlProc extends Proc {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+}
+
+export async function startControlProcess(
+  o: SpawnOptions & { dataDir?: string; host?: string; port?: number; meshListen?: string } = {},
+): Promise<ControlProc> {
+  const dataDir = o.dataDir ?? tempDir('warren-mesh-control-');
+  const args = ['control', '--port', String(o.port ?? 0), '--data', dataDir];
+  if (o.host) args.push('--host', o.host);
+  args.push('--mesh-listen', o.meshListen ?? '127.0.0.1:0');
+  const { p, match } = await spawnWarren(args, /^(\{"ready".*\})$/m, o);
+  const url = (JSON.parse(match[1] as string) as { url: string }).url;
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  return Object.assign(p, { url, dataDir, adminToken });
+}
+
+/** A running node process. */
+export interface NodeProc extends Proc {
+  name: string;
+  nodeId: string;
+  url: string;
+  dataDir: string;
+}
+
+export async function startNodeProcess(
+  o: SpawnOptions & {
+    controlUrl: string;
+    joinToken: string;
+    name: string;
+    listen?: string;
+    meshListen?: string;
+    advertise?: string;
+    dataDir?: string;
+  },
+): Promise<NodeProc> {
+  const dataDir = o.dataDir ?? tempDir(`warren-mesh-${o.name}-`);
+  const args = [
+    'node',
+    'join',
+    '--control',
+    o.controlUrl,
+    '--join-token',
+    o.joinToken,
+    '--data',
+    dataDir,
+    '--name',
+    o.name,
+    '--listen',
+    o.listen ?? '127.0.0.1:0',
+    '--mesh-listen',
+    o.meshListen ?? '127.0.0.1:0',
+  ];
+  if (o.advertise) args.push('--advertise', o.advertise);
+  const { p, match } = await spawnWarren(args, /node ready (\{.*\})/, o);
+  const ready = JSON.parse(match[1] as string) as { nodeId: string; url: string };
+  return Object.assign(p, { name: o.name, nodeId: ready.nodeId, url: ready.url, dataDir });
+}
+
+/** Ends a process (SIGCONT first, in case a test left it stopped) and waits for it. */
+export async function stopProcess(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  p.kill('SIGCONT');
+  p.kill(signal);
+  const done = await Promise.race([p.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
+  if (!done) {
+    p.kill('SIGKILL');
+    await p.exited;
+  }
+}
