@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { newId, TASK_STATUSES, type TaskStatus } from '../../contract/index.ts';
-import { createActivityLog, setupActivityTables } from '../activity/index.ts';
+import { createActivityLog } from '../activity/index.ts';
+import { openDatabase } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
-import { FakeClock } from '../testing/index.ts';
+import { FakeClock, seedRows } from '../testing/index.ts';
 import {
   createTaskService,
-  setupTaskTables,
   TASK_TRANSITIONS,
   type TaskAgents,
   type TaskPlacement,
@@ -60,11 +60,13 @@ let services: TaskService[];
 let tasks: TaskService;
 
 async function open(path: string) {
-  const c = createClient({ url: `file:${path}` });
-  await c.execute('PRAGMA journal_mode = WAL');
-  await c.execute('PRAGMA busy_timeout = 5000');
-  await setupTaskTables(c);
-  await setupActivityTables(c);
+  const c = (await openDatabase(`file:${path}`)).client;
+  await seedRows(c, {
+    users: [alice.userId, bob.userId],
+    projects: [PROJECT],
+    nodes: [NODE],
+    workspaces: [SHARED],
+  });
   return c;
 }
 
@@ -89,7 +91,13 @@ beforeAll(async () => {
       placed.push(task.id);
       if (task.prompt === 'no room') throw new TaskPlacementError('no warm node', true);
       // Each task gets a workspace of its own unless its prompt asks for the shared one.
-      return { workspaceId: task.prompt.startsWith('shared') ? SHARED : wsOf(task.id), nodeId: NODE };
+      const workspaceId = task.prompt.startsWith('shared') ? SHARED : wsOf(task.id);
+      await seedRows(clients[0] as Client, {
+        users: [alice.userId],
+        projects: [PROJECT],
+        workspaces: [workspaceId],
+      });
+      return { workspaceId, nodeId: NODE };
     },
   };
   const clock = new FakeClock();

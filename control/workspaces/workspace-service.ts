@@ -46,6 +46,7 @@ export function createWorkspaceService(deps: {
     desiredState: row.desiredState,
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
+    agentCommand: row.agentCommand,
   });
 
   const pushTo = async (row: WorkspaceRow) => {
@@ -95,6 +96,7 @@ export function createWorkspaceService(deps: {
         desiredState: 'running',
         statusReason: null,
         appCommand: input.appCommand ?? null,
+        agentCommand: input.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
         port: null,
         createdAt: now,
