@@ -173,9 +173,11 @@ describe('Activity routes', () => {
 
     const newest = await call('GET', `/api/v1/workspaces/${one}/activity`);
     expect(newest.status).toBe(200);
+    // Newest first; the oldest is the real workspace service's lifecycle event of the create.
     expect((newest.body.items as { message: string }[]).map((e) => e.message)).toEqual([
       'turn ended',
       'made',
+      'workspace one created; waiting for a node with room',
     ]);
     const after = await call(
       'GET',

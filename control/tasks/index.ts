@@ -1,4 +1,7 @@
 // control/tasks: tasks with exactly one owner from submission to their end, on the control plane's database.
+
+export { createNodeTaskAgents, type NodeTaskAgentsOptions } from './node-task-agents.ts';
+export { createTaskDispatcher, type TaskDispatcher } from './task-dispatcher.ts';
 export {
   createTaskService,
   type TaskActor,
