@@ -27,6 +27,12 @@ export {
   defaultAgentSupervisorConfig,
   type TurnResult,
 } from './agent-supervisor.ts';
+export {
+  AgentTaskError,
+  type AgentTasks,
+  type AgentTasksOptions,
+  createAgentTasks,
+} from './agent-tasks.ts';
 export { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
 export { taskReportOf } from './task-report.ts';
 export {

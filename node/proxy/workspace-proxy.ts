@@ -61,7 +61,9 @@ export class WorkspaceProxy {
     const id = route.workspaceId;
     const target = this.o.runtime.get(id);
     const terminal = route.path === '/_terminal';
-    const access = this.o.verifier.authorize(token, id, target?.ownerId, terminal ? 'terminal' : 'http');
+    const agent = route.path === '/_agent';
+    const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
+    const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
       const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
       return this.refuse(res, access.reason);
@@ -86,6 +88,7 @@ export class WorkspaceProxy {
       if (server.upgrade(req, { data })) return undefined;
       return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
     }
+    if (agent) return this.agentSocket(req, server, route);
     if (target.port === undefined) return unavailable('workspace has no app', 10);
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
@@ -110,6 +113,25 @@ export class WorkspaceProxy {
       decompress: false,
     } as RequestInit;
     return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(appNotAnswering);
+  }
+
+  /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
+  private agentSocket(req: Request, server: Server<SocketData>, route: WorkspaceRoute): Response | undefined {
+    if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return errorResponse(400, 'invalid_request', 'the agent is a WebSocket endpoint');
+    const raw = new URLSearchParams(route.search).get('afterSeq');
+    const afterSeq = raw === null ? undefined : Number(raw);
+    if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0))
+      return errorResponse(400, 'invalid_request', 'afterSeq must be a whole number');
+    const data: SocketData = {
+      kind: 'agent',
+      workspaceId: route.workspaceId,
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }
 
   /** Closes pooled upstream connections. */
