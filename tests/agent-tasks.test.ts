@@ -62,8 +62,9 @@ beforeAll(async () => {
   reader.releaseLock();
   const project = await control.client.POST('/api/v1/projects', { body: { name: 'agents' } });
   projectId = project.data!.id;
-  agentWs = await createWorkspace('with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
+  // The workspace without an agent is the older one, so placement would pick it first if it ignored agents.
   plainWs = await createWorkspace('without-agent');
+  agentWs = await createWorkspace('with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
 }, 30_000);
 
 afterAll(async () => {

@@ -132,6 +132,7 @@ describe('Warm placement', () => {
         nodeId,
         status: 'running',
         desiredState: 'running',
+        agentCommand: 'run-the-agent',
       }),
     ).toBeDefined();
     const placement = createWarmPlacement({ store, client: database.client });
