@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startTestControl, type TestControl } from '../control/testing/index.ts';
+import { createTestNodeKey, startTestControl, type TestControl } from '../control/testing/index.ts';
 import { AgentSocketClient, eventually, FIXTURE_AGENT, tempDataDir } from '../node/testing/index.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -434,8 +434,39 @@ describe('Activity feed', () => {
         headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
         body: JSON.stringify({ type: 'agent.note', message: 'forged' }),
       }).then((r) => r.status);
+    const own = (JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as { certificate: string })
+      .certificate;
+    // Another node, joined properly: its certificate is valid, but the workspace is not hosted there.
+    const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+    const key = await createTestNodeKey();
+    const other = await control.clientWith().POST('/api/v1/nodes/join', {
+      body: {
+        joinToken: jt.data!.token,
+        name: 'other',
+        publicKey: key.publicKey,
+        address: 'http://127.0.0.1:1',
+        capacity: { workspaces: 1 },
+      },
+    });
+    expect(other.response.status).toBe(200);
     expect(await post(agentWs)).toBe(401);
     expect(await post(agentWs, control.adminToken)).toBe(401);
-    expect(await post(`ws${'0'.repeat(20)}`, control.adminToken)).toBe(401);
+    expect(await post(agentWs, other.data!.certificate)).toBe(401);
+    expect(await post(`ws${'0'.repeat(20)}`, own)).toBe(401);
+    expect(await post(agentWs, own)).toBe(200);
+    const [latest] = (await feed(agentWs, { limit: '1' })).body.items;
+    expect(latest).toMatchObject({ kind: 'agent', type: 'agent.note', message: 'forged' });
+  });
+
+  it("refuses the node's task operations without the control plane's command token", async () => {
+    const call = (auth?: string) =>
+      fetch(`${node.url}/_node/workspaces/${agentWs}/agent/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+        body: JSON.stringify({ taskId: `tk${'0'.repeat(20)}`, prompt: 'sneaky' }),
+      }).then((r) => r.status);
+    expect(await call()).toBe(401);
+    expect(await call(await token(agentWs, ['agent']))).toBe(401);
+    expect(await call(control.adminToken)).toBe(401);
   });
 });
