@@ -470,3 +470,28 @@ describe('Activity feed', () => {
     expect(await call(control.adminToken)).toBe(401);
   });
 });
+
+describe('A workspace that stops', () => {
+  it('fails the task its agent was running and stops the agent with it', async () => {
+    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
+    const task = await submit(`/slow 100 ${words}`);
+    await taskIn(task.id, 'running');
+    // The agent may still be coming back from the crash of the task before.
+    const [agentPid] = await eventually(() => {
+      const pids = agentPids(agentWs);
+      return pids.length > 0 ? pids : undefined;
+    }, 'the agent to run');
+    const stop = await control.client.POST('/api/v1/workspaces/{id}/stop', {
+      params: { path: { id: agentWs } },
+    });
+    expect(stop.response.status).toBeLessThan(300);
+    const failed = await taskIn(task.id, 'failed');
+    expect(failed.outcome).toMatchObject({ error: { code: 'agent_unavailable' } });
+    await eventually(() => !alive(agentPid!), 'the agent to be gone');
+    expect(agentPids(agentWs)).toEqual([]);
+    const types = (await fetch(`${control.url}/api/v1/workspaces/${agentWs}/activity`, {
+      headers: { authorization: `Bearer ${control.adminToken}` },
+    }).then((r) => r.json())) as { items: { type: string }[] };
+    expect(types.items.map((e) => e.type)).toContain('task.failed');
+  });
+});
