@@ -13,6 +13,7 @@ import {
   createAgentSocketHandler,
   createAgentTasks,
   defaultBackoffConfig,
+  fileTaskJournal,
 } from './agent/index.ts';
 import { ControlError } from './control-link.ts';
 import type { AgentData, AgentSockets } from './proxy/index.ts';
@@ -113,6 +114,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
         throw e;
       }
     },
+    journal: fileTaskJournal(o.dataDir),
     log: o.log,
   });
 

@@ -26,6 +26,24 @@ type Task = { id: string; status: string; summary: string | null; workspaceId: s
 beforeAll(async () => {
   control = await startTestControl({ config: { heartbeatIntervalMs: 300, taskSweepMs: 150 } });
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+  node = await startNodeProcess(['--join-token', jt.data!.token]);
+  const project = await control.client.POST('/api/v1/projects', { body: { name: 'agents' } });
+  projectId = project.data!.id;
+  // The workspace without an agent is the older one, so placement would pick it first if it ignored agents.
+  plainWs = await createWorkspace('without-agent');
+  agentWs = await createWorkspace('with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
+}, 30_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  nodeProc?.kill('SIGTERM');
+  await nodeProc?.exited;
+  await control.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs `warren node join` on the test data dir (a restart when it joined before) and waits until it serves. */
+async function startNodeProcess(extra: string[] = []) {
   const proc = Bun.spawn(
     [
       process.execPath,
@@ -34,8 +52,7 @@ beforeAll(async () => {
       'join',
       '--control',
       control.url,
-      '--join-token',
-      jt.data!.token,
+      ...extra,
       '--data',
       dataDir,
       '--listen',
@@ -52,28 +69,16 @@ beforeAll(async () => {
   nodeProc = proc;
   const reader = proc.stdout.getReader();
   let out = '';
-  node = await eventually(async () => {
+  const ready = await eventually(async () => {
     const { value, done } = await reader.read();
     if (done) throw new Error('node exited before it was ready');
     out += new TextDecoder().decode(value);
     const m = /node ready (\{.*\})/.exec(out);
     return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-  }, 'the node to join');
+  }, 'the node to serve');
   reader.releaseLock();
-  const project = await control.client.POST('/api/v1/projects', { body: { name: 'agents' } });
-  projectId = project.data!.id;
-  // The workspace without an agent is the older one, so placement would pick it first if it ignored agents.
-  plainWs = await createWorkspace('without-agent');
-  agentWs = await createWorkspace('with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
-}, 30_000);
-
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  nodeProc?.kill('SIGTERM');
-  await nodeProc?.exited;
-  await control.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+  return ready;
+}
 
 async function createWorkspace(name: string, agentCommand?: string) {
   const ws = await control.client.POST('/api/v1/workspaces', {
@@ -493,5 +498,42 @@ describe('A workspace that stops', () => {
       headers: { authorization: `Bearer ${control.adminToken}` },
     }).then((r) => r.json())) as { items: { type: string }[] };
     expect(types.items.map((e) => e.type)).toContain('task.failed');
+  });
+});
+
+describe('A node that restarts mid-task', () => {
+  it('fails the task it was running once it is back, exactly once', async () => {
+    const start = await control.client.POST('/api/v1/workspaces/{id}/start', {
+      params: { path: { id: agentWs } },
+    });
+    expect(start.response.status).toBeLessThan(300);
+    await eventually(
+      async () =>
+        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: agentWs } } })).data
+          ?.status === 'running',
+      'the workspace to run again',
+    );
+    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
+    const task = await submit(`/slow 100 ${words}`);
+    await taskIn(task.id, 'running');
+    const [agentPid] = await eventually(() => {
+      const pids = agentPids(agentWs);
+      return pids.length > 0 ? pids : undefined;
+    }, 'the agent to run');
+    // Killed outright: no chance to report anything on the way down.
+    nodeProc?.kill('SIGKILL');
+    await nodeProc?.exited;
+    expect((await getTask(task.id)).status).toBe('running');
+    // Its agent sees its stdin close and exits.
+    await eventually(() => !alive(agentPid!), 'the orphaned agent to exit');
+    node = await startNodeProcess();
+    const failed = await taskIn(task.id, 'failed');
+    expect(failed.outcome).toEqual({
+      error: { code: 'agent_unavailable', message: 'the node restarted while the task ran' },
+    });
+    // The workspace's agent is back for new work.
+    const c = await connect(agentWs);
+    const next = await ask(c, 'back again', 15_000);
+    expect(c.textOf(next.promptId)).toBe('echo: back again');
   });
 });

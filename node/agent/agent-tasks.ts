@@ -3,6 +3,7 @@
 import type { TaskReport } from '../../contract/index.ts';
 import type { AgentSession, TurnOutcome } from './agent-session.ts';
 import { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+import type { TaskJournal, TaskJournalEntry } from './task-journal.ts';
 import { taskReportOf } from './task-report.ts';
 
 /** A task call this node refuses: `not_found` (no agent, unknown task) or `conflict` (busy, already ended). */
@@ -27,6 +28,11 @@ export interface AgentTasksOptions {
   backoff?: BackoffConfig;
   /** 20 attempts (about 10 minutes at the cap) before a report is given up; the task then stays running. */
   maxReportAttempts?: number;
+  /**
+   * Where the tasks owing a report are kept across restarts. On creation, tasks a previous run left running are
+   * reported failed (their turn died with that run) and unsent reports are sent.
+   */
+  journal?: TaskJournal;
   log?(line: string): void;
 }
 
@@ -53,8 +59,17 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
   const byWorkspace = new Map<string, Running>();
   const backoff = options.backoff ?? defaultBackoffConfig();
   const maxAttempts = options.maxReportAttempts ?? 20;
+  /** Tasks owing a report, by task id (mirrored to the journal). */
+  const owed = new Map<string, TaskJournalEntry>();
+  const persist = () => options.journal?.save([...owed.values()]);
 
   const sendReport = async (taskId: string, report: TaskReport) => {
+    await deliver(taskId, report);
+    owed.delete(taskId);
+    persist();
+  };
+
+  const deliver = async (taskId: string, report: TaskReport) => {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       let r: 'done' | 'retry' = 'retry';
       try {
@@ -72,8 +87,21 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
     if (t.ended) return;
     t.ended = true;
     if (byWorkspace.get(t.workspaceId) === t) byWorkspace.delete(t.workspaceId);
-    void sendReport(t.taskId, taskReportOf(outcome));
+    const report = taskReportOf(outcome);
+    owed.set(t.taskId, { taskId: t.taskId, workspaceId: t.workspaceId, report });
+    persist();
+    void sendReport(t.taskId, report);
   };
+
+  for (const left of options.journal?.load() ?? []) {
+    const report: TaskReport = left.report ?? {
+      status: 'failed',
+      outcome: { error: { code: 'agent_unavailable', message: 'the node restarted while the task ran' } },
+    };
+    owed.set(left.taskId, { ...left, report });
+    void sendReport(left.taskId, report);
+  }
+  persist();
 
   const prompt = async (session: AgentSession, t: Running, text: string) => {
     t.outstanding++;
@@ -112,10 +140,14 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
         ended: false,
       };
       byWorkspace.set(workspaceId, t);
+      owed.set(taskId, { taskId, workspaceId });
+      persist();
       try {
         await prompt(session, t, text);
       } catch (e) {
         byWorkspace.delete(workspaceId);
+        owed.delete(taskId);
+        persist();
         throw e;
       }
       return { agentSessionId: t.agentSessionId };
@@ -132,6 +164,8 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
       // Ended without a report: the control plane decided the end itself.
       t.ended = true;
       byWorkspace.delete(workspaceId);
+      owed.delete(taskId);
+      persist();
       // Stopping the agent ends its turn (the watchdog's terminal event) and leaves no process behind.
       await options.stopAgent(workspaceId);
     },

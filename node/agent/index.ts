@@ -34,6 +34,13 @@ export {
   createAgentTasks,
 } from './agent-tasks.ts';
 export { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+export {
+  fileTaskJournal,
+  memoryTaskJournal,
+  TASK_JOURNAL_FILE,
+  type TaskJournal,
+  type TaskJournalEntry,
+} from './task-journal.ts';
 export { taskReportOf } from './task-report.ts';
 export {
   openTranscriptStore,
