@@ -129,7 +129,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       : null,
     activity,
     tasks,
-    taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log }),
+    taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log, clock }),
   };
 }
 
