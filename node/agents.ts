@@ -1,7 +1,12 @@
 // The node's agents wired to the rest of it: one agent session per running workspace that names an agent command
 // (started when the workspace runs, stopped with it), the `/_agent` socket handlers, the control plane's tasks,
 // and agent events sent to the workspace's activity log on the control plane.
-import type { AgentActivityReport, TaskReport, WorkspaceAssignment } from '../contract/index.ts';
+import type {
+  AgentActivityReport,
+  TaskReport,
+  TranscriptSearchResult,
+  WorkspaceAssignment,
+} from '../contract/index.ts';
 import {
   type AgentHost,
   type AgentSession,
@@ -37,6 +42,8 @@ export interface NodeAgents {
   readonly host: AgentHost;
   readonly tasks: AgentTasks;
   readonly sockets: AgentSockets;
+  /** The workspace's transcript turns matching every word of `q` (newest first, at most 50). */
+  search(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
   close(): Promise<void>;
 }
 
@@ -124,6 +131,10 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     host,
     tasks,
     sockets,
+    async search(workspaceId, q) {
+      const hits = await host.store.search(q, { sessionId: workspaceId, limit: 50 });
+      return { items: hits.map((h) => ({ promptId: h.promptId, snippet: h.snippet })) };
+    },
     async close() {
       closed = true;
       await host.close();

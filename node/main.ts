@@ -84,7 +84,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
-  const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
+  const proxy = new WorkspaceProxy({
+    verifier,
+    runtime,
+    baseDomain: config.baseDomain,
+    metrics,
+    agentSearch: (id, q) => agents.search(id, q),
+  });
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
   const agents = await startNodeAgents({
     dataDir: config.dataDir,

@@ -201,6 +201,32 @@ describe('Agent chat on the node', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
   });
 
+  it('searches the transcript with words taken literally, for agent-scope tokens only', async () => {
+    const agent = await token(agentWs, ['agent']);
+    const search = async (q: string, t = agent) => {
+      const r = await fetch(`${node.url}/w/${agentWs}/_agent/search?${new URLSearchParams({ q })}`, {
+        headers: { authorization: `Bearer ${t}` },
+      });
+      return {
+        status: r.status,
+        body: (await r.json()) as { items: { promptId: string; snippet: string }[] },
+      };
+    };
+    const hit = await search('hello world');
+    expect(hit.status).toBe(200);
+    expect(hit.body.items.length).toBeGreaterThan(0);
+    expect(hit.body.items[0]!.snippet).toContain('«hello»');
+    // Operators are words: with a word no turn has, nothing matches (an OR would have widened it).
+    for (const hostile of ['hello OR zebra', 'NEAR(hello zebra)', 'hel* zebra', '*', '-', '()'])
+      expect(await search(hostile)).toEqual({ status: 200, body: { items: [] } });
+    // Punctuation around real words neither breaks the query nor changes what it finds.
+    const turns = (items: { promptId?: string }[]) => items.map((i) => i.promptId);
+    for (const odd of ['"hello', '(hello) -world'])
+      expect(turns((await search(odd)).body.items)).toEqual(turns(hit.body.items));
+    expect((await search('hello:world^ col:x "unbalanced')).status).toBe(200);
+    expect((await search('hello', await token(agentWs, ['http']))).status).toBe(403);
+  });
+
   it('refuses a token without the agent scope, and takes ?token= only on the WebSocket', async () => {
     const http = await token(agentWs, ['http', 'terminal']);
     const agent = await token(agentWs, ['agent']);
