@@ -380,6 +380,10 @@ describe('Tasks on warm workspaces', () => {
     await eventually(() => !alive(agentPid!) && !alive(childPid), 'the agent and its child to be gone');
     expect(agentPids(agentWs)).toEqual([]);
     expect((await getTask(task.id)).status).toBe('cancelled');
+    // A client still on the stopped session is told to reconnect.
+    c.send({ type: 'prompt', text: 'anyone?' });
+    await c.waitFor((x) => x.closed, 'the old socket to close');
+    expect(c.closed?.code).toBe(1012);
     // The workspace's agent comes back for the next client.
     const again = await connect(agentWs);
     const next = await ask(again, 'after the cancel', 15_000);
