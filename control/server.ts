@@ -55,6 +55,9 @@ export async function startControl(
       deps.store.revocations
         .prune(horizon)
         .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
+      deps.activity
+        .prune()
+        .catch((e) => deps.log.error('activity pruning failed', { message: (e as Error).message }));
       deps.store.github.signInStates
         .prune(deps.clock.now())
         .catch((e) => deps.log.error('sign-in state pruning failed', { message: (e as Error).message }));
@@ -66,6 +69,7 @@ export async function startControl(
         .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
     }, config.heartbeatIntervalMs);
     sweep.unref();
+    const taskSweep = startTaskSweep(deps, config.taskSweepMs);
     return {
       url,
       deps,
@@ -73,6 +77,7 @@ export async function startControl(
       async stop() {
         clearInterval(timer);
         clearInterval(sweep);
+        taskSweep.stop();
         await server.stop(true);
         await deps.mesh?.close();
         deps.database.close();
@@ -82,4 +87,35 @@ export async function startControl(
     await server.stop(true);
     throw e;
   }
+}
+
+/**
+ * Re-dispatches queued tasks every `everyMs` ±20 % (jitter, so control planes sharing a database do not sweep
+ * in lockstep), one sweep at a time.
+ */
+function startTaskSweep(deps: ControlDeps, everyMs: number): { stop(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(
+      async () => {
+        try {
+          await deps.taskDispatcher.sweep();
+        } catch (e) {
+          deps.log.error('task sweep failed', { message: (e as Error).message });
+        }
+        next();
+      },
+      everyMs * (0.8 + 0.4 * Math.random()),
+    );
+    timer.unref();
+  };
+  next();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import * as v from 'valibot';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
+import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -30,6 +31,11 @@ export interface NodeConfig {
   heartbeat: HeartbeatConfig;
   runtime: ProcessRuntimeConfig;
   git: GitConfig;
+  /**
+   * Agent timeouts, restarts and permissions (node/agent's defaults: 10 s handshake, 5 min without a word from
+   * the agent ends a turn, 5 s cancel grace). WARREN_AGENT_TURN_IDLE_TIMEOUT_MS overrides the turn watchdog.
+   */
+  agent: AgentSupervisorConfig;
   mesh: NodeMeshConfig;
 }
 
@@ -116,6 +122,7 @@ export function defaultNodeConfig(): NodeConfig {
       env: baseEnv(),
     },
     git: { allowedOrigins: ['https://github.com'], port: 0 },
+    agent: defaultAgentSupervisorConfig(),
     mesh: { listen: undefined, timings: defaultMeshConfig() },
   };
 }
@@ -243,6 +250,13 @@ export function nodeConfigFromArgs(
           'WARREN_GIT_ALLOWED_ORIGINS',
         ).toLowerCase(),
       );
+  const idle = env.WARREN_AGENT_TURN_IDLE_TIMEOUT_MS;
+  if (idle)
+    c.agent.turnIdleTimeoutMs = parse(
+      v.pipe(v.string(), v.transform(Number), v.integer('must be an integer'), v.minValue(100)),
+      idle,
+      'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
+    );
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);

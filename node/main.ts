@@ -2,6 +2,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, meshListen, type NodeConfig } from './config.ts';
@@ -108,6 +109,18 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
       state: (id) => nodeMesh?.mesh.member(id)?.state,
     },
+    agentSearch: (id, q) => agents.search(id, q),
+  });
+  // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
+  const agents = await startNodeAgents({
+    dataDir: config.dataDir,
+    config: config.agent,
+    runtime,
+    spec: (id) => placement.spec(id),
+    shell: config.runtime.shell,
+    reportTask: (taskId, report) => link.reportTask(taskId, membership?.certificate ?? '', report),
+    reportActivity: (id, report) => link.reportActivity(id, membership?.certificate ?? '', report),
+    log,
   });
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
@@ -126,6 +139,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     workspaces: () => runtime.reports(),
     apply: (spec) => placement.apply(spec),
     metrics: () => metrics.render(),
+    agentTasks: agents.tasks,
     mesh: () => nodeMesh?.mesh.status(),
     registry: () => nodeMesh?.mesh.entries() ?? [],
   });
@@ -141,7 +155,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       if (r !== NOT_A_WORKSPACE) return r;
       return api.fetch(req, srv);
     },
-    websocket: createSocketHandler(runtime, config.runtime.shell),
+    websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
   address ||= `http://${config.listen.host}:${server.port}`;
 
@@ -168,6 +182,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   } catch (e) {
     server.stop(true);
     await git.stop();
+    await agents.close();
     throw e;
   }
   placement.restore();
@@ -273,6 +288,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       waiters = [];
       server.stop(true);
       proxy.close();
+      await agents.close();
       await theMesh.close();
       await runtime.shutdown();
       await git.stop();

@@ -81,7 +81,12 @@ export class MeshForwarder {
       return this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error');
     }
     // The owner is checked by the hosting node, which knows it; everything else is checked here too.
-    const scope = route.path === '/_terminal' ? 'terminal' : 'http';
+    const scope =
+      route.path === '/_terminal'
+        ? 'terminal'
+        : route.path === '/_agent' || route.path === '/_agent/search'
+          ? 'agent'
+          : 'http';
     const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scope);
     if (!access.ok) {
       const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
