@@ -146,6 +146,23 @@ describe('Mesh with real processes', () => {
     await everyNodeAnswers(onC, tokenC, 200, 'every node to route to C');
   });
 
+  it('shows the mesh through `warren mesh status` and the mesh counters in /metrics', async () => {
+    const a = byName('a');
+    const cli = Bun.spawn(
+      [process.execPath, `${import.meta.dir}/../cli/main.ts`, 'mesh', 'status', '--node', a.url],
+      { stdout: 'pipe', stderr: 'pipe' },
+    );
+    const out = await new Response(cli.stdout).text();
+    expect(await cli.exited).toBe(0);
+    for (const n of nodes) expect(out).toContain(n.nodeId);
+    expect(out).toContain('control');
+    expect(out).toMatch(/6 alive/);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/warren_mesh_gossip_bytes_total\{path="udp",direction="out"\} [1-9]/);
+    expect(metrics).toContain('warren_mesh_suspicions_total');
+    expect(metrics).toContain('warren_mesh_dropped_entries_total{reason="bad-signature"} 0');
+  });
+
   it('answers 421 with its view when asked as the host of a workspace it does not run, and never forwards twice', async () => {
     const b = byName('b');
     const res = await fetch(`${b.url}/w/${onC}/hello`, {

@@ -1,0 +1,178 @@
+// MeshForwarder: the ingress side of routing — a host that is down gives 503 with Retry-After, a host's own 5xx
+// passes through, a stale entry (421) is retried once with the updated route, and the hop marker is always ours.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import type { Server } from 'bun';
+import { type Jwks, newId } from '../../contract/index.ts';
+import type { Route } from '../../mesh/index.ts';
+import { KeySet, Revocations, TokenVerifier } from '../auth/index.ts';
+import { Metrics } from '../metrics.ts';
+import { startTestIssuer, type TestIssuer } from '../testing/index.ts';
+import { HOP_HEADER, MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
+import { routeRequest, type WorkspaceRoute } from './route.ts';
+import type { SocketData } from './socket-data.ts';
+
+let issuer: TestIssuer;
+let verifier: TokenVerifier;
+const hosts: Server<undefined>[] = [];
+const seen: { host: string; hop: string | null }[] = [];
+const ws = newId('workspace');
+const user = newId('user');
+
+/** A fake hosting node: answers with `answer(req)` and records what it received. */
+function host(name: string, answer: (req: Request) => Response): string {
+  const s = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(req) {
+      seen.push({ host: name, hop: req.headers.get(HOP_HEADER) });
+      return answer(req);
+    },
+  });
+  hosts.push(s);
+  return `http://127.0.0.1:${s.port}`;
+}
+
+const alive = (nodeId: string, proxyUrl: string | undefined, state = 'alive'): Route => ({
+  found: true,
+  workspace: { workspaceId: ws, nodeId, status: 'running', ports: [3000] },
+  nodeId,
+  host: { state: state as 'alive', proxyUrl },
+  available: state === 'alive',
+  retryAfterSeconds: state === 'alive' ? 0 : 4,
+  conflicts: [],
+});
+
+function forwarder(route: () => Route): MeshForwarder {
+  const routes: MeshRoutes = { selfId: 'nd-ingress', route, state: () => 'alive' };
+  return new MeshForwarder({ verifier, routes, metrics: new Metrics(), connectTimeoutMs: 2_000 });
+}
+
+async function ask(f: MeshForwarder, extra: Record<string, string> = {}) {
+  const token = await issuer.mint({ workspaceId: ws, userId: user });
+  const url = `http://ingress/w/${ws}/hello`;
+  const req = new Request(url, { headers: { authorization: `Bearer ${token}`, ...extra } });
+  const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+  return (await f.handle(req, undefined as unknown as Server<SocketData>, r, false)) as Response;
+}
+
+beforeAll(async () => {
+  issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
+  const keys = new KeySet(
+    async () => (await (await fetch(`${issuer.url}/.well-known/jwks.json`)).json()) as Jwks,
+    0,
+  );
+  await keys.refresh();
+  verifier = new TokenVerifier({
+    keys,
+    revocations: new Revocations(),
+    issuer: () => issuer.issuer,
+    cacheSize: 100,
+    clockToleranceSec: 5,
+  });
+});
+afterAll(async () => {
+  for (const h of hosts) h.stop(true);
+  await issuer.stop();
+});
+
+describe('MeshForwarder', () => {
+  it('forwards to the hosting node with our hop marker', async () => {
+    seen.length = 0;
+    const b = host('b', () => new Response('from b'));
+    const res = await ask(forwarder(() => alive('nd-b', b)));
+    expect(await res.text()).toBe('from b');
+    expect(seen).toEqual([{ host: 'b', hop: 'nd-ingress' }]);
+  });
+
+  it('never forwards a request that already carries a hop marker: it answers 421 instead (no loops)', async () => {
+    seen.length = 0;
+    const b = host('b', () => new Response('from b'));
+    const res = await ask(
+      forwarder(() => alive('nd-b', b)),
+      { [HOP_HEADER]: 'nd-somebody' },
+    );
+    expect(res.status).toBe(421);
+    expect(((await res.json()) as { error: { detail: { nodeId: string } } }).error.detail.nodeId).toBe(
+      'nd-b',
+    );
+    expect(seen).toEqual([]);
+  });
+
+  it('passes a healthy host’s own 5xx through unchanged (never turned into a 503)', async () => {
+    const b = host('b', () => new Response('app broke', { status: 500 }));
+    const res = await ask(forwarder(() => alive('nd-b', b)));
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('app broke');
+  });
+
+  it('answers 503 with Retry-After without calling a host its membership holds suspect or dead', async () => {
+    seen.length = 0;
+    const b = host('b', () => new Response('should not be asked'));
+    for (const state of ['suspect', 'dead']) {
+      const res = await ask(forwarder(() => alive('nd-b', b, state)));
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('4');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After when the host does not answer at all', async () => {
+    const gone = host('gone', () => new Response(''));
+    hosts.pop()?.stop(true);
+    const res = await ask(forwarder(() => alive('nd-gone', gone)));
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('retries once with the updated route when the host answers 421 (stale entry)', async () => {
+    seen.length = 0;
+    let moved = false;
+    const c = host('c', () => new Response('from c'));
+    const b = host('b', () => {
+      moved = true;
+      return Response.json(
+        { error: { code: 'misdirected', message: 'not here', detail: { nodeId: 'nd-c' } } },
+        { status: 421 },
+      );
+    });
+    const res = await ask(forwarder(() => (moved ? alive('nd-c', c) : alive('nd-b', b))));
+    expect(await res.text()).toBe('from c');
+    expect(seen.map((s) => s.host)).toEqual(['b', 'c']);
+  });
+
+  it('does not retry more than once: a second 421 goes back to the client', async () => {
+    seen.length = 0;
+    let n = 0;
+    const hostNames = ['b', 'c'];
+    const urls = hostNames.map((name) =>
+      host(name, () =>
+        Response.json({ error: { code: 'misdirected', message: 'not here' } }, { status: 421 }),
+      ),
+    );
+    const res = await ask(
+      forwarder(() => alive(`nd-${hostNames[Math.min(n++, 1)]}`, urls[Math.min(n - 1, 1)])),
+    );
+    expect(res.status).toBe(421);
+    expect(seen.length).toBe(2);
+  });
+
+  it('refuses without a valid token before asking anyone', async () => {
+    seen.length = 0;
+    const b = host('b', () => new Response('x'));
+    const f = forwarder(() => alive('nd-b', b));
+    const url = `http://ingress/w/${ws}/hello`;
+    const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+    const res = (await f.handle(new Request(url), undefined as never, r, false)) as Response;
+    expect(res.status).toBe(401);
+    const other = await issuer.mint({ workspaceId: newId('workspace'), userId: user });
+    const res2 = (await f.handle(
+      new Request(url, { headers: { authorization: `Bearer ${other}` } }),
+      undefined as never,
+      r,
+      false,
+    )) as Response;
+    expect(res2.status).toBe(404);
+    expect(seen).toEqual([]);
+  });
+});
