@@ -1,5 +1,5 @@
 // Real `warren control` and `warren node join` processes for the mesh tests and the mesh benchmark.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
@@ -147,12 +147,43 @@ export async function startNodeProcess(
 
 /** Ends a process (SIGCONT first, in case a test left it stopped) and waits for it. */
 export async function stopProcess(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p || p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  if (!p) return;
+  const dataDir = (p as Partial<NodeProc>).dataDir;
+  try {
+    await stopOnly(p, signal);
+  } finally {
+    if (dataDir && (p as Partial<NodeProc>).nodeId) killLeftoverApps(dataDir);
+  }
+}
+
+async function stopOnly(p: Proc, signal: NodeJS.Signals): Promise<void> {
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
   p.kill('SIGCONT');
   p.kill(signal);
   const done = await Promise.race([p.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
   if (!done) {
     p.kill('SIGKILL');
     await p.exited;
+  }
+}
+
+/**
+ * Ends the workspace apps a node left behind when it was killed with SIGKILL (a node ends its apps' process
+ * groups itself on SIGTERM): their process groups are in the node's workspaces.json.
+ */
+export function killLeftoverApps(dataDir: string): void {
+  const file = join(dataDir, 'workspaces.json');
+  if (!existsSync(file)) return;
+  try {
+    for (const w of JSON.parse(readFileSync(file, 'utf8')) as { pgid?: number }[]) {
+      if (!w.pgid) continue;
+      try {
+        process.kill(-w.pgid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  } catch {
+    // A half-written file: nothing to clean.
   }
 }

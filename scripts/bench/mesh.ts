@@ -1,6 +1,7 @@
 // `bun run bench mesh`: the mesh simulator at N = 100, 1,000 and 5,000 — convergence, bandwidth, detection, false positives.
 import { defaultMeshConfig } from '../../mesh/index.ts';
 import { type SimulationReport, simulate } from '../../mesh/testing/index.ts';
+import { measureProcesses, type ProcessReport } from './mesh-processes.ts';
 
 interface Run {
   members: number;
@@ -35,14 +36,39 @@ function row(r: SimulationReport): string {
   )} | ${fp} | ${(r.wallMs / 1000).toFixed(1)} s |`;
 }
 
-/** Args: optional member counts (e.g. `bun run bench mesh 100 1000`) and `--seed=N`. */
+/** Real-process runs (loopback, production timings): N = 10 and N = 50. */
+const PROCESS_PLAN = [10, 50];
+
+function processRow(r: ProcessReport): string {
+  return `| ${r.members} (processes) | ${s(r.p99Ms)} | ${s(r.p100Ms)} | ${(
+    r.bytesPerMemberPerSec / 1024
+  ).toFixed(
+    2,
+  )} KB/s | – | kill -9 → 503 at another node: ${r.killTo503Ms} ms | – | ${s(r.killToDeadMs)} | not run | ${(
+    r.wallMs / 1000
+  ).toFixed(1)} s |`;
+}
+
+/**
+ * Args: optional member counts (e.g. `bun run bench mesh 100 1000`), `--seed=N`, `--no-processes` (simulator
+ * only) and `--processes-only`.
+ */
 export default async function meshBench(args: string[]): Promise<void> {
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice(7)) : 1;
   const only = args.filter((a) => /^\d+$/.test(a)).map(Number);
-  const plan = only.length
-    ? only.map((members) => PLAN.find((p) => p.members === members) ?? { members, falsePositiveMs: 0 })
-    : PLAN;
+  const processesOnly = args.includes('--processes-only');
+  const processes = args.includes('--no-processes')
+    ? []
+    : only.length
+      ? only.filter((n) => PROCESS_PLAN.includes(n))
+      : PROCESS_PLAN;
+  const simOnly = only.filter((n) => !PROCESS_PLAN.includes(n));
+  const plan = processesOnly
+    ? []
+    : only.length
+      ? simOnly.map((members) => PLAN.find((p) => p.members === members) ?? { members, falsePositiveMs: 0 })
+      : PLAN;
   const c = defaultMeshConfig();
   console.log(
     `Simulator (mesh/sim): real core, MemoryNetwork with 2–20 ms one-way delay, FakeClock, seed ${seed}; ` +
@@ -50,7 +76,11 @@ export default async function meshBench(args: string[]): Promise<void> {
       `push-pull ${c.pushPullIntervalMs / 1000} s scaled with log2 N).`,
   );
   console.log(
-    'Bandwidth: gossip + sync payload bytes sent in the 10 s after a registry change. Detection: kill of one member → ' +
+    'Rows "(processes)": real `warren control` + N `warren node join` processes on loopback with defaultMeshConfig; ' +
+      "change = a revocation published by the control plane, until every node's registry digest moved (polled, ±20 ms); " +
+      'bandwidth = gossip + sync payload bytes sent per node over 10 s of steady state; kill -9 of a hosting node → ' +
+      'first 503 at another node, and → that node holds it dead.\n' +
+      'Simulator rows — bandwidth: gossip + sync payload bytes sent in the 10 s after a registry change. Detection: kill of one member → ' +
       'first member / 99 % of members see it suspect (→ 503 at that node) / all see it dead. False positives: a separate ' +
       'run with 10 % packet loss where nobody dies.\n',
   );
@@ -58,6 +88,9 @@ export default async function meshBench(args: string[]): Promise<void> {
     '| N | change → 99 % | change → 100 % | bytes/member/s | msgs/member/s | kill → first suspect | kill → 99 % suspect | kill → all dead | false positives at 10 % loss | wall |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const n of processes) {
+    console.log(processRow(await measureProcesses(n, (line) => console.error(line))));
+  }
   for (const p of plan) {
     const r = await simulate({
       members: p.members,
