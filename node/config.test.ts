@@ -1,6 +1,6 @@
 // nodeConfigFromArgs: flags and environment into a NodeConfig; bad input names the flag.
 import { describe, expect, it } from 'bun:test';
-import { ConfigError, nodeConfigFromArgs } from './config.ts';
+import { ConfigError, meshListen, nodeConfigFromArgs } from './config.ts';
 
 describe('nodeConfigFromArgs', () => {
   it('reads every flag', () => {
@@ -30,6 +30,30 @@ describe('nodeConfigFromArgs', () => {
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 7421 });
     expect(c.laptop).toBe(true);
     expect(c.capacity).toBe(4);
+  });
+
+  it('binds the mesh member next to the proxy unless --mesh-listen says otherwise, and reads mesh timings', () => {
+    const base = ['--control', 'http://127.0.0.1:7400', '--listen', '127.0.0.1:7420'];
+    expect(meshListen(nodeConfigFromArgs(base, {}))).toEqual({ host: '127.0.0.1', port: 7421 });
+    expect(meshListen(nodeConfigFromArgs([...base.slice(0, 2), '--listen', '127.0.0.1:0'], {}))).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+    });
+    const c = nodeConfigFromArgs([...base, '--mesh-listen', '100.64.0.7:7946'], {
+      WARREN_MESH_PROFILE: 'local',
+      WARREN_MESH_CONFIG: '{"probeIntervalMs":250}',
+    });
+    expect(meshListen(c)).toEqual({ host: '100.64.0.7', port: 7946 });
+    expect(c.mesh.timings.probeIntervalMs).toBe(250);
+    expect(c.mesh.timings.gossipIntervalMs).toBe(20);
+    expect(() => nodeConfigFromArgs([...base, '--mesh-listen', 'nope'], {})).toThrow(/--mesh-listen/);
+    expect(() => nodeConfigFromArgs(base, { WARREN_MESH_PROFILE: 'fast' })).toThrow(/WARREN_MESH_PROFILE/);
+    expect(() => nodeConfigFromArgs(base, { WARREN_MESH_CONFIG: '{"probeIntervalMs":-1}' })).toThrow(
+      /probeIntervalMs/,
+    );
+    expect(() => nodeConfigFromArgs(base, { WARREN_MESH_CONFIG: '{"bogus":1}' })).toThrow(
+      /unknown knob bogus/,
+    );
   });
 
   it('takes --token as the control plane prints it in join commands', () => {

@@ -9,9 +9,27 @@ import {
   type TestControl,
   type TestNodeKey,
 } from '../testing/index.ts';
-import { livenessOf } from './liveness.ts';
+import { livenessOf, withPeerView } from './liveness.ts';
 
 const config = { degradedAfterMs: 30_000, offlineAfterMs: 60_000 };
+
+describe('withPeerView', () => {
+  it('shows what peers observe next to heartbeats', () => {
+    expect(withPeerView('online', undefined, false)).toBe('online');
+    expect(withPeerView('online', 'alive', false)).toBe('online');
+    expect(withPeerView('online', 'suspect', false)).toBe('suspect');
+    expect(withPeerView('degraded', 'suspect', false)).toBe('suspect');
+    // Dead to its peers but still heartbeating: cut off from the mesh, not down.
+    expect(withPeerView('online', 'dead', false)).toBe('partitioned');
+    // Dead to its peers and its heartbeats late: gone, and a laptop is awaiting its agent (LESSONS 8).
+    expect(withPeerView('degraded', 'dead', false)).toBe('offline');
+    expect(withPeerView('degraded', 'dead', true)).toBe('awaiting_agent');
+    expect(withPeerView('degraded', 'left', true)).toBe('awaiting_agent');
+    // Heartbeat age already says gone: peers cannot bring it back.
+    expect(withPeerView('offline', 'alive', false)).toBe('offline');
+    expect(withPeerView('awaiting_agent', 'suspect', true)).toBe('awaiting_agent');
+  });
+});
 
 describe('livenessOf', () => {
   const at = (age: number, laptop = false) =>
