@@ -187,7 +187,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   }
   placement.restore();
 
-  const joinedSeeds = pendingSeeds;
+  // Fresh seeds from the join answer, else the ones saved with the last heartbeat (the control plane may be down).
+  const joinedSeeds = pendingSeeds ?? membership.meshSeeds;
   nodeMesh = await startNodeMesh({
     listen: meshListen(config),
     timings: config.mesh.timings,
@@ -241,6 +242,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       jwks: ack.jwks,
       revocations: ack.revocations,
       heartbeatIntervalMs: ack.heartbeatIntervalMs,
+      ...(ack.meshSeeds ? { meshSeeds: ack.meshSeeds } : {}),
     };
     if (ack.certificate && ack.certificateExpiresAt) {
       next.certificate = ack.certificate;
@@ -337,6 +339,7 @@ function membershipFrom(controlUrl: string, j: NodeJoined): Membership {
     heartbeatIntervalMs: j.heartbeatIntervalMs,
     jwks: j.jwks,
     revocations: [],
+    ...(j.meshSeeds ? { meshSeeds: j.meshSeeds } : {}),
   };
 }
 

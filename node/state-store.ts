@@ -14,6 +14,8 @@ export const Membership = v.object({
   heartbeatIntervalMs: v.number(),
   jwks: Jwks,
   revocations: v.array(Revocation),
+  /** Mesh seeds from the last join or heartbeat answer, so a restart rejoins while the control plane is down. */
+  meshSeeds: v.optional(v.array(v.string())),
 });
 export type Membership = v.InferOutput<typeof Membership>;
 

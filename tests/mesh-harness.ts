@@ -114,7 +114,8 @@ export interface NodeProc extends Proc {
 export async function startNodeProcess(
   o: SpawnOptions & {
     controlUrl: string;
-    joinToken: string;
+    /** Absent: resume from `dataDir` (a restart). */
+    joinToken?: string;
     name: string;
     listen?: string;
     meshListen?: string;
@@ -128,8 +129,6 @@ export async function startNodeProcess(
     'join',
     '--control',
     o.controlUrl,
-    '--join-token',
-    o.joinToken,
     '--data',
     dataDir,
     '--name',
@@ -139,6 +138,7 @@ export async function startNodeProcess(
     '--mesh-listen',
     o.meshListen ?? '127.0.0.1:0',
   ];
+  if (o.joinToken) args.push('--join-token', o.joinToken);
   if (o.advertise) args.push('--advertise', o.advertise);
   const { p, match } = await spawnWarren(args, /node ready (\{.*\})/, o);
   const ready = JSON.parse(match[1] as string) as { nodeId: string; url: string };

@@ -73,6 +73,17 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
       120_000,
     );
 
+    // Steady state first: every join's member entry has spread (the same registry digest everywhere).
+    await until(
+      async () => {
+        const ds = await Promise.all(
+          nodes.map(async (x) => JSON.stringify(sortedDigest((await status(x)).registry.digest))),
+        );
+        return ds.every((d) => d === ds[0]) ? true : undefined;
+      },
+      'equal registry digests',
+      60_000,
+    );
     // Bandwidth in steady state: payload bytes every node sent over 10 s.
     const sent = async () => {
       let total = 0;
@@ -178,4 +189,8 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
     for (const x of nodes) rmSync(x.dataDir, { recursive: true, force: true });
     rmSync(control.dataDir, { recursive: true, force: true });
   }
+}
+
+function sortedDigest(d: Record<string, number>): [string, number][] {
+  return Object.entries(d).sort(([a], [b]) => (a < b ? -1 : 1));
 }
