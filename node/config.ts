@@ -24,6 +24,11 @@ export interface NodeConfig {
   baseDomain: string;
   /** How many workspaces this node offers to host. */
   capacity: number;
+  /**
+   * true: a raw TCP listener takes plain workspace requests with a known token straight to the app and tunnels
+   * the rest to the full server (the proxy benchmark's path); false: every request goes through Bun.serve.
+   */
+  fastPath: boolean;
   labels: Record<string, string>;
   auth: AuthConfig;
   heartbeat: HeartbeatConfig;
@@ -79,6 +84,7 @@ export function defaultNodeConfig(): NodeConfig {
     laptop: false,
     baseDomain: 'localhost',
     capacity: 32,
+    fastPath: true,
     labels: {},
     auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5 },
     heartbeat: { backoffBaseMs: 500, backoffMaxMs: 30_000, jitter: 0.2 },

@@ -9,7 +9,13 @@ import { ControlError, createControlLink } from './control-link.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { Metrics } from './metrics.ts';
-import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
+import {
+  createSocketHandler,
+  NOT_A_WORKSPACE,
+  type SocketData,
+  startRawFront,
+  WorkspaceProxy,
+} from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
@@ -68,7 +74,18 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   );
   const runtime = createProcessRuntime(config.dataDir, config.runtime);
   const placement = new Placement(runtime, store, log);
-  const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
+  // Local port of each raw-front tunnel → the real client's address.
+  const clientAddresses = new Map<number, string>();
+  const proxy = new WorkspaceProxy({
+    verifier,
+    runtime,
+    baseDomain: config.baseDomain,
+    metrics,
+    clientAddress: (req, srv) => {
+      const ip = srv.requestIP(req);
+      return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
+    },
+  });
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
     nodeId: membership?.nodeId ?? null,
@@ -89,9 +106,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   registerGauges(metrics, runtime, verifier, keys);
 
+  // With the fast path, the full server listens on loopback only and the raw front owns the public address.
   const server = Bun.serve<SocketData>({
-    hostname: config.listen.host,
-    port: config.listen.port,
+    hostname: config.fastPath ? '127.0.0.1' : config.listen.host,
+    port: config.fastPath ? 0 : config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
     fetch(req, srv) {
@@ -101,7 +119,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     },
     websocket: createSocketHandler(runtime, config.runtime.shell),
   });
-  address ||= `http://${config.listen.host}:${server.port}`;
+  const front = config.fastPath
+    ? startRawFront({
+        hostname: config.listen.host,
+        port: config.listen.port,
+        internalPort: server.port!,
+        baseDomain: config.baseDomain,
+        verifier,
+        runtime,
+        metrics,
+        clientAddresses,
+      })
+    : undefined;
+  address ||= `http://${config.listen.host}:${front?.port ?? server.port}`;
 
   try {
     if (!membership) {
@@ -122,6 +152,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       log(`resuming as ${membership.nodeId}, serving on ${address}`);
     }
   } catch (e) {
+    front?.stop();
     server.stop(true);
     throw e;
   }
@@ -189,6 +220,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
+      front?.stop();
       server.stop(true);
       proxy.close();
       await runtime.shutdown();

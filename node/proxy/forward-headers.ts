@@ -67,7 +67,7 @@ export function forwardHead(
   method: string,
   target: string,
   port: number,
-  incoming: Headers,
+  incoming: Iterable<[string, string]>,
   info: ForwardInfo,
 ): string {
   let h = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n`;

@@ -20,9 +20,18 @@ export function routeRequest(
   baseDomain: string,
 ): WorkspaceRoute | undefined {
   const pathStart = url.indexOf('/', url.indexOf('://') + 3);
-  const q = url.indexOf('?', pathStart);
-  const path = pathStart < 0 ? '/' : url.slice(pathStart, q < 0 ? undefined : q);
-  const search = q < 0 ? '' : url.slice(q);
+  return routeTarget(pathStart < 0 ? '/' : url.slice(pathStart), host, baseDomain);
+}
+
+/** Routes by the request target (`/path?query`, as on the request line) and the Host header. */
+export function routeTarget(
+  target: string,
+  host: string | null | undefined,
+  baseDomain: string,
+): WorkspaceRoute | undefined {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const search = q < 0 ? '' : target.slice(q);
   if (host?.startsWith('ws-')) {
     const colon = host.indexOf(':');
     const name = (colon < 0 ? host : host.slice(0, colon)).toLowerCase();

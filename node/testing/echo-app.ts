@@ -34,6 +34,13 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
       return new Response(stream, { headers: { 'content-type': 'text/plain' } });
     }
     if (url.pathname === '/crash') process.exit(3);
+    if (url.pathname === '/big') {
+      // A large body with a recognisable pattern, to check nothing is lost or reordered under backpressure.
+      const n = Number(url.searchParams.get('n') ?? 1_000_000);
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; i++) bytes[i] = i % 251;
+      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
+    }
     if (url.pathname === '/gzip') {
       return new Response(Bun.gzipSync(`compressed ${req.method}`), {
         headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' },

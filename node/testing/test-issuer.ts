@@ -135,6 +135,7 @@ export async function startTestIssuer(
           'content-type': 'application/json',
         },
         body: JSON.stringify(spec),
+        keepalive: false,
       });
       if (!res.ok) throw new Error(`push failed: ${res.status} ${await res.text()}`);
       return (await res.json()) as WorkspaceReport;

@@ -1,0 +1,494 @@
+// The node's public listener: plain workspace requests with a known token go to the app byte for byte over pooled
+// connections; every other request (node API, WebSocket, terminal, bodies, refusals) is tunnelled to the full server.
+import type { Socket, TCPSocketListener } from 'bun';
+import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime } from '../workspaces/index.ts';
+import { cookieValue, TOKEN_COOKIE } from './credentials.ts';
+import { forwardHead } from './forward-headers.ts';
+import { ChunkedDecoder, parseResponseHead } from './http1-parser.ts';
+import { isWorkspaceId, routeTarget } from './route.ts';
+
+export interface RawFrontOptions {
+  hostname: string;
+  port: number;
+  /** The full server (Bun.serve) on loopback that answers everything the fast path does not take. */
+  internalPort: number;
+  baseDomain: string;
+  verifier: TokenVerifier;
+  runtime: Runtime;
+  metrics: Metrics;
+  /** Local port of each tunnel socket → the real client's address, for the full server's X-Forwarded-For. */
+  clientAddresses: Map<number, string>;
+}
+
+interface ClientState {
+  buf: Buffer | undefined;
+  /** A request is being answered; later (pipelined) requests wait in `buf`. */
+  busy: boolean;
+  /** Once a connection is tunnelled it stays so: the full server owns its framing from then on. */
+  tunnel: Socket<TunnelState> | undefined;
+  tunnelling: boolean;
+  toTunnel: Buffer[];
+  /** Bytes the client has not taken yet (backpressure); `whenDrained` runs once they are gone. */
+  out: Buffer[];
+  whenDrained: (() => void) | undefined;
+  upstream: Socket<UpstreamState> | undefined;
+  closed: boolean;
+}
+type Client = Socket<ClientState>;
+
+interface TunnelState {
+  client: Client;
+  out: Buffer[];
+}
+
+interface UpstreamState {
+  port: number;
+  client: Client | undefined;
+  /** The request head, kept until the response starts, to replay it through the full server on failure. */
+  request: Buffer | undefined;
+  noBody: boolean;
+  reused: boolean;
+  started: boolean;
+  buf: Buffer | undefined;
+  remaining: number;
+  framing: number;
+  keepAlive: boolean;
+  decoder: ChunkedDecoder | undefined;
+}
+type Upstream = Socket<UpstreamState>;
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const MAX_HEAD = 64 * 1024;
+const MAX_IDLE_PER_PORT = 256;
+
+/** Starts the public listener. */
+export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
+  const idle = new Map<number, Upstream[]>();
+
+  const writeTo = <T>(s: Socket<T>, out: Buffer[], bytes: Buffer): boolean => {
+    if (out.length > 0) {
+      out.push(bytes);
+      return false;
+    }
+    const n = s.write(bytes);
+    if (n < bytes.length) {
+      out.push(bytes.subarray(Math.max(0, n)));
+      return false;
+    }
+    return true;
+  };
+  const flush = <T>(s: Socket<T>, out: Buffer[]): boolean => {
+    while (out.length > 0) {
+      const b = out[0]!;
+      const n = s.write(b);
+      if (n < b.length) {
+        out[0] = b.subarray(Math.max(0, n));
+        return false;
+      }
+      out.shift();
+    }
+    return true;
+  };
+  /** Sends bytes to the client; pauses `source` while the client is slower than it. */
+  const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
+    if (c.data.closed) return;
+    if (!writeTo(c, c.data.out, bytes)) source?.pause();
+  };
+  const afterDrain = (c: Client, f: () => void): void => {
+    if (c.data.out.length === 0) f();
+    else c.data.whenDrained = f;
+  };
+
+  // ---- tunnel to the full server ----
+  const tunnel = (c: Client, bytes: Buffer | undefined): void => {
+    c.data.tunnelling = true;
+    if (bytes && bytes.length > 0) c.data.toTunnel.push(bytes);
+    c.data.buf = undefined;
+    Bun.connect<TunnelState>({
+      hostname: '127.0.0.1',
+      port: o.internalPort,
+      data: { client: c, out: [] },
+      socket: {
+        open(t) {
+          t.setNoDelay(true);
+          o.clientAddresses.set(t.localPort, c.remoteAddress);
+          if (c.data.closed) {
+            t.end();
+            return;
+          }
+          c.data.tunnel = t;
+          for (const b of c.data.toTunnel) writeTo(t, t.data.out, b);
+          c.data.toTunnel = [];
+          if (t.data.out.length > 0) c.pause();
+        },
+        data(t, chunk) {
+          toClient(c, chunk, t as Socket<unknown>);
+        },
+        drain(t) {
+          if (flush(t, t.data.out)) c.resume();
+        },
+        close(t) {
+          o.clientAddresses.delete(t.localPort);
+          afterDrain(c, () => c.end());
+        },
+        error() {},
+      },
+    }).catch(() => c.end());
+  };
+
+  // ---- upstream (the workspace app) ----
+  const upstreamHandlers = {
+    open(u: Upstream) {
+      u.setNoDelay(true);
+    },
+    data(u: Upstream, chunk: Buffer) {
+      const c = u.data.client;
+      if (!c) {
+        u.terminate();
+        return;
+      }
+      try {
+        onUpstreamData(u, c, chunk);
+      } catch {
+        u.data.client = undefined;
+        u.terminate();
+        if (!u.data.started) replay(c, u.data.request);
+        else c.terminate();
+      }
+    },
+    drain() {},
+    close(u: Upstream) {
+      removeIdle(u);
+      const c = u.data.client;
+      u.data.client = undefined;
+      if (!c) return;
+      if (!u.data.started) {
+        // Nothing reached the client yet: let the full server answer (a retry, or a structured 503).
+        replay(c, u.data.request);
+        return;
+      }
+      if (u.data.framing === -2) finish(c, false);
+      else c.terminate();
+    },
+    error() {},
+  };
+
+  const removeIdle = (u: Upstream): void => {
+    const list = idle.get(u.data.port);
+    const i = list ? list.indexOf(u) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  };
+
+  const replay = (c: Client, request: Buffer | undefined): void => {
+    c.data.upstream = undefined;
+    c.data.busy = false;
+    if (c.data.closed) return;
+    const rest = c.data.buf;
+    tunnel(c, request && rest ? Buffer.concat([request, rest]) : (request ?? rest));
+  };
+
+  const onUpstreamData = (u: Upstream, c: Client, chunk: Buffer): void => {
+    const d = u.data;
+    if (!d.started) {
+      const buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+      const parsed = parseResponseHead(buf, d.noBody);
+      if (!parsed) {
+        d.buf = buf;
+        return;
+      }
+      const [head, used] = parsed;
+      if (head.status < 200) throw new Error('interim responses go through the full server');
+      d.buf = undefined;
+      d.started = true;
+      d.request = undefined;
+      d.framing = head.framing;
+      d.keepAlive = head.keepAlive;
+      toClient(c, buf.subarray(0, used), u as Socket<unknown>);
+      chunk = buf.subarray(used);
+      if (d.framing === 0) {
+        complete(u, c, chunk.length === 0);
+        return;
+      }
+      if (d.framing > 0) d.remaining = d.framing;
+      else if (d.framing === -1) d.decoder = new ChunkedDecoder();
+      if (chunk.length === 0) return;
+    }
+    if (d.framing > 0) {
+      const n = Math.min(d.remaining, chunk.length);
+      toClient(c, n === chunk.length ? chunk : chunk.subarray(0, n), u as Socket<unknown>);
+      d.remaining -= n;
+      if (d.remaining === 0) complete(u, c, n === chunk.length);
+    } else if (d.framing === -1) {
+      const r = d.decoder!.push(chunk);
+      const body = r.rest ? chunk.subarray(0, chunk.length - r.rest.length) : chunk;
+      toClient(c, body, u as Socket<unknown>);
+      if (r.done) complete(u, c, r.rest === undefined);
+    } else {
+      toClient(c, chunk, u as Socket<unknown>);
+    }
+  };
+
+  /** The response is through: pool the app connection, then serve the next pipelined request. */
+  const complete = (u: Upstream, c: Client, clean: boolean): void => {
+    const keep = u.data.keepAlive && clean;
+    u.data.client = undefined;
+    u.data.decoder = undefined;
+    u.resume();
+    if (keep) {
+      u.data.reused = true;
+      let list = idle.get(u.data.port);
+      if (!list) {
+        list = [];
+        idle.set(u.data.port, list);
+      }
+      if (list.length < MAX_IDLE_PER_PORT) list.push(u);
+      else u.end();
+    } else {
+      u.end();
+    }
+    finish(c, keep);
+  };
+
+  const finish = (c: Client, keepAlive: boolean): void => {
+    c.data.upstream = undefined;
+    c.data.busy = false;
+    if (!keepAlive) {
+      afterDrain(c, () => c.end());
+      return;
+    }
+    next(c);
+  };
+
+  const send = (c: Client, port: number, head: Buffer, noBody: boolean, request: Buffer): void => {
+    const ready = (u: Upstream) => {
+      const d = u.data;
+      d.client = c;
+      d.request = request;
+      d.noBody = noBody;
+      d.started = false;
+      d.buf = undefined;
+      c.data.upstream = u;
+      u.write(head);
+    };
+    const pooled = idle.get(port)?.pop();
+    if (pooled) {
+      ready(pooled);
+      return;
+    }
+    Bun.connect<UpstreamState>({
+      hostname: '127.0.0.1',
+      port,
+      data: {
+        port,
+        client: undefined,
+        request: undefined,
+        noBody,
+        reused: false,
+        started: false,
+        buf: undefined,
+        remaining: 0,
+        framing: 0,
+        keepAlive: false,
+        decoder: undefined,
+      },
+      socket: {
+        ...upstreamHandlers,
+        open: (u) => {
+          upstreamHandlers.open(u);
+          ready(u);
+        },
+      },
+    }).catch(() => replay(c, request));
+  };
+
+  // ---- requests from clients ----
+  const next = (c: Client): void => {
+    const d = c.data;
+    if (d.busy || d.tunnelling || d.closed || !d.buf) return;
+    const buf = d.buf;
+    const end = buf.indexOf(CRLFCRLF);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) tunnel(c, undefined); // the full server refuses it properly
+      return;
+    }
+    const request = buf.subarray(0, end + 4);
+    const plan = fastPlan(buf.toString('latin1', 0, end), c);
+    if (plan === undefined) {
+      tunnel(c, buf);
+      return;
+    }
+    d.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+    d.busy = true;
+    const go = (token: VerifiedToken | undefined) => {
+      const head = token && plan.head(token);
+      if (head === undefined) {
+        replay(c, request);
+        return;
+      }
+      o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
+      send(c, head.port, Buffer.from(head.text, 'latin1'), plan.noBody, request);
+    };
+    const cached = o.verifier.lookup(plan.token);
+    if (cached) go(cached);
+    else
+      o.verifier.verify(plan.token).then(
+        (t) => !c.data.closed && go(t),
+        () => !c.data.closed && go(undefined),
+      );
+  };
+
+  /** What the fast path would do with a request head, or undefined when the full server must see it. */
+  const fastPlan = (
+    headText: string,
+    c: Client,
+  ):
+    | {
+        token: string;
+        noBody: boolean;
+        head: (t: VerifiedToken) => { port: number; text: string } | undefined;
+      }
+    | undefined => {
+    const lines = headText.split('\r\n');
+    const requestLine = lines[0]!;
+    const sp1 = requestLine.indexOf(' ');
+    const sp2 = requestLine.lastIndexOf(' ');
+    if (sp1 <= 0 || sp2 <= sp1 || requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return undefined;
+    const method = requestLine.slice(0, sp1);
+    const target = requestLine.slice(sp1 + 1, sp2);
+    if (target.charCodeAt(0) !== 47 /* / */) return undefined;
+    const headers: [string, string][] = [];
+    let host: string | undefined;
+    let auth: string | undefined;
+    let cookie: string | undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) return undefined;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      switch (name) {
+        case 'host':
+          if (host !== undefined) return undefined;
+          host = value;
+          break;
+        case 'authorization':
+          auth = value;
+          break;
+        case 'cookie':
+          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+          break;
+        case 'content-length':
+          if (value !== '0') return undefined;
+          break;
+        // Bodies, upgrades, expectations and connection options: the full server's business.
+        case 'transfer-encoding':
+        case 'upgrade':
+        case 'expect':
+          return undefined;
+        case 'connection':
+          if (value.toLowerCase() !== 'keep-alive') return undefined;
+          break;
+      }
+      headers.push([name, value]);
+    }
+    const route = routeTarget(target, host, o.baseDomain);
+    if (
+      !route ||
+      !isWorkspaceId(route.workspaceId) ||
+      route.path === '/_auth' ||
+      route.path === '/_terminal'
+    ) {
+      return undefined;
+    }
+    let token: string | undefined;
+    if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+      token = auth.slice(7).trim();
+    else if (cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
+    if (!token) return undefined;
+    return {
+      token,
+      noBody: method === 'HEAD',
+      head: (t) => {
+        const ws = o.runtime.get(route.workspaceId);
+        if (ws?.status !== 'running' || ws.port === undefined) return undefined;
+        if (!o.verifier.authorize(t, route.workspaceId, ws.ownerId, 'http').ok) return undefined;
+        const info = {
+          clientIp: c.remoteAddress,
+          host: host ?? '',
+          proto: 'http' as const,
+          prefix: route.prefix,
+          userId: t.userId,
+        };
+        return {
+          port: ws.port,
+          text: forwardHead(method, route.path + route.search, ws.port, headers, info),
+        };
+      },
+    };
+  };
+
+  const listener: TCPSocketListener<ClientState> = Bun.listen<ClientState>({
+    hostname: o.hostname,
+    port: o.port,
+    data: undefined as unknown as ClientState,
+    socket: {
+      open(c) {
+        c.setNoDelay(true);
+        c.data = {
+          buf: undefined,
+          busy: false,
+          tunnel: undefined,
+          tunnelling: false,
+          toTunnel: [],
+          out: [],
+          whenDrained: undefined,
+          upstream: undefined,
+          closed: false,
+        };
+      },
+      data(c, chunk) {
+        const d = c.data;
+        if (d.tunnelling) {
+          if (d.tunnel) {
+            if (!writeTo(d.tunnel, d.tunnel.data.out, chunk)) c.pause();
+          } else d.toTunnel.push(chunk);
+          return;
+        }
+        d.buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+        next(c);
+      },
+      drain(c) {
+        const d = c.data;
+        if (!flush(c, d.out)) return;
+        d.upstream?.resume();
+        d.tunnel?.resume();
+        const f = d.whenDrained;
+        d.whenDrained = undefined;
+        f?.();
+      },
+      close(c) {
+        const d = c.data;
+        d.closed = true;
+        d.tunnel?.end();
+        const u = d.upstream;
+        if (u) {
+          // Mid-response: that app connection is out of step now.
+          u.data.client = undefined;
+          u.terminate();
+        }
+      },
+      error() {},
+    },
+  });
+
+  return {
+    port: listener.port,
+    stop() {
+      listener.stop(true);
+      for (const list of idle.values()) for (const u of list) u.end();
+      idle.clear();
+    },
+  };
+}
