@@ -205,15 +205,26 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       d.request = undefined;
       d.framing = head.framing;
       d.keepAlive = head.keepAlive;
-      toClient(c, buf.subarray(0, used), u as Socket<unknown>);
-      chunk = buf.subarray(used);
+      // One write for the head and whatever of the body came with it: a write is a syscall, the costliest step.
+      const body = buf.subarray(used);
+      const source = u as Socket<unknown>;
       if (d.framing === 0) {
-        complete(u, c, chunk.length === 0);
-        return;
+        toClient(c, buf.subarray(0, used), source);
+        complete(u, c, body.length === 0);
+      } else if (d.framing > 0) {
+        const n = Math.min(d.framing, body.length);
+        toClient(c, n === body.length ? buf : buf.subarray(0, used + n), source);
+        d.remaining = d.framing - n;
+        if (d.remaining === 0) complete(u, c, n === body.length);
+      } else if (d.framing === -1) {
+        d.decoder = new ChunkedDecoder();
+        const r = d.decoder.push(body);
+        toClient(c, r.rest ? buf.subarray(0, buf.length - r.rest.length) : buf, source);
+        if (r.done) complete(u, c, r.rest === undefined);
+      } else {
+        toClient(c, buf, source);
       }
-      if (d.framing > 0) d.remaining = d.framing;
-      else if (d.framing === -1) d.decoder = new ChunkedDecoder();
-      if (chunk.length === 0) return;
+      return;
     }
     if (d.framing > 0) {
       const n = Math.min(d.remaining, chunk.length);
