@@ -4,10 +4,9 @@ import type { Socket, TCPSocketListener } from 'bun';
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../workspaces/index.ts';
-import { cookieValue, TOKEN_COOKIE } from './credentials.ts';
-import { forwardHead } from './forward-headers.ts';
+import { planFastRequest } from './fast-plan.ts';
 import { ChunkedDecoder, parseResponseHead } from './http1-parser.ts';
-import { isWorkspaceId, routeTarget } from './route.ts';
+import { flush, writeTo } from './socket-queue.ts';
 
 export interface RawFrontOptions {
   hostname: string;
@@ -67,30 +66,6 @@ const MAX_IDLE_PER_PORT = 256;
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
   const idle = new Map<number, Upstream[]>();
 
-  const writeTo = <T>(s: Socket<T>, out: Buffer[], bytes: Buffer): boolean => {
-    if (out.length > 0) {
-      out.push(bytes);
-      return false;
-    }
-    const n = s.write(bytes);
-    if (n < bytes.length) {
-      out.push(bytes.subarray(Math.max(0, n)));
-      return false;
-    }
-    return true;
-  };
-  const flush = <T>(s: Socket<T>, out: Buffer[]): boolean => {
-    while (out.length > 0) {
-      const b = out[0]!;
-      const n = s.write(b);
-      if (n < b.length) {
-        out[0] = b.subarray(Math.max(0, n));
-        return false;
-      }
-      out.shift();
-    }
-    return true;
-  };
   /** Sends bytes to the client; pauses `source` while the client is slower than it. */
   const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
     if (c.data.closed) return;
@@ -325,7 +300,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       return;
     }
     const request = buf.subarray(0, end + 4);
-    const plan = fastPlan(buf.toString('latin1', 0, end), c);
+    const plan = planFastRequest(buf.toString('latin1', 0, end), c.remoteAddress, o);
     if (plan === undefined) {
       tunnel(c, buf);
       return;
@@ -348,96 +323,6 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         (t) => !c.data.closed && go(t),
         () => !c.data.closed && go(undefined),
       );
-  };
-
-  /** What the fast path would do with a request head, or undefined when the full server must see it. */
-  const fastPlan = (
-    headText: string,
-    c: Client,
-  ):
-    | {
-        token: string;
-        noBody: boolean;
-        head: (t: VerifiedToken) => { port: number; text: string } | undefined;
-      }
-    | undefined => {
-    const lines = headText.split('\r\n');
-    const requestLine = lines[0]!;
-    const sp1 = requestLine.indexOf(' ');
-    const sp2 = requestLine.lastIndexOf(' ');
-    if (sp1 <= 0 || sp2 <= sp1 || requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return undefined;
-    const method = requestLine.slice(0, sp1);
-    const target = requestLine.slice(sp1 + 1, sp2);
-    if (target.charCodeAt(0) !== 47 /* / */) return undefined;
-    const headers: [string, string][] = [];
-    let host: string | undefined;
-    let auth: string | undefined;
-    let cookie: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) return undefined;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      switch (name) {
-        case 'host':
-          if (host !== undefined) return undefined;
-          host = value;
-          break;
-        case 'authorization':
-          auth = value;
-          break;
-        case 'cookie':
-          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
-          break;
-        case 'content-length':
-          if (value !== '0') return undefined;
-          break;
-        // Bodies, upgrades, expectations and connection options: the full server's business.
-        case 'transfer-encoding':
-        case 'upgrade':
-        case 'expect':
-          return undefined;
-        case 'connection':
-          if (value.toLowerCase() !== 'keep-alive') return undefined;
-          break;
-      }
-      headers.push([name, value]);
-    }
-    const route = routeTarget(target, host, o.baseDomain);
-    if (
-      !route ||
-      !isWorkspaceId(route.workspaceId) ||
-      route.path === '/_auth' ||
-      route.path === '/_terminal'
-    ) {
-      return undefined;
-    }
-    let token: string | undefined;
-    if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
-      token = auth.slice(7).trim();
-    else if (cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
-    if (!token) return undefined;
-    return {
-      token,
-      noBody: method === 'HEAD',
-      head: (t) => {
-        const ws = o.runtime.get(route.workspaceId);
-        if (ws?.status !== 'running' || ws.port === undefined) return undefined;
-        if (!o.verifier.authorize(t, route.workspaceId, ws.ownerId, 'http').ok) return undefined;
-        const info = {
-          clientIp: c.remoteAddress,
-          host: host ?? '',
-          proto: 'http' as const,
-          prefix: route.prefix,
-          userId: t.userId,
-        };
-        return {
-          port: ws.port,
-          text: forwardHead(method, route.path + route.search, ws.port, headers, info),
-        };
-      },
-    };
   };
 
   const listener: TCPSocketListener<ClientState> = Bun.listen<ClientState>({

@@ -1,0 +1,105 @@
+// The raw front's fast path: whether a request head can go straight to a workspace app, and the head it sends.
+import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
+import type { Runtime } from '../workspaces/index.ts';
+import { cookieValue, TOKEN_COOKIE } from './credentials.ts';
+import { forwardHead } from './forward-headers.ts';
+import { isWorkspaceId, routeTarget } from './route.ts';
+
+/** A request the fast path can take once its token checks out. */
+export interface FastPlan {
+  token: string;
+  /** HEAD: the response has no body whatever its headers say. */
+  noBody: boolean;
+  /** The app's port and the request head to send it, or undefined when the full server must answer. */
+  head: (t: VerifiedToken) => { port: number; text: string } | undefined;
+}
+
+export interface FastPlanContext {
+  baseDomain: string;
+  runtime: Runtime;
+  verifier: TokenVerifier;
+}
+
+/**
+ * Plans a plain, body-less HTTP/1.1 request to a workspace with a Bearer or cookie proof; anything else
+ * (bodies, upgrades, special paths, no proof, odd syntax) is undefined and goes to the full server, which
+ * also gives every refusal its proper answer.
+ */
+export function planFastRequest(
+  headText: string,
+  clientIp: string,
+  o: FastPlanContext,
+): FastPlan | undefined {
+  const lines = headText.split('\r\n');
+  const requestLine = lines[0]!;
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = requestLine.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 <= sp1 || requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return undefined;
+  const method = requestLine.slice(0, sp1);
+  const target = requestLine.slice(sp1 + 1, sp2);
+  if (target.charCodeAt(0) !== 47 /* / */) return undefined;
+  const headers: [string, string][] = [];
+  let host: string | undefined;
+  let auth: string | undefined;
+  let cookie: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    switch (name) {
+      case 'host':
+        if (host !== undefined) return undefined;
+        host = value;
+        break;
+      case 'authorization':
+        auth = value;
+        break;
+      case 'cookie':
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        break;
+      case 'content-length':
+        if (value !== '0') return undefined;
+        break;
+      // Bodies, upgrades, expectations and connection options: the full server's business.
+      case 'transfer-encoding':
+      case 'upgrade':
+      case 'expect':
+        return undefined;
+      case 'connection':
+        if (value.toLowerCase() !== 'keep-alive') return undefined;
+        break;
+    }
+    headers.push([name, value]);
+  }
+  const route = routeTarget(target, host, o.baseDomain);
+  if (!route || !isWorkspaceId(route.workspaceId) || route.path === '/_auth' || route.path === '/_terminal') {
+    return undefined;
+  }
+  let token: string | undefined;
+  if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+    token = auth.slice(7).trim();
+  else if (cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
+  if (!token) return undefined;
+  return {
+    token,
+    noBody: method === 'HEAD',
+    head: (t) => {
+      const ws = o.runtime.get(route.workspaceId);
+      if (ws?.status !== 'running' || ws.port === undefined) return undefined;
+      if (!o.verifier.authorize(t, route.workspaceId, ws.ownerId, 'http').ok) return undefined;
+      const info = {
+        clientIp,
+        host: host ?? '',
+        proto: 'http' as const,
+        prefix: route.prefix,
+        userId: t.userId,
+      };
+      return {
+        port: ws.port,
+        text: forwardHead(method, route.path + route.search, ws.port, headers, info),
+      };
+    },
+  };
+}
