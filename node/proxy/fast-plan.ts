@@ -5,6 +5,9 @@ import { cookieValue, TOKEN_COOKIE } from './credentials.ts';
 import { forwardHead } from './forward-headers.ts';
 import { isWorkspaceId, routeTarget } from './route.ts';
 
+const REQUEST_LINE = /^([A-Z]{1,16}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
+
 /** A request the fast path can take once its token checks out. */
 export interface FastPlan {
   token: string;
@@ -31,21 +34,19 @@ export function planFastRequest(
   o: FastPlanContext,
 ): FastPlan | undefined {
   const lines = headText.split('\r\n');
-  const requestLine = lines[0]!;
-  const sp1 = requestLine.indexOf(' ');
-  const sp2 = requestLine.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 <= sp1 || requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return undefined;
-  const method = requestLine.slice(0, sp1);
-  const target = requestLine.slice(sp1 + 1, sp2);
-  if (target.charCodeAt(0) !== 47 /* / */) return undefined;
+  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  if (!requestLine) return undefined;
+  const method = requestLine[1]!;
+  const target = requestLine[2]!;
   const headers: [string, string][] = [];
   let host: string | undefined;
   let auth: string | undefined;
   let cookie: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
+    // Strict syntax only (no bare CR/LF, NUL or folded lines): what is forwarded verbatim must mean the same to the app.
+    if (!HEADER_LINE.test(line)) return undefined;
     const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     switch (name) {

@@ -130,6 +130,17 @@ describe('Raw front', () => {
     expect(out.indexOf('"path":"/posted"')).toBeLessThan(out.indexOf('"path":"/b"'));
   });
 
+  it('leaves requests with odd syntax to the full server, so nothing smuggled reaches the app', async () => {
+    const before = await fastCount();
+    const injected = `GET /w/${f.ws.id}/odd HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-A: 1\nX-Injected: yes\r\n\r\n`;
+    const out = await rawExchange(
+      injected,
+      (r) => r.includes('\r\n\r\n') && (r.endsWith('}') || !r.startsWith('HTTP/1.1 200')),
+    );
+    expect(await fastCount()).toBe(before);
+    expect(out).not.toContain('x-injected');
+  });
+
   it('serves the node API through the tunnel', async () => {
     const res = await fetch(`${f.node.url}/health`);
     expect(((await res.json()) as { role: string }).role).toBe('node');
