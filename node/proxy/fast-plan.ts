@@ -1,7 +1,7 @@
 // The raw front's fast path: whether a request head can go straight to a workspace app, and the head it sends.
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Runtime } from '../workspaces/index.ts';
-import { cookieValue, TOKEN_COOKIE } from './credentials.ts';
+import { cookieValue, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead } from './forward-headers.ts';
 import { isWorkspaceId, routeTarget } from './route.ts';
 
@@ -13,6 +13,8 @@ export interface FastPlan {
   token: string;
   /** HEAD: the response has no body whatever its headers say. */
   noBody: boolean;
+  /** A WebSocket handshake: once the app answers 101 the connection becomes a byte pipe to it. */
+  upgrade: boolean;
   /** The app's port and the request head to send it, or undefined when the full server must answer. */
   head: (t: VerifiedToken) => { port: number; text: string } | undefined;
 }
@@ -24,9 +26,9 @@ export interface FastPlanContext {
 }
 
 /**
- * Plans a plain, body-less HTTP/1.1 request to a workspace with a Bearer or cookie proof; anything else
- * (bodies, upgrades, special paths, no proof, odd syntax) is undefined and goes to the full server, which
- * also gives every refusal its proper answer.
+ * Plans a plain, body-less HTTP/1.1 request or a WebSocket handshake to a workspace with a proof it accepts;
+ * anything else (bodies, other upgrades, special paths, no proof, odd syntax) is undefined and goes to the full
+ * server, which also gives every refusal its proper answer.
  */
 export function planFastRequest(
   headText: string,
@@ -42,6 +44,8 @@ export function planFastRequest(
   let host: string | undefined;
   let auth: string | undefined;
   let cookie: string | undefined;
+  let upgrade: boolean | undefined;
+  let connection = 'keep-alive';
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     // Strict syntax only (no bare CR/LF, NUL or folded lines): what is forwarded verbatim must mean the same to the app.
@@ -63,13 +67,16 @@ export function planFastRequest(
       case 'content-length':
         if (value !== '0') return undefined;
         break;
-      // Bodies, upgrades, expectations and connection options: the full server's business.
+      // Bodies and expectations: the full server's business.
       case 'transfer-encoding':
-      case 'upgrade':
       case 'expect':
         return undefined;
+      case 'upgrade':
+        if (upgrade !== undefined || value.toLowerCase() !== 'websocket') return undefined;
+        upgrade = true;
+        break;
       case 'connection':
-        if (value.toLowerCase() !== 'keep-alive') return undefined;
+        connection = value.toLowerCase();
         break;
     }
     headers.push([name, value]);
@@ -78,18 +85,29 @@ export function planFastRequest(
   if (!route || !isWorkspaceId(route.workspaceId) || route.path === '/_auth' || route.path === '/_terminal') {
     return undefined;
   }
+  const ws = upgrade === true;
+  if (ws ? method !== 'GET' || !connection.includes('upgrade') : connection !== 'keep-alive')
+    return undefined;
+  // The same proofs, in the same order, as the full server: Bearer, the Warren cookie, and `?token=` on
+  // WebSocket handshakes only (LESSONS 1); the app never sees the query token.
   let token: string | undefined;
-  if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+  if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
     token = auth.slice(7).trim();
-  else if (cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
+  }
+  if (!token && cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
+  if (!token && ws && route.search.includes('token=')) {
+    token = new URLSearchParams(route.search).get('token') ?? undefined;
+  }
   if (!token) return undefined;
+  const search = ws ? withoutTokenParam(route.search) : route.search;
   return {
     token,
     noBody: method === 'HEAD',
+    upgrade: ws,
     head: (t) => {
-      const ws = o.runtime.get(route.workspaceId);
-      if (ws?.status !== 'running' || ws.port === undefined) return undefined;
-      if (!o.verifier.authorize(t, route.workspaceId, ws.ownerId, 'http').ok) return undefined;
+      const workspace = o.runtime.get(route.workspaceId);
+      if (workspace?.status !== 'running' || workspace.port === undefined) return undefined;
+      if (!o.verifier.authorize(t, route.workspaceId, workspace.ownerId, 'http').ok) return undefined;
       const info = {
         clientIp,
         host: host ?? '',
@@ -98,8 +116,8 @@ export function planFastRequest(
         userId: t.userId,
       };
       return {
-        port: ws.port,
-        text: forwardHead(method, route.path + route.search, ws.port, headers, info),
+        port: workspace.port,
+        text: forwardHead(method, route.path + search, workspace.port, headers, info, ws),
       };
     },
   };

@@ -11,9 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => f.close());
 
-async function fastCount(): Promise<number> {
-  const text = await (await fetch(`${f.node.url}/metrics`)).text();
-  return Number(/warren_proxy_requests_total\{outcome="proxied_fast"\} (\d+)/.exec(text)?.[1] ?? 0);
+async function fastCount(outcome = 'proxied_fast'): Promise<number> {
+  const text = await (await fetch(`${f.node.url}/metrics`, { keepalive: false })).text();
+  return Number(
+    new RegExp(`warren_proxy_requests_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+  );
 }
 
 /** Sends raw bytes on one connection and collects everything until `done(received)` or the peer closes. */
@@ -139,6 +141,33 @@ describe('Raw front', () => {
     );
     expect(await fastCount()).toBe(before);
     expect(out).not.toContain('x-injected');
+  });
+
+  it('pipes a WebSocket with ?token= straight to the app, without the token', async () => {
+    const before = await fastCount('websocket_fast');
+    const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/sock?token=${token}&k=v`);
+    const hello = await new Promise<string>((resolve, reject) => {
+      ws.onmessage = (e) => resolve(String(e.data));
+      ws.onerror = () => reject(new Error('refused'));
+    });
+    expect(JSON.parse(hello).hello).toBe('/sock?k=v');
+    const echo = new Promise<string>((resolve) => {
+      ws.onmessage = (e) => resolve(String(e.data));
+    });
+    ws.send('ping');
+    expect(await echo).toBe('ping');
+    ws.close();
+    expect(await fastCount('websocket_fast')).toBe(before + 1);
+  });
+
+  it('passes on an app refusing the handshake and closes, so nothing more reaches the app unchecked', async () => {
+    const handshake = `GET /w/${f.ws.id}/no-upgrade?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    const smuggled = `GET /w/${f.ws.id}/smuggled HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const out = await rawExchange(handshake + smuggled, () => false); // until the node closes
+    expect(out).toStartWith('HTTP/1.1 404');
+    expect(out).toContain('"refused":true');
+    expect(out).not.toContain('smuggled');
+    expect(f.appLog().some((l) => l.includes('/smuggled'))).toBe(false);
   });
 
   it('serves the node API through the tunnel', async () => {

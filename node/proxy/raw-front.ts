@@ -1,5 +1,5 @@
-// The node's public listener: plain workspace requests with a known token go to the app byte for byte over pooled
-// connections; every other request (node API, WebSocket, terminal, bodies, refusals) is tunnelled to the full server.
+// The node's public listener: plain workspace requests and WebSocket handshakes with a valid token go to the app byte
+// for byte; every other request (node API, terminal, bodies, refusals) is tunnelled to the full server.
 import type { Socket, TCPSocketListener } from 'bun';
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
@@ -33,6 +33,8 @@ interface ClientState {
   out: Buffer[];
   whenDrained: (() => void) | undefined;
   upstream: Socket<UpstreamState> | undefined;
+  /** The app connection of a WebSocket handshake in progress. */
+  handshake: Socket<TunnelState> | undefined;
   closed: boolean;
 }
 type Client = Socket<ClientState>;
@@ -289,6 +291,105 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     }).catch(() => replay(c, request));
   };
 
+  // ---- WebSocket handshakes piped to the app ----
+  /**
+   * Sends the handshake to the app on a connection of its own. On 101 the client connection becomes a byte
+   * pipe to the app (frames pass untouched). Any other answer is passed on and then both connections close,
+   * so nothing further on this connection reaches the app without a check.
+   */
+  const pipeUpgrade = (c: Client, port: number, head: Buffer, request: Buffer): void => {
+    let started = false;
+    let upgraded = false;
+    let pending: Buffer | undefined;
+    let framing = 0;
+    let remaining = 0;
+    let decoder: ChunkedDecoder | undefined;
+    const closeBoth = (a: Socket<TunnelState>) => {
+      a.end();
+      afterDrain(c, () => c.end());
+    };
+    Bun.connect<TunnelState>({
+      hostname: '127.0.0.1',
+      port,
+      data: { client: c, out: [] },
+      socket: {
+        open(a) {
+          a.setNoDelay(true);
+          if (c.data.closed) {
+            a.end();
+            return;
+          }
+          c.data.handshake = a;
+          a.write(head);
+        },
+        data(a, chunk) {
+          if (upgraded) {
+            toClient(c, chunk, a as Socket<unknown>);
+            return;
+          }
+          if (!started) {
+            const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+            let parsed: ReturnType<typeof parseResponseHead>;
+            try {
+              parsed = parseResponseHead(buf, false);
+            } catch {
+              a.terminate();
+              c.terminate();
+              return;
+            }
+            if (!parsed) {
+              pending = buf;
+              return;
+            }
+            pending = undefined;
+            started = true;
+            const [h, used] = parsed;
+            toClient(c, buf, a as Socket<unknown>);
+            if (h.status === 101) {
+              upgraded = true;
+              c.data.handshake = undefined;
+              c.data.tunnel = a;
+              c.data.tunnelling = true;
+              c.data.busy = false;
+              const early = c.data.buf;
+              c.data.buf = undefined;
+              if (early && !writeTo(a, a.data.out, early)) c.pause();
+              return;
+            }
+            framing = h.framing;
+            const body = buf.length - used;
+            if (framing === 0 || (framing > 0 && body >= framing)) return closeBoth(a);
+            remaining = framing - body;
+            if (framing === -1) {
+              decoder = new ChunkedDecoder();
+              if (decoder.push(buf.subarray(used)).done) closeBoth(a);
+            }
+            return;
+          }
+          // The rest of a refusal's body.
+          toClient(c, chunk, a as Socket<unknown>);
+          if (framing > 0) {
+            remaining -= chunk.length;
+            if (remaining <= 0) closeBoth(a);
+          } else if (decoder?.push(chunk).done) closeBoth(a);
+        },
+        drain(a) {
+          if (flush(a, a.data.out)) c.resume();
+        },
+        close() {
+          c.data.handshake = undefined;
+          if (!started) {
+            // The app never answered: the full server gives the structured 503.
+            if (!c.data.closed) replay(c, request);
+            return;
+          }
+          afterDrain(c, () => c.end());
+        },
+        error() {},
+      },
+    }).catch(() => replay(c, request));
+  };
+
   // ---- requests from clients ----
   const next = (c: Client): void => {
     const d = c.data;
@@ -313,8 +414,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         replay(c, request);
         return;
       }
+      const bytes = Buffer.from(head.text, 'latin1');
+      if (plan.upgrade) {
+        o.metrics.inc('warren_proxy_requests_total{outcome="websocket_fast"}');
+        pipeUpgrade(c, head.port, bytes, request);
+        return;
+      }
       o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
-      send(c, head.port, Buffer.from(head.text, 'latin1'), plan.noBody, request);
+      send(c, head.port, bytes, plan.noBody, request);
     };
     const cached = o.verifier.lookup(plan.token);
     if (cached) go(cached);
@@ -341,6 +448,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
           out: [],
           whenDrained: undefined,
           upstream: undefined,
+          handshake: undefined,
           closed: false,
         };
       },
@@ -368,6 +476,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         const d = c.data;
         d.closed = true;
         d.tunnel?.end();
+        d.handshake?.end();
         const u = d.upstream;
         if (u) {
           // Mid-response: that app connection is out of step now.

@@ -12,6 +12,7 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
     const url = new URL(req.url);
     appendFileSync(logFile, `${req.method} ${url.pathname}${url.search}\n`);
     const headers = Object.fromEntries(req.headers);
+    if (url.pathname === '/no-upgrade') return Response.json({ refused: true }, { status: 404 });
     if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       const proto = req.headers.get('sec-websocket-protocol')?.split(',')[0]?.trim();
       const ok = server.upgrade(req, {
