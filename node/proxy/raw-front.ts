@@ -63,6 +63,10 @@ type Upstream = Socket<UpstreamState>;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
 const MAX_IDLE_PER_PORT = 256;
+/** Pipelined bytes held per client while a response is in flight. */
+const MAX_QUEUED = 1024 * 1024;
+/** Same as the full server's idle timeout. */
+const IDLE_TIMEOUT_S = 120;
 
 /** Starts the public listener. */
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
@@ -81,6 +85,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
   // ---- tunnel to the full server ----
   const tunnel = (c: Client, bytes: Buffer | undefined): void => {
     c.data.tunnelling = true;
+    c.timeout(0);
+    c.resume(); // it may have been paused while pipelined requests queued
     if (bytes && bytes.length > 0) c.data.toTunnel.push(bytes);
     c.data.buf = undefined;
     Bun.connect<TunnelState>({
@@ -242,6 +248,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
   const finish = (c: Client, keepAlive: boolean): void => {
     c.data.upstream = undefined;
     c.data.busy = false;
+    c.resume();
     if (!keepAlive) {
       afterDrain(c, () => c.end());
       return;
@@ -350,6 +357,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
               c.data.handshake = undefined;
               c.data.tunnel = a;
               c.data.tunnelling = true;
+              c.timeout(0);
               c.data.busy = false;
               const early = c.data.buf;
               c.data.buf = undefined;
@@ -397,7 +405,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     const buf = d.buf;
     const end = buf.indexOf(CRLFCRLF);
     if (end < 0) {
-      if (buf.length > MAX_HEAD) tunnel(c, undefined); // the full server refuses it properly
+      if (buf.length > MAX_HEAD) tunnel(c, buf); // the full server refuses it properly
       return;
     }
     const request = buf.subarray(0, end + 4);
@@ -439,6 +447,9 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     socket: {
       open(c) {
         c.setNoDelay(true);
+        // A connection that sends nothing for this long is dropped (slow or stuck heads); tunnels and WebSocket
+        // pipes turn it off, their ends keep their own timeouts.
+        c.timeout(IDLE_TIMEOUT_S);
         c.data = {
           buf: undefined,
           busy: false,
@@ -461,6 +472,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
           return;
         }
         d.buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+        // A client pipelining faster than it is answered waits (bounded memory).
+        if (d.busy && d.buf.length > MAX_QUEUED) c.pause();
         next(c);
       },
       drain(c) {
@@ -483,6 +496,9 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
           u.data.client = undefined;
           u.terminate();
         }
+      },
+      timeout(c) {
+        if (!c.data.tunnelling) c.end();
       },
       error() {},
     },
