@@ -65,6 +65,8 @@ export interface ProcessRuntimeConfig {
   stableAfterMs: number;
   /** Time between SIGTERM and SIGKILL when stopping a workspace's process group. */
   stopGraceMs: number;
+  /** An app that does not listen on PORT within this time ends in `error` (slow builds fit in two minutes). */
+  readyTimeoutMs: number;
   /** Shell for app commands and terminals. */
   shell: string;
   /** Variables every workspace inherits (PATH, locale); the workspace's own env and PORT come on top. */
@@ -93,6 +95,7 @@ export function defaultNodeConfig(): NodeConfig {
       restartBaseMs: 500,
       stableAfterMs: 30_000,
       stopGraceMs: 3_000,
+      readyTimeoutMs: 120_000,
       shell: '/bin/sh',
       env: baseEnv(),
     },
@@ -105,7 +108,13 @@ export function localNodeConfig(): NodeConfig {
   c.listen = { host: '127.0.0.1', port: 0 };
   c.auth.jwksCooldownMs = 1_000;
   c.heartbeat = { backoffBaseMs: 50, backoffMaxMs: 1_000, jitter: 0.2 };
-  c.runtime = { ...c.runtime, restartBaseMs: 50, stableAfterMs: 5_000, stopGraceMs: 1_000 };
+  c.runtime = {
+    ...c.runtime,
+    restartBaseMs: 50,
+    stableAfterMs: 5_000,
+    stopGraceMs: 1_000,
+    readyTimeoutMs: 10_000,
+  };
   return c;
 }
 
