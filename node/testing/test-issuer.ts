@@ -58,6 +58,9 @@ export interface TestIssuer {
   /** The last workspace reports each node sent, by node id. */
   reports(nodeId: string): WorkspaceReport[];
   readonly stats: { heartbeats: number; jwksFetches: number; joins: number; renewals: number };
+  /** Every accepted join request and the last heartbeat body, as the node sent them. */
+  readonly joinRequests: NodeJoinRequest[];
+  lastHeartbeat: Heartbeat | undefined;
   /** Lifetime of node certificates it issues, in seconds. */
   certificateTtlSec: number;
   stop(): Promise<void>;
@@ -86,6 +89,8 @@ export async function startTestIssuer(
     issuer: '',
     certificateTtlSec: 3600,
     stats,
+    joinRequests: [],
+    lastHeartbeat: undefined,
     joinToken() {
       const t = `wrn_join_${crypto.randomUUID().replaceAll('-', '')}`;
       joinTokens.add(t);
@@ -189,6 +194,7 @@ export async function startTestIssuer(
           return Response.json(errorBody('unauthorized', 'join token unknown or used'), { status: 401 });
         }
         stats.joins++;
+        self.joinRequests.push(r.output);
         const nodeId = newId('node');
         nodes.set(nodeId, { assignments: new Map(), reports: [] });
         const cert = await certificate(nodeId, r.output);
@@ -214,6 +220,7 @@ export async function startTestIssuer(
         if (!r.success)
           return Response.json(errorBody('invalid_request', r.issues[0]!.message), { status: 400 });
         stats.heartbeats++;
+        self.lastHeartbeat = r.output;
         n.reports = r.output.workspaces;
         const ack: HeartbeatAck = {
           workspaces: [...n.assignments.values()],
