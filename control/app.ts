@@ -5,10 +5,14 @@ import { Elysia } from 'elysia';
 import type { ControlDeps } from './deps.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
+import { gitTokenRoutes } from './routes/git-tokens.ts';
+import { githubRoutes } from './routes/github.ts';
+import { githubAuthRoutes } from './routes/github-auth.ts';
 import { CONTROL_VERSION, healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { projectRoutes } from './routes/projects.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
 import { revocationRoutes } from './routes/revocations.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
@@ -57,11 +61,15 @@ export function createControlApp(deps: ControlDeps) {
     })
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
+    .use(githubAuthRoutes(deps))
+    .use(githubRoutes(deps))
     .use(userRoutes(deps))
     .use(tokenRoutes(deps))
     .use(projectRoutes(deps))
+    .use(repositoryRoutes(deps))
     .use(nodeRoutes(deps))
     .use(workspaceRoutes(deps))
+    .use(gitTokenRoutes(deps))
     .use(revocationRoutes(deps))
     .use(keyRoutes(deps));
 }
