@@ -5,7 +5,7 @@ import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../workspaces/index.ts';
 import { planFastRequest } from './fast-plan.ts';
-import { ChunkedDecoder, parseResponseHead } from './http1-parser.ts';
+import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
 import { flush, writeTo } from './socket-queue.ts';
 
 export interface RawFrontOptions {
@@ -176,12 +176,12 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     const d = u.data;
     if (!d.started) {
       const buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
-      const parsed = parseResponseHead(buf, d.noBody);
-      if (!parsed) {
+      const head = parseResponseFraming(buf, d.noBody);
+      if (!head) {
         d.buf = buf;
         return;
       }
-      const [head, used] = parsed;
+      const used = head.headLength;
       if (head.status < 200) throw new Error('interim responses go through the full server');
       d.buf = undefined;
       d.started = true;
@@ -336,21 +336,21 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
           }
           if (!started) {
             const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-            let parsed: ReturnType<typeof parseResponseHead>;
+            let h: ReturnType<typeof parseResponseFraming>;
             try {
-              parsed = parseResponseHead(buf, false);
+              h = parseResponseFraming(buf, false);
             } catch {
               a.terminate();
               c.terminate();
               return;
             }
-            if (!parsed) {
+            if (!h) {
               pending = buf;
               return;
             }
             pending = undefined;
             started = true;
-            const [h, used] = parsed;
+            const used = h.headLength;
             toClient(c, buf, a as Socket<unknown>);
             if (h.status === 101) {
               upgraded = true;
