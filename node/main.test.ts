@@ -220,6 +220,29 @@ describe('Node', () => {
     expect(await call(again, token)).toBe(200);
   });
 
+  it('keeps enforcing a revocation it heard of after the control plane is gone and the node restarted', async () => {
+    const iss = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
+    const dir = dataDir();
+    const first = await startTestNode({ controlUrl: iss.url, joinToken: iss.joinToken(), dataDir: dir });
+    const ws = spec();
+    await iss.place(first.nodeId, ws, first.url);
+    await running(first, ws.id);
+    const now = Math.floor(Date.now() / 1000);
+    const revoked = await iss.mint({ workspaceId: ws.id, userId: ws.ownerId, iat: now - 10 });
+    const later = await iss.mint({ workspaceId: ws.id, userId: ws.ownerId, iat: now + 1 });
+    iss.revoke(`user:${ws.ownerId}`, now);
+    await first.heartbeatNow();
+    await iss.stop();
+    await first.stop();
+
+    const again = await node({ controlUrl: iss.url, dataDir: dir });
+    await running(again, ws.id);
+    const call = (t: string) =>
+      fetch(`${again.url}/w/${ws.id}/`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+    expect(await call(revoked)).toBe(401);
+    expect(await call(later)).toBe(200);
+  });
+
   it('renews its certificate once past half its life', async () => {
     const iss = await issuer({ heartbeatIntervalMs: 200 });
     iss.certificateTtlSec = 2;
