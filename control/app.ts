@@ -3,6 +3,7 @@ import { openapi } from '@elysiajs/openapi';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { Elysia } from 'elysia';
 import type { ControlDeps } from './deps.ts';
+import { activityRoutes } from './routes/activity.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
 import { gitTokenRoutes } from './routes/git-tokens.ts';
@@ -14,6 +15,7 @@ import { nodeRoutes } from './routes/nodes.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { revocationRoutes } from './routes/revocations.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
@@ -71,7 +73,9 @@ export function createControlApp(deps: ControlDeps) {
     .use(workspaceRoutes(deps))
     .use(gitTokenRoutes(deps))
     .use(revocationRoutes(deps))
-    .use(keyRoutes(deps));
+    .use(keyRoutes(deps))
+    .use(taskRoutes(deps, { tasks: deps.tasks, dispatch: (id) => deps.taskDispatcher.dispatch(id) }))
+    .use(activityRoutes(deps, deps.activity));
 }
 
 export type ControlApp = ReturnType<typeof createControlApp>;

@@ -2,6 +2,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, type NodeConfig } from './config.ts';
@@ -100,6 +101,18 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       const ip = srv.requestIP(req);
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
     },
+    agentSearch: (id, q) => agents.search(id, q),
+  });
+  // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
+  const agents = await startNodeAgents({
+    dataDir: config.dataDir,
+    config: config.agent,
+    runtime,
+    spec: (id) => placement.spec(id),
+    shell: config.runtime.shell,
+    reportTask: (taskId, report) => link.reportTask(taskId, membership?.certificate ?? '', report),
+    reportActivity: (id, report) => link.reportActivity(id, membership?.certificate ?? '', report),
+    log,
   });
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
@@ -118,6 +131,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     workspaces: () => runtime.reports(),
     apply: (spec) => placement.apply(spec),
     metrics: () => metrics.render(),
+    agentTasks: agents.tasks,
   });
   registerGauges(metrics, runtime, verifier, keys);
 
@@ -132,7 +146,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       if (r !== NOT_A_WORKSPACE) return r;
       return api.fetch(req);
     },
-    websocket: createSocketHandler(runtime, config.runtime.shell),
+    websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
   const front = config.fastPath
     ? startRawFront({
@@ -170,6 +184,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     front?.stop();
     server.stop(true);
     await git.stop();
+    await agents.close();
     throw e;
   }
   placement.restore();
@@ -240,6 +255,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       front?.stop();
       server.stop(true);
       proxy.close();
+      await agents.close();
       await runtime.shutdown();
       await git.stop();
     },

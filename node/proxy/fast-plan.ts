@@ -3,7 +3,7 @@ import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Runtime } from '../workspaces/index.ts';
 import { cookieValue, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead } from './forward-headers.ts';
-import { isWorkspaceId, routeTarget } from './route.ts';
+import { isNodePath, isWorkspaceId, routeTarget } from './route.ts';
 
 /** Control characters other than tab, and CR or LF anywhere but as a CRLF pair: never forwarded verbatim. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control bytes is what this pattern is for
@@ -92,9 +92,7 @@ export function planFastRequest(
     headers.push([name, value]);
   }
   const route = routeTarget(target, host, o.baseDomain);
-  if (!route || !isWorkspaceId(route.workspaceId) || route.path === '/_auth' || route.path === '/_terminal') {
-    return undefined;
-  }
+  if (!route || !isWorkspaceId(route.workspaceId) || isNodePath(route.path)) return undefined;
   const ws = upgrade === true;
   if (ws ? method !== 'GET' || !connection.includes('upgrade') : connection !== 'keep-alive')
     return undefined;

@@ -170,6 +170,23 @@ describe('Raw front', () => {
     expect(f.appLog().some((l) => l.includes('/smuggled'))).toBe(false);
   });
 
+  it("never sends the node's own paths (cookie exchange, terminal, agent) to the app", async () => {
+    const before = await fastCount();
+    for (const path of ['/_auth', '/_terminal', '/_agent', '/_agent/search?q=x']) {
+      const out = await rawExchange(
+        `GET /w/${f.ws.id}${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+        (r) => {
+          const end = r.indexOf('\r\n\r\n');
+          const len = Number(/content-length: *(\d+)/i.exec(r)?.[1] ?? -1);
+          return end > 0 && len >= 0 && r.length >= end + 4 + len;
+        },
+      );
+      expect(out).toStartWith('HTTP/1.1 ');
+    }
+    expect(await fastCount()).toBe(before);
+    expect(f.appLog().some((l) => l.includes('/_'))).toBe(false);
+  });
+
   it('serves the node API through the tunnel', async () => {
     const res = await fetch(`${f.node.url}/health`);
     expect(((await res.json()) as { role: string }).role).toBe('node');

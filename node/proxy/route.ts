@@ -48,6 +48,14 @@ export function routeTarget(
   return undefined;
 }
 
+/**
+ * Paths under a workspace that the node answers itself (cookie exchange, terminal, agent), never the app.
+ * Every path that reaches the app must pass through here first, including the raw front's fast path.
+ */
+export function isNodePath(path: string): boolean {
+  return path === '/_auth' || path === '/_terminal' || path === '/_agent' || path.startsWith('/_agent/');
+}
+
 /** True when `id` has the shape of a workspace id. */
 export function isWorkspaceId(id: string): boolean {
   return ID_RE.test(id);
