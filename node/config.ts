@@ -25,6 +25,11 @@ export interface NodeConfig {
   baseDomain: string;
   /** How many workspaces this node offers to host. */
   capacity: number;
+  /**
+   * true: a raw TCP listener takes plain workspace requests with a known token straight to the app and tunnels
+   * the rest to the full server (the proxy benchmark's path); false: every request goes through Bun.serve.
+   */
+  fastPath: boolean;
   labels: Record<string, string>;
   auth: AuthConfig;
   heartbeat: HeartbeatConfig;
@@ -78,6 +83,8 @@ export interface ProcessRuntimeConfig {
   stableAfterMs: number;
   /** Time between SIGTERM and SIGKILL when stopping a workspace's process group. */
   stopGraceMs: number;
+  /** An app that does not listen on PORT within this time ends in `error` (slow builds fit in two minutes). */
+  readyTimeoutMs: number;
   /** Shell for app commands and terminals. */
   shell: string;
   /** Variables every workspace inherits (PATH, locale); the workspace's own env and PORT come on top. */
@@ -97,6 +104,7 @@ export function defaultNodeConfig(): NodeConfig {
     laptop: false,
     baseDomain: 'localhost',
     capacity: 32,
+    fastPath: true,
     labels: {},
     auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5 },
     heartbeat: { backoffBaseMs: 500, backoffMaxMs: 30_000, jitter: 0.2 },
@@ -105,6 +113,7 @@ export function defaultNodeConfig(): NodeConfig {
       restartBaseMs: 500,
       stableAfterMs: 30_000,
       stopGraceMs: 3_000,
+      readyTimeoutMs: 120_000,
       shell: '/bin/sh',
       env: baseEnv(),
     },
@@ -119,7 +128,13 @@ export function localNodeConfig(): NodeConfig {
   c.listen = { host: '127.0.0.1', port: 0 };
   c.auth.jwksCooldownMs = 1_000;
   c.heartbeat = { backoffBaseMs: 50, backoffMaxMs: 1_000, jitter: 0.2 };
-  c.runtime = { ...c.runtime, restartBaseMs: 50, stableAfterMs: 5_000, stopGraceMs: 1_000 };
+  c.runtime = {
+    ...c.runtime,
+    restartBaseMs: 50,
+    stableAfterMs: 5_000,
+    stopGraceMs: 1_000,
+    readyTimeoutMs: 10_000,
+  };
   return c;
 }
 

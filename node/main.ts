@@ -11,7 +11,13 @@ import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { Metrics } from './metrics.ts';
-import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
+import {
+  createSocketHandler,
+  NOT_A_WORKSPACE,
+  type SocketData,
+  startRawFront,
+  WorkspaceProxy,
+} from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
@@ -84,11 +90,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
+  // Local port of each raw-front tunnel → the real client's address.
+  const clientAddresses = new Map<number, string>();
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
     baseDomain: config.baseDomain,
     metrics,
+    clientAddress: (req, srv) => {
+      const ip = srv.requestIP(req);
+      return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
+    },
     agentSearch: (id, q) => agents.search(id, q),
   });
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
@@ -123,9 +135,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   registerGauges(metrics, runtime, verifier, keys);
 
+  // With the fast path, the full server listens on loopback only and the raw front owns the public address.
   const server = Bun.serve<SocketData>({
-    hostname: config.listen.host,
-    port: config.listen.port,
+    hostname: config.fastPath ? '127.0.0.1' : config.listen.host,
+    port: config.fastPath ? 0 : config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
     fetch(req, srv) {
@@ -135,7 +148,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     },
     websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
-  address ||= `http://${config.listen.host}:${server.port}`;
+  const front = config.fastPath
+    ? startRawFront({
+        hostname: config.listen.host,
+        port: config.listen.port,
+        internalPort: server.port!,
+        baseDomain: config.baseDomain,
+        verifier,
+        runtime,
+        metrics,
+        clientAddresses,
+      })
+    : undefined;
+  address ||= `http://${config.listen.host}:${front?.port ?? server.port}`;
 
   try {
     if (!membership) {
@@ -156,6 +181,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       log(`resuming as ${membership.nodeId}, serving on ${address}`);
     }
   } catch (e) {
+    front?.stop();
     server.stop(true);
     await git.stop();
     await agents.close();
@@ -226,6 +252,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
+      front?.stop();
       server.stop(true);
       proxy.close();
       await agents.close();
