@@ -107,6 +107,20 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
         )
       : undefined;
 
+  const trusts: CertificateTrust[] = [];
+  // Certificate checks are real async crypto: fake time must not move while one runs, or a loaded machine
+  // sees members time out in fake time while their certificates are still being checked in real time.
+  const quiesce = async () => {
+    const deadline = performance.now() + 10_000;
+    while (trusts.some((t) => t.pending > 0) && performance.now() < deadline) await Bun.sleep(1);
+    await flushMicrotasks();
+  };
+  const step = async (end: number) => {
+    await quiesce();
+    clock.advance(Math.min(10, end - clock.now()));
+    await flushMicrotasks();
+  };
+
   const start = (i: number, initial: MemberSeed[] | undefined): MeshNode => {
     const id = identities[i] as ClusterIdentity;
     const trust = authority
@@ -116,6 +130,7 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
           now: () => clock.now(),
         })
       : staticTrust;
+    if (trust instanceof CertificateTrust) trusts.push(trust);
     const node = createMeshNode({
       transport: network.transport(id.address),
       identity: { origin: id.origin, privateKey: id.privateKey, certificate: id.certificate },
@@ -150,8 +165,20 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
     identities,
     nodes,
     live: () => nodes.filter((n): n is MeshNode => n !== undefined),
-    run: (ms) => clock.run(ms),
-    until: (predicate, maxMs) => clock.until(predicate, maxMs),
+    async run(ms) {
+      const end = clock.now() + ms;
+      while (clock.now() < end) await step(end);
+      await quiesce();
+    },
+    async until(predicate, maxMs) {
+      const end = clock.now() + maxMs;
+      for (;;) {
+        await quiesce();
+        if (predicate()) return true;
+        if (clock.now() >= end) return false;
+        await step(end);
+      }
+    },
     async kill(i) {
       const n = nodes[i];
       nodes[i] = undefined;
