@@ -6,7 +6,7 @@ import { createMeshNode, type MeshNode } from '../node.ts';
 import { createSeededRandom, type Random } from '../random.ts';
 import { CertificateTrust } from '../registry/trust.ts';
 import { createTestAuthority, type TestAuthority } from './authority.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock, flushMicrotasks } from './fake-clock.ts';
 import { MemoryNetwork } from './memory-network.ts';
 import { StaticTrust } from './static-trust.ts';
 
