@@ -36,6 +36,7 @@ export function nodeRoutes(deps: ControlDeps) {
           expiresAt: now + body.ttlSeconds * 1000,
           usedAt: null,
           usedByNode: null,
+          nodeId: null,
         };
         await deps.store.joinTokens.insert(row);
         return {
