@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import * as v from 'valibot';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
+import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
 export interface ControlConfig {
   /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */
@@ -38,6 +39,8 @@ export interface ControlConfig {
   github: GitHubConfig | null;
   /** WARREN_REQUIRE_APPROVAL: new users signing in with GitHub wait for an admin; off by default (small teams). */
   requireApproval: boolean;
+  /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
+  infra: InfraConfig;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -58,6 +61,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     keyRing: { ...defaultKeyRingConfig(), maxTokenLifetimeMs: nodeCertificateTtlS * 1000 },
     github: null,
     requireApproval: false,
+    infra: defaultInfraConfig(),
   };
 }
 
@@ -144,5 +148,8 @@ export function loadControlConfig(
   config.github = github.config;
   const approval = parse(Flag, 'WARREN_REQUIRE_APPROVAL', env.WARREN_REQUIRE_APPROVAL);
   if (approval !== undefined) config.requireApproval = approval;
+  const infra = parseInfraConfig(env, config.dataDir);
+  if (!infra.ok) throw new ConfigError(infra.message);
+  config.infra = infra.config;
   return config;
 }

@@ -10,6 +10,15 @@ export {
   progressFromEngineEvent,
 } from './hetzner-provider.ts';
 export {
+  defaultInfraConfig,
+  type InfraConfig,
+  type InfraConfigResult,
+  type ProviderConfig,
+  parseInfraConfig,
+  WARM_POOL_SCOPES,
+  type WarmPoolScope,
+} from './infra-config.ts';
+export {
   createLocalProvider,
   type LocalNodeCommand,
   type LocalNodeCommandInput,
