@@ -21,6 +21,8 @@ import {
 import { createLog, type Log } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
+import { createNodeFleet, type NodeFleet, type Provider } from './providers/index.ts';
+import type { TailscaleApi } from './tailscale/index.ts';
 import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
 
 export interface ControlDeps {
@@ -41,12 +43,17 @@ export interface ControlDeps {
   metrics: Metrics;
   /** GitHub sign-in, repositories and git tokens; null when no GitHub App is configured. */
   github: GitHubService | null;
+  /** Node machines (provider, provisioning records) and the warm pool. */
+  fleet: NodeFleet;
 }
 
 export interface DepsOptions {
   publicUrl: string;
   clock?: Clock;
   log?: Log;
+  /** Tests: a provider or Tailscale API other than the configured ones. */
+  provider?: Provider;
+  tailscale?: TailscaleApi;
 }
 
 /** Opens the database (migrating it), loads the master key and the key ring, and wires the services. */
@@ -64,7 +71,24 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     workspaceCallbackTtlS: config.workspaceCallbackTtlS,
   });
   const push = createNodePush({ issuer, log, timeoutMs: config.pushTimeoutMs });
-  const workspaces = createWorkspaceService({ store, clock, push, log });
+  const fleet = createNodeFleet({
+    config: config.infra,
+    store,
+    database,
+    clock,
+    log,
+    dataDir: config.dataDir,
+    controlUrl: config.infra.publicUrl ?? options.publicUrl,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.tailscale ? { tailscale: options.tailscale } : {}),
+  });
+  const workspaces = createWorkspaceService({
+    store,
+    clock,
+    push,
+    log,
+    ...(fleet.warmPool ? { nodeSource: fleet } : {}),
+  });
   const liveness = createLiveness({ store, clock, log, config });
   return {
     config,
@@ -99,6 +123,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
           () => clock.now(),
         )
       : null,
+    fleet,
   };
 }
 

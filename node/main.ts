@@ -1,10 +1,11 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
+import { rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
-import { ConfigError, type NodeConfig } from './config.ts';
+import { ConfigError, type NodeConfig, TAILNET_HOST } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
@@ -12,6 +13,7 @@ import { loadOrCreateIdentity } from './identity.ts';
 import { Metrics } from './metrics.ts';
 import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
+import { createLocalApiClient, type TailnetAdvertisement, tailnetAdvertisement } from './tailscale/index.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
 
@@ -104,8 +106,23 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   registerGauges(metrics, runtime, verifier, keys);
 
+  // `--network tailscale`: the tailnet identity comes first, it decides what to bind and what to advertise.
+  let tailnet: TailnetAdvertisement | undefined;
+  if (config.network === 'tailscale') {
+    try {
+      tailnet = await tailnetAdvertisement(
+        createLocalApiClient({ socketPath: config.tailscaleSocket }),
+        config.listen.port,
+      );
+    } catch (e) {
+      await git.stop();
+      throw e;
+    }
+    log(`on the tailnet as ${tailnet.dnsName || tailnet.ip} (${tailnet.stableId})`);
+  }
+  const listenHost = config.listen.host === TAILNET_HOST && tailnet ? tailnet.ip : config.listen.host;
   const server = Bun.serve<SocketData>({
-    hostname: config.listen.host,
+    hostname: listenHost,
     port: config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
@@ -116,7 +133,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     },
     websocket: createSocketHandler(runtime, config.runtime.shell),
   });
-  address ||= `http://${config.listen.host}:${server.port}`;
+  // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
+  const port = server.port ?? config.listen.port;
+  address ||= tailnet ? tailnetUrl(tailnet.ip, port) : `http://${hostPart(listenHost)}:${port}`;
 
   try {
     if (!membership) {
@@ -130,6 +149,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       );
       membership = membershipFrom(config.controlUrl, joined);
       store.saveMembership(membership);
+      // The token is spent: a file that held it goes, so nothing on disk can be replayed or leaked later.
+      if (config.joinTokenFile) rmSync(config.joinTokenFile, { force: true });
       await keys.replace(joined.jwks);
       log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
     } else {
@@ -212,6 +233,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await git.stop();
     },
   };
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `http://<tailnet ip>:<port>`, as tailnetAdvertisement builds it, for the port actually bound. */
+function tailnetUrl(ip: string, port: number): string {
+  return `http://${hostPart(ip)}:${port}`;
 }
 
 async function joinWithRetry(

@@ -24,6 +24,7 @@ export {
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
+export { createNodeFleet, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';
 export {
   type AutomationStacksConfig,
   automationNodeStacks,

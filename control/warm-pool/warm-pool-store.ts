@@ -85,6 +85,26 @@ export class WarmPoolStore {
     );
   }
 
+  /**
+   * The workspace is gone: the node it had claimed is warm again, idle from now. One statement; returns the
+   * node, or undefined when the workspace had claimed none (it was placed the ordinary way).
+   */
+  async releaseClaimOf(workspaceId: string, now: number): Promise<string | undefined> {
+    const r = await this.db.execute({
+      sql: `UPDATE warm_nodes SET state = 'warm', claimed_by = NULL, claimed_at = NULL, idle_since = ?
+            WHERE claimed_by = ? AND state = 'claimed' RETURNING id`,
+      args: [now, workspaceId],
+    });
+    const id = r.rows[0]?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  /** Every pool that has a row, for maintenance of per-project pools. */
+  async pools(): Promise<string[]> {
+    const r = await this.db.execute('SELECT DISTINCT pool FROM warm_nodes ORDER BY pool');
+    return r.rows.map((row) => String(row.pool));
+  }
+
   /** Warm nodes of `pool` idle since `idleBefore` or earlier, longest idle first. */
   async idleSince(pool: string, idleBefore: number): Promise<string[]> {
     const r = await this.db.execute({
