@@ -1,0 +1,150 @@
+// End to end: the real control plane creates and deletes node machines with the `local` provider (real
+// `warren node join` processes) through the API, with progress steps in order and the node id fixed up front.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeProvisioning } from '../contract/index.ts';
+import { eventually, startTestControl, type TestControl } from '../control/testing/index.ts';
+
+let control: TestControl;
+
+beforeAll(async () => {
+  control = await startTestControl({ config: { heartbeatIntervalMs: 300 } });
+});
+afterAll(async () => {
+  await control.stop();
+});
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+async function until(nodeId: string, states: NodeProvisioning['state'][]): Promise<NodeProvisioning> {
+  return eventually(
+    async () => {
+      const r = await control.client.GET('/api/v1/nodes/{id}/provisioning', {
+        params: { path: { id: nodeId } },
+      });
+      return r.data && states.includes(r.data.state) ? r.data : undefined;
+    },
+    30_000,
+    `node ${nodeId} ${states.join('/')}`,
+  );
+}
+
+describe('Creating and deleting nodes through the API (local provider)', () => {
+  let nodeId: string;
+
+  it('creates a node: 202 with a node id at once, then the steps in order, and the node joins under that id', async () => {
+    const created = await control.client.POST('/api/v1/nodes', { body: {} });
+    expect(created.response.status).toBe(202);
+    const record = created.data as NodeProvisioning;
+    nodeId = record.nodeId;
+    expect(record).toMatchObject({ provider: 'local', state: 'provisioning' });
+
+    const done = await until(nodeId, ['ready', 'failed']);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('ready');
+    expect(done.events.map((e) => `${e.step}:${e.state}`)).toEqual([
+      'join_token:started',
+      'join_token:done',
+      'machine:started',
+      'machine:done',
+      'node_started:started',
+      'node_started:done',
+    ]);
+    const at = done.events.map((e) => e.at);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+
+    const node = await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
+    expect(node.data).toMatchObject({ id: nodeId, name: nodeId, status: 'online' });
+    expect(node.data?.labels['warren.provider']).toBe('local');
+    // The join token went through a 0600 file that the node deleted after joining.
+    const dir = join(control.dataDir, 'nodes', nodeId);
+    await eventually(() => !existsSync(join(dir, 'join-token')), 10_000, 'the join token file deleted');
+    const [running] = await control.deps.fleet.provider.list();
+    expect(running?.nodeId).toBe(nodeId);
+    expect(alive(Number(running?.providerRef))).toBe(true);
+    // Nothing secret in the progress shown to people.
+    expect(JSON.stringify(done)).not.toContain('wrn_join_');
+  });
+
+  it('allows only admins to create nodes or read their progress', async () => {
+    const anonymous = control.clientWith();
+    const r = await anonymous.POST('/api/v1/nodes', { body: {} });
+    expect(r.response.status).toBe(401);
+    const g = await anonymous.GET('/api/v1/nodes/{id}/provisioning', { params: { path: { id: nodeId } } });
+    expect(g.response.status).toBe(401);
+    const d = await anonymous.DELETE('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
+    expect(d.response.status).toBe(401);
+  });
+
+  it('refuses to delete a node that hosts a workspace (409)', async () => {
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'p' } });
+    const ws = await control.client.POST('/api/v1/workspaces', {
+      body: { projectId: project.data!.id, name: 'w', nodeId },
+    });
+    expect(ws.data?.nodeId).toBe(nodeId);
+    const d = await control.client.DELETE('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
+    expect(d.response.status).toBe(409);
+    await control.client.DELETE('/api/v1/workspaces/{id}', { params: { path: { id: ws.data!.id } } });
+    await eventually(
+      async () =>
+        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: ws.data!.id } } }))
+          .response.status === 404,
+      15_000,
+      'the workspace deleted',
+    );
+  });
+
+  it('deletes a node: machine destroyed, row gone, certificate revoked', async () => {
+    const [running] = await control.deps.fleet.provider.list();
+    const pid = Number(running?.providerRef);
+    const d = await control.client.DELETE('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
+    expect(d.response.status).toBe(202);
+    const done = await until(nodeId, ['deleted', 'failed']);
+    expect(done.state).toBe('deleted');
+    expect(done.events.map((e) => `${e.step}:${e.state}`)).toEqual(['machine_destroyed:done']);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(control.dataDir, 'nodes', nodeId))).toBe(false);
+    const gone = await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
+    expect(gone.response.status).toBe(404);
+    const revoked = await control.deps.store.revocations.list();
+    expect(revoked.map((r) => r.subject)).toContain(`node:${nodeId}`);
+  });
+
+  it('reports a node that never joins as failed and leaves nothing behind', async () => {
+    const broken = await startTestControl({
+      config: {
+        infra: {
+          ...control.deps.config.infra,
+          provider: { kind: 'local', nodeCommand: [process.execPath, '-e', 'process.exit(3)', '--'] },
+        },
+      },
+    });
+    try {
+      const created = await broken.client.POST('/api/v1/nodes', { body: {} });
+      const id = created.data!.nodeId;
+      const done = await eventually(
+        async () => {
+          const r = await broken.client.GET('/api/v1/nodes/{id}/provisioning', { params: { path: { id } } });
+          return r.data?.state === 'failed' ? r.data : undefined;
+        },
+        15_000,
+        'provisioning failed',
+      );
+      expect(done.error).toContain('exited with code 3');
+      expect(done.events.at(-1)).toMatchObject({ step: 'node_started', state: 'failed' });
+      expect(await broken.deps.fleet.provider.list()).toEqual([]);
+      expect((await broken.client.GET('/api/v1/nodes')).data?.items).toEqual([]);
+    } finally {
+      await broken.stop();
+    }
+  });
+});
