@@ -1,8 +1,12 @@
 // End to end: a warm pool of 2 with the `local` provider (real node processes) behind the real API: ten
 // concurrent workspace creations never share a node, the pool refills, released nodes are reaped when idle.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { defaultInfraConfig } from '../control/providers/index.ts';
-import { eventually, startTestControl, type TestControl } from '../control/testing/index.ts';
+import {
+  defaultInfraConfig,
+  eventually,
+  startTestControl,
+  type TestControl,
+} from '../control/testing/index.ts';
 
 let control: TestControl;
 let projectId: string;

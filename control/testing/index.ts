@@ -81,3 +81,4 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     },
   };
 }
+export { defaultInfraConfig } from '../providers/index.ts';
