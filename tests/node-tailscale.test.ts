@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventually, startTestControl, type TestControl } from '../control/testing/index.ts';
-import { type FakeLocalApi, startFakeLocalApi } from '../node/tailscale/testing/index.ts';
-import { tempDataDir } from '../node/testing/index.ts';
+import { type FakeLocalApi, startFakeLocalApi, tempDataDir } from '../node/testing/index.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 let control: TestControl;
@@ -74,8 +73,8 @@ describe('warren node join --network tailscale', () => {
       20_000,
       'the node joined with its tailnet address',
     );
-    expect(ready.address).toMatch(/^http:\/\/100\.101\.102\.103:\d+$/);
-    expect(ready.address).not.toContain(':0');
+    expect(ready!.address).toMatch(/^http:\/\/100\.101\.102\.103:\d+$/);
+    expect(ready!.address).not.toContain(':0');
     expect(fake.seen.some((r) => r.path === '/localapi/v0/status')).toBe(true);
     expect(proc.exitCode).toBeNull();
   });

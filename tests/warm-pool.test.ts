@@ -61,7 +61,7 @@ describe('Warm pool (local provider, real API)', () => {
       30_000,
       '2 warm nodes',
     );
-    first = rows.map((r) => r.id);
+    first = rows!.map((r) => r.id);
     const nodes = (await control.client.GET('/api/v1/nodes')).data!.items;
     for (const id of first) {
       const node = nodes.find((n) => n.id === id);
@@ -100,7 +100,7 @@ describe('Warm pool (local provider, real API)', () => {
       30_000,
       'the pool refilled',
     );
-    for (const r of rows) expect(workspaces.map((w) => w.nodeId)).not.toContain(r.id);
+    for (const r of rows!) expect(workspaces.map((w) => w.nodeId)).not.toContain(r.id);
   });
 
   it('releases nodes when their workspaces are deleted and reaps the idle ones down to 2', async () => {
@@ -119,8 +119,8 @@ describe('Warm pool (local provider, real API)', () => {
       'the idle surplus reaped',
     );
     const nodes = (await control.client.GET('/api/v1/nodes')).data!.items;
-    expect(nodes.map((n) => n.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(nodes.map((n) => n.id).sort()).toEqual(rows!.map((r) => r.id).sort());
     const running = (await control.deps.fleet.provider.list()).map((n) => n.nodeId).sort();
-    expect(running).toEqual(rows.map((r) => r.id).sort());
+    expect(running).toEqual(rows!.map((r) => r.id).sort());
   });
 });
