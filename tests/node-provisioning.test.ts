@@ -139,8 +139,8 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
         15_000,
         'provisioning failed',
       );
-      expect(done.error).toContain('exited with code 3');
-      expect(done.events.at(-1)).toMatchObject({ step: 'node_started', state: 'failed' });
+      expect(done!.error).toContain('exited with code 3');
+      expect(done!.events.at(-1)).toMatchObject({ step: 'node_started', state: 'failed' });
       expect(await broken.deps.fleet.provider.list()).toEqual([]);
       expect((await broken.client.GET('/api/v1/nodes')).data?.items).toEqual([]);
     } finally {
