@@ -26,7 +26,7 @@ function alive(pid: number): boolean {
 }
 
 async function until(nodeId: string, states: NodeProvisioning['state'][]): Promise<NodeProvisioning> {
-  return eventually(
+  const record = await eventually(
     async () => {
       const r = await control.client.GET('/api/v1/nodes/{id}/provisioning', {
         params: { path: { id: nodeId } },
@@ -36,6 +36,7 @@ async function until(nodeId: string, states: NodeProvisioning['state'][]): Promi
     30_000,
     `node ${nodeId} ${states.join('/')}`,
   );
+  return record!;
 }
 
 describe('Creating and deleting nodes through the API (local provider)', () => {
