@@ -131,21 +131,22 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
       onProgress,
     );
     // The local provider's readiness already is the join; a cloud machine still boots and runs cloud-init.
+    // The boot step (started by the provider) ends when the node process on the machine has joined.
     if (provider.kind !== 'local') {
-      onProgress({ step: 'node_started', state: 'started', at: clock.now() });
       try {
         await waitJoined(nodeId);
       } catch (error) {
-        onProgress({
-          step: 'node_started',
-          state: 'failed',
-          detail: (error as Error).message,
-          at: clock.now(),
-        });
+        onProgress({ step: 'boot', state: 'failed', detail: (error as Error).message, at: clock.now() });
         throw error;
       }
       onProgress({ step: 'boot', state: 'done', at: clock.now() });
-      onProgress({ step: 'node_started', state: 'done', at: clock.now() });
+      onProgress({ step: 'node_started', state: 'started', at: clock.now() });
+      onProgress({
+        step: 'node_started',
+        state: 'done',
+        detail: 'joined the control plane',
+        at: clock.now(),
+      });
     }
     return node;
   };

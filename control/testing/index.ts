@@ -8,7 +8,7 @@ import { type ControlConfig, defaultControlConfig } from '../config.ts';
 import type { ControlDeps } from '../deps.ts';
 import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
-import { startControl } from '../server.ts';
+import { type StartOptions, startControl } from '../server.ts';
 
 export {
   deliverWebhook,
@@ -50,6 +50,8 @@ export interface TestControlOptions {
   config?: Partial<ControlConfig>;
   /** A GitHub App configuration, e.g. `startGitHubWorld().config` pointing at the FakeGitHub. */
   github?: GitHubConfig;
+  /** A node provider other than the configured one (e.g. Hetzner on MockNodeStacks). */
+  provider?: StartOptions['provider'];
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -65,6 +67,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
   const running = await startControl(config, {
     log: createLog({ quiet: true }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.provider ? { provider: options.provider } : {}),
   });
   const adminToken = running.firstStart?.adminToken;
   if (!adminToken) throw new Error('a fresh test control plane must bootstrap an admin');
@@ -81,4 +84,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     },
   };
 }
-export { defaultInfraConfig } from '../providers/index.ts';
+export { createHetznerProvider, defaultHetznerConfig, defaultInfraConfig } from '../providers/index.ts';
+export { MockNodeStacks } from '../providers/testing/index.ts';
+export { defaultTailscaleApiConfig } from '../tailscale/index.ts';
+export { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';
