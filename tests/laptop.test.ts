@@ -20,11 +20,16 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // SIGTERM, not SIGKILL: the node ends its workspaces' processes as it stops, so no app outlives the test.
   for (const p of procs) {
     p.kill('SIGCONT');
-    p.kill('SIGKILL');
+    p.kill('SIGTERM');
   }
+  const killer = setTimeout(() => {
+    for (const p of procs) p.kill('SIGKILL');
+  }, 10_000);
   await Promise.all(procs.map((p) => p.exited));
+  clearTimeout(killer);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   await control.stop();
 });
