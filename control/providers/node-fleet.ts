@@ -180,25 +180,65 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
         clock,
         config: config.warmPool,
         newNodeId: () => newId('node'),
-        provision: (nodeId, pool, onProgress) =>
-          provisionJoined(
-            nodeId,
-            {
-              ...(pool !== INSTANCE_POOL ? { projectId: pool } : {}),
-              createdBy: null,
-              labels: { [POOL_LABEL]: pool },
-              ephemeral: true,
-            },
-            onProgress,
-          ),
+        provision: async (nodeId, pool, onProgress) => {
+          try {
+            return await provisionJoined(
+              nodeId,
+              {
+                ...(pool !== INSTANCE_POOL ? { projectId: pool } : {}),
+                createdBy: null,
+                labels: { [POOL_LABEL]: pool },
+                ephemeral: true,
+              },
+              onProgress,
+            );
+          } catch (error) {
+            // Nothing of a failed pool node stays behind either (a half-created cloud stack costs money).
+            await destroy(nodeId).catch((e) =>
+              log.error('cleaning up a failed pool node failed', {
+                node: nodeId,
+                message: (e as Error).message,
+              }),
+            );
+            throw error;
+          }
+        },
         destroy: (nodeId) => destroy(nodeId),
       })
     : null;
+
+  /**
+   * Once per process, before the first maintenance: pool rows a previous run left mid-way. A node being
+   * provisioned or reaped then is nobody's work now: it is destroyed (idempotently) and forgotten, else it
+   * would count toward the minimum forever. With the local provider a warm node's process died with that run,
+   * so it goes too; claimed nodes stay (their workspaces show unreachable until the node is deleted).
+   */
+  let recovered = false;
+  const recover = async () => {
+    if (recovered) return;
+    recovered = true;
+    const alive = new Set((await provider.list()).map((n) => n.nodeId));
+    for (const pool of await pools.pools()) {
+      for (const row of await pools.list(pool)) {
+        const stale =
+          row.state === 'provisioning' ||
+          row.state === 'reaping' ||
+          (row.state === 'warm' && provider.kind === 'local' && !alive.has(row.id));
+        if (!stale) continue;
+        log.warn('forgetting a pool node left by an earlier run', { node: row.id, state: row.state });
+        await destroy(row.id).catch((e) =>
+          log.error('destroying a stale pool node failed', { node: row.id, message: (e as Error).message }),
+        );
+        await pools.remove(row.id);
+      }
+    }
+  };
 
   let maintaining: Promise<void> | undefined;
   const maintain = () => {
     if (!warmPool || !config.warmPool) return Promise.resolve();
     maintaining ??= (async () => {
+      await recover();
       const names = new Set(await warmPool.pools());
       if (config.warmPool?.scope === 'instance') names.add(INSTANCE_POOL);
       for (const r of await warmPool.maintain([...names])) {
