@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeProvisioning } from '../contract/index.ts';
-import { eventually, startTestControl, type TestControl } from '../control/testing/index.ts';
+import { newId } from '../contract/index.ts';
+import {
+  createTestNodeKey,
+  eventually,
+  hashSecret,
+  newSecret,
+  startTestControl,
+  type TestControl,
+} from '../control/testing/index.ts';
 
 let control: TestControl;
 
@@ -147,5 +155,65 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
     } finally {
       await broken.stop();
     }
+  });
+
+  it('refuses members: creating, reading and deleting nodes is for admins (403)', async () => {
+    const user = await control.client.POST('/api/v1/users', { body: { name: 'member' } });
+    const member = control.clientWith(user.data!.apiToken);
+    expect((await member.POST('/api/v1/nodes', { body: {} })).response.status).toBe(403);
+    const anyNode = newId('node');
+    const g = await member.GET('/api/v1/nodes/{id}/provisioning', { params: { path: { id: anyNode } } });
+    expect(g.response.status).toBe(403);
+    const d = await member.DELETE('/api/v1/nodes/{id}', { params: { path: { id: anyNode } } });
+    expect(d.response.status).toBe(403);
+  });
+});
+
+describe('Join tokens bound to a node id', () => {
+  async function boundToken(nodeId: string): Promise<string> {
+    const token = newSecret('joinToken');
+    const now = Date.now();
+    await control.deps.store.joinTokens.insert({
+      id: newId('joinToken'),
+      tokenHash: hashSecret(token),
+      createdBy: null,
+      laptop: false,
+      labels: '{}',
+      createdAt: now,
+      expiresAt: now + 60_000,
+      usedAt: null,
+      usedByNode: null,
+      nodeId,
+    });
+    return token;
+  }
+  const join = async (token: string, key: Awaited<ReturnType<typeof createTestNodeKey>>) =>
+    control.clientWith().POST('/api/v1/nodes/join', {
+      body: {
+        joinToken: token,
+        name: 'bound',
+        publicKey: key.publicKey,
+        address: 'http://127.0.0.1:9',
+        capacity: { workspaces: 1 },
+      },
+    });
+
+  it('gives the joining node exactly the id the token was minted for', async () => {
+    const id = newId('node');
+    const joined = await join(await boundToken(id), await createTestNodeKey());
+    expect(joined.response.status).toBe(200);
+    expect(joined.data?.nodeId).toBe(id);
+  });
+
+  it("refuses a machine already known under another id that presents another node's token", async () => {
+    const key = await createTestNodeKey();
+    const first = await join(await boundToken(newId('node')), key);
+    expect(first.response.status).toBe(200);
+    const other = newId('node');
+    const second = await join(await boundToken(other), key);
+    expect(second.response.status).toBe(401);
+    expect(
+      (await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: other } } })).response.status,
+    ).toBe(404);
   });
 });

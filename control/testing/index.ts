@@ -84,6 +84,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     },
   };
 }
+export { hashSecret, newSecret } from '../identity/index.ts';
 export { createHetznerProvider, defaultHetznerConfig, defaultInfraConfig } from '../providers/index.ts';
 export { MockNodeStacks } from '../providers/testing/index.ts';
 export { defaultTailscaleApiConfig } from '../tailscale/index.ts';
