@@ -8,7 +8,13 @@ import { type RunningNode, type StartNodeOptions, startNode } from '../main.ts';
 import { createLocalApiClient } from '../tailscale/index.ts';
 import { planLoginService, writeLoginService } from './login-service.ts';
 import { createStepPrinter, LAPTOP_JOIN_STEPS } from './step-printer.ts';
-import { defaultWakeDetectorConfig, startWakeDetector, type WakeDetectorConfig } from './wake-detector.ts';
+import {
+  createWakeDetector,
+  defaultWakeDetectorConfig,
+  systemWakeClocks,
+  type WakeClocks,
+  type WakeDetectorConfig,
+} from './wake-detector.ts';
 
 export interface LaptopJoinOptions {
   /** Where progress lines go (stdout in the CLI). */
@@ -22,6 +28,8 @@ export interface LaptopJoinOptions {
   program: string;
   args: string[];
   wake?: WakeDetectorConfig;
+  /** Tests: clocks whose wall time can jump as after a suspend. */
+  clocks?: WakeClocks;
   node?: StartNodeOptions;
 }
 
@@ -93,14 +101,21 @@ export async function joinLaptop(config: NodeConfig, options: LaptopJoinOptions)
   }
 
   // Back from sleep: heartbeat now, so the control plane sees the node and its workspaces again at once.
-  const wake = startWakeDetector((slept) => {
-    options.node?.log?.(`woke after ${Math.round(slept / 1000)} s asleep; heartbeating now`);
-    void node.heartbeatNow();
-  }, options.wake ?? defaultWakeDetectorConfig());
+  const wakeConfig = options.wake ?? defaultWakeDetectorConfig();
+  const detector = createWakeDetector(
+    options.clocks ?? systemWakeClocks,
+    (slept) => {
+      options.node?.log?.(`woke after ${Math.round(slept / 1000)} s asleep; heartbeating now`);
+      void node.heartbeatNow();
+    },
+    wakeConfig,
+  );
+  const timer = setInterval(() => detector.check(), wakeConfig.intervalMs);
+  timer.unref();
   return {
     node,
     async stop() {
-      wake.stop();
+      clearInterval(timer);
       await node.stop();
     },
   };
