@@ -67,6 +67,17 @@ describe('Warm pool (local provider, real API)', () => {
       const node = nodes.find((n) => n.id === id);
       expect(node?.status).toBe('online');
       expect(node?.labels['warren.pool']).toBe('instance');
+      // Each pool node's progress is in the API, in order.
+      const r = await control.client.GET('/api/v1/nodes/{id}/provisioning', { params: { path: { id } } });
+      expect(r.data?.state).toBe('ready');
+      expect(r.data?.events.map((e) => `${e.step}:${e.state}`)).toEqual([
+        'join_token:started',
+        'join_token:done',
+        'machine:started',
+        'machine:done',
+        'node_started:started',
+        'node_started:done',
+      ]);
     }
   });
 

@@ -180,9 +180,11 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
         clock,
         config: config.warmPool,
         newNodeId: () => newId('node'),
-        provision: async (nodeId, pool, onProgress) => {
-          try {
-            return await provisionJoined(
+        // Pool nodes get a provisioning record too, so the API shows their progress like any other node's.
+        provision: (nodeId, pool, onProgress) => {
+          let outcome: Promise<ProvisionedNode> | undefined;
+          const entry = track(nodeId, 'provisioning', async (e) => {
+            outcome = provisionJoined(
               nodeId,
               {
                 ...(pool !== INSTANCE_POOL ? { projectId: pool } : {}),
@@ -190,18 +192,30 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
                 labels: { [POOL_LABEL]: pool },
                 ephemeral: true,
               },
-              onProgress,
+              (event) => {
+                e.record.events.push(event);
+                onProgress(event);
+              },
             );
-          } catch (error) {
-            // Nothing of a failed pool node stays behind either (a half-created cloud stack costs money).
-            await destroy(nodeId).catch((e) =>
-              log.error('cleaning up a failed pool node failed', {
-                node: nodeId,
-                message: (e as Error).message,
-              }),
-            );
-            throw error;
-          }
+            try {
+              await outcome;
+              e.record.state = 'ready';
+            } catch (error) {
+              e.record.state = 'failed';
+              e.record.error = (error as Error).message.slice(0, 1000);
+              // Nothing of a failed pool node stays behind either (a half-created cloud stack costs money).
+              await destroy(nodeId).catch((x) =>
+                log.error('cleaning up a failed pool node failed', {
+                  node: nodeId,
+                  message: (x as Error).message,
+                }),
+              );
+            }
+          });
+          return entry.done.then(() => {
+            if (entry.record.state !== 'ready') throw new Error(entry.record.error ?? 'provisioning failed');
+            return outcome;
+          });
         },
         destroy: (nodeId) => destroy(nodeId),
       })
