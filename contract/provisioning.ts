@@ -38,6 +38,11 @@ export const ProgressEvent = v.object({
 });
 export type ProgressEvent = v.InferOutput<typeof ProgressEvent>;
 
+/** Where node machines come from: processes on the control plane's host, or Hetzner Cloud servers. */
+export const PROVIDER_KINDS = ['local', 'hetzner'] as const;
+export const ProviderKind = v.picklist(PROVIDER_KINDS);
+export type ProviderKind = v.InferOutput<typeof ProviderKind>;
+
 /** Where a node record stands: created and joining, joined, failed, being deleted, deleted. */
 export const NODE_PROVISIONING_STATES = ['provisioning', 'ready', 'failed', 'deleting', 'deleted'] as const;
 export const NodeProvisioningState = v.picklist(NODE_PROVISIONING_STATES);
@@ -56,7 +61,7 @@ export type NodeProvisionRequest = v.InferOutput<typeof NodeProvisionRequest>;
  */
 export const NodeProvisioning = v.object({
   nodeId: NodeId,
-  provider: v.picklist(['local', 'hetzner']),
+  provider: ProviderKind,
   state: NodeProvisioningState,
   events: v.array(ProgressEvent),
   /** Why it failed, for people; never a secret. */
