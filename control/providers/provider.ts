@@ -1,12 +1,12 @@
 // The Provider interface: where node machines come from (local processes, Hetzner servers), and progress steps.
 import type { ProgressEvent } from '../../contract/index.ts';
 
-/** Kinds of provider Warren ships. */
-export const PROVIDER_KINDS = ['local', 'hetzner'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+// Kinds of provider Warren ships: contract/provisioning.ts (the API reports which one made a node).
+import { PROVIDER_KINDS, type ProviderKind } from '../../contract/index.ts';
 
 // The steps and the event shape are contract/provisioning.ts: the API streams them and the UI shows them.
 export type { ProgressEvent, ProvisionStep } from '../../contract/index.ts';
+export { PROVIDER_KINDS, type ProviderKind };
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
