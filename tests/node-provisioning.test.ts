@@ -217,3 +217,52 @@ describe('Join tokens bound to a node id', () => {
     ).toBe(404);
   });
 });
+
+describe('warren node create / delete', () => {
+  const cli = async (...args: string[]) => {
+    const p = Bun.spawn(
+      [
+        process.execPath,
+        join(import.meta.dir, '../cli/main.ts'),
+        'node',
+        ...args,
+        '--url',
+        control.url,
+        '--token',
+        control.adminToken,
+      ],
+      { stdout: 'pipe', stderr: 'pipe' },
+    );
+    return {
+      code: await p.exited,
+      out: await new Response(p.stdout).text(),
+      err: await new Response(p.stderr).text(),
+    };
+  };
+
+  it('creates a node printing each step, then deletes it', async () => {
+    const created = await cli('create');
+    expect(created.err).toBe('');
+    expect(created.code).toBe(0);
+    const id = /^node (nd[0-9a-z]+) ready$/m.exec(created.out)?.[1];
+    expect(id).toBeDefined();
+    const steps = created.out
+      .split('\n')
+      .map((l) => /^\d\d:\d\d:\d\d (\w+ \w+)/.exec(l)?.[1])
+      .filter(Boolean);
+    expect(steps).toEqual([
+      'join_token started',
+      'join_token done',
+      'machine started',
+      'machine done',
+      'node_started started',
+      'node_started done',
+    ]);
+    const deleted = await cli('delete', id!);
+    expect(deleted.code).toBe(0);
+    expect(deleted.out).toContain(`node ${id} deleted`);
+    const again = await cli('delete', id!);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('404');
+  }, 60_000);
+});
