@@ -17,9 +17,12 @@ import {
 let control: TestControl;
 
 beforeAll(async () => {
+  // Stands for a long-lived secret in the control plane's environment (master key, API keys…).
+  process.env.WARREN_TEST_CONTROL_SECRET = 'not-for-nodes-0123456789';
   control = await startTestControl({ config: { heartbeatIntervalMs: 300 } });
 });
 afterAll(async () => {
+  delete process.env.WARREN_TEST_CONTROL_SECRET;
   await control.stop();
 });
 
@@ -82,6 +85,10 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
     expect(alive(Number(running?.providerRef))).toBe(true);
     // Nothing secret in the progress shown to people.
     expect(JSON.stringify(done)).not.toContain('wrn_join_');
+    // The node process inherits none of the control plane's WARREN_* settings (its secrets among them).
+    const environ = readFileSync(`/proc/${running?.providerRef}/environ`, 'utf8').split('\0');
+    expect(environ.some((e) => e.startsWith('WARREN_TEST_CONTROL_SECRET='))).toBe(false);
+    expect(environ.some((e) => e.startsWith('WARREN_CONTROL_URL='))).toBe(true);
   });
 
   it('allows only admins to create nodes or read their progress', async () => {

@@ -63,7 +63,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       try {
         proc = Bun.spawn(cmd.argv, {
           cwd: dataDir,
-          env: { ...process.env, ...cmd.env },
+          env: { ...nodeEnvironment(process.env), ...cmd.env },
           stdin: 'ignore',
           stdout: log,
           stderr: log,
@@ -129,4 +129,15 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       return [...running.values()].filter((r) => r.proc.exitCode === null).map((r) => r.node);
     },
   };
+}
+
+/**
+ * The environment a local node inherits: this process's, minus every WARREN_* variable. The control plane's
+ * settings include its long-lived secrets (master key, Tailscale and Hetzner credentials); a node gets none of
+ * them, only what its command sets.
+ */
+export function nodeEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('WARREN_')) out[k] = v;
+  return out;
 }
