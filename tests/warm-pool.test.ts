@@ -102,6 +102,12 @@ describe('Warm pool (local provider, real API)', () => {
     for (const w of workspaces) expect(nodes.find((n) => n.id === w.nodeId)?.workspaceCount).toBe(1);
   });
 
+  it('refuses to delete a claimed pool node (409)', async () => {
+    const id = workspaces[0]!.nodeId!;
+    const d = await control.client.DELETE('/api/v1/nodes/{id}', { params: { path: { id } } });
+    expect(d.response.status).toBe(409);
+  });
+
   it('refills the pool to 2 warm nodes after the claims', async () => {
     const rows = await eventually(
       async () => {
@@ -112,6 +118,21 @@ describe('Warm pool (local provider, real API)', () => {
       'the pool refilled',
     );
     for (const r of rows!) expect(workspaces.map((w) => w.nodeId)).not.toContain(r.id);
+  });
+
+  it('deletes a warm node through the API (marked reaping first, so no claim can take it) and refills', async () => {
+    const [victim] = await warm();
+    const d = await control.client.DELETE('/api/v1/nodes/{id}', { params: { path: { id: victim!.id } } });
+    expect(d.response.status).toBe(202);
+    expect((await poolRows()).find((r) => r.id === victim!.id)?.state ?? 'gone').not.toBe('warm');
+    await eventually(
+      async () => {
+        const w = await warm();
+        return w.length === 2 && !w.some((r) => r.id === victim!.id);
+      },
+      30_000,
+      'the deleted warm node replaced',
+    );
   });
 
   it('releases nodes when their workspaces are deleted and reaps the idle ones down to 2', async () => {

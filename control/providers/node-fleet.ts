@@ -44,6 +44,11 @@ export interface NodeFleet {
   create(input: { projectId?: string; createdBy: string | null }): NodeProvisioning;
   /** The record of a node this process is creating or deleting (or did recently). */
   progress(nodeId: string): NodeProvisioning | undefined;
+  /**
+   * Takes a node out of use before deleting it: a warm pool node is marked reaping in one statement, so no
+   * workspace can claim it meanwhile; false when a pool node is claimed or already going.
+   */
+  reserveForDelete(nodeId: string): Promise<boolean>;
   /** Starts deleting a node: its machine, its tailnet device, its row; revokes its certificate. */
   remove(nodeId: string): NodeProvisioning;
   /** Resolves when the node's current create or delete has ended (tests, CLI). */
@@ -302,6 +307,11 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
       }).record;
     },
     progress: (nodeId) => records.get(nodeId)?.record,
+    async reserveForDelete(nodeId) {
+      const state = await pools.stateOf(nodeId);
+      if (state === undefined) return true;
+      return state === 'warm' && (await pools.markReaping(nodeId));
+    },
     remove(nodeId) {
       return track(nodeId, 'deleting', async (entry) => {
         try {

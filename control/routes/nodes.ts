@@ -167,6 +167,8 @@ export function nodeRoutes(deps: ControlDeps) {
         const running = deps.fleet.progress(params.id);
         if (running && (running.state === 'provisioning' || running.state === 'deleting'))
           throw new ControlError('conflict', `the node is ${running.state}; wait until it ends`);
+        if (!(await deps.fleet.reserveForDelete(params.id)))
+          throw new ControlError('conflict', 'the warm pool node is claimed or already being reaped');
         set.status = 202;
         return deps.fleet.remove(params.id);
       },

@@ -99,6 +99,13 @@ export class WarmPoolStore {
     return typeof id === 'string' ? id : undefined;
   }
 
+  /** The pool state of a node, or undefined when it is not a pool node. */
+  async stateOf(id: string): Promise<WarmNodeState | undefined> {
+    const r = await this.db.execute({ sql: 'SELECT state FROM warm_nodes WHERE id = ?', args: [id] });
+    const state = r.rows[0]?.state;
+    return typeof state === 'string' ? (state as WarmNodeState) : undefined;
+  }
+
   /** Every pool that has a row, for maintenance of per-project pools. */
   async pools(): Promise<string[]> {
     const r = await this.db.execute('SELECT DISTINCT pool FROM warm_nodes ORDER BY pool');
