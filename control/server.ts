@@ -62,11 +62,12 @@ export async function startControl(
         .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
     }, config.heartbeatIntervalMs);
     sweep.unref();
-    // Warm pools: filled at start, then refilled and reaped on a timer (claims also trigger a refill).
+    // Warm pools: refilled and reaped on a timer (claims also trigger a refill).
     const warm = config.infra.warmPool;
     const maintain = warm ? setInterval(() => void deps.fleet.maintain(), warm.maintainEveryMs) : undefined;
     maintain?.unref();
-    if (warm) void deps.fleet.maintain();
+    // Local node machines of an earlier run come back with the control plane, then pools are filled.
+    void deps.fleet.start();
     return {
       url,
       deps,

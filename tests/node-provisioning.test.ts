@@ -1,10 +1,12 @@
 // End to end: the real control plane creates and deletes node machines with the `local` provider (real
 // `warren node join` processes) through the API, with progress steps in order and the node id fixed up front.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeProvisioning } from '../contract/index.ts';
 import { newId } from '../contract/index.ts';
+import { createLog, defaultControlConfig, startControl } from '../control/index.ts';
 import {
   createTestNodeKey,
   eventually,
@@ -271,5 +273,45 @@ describe('warren node create / delete', () => {
     const again = await cli('delete', id!);
     expect(again.code).toBe(1);
     expect(again.err).toContain('404');
+  }, 60_000);
+});
+
+describe('Local node machines across a control plane restart', () => {
+  it('stops them with the control plane, keeps them, and starts them again under the same id', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-restart-'));
+    const config = { ...defaultControlConfig(dir), port: 0, heartbeatIntervalMs: 300 };
+    const log = createLog({ quiet: true });
+    try {
+      const first = await startControl(config, { log });
+      const record = first.deps.fleet.create({ createdBy: null });
+      await first.deps.fleet.settled(record.nodeId);
+      expect(record.state).toBe('ready');
+      const [before] = await first.deps.fleet.provider.list();
+      await first.stop();
+      expect(alive(Number(before?.providerRef))).toBe(false);
+      expect(existsSync(join(dir, 'nodes', record.nodeId, 'node', 'node.json'))).toBe(true);
+
+      // Another port: the resumed node is told the new URL.
+      const second = await startControl(config, { log });
+      try {
+        const node = await eventually(
+          async () => {
+            const n = await second.deps.store.nodes.get(record.nodeId);
+            return n && n.lastHeartbeatAt !== null && n.lastHeartbeatAt > Date.now() - 1_000 ? n : undefined;
+          },
+          20_000,
+          'the node heartbeating again',
+        );
+        expect(node!.status).toBe('online');
+        const [after] = await second.deps.fleet.provider.list();
+        expect(after?.nodeId).toBe(record.nodeId);
+        expect(alive(Number(after?.providerRef))).toBe(true);
+        expect((await second.deps.store.nodes.list()).length).toBe(1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 // The control plane's node machines: provisioning and deprovisioning through the one pipeline with the configured
 // provider, their progress records for the API, and the warm pool that new workspaces claim nodes from.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type NodeProvisioning, newId, type ProgressEvent } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
@@ -62,7 +62,9 @@ export interface NodeFleet {
   workspaceRemoved(workspaceId: string): Promise<void>;
   /** Refills and reaps every pool once (on a timer and after claims); never throws. */
   maintain(): Promise<void>;
-  /** Stops local node processes this control plane started (they are children of this process). */
+  /** Starts again the machines that live in this process (local nodes of an earlier run), then maintains pools. */
+  start(): Promise<void>;
+  /** Stops local node processes (children of this process), keeping them for the next start. */
   stop(): Promise<void>;
 }
 
@@ -232,10 +234,13 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
    * would count toward the minimum forever. With the local provider a warm node's process died with that run,
    * so it goes too; claimed nodes stay (their workspaces show unreachable until the node is deleted).
    */
+  let started: Promise<void> | undefined;
   let recovered = false;
   const recover = async () => {
     if (recovered) return;
     recovered = true;
+    // What an earlier run left must have had its chance to come back first.
+    await started;
     const alive = new Set((await provider.list()).map((n) => n.nodeId));
     for (const pool of await pools.pools()) {
       for (const row of await pools.list(pool)) {
@@ -349,11 +354,18 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
       if (warmPool) await warmPool.releaseWorkspace(workspaceId);
     },
     maintain,
+    start() {
+      started ??= (async () => {
+        const resumed = (await provider.resume?.()) ?? [];
+        if (resumed.length > 0) log.info('node machines resumed', { nodes: resumed.length });
+      })().catch((e) => log.error('resuming node machines failed', { message: (e as Error).message }));
+      return started.then(() => maintain());
+    },
     async stop() {
+      await started;
       await maintaining;
       await Promise.all([...records.values()].map((e) => e.done));
-      if (provider.kind !== 'local') return;
-      for (const n of await provider.list()) await provider.destroy(n.nodeId).catch(() => {});
+      await provider.shutdown?.();
     },
   };
 }
@@ -370,7 +382,8 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
       // The join token goes through a 0600 file, as on a cloud node: never argv (ps shows argv to everyone).
       mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
       const tokenFile = join(input.dataDir, 'join-token');
-      writeFileSync(tokenFile, input.joinToken, { mode: 0o600 });
+      // Resuming a node that joined before: no token at all.
+      if (input.joinToken) writeFileSync(tokenFile, input.joinToken, { mode: 0o600 });
       return {
         argv: [
           ...(p.nodeCommand ?? [process.execPath, CLI]),
@@ -386,14 +399,17 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
           'direct',
         ],
         env: {
-          WARREN_CONTROL_URL: input.controlUrl,
+          // The current URL, also for a node resumed after a restart on another port.
+          WARREN_CONTROL_URL: input.controlUrl || deps.controlUrl,
           WARREN_JOIN_TOKEN_FILE: tokenFile,
         },
       };
     },
-    waitReady: async ({ nodeId }) => {
+    resumable: (dataDir) => existsSync(join(dataDir, 'node', 'node.json')),
+    // Ready: the node joined (its row exists) and saved its membership, so it resumes after a restart.
+    waitReady: async ({ nodeId, dataDir }) => {
       const deadline = Date.now() + deps.config.joinTimeoutMs;
-      while (!(await deps.store.nodes.get(nodeId))) {
+      while (!existsSync(join(dataDir, 'node', 'node.json')) || !(await deps.store.nodes.get(nodeId))) {
         if (Date.now() > deadline) throw new Error(`node ${nodeId} did not join in time`);
         await Bun.sleep(50);
       }

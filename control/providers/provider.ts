@@ -42,6 +42,13 @@ export interface Provider {
   destroy(nodeId: string, onProgress?: ProgressListener): Promise<void>;
   /** The node machines this provider currently holds. */
   list(): Promise<ProvisionedNode[]>;
+  /**
+   * Providers whose machines live in this process (local): start again the nodes created by an earlier run,
+   * when the control plane starts.
+   */
+  resume?(): Promise<ProvisionedNode[]>;
+  /** …and stop them, keeping them (data and all), when the control plane stops. */
+  shutdown?(): Promise<void>;
 }
 
 /** A provider failed; `code` is stable. */
