@@ -279,7 +279,13 @@ describe('warren node create / delete', () => {
 describe('Local node machines across a control plane restart', () => {
   it('stops them with the control plane, keeps them, and starts them again under the same id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-restart-'));
-    const config = { ...defaultControlConfig(dir), port: 0, heartbeatIntervalMs: 300 };
+    // A fixed issuer: on port 0 the URL (the default `iss`) changes with the restart.
+    const config = {
+      ...defaultControlConfig(dir),
+      port: 0,
+      heartbeatIntervalMs: 300,
+      issuer: 'warren-restart-test',
+    };
     const log = createLog({ quiet: true });
     try {
       const first = await startControl(config, { log });
@@ -292,12 +298,13 @@ describe('Local node machines across a control plane restart', () => {
       expect(existsSync(join(dir, 'nodes', record.nodeId, 'node', 'node.json'))).toBe(true);
 
       // Another port: the resumed node is told the new URL.
+      const since = Date.now();
       const second = await startControl(config, { log });
       try {
         const node = await eventually(
           async () => {
             const n = await second.deps.store.nodes.get(record.nodeId);
-            return n && n.lastHeartbeatAt !== null && n.lastHeartbeatAt > Date.now() - 1_000 ? n : undefined;
+            return n && (n.lastHeartbeatAt ?? 0) > since ? n : undefined;
           },
           20_000,
           'the node heartbeating again',
