@@ -61,6 +61,8 @@ export default async function up(args: string[]): Promise<number> {
     console.error('warren up: runs local nodes; unset WARREN_PROVIDER (or set it to local)');
     return 2;
   }
+  // Nodes listen where the control plane does (`--host`).
+  config.infra.provider = { ...config.infra.provider, listenHost: config.host };
   const dataDir = resolve(config.dataDir);
   // On --port 0 the URL (the default `iss`) changes every run, which would void the certificates of the nodes
   // coming back; the data dir names this deployment instead.

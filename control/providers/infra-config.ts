@@ -10,7 +10,14 @@ import { PROVIDER_KINDS } from './provider.ts';
 /** Where node machines come from. */
 export type ProviderConfig =
   /** Node processes on this host; `nodeCommand` is the `warren` command line (default: this Bun + cli/main.ts). */
-  { kind: 'local'; nodeCommand?: string[] } | { kind: 'hetzner'; hetzner: HetznerConfig };
+  | {
+      kind: 'local';
+      /** The `warren` command line; default this Bun with this checkout's cli/main.ts. */
+      nodeCommand?: string[];
+      /** Where local nodes listen. Default 127.0.0.1 (`warren up --host` passes its own). */
+      listenHost?: string;
+    }
+  | { kind: 'hetzner'; hetzner: HetznerConfig };
 
 /** Whether warm pools are per project or one for the whole instance. */
 export const WARM_POOL_SCOPES = ['instance', 'project'] as const;

@@ -394,7 +394,7 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
           '--data',
           join(input.dataDir, 'node'),
           '--listen',
-          '127.0.0.1:0',
+          `${p.listenHost ?? '127.0.0.1'}:0`,
           '--network',
           'direct',
         ],
