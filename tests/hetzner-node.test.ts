@@ -13,7 +13,7 @@ import {
   defaultTailscaleApiConfig,
   eventually,
   type FakeTailscaleApi,
-  MockNodeStacks,
+  loadMockNodeStacks,
   startFakeTailscaleApi,
   startTestControl,
   type TestControl,
@@ -27,14 +27,14 @@ const PASSPHRASE = 'pulumi-passphrase-LONGLIVED-0123';
 
 let control: TestControl;
 let tailscale: FakeTailscaleApi;
-let stacks: MockNodeStacks;
+let stacks: InstanceType<Awaited<ReturnType<typeof loadMockNodeStacks>>>;
 let tailscaled: FakeLocalApi | undefined;
 let machine: ReturnType<typeof Bun.spawn> | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'warren-hetzner-'));
 
 beforeAll(async () => {
   tailscale = startFakeTailscaleApi({ tailnet: 'acme.example', apiKeys: [API_KEY] });
-  stacks = new MockNodeStacks();
+  stacks = new (await loadMockNodeStacks())();
   const hetzner = {
     ...defaultHetznerConfig({
       hcloudToken: HCLOUD,

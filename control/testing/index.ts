@@ -86,6 +86,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
 }
 export { hashSecret, newSecret } from '../identity/index.ts';
 export { createHetznerProvider, defaultHetznerConfig, defaultInfraConfig } from '../providers/index.ts';
-export { MockNodeStacks } from '../providers/testing/index.ts';
+/** Node stacks running the real Hetzner program under Pulumi mocks; loaded on demand (Pulumi's SDK is heavy). */
+export const loadMockNodeStacks = async () => (await import('../providers/testing/index.ts')).MockNodeStacks;
 export { defaultTailscaleApiConfig } from '../tailscale/index.ts';
 export { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';
