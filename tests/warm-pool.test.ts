@@ -156,3 +156,47 @@ describe('Warm pool (local provider, real API)', () => {
     expect(running).toEqual(rows!.map((r) => r.id).sort());
   });
 });
+
+describe('Warm pools per project', () => {
+  it("warms a project's pool after its first workspace and never hands its nodes to another project", async () => {
+    const perProject = await startTestControl({
+      config: {
+        heartbeatIntervalMs: 300,
+        infra: {
+          ...defaultInfraConfig(),
+          warmPool: { minWarm: 1, idleTimeoutMs: 60_000, scope: 'project', maintainEveryMs: 200 },
+        },
+      },
+    });
+    try {
+      const rows = async () =>
+        (await perProject.deps.database.client.execute('SELECT id, pool, state FROM warm_nodes')).rows.map(
+          (r) => ({ id: String(r.id), pool: String(r.pool), state: String(r.state) }),
+        );
+      const a = (await perProject.client.POST('/api/v1/projects', { body: { name: 'a' } })).data!.id;
+      const b = (await perProject.client.POST('/api/v1/projects', { body: { name: 'b' } })).data!.id;
+      const first = await perProject.client.POST('/api/v1/workspaces', {
+        body: { projectId: a, name: 'a1' },
+      });
+      expect(first.data?.nodeId).toBeTruthy();
+      // Project a's pool now keeps one warm node.
+      const warmA = await eventually(
+        async () => (await rows()).find((r) => r.pool === a && r.state === 'warm'),
+        30_000,
+        "project a's warm node",
+      );
+      const other = await perProject.client.POST('/api/v1/workspaces', {
+        body: { projectId: b, name: 'b1' },
+      });
+      expect(other.data?.nodeId).toBeTruthy();
+      expect(other.data?.nodeId).not.toBe(warmA!.id);
+      expect((await rows()).find((r) => r.id === warmA!.id)?.state).toBe('warm');
+      const second = await perProject.client.POST('/api/v1/workspaces', {
+        body: { projectId: a, name: 'a2' },
+      });
+      expect(second.data?.nodeId).toBe(warmA!.id);
+    } finally {
+      await perProject.stop();
+    }
+  }, 90_000);
+});
