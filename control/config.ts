@@ -5,6 +5,7 @@ import { defaultMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/inde
 import { type ActivityConfig, defaultActivityConfig } from './activity/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
+import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
 export interface ControlConfig {
   /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */
@@ -44,6 +45,8 @@ export interface ControlConfig {
   activity: ActivityConfig;
   /** 5 s, ±20 % jitter: how often tasks still queued (no free warm workspace yet) are dispatched again. */
   taskSweepMs: number;
+  /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
+  infra: InfraConfig;
   /**
    * The control plane's own mesh member (origin `control`): it publishes the key set and revocations and
    * watches members for node status. `meshListen` (WARREN_MESH_LISTEN, --mesh-listen) defaults to the
@@ -74,6 +77,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     requireApproval: false,
     activity: defaultActivityConfig(),
     taskSweepMs: 5_000,
+    infra: defaultInfraConfig(),
     meshListen: undefined,
     meshTimings: defaultMeshConfig(),
   };
@@ -176,6 +180,9 @@ export function loadControlConfig(
   );
   if (retentionDays !== undefined)
     config.activity = { ...config.activity, retentionMs: Math.round(retentionDays * 86_400_000) };
+  const infra = parseInfraConfig(env, config.dataDir);
+  if (!infra.ok) throw new ConfigError(infra.message);
+  config.infra = infra.config;
   const meshAt = flags.meshListen ?? env.WARREN_MESH_LISTEN;
   if (meshAt === 'off') config.meshListen = null;
   else if (meshAt) {

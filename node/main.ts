@@ -1,19 +1,27 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
+import { rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
-import { ConfigError, meshListen, type NodeConfig } from './config.ts';
+import { ConfigError, meshListen, type NodeConfig, TAILNET_HOST } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { type NodeMesh, renderMeshMetrics, startNodeMesh } from './mesh-member.ts';
 import { Metrics } from './metrics.ts';
-import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
+import {
+  createSocketHandler,
+  NOT_A_WORKSPACE,
+  type SocketData,
+  startRawFront,
+  WorkspaceProxy,
+} from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
+import { createLocalApiClient, type TailnetAdvertisement, tailnetAdvertisement } from './tailscale/index.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
 
@@ -97,6 +105,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
+  // Local port of each raw-front tunnel → the real client's address.
+  const clientAddresses = new Map<number, string>();
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
@@ -108,6 +118,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       },
       route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
       state: (id) => nodeMesh?.mesh.member(id)?.state,
+    },
+    clientAddress: (req, srv) => {
+      const ip = srv.requestIP(req);
+      return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
     },
     agentSearch: (id, q) => agents.search(id, q),
   });
@@ -145,19 +159,56 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   registerGauges(metrics, runtime, verifier, keys);
 
+  // `--network tailscale`: the tailnet identity comes first, it decides what to bind and what to advertise.
+  let tailnet: TailnetAdvertisement | undefined;
+  if (config.network === 'tailscale') {
+    try {
+      tailnet = await tailnetAdvertisement(
+        createLocalApiClient({ socketPath: config.tailscaleSocket }),
+        config.listen.port,
+      );
+    } catch (e) {
+      await git.stop();
+      throw e;
+    }
+    log(`on the tailnet as ${tailnet.dnsName || tailnet.ip} (${tailnet.stableId})`);
+  }
+  const listenHost = config.listen.host === TAILNET_HOST && tailnet ? tailnet.ip : config.listen.host;
+  // With the fast path, the full server listens on loopback only and the raw front owns the public address.
   const server = Bun.serve<SocketData>({
-    hostname: config.listen.host,
-    port: config.listen.port,
+    hostname: config.fastPath ? '127.0.0.1' : listenHost,
+    port: config.fastPath ? 0 : config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
     fetch(req, srv) {
       const r = proxy.handle(req, srv);
       if (r !== NOT_A_WORKSPACE) return r;
-      return api.fetch(req, srv);
+      // The node API sees the real client (a raw-front tunnel's peer is this node itself): /_node/members
+      // and /_node/registry trust loopback callers.
+      return api.fetch(req, {
+        requestIP: (r: Request) => {
+          const ip = srv.requestIP(r);
+          return ip ? { address: clientAddresses.get(ip.port) ?? ip.address } : null;
+        },
+      });
     },
     websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
-  address ||= `http://${config.listen.host}:${server.port}`;
+  const front = config.fastPath
+    ? startRawFront({
+        hostname: listenHost,
+        port: config.listen.port,
+        internalPort: server.port!,
+        baseDomain: config.baseDomain,
+        verifier,
+        runtime,
+        metrics,
+        clientAddresses,
+      })
+    : undefined;
+  // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
+  const port = front?.port ?? server.port ?? config.listen.port;
+  address ||= tailnet ? tailnetUrl(tailnet.ip, port) : `http://${hostPart(listenHost)}:${port}`;
 
   let pendingSeeds: string[] | undefined;
   try {
@@ -173,6 +224,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       membership = membershipFrom(config.controlUrl, joined);
       pendingSeeds = joined.meshSeeds;
       store.saveMembership(membership);
+      // The token is spent: a file that held it goes, so nothing on disk can be replayed or leaked later.
+      if (config.joinTokenFile) rmSync(config.joinTokenFile, { force: true });
       await keys.replace(joined.jwks);
       log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
     } else {
@@ -180,6 +233,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       log(`resuming as ${membership.nodeId}, serving on ${address}`);
     }
   } catch (e) {
+    front?.stop();
     server.stop(true);
     await git.stop();
     await agents.close();
@@ -190,7 +244,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // Fresh seeds from the join answer, else the ones saved with the last heartbeat (the control plane may be down).
   const joinedSeeds = pendingSeeds ?? membership.meshSeeds;
   nodeMesh = await startNodeMesh({
-    listen: meshListen(config),
+    listen: meshListen(config, listenHost),
     timings: config.mesh.timings,
     nodeId: membership.nodeId,
     name: config.name,
@@ -288,6 +342,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
+      front?.stop();
       server.stop(true);
       proxy.close();
       await agents.close();
@@ -296,6 +351,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await git.stop();
     },
   };
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `http://<tailnet ip>:<port>`, as tailnetAdvertisement builds it, for the port actually bound. */
+function tailnetUrl(ip: string, port: number): string {
+  return `http://${hostPart(ip)}:${port}`;
 }
 
 async function joinWithRetry(

@@ -21,6 +21,8 @@ export interface WorkspaceProxyOptions {
   upstreamConnectTimeoutMs?: number;
   /** The registry view: requests for workspaces hosted elsewhere are forwarded to their node. */
   mesh?: MeshRoutes;
+  /** The client's address (the raw front tunnels connections, so the socket peer may be the node itself). */
+  clientAddress?: (req: Request, server: Server<SocketData>) => string;
   /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
   agentSearch?(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
 }
@@ -36,6 +38,8 @@ export class WorkspaceProxy {
   private readonly pool = new UpstreamPool();
   private readonly remote: MeshForwarder | undefined;
 
+  private readonly clientAddress: (req: Request, server: Server<SocketData>) => string;
+
   constructor(private readonly o: WorkspaceProxyOptions) {
     this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
     this.remote =
@@ -46,6 +50,7 @@ export class WorkspaceProxy {
         metrics: o.metrics,
         connectTimeoutMs: this.connectTimeoutMs,
       });
+    this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
   }
 
@@ -113,7 +118,7 @@ export class WorkspaceProxy {
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
     const info = {
-      clientIp: server.requestIP(req)?.address ?? '',
+      clientIp: this.clientAddress(req, server),
       host: req.headers.get('host') ?? '',
       proto: 'http' as const,
       prefix: route.prefix,
@@ -211,7 +216,7 @@ export class WorkspaceProxy {
     const headers = forwardHeaders(
       req.headers,
       {
-        clientIp: server.requestIP(req)?.address ?? '',
+        clientIp: this.clientAddress(req, server),
         host: req.headers.get('host') ?? '',
         proto: 'http',
         prefix: route.prefix,
