@@ -37,6 +37,12 @@ export interface ControlMeshOptions {
   log: Log;
   /** How often the key set and revocations are re-published from the database (catches every writer). */
   syncIntervalMs?: number;
+  /**
+   * How long a new signing key is gossiped in the key set (signed by the old key) before the member switches to
+   * it, so every member trusts the new key before anything is signed with it. Default three push-pull intervals
+   * (90 s in production, under the ring's 2-minute publish lead): anti-entropy reaches everyone by then.
+   */
+  keyHandoverMs?: number;
 }
 
 /** How many live nodes a joining node gets besides the control plane's own member. */
@@ -44,19 +50,58 @@ const SEED_NODES = 4;
 
 /** Binds the member and publishes what the database holds; the caller closes it. */
 export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMesh> {
-  const signing = await o.ring.signingKey();
-  const transport = await createUdpTransport({ hostname: o.listen.host, port: o.listen.port });
   const trust = new CertificateTrust({ controlJwks: o.ring.jwks(), issuer: o.issuer });
-  const mesh = createMeshNode({
-    transport,
-    config: o.timings,
-    // The entries are signed with the key that signs tokens now; every node trusts the published JWKS.
-    identity: { origin: 'control', privateKey: KeyObject.from(signing.privateKey) },
-    trust,
-  });
+  const listeners: ((m: MemberView) => void)[] = [];
+  let kid = '';
   let lastKeys = '';
   const lastRevocations = new Map<string, number>();
+  /** When each kid was first published in a key set by this process. */
+  const gossipedSince = new Map<string, number>();
+  /**
+   * A member whose entries and claims are signed with the key that signs tokens now (every node trusts the
+   * published JWKS). When the ring rotates, the member restarts on the same address with the new key: a
+   * retired key leaves the JWKS after the longest token life, and entries signed with it would then be refused.
+   */
+  const start = async (listen: { host: string; port: number }, seeds: string[]): Promise<MeshNode> => {
+    const signing = await o.ring.signingKey();
+    kid = signing.kid;
+    const transport = await createUdpTransport({ hostname: listen.host, port: listen.port });
+    const m = createMeshNode({
+      transport,
+      config: o.timings,
+      identity: { origin: 'control', privateKey: KeyObject.from(signing.privateKey) },
+      trust,
+    });
+    m.subscribe((e) => {
+      if (e.type !== 'member') return;
+      if (e.member.state !== 'alive')
+        o.log.info('mesh member changed', { node: e.member.id, state: e.member.state });
+      for (const l of listeners) l(e.member);
+    });
+    lastKeys = '';
+    lastRevocations.clear();
+    if (seeds.length) await m.join(seeds);
+    return m;
+  };
+  let mesh = await start(o.listen, []);
   let running: Promise<void> | undefined;
+  const rotateIfNeeded = async () => {
+    const next = (await o.ring.signingKey()).kid;
+    if (next === kid) return false;
+    const since = gossipedSince.get(next);
+    if (since === undefined || Date.now() - since < (o.keyHandoverMs ?? 3 * o.timings.pushPullIntervalMs))
+      return false;
+    const old = mesh;
+    const seeds = old
+      .members()
+      .filter((m) => m.id !== old.id && m.state === 'alive')
+      .map((m) => m.addr);
+    const [host, port] = splitAddress(old.address);
+    await old.close();
+    mesh = await start({ host, port }, seeds);
+    o.log.info('mesh member restarted with the new signing key', { kid });
+    return true;
+  };
   const doSync = async () => {
     const jwks: Jwks = o.ring.jwks();
     const keysJson = JSON.stringify(jwks);
@@ -64,7 +109,9 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
       trust.updateControlKeys(jwks);
       mesh.publish('keyset', jwks);
       lastKeys = keysJson;
+      for (const k of jwks.keys) if (!gossipedSince.has(k.kid)) gossipedSince.set(k.kid, Date.now());
     }
+    if (await rotateIfNeeded()) return doSync();
     const list: Revocation[] = await o.store.revocations.list();
     const seen = new Set<string>();
     for (const r of list) {
@@ -88,17 +135,14 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
   await sync();
   const timer = setInterval(() => void sync().catch(() => {}), o.syncIntervalMs ?? 1_000);
   timer.unref();
-  const listeners: ((m: MemberView) => void)[] = [];
-  mesh.subscribe((e) => {
-    if (e.type !== 'member') return;
-    if (e.member.state !== 'alive')
-      o.log.info('mesh member changed', { node: e.member.id, state: e.member.state });
-    for (const l of listeners) l(e.member);
-  });
   o.log.info('mesh member listening', { address: mesh.address });
   return {
-    mesh,
-    address: mesh.address,
+    get mesh() {
+      return mesh;
+    },
+    get address() {
+      return mesh.address;
+    },
     sync,
     seeds() {
       const live = mesh.members().filter((m) => m.id !== mesh.id && m.state === 'alive');
@@ -117,4 +161,9 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
       await mesh.close();
     },
   };
+}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(i + 1))];
 }

@@ -10,6 +10,8 @@ export function keyRoutes(deps: ControlDeps) {
     async ({ request }) => {
       await deps.auth.user(request, 'admin');
       const r = await deps.ring.rotate();
+      // Gossip the new key now: members must trust it before anything is signed with it.
+      await deps.mesh?.sync().catch(() => {});
       deps.log.info('signing key rotated', {
         kid: r.kid,
         activatesAt: new Date(r.activatesAt).toISOString(),
