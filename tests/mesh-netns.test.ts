@@ -178,6 +178,14 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
       );
       expect(Number(during.headers['retry-after'])).toBeGreaterThan(0);
       expect(JSON.parse(during.body).error.code).toBe('unavailable');
+      // The control plane, on the majority side, shows C as partitioned: its peers lost it (LESSONS 8).
+      await eventually(
+        async () =>
+          (await call('/api/v1/nodes')).data.items.find((x: { id: string }) => x.id === c.nodeId)?.status ===
+          'partitioned',
+        'the control plane to show C partitioned',
+        20_000,
+      );
       // B agrees; C, alone, considers the others dead.
       await eventually(
         async () => (await meshOf('b')).members.find((m) => m.id === c.nodeId)?.state === 'dead',
@@ -228,6 +236,16 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
       for (const set of owners.values()) expect(set.size).toBe(1);
     }
   }, 120_000);
+
+  it('keeps /_node/members and /_node/registry from non-loopback callers without a command token', async () => {
+    for (const path of ['/_node/members', '/_node/registry']) {
+      // From B's namespace to A's address: through A's raw front, as any remote client would come.
+      const remote = await curl('b', `http://${ip('a')}:7420${path}`);
+      expect(remote.status).toBe(401);
+      const local = await curl('a', `http://127.0.0.1:7420${path}`);
+      expect(local.status).toBe(200);
+    }
+  });
 
   it('declares nobody dead under 10 % random packet loss on every member for a sustained minute', async () => {
     const before = await Promise.all(
