@@ -255,5 +255,11 @@ describe('Node', () => {
       };
       return decodeJwt(certificate).name === 'renewed';
     }, 'the renewed certificate stored');
+    // And publishes it in its member entry, which vouches for its registry entries to peers.
+    await eventually(() => {
+      const member = n.mesh.mesh.entries('member').find((e) => e.origin === n.nodeId);
+      const cert = (member?.value as { certificate?: string } | undefined)?.certificate;
+      return cert !== undefined && decodeJwt(cert).name === 'renewed';
+    }, 'the renewed certificate in the member entry');
   });
 });
