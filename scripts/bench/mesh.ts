@@ -44,9 +44,9 @@ function processRow(r: ProcessReport): string {
     r.bytesPerMemberPerSec / 1024
   ).toFixed(
     2,
-  )} KB/s | – | kill -9 → 503 at another node: ${r.killTo503Ms} ms | – | ${s(r.killToDeadMs)} | not run | ${(
-    r.wallMs / 1000
-  ).toFixed(1)} s |`;
+  )} KB/s | – | kill -9 → 503 at another node: ${r.killTo503Ms} ms | join → every registry has every member: ${
+    r.joinConvergedMs === null ? '> 40 s' : s(r.joinConvergedMs)
+  } | ${s(r.killToDeadMs)} | not run | ${(r.wallMs / 1000).toFixed(1)} s |`;
 }
 
 /**
@@ -78,7 +78,7 @@ export default async function meshBench(args: string[]): Promise<void> {
   console.log(
     'Rows "(processes)": real `warren control` + N `warren node join` processes on loopback with defaultMeshConfig; ' +
       "change = a revocation published by the control plane, until every node's registry digest moved (polled, ±20 ms); " +
-      'bandwidth = gossip + sync payload bytes sent per node over 10 s of steady state; kill -9 of a hosting node → ' +
+      'bandwidth = gossip + sync payload bytes sent per node over 10 s once registries agree (or 40 s after all joined); kill -9 of a hosting node → ' +
       'first 503 at another node, and → that node holds it dead.\n' +
       'Simulator rows — bandwidth: gossip + sync payload bytes sent in the 10 s after a registry change. Detection: kill of one member → ' +
       'first member / 99 % of members see it suspect (→ 503 at that node) / all see it dead. False positives: a separate ' +
