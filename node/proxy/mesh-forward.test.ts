@@ -141,6 +141,35 @@ describe('MeshForwarder', () => {
     expect(seen.map((s) => s.host)).toEqual(['b', 'c']);
   });
 
+  it('gives its registry a moment to learn a move the stale host names, then follows it', async () => {
+    seen.length = 0;
+    let learnedAt = Number.POSITIVE_INFINITY;
+    const c = host('c', () => new Response('from c'));
+    const b = host('b', () => {
+      // Our registry hears of the move a little after the stale host said so.
+      learnedAt = Date.now() + 200;
+      return Response.json(
+        { error: { code: 'misdirected', message: 'not here', detail: { nodeId: 'nd-c' } } },
+        { status: 421 },
+      );
+    });
+    const res = await ask(forwarder(() => (Date.now() >= learnedAt ? alive('nd-c', c) : alive('nd-b', b))));
+    expect(await res.text()).toBe('from c');
+    expect(seen.map((x) => x.host)).toEqual(['b', 'c']);
+  });
+
+  it('answers 503 with Retry-After when the stale host names nobody and the registry has nothing newer', async () => {
+    const b = host('b', () =>
+      Response.json(
+        { error: { code: 'misdirected', message: 'not here', detail: { nodeId: null } } },
+        { status: 421 },
+      ),
+    );
+    const res = await ask(forwarder(() => alive('nd-b', b)));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
   it('does not retry more than once: a second 421 goes back to the client', async () => {
     seen.length = 0;
     let n = 0;

@@ -46,6 +46,9 @@ const WS_HANDSHAKE = new Set([
   'sec-websocket-protocol',
 ]);
 
+/** How long a 421 naming another host may wait for our registry to learn the move (about a few gossip rounds). */
+const STALE_WAIT_MS = 1_000;
+
 /** How often an in-flight forward re-checks the host's liveness before its response headers arrive. */
 const WATCH_MS = 200;
 
@@ -103,14 +106,17 @@ export class MeshForwarder {
         this.count(res?.status === 421 ? 'misdirected' : 'forwarded');
         return res;
       }
-      // Stale entry: the host says it does not run the workspace. Retry once with the updated route.
+      // Stale entry: the host says it does not run the workspace. Retry once with the updated route — giving our
+      // registry a moment to learn the move when the host names another node.
       const hint = await hintFrom(res);
-      const mine = this.o.routes.route(route.workspaceId);
-      if (mine.found && mine.nodeId !== target.nodeId) r = mine;
-      else if (hint && hint !== target.nodeId && hint !== this.o.routes.selfId) {
-        r = mine.found && mine.nodeId === hint ? mine : this.o.routes.route(route.workspaceId);
-        if (!r.found || r.nodeId !== hint) return this.retryLater('the workspace is moving', 1);
-      } else return this.retryLater('the workspace is moving', 1);
+      let next = this.o.routes.route(route.workspaceId);
+      const deadline = Date.now() + (hint && hint !== this.o.routes.selfId ? STALE_WAIT_MS : 0);
+      while (next.found && next.nodeId === target.nodeId && Date.now() < deadline) {
+        await Bun.sleep(50);
+        next = this.o.routes.route(route.workspaceId);
+      }
+      if (next.found && next.nodeId === target.nodeId) return this.retryLater('the workspace is moving', 1);
+      r = next;
     }
   }
 
