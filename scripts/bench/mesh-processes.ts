@@ -25,7 +25,7 @@ export interface ProcessReport {
 
 interface Status {
   members: { id: string; state: string }[];
-  registry: { digest: Record<string, number> };
+  registry: { digest: Record<string, number>; entries: { member: number; revocation: number } };
   metrics: { gossipBytesOut: number; syncBytesOut: number };
 }
 const status = async (n: NodeProc): Promise<Status> =>
@@ -78,18 +78,16 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
       120_000,
     );
 
-    // How long until every registry holds every member entry (a member entry carries a ~650-byte certificate,
-    // so it rarely fits next to membership updates in a 1,200-byte packet and often waits for push-pull).
+    // How long until every registry holds every member entry (each carries a ~650-byte certificate). The digest is a
+    // watermark raised by push-pull, so it lags behind entries that arrived by gossip: count the entries instead.
     const aliveAt = Date.now();
     const converged = await until(
       async () => {
         if (Date.now() - aliveAt > CONVERGE_CAP_MS) return null;
-        const ds = await Promise.all(
-          nodes.map(async (x) => JSON.stringify(sortedDigest((await status(x)).registry.digest))),
-        );
-        return ds.every((d) => d === ds[0]) ? Date.now() - aliveAt : undefined;
+        const counts = await Promise.all(nodes.map(async (x) => (await status(x)).registry.entries.member));
+        return counts.every((c) => c >= n) ? Date.now() - aliveAt : undefined;
       },
-      'equal registry digests',
+      'every member entry everywhere',
       CONVERGE_CAP_MS + 10_000,
     );
     // Bandwidth: payload bytes every node sent over the next 10 s.
@@ -107,8 +105,8 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
     const b1 = await sent();
     const bytesPerMemberPerSec = (b1 - b0) / n / ((Date.now() - t0) / 1000);
 
-    // Propagation: a revocation published by the control plane, until each node's digest for `control` moved.
-    const before = await Promise.all(nodes.map(async (x) => (await status(x)).registry.digest.control ?? 0));
+    // Propagation: a revocation published by the control plane, until each node holds one more revocation entry.
+    const before = await Promise.all(nodes.map(async (x) => (await status(x)).registry.entries.revocation));
     const project = await client.POST('/api/v1/projects', { body: { name: 'bench' } });
     const host = nodes[nodes.length - 1] as NodeProc;
     const ws = await client.POST('/api/v1/workspaces', {
@@ -128,7 +126,7 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
       async () => {
         await Promise.all(
           [...pending].map(async (i) => {
-            const d = (await status(nodes[i] as NodeProc)).registry.digest.control ?? 0;
+            const d = (await status(nodes[i] as NodeProc)).registry.entries.revocation;
             if (d > (before[i] as number)) {
               seenAt.push(Date.now() - changedAt);
               pending.delete(i);
@@ -198,8 +196,4 @@ export async function measureProcesses(n: number, log: (s: string) => void): Pro
     for (const x of nodes) rmSync(x.dataDir, { recursive: true, force: true });
     rmSync(control.dataDir, { recursive: true, force: true });
   }
-}
-
-function sortedDigest(d: Record<string, number>): [string, number][] {
-  return Object.entries(d).sort(([a], [b]) => (a < b ? -1 : 1));
 }
