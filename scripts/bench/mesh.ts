@@ -77,8 +77,8 @@ export default async function meshBench(args: string[]): Promise<void> {
   );
   console.log(
     'Rows "(processes)": real `warren control` + N `warren node join` processes on loopback with defaultMeshConfig; ' +
-      "change = a revocation published by the control plane, until every node holds it (polled, ±20 ms); " +
-      'bandwidth = gossip + sync payload bytes sent per node over 10 s once registries agree (or 40 s after all joined); kill -9 of a hosting node → ' +
+      'change = a revocation published by the control plane, until every node holds it (polled, ±20 ms); ' +
+      'bandwidth = gossip + sync payload bytes sent per node over 10 s once every node holds every member entry (or 40 s after all joined); kill -9 of a hosting node → ' +
       'first 503 at another node, and → that node holds it dead.\n' +
       'Simulator rows — bandwidth: gossip + sync payload bytes sent in the 10 s after a registry change. Detection: kill of one member → ' +
       'first member / 99 % of members see it suspect (→ 503 at that node) / all see it dead. False positives: a separate ' +
