@@ -1,0 +1,204 @@
+// The live stream the UI follows: workspace and node changes as server-sent events, per caller's visibility.
+import { Elysia } from 'elysia';
+import type { LiveEvent, Node, Workspace } from '../../contract/index.ts';
+import type { UserPrincipal } from '../auth/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { userSecurity } from './responses.ts';
+import { nodeView, workspaceView } from './views.ts';
+
+export interface LiveFeedConfig {
+  /** 5 s: a comment line keeps the stream under Bun's 10 s idle timeout and proxies' ones. */
+  keepAliveMs: number;
+  /**
+   * 10 s (the heartbeat interval): how often the feed re-reads state with nobody asking. Every change made
+   * through the API is pushed at once; this catches changes only time makes (a node missing heartbeats).
+   */
+  sweepMs: number;
+}
+
+/** Defaults for a control plane whose nodes heartbeat every `heartbeatIntervalMs`. */
+export function defaultLiveFeedConfig(heartbeatIntervalMs: number): LiveFeedConfig {
+  return { keepAliveMs: 5_000, sweepMs: heartbeatIntervalMs };
+}
+
+interface Subscriber {
+  request: Request;
+  send(chunk: string): void;
+  close(): void;
+  /** id → JSON last sent, to push only what changed. */
+  workspaces: Map<string, string>;
+  nodes: Map<string, string>;
+}
+
+const frame = (event: LiveEvent) => `data: ${JSON.stringify(event)}\n\n`;
+
+/** `GET /api/v1/events` plus a global hook that refreshes every stream after each API write. */
+export function eventRoutes(
+  deps: ControlDeps,
+  config = defaultLiveFeedConfig(deps.config.heartbeatIntervalMs),
+) {
+  const subscribers = new Set<Subscriber>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let ticks = 0;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const state = async (p: UserPrincipal) => {
+    const nodeRows = await deps.store.nodes.list();
+    const addresses = new Map(nodeRows.map((n) => [n.id, n.address]));
+    const workspaces: Workspace[] = (await deps.workspaces.list(p)).map((w) =>
+      workspaceView(w, w.nodeId ? (addresses.get(w.nodeId) ?? null) : null),
+    );
+    return { workspaces, nodes: nodeRows.map(nodeView) };
+  };
+
+  const diff = <T extends { id: string }>(
+    last: Map<string, string>,
+    items: T[],
+    upsert: (item: T) => LiveEvent,
+    removed: (id: string) => LiveEvent,
+  ) => {
+    let out = '';
+    const seen = new Set<string>();
+    for (const item of items) {
+      seen.add(item.id);
+      const json = JSON.stringify(item);
+      if (last.get(item.id) === json) continue;
+      last.set(item.id, json);
+      out += frame(upsert(item));
+    }
+    for (const id of [...last.keys()]) {
+      if (seen.has(id)) continue;
+      last.delete(id);
+      out += frame(removed(id));
+    }
+    return out;
+  };
+
+  const refreshOne = async (s: Subscriber) => {
+    let p: UserPrincipal;
+    try {
+      // Re-check the caller every time: a signed-out session or revoked token ends its stream.
+      p = await deps.auth.user(s.request, 'read');
+    } catch {
+      s.close();
+      return;
+    }
+    const now = await state(p);
+    const out =
+      diff<Workspace>(
+        s.workspaces,
+        now.workspaces,
+        (workspace) => ({ type: 'workspace', workspace }),
+        (id) => ({ type: 'workspace_removed', id }),
+      ) +
+      diff<Node>(
+        s.nodes,
+        now.nodes,
+        (node) => ({ type: 'node', node }),
+        (id) => ({ type: 'node_removed', id }),
+      );
+    if (out) s.send(out);
+  };
+
+  /** Coalesces bursts: at most one refresh runs, and one more follows if anything changed meanwhile. */
+  const refresh = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        for (const s of [...subscribers]) {
+          await refreshOne(s).catch((e) =>
+            deps.log.error('live feed refresh failed', { message: (e as Error).message }),
+          );
+        }
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+    });
+  };
+
+  const tick = () => {
+    for (const s of subscribers) s.send(': keep-alive\n\n');
+    ticks += 1;
+    if ((ticks * config.keepAliveMs) % config.sweepMs < config.keepAliveMs) refresh();
+  };
+
+  const join = (s: Subscriber) => {
+    subscribers.add(s);
+    if (!timer) {
+      timer = setInterval(tick, config.keepAliveMs);
+      timer.unref?.();
+    }
+  };
+  const leave = (s: Subscriber) => {
+    subscribers.delete(s);
+    if (subscribers.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+
+  return new Elysia({ name: 'events' })
+    .onAfterResponse({ as: 'global' }, ({ request }) => {
+      if (subscribers.size === 0 || request.method === 'GET') return;
+      if (new URL(request.url).pathname.startsWith('/api/v1/')) refresh();
+    })
+    .get(
+      '/api/v1/events',
+      async ({ request }) => {
+        const p = await deps.auth.user(request, 'read');
+        const first = await state(p);
+        const encoder = new TextEncoder();
+        let subscriber: Subscriber | undefined;
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            const s: Subscriber = {
+              request,
+              workspaces: new Map(first.workspaces.map((w) => [w.id, JSON.stringify(w)])),
+              nodes: new Map(first.nodes.map((n) => [n.id, JSON.stringify(n)])),
+              send(chunk) {
+                try {
+                  controller.enqueue(encoder.encode(chunk));
+                } catch {
+                  leave(s);
+                }
+              },
+              close() {
+                leave(s);
+                try {
+                  controller.close();
+                } catch {}
+              },
+            };
+            subscriber = s;
+            controller.enqueue(encoder.encode(`retry: 2000\n\n${frame({ type: 'snapshot', ...first })}`));
+            join(s);
+          },
+          cancel() {
+            if (subscriber) leave(subscriber);
+          },
+        });
+        request.signal.addEventListener('abort', () => subscriber && leave(subscriber));
+        return new Response(stream, {
+          headers: {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-store',
+            'x-accel-buffering': 'no',
+          },
+        });
+      },
+      {
+        detail: {
+          operationId: 'streamEvents',
+          summary:
+            'Server-sent events: a snapshot of visible workspaces and nodes, then each change (LiveEvent JSON)',
+          tags: ['events'],
+          security: userSecurity,
+        },
+      },
+    );
+}
