@@ -36,6 +36,8 @@ async function buildUi(entry: string): Promise<BuiltUi> {
   const result = await Bun.build({
     entrypoints: [entry],
     minify: true,
+    // xterm.js loads as its own chunk when a terminal opens.
+    splitting: true,
     publicPath: '/assets/',
     naming: { entry: '[name]-[hash].[ext]', chunk: '[name]-[hash].[ext]', asset: '[name]-[hash].[ext]' },
   });
