@@ -86,6 +86,11 @@ describe('Control API', () => {
     const esc = await member.client.POST('/api/v1/tokens', { body: { name: 'esc', scopes: ['admin'] } });
     expect(esc.response.status).toBe(403);
     expect((await member.client.POST('/api/v1/join-tokens', { body: {} })).response.status).toBe(403);
+    expect((await member.client.POST('/api/v1/users', { body: { name: 'sneaky' } })).response.status).toBe(
+      403,
+    );
+    expect((await member.client.POST('/api/v1/keys/rotate')).response.status).toBe(403);
+    expect((await member.client.GET('/api/v1/users')).response.status).toBe(403);
   });
 
   it('creates, lists, gets and deletes projects', async () => {
@@ -296,11 +301,63 @@ describe('Control API', () => {
       body: { workspaces: [] },
     });
     expect(ack.data!.revocations.map((x) => x.subject)).toContain(`user:${member.user.id}`);
+    const byNode = await control.clientWith(n.certificate).GET('/api/v1/revocations');
+    expect(byNode.data!.revocations.map((x) => x.subject)).toContain(`user:${member.user.id}`);
+    // Revoking the node voids its certificate at the control plane.
+    await control.client.POST('/api/v1/revocations', { body: { subject: `node:${n.nodeId}` } });
+    const revokedNode = await control.clientWith(n.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      params: { path: { id: n.nodeId } },
+      body: { workspaces: [] },
+    });
+    expect(revokedNode.response.status).toBe(401);
     const other = await newMember('other');
     const forbidden = await other.client.POST('/api/v1/revocations', {
       body: { subject: `user:${member.user.id}` },
     });
     expect(forbidden.response.status).toBe(403);
+  });
+
+  it('turns a one-time login link into a session cookie that works once and can be ended', async () => {
+    const member = await control.client.POST('/api/v1/users', { body: { name: 'browser' } });
+    const link = member.data!.loginLink;
+    const res = await fetch(link, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    const setCookie = res.headers.get('set-cookie')!;
+    expect(setCookie).toContain('HttpOnly');
+    const cookie = setCookie.split(';')[0]!;
+    const me = await fetch(`${control.url}/api/v1/auth/me`, { headers: { cookie } });
+    expect(((await me.json()) as { id: string }).id).toBe(member.data!.user.id);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    await fetch(`${control.url}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    expect((await fetch(`${control.url}/api/v1/auth/me`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('does not hold an API response on a node that answers slowly (the push is bounded)', async () => {
+    const slow = startPushRecorder();
+    slow.delay(60_000);
+    try {
+      const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+      const key = await createTestNodeKey();
+      const joined = await control.clientWith().POST('/api/v1/nodes/join', {
+        body: {
+          joinToken: jt.data!.token,
+          name: 'slow',
+          publicKey: key.publicKey,
+          address: slow.url,
+          capacity: { workspaces: 1 },
+        },
+      });
+      const project = await control.client.POST('/api/v1/projects', { body: { name: 'slow' } });
+      // Without the push timeout this request would wait the full minute and the test would time out.
+      const ws = await control.client.POST('/api/v1/workspaces', {
+        body: { name: 'slow', projectId: project.data!.id, nodeId: joined.data!.nodeId },
+      });
+      expect(ws.response.status).toBe(200);
+      expect(slow.pushes.map((p) => p.workspaceId)).toContain(ws.data!.id);
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('serves Prometheus metrics', async () => {

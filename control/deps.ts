@@ -11,7 +11,7 @@ import { createStore, type Database, openDatabase, type Store } from './db/index
 import { createIssuer, createKeyRing, type Issuer, type KeyRing, loadMasterKey } from './identity/index.ts';
 import { createLog, type Log } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createNodeService, type NodeService } from './nodes/index.ts';
+import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
 import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
 
 export interface ControlDeps {
@@ -28,6 +28,7 @@ export interface ControlDeps {
   credentials: Credentials;
   workspaces: WorkspaceService;
   nodes: NodeService;
+  liveness: Liveness;
   metrics: Metrics;
 }
 
@@ -53,6 +54,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
   });
   const push = createNodePush({ issuer, log, timeoutMs: config.pushTimeoutMs });
   const workspaces = createWorkspaceService({ store, clock, push, log });
+  const liveness = createLiveness({ store, clock, log, config });
   return {
     config,
     publicUrl: options.publicUrl,
@@ -70,7 +72,8 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       sessionTtlMs: config.sessionTtlMs,
     }),
     workspaces,
-    nodes: createNodeService({ store, clock, ring, issuer, workspaces, config }),
+    nodes: createNodeService({ store, clock, ring, issuer, workspaces, liveness, config }),
+    liveness,
     metrics: createMetrics(),
   };
 }

@@ -43,14 +43,26 @@ export async function startControl(
     writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`);
     const timer = setInterval(() => {
       deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
+      // A revocation older than the longest token life voids nothing any more.
+      const horizon = deps.clock.now() - config.keyRing.maxTokenLifetimeMs - 3_600_000;
+      deps.store.revocations
+        .prune(horizon)
+        .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
     }, options.keyTickMs ?? 3_600_000);
     timer.unref();
+    const sweep = setInterval(() => {
+      deps.liveness
+        .sweep()
+        .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
+    }, config.heartbeatIntervalMs);
+    sweep.unref();
     return {
       url,
       deps,
       ...(firstStart ? { firstStart } : {}),
       async stop() {
         clearInterval(timer);
+        clearInterval(sweep);
         await server.stop(true);
         deps.database.close();
       },

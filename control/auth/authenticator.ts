@@ -18,8 +18,10 @@ export interface UserPrincipal {
 export interface Authenticator {
   /** The user behind the request, holding `scope` (admin ops also need the admin role); else throws 401/403. */
   user(request: Request, scope: ApiScope): Promise<UserPrincipal>;
-  /** The node whose certificate is the Bearer token; its `sub` must be `nodeId`. Else throws 401. */
-  node(request: Request, nodeId: string): Promise<NodeCertificateClaims>;
+  /** The node whose certificate is the Bearer token; its `sub` must be `nodeId` when given. Else throws 401. */
+  node(request: Request, nodeId?: string): Promise<NodeCertificateClaims>;
+  /** True when the request carries a bearer token that is not an opaque user secret (so: a JWT). */
+  hasJwtBearer(request: Request): boolean;
 }
 
 function bearer(request: Request): string | undefined {
@@ -86,6 +88,10 @@ export function createAuthenticator(deps: {
       if (scope === 'admin' && p.role !== 'admin') throw forbidden('admin role required');
       return p;
     },
+    hasJwtBearer(request) {
+      const token = bearer(request);
+      return token !== undefined && !token.startsWith('wrn_');
+    },
     async node(request, nodeId) {
       const token = bearer(request);
       if (!token) throw unauthorized('node certificate required');
@@ -96,11 +102,12 @@ export function createAuthenticator(deps: {
         now: clock.now(),
       });
       if (!r.ok) throw unauthorized(`node certificate rejected: ${r.reason}`);
-      if (r.claims.sub !== nodeId) throw unauthorized('node certificate is for another node');
-      const node = await store.nodes.get(nodeId);
+      if (nodeId !== undefined && r.claims.sub !== nodeId)
+        throw unauthorized('node certificate is for another node');
+      const node = await store.nodes.get(r.claims.sub);
       if (!node) throw unauthorized('unknown node');
       if (node.publicKey !== JSON.stringify(r.claims.cnf.jwk)) throw unauthorized('node key does not match');
-      const revoked = (await store.revocations.list()).find((x) => x.subject === `node:${nodeId}`);
+      const revoked = (await store.revocations.list()).find((x) => x.subject === `node:${r.claims.sub}`);
       if (revoked && r.claims.iat < revoked.notBefore) throw unauthorized('node certificate revoked');
       return r.claims;
     },

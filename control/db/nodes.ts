@@ -42,6 +42,11 @@ export function createNodeQueries(db: Db) {
         .returning({ id: nodes.id });
       return r.length > 0;
     },
+    /** The node registered with this public key (JWK JSON), for re-registration of a returning machine. */
+    async findByPublicKey(publicKey: string): Promise<NodeRow | undefined> {
+      const [r] = await db.select().from(nodes).where(eq(nodes.publicKey, publicKey));
+      return r;
+    },
     async nameTaken(name: string, exceptId: string): Promise<boolean> {
       const r = await db
         .select({ id: nodes.id })

@@ -1,5 +1,5 @@
 // Queries for revocations: one row per subject with the latest notBefore.
-import { asc } from 'drizzle-orm';
+import { asc, lt } from 'drizzle-orm';
 import type { Revocation } from '../../contract/index.ts';
 import type { Db } from './database.ts';
 import { revocations } from './schema.ts';
@@ -19,6 +19,14 @@ export function createRevocationQueries(db: Db) {
         notBefore: row.notBefore,
         createdAt: new Date(row.createdAt).toISOString(),
       };
+    },
+    /**
+     * Drops revocations recorded before `before` (ms): once every token issued before them has expired
+     * they void nothing, and the list every heartbeat carries stays short.
+     */
+    async prune(before: number): Promise<number> {
+      const rows = await db.delete(revocations).where(lt(revocations.createdAt, before)).returning();
+      return rows.length;
     },
     async list(): Promise<Revocation[]> {
       const rows = await db.select().from(revocations).orderBy(asc(revocations.subject));

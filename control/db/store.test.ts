@@ -240,6 +240,9 @@ for (const backend of BACKENDS) {
       await store.revocations.upsert(subject, 200, T + 1);
       const listed = (await store.revocations.list()).filter((r) => r.subject === subject);
       expect(listed).toEqual([{ subject, notBefore: 200, createdAt: new Date(T + 1).toISOString() }]);
+      await store.revocations.upsert(`workspace:${newId('workspace')}`, 100, T - 10);
+      expect(await store.revocations.prune(T)).toBe(1);
+      expect((await store.revocations.list()).map((r) => r.subject)).toContain(subject);
     });
 
     it('deletes a project together with its workspaces', async () => {

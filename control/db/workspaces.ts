@@ -84,6 +84,20 @@ export function createWorkspaceQueries(db: Db) {
         .returning();
       return rows[0];
     },
+    /** Marks every workspace of a gone node `unreachable`, remembering each one's status. Returns how many. */
+    async markUnreachable(nodeId: string, now: number): Promise<number> {
+      const r = await db.run(sql`UPDATE ${workspaces}
+        SET status_before_unreachable = status, status = 'unreachable', updated_at = ${now}
+        WHERE node_id = ${nodeId} AND status != 'unreachable'`);
+      return r.rowsAffected;
+    },
+    /** Gives a returning node's workspaces back the status they had before it went away. */
+    async restoreReachable(nodeId: string, now: number): Promise<number> {
+      const r = await db.run(sql`UPDATE ${workspaces}
+        SET status = status_before_unreachable, status_before_unreachable = NULL, updated_at = ${now}
+        WHERE node_id = ${nodeId} AND status = 'unreachable' AND status_before_unreachable IS NOT NULL`);
+      return r.rowsAffected;
+    },
     async remove(id: string): Promise<void> {
       await db.delete(workspaces).where(eq(workspaces.id, id));
     },

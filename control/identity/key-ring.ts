@@ -114,6 +114,16 @@ export async function createKeyRing(
     await store.signingKeys.insert(await generate(masterKey, now, now));
     await reload();
   }
+  // Fail at start, not at the first mint, when the master key cannot open the stored keys.
+  for (const row of rows) {
+    try {
+      await privateKey(row);
+    } catch {
+      throw new Error(
+        `signing key ${row.kid} cannot be opened with this master key (WARREN_MASTER_KEY or master.key)`,
+      );
+    }
+  }
 
   return {
     async signingKey() {

@@ -13,6 +13,7 @@ import type { Store } from '../db/index.ts';
 import { unauthorized } from '../errors.ts';
 import { hashSecret, type Issuer, type KeyRing, looksLike, sameDigest } from '../identity/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
+import type { Liveness } from './liveness.ts';
 
 export interface NodeService {
   join(input: NodeJoinRequest): Promise<NodeJoined>;
@@ -27,13 +28,17 @@ export function createNodeService(deps: {
   ring: KeyRing;
   issuer: Issuer;
   workspaces: WorkspaceService;
+  liveness: Liveness;
   config: Pick<ControlConfig, 'heartbeatIntervalMs'>;
 }): NodeService {
   const { store, clock, issuer } = deps;
   return {
     async join(input) {
       if (!looksLike('joinToken', input.joinToken)) throw unauthorized('invalid join token');
-      const nodeId = newId('node');
+      const publicKey = JSON.stringify(input.publicKey);
+      // A machine that comes back with the same key (a laptop after a night away) re-registers as itself.
+      const existing = await store.nodes.findByPublicKey(publicKey);
+      const nodeId = existing?.id ?? newId('node');
       const now = clock.now();
       const hash = hashSecret(input.joinToken);
       const token = await store.joinTokens.consume(hash, nodeId, now);
@@ -41,21 +46,23 @@ export function createNodeService(deps: {
         throw unauthorized('join token invalid, used or expired');
       const laptop = input.laptop || token.laptop;
       const labels = { ...(JSON.parse(token.labels) as Record<string, string>), ...input.labels };
-      await store.nodes.insert({
-        id: nodeId,
+      const row = {
         name: input.name,
-        status: 'online',
+        status: 'online' as const,
         address: input.address,
-        publicKey: JSON.stringify(input.publicKey),
+        publicKey,
         labels: JSON.stringify(labels),
         capacityWorkspaces: input.capacity.workspaces,
         laptop,
-        loadCpu: null,
-        loadMemory: null,
         version: input.version ?? null,
         lastHeartbeatAt: now,
-        createdAt: now,
-      });
+      };
+      if (existing) {
+        await store.nodes.update(nodeId, row);
+        await deps.liveness.returned(nodeId);
+      } else {
+        await store.nodes.insert({ id: nodeId, ...row, loadCpu: null, loadMemory: null, createdAt: now });
+      }
       const cert = await issuer.nodeCertificate({
         nodeId,
         publicKey: input.publicKey,
@@ -85,6 +92,7 @@ export function createNodeService(deps: {
           : {}),
         ...(input.address ? { address: input.address } : {}),
       });
+      if (before.status !== 'online') await deps.liveness.returned(nodeId);
       await deps.workspaces.applyReports(nodeId, input.workspaces);
       await deps.workspaces.placePending();
       const hosted = await store.workspaces.listOnNode(nodeId);

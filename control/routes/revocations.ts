@@ -3,7 +3,7 @@ import { Elysia } from 'elysia';
 import { Revocation, RevocationCreate, RevocationList } from '../../contract/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { forbidden, notFound } from '../errors.ts';
-import { responses, userSecurity } from './responses.ts';
+import { nodeSecurity, responses, userSecurity } from './responses.ts';
 
 export function revocationRoutes(deps: ControlDeps) {
   return new Elysia({ name: 'revocations', prefix: '/api/v1/revocations' })
@@ -20,7 +20,9 @@ export function revocationRoutes(deps: ControlDeps) {
         } else if (kind === 'workspace' && !(await deps.store.workspaces.get(id)))
           throw notFound('workspace');
         const now = deps.clock.now();
-        const revocation = await deps.store.revocations.upsert(body.subject, Math.floor(now / 1000), now);
+        // `iat` has whole seconds: void everything issued up to and including this second (iat < notBefore).
+        const notBefore = Math.floor(now / 1000) + 1;
+        const revocation = await deps.store.revocations.upsert(body.subject, notBefore, now);
         if (kind === 'user') {
           await deps.store.apiTokens.revokeAllOfUser(id, now);
           await deps.store.sessions.revokeAllOfUser(id, now);
@@ -41,16 +43,18 @@ export function revocationRoutes(deps: ControlDeps) {
     .get(
       '',
       async ({ request }) => {
-        await deps.auth.user(request, 'read');
+        // Users and nodes (by their certificate) may read the list.
+        if (deps.auth.hasJwtBearer(request)) await deps.auth.node(request);
+        else await deps.auth.user(request, 'read');
         return { revocations: await deps.store.revocations.list() };
       },
       {
         response: responses(RevocationList, 401, 403),
         detail: {
           operationId: 'listRevocations',
-          summary: 'List revocations',
+          summary: 'List revocations (users, or nodes with their certificate)',
           tags: ['revocations'],
-          security: userSecurity,
+          security: [...userSecurity, ...nodeSecurity],
         },
       },
     );

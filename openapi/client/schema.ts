@@ -213,7 +213,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List revocations */
+        /** List revocations (users, or nodes with their certificate) */
         get: operations["listRevocations"];
         put?: never;
         /** Revoke every token of a user, workspace or node issued before now */

@@ -1,0 +1,53 @@
+// `warren control`: runs the control plane until SIGINT/SIGTERM; prints one JSON ready line on stdout.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadControlConfig, startControl } from '../control/index.ts';
+
+export default async function control(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      'db-url': { type: 'string' },
+      host: { type: 'string' },
+    },
+    strict: true,
+  });
+  let config: ReturnType<typeof loadControlConfig>;
+  try {
+    config = loadControlConfig({
+      ...(values.port !== undefined ? { port: values.port } : {}),
+      ...(values.data !== undefined ? { data: values.data } : {}),
+      ...(values['db-url'] !== undefined ? { dbUrl: values['db-url'] } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`warren control: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const running = await startControl(config);
+  if (running.firstStart) {
+    // Shown once, on the very first start only; both are also in the data dir with mode 0600.
+    process.stdout.write(
+      [
+        'Warren control plane: first start, an admin user was created.',
+        `  Sign in to the UI (one use): ${running.firstStart.loginLink}`,
+        `  Admin API token:             ${running.firstStart.adminToken}`,
+        `  (both saved in ${config.dataDir}/login-link.txt and ${config.dataDir}/admin-token)`,
+        '',
+      ].join('\n'),
+    );
+  }
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, url: running.url, dataDir: config.dataDir, pid: process.pid })}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await running.stop();
+  return 0;
+}
