@@ -76,7 +76,7 @@ export function NodesPage({ user }: { user: User }) {
                   </div>
                   <p class="muted small">{MEANING[n.status]}</p>
                   <dl class="facts compact">
-                    <div>
+                    <div class="address">
                       <dt>Address</dt>
                       <dd class="mono">{n.address}</dd>
                     </div>

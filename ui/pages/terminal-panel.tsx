@@ -74,19 +74,21 @@ export function TerminalPanel({ workspace: w }: { workspace: Workspace }) {
         if (!t) return;
         t.write(typeof m.data === 'string' ? m.data : new Uint8Array(m.data as ArrayBuffer));
       };
+      let opened = false;
+      ws.addEventListener('open', () => {
+        opened = true;
+      });
       ws.onclose = (ev) => {
         if (socket.current !== ws) return;
         setPhase('closed');
-        if (ev.code !== 1000 && ev.code !== 1005)
+        if (!opened)
           setError(
-            `The terminal connection to the node closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''}). Reconnect to open a new shell.`,
+            'Could not open a terminal on the node that hosts this workspace. Check that the node is online (Nodes page), then reconnect.',
           );
-      };
-      ws.onerror = () => {
-        if (socket.current !== ws) return;
-        setError(
-          'Could not reach the node that hosts this workspace. Check that the node is online (Nodes page), then reconnect.',
-        );
+        else if (ev.code !== 1000 && ev.code !== 1005)
+          setError(
+            `The terminal closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''}). Reconnect to open a new shell.`,
+          );
       };
     } catch (e) {
       setPhase('closed');
