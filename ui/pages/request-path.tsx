@@ -29,14 +29,22 @@ export function RequestPath({ workspace: w, node }: { workspace: Workspace; node
       {node ? (
         <>
           <ol class="path">
-            <li>This browser</li>
             <li>
-              <span class="muted small">ingress</span> {node.name}
+              <span class="hop">This browser</span>
             </li>
             <li>
-              <span class="muted small">hosting</span> {node.name}
+              <span class="hop">
+                <span class="muted small">ingress</span> {node.name}
+              </span>
             </li>
-            <li>{w.name}</li>
+            <li>
+              <span class="hop">
+                <span class="muted small">hosting</span> {node.name}
+              </span>
+            </li>
+            <li>
+              <span class="hop">{w.name}</span>
+            </li>
           </ol>
           <p class="muted small">
             {ms === undefined

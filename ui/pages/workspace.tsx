@@ -11,6 +11,13 @@ import { RequestPath } from './request-path.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { WorkspaceActions } from './workspace-actions.tsx';
 
+/** What is under way while a workspace is between states, in words. */
+const MOVING: Partial<Record<Workspace['status'], string>> = {
+  starting: 'The node is preparing the workspace and starting its app…',
+  stopping: 'Stopping the workspace’s processes…',
+  deleting: 'Removing the workspace from its node…',
+};
+
 export function WorkspacePage({ id }: { id: string }) {
   const live = useLive();
   const [error, setError] = useState<string>();
@@ -92,6 +99,12 @@ export function WorkspacePage({ id }: { id: string }) {
           <WorkspaceBadge status={w.status} />
         </div>
       </div>
+      {MOVING[w.status] ? (
+        <div class="stack" aria-live="polite">
+          <div class="progress" aria-hidden="true" />
+          <span class="muted small">{MOVING[w.status]}</span>
+        </div>
+      ) : null}
       {w.statusReason ? <p class="status-reason">{w.statusReason}</p> : null}
       <div class="toolbar">
         {w.appCommand ? (
