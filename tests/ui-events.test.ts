@@ -213,6 +213,16 @@ describe('Web UI serving', () => {
       expect(r.status).toBe(200);
       expect(r.headers.get('cache-control')).toContain('immutable');
     }
+    const js = scripts.find((x) => x.endsWith('.js'))!;
+    const plain = await fetch(`${control.url}${js}`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const zipped = await fetch(`${control.url}${js}`, {
+      headers: { 'accept-encoding': 'gzip' },
+      decompress: false,
+    });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    const body = new Uint8Array(await zipped.arrayBuffer());
+    expect(new TextDecoder().decode(Bun.gunzipSync(body))).toBe(await plain.text());
     const missing = await fetch(`${control.url}/assets/nope.js`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -26,7 +26,14 @@ const PAGE_HEADERS = {
 
 interface BuiltUi {
   html: Uint8Array<ArrayBuffer>;
-  assets: Map<string, { bytes: Uint8Array<ArrayBuffer>; type: string }>;
+  assets: Map<string, Asset>;
+}
+
+interface Asset {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Gzipped once at build time (xterm.js shrinks from 340 KB to 88 KB). */
+  gzip: Uint8Array<ArrayBuffer>;
+  type: string;
 }
 
 // One bundle per process: the output depends only on the files in ui/, and tests start many control planes.
@@ -43,12 +50,12 @@ async function buildUi(entry: string): Promise<BuiltUi> {
   });
   if (!result.success) throw new Error(result.logs.map((l) => l.message).join('; '));
   let html: Uint8Array<ArrayBuffer> | undefined;
-  const assets = new Map<string, { bytes: Uint8Array<ArrayBuffer>; type: string }>();
+  const assets = new Map<string, Asset>();
   for (const out of result.outputs) {
     const bytes = new Uint8Array(await out.arrayBuffer());
     const name = out.path.replace(/^\.\//, '');
     if (name.endsWith('.html')) html = bytes;
-    else assets.set(name, { bytes, type: out.type });
+    else assets.set(name, { bytes, gzip: new Uint8Array(Bun.gzipSync(bytes)), type: out.type });
   }
   if (!html) throw new Error('the UI build produced no HTML');
   return { html, assets };
@@ -84,7 +91,7 @@ export function uiRoutes(deps: ControlDeps, entry = UI_ENTRY) {
   for (const path of PAGES) app = app.get(path, page, { detail: { hide: true } });
   return app.get(
     '/assets/:file',
-    async ({ params }) => {
+    async ({ params, request }) => {
       let ui: BuiltUi;
       try {
         ui = await built(entry);
@@ -93,8 +100,11 @@ export function uiRoutes(deps: ControlDeps, entry = UI_ENTRY) {
       }
       const asset = ui.assets.get(params.file);
       if (!asset) return Response.json(errorBody('not_found', 'no such file'), { status: 404 });
-      return new Response(asset.bytes, {
+      const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+      return new Response(gzip ? asset.gzip : asset.bytes, {
         headers: {
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          vary: 'accept-encoding',
           'content-type': asset.type,
           // Names carry a content hash, so a file never changes under its name.
           'cache-control': 'public, max-age=31536000, immutable',
