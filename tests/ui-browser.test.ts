@@ -193,6 +193,21 @@ describe('Web UI', () => {
     });
   });
 
+  it('is usable by keyboard: a skip link first, and focus lands on the new page’s heading', async () => {
+    await ui.run('keyboard', async (page) => {
+      await signIn(page);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      const nodes = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' });
+      await nodes.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor();
+      expect(await nodes.getAttribute('aria-current')).toBe('page');
+      expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Nodes');
+    });
+  });
+
   it('works at phone width: navigation, list and create form fit the screen', async () => {
     await ui.run(
       'phone',
