@@ -15,6 +15,10 @@ const VERBS: Record<string, { load: () => Promise<{ default: Verb }>; help: stri
     load: () => import('./join-token.ts'),
     help: 'join-token create: a one-use token for a node to join',
   },
+  node: {
+    load: () => import('./node.ts'),
+    help: 'node join: run this machine as a node  --control URL --join-token T [--data] [--listen host:port]',
+  },
 };
 
 function usage(): string {

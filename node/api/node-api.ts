@@ -1,0 +1,136 @@
+// The node API on Hono with hono-openapi: /health, /metrics and the control-plane-authenticated /_node/* operations.
+import { Hono, type MiddlewareHandler } from 'hono';
+import { describeRoute, resolver, validator } from 'hono-openapi';
+import type * as v from 'valibot';
+import {
+  ErrorBody,
+  errorBody,
+  Health,
+  IdParams,
+  list,
+  NodeInfo,
+  WorkspaceAssignment,
+  WorkspaceReport,
+} from '../../contract/index.ts';
+
+/** What the API needs from the rest of the node. */
+export interface NodeApiDeps {
+  version: string;
+  /** Checks a control command token (`Authorization: Bearer …`). */
+  verifyCommand: (token: string) => Promise<boolean>;
+  info: () => NodeInfo;
+  workspaces: () => WorkspaceReport[];
+  apply: (spec: WorkspaceAssignment) => Promise<WorkspaceReport>;
+  metrics: () => string;
+}
+
+const json = (schema: v.GenericSchema, description: string) => ({
+  description,
+  content: { 'application/json': { schema: resolver(schema) } },
+});
+const errors = {
+  400: json(ErrorBody, 'Malformed request'),
+  401: json(ErrorBody, 'Missing or invalid control command token'),
+};
+
+/** Builds the Hono app of the node API. */
+export function createNodeApi(deps: NodeApiDeps): Hono {
+  const app = new Hono();
+
+  const controlOnly: MiddlewareHandler = async (c, next) => {
+    const auth = c.req.header('authorization');
+    const token = auth && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7).trim() : undefined;
+    if (!token || !(await deps.verifyCommand(token))) {
+      return c.json(errorBody('unauthorized', 'a control command token for this node is required'), 401, {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    await next();
+  };
+  const invalid = (
+    r: { success: boolean; error?: readonly { message: string; path?: readonly unknown[] }[] },
+    c: { json: (b: unknown, s: 400) => Response },
+  ) => {
+    if (r.success) return;
+    const detail = (r.error ?? []).map((i) => ({
+      path: (i.path ?? [])
+        .map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p))
+        .join('.'),
+      message: i.message,
+    }));
+    return c.json(errorBody('invalid_request', 'the request does not match the schema', detail), 400);
+  };
+
+  app.get(
+    '/health',
+    describeRoute({
+      operationId: 'health',
+      summary: 'Liveness',
+      responses: { 200: json(Health, 'The node runs') },
+    }),
+    (c) => c.json({ status: 'ok', version: deps.version, role: 'node' } satisfies Health),
+  );
+
+  app.get(
+    '/metrics',
+    describeRoute({
+      operationId: 'metrics',
+      summary: 'Counters in the Prometheus text format',
+      responses: {
+        200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+      },
+    }),
+    (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  );
+
+  app.use('/_node/*', controlOnly);
+
+  app.get(
+    '/_node/info',
+    describeRoute({
+      operationId: 'nodeInfo',
+      summary: 'What this node is',
+      security: [{ controlCommand: [] }],
+      responses: { 200: json(NodeInfo, 'The node'), 401: errors[401] },
+    }),
+    (c) => c.json(deps.info()),
+  );
+
+  app.get(
+    '/_node/workspaces',
+    describeRoute({
+      operationId: 'listNodeWorkspaces',
+      summary: 'Workspaces this node hosts and their status',
+      security: [{ controlCommand: [] }],
+      responses: { 200: json(list(WorkspaceReport), 'Workspaces'), 401: errors[401] },
+    }),
+    (c) => c.json({ items: deps.workspaces() }),
+  );
+
+  app.put(
+    '/_node/workspaces/:id',
+    describeRoute({
+      operationId: 'assignWorkspace',
+      summary:
+        'Place a workspace here or change its desired state; a start only begins, stop and delete finish',
+      security: [{ controlCommand: [] }],
+      responses: { 200: json(WorkspaceReport, 'The workspace after applying'), ...errors },
+    }),
+    validator('param', IdParams, invalid),
+    validator('json', WorkspaceAssignment, invalid),
+    async (c) => {
+      const spec = c.req.valid('json');
+      if (spec.id !== c.req.valid('param').id) {
+        return c.json(errorBody('invalid_request', 'the body id differs from the path id'), 400);
+      }
+      return c.json(await deps.apply(spec));
+    },
+  );
+
+  app.notFound((c) => c.json(errorBody('not_found', 'no such route'), 404));
+  app.onError((e, c) => {
+    console.error(`node api: ${e.message}`);
+    return c.json(errorBody('internal', 'internal error'), 500);
+  });
+  return app;
+}

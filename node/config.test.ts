@@ -1,0 +1,63 @@
+// nodeConfigFromArgs: flags and environment into a NodeConfig; bad input names the flag.
+import { describe, expect, it } from 'bun:test';
+import { ConfigError, nodeConfigFromArgs } from './config.ts';
+
+describe('nodeConfigFromArgs', () => {
+  it('reads every flag', () => {
+    const c = nodeConfigFromArgs(
+      [
+        '--control',
+        'http://127.0.0.1:7400/',
+        '--join-token=wrn_join_x',
+        '--name',
+        'box',
+        '--data',
+        '/tmp/d',
+        '--listen',
+        '0.0.0.0:7421',
+        '--network',
+        'direct',
+        '--laptop',
+        '--capacity',
+        '4',
+      ],
+      {},
+    );
+    expect(c.controlUrl).toBe('http://127.0.0.1:7400');
+    expect(c.joinToken).toBe('wrn_join_x');
+    expect(c.name).toBe('box');
+    expect(c.dataDir).toBe('/tmp/d');
+    expect(c.listen).toEqual({ host: '0.0.0.0', port: 7421 });
+    expect(c.laptop).toBe(true);
+    expect(c.capacity).toBe(4);
+  });
+
+  it('takes --token as the control plane prints it in join commands', () => {
+    const c = nodeConfigFromArgs(['--control', 'http://127.0.0.1:7400', '--token', 'wrn_join_y'], {});
+    expect(c.joinToken).toBe('wrn_join_y');
+  });
+
+  it('falls back to the environment', () => {
+    const c = nodeConfigFromArgs([], { WARREN_CONTROL_URL: 'http://127.0.0.1:1', WARREN_JOIN_TOKEN: 't' });
+    expect(c.controlUrl).toBe('http://127.0.0.1:1');
+    expect(c.joinToken).toBe('t');
+    expect(c.laptop).toBe(false);
+  });
+
+  const bad: [string[], string][] = [
+    [[], '--control (or WARREN_CONTROL_URL) is required'],
+    [['--control', 'ftp://x'], '--control'],
+    [['--control', 'http://x', '--listen', 'nope'], '--listen (or WARREN_NODE_LISTEN): must be host:port'],
+    [['--control', 'http://x', '--listen', 'a:70000'], 'port must be at most 65535'],
+    [['--control', 'http://x', '--network', 'tailscale'], 'tailscale is not supported yet'],
+    [['--control', 'http://x', '--network', 'carrier-pigeon'], '--network'],
+    [['--control', 'http://x', '--bogus', '1'], 'unknown flag --bogus'],
+    [['--control', 'http://x', '--capacity', 'many'], '--capacity'],
+  ];
+  for (const [args, message] of bad) {
+    it(`fails on ${args.join(' ') || 'no arguments'}`, () => {
+      expect(() => nodeConfigFromArgs(args, {})).toThrow(ConfigError);
+      expect(() => nodeConfigFromArgs(args, {})).toThrow(message);
+    });
+  }
+});

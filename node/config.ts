@@ -1,0 +1,225 @@
+// The node's configuration: defaults, presets, and the only place that reads flags and the environment.
+import { hostname } from 'node:os';
+import * as v from 'valibot';
+
+/** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
+export interface NodeConfig {
+  /** Base URL of the control plane, e.g. `http://127.0.0.1:7400`. */
+  controlUrl: string;
+  /** One-use join token; only needed the first time (the data dir remembers the node afterwards). */
+  joinToken: string | undefined;
+  /** Human name shown in the UI; default the host name. */
+  name: string;
+  /** Where identity, state and workspace directories live; default `.warren/node`. */
+  dataDir: string;
+  /** Listen address of the proxy and node API; default 127.0.0.1:7420, port 0 picks a free port. */
+  listen: { host: string; port: number };
+  /** URL the control plane and users reach this node at; default `http://{listen}` after binding. */
+  advertiseUrl: string | undefined;
+  /** `direct`: plain addresses (local use and tests); `tailscale` is reserved for the mesh issue. */
+  network: 'direct' | 'tailscale';
+  /** A laptop goes to `awaiting_agent` instead of `offline` when it stops heartbeating. */
+  laptop: boolean;
+  /** Workspaces are also served on `ws-{id}.{baseDomain}`; `localhost` because browsers resolve it to loopback. */
+  baseDomain: string;
+  /** How many workspaces this node offers to host. */
+  capacity: number;
+  labels: Record<string, string>;
+  auth: AuthConfig;
+  heartbeat: HeartbeatConfig;
+  runtime: ProcessRuntimeConfig;
+}
+
+/** Token verification settings. */
+export interface AuthConfig {
+  /** Minimum time between two key-set fetches, so unknown `kid`s cannot make us hammer the control plane. */
+  jwksCooldownMs: number;
+  /** Verified tokens kept in memory; 10k tokens of ~1 KiB is ~10 MiB at most. */
+  cacheSize: number;
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds; small because tokens live minutes. */
+  clockToleranceSec: number;
+}
+
+/** Heartbeat and retry settings. */
+export interface HeartbeatConfig {
+  /** First retry delay after a failed heartbeat. */
+  backoffBaseMs: number;
+  /** Retry delays never grow past this, so a node finds a recovered control plane within a minute. */
+  backoffMaxMs: number;
+  /** Fraction of the interval added or removed at random, so nodes do not heartbeat in lockstep (LESSONS 18). */
+  jitter: number;
+}
+
+/** Process runtime settings. */
+export interface ProcessRuntimeConfig {
+  /** Consecutive crashes after which the workspace goes to `error` instead of restarting again. */
+  maxRestarts: number;
+  /** First restart delay; doubles with each consecutive crash. */
+  restartBaseMs: number;
+  /** An app that has run this long without crashing is healthy again: the crash count resets. */
+  stableAfterMs: number;
+  /** Time between SIGTERM and SIGKILL when stopping a workspace's process group. */
+  stopGraceMs: number;
+  /** Shell for app commands and terminals. */
+  shell: string;
+  /** Variables every workspace inherits (PATH, locale); the workspace's own env and PORT come on top. */
+  env: Record<string, string>;
+}
+
+/** The defaults for production use. */
+export function defaultNodeConfig(): NodeConfig {
+  return {
+    controlUrl: 'http://127.0.0.1:7400',
+    joinToken: undefined,
+    name: hostName(),
+    dataDir: '.warren/node',
+    listen: { host: '127.0.0.1', port: 7420 },
+    advertiseUrl: undefined,
+    network: 'direct',
+    laptop: false,
+    baseDomain: 'localhost',
+    capacity: 32,
+    labels: {},
+    auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5 },
+    heartbeat: { backoffBaseMs: 500, backoffMaxMs: 30_000, jitter: 0.2 },
+    runtime: {
+      maxRestarts: 5,
+      restartBaseMs: 500,
+      stableAfterMs: 30_000,
+      stopGraceMs: 3_000,
+      shell: '/bin/sh',
+      env: baseEnv(),
+    },
+  };
+}
+
+/** Faster timings for tests: port 0, short backoffs and cooldowns. */
+export function localNodeConfig(): NodeConfig {
+  const c = defaultNodeConfig();
+  c.listen = { host: '127.0.0.1', port: 0 };
+  c.auth.jwksCooldownMs = 1_000;
+  c.heartbeat = { backoffBaseMs: 50, backoffMaxMs: 1_000, jitter: 0.2 };
+  c.runtime = { ...c.runtime, restartBaseMs: 50, stableAfterMs: 5_000, stopGraceMs: 1_000 };
+  return c;
+}
+
+/** Raised when a flag or variable is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+}
+
+const ListenSchema = v.pipe(
+  v.string(),
+  v.regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
+  v.transform((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  }),
+  v.check((l) => l.port <= 65535, 'port must be at most 65535'),
+);
+const UrlSchema = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
+
+/** Flags of `warren node join`, each with the environment variable that can supply it instead. */
+const FLAGS = {
+  control: 'WARREN_CONTROL_URL',
+  'join-token': 'WARREN_JOIN_TOKEN',
+  name: 'WARREN_NODE_NAME',
+  data: 'WARREN_NODE_DATA',
+  listen: 'WARREN_NODE_LISTEN',
+  network: 'WARREN_NETWORK',
+  advertise: 'WARREN_NODE_ADVERTISE_URL',
+  'base-domain': 'WARREN_BASE_DOMAIN',
+  capacity: 'WARREN_NODE_CAPACITY',
+} as const;
+type Flag = keyof typeof FLAGS;
+const BOOLEAN_FLAGS = ['laptop'] as const;
+
+/** Parses `--flag value` / `--flag=value` arguments and the environment into a NodeConfig; throws ConfigError. */
+export function nodeConfigFromArgs(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): NodeConfig {
+  const given = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    let key = a.slice(2, eq < 0 ? undefined : eq);
+    if ((BOOLEAN_FLAGS as readonly string[]).includes(key)) {
+      given.set(key, eq < 0 ? 'true' : a.slice(eq + 1));
+      continue;
+    }
+    // `--token` is what the control plane's join-token command prints; it means `--join-token`.
+    if (key === 'token') key = 'join-token';
+    if (!(key in FLAGS)) throw new ConfigError(`unknown flag --${key}`);
+    const value = eq < 0 ? args[++i] : a.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(`--${key} needs a value`);
+    given.set(key, value);
+  }
+  const get = (f: Flag) => given.get(f) ?? env[FLAGS[f]];
+  const where = (f: Flag) => `--${f} (or ${FLAGS[f]})`;
+  const c = defaultNodeConfig();
+
+  const control = get('control');
+  if (!control) throw new ConfigError(`${where('control')} is required: the control plane URL`);
+  c.controlUrl = parse(UrlSchema, control, where('control')).replace(/\/+$/, '');
+  c.joinToken = get('join-token') || undefined;
+  const name = get('name');
+  if (name) c.name = name;
+  const data = get('data');
+  if (data) c.dataDir = data;
+  const listen = get('listen');
+  if (listen) c.listen = parse(ListenSchema, listen, where('listen'));
+  const network = get('network');
+  if (network) c.network = parse(v.picklist(['direct', 'tailscale']), network, where('network'));
+  if (c.network === 'tailscale')
+    throw new ConfigError(`${where('network')}: tailscale is not supported yet, use direct`);
+  const advertise = get('advertise');
+  if (advertise) c.advertiseUrl = parse(UrlSchema, advertise, where('advertise')).replace(/\/+$/, '');
+  const baseDomain = get('base-domain');
+  if (baseDomain)
+    c.baseDomain = parse(
+      v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/, 'must be a DNS name')),
+      baseDomain,
+      where('base-domain'),
+    );
+  const capacity = get('capacity');
+  if (capacity)
+    c.capacity = parse(
+      v.pipe(
+        v.string(),
+        v.transform(Number),
+        v.integer('must be an integer'),
+        v.minValue(0),
+        v.maxValue(10_000),
+      ),
+      capacity,
+      where('capacity'),
+    );
+  const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
+  if (laptop)
+    c.laptop =
+      parse(v.picklist(['true', 'false', '1', '0']), laptop, '--laptop') === 'true' || laptop === '1';
+  return c;
+}
+
+function parse<S extends v.GenericSchema>(schema: S, input: string, name: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, input);
+  if (!r.success) throw new ConfigError(`${name}: ${r.issues[0]?.message ?? 'invalid'} (got "${input}")`);
+  return r.output;
+}
+
+function baseEnv(): Record<string, string> {
+  const out: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  for (const k of ['LANG', 'LC_ALL', 'TZ']) {
+    const val = process.env[k];
+    if (val) out[k] = val;
+  }
+  return out;
+}
+
+function hostName(): string {
+  const h = hostname();
+  const cleaned = h.replace(/[^A-Za-z0-9 ._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return (cleaned || 'node').slice(0, 64);
+}

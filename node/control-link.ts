@@ -1,0 +1,93 @@
+// The node's only calls to the control plane: join, heartbeat and the key set, on fetch with the contract types.
+import * as v from 'valibot';
+import {
+  ErrorBody,
+  type Heartbeat,
+  HeartbeatAck,
+  Jwks,
+  NodeJoined,
+  type NodeJoinRequest,
+} from '../contract/index.ts';
+
+/** A failed call; `retryable` is false when trying again cannot help (bad join token, revoked node). */
+export class ControlError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Typed access to the control plane's node endpoints. */
+export interface ControlLink {
+  join(body: NodeJoinRequest): Promise<NodeJoined>;
+  heartbeat(nodeId: string, certificate: string, body: Heartbeat): Promise<HeartbeatAck>;
+  jwks(): Promise<Jwks>;
+}
+
+/** Creates the link to the control plane at `baseUrl`; each call gives up after `timeoutMs`. */
+export function createControlLink(baseUrl: string, timeoutMs = 10_000): ControlLink {
+  const base = baseUrl.replace(/\/+$/, '');
+  async function call<S extends v.GenericSchema>(
+    path: string,
+    schema: S,
+    init: RequestInit & { headers?: Record<string, string> },
+  ): Promise<v.InferOutput<S>> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw new ControlError(
+        'unreachable',
+        `control plane unreachable: ${(e as Error).message}`,
+        undefined,
+        true,
+      );
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw new ControlError(
+        'bad_response',
+        `control plane answered ${res.status} without JSON`,
+        res.status,
+        true,
+      );
+    }
+    if (!res.ok) {
+      const err = v.safeParse(ErrorBody, body);
+      const code = err.success ? err.output.error.code : 'http_error';
+      const msg = err.success ? err.output.error.message : `HTTP ${res.status}`;
+      const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
+      throw new ControlError(code, `${path}: ${msg}`, res.status, retryable);
+    }
+    // LESSONS 14: validate what comes back instead of trusting the types.
+    const r = v.safeParse(schema, body);
+    if (!r.success) {
+      const where = r.issues[0]?.path?.map((p) => String(p.key)).join('.') ?? '';
+      throw new ControlError(
+        'bad_response',
+        `${path}: unexpected response at "${where}": ${r.issues[0]?.message}`,
+        res.status,
+        true,
+      );
+    }
+    return r.output;
+  }
+  const json = { 'content-type': 'application/json' };
+  return {
+    join: (body) =>
+      call('/api/v1/nodes/join', NodeJoined, { method: 'POST', headers: json, body: JSON.stringify(body) }),
+    heartbeat: (nodeId, certificate, body) =>
+      call(`/api/v1/nodes/${encodeURIComponent(nodeId)}/heartbeat`, HeartbeatAck, {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${certificate}` },
+        body: JSON.stringify(body),
+      }),
+    jwks: () => call('/.well-known/jwks.json', Jwks, { method: 'GET' }),
+  };
+}

@@ -1,0 +1,12 @@
+// node/: the node agent. Start one with startNode(config); nodeOpenApiDocument() describes its API.
+export { nodeOpenApiDocument } from './api/index.ts';
+export { KeySet, Revocations, TokenVerifier } from './auth/index.ts';
+export {
+  ConfigError,
+  defaultNodeConfig,
+  localNodeConfig,
+  type NodeConfig,
+  nodeConfigFromArgs,
+} from './config.ts';
+export { type RunningNode, type StartNodeOptions, startNode } from './main.ts';
+export { NODE_VERSION } from './version.ts';

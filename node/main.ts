@@ -1,0 +1,279 @@
+// The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { decodeJwt } from 'jose';
+import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { createNodeApi } from './api/index.ts';
+import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
+import { ConfigError, type NodeConfig } from './config.ts';
+import { ControlError, createControlLink } from './control-link.ts';
+import { HeartbeatLoop } from './heartbeat.ts';
+import { loadOrCreateIdentity } from './identity.ts';
+import { Metrics } from './metrics.ts';
+import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
+import { type Membership, StateStore } from './state-store.ts';
+import { NODE_VERSION } from './version.ts';
+import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
+
+/** A started node. */
+export interface RunningNode {
+  /** Where the proxy and node API listen, e.g. `http://127.0.0.1:7420`. */
+  readonly url: string;
+  readonly nodeId: string;
+  readonly dataDir: string;
+  readonly runtime: Runtime;
+  readonly verifier: TokenVerifier;
+  /** Sends a heartbeat now and resolves when it has been answered (or failed). */
+  heartbeatNow(): Promise<void>;
+  /** Stops serving and ends every workspace process; state stays in the data dir for the next start. */
+  stop(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  /** Log lines (never secrets); default stderr. */
+  log?: (line: string) => void;
+  /** How long to keep trying to join while the control plane is unreachable. */
+  joinTimeoutMs?: number;
+}
+
+/** Starts a node: joins (first time) or resumes its membership, restores workspaces, serves, heartbeats. */
+export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const log = options.log ?? ((line: string) => console.error(`[node] ${line}`));
+  const store = new StateStore(config.dataDir);
+  const identity = await loadOrCreateIdentity(config.dataDir);
+  let membership = store.loadMembership();
+  if (!membership && !config.joinToken) {
+    throw new ConfigError(
+      '--join-token (or WARREN_JOIN_TOKEN) is required: this data dir has not joined yet',
+    );
+  }
+  const link = createControlLink(config.controlUrl);
+  const metrics = new Metrics();
+  const keys = new KeySet(() => link.jwks(), config.auth.jwksCooldownMs);
+  const revocations = new Revocations();
+  if (membership) {
+    await keys.replace(membership.jwks);
+    revocations.replace(membership.revocations);
+  }
+  const verifier = new TokenVerifier({
+    keys,
+    revocations,
+    issuer: () => membership?.issuer,
+    cacheSize: config.auth.cacheSize,
+    clockToleranceSec: config.auth.clockToleranceSec,
+  });
+  const commands = new CommandVerifier(
+    keys,
+    () => membership && { nodeId: membership.nodeId, issuer: membership.issuer },
+    config.auth.clockToleranceSec,
+  );
+  const runtime = createProcessRuntime(config.dataDir, config.runtime);
+  const placement = new Placement(runtime, store, log);
+  const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
+  let address = config.advertiseUrl ?? '';
+  const info = (): NodeInfo => ({
+    nodeId: membership?.nodeId ?? null,
+    name: config.name,
+    address,
+    version: NODE_VERSION,
+    laptop: config.laptop,
+    capacity: { workspaces: config.capacity },
+    workspaces: placement.size,
+  });
+  const api = createNodeApi({
+    version: NODE_VERSION,
+    verifyCommand: (t) => commands.verify(t),
+    info,
+    workspaces: () => runtime.reports(),
+    apply: (spec) => placement.apply(spec),
+    metrics: () => metrics.render(),
+  });
+  registerGauges(metrics, runtime, verifier, keys);
+
+  const server = Bun.serve<SocketData>({
+    hostname: config.listen.host,
+    port: config.listen.port,
+    // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
+    idleTimeout: 120,
+    fetch(req, srv) {
+      const r = proxy.handle(req, srv);
+      if (r !== NOT_A_WORKSPACE) return r;
+      return api.fetch(req);
+    },
+    websocket: createSocketHandler(runtime, config.runtime.shell),
+  });
+  address ||= `http://${config.listen.host}:${server.port}`;
+
+  try {
+    if (!membership) {
+      const joined = await joinWithRetry(
+        config,
+        identity.publicJwk,
+        address,
+        link,
+        options.joinTimeoutMs ?? 60_000,
+        log,
+      );
+      membership = membershipFrom(config.controlUrl, joined);
+      store.saveMembership(membership);
+      await keys.replace(joined.jwks);
+      log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
+    } else {
+      membership.controlUrl = config.controlUrl;
+      log(`resuming as ${membership.nodeId}, serving on ${address}`);
+    }
+  } catch (e) {
+    server.stop(true);
+    throw e;
+  }
+  placement.restore();
+
+  const m = (): Membership => membership!;
+  let waiters: (() => void)[] = [];
+  const beat = async (): Promise<number> => {
+    // Only callers waiting before this beat began are answered by it: its ack may predate later changes.
+    const answered = waiters;
+    waiters = [];
+    try {
+      const ack = await link.heartbeat(m().nodeId, m().certificate, {
+        workspaces: runtime.reports(),
+        renew: pastHalfLife(m().certificate),
+        address,
+        load: load(),
+      });
+      await applyAck(ack);
+      return ack.heartbeatIntervalMs;
+    } finally {
+      for (const f of answered) f();
+    }
+  };
+  const applyAck = async (ack: HeartbeatAck): Promise<void> => {
+    await keys.replace(ack.jwks);
+    revocations.replace(ack.revocations);
+    const next: Membership = {
+      ...m(),
+      jwks: ack.jwks,
+      revocations: ack.revocations,
+      heartbeatIntervalMs: ack.heartbeatIntervalMs,
+    };
+    if (ack.certificate && ack.certificateExpiresAt) {
+      next.certificate = ack.certificate;
+      next.certificateExpiresAt = ack.certificateExpiresAt;
+      log('node certificate renewed');
+    }
+    if (JSON.stringify(next) !== JSON.stringify(m())) {
+      membership = next;
+      store.saveMembership(next);
+    }
+    void placement.reconcile(ack.workspaces).catch((e) => log(`reconcile failed: ${(e as Error).message}`));
+  };
+  const heartbeat = new HeartbeatLoop(beat, config.heartbeat, (e, retry) => {
+    const why = e instanceof ControlError ? e.message : (e as Error).message;
+    log(`heartbeat failed (${why}); retrying in ${retry} ms`);
+  });
+  runtime.onChange(() => heartbeat.poke());
+  heartbeat.start();
+
+  return {
+    url: address,
+    nodeId: m().nodeId,
+    dataDir: config.dataDir,
+    runtime,
+    verifier,
+    heartbeatNow() {
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        heartbeat.poke();
+      });
+    },
+    async stop() {
+      heartbeat.stop();
+      for (const f of waiters) f();
+      waiters = [];
+      server.stop(true);
+      proxy.close();
+      await runtime.shutdown();
+    },
+  };
+}
+
+async function joinWithRetry(
+  config: NodeConfig,
+  publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string },
+  address: string,
+  link: ReturnType<typeof createControlLink>,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<NodeJoined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await link.join({
+        joinToken: config.joinToken!,
+        name: config.name,
+        publicKey,
+        address,
+        capacity: { workspaces: config.capacity },
+        labels: config.labels,
+        laptop: config.laptop,
+        version: NODE_VERSION,
+      });
+    } catch (e) {
+      if (!(e instanceof ControlError) || !e.retryable || Date.now() > deadline) throw e;
+      const d = Math.min(config.heartbeat.backoffMaxMs, config.heartbeat.backoffBaseMs * 2 ** (attempt - 1));
+      const wait = d / 2 + (d / 2) * Math.random();
+      log(`join failed (${e.message}); retrying in ${Math.round(wait)} ms`);
+      await Bun.sleep(wait);
+    }
+  }
+}
+
+function membershipFrom(controlUrl: string, j: NodeJoined): Membership {
+  return {
+    controlUrl,
+    nodeId: j.nodeId,
+    issuer: j.issuer,
+    certificate: j.certificate,
+    certificateExpiresAt: j.expiresAt,
+    heartbeatIntervalMs: j.heartbeatIntervalMs,
+    jwks: j.jwks,
+    revocations: [],
+  };
+}
+
+/** True once the certificate has lived half its life: time to ask for a new one. */
+export function pastHalfLife(certificate: string, nowMs = Date.now()): boolean {
+  try {
+    const { iat, exp } = decodeJwt(certificate);
+    if (typeof iat !== 'number' || typeof exp !== 'number') return true;
+    return nowMs / 1000 >= iat + (exp - iat) / 2;
+  } catch {
+    return true;
+  }
+}
+
+function load(): { cpu: number; memory: number } {
+  const cpu = (loadavg()[0] ?? 0) / Math.max(1, cpus().length);
+  return { cpu: Math.round(cpu * 100) / 100, memory: Math.round((1 - freemem() / totalmem()) * 100) / 100 };
+}
+
+function registerGauges(metrics: Metrics, runtime: Runtime, verifier: TokenVerifier, keys: KeySet): void {
+  metrics.gauge(() => {
+    const byStatus = new Map<string, number>();
+    for (const r of runtime.reports()) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    const lines = ['# TYPE warren_workspaces gauge'];
+    for (const [s, n] of byStatus) lines.push(`warren_workspaces{status="${s}"} ${n}`);
+    lines.push(
+      '# TYPE warren_token_cache_entries gauge',
+      `warren_token_cache_entries ${verifier.cacheSize}`,
+      '# TYPE warren_token_verifications_total counter',
+      `warren_token_verifications_total{cached="true"} ${verifier.stats.cached}`,
+      `warren_token_verifications_total{cached="false"} ${verifier.stats.verified}`,
+      '# TYPE warren_token_refusals_total counter',
+      ...[...verifier.stats.refused].map(([r, n]) => `warren_token_refusals_total{reason="${r}"} ${n}`),
+      '# TYPE warren_jwks_fetches_total counter',
+      `warren_jwks_fetches_total ${keys.fetches}`,
+      `warren_jwks_fetch_failures_total ${keys.fetchFailures}`,
+    );
+    return lines.join('\n');
+  });
+}

@@ -1,0 +1,59 @@
+// The proofs a workspace request may carry, and nothing else (LESSONS 1): Bearer, the Warren cookie, ?token= on WebSockets.
+
+/** Name of the cookie `/_auth` sets; every cookie starting with `warren_` is kept from the workspace. */
+export const TOKEN_COOKIE = 'warren_token';
+const COOKIE_PREFIX = 'warren_';
+
+/** Where a token came from, for metrics and for stripping it from the upstream query. */
+export type ProofSource = 'bearer' | 'cookie' | 'query';
+
+/** The token a request presents; `?token=` counts only when `websocket` is true. */
+export function findProof(
+  headers: Headers,
+  search: string,
+  websocket: boolean,
+): { token: string; source: ProofSource } | undefined {
+  const auth = headers.get('authorization');
+  if (auth !== null && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
+    return { token: auth.slice(7).trim(), source: 'bearer' };
+  }
+  const cookie = headers.get('cookie');
+  if (cookie !== null) {
+    const t = cookieValue(cookie, TOKEN_COOKIE);
+    if (t) return { token: t, source: 'cookie' };
+  }
+  if (websocket && search.length > 0) {
+    const t = new URLSearchParams(search).get('token');
+    if (t) return { token: t, source: 'query' };
+  }
+  return undefined;
+}
+
+/** The value of cookie `name` in a Cookie header. */
+export function cookieValue(header: string, name: string): string | undefined {
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The Cookie header without Warren's cookies; undefined when nothing is left. */
+export function withoutWarrenCookies(header: string): string | undefined {
+  if (!header.includes(COOKIE_PREFIX)) return header;
+  const kept = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0 && !p.startsWith(COOKIE_PREFIX));
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/** `search` without the `token` parameter (a WebSocket's query token is not the workspace's business). */
+export function withoutTokenParam(search: string): string {
+  if (!search.includes('token=')) return search;
+  const p = new URLSearchParams(search);
+  p.delete('token');
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}

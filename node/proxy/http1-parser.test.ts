@@ -1,0 +1,78 @@
+// The upstream response parser: heads, framing, and chunked bodies split at every byte.
+import { describe, expect, it } from 'bun:test';
+import { ChunkedDecoder, parseResponseHead } from './http1-parser.ts';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+
+describe('parseResponseHead', () => {
+  it('waits for the whole head, then reads status, headers and length framing', () => {
+    expect(parseResponseHead(b('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n'), false)).toBeUndefined();
+    const [head, used] = parseResponseHead(
+      b('HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello'),
+      false,
+    )!;
+    expect(head).toEqual({
+      status: 201,
+      statusText: 'Created',
+      headers: [
+        ['content-length', '5'],
+        ['x-a', '1'],
+      ],
+      framing: 5,
+      keepAlive: true,
+    });
+    expect(used).toBe(b('HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n').length);
+  });
+
+  it('drops hop-by-hop headers and knows chunked, close-delimited and body-less responses', () => {
+    const chunked = parseResponseHead(
+      b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n'),
+      false,
+    )!;
+    expect(chunked[0].framing).toBe(-1);
+    expect(chunked[0].headers).toEqual([]);
+    const close = parseResponseHead(b('HTTP/1.1 200 OK\r\n\r\n'), false)!;
+    expect(close[0].framing).toBe(-2);
+    expect(close[0].keepAlive).toBe(false);
+    expect(
+      parseResponseHead(b('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n'), false)![0].framing,
+    ).toBe(0);
+    expect(parseResponseHead(b('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n'), true)![0].framing).toBe(0);
+    expect(parseResponseHead(b('HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n'), false)![0].keepAlive).toBe(
+      false,
+    );
+  });
+
+  it('throws on garbage', () => {
+    expect(() => parseResponseHead(b('SSH-2.0\r\n\r\n'), false)).toThrow();
+    expect(() => parseResponseHead(b('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'), false)).toThrow();
+  });
+});
+
+describe('ChunkedDecoder', () => {
+  const wire = '5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT';
+
+  it('decodes a body in one piece and returns what follows it', () => {
+    const r = new ChunkedDecoder().push(b(wire));
+    expect(Buffer.concat(r.pieces).toString()).toBe('hello, world');
+    expect(r.done).toBe(true);
+    expect(r.rest?.toString()).toBe('NEXT');
+  });
+
+  it('decodes the same body fed one byte at a time', () => {
+    const d = new ChunkedDecoder();
+    let out = '';
+    let done = false;
+    for (const byte of b(wire.slice(0, -4))) {
+      const r = d.push(Buffer.from([byte]));
+      out += Buffer.concat(r.pieces).toString();
+      done ||= r.done;
+    }
+    expect(out).toBe('hello, world');
+    expect(done).toBe(true);
+  });
+
+  it('throws on a bad chunk size', () => {
+    expect(() => new ChunkedDecoder().push(b('zz\r\n'))).toThrow('bad chunk size');
+  });
+});

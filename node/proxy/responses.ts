@@ -1,0 +1,49 @@
+// The proxy's error responses in the one wire shape; the common ones are built once.
+import { type ErrorCode, errorBody } from '../../contract/index.ts';
+
+const JSON_TYPE = 'application/json';
+
+/** A JSON error response; `headers` adds e.g. Retry-After or WWW-Authenticate. */
+export function errorResponse(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
+  return new Response(JSON.stringify(errorBody(code, message)), {
+    status,
+    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers },
+  });
+}
+
+const UNAUTHORIZED = JSON.stringify(errorBody('unauthorized', 'a valid workspace token is required'));
+const NOT_FOUND = JSON.stringify(errorBody('not_found', 'no such workspace'));
+const FORBIDDEN = JSON.stringify(errorBody('forbidden', 'the token does not carry the scope this needs'));
+
+/** 401 with a challenge; the reason stays in metrics, not in the body. */
+export function unauthorized(): Response {
+  return new Response(UNAUTHORIZED, {
+    status: 401,
+    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
+  });
+}
+
+/** 404 that does not say whether the workspace exists. */
+export function notFound(): Response {
+  return new Response(NOT_FOUND, {
+    status: 404,
+    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+  });
+}
+
+export function forbidden(): Response {
+  return new Response(FORBIDDEN, {
+    status: 403,
+    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+  });
+}
+
+/** 503 with Retry-After: the workspace is here but cannot answer now. */
+export function unavailable(message: string, retryAfterSec: number): Response {
+  return errorResponse(503, 'unavailable', message, { 'retry-after': String(retryAfterSec) });
+}

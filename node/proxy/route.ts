@@ -1,0 +1,45 @@
+// Which workspace a request is for: Host `ws-{id}.{baseDomain}` first (the real Host only), else path `/w/{id}/…`.
+
+/** A request addressed to a workspace. */
+export interface WorkspaceRoute {
+  workspaceId: string;
+  /** The path the workspace sees (prefix removed), always starting with `/`. */
+  path: string;
+  /** `?…` including the question mark, or the empty string. */
+  search: string;
+  /** `/w/{id}` in path mode, `` in host mode: where the workspace's root is for the client. */
+  prefix: string;
+}
+
+const ID_RE = /^ws[0-9a-hjkmnp-tv-z]{20}$/;
+
+/** Routes a request by its raw URL and Host header; undefined when it is not for a workspace. */
+export function routeRequest(
+  url: string,
+  host: string | null,
+  baseDomain: string,
+): WorkspaceRoute | undefined {
+  const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+  const q = url.indexOf('?', pathStart);
+  const path = pathStart < 0 ? '/' : url.slice(pathStart, q < 0 ? undefined : q);
+  const search = q < 0 ? '' : url.slice(q);
+  if (host?.startsWith('ws-')) {
+    const colon = host.indexOf(':');
+    const name = (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
+    if (name.length === 3 + 22 + 1 + baseDomain.length && name.endsWith(baseDomain) && name[25] === '.') {
+      const id = name.slice(3, 25);
+      if (ID_RE.test(id)) return { workspaceId: id, path, search, prefix: '' };
+    }
+  }
+  if (path.startsWith('/w/')) {
+    const end = path.indexOf('/', 3);
+    const id = path.slice(3, end < 0 ? undefined : end);
+    return { workspaceId: id, path: end < 0 ? '/' : path.slice(end), search, prefix: `/w/${id}` };
+  }
+  return undefined;
+}
+
+/** True when `id` has the shape of a workspace id. */
+export function isWorkspaceId(id: string): boolean {
+  return ID_RE.test(id);
+}

@@ -1,0 +1,25 @@
+// What each server-side WebSocket carries: a bridge to the workspace's app, or a terminal.
+import type { ServerWebSocket } from 'bun';
+import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
+
+/** A client socket bridged to an upstream WebSocket of the workspace's app. */
+export interface BridgeData {
+  kind: 'bridge';
+  upstream: WebSocket;
+  /** Set once the client socket is open; messages from upstream wait in `pending` until then. */
+  client: ServerWebSocket<SocketData> | undefined;
+  pending: (string | ArrayBuffer)[];
+  detach: (() => void) | undefined;
+}
+
+/** A client socket attached to a shell on a PTY. */
+export interface TerminalData {
+  kind: 'terminal';
+  target: WorkspaceTarget;
+  cols: number;
+  rows: number;
+  session: TerminalSession | undefined;
+  detach: (() => void) | undefined;
+}
+
+export type SocketData = BridgeData | TerminalData;

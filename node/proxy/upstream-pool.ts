@@ -1,0 +1,275 @@
+// A keep-alive HTTP/1.1 client for workspace apps on loopback: pooled raw sockets on the event loop, no thread hop.
+import type { Socket } from 'bun';
+import { ChunkedDecoder, parseResponseHead, type ResponseHead } from './http1-parser.ts';
+
+interface Conn {
+  port: number;
+  exchange: Exchange | undefined;
+  /** Bytes of the request head the kernel did not take yet. */
+  pending: Buffer | undefined;
+  reused: boolean;
+}
+type Sock = Socket<Conn>;
+
+/** Idle sockets kept per port; past this they are closed (the app would hold them open otherwise). */
+const MAX_IDLE_PER_PORT = 256;
+
+/** Sends body-less requests (GET, HEAD, …) to loopback apps over reused connections. */
+export class UpstreamPool {
+  private readonly idle = new Map<number, Sock[]>();
+
+  /**
+   * Sends `head` (a complete request head without body) to `port`; resolves with the response as it streams,
+   * or with `fallback()` when the app cannot be reached (never rejects: one promise less on the hot path).
+   */
+  request(port: number, head: string, noBody: boolean, fallback: () => Response): Promise<Response> {
+    return new Promise<Response>((resolve) => {
+      const ex = new Exchange(this, port, head, noBody, resolve, () => resolve(fallback()));
+      const sock = this.idle.get(port)?.pop();
+      if (sock) this.send(sock, ex);
+      else this.connect(ex);
+    });
+  }
+
+  /** Closes every idle socket. */
+  close(): void {
+    for (const list of this.idle.values()) for (const s of list) s.end();
+    this.idle.clear();
+  }
+
+  connect(ex: Exchange): void {
+    Bun.connect<Conn>({
+      hostname: '127.0.0.1',
+      port: ex.port,
+      data: { port: ex.port, exchange: undefined, pending: undefined, reused: false },
+      socket: {
+        open: (s) => this.send(s, ex),
+        data: (s, chunk) => {
+          const e = s.data.exchange;
+          if (e) e.onData(s, chunk);
+          else s.terminate(); // bytes nobody asked for: the connection is out of step
+        },
+        drain: (s) => {
+          const p = s.data.pending;
+          if (!p) return;
+          const n = s.write(p);
+          s.data.pending = n < p.length ? p.subarray(n) : undefined;
+        },
+        close: (s) => this.onClose(s),
+        error: (s) => this.onClose(s),
+        connectError: (_s, err) => ex.fail(err),
+      },
+    }).catch((err: Error) => ex.fail(err));
+  }
+
+  private send(sock: Sock, ex: Exchange): void {
+    sock.data.exchange = ex;
+    ex.reused = sock.data.reused;
+    const bytes = Buffer.from(ex.requestHead, 'latin1');
+    const n = sock.write(bytes);
+    if (n < bytes.length) sock.data.pending = bytes.subarray(Math.max(0, n));
+  }
+
+  /** The exchange on `sock` is complete: keep the connection for the next request or close it. */
+  release(sock: Sock, keepAlive: boolean): void {
+    sock.data.exchange = undefined;
+    sock.data.pending = undefined;
+    if (!keepAlive) {
+      sock.end();
+      return;
+    }
+    sock.data.reused = true;
+    let list = this.idle.get(sock.data.port);
+    if (!list) {
+      list = [];
+      this.idle.set(sock.data.port, list);
+    }
+    if (list.length >= MAX_IDLE_PER_PORT) sock.end();
+    else list.push(sock);
+  }
+
+  private onClose(sock: Sock): void {
+    const ex = sock.data.exchange;
+    sock.data.exchange = undefined;
+    const list = this.idle.get(sock.data.port);
+    if (list) {
+      const i = list.indexOf(sock);
+      if (i >= 0) list.splice(i, 1);
+    }
+    ex?.onClose(sock);
+  }
+}
+
+/** One request/response on a pooled connection. */
+class Exchange {
+  reused = false;
+  private retried = false;
+  private buf: Buffer | undefined;
+  private response: ResponseHead | undefined;
+  private remaining = 0;
+  private decoder: ChunkedDecoder | undefined;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    readonly port: number,
+    readonly requestHead: string,
+    private readonly noBody: boolean,
+    private readonly resolve: (r: Response) => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+
+  fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
+  }
+
+  onData(sock: Sock, chunk: Buffer): void {
+    try {
+      if (this.response === undefined) this.onHeadBytes(sock, chunk);
+      else this.onBody(sock, chunk);
+    } catch (e) {
+      sock.terminate();
+      this.abort(e as Error);
+    }
+  }
+
+  private onHeadBytes(sock: Sock, chunk: Buffer): void {
+    const buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    const parsed = parseResponseHead(buf, this.noBody);
+    if (!parsed) {
+      this.buf = buf;
+      return;
+    }
+    this.buf = undefined;
+    const [head, used] = parsed;
+    if (head.status >= 100 && head.status < 200) {
+      // An interim response (100 Continue): the real one follows.
+      if (used < buf.length) this.onHeadBytes(sock, buf.subarray(used));
+      return;
+    }
+    this.response = head;
+    const rest = buf.subarray(used);
+    const init = { status: head.status, statusText: head.statusText, headers: head.headers };
+    if (head.framing === 0) {
+      this.settle(new Response(null, init));
+      this.pool.release(sock, head.keepAlive && rest.length === 0);
+      return;
+    }
+    if (head.framing > 0) {
+      if (rest.length >= head.framing) {
+        // The whole body came with the head: answer with bytes, no stream.
+        this.settle(new Response(rest.subarray(0, head.framing) as Uint8Array<ArrayBuffer>, init));
+        this.pool.release(sock, head.keepAlive && rest.length === head.framing);
+        return;
+      }
+      this.remaining = head.framing - rest.length;
+      this.settle(new Response(this.stream(sock, rest), init));
+      return;
+    }
+    if (head.framing === -1) {
+      this.decoder = new ChunkedDecoder();
+      const r = this.decoder.push(rest);
+      if (r.done) {
+        this.settle(new Response(Buffer.concat(r.pieces) as Uint8Array<ArrayBuffer>, init));
+        this.pool.release(sock, head.keepAlive && r.rest === undefined);
+        return;
+      }
+      this.settle(new Response(this.stream(sock, r.pieces), init));
+      return;
+    }
+    this.settle(new Response(this.stream(sock, rest), init));
+  }
+
+  private onBody(sock: Sock, chunk: Buffer): void {
+    const c = this.controller;
+    if (!c) return;
+    const head = this.response!;
+    if (head.framing > 0) {
+      const n = Math.min(this.remaining, chunk.length);
+      c.enqueue(chunk.subarray(0, n));
+      this.remaining -= n;
+      if (this.remaining === 0) {
+        this.endStream();
+        this.pool.release(sock, head.keepAlive && n === chunk.length);
+        return;
+      }
+    } else if (head.framing === -1) {
+      const r = this.decoder!.push(chunk);
+      for (const p of r.pieces) c.enqueue(p);
+      if (r.done) {
+        this.endStream();
+        this.pool.release(sock, head.keepAlive && r.rest === undefined);
+        return;
+      }
+    } else {
+      c.enqueue(chunk);
+    }
+    // Backpressure: stop reading from the app while the client is slower than it.
+    if ((c.desiredSize ?? 1) <= 0) sock.pause();
+  }
+
+  private stream(sock: Sock, first: Buffer | Buffer[]): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+          if (Array.isArray(first)) for (const p of first) controller.enqueue(p);
+          else if (first.length > 0) controller.enqueue(first);
+        },
+        pull: () => {
+          sock.resume();
+        },
+        cancel: () => {
+          // The client went away mid-body: this connection cannot be reused.
+          this.controller = undefined;
+          sock.terminate();
+        },
+      },
+      { highWaterMark: 16 },
+    );
+  }
+
+  private endStream(): void {
+    const c = this.controller;
+    this.controller = undefined;
+    c?.close();
+  }
+
+  onClose(sock: Sock): void {
+    if (this.response === undefined) {
+      // A kept-alive connection the app closed just as we reused it: try once more on a fresh one.
+      if (this.reused && !this.retried && !this.settled && this.buf === undefined) {
+        this.retried = true;
+        this.reused = false;
+        this.pool.connect(this);
+        return;
+      }
+      this.fail(new Error('upstream closed before answering'));
+      return;
+    }
+    if (this.controller) {
+      if (this.response.framing === -2) this.endStream();
+      else this.abort(new Error('upstream closed mid-body'));
+    }
+    void sock;
+  }
+
+  private abort(err: Error): void {
+    if (!this.settled) {
+      this.fail(err);
+      return;
+    }
+    const c = this.controller;
+    this.controller = undefined;
+    c?.error(err);
+  }
+
+  private settle(r: Response): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(r);
+  }
+}

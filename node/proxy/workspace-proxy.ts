@@ -1,0 +1,232 @@
+// The hot path: routes a request to a workspace, checks its proof locally, and forwards HTTP or WebSocket traffic.
+import type { Server } from 'bun';
+import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
+import { findProof, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
+import { forwardHead, forwardHeaders } from './forward-headers.ts';
+import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
+import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
+import type { BridgeData, SocketData } from './socket-data.ts';
+import { UpstreamPool } from './upstream-pool.ts';
+
+export interface WorkspaceProxyOptions {
+  verifier: TokenVerifier;
+  runtime: Runtime;
+  baseDomain: string;
+  metrics: Metrics;
+  /** How long to wait for a workspace app's WebSocket to open. */
+  upstreamConnectTimeoutMs?: number;
+}
+
+/** Returned by `handle` when the request is not for a workspace (the node API takes it). */
+export const NOT_A_WORKSPACE = null;
+
+type Result = Response | undefined | Promise<Response | undefined>;
+
+/** The workspace proxy: `handle` answers workspace requests and returns NOT_A_WORKSPACE for others. */
+export class WorkspaceProxy {
+  private readonly connectTimeoutMs: number;
+  private readonly pool = new UpstreamPool();
+
+  constructor(private readonly o: WorkspaceProxyOptions) {
+    this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
+    o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
+  }
+
+  handle(req: Request, server: Server<SocketData>): Result | typeof NOT_A_WORKSPACE {
+    const route = routeRequest(req.url, req.headers.get('host'), this.o.baseDomain);
+    if (route === undefined) return NOT_A_WORKSPACE;
+    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
+    const upgrade = req.headers.get('upgrade');
+    const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    if (route.path === '/_auth') return this.exchange(req, route);
+    const proof = findProof(req.headers, route.search, websocket);
+    if (proof === undefined) return this.refuse(unauthorized(), 'no_token');
+    const cached = this.o.verifier.lookup(proof.token);
+    if (cached !== undefined) return this.authorized(req, server, route, cached, websocket);
+    return this.o.verifier.verify(proof.token).then(
+      (t) => this.authorized(req, server, route, t, websocket),
+      (e) => this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error'),
+    );
+  }
+
+  private authorized(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    websocket: boolean,
+  ): Result {
+    const id = route.workspaceId;
+    const target = this.o.runtime.get(id);
+    const terminal = route.path === '/_terminal';
+    const access = this.o.verifier.authorize(token, id, target?.ownerId, terminal ? 'terminal' : 'http');
+    if (!access.ok) {
+      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      return this.refuse(res, access.reason);
+    }
+    if (target === undefined) return this.refuse(notFound(), 'not_here');
+    if (target.status !== 'running') {
+      const starting = target.status === 'starting' || target.status === 'pending';
+      this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
+      return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
+    }
+    if (terminal) {
+      if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
+      const data: SocketData = {
+        kind: 'terminal',
+        target,
+        cols: 80,
+        rows: 24,
+        session: undefined,
+        detach: undefined,
+      };
+      this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
+      if (server.upgrade(req, { data })) return undefined;
+      return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    }
+    if (target.port === undefined) return unavailable('workspace has no app', 10);
+    if (websocket) return this.bridge(req, server, route, token, target);
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
+    const info = {
+      clientIp: server.requestIP(req)?.address ?? '',
+      host: req.headers.get('host') ?? '',
+      proto: 'http' as const,
+      prefix: route.prefix,
+      userId: token.userId,
+    };
+    if (req.body === null) {
+      // Body-less requests (the common case) go over the pooled raw connections.
+      const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
+      return this.pool.request(target.port, head, req.method === 'HEAD', appNotAnswering);
+    }
+    const init = {
+      method: req.method,
+      headers: forwardHeaders(req.headers, info, false),
+      body: req.body,
+      redirect: 'manual',
+      // Pass the app's bytes through as they are (compressed or not).
+      decompress: false,
+    } as RequestInit;
+    return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(appNotAnswering);
+  }
+
+  /** Closes pooled upstream connections. */
+  close(): void {
+    this.pool.close();
+  }
+
+  /** `/_auth?token=…`: checks the token, sets it as an HttpOnly cookie scoped to the workspace, redirects without it. */
+  private async exchange(req: Request, route: WorkspaceRoute): Promise<Response> {
+    const token = new URLSearchParams(route.search).get('token');
+    if (!token) return this.refuse(unauthorized(), 'no_token');
+    let t: VerifiedToken;
+    try {
+      t = await this.o.verifier.verify(token);
+    } catch (e) {
+      return this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error');
+    }
+    const target = this.o.runtime.get(route.workspaceId);
+    const access = this.o.verifier.authorize(t, route.workspaceId, target?.ownerId, 'http');
+    if (!access.ok) {
+      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      return this.refuse(res, access.reason);
+    }
+    if (target === undefined) return this.refuse(notFound(), 'not_here');
+    const path = `${route.prefix}/`;
+    const maxAge = Math.max(0, Math.floor((t.expMs - Date.now()) / 1000));
+    const secure = req.url.startsWith('https:') ? '; Secure' : '';
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="cookie_exchange"}`);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: path,
+        'set-cookie': `${TOKEN_COOKIE}=${token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`,
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      },
+    });
+  }
+
+  /** Opens the app's WebSocket first, then upgrades the client with the subprotocol the app chose. */
+  private async bridge(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    target: WorkspaceTarget,
+  ): Promise<Response | undefined> {
+    const headers = forwardHeaders(
+      req.headers,
+      {
+        clientIp: server.requestIP(req)?.address ?? '',
+        host: req.headers.get('host') ?? '',
+        proto: 'http',
+        prefix: route.prefix,
+        userId: token.userId,
+      },
+      true,
+    );
+    const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const url = `ws://127.0.0.1:${target.port}${route.path}${withoutTokenParam(route.search)}`;
+    const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
+    upstream.binaryType = 'arraybuffer';
+    const data: BridgeData = { kind: 'bridge', upstream, client: undefined, pending: [], detach: undefined };
+    upstream.onmessage = (e: MessageEvent) => {
+      if (data.client) data.client.send(e.data as string | ArrayBuffer);
+      else data.pending.push(e.data as string | ArrayBuffer);
+    };
+    const opened = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.connectTimeoutMs);
+      upstream.onopen = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      upstream.onerror = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      upstream.onclose = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+    if (!opened) {
+      upstream.close();
+      return unavailable('workspace app did not accept the WebSocket', 2);
+    }
+    upstream.onclose = (e: CloseEvent) => data.client?.close(sendableCode(e.code), e.reason);
+    upstream.onerror = () => data.client?.close(1011, 'upstream error');
+    data.detach = this.o.runtime.attach(target.id, () => {
+      upstream.close(1001, 'workspace stopped');
+      data.client?.close(1001, 'workspace stopped');
+    });
+    const upgradeHeaders: Record<string, string> = {};
+    if (upstream.protocol) upgradeHeaders['sec-websocket-protocol'] = upstream.protocol;
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="websocket"}`);
+    if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
+    upstream.close();
+    data.detach();
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  private refuse(res: Response, reason: string): Response {
+    this.o.verifier.countRefusal(reason);
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="refused"}`);
+    return res;
+  }
+}
+
+/** The app is here but refuses connections (crashed, restarting): 503, never a 502 (LESSONS 7). */
+function appNotAnswering(): Response {
+  return unavailable('workspace app is not answering', 2);
+}
+
+/** Close codes 1005/1006/1015 are reserved and cannot be sent; others pass through. */
+export function sendableCode(code: number): number {
+  return code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code;
+}

@@ -1,0 +1,66 @@
+// A workspace app for tests: echoes each request as JSON, logs every request it sees, echoes WebSocket messages.
+// Run as an app command (`bun node/testing/echo-app.ts`); listens on $PORT, logs to ./requests.log.
+import { appendFileSync } from 'node:fs';
+
+const port = Number(process.env.PORT);
+const logFile = `${process.cwd()}/requests.log`;
+
+Bun.serve<{ path: string; headers: Record<string, string> }>({
+  hostname: '127.0.0.1',
+  port,
+  async fetch(req, server) {
+    const url = new URL(req.url);
+    appendFileSync(logFile, `${req.method} ${url.pathname}${url.search}\n`);
+    const headers = Object.fromEntries(req.headers);
+    if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+      const proto = req.headers.get('sec-websocket-protocol')?.split(',')[0]?.trim();
+      const ok = server.upgrade(req, {
+        data: { path: url.pathname + url.search, headers },
+        headers: proto ? { 'sec-websocket-protocol': proto } : {},
+      });
+      return ok ? undefined : new Response('upgrade failed', { status: 400 });
+    }
+    if (url.pathname === '/stream') {
+      // Three chunks with pauses: a proxy that buffers shows the first chunk late.
+      const stream = new ReadableStream({
+        async start(c) {
+          for (let i = 0; i < 3; i++) {
+            c.enqueue(new TextEncoder().encode(`chunk${i}\n`));
+            await Bun.sleep(150);
+          }
+          c.close();
+        },
+      });
+      return new Response(stream, { headers: { 'content-type': 'text/plain' } });
+    }
+    if (url.pathname === '/crash') process.exit(3);
+    if (url.pathname === '/gzip') {
+      return new Response(Bun.gzipSync(`compressed ${req.method}`), {
+        headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+      });
+    }
+    if (url.pathname === '/spawn-child') {
+      // A grandchild in the same process group: stop must end it too.
+      const child = Bun.spawn(['sleep', '600'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      return Response.json({ pid: child.pid });
+    }
+    const body = req.body ? await req.text() : '';
+    return Response.json({
+      method: req.method,
+      path: url.pathname,
+      search: url.search,
+      headers,
+      body,
+      env: { WORKSPACE: process.env.WARREN_WORKSPACE_ID, GREETING: process.env.GREETING ?? null },
+      cwd: process.cwd(),
+    });
+  },
+  websocket: {
+    open(ws) {
+      ws.send(JSON.stringify({ hello: ws.data.path, headers: ws.data.headers }));
+    },
+    message(ws, msg) {
+      ws.send(msg);
+    },
+  },
+});

@@ -1,0 +1,5 @@
+// node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, eventually().
+export { eventually } from './eventually.ts';
+export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
+export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
+export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';

@@ -1,0 +1,301 @@
+// The process runtime: a directory, an environment and an app command in its own process group per workspace.
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
+import type { ProcessRuntimeConfig } from '../config.ts';
+import { belongsToWorkspace, endGroup } from './process-group.ts';
+import type { Attachment, Runtime, WorkspaceTarget } from './runtime.ts';
+
+interface Instance extends WorkspaceTarget {
+  spec: WorkspaceAssignment;
+  status: WorkspaceStatus;
+  reason: string | undefined;
+  port: number | undefined;
+  env: Record<string, string>;
+  /** What the runtime is driving toward; a process exit while `running` is a crash. */
+  wanted: 'running' | 'stopped';
+  proc: ReturnType<typeof Bun.spawn> | undefined;
+  startedAt: number;
+  crashes: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  attachments: Set<Attachment>;
+  /** Serialises stop/remove so two calls never race on the same group. */
+  ending: Promise<void> | undefined;
+}
+
+/** Creates the process runtime rooted at `dataDir/workspaces`. */
+export function createProcessRuntime(dataDir: string, config: ProcessRuntimeConfig): Runtime {
+  return new ProcessRuntime(dataDir, config);
+}
+
+class ProcessRuntime implements Runtime {
+  private readonly instances = new Map<string, Instance>();
+  private readonly listeners: ((r: WorkspaceReport) => void)[] = [];
+  private readonly root: string;
+  private readonly logs: string;
+
+  constructor(
+    dataDir: string,
+    private readonly config: ProcessRuntimeConfig,
+  ) {
+    this.root = join(dataDir, 'workspaces');
+    this.logs = join(dataDir, 'logs');
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    mkdirSync(this.logs, { recursive: true, mode: 0o700 });
+  }
+
+  start(spec: WorkspaceAssignment, leftoverPgid?: number): void {
+    if (leftoverPgid !== undefined && belongsToWorkspace(leftoverPgid, spec.id)) {
+      // A previous node process died without stopping this workspace: end what it left before starting anew.
+      void endGroup(leftoverPgid, this.config.stopGraceMs);
+    }
+    const inst = this.upsert(spec);
+    inst.wanted = 'running';
+    if (inst.status === 'running' || inst.status === 'starting') {
+      if (inst.spec.appCommand === spec.appCommand) return;
+    }
+    inst.spec = spec;
+    inst.env = this.envFor(spec, inst);
+    inst.crashes = 0;
+    const launch = () => {
+      mkdirSync(inst.dir, { recursive: true, mode: 0o700 });
+      if (!spec.appCommand) {
+        this.set(inst, 'running');
+        return;
+      }
+      this.set(inst, 'starting');
+      this.launch(inst);
+    };
+    if (inst.ending) void inst.ending.then(launch);
+    else if (inst.proc) void this.end(inst).then(launch);
+    else launch();
+  }
+
+  register(spec: WorkspaceAssignment): void {
+    const inst = this.upsert(spec);
+    inst.spec = spec;
+    inst.env = this.envFor(spec, inst);
+  }
+
+  async stop(id: string): Promise<void> {
+    const inst = this.instances.get(id);
+    if (!inst) return;
+    inst.wanted = 'stopped';
+    if (inst.status === 'stopped' && !inst.proc && !inst.ending) return;
+    this.set(inst, 'stopping');
+    await this.end(inst);
+    if (inst.wanted === 'stopped') this.set(inst, 'stopped');
+  }
+
+  async remove(id: string): Promise<void> {
+    const inst = this.instances.get(id);
+    if (!inst) return;
+    inst.wanted = 'stopped';
+    this.set(inst, 'deleting');
+    await this.end(inst);
+    this.instances.delete(id);
+    rmSync(inst.dir, { recursive: true, force: true });
+    rmSync(join(this.logs, `${id}.log`), { force: true });
+  }
+
+  get(id: string): WorkspaceTarget | undefined {
+    return this.instances.get(id);
+  }
+
+  report(id: string): WorkspaceReport | undefined {
+    const inst = this.instances.get(id);
+    return inst && toReport(inst);
+  }
+
+  reports(): WorkspaceReport[] {
+    return [...this.instances.values()].map(toReport);
+  }
+
+  processGroup(id: string): number | undefined {
+    return this.instances.get(id)?.proc?.pid;
+  }
+
+  attach(id: string, end: Attachment): () => void {
+    const inst = this.instances.get(id);
+    if (!inst) {
+      end();
+      return () => {};
+    }
+    inst.attachments.add(end);
+    return () => inst.attachments.delete(end);
+  }
+
+  onChange(listener: (report: WorkspaceReport) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(
+      [...this.instances.values()].map((inst) => {
+        inst.wanted = 'stopped';
+        return this.end(inst);
+      }),
+    );
+  }
+
+  private upsert(spec: WorkspaceAssignment): Instance {
+    let inst = this.instances.get(spec.id);
+    if (!inst) {
+      const dir = join(this.root, spec.id);
+      inst = {
+        id: spec.id,
+        ownerId: spec.ownerId,
+        dir,
+        spec,
+        status: 'stopped',
+        reason: undefined,
+        port: undefined,
+        env: {},
+        wanted: 'stopped',
+        proc: undefined,
+        startedAt: 0,
+        crashes: 0,
+        timer: undefined,
+        attachments: new Set(),
+        ending: undefined,
+      };
+      inst.env = this.envFor(spec, inst);
+      this.instances.set(spec.id, inst);
+    }
+    return inst;
+  }
+
+  private envFor(spec: WorkspaceAssignment, inst: Instance): Record<string, string> {
+    const env: Record<string, string> = {
+      ...this.config.env,
+      ...spec.env,
+      HOME: inst.dir,
+      WARREN_WORKSPACE_ID: spec.id,
+    };
+    if (inst.port !== undefined) env.PORT = String(inst.port);
+    return env;
+  }
+
+  private launch(inst: Instance): void {
+    const port = inst.port ?? freePort();
+    inst.port = port;
+    inst.env = this.envFor(inst.spec, inst);
+    const log = openSync(join(this.logs, `${inst.id}.log`), 'a', 0o600);
+    let proc: ReturnType<typeof Bun.spawn>;
+    try {
+      proc = Bun.spawn([this.config.shell, '-c', inst.spec.appCommand ?? ''], {
+        cwd: inst.dir,
+        env: inst.env,
+        stdio: ['ignore', log, log],
+        // setsid(): the app leads its own process group, so stop can signal everything it started.
+        detached: true,
+      });
+    } catch (e) {
+      closeSync(log);
+      this.set(inst, 'error', `app command could not start: ${(e as Error).message}`);
+      return;
+    }
+    closeSync(log);
+    inst.proc = proc;
+    inst.startedAt = Date.now();
+    this.emit(inst);
+    void this.awaitReady(inst, proc);
+    void proc.exited.then((code) => this.exited(inst, proc, code));
+  }
+
+  /** Polls the app port until it accepts connections; then the workspace is running. */
+  private async awaitReady(inst: Instance, proc: ReturnType<typeof Bun.spawn>): Promise<void> {
+    let delay = 20;
+    while (inst.proc === proc && inst.wanted === 'running' && inst.status === 'starting') {
+      if (await accepts(inst.port!)) {
+        if (inst.proc === proc && inst.wanted === 'running') this.set(inst, 'running');
+        return;
+      }
+      await Bun.sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+  }
+
+  private exited(inst: Instance, proc: ReturnType<typeof Bun.spawn>, code: number): void {
+    if (inst.proc !== proc) return;
+    inst.proc = undefined;
+    if (inst.wanted !== 'running') return;
+    // The leader died: end whatever else it started before trying again.
+    void endGroup(proc.pid, this.config.stopGraceMs);
+    if (Date.now() - inst.startedAt >= this.config.stableAfterMs) inst.crashes = 0;
+    inst.crashes++;
+    const why = `app command exited with ${proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`}`;
+    if (inst.crashes > this.config.maxRestarts) {
+      this.set(inst, 'error', `${why}; gave up after ${inst.crashes} consecutive failures`);
+      return;
+    }
+    const delay = this.config.restartBaseMs * 2 ** (inst.crashes - 1);
+    this.set(
+      inst,
+      'starting',
+      `${why}; restart ${inst.crashes} of ${this.config.maxRestarts} in ${delay} ms`,
+    );
+    inst.timer = setTimeout(() => {
+      inst.timer = undefined;
+      if (inst.wanted === 'running' && !inst.proc) this.launch(inst);
+    }, delay);
+  }
+
+  /** Ends the app's process group and every attachment; resolves when nothing of the workspace runs. */
+  private end(inst: Instance): Promise<void> {
+    if (inst.ending) return inst.ending;
+    if (inst.timer) clearTimeout(inst.timer);
+    inst.timer = undefined;
+    for (const a of inst.attachments) a();
+    inst.attachments.clear();
+    const proc = inst.proc;
+    inst.proc = undefined;
+    if (!proc) return Promise.resolve();
+    const ending = (async () => {
+      await endGroup(proc.pid, this.config.stopGraceMs);
+      await proc.exited;
+    })().finally(() => {
+      inst.ending = undefined;
+    });
+    inst.ending = ending;
+    return ending;
+  }
+
+  private set(inst: Instance, status: WorkspaceStatus, reason?: string): void {
+    if (inst.status === status && inst.reason === reason) return;
+    inst.status = status;
+    inst.reason = reason;
+    this.emit(inst);
+  }
+
+  private emit(inst: Instance): void {
+    const r = toReport(inst);
+    for (const l of this.listeners) l(r);
+  }
+}
+
+function toReport(inst: Instance): WorkspaceReport {
+  const r: WorkspaceReport = { id: inst.id, status: inst.status };
+  if (inst.reason !== undefined) r.reason = inst.reason;
+  if (inst.port !== undefined) r.port = inst.port;
+  return r;
+}
+
+/** A loopback port nobody listens on right now. */
+function freePort(): number {
+  const l = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/** True when something accepts TCP connections on the loopback port. */
+async function accepts(port: number): Promise<boolean> {
+  try {
+    const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
+    s.end();
+    return true;
+  } catch {
+    return false;
+  }
+}

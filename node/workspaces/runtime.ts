@@ -1,0 +1,41 @@
+// The Runtime interface: how a node runs a workspace (process runtime now; containers or VMs later).
+import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
+
+/** What the proxy and terminal need to know about one workspace, looked up on every request. */
+export interface WorkspaceTarget {
+  readonly id: string;
+  readonly status: WorkspaceStatus;
+  readonly ownerId: string;
+  /** Loopback port of the app, when it has one. */
+  readonly port: number | undefined;
+  /** The workspace's own directory. */
+  readonly dir: string;
+  /** The environment its processes get (workspace env on top of the node's base env). */
+  readonly env: Record<string, string>;
+}
+
+/** Something that ends with the workspace: a terminal, an agent session. */
+export type Attachment = () => void;
+
+/** Runs workspaces. Every method is idempotent; status changes are announced through `onChange`. */
+export interface Runtime {
+  /** Creates the workspace's directory and starts its app command if any. `leftoverPgid` is from a previous node run. */
+  start(spec: WorkspaceAssignment, leftoverPgid?: number): void;
+  /** Knows the workspace without starting it (a restarted node with a stopped workspace). */
+  register(spec: WorkspaceAssignment): void;
+  /** Ends every process of the workspace; keeps its directory. */
+  stop(id: string): Promise<void>;
+  /** Ends every process and deletes the directory; the runtime forgets it. */
+  remove(id: string): Promise<void>;
+  /** The workspace, for routing. */
+  get(id: string): WorkspaceTarget | undefined;
+  report(id: string): WorkspaceReport | undefined;
+  reports(): WorkspaceReport[];
+  /** Process group of the workspace's app, when one runs (persisted so leftovers can be ended after a crash). */
+  processGroup(id: string): number | undefined;
+  /** Ties something to the workspace's life: called when it stops or is removed. Returns a detach function. */
+  attach(id: string, end: Attachment): () => void;
+  onChange(listener: (report: WorkspaceReport) => void): void;
+  /** Stops every process (the node is shutting down); the specs stay with the caller. */
+  shutdown(): Promise<void>;
+}

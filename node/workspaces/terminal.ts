@@ -1,0 +1,74 @@
+// A terminal session: a login shell on a PTY (Bun's built-in `terminal` spawn option) in the workspace directory.
+import { endGroup } from './process-group.ts';
+import type { WorkspaceTarget } from './runtime.ts';
+
+/** One shell on a PTY; `close` ends the shell and everything it started. */
+export interface TerminalSession {
+  write(data: string | Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
+  readonly pid: number;
+}
+
+export interface TerminalOptions {
+  shell: string;
+  cols?: number;
+  rows?: number;
+  onData: (data: Uint8Array) => void;
+  onExit: () => void;
+}
+
+/** Starts a shell in the workspace's directory with its environment. */
+export function openTerminal(target: WorkspaceTarget, o: TerminalOptions): TerminalSession {
+  let closed = false;
+  const proc = Bun.spawn([o.shell], {
+    cwd: target.dir,
+    env: { ...target.env, TERM: 'xterm-256color' },
+    terminal: {
+      cols: o.cols ?? 80,
+      rows: o.rows ?? 24,
+      data: (_t, data) => o.onData(data),
+    },
+  });
+  void proc.exited.then(() => {
+    if (!closed) o.onExit();
+  });
+  const term = proc.terminal!;
+  return {
+    pid: proc.pid,
+    write(data) {
+      if (!closed) term.write(data);
+    },
+    resize(cols, rows) {
+      if (!closed) term.resize(cols, rows);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      // The PTY made the shell a session (and group) leader: signal the whole group, then release the PTY.
+      void endGroup(proc.pid, 500).finally(() => term.close());
+    },
+  };
+}
+
+/** A control message on the terminal socket: text frames holding JSON; anything else is keyboard input. */
+export function parseTerminalMessage(
+  text: string,
+): { type: 'resize'; cols: number; rows: number } | undefined {
+  if (text.charCodeAt(0) !== 123 /* { */) return undefined;
+  try {
+    const m = JSON.parse(text) as { type?: unknown; cols?: unknown; rows?: unknown };
+    if (
+      m.type === 'resize' &&
+      Number.isInteger(m.cols) &&
+      Number.isInteger(m.rows) &&
+      (m.cols as number) > 0 &&
+      (m.rows as number) > 0 &&
+      (m.cols as number) <= 1000 &&
+      (m.rows as number) <= 1000
+    ) {
+      return { type: 'resize', cols: m.cols as number, rows: m.rows as number };
+    }
+  } catch {}
+  return undefined;
+}

@@ -1,0 +1,215 @@
+// `bun run bench proxy`: the same tiny upstream direct, through a node's proxy with a token, and through nginx;
+// HTTP latency and throughput, WebSocket echo rate, and token verification rates, as one markdown table.
+import { join, resolve } from 'node:path';
+import { newId } from '../../contract/index.ts';
+import { KeySet, Revocations, TokenVerifier } from '../../node/index.ts';
+import { eventually, startTestIssuer, tempDataDir } from '../../node/testing/index.ts';
+import { type LoadResult, runLoad, runWebSocketEcho } from './_load-generator.ts';
+import { startNginx } from './_nginx.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+
+interface Options {
+  durationSec: number;
+  connections: number;
+  /** Targets are measured in turn, `rounds` times, and each figure is the median: the machine is shared and noisy. */
+  rounds: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { durationSec: 4, connections: 32, rounds: 3 };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--duration') o.durationSec = Number(args[++i]);
+    else if (args[i] === '--connections') o.connections = Number(args[++i]);
+    else if (args[i] === '--rounds') o.rounds = Number(args[++i]);
+  }
+  return o;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** Runs the proxy benchmark and prints its table. */
+export default async function proxyBench(args: string[]): Promise<void> {
+  const o = parseArgs(args);
+  const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
+  const dataDir = tempDataDir();
+  const node = Bun.spawn(
+    [
+      process.execPath,
+      join(ROOT, 'cli/main.ts'),
+      'node',
+      'join',
+      '--control',
+      issuer.url,
+      '--join-token',
+      issuer.joinToken(),
+      '--data',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--name',
+      'bench',
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  );
+  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  try {
+    const ready = await readyLine(node);
+    const ws = {
+      id: newId('workspace'),
+      name: 'bench',
+      projectId: newId('project'),
+      ownerId: newId('user'),
+      desiredState: 'running' as const,
+      appCommand: `exec ${process.execPath} ${join(import.meta.dir, '_proxy-upstream.ts')}`,
+      env: {},
+    };
+    await issuer.place(ready.nodeId, ws, ready.url);
+    const token = await issuer.mint({
+      workspaceId: ws.id,
+      userId: ws.ownerId,
+      scopes: ['http'],
+      ttlSec: 3600,
+    });
+    const warrenUrl = `${ready.url}/w/${ws.id}/`;
+    const auth = { authorization: `Bearer ${token}` };
+    const port = await eventually(
+      async () => {
+        const r = await fetch(warrenUrl, { headers: auth });
+        await r.arrayBuffer();
+        if (r.status !== 200) return undefined;
+        const list = (await (
+          await fetch(`${ready.url}/_node/workspaces`, {
+            headers: { authorization: `Bearer ${await issuer.commandToken(ready.nodeId)}` },
+          })
+        ).json()) as { items: { port?: number }[] };
+        return list.items[0]?.port;
+      },
+      'the bench workspace to run',
+      20_000,
+    );
+    nginx = await startNginx(port);
+    const targets: [string, string, Record<string, string>][] = [
+      ['direct', `http://127.0.0.1:${port}/`, {}],
+      ['warren (token checked)', warrenUrl, auth],
+      ['nginx', `http://127.0.0.1:${nginx.port}/`, {}],
+    ];
+    const runs: Record<string, LoadResult[]> = {};
+    for (const [, url, headers] of targets)
+      await runLoad({ url, headers, connections: o.connections, durationSec: 1 }); // warm-up
+    for (let round = 0; round < o.rounds; round++) {
+      for (const [name, url, headers] of targets) {
+        const r = await runLoad({ url, headers, connections: o.connections, durationSec: o.durationSec });
+        const list = runs[name] ?? [];
+        list.push(r);
+        runs[name] = list;
+      }
+    }
+    const http: Record<string, LoadResult> = {};
+    for (const [name, list] of Object.entries(runs)) {
+      http[name] = {
+        p50: median(list.map((r) => r.p50)),
+        p99: median(list.map((r) => r.p99)),
+        rps: median(list.map((r) => r.rps)),
+        errors: list.reduce((a, r) => a + r.errors, 0),
+        tool: list[0]!.tool,
+      };
+    }
+    const wsRates: Record<string, number> = {};
+    const wsTargets: [string, string][] = [
+      ['direct', `ws://127.0.0.1:${port}/ws`],
+      ['warren (token checked)', `${warrenUrl.replace('http', 'ws')}ws?token=${token}`],
+      ['nginx', `ws://127.0.0.1:${nginx.port}/ws`],
+    ];
+    for (const [name, url] of wsTargets) {
+      wsRates[name] = (
+        await runWebSocketEcho({ url, connections: 8, durationSec: Math.min(3, o.durationSec) })
+      ).messagesPerSec;
+    }
+    const tokens = await tokenRates(issuer);
+    printTable(o, http, wsRates, tokens);
+  } finally {
+    await nginx?.stop();
+    node.kill('SIGTERM');
+    await node.exited;
+    await issuer.stop();
+    (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function readyLine(
+  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
+): Promise<{ nodeId: string; url: string }> {
+  const reader = proc.stdout.getReader();
+  let out = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the node exited before it was ready');
+    out += new TextDecoder().decode(value);
+    const m = /node ready (\{.*\})/.exec(out);
+    if (m) {
+      reader.releaseLock();
+      return JSON.parse(m[1]!) as { nodeId: string; url: string };
+    }
+  }
+}
+
+/** Verifications per second: full EdDSA checks of distinct tokens, and cache hits. */
+async function tokenRates(issuer: Awaited<ReturnType<typeof startTestIssuer>>) {
+  const workspaceId = newId('workspace');
+  const userId = newId('user');
+  const keys = new KeySet(async () => (await fetch(`${issuer.url}/.well-known/jwks.json`)).json(), 60_000);
+  await keys.refresh();
+  const verifier = new TokenVerifier({
+    keys,
+    revocations: new Revocations(),
+    issuer: () => issuer.issuer,
+    cacheSize: 100_000,
+    clockToleranceSec: 5,
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < 3000; i++) tokens.push(await issuer.mint({ workspaceId, userId, scopes: ['http'] }));
+  let t0 = performance.now();
+  for (const t of tokens) await verifier.verifyUncached(t);
+  const uncached = tokens.length / ((performance.now() - t0) / 1000);
+  const rounds = 1_000_000;
+  t0 = performance.now();
+  let hits = 0;
+  for (let i = 0; i < rounds; i++) if (verifier.lookup(tokens[i % tokens.length]!)) hits++;
+  const cached = hits / ((performance.now() - t0) / 1000);
+  return { uncached, cached };
+}
+
+function printTable(
+  o: Options,
+  http: Record<string, LoadResult>,
+  ws: Record<string, number>,
+  tokens: { uncached: number; cached: number },
+): void {
+  const n = (x: number, d = 0) =>
+    x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const tool = Object.values(http)[0]?.tool ?? 'bun';
+  console.log(
+    `Loopback, ${o.connections} keep-alive connections, ${o.durationSec} s per target × ${o.rounds} interleaved rounds (medians), load by ${tool}; nginx: 1 worker, upstream keepalive.\n`,
+  );
+  console.log('| target | p50 ms | p99 ms | req/s | errors | WebSocket echo msg/s |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [name, r] of Object.entries(http)) {
+    console.log(
+      `| ${name} | ${n(r.p50, 3)} | ${n(r.p99, 3)} | ${n(r.rps)} | ${r.errors} | ${n(ws[name] ?? 0)} |`,
+    );
+  }
+  const w = http['warren (token checked)'];
+  const x = http.nginx;
+  if (w && x) {
+    console.log(
+      `\nwarren/nginx: p50 ${n(w.p50 / x.p50, 2)}× (goal ≤ 1.2×), throughput ${n((100 * w.rps) / x.rps)} % (goal ≥ 80 %)`,
+    );
+  }
+  console.log(`\n| token verification | per second |\n|---|---:|`);
+  console.log(`| uncached (EdDSA verify + claims) | ${n(tokens.uncached)} |`);
+  console.log(`| cached (Map lookup until exp) | ${n(tokens.cached)} |`);
+}
