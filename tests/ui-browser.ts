@@ -36,6 +36,18 @@ export interface UiBrowser {
   close(): Promise<void>;
 }
 
+/** Runs `body` on an existing page; on failure saves `<name>.png` under .test-artifacts/ and rethrows. */
+export async function capture(page: Page, name: string, body: (page: Page) => Promise<void>): Promise<void> {
+  try {
+    await body(page);
+  } catch (e) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    throw new Error(`${(e as Error).message}\n(screenshot: ${file})`, { cause: e });
+  }
+}
+
 /** Launches Chromium; playwright gives every launch a fresh temporary user-data-dir and removes it on close. */
 export async function launchUiBrowser(): Promise<UiBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
@@ -49,12 +61,7 @@ export async function launchUiBrowser(): Promise<UiBrowser> {
     async run(name, body, viewport) {
       const { context, page: p } = await page(viewport);
       try {
-        await body(p);
-      } catch (e) {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        const file = join(ARTIFACTS, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
-        await p.screenshot({ path: file, fullPage: true }).catch(() => {});
-        throw new Error(`${(e as Error).message}\n(screenshot: ${file})`, { cause: e });
+        await capture(p, name, body);
       } finally {
         await context.close();
       }
