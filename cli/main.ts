@@ -6,6 +6,10 @@ export type Verb = (args: string[]) => Promise<number>;
 
 /** One file per verb; add `up`, `node`, `ws` … here. Each module's default export is a Verb. */
 const VERBS: Record<string, { load: () => Promise<{ default: Verb }>; help: string }> = {
+  up: {
+    load: () => import('./up.ts'),
+    help: 'control plane + N local nodes until Ctrl-C  [--port 7400] [--data .warren] [--nodes 1]',
+  },
   control: {
     load: () => import('./control.ts'),
     help: 'run the control plane  [--port 7400] [--data .warren] [--db-url URL]',

@@ -1,4 +1,5 @@
 // contract/: the valibot schemas for everything that crosses a boundary. Imports nothing of Warren's.
+export * from './agent.ts';
 export * from './api.ts';
 export * from './decode.ts';
 export * from './error.ts';
@@ -7,5 +8,7 @@ export * from './git.ts';
 export * from './ids.ts';
 export * from './jwks.ts';
 export * from './registry.ts';
+export * from './search.ts';
 export * from './status.ts';
+export * from './tasks.ts';
 export * from './tokens.ts';

@@ -1,0 +1,96 @@
+// Bodies of the task API (`/api/v1/tasks`) and of the activity log (`/api/v1/workspaces/{id}/activity`).
+import * as v from 'valibot';
+import { AGENT_PROMPT_MAX } from './agent.ts';
+import { NodeId, ProjectId, TaskId, UserId, WorkspaceId } from './ids.ts';
+import { TaskStatus } from './status.ts';
+
+const Timestamp = v.string(); // ISO 8601
+const Prompt = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(AGENT_PROMPT_MAX));
+
+/** How a task ended, as the node that ran it reported (or the control plane decided). */
+export const TaskOutcome = v.object({
+  stopReason: v.optional(v.string()),
+  error: v.optional(v.object({ code: v.string(), message: v.string() })),
+});
+export type TaskOutcome = v.InferOutput<typeof TaskOutcome>;
+
+export const Task = v.object({
+  id: TaskId,
+  projectId: ProjectId,
+  ownerId: UserId,
+  prompt: v.string(),
+  status: TaskStatus,
+  idempotencyKey: v.nullable(v.string()),
+  /** The one workspace and agent session that own the task, once placed. */
+  workspaceId: v.nullable(WorkspaceId),
+  nodeId: v.nullable(NodeId),
+  agentSessionId: v.nullable(v.string()),
+  outcome: v.nullable(TaskOutcome),
+  /** A short summary of the transcript, synced from the node when the task ends. */
+  summary: v.nullable(v.string()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  endedAt: v.nullable(Timestamp),
+});
+export type Task = v.InferOutput<typeof Task>;
+
+export const TaskCreate = v.object({
+  projectId: ProjectId,
+  prompt: Prompt,
+  /** A second submission with the same key (same user) returns the first task instead of a new one. */
+  idempotencyKey: v.optional(
+    v.pipe(v.string(), v.minLength(1), v.maxLength(255), v.regex(/^[\x21-\x7e]+$/, 'printable ASCII')),
+  ),
+});
+export type TaskCreate = v.InferOutput<typeof TaskCreate>;
+
+export const TaskMessageCreate = v.object({ text: Prompt });
+export const TaskMessage = v.object({
+  id: v.string(),
+  taskId: TaskId,
+  text: v.string(),
+  createdAt: Timestamp,
+});
+export type TaskMessage = v.InferOutput<typeof TaskMessage>;
+
+/** What the node that runs a task reports when the task's agent turn ends. */
+export const TaskReport = v.object({
+  status: v.picklist(['completed', 'failed', 'cancelled']),
+  outcome: v.optional(TaskOutcome, {}),
+  summary: v.optional(v.pipe(v.string(), v.maxLength(4000))),
+});
+export type TaskReport = v.InferOutput<typeof TaskReport>;
+
+export const TaskListQuery = v.object({
+  /** Full-text search over prompts and summaries; plain words, operators are taken literally. */
+  q: v.optional(v.pipe(v.string(), v.maxLength(500))),
+});
+
+// ---- activity log ----
+export const ACTIVITY_KINDS = ['lifecycle', 'task', 'agent'] as const;
+export const ActivityKind = v.picklist(ACTIVITY_KINDS);
+export type ActivityKind = v.InferOutput<typeof ActivityKind>;
+
+export const ActivityEvent = v.object({
+  /** An opaque cursor bound to this workspace; pass it as `since_id` to get what came after. */
+  id: v.string(),
+  workspaceId: WorkspaceId,
+  kind: ActivityKind,
+  /** What happened, e.g. `workspace.started`, `task.completed`, `agent.crashed`. */
+  type: v.string(),
+  message: v.string(),
+  at: Timestamp,
+});
+export type ActivityEvent = v.InferOutput<typeof ActivityEvent>;
+
+export const ActivityQuery = v.object({
+  /** Events strictly after this cursor, oldest first; without it, newest first. */
+  since_id: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  limit: v.optional(
+    v.pipe(v.string(), v.transform(Number), v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
+  ),
+  /** Full-text search over messages; plain words, operators are taken literally. */
+  q: v.optional(v.pipe(v.string(), v.maxLength(500))),
+});
+
+export const ActivityList = v.object({ items: v.array(ActivityEvent) });

@@ -1,0 +1,125 @@
+// Tasks: submit, list and search, get, follow-up messages, cancel, and the hosting node's report of the end.
+import { Elysia } from 'elysia';
+import {
+  IdParams,
+  list,
+  Task,
+  TaskCreate,
+  TaskListQuery,
+  TaskMessage,
+  TaskMessageCreate,
+  TaskReport,
+} from '../../contract/index.ts';
+import type { UserPrincipal } from '../auth/index.ts';
+import type { ControlDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { type TaskActor, type TaskService, taskMessageView, taskView } from '../tasks/index.ts';
+import { nodeSecurity, responses, userSecurity } from './responses.ts';
+
+export interface TaskRouteDeps {
+  tasks: TaskService;
+  /** Called after a new task is stored; the dispatcher claims and places it (a retry never starts a second). */
+  dispatch?(taskId: string): void;
+}
+
+const actor = (p: UserPrincipal): TaskActor => ({ userId: p.user.id, admin: p.role === 'admin' });
+
+export function taskRoutes(deps: ControlDeps, routeDeps: TaskRouteDeps) {
+  const { tasks } = routeDeps;
+  const doc = (operationId: string, summary: string) => ({
+    operationId,
+    summary,
+    tags: ['tasks'],
+    security: userSecurity,
+  });
+  const one = { params: IdParams, response: responses(Task, 400, 401, 403, 404, 409) };
+
+  return new Elysia({ name: 'tasks', prefix: '/api/v1/tasks' })
+    .post(
+      '',
+      async ({ request, body }) => {
+        const p = await deps.auth.user(request, 'write');
+        const project = await deps.store.projects.get(body.projectId);
+        if (!project || (p.role !== 'admin' && project.ownerId !== p.user.id)) throw notFound('project');
+        const { task, created } = await tasks.submit(actor(p), body);
+        if (created) routeDeps.dispatch?.(task.id);
+        return taskView(task);
+      },
+      {
+        body: TaskCreate,
+        response: responses(Task, 400, 401, 403, 404, 409),
+        detail: doc('createTask', 'Submit a task; the same idempotency key returns the same task'),
+      },
+    )
+    .get(
+      '',
+      async ({ request, query }) => {
+        const p = await deps.auth.user(request, 'read');
+        const rows = await tasks.list(actor(p), query.q === undefined ? {} : { q: query.q });
+        return { items: rows.map(taskView) };
+      },
+      {
+        query: TaskListQuery,
+        response: responses(list(Task), 400, 401, 403),
+        detail: doc('listTasks', 'List tasks, newest first; q searches prompts and summaries'),
+      },
+    )
+    .get(
+      '/:id',
+      async ({ request, params }) =>
+        taskView(await tasks.get(actor(await deps.auth.user(request, 'read')), params.id)),
+      { ...one, detail: doc('getTask', 'Get a task') },
+    )
+    .post(
+      '/:id/messages',
+      async ({ request, params, body }) =>
+        taskMessageView(
+          await tasks.message(actor(await deps.auth.user(request, 'write')), params.id, body.text),
+        ),
+      {
+        params: IdParams,
+        body: TaskMessageCreate,
+        response: responses(TaskMessage, 400, 401, 403, 404, 409),
+        detail: doc('createTaskMessage', 'Send a follow-up message to a task that has not ended'),
+      },
+    )
+    .get(
+      '/:id/messages',
+      async ({ request, params }) => ({
+        items: (await tasks.messages(actor(await deps.auth.user(request, 'read')), params.id)).map(
+          taskMessageView,
+        ),
+      }),
+      {
+        params: IdParams,
+        response: responses(list(TaskMessage), 400, 401, 403, 404),
+        detail: doc('listTaskMessages', "List a task's follow-up messages"),
+      },
+    )
+    .post(
+      '/:id/cancel',
+      async ({ request, params }) =>
+        taskView(await tasks.cancel(actor(await deps.auth.user(request, 'write')), params.id)),
+      { ...one, detail: doc('cancelTask', 'Cancel a task that has not ended, stopping its agent') },
+    )
+    .post(
+      '/:id/report',
+      async ({ request, params, body }) => {
+        // Authenticate as the task's node; an unknown task checks against no node, so it is a 401 as well.
+        const nodeId = (await tasks.nodeOf(params.id)) ?? '';
+        await deps.auth.node(request, nodeId);
+        return taskView(await tasks.report(nodeId, params.id, body));
+      },
+      {
+        params: IdParams,
+        body: TaskReport,
+        response: responses(Task, 400, 401, 404, 409),
+        detail: {
+          operationId: 'reportTask',
+          summary: "The hosting node reports a task's end, its outcome and transcript summary",
+          tags: ['tasks'],
+          security: nodeSecurity,
+        },
+      },
+    );
+}

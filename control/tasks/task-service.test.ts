@@ -1,0 +1,264 @@
+// Tasks on a real libSQL file, with two clients on it as two control processes would be: one owner per
+// task under duplicate submissions and concurrent dispatches, cancel, follow-ups, and the transition table.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Client, createClient } from '@libsql/client';
+import { newId, TASK_STATUSES, type TaskStatus } from '../../contract/index.ts';
+import { createActivityLog, setupActivityTables } from '../activity/index.ts';
+import { ControlError } from '../errors.ts';
+import { FakeClock } from '../testing/index.ts';
+import {
+  createTaskService,
+  setupTaskTables,
+  TASK_TRANSITIONS,
+  type TaskAgents,
+  type TaskPlacement,
+  TaskPlacementError,
+  type TaskRow,
+  type TaskService,
+} from './index.ts';
+
+/** Records what the control plane asked the node side to do (the node bridge is reached over HTTP). */
+class RecordingAgents implements TaskAgents {
+  started: string[] = [];
+  sent: [string, string][] = [];
+  stopped: string[] = [];
+  /** Runs while a start is in flight (to cancel the task meanwhile). */
+  during?: (task: TaskRow) => Promise<void>;
+  async start(task: TaskRow) {
+    this.started.push(task.id);
+    await this.during?.(task);
+    await Bun.sleep(1); // let racing dispatches interleave
+    return { agentSessionId: `session-${task.id}` };
+  }
+  async send(task: TaskRow, text: string) {
+    this.sent.push([task.id, text]);
+  }
+  async stop(task: TaskRow) {
+    this.stopped.push(task.id);
+  }
+}
+
+const SHARED = newId('workspace');
+const NODE = newId('node');
+const PROJECT = newId('project');
+const alice = { userId: newId('user'), admin: false };
+const bob = { userId: newId('user'), admin: false };
+
+const workspaceOf = new Map<string, string>();
+const wsOf = (taskId: string) => {
+  if (!workspaceOf.has(taskId)) workspaceOf.set(taskId, newId('workspace'));
+  return workspaceOf.get(taskId) as string;
+};
+let dir: string;
+let clients: Client[];
+let agents: RecordingAgents;
+let placed: string[];
+let services: TaskService[];
+let tasks: TaskService;
+
+async function open(path: string) {
+  const c = createClient({ url: `file:${path}` });
+  await c.execute('PRAGMA journal_mode = WAL');
+  await c.execute('PRAGMA busy_timeout = 5000');
+  await setupTaskTables(c);
+  await setupActivityTables(c);
+  return c;
+}
+
+async function failure(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ControlError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-tasks-'));
+  const path = join(dir, 'control.db');
+  clients = [await open(path), await open(path)];
+  agents = new RecordingAgents();
+  placed = [];
+  const placement: TaskPlacement = {
+    async place(task) {
+      placed.push(task.id);
+      if (task.prompt === 'no room') throw new TaskPlacementError('no warm node', true);
+      // Each task gets a workspace of its own unless its prompt asks for the shared one.
+      return { workspaceId: task.prompt.startsWith('shared') ? SHARED : wsOf(task.id), nodeId: NODE };
+    },
+  };
+  const clock = new FakeClock();
+  services = clients.map((client) =>
+    createTaskService({
+      client,
+      clock,
+      placement,
+      agents,
+      activity: createActivityLog({ client, clock, cursorKey: new Uint8Array(32) }),
+    }),
+  );
+  tasks = services[0] as TaskService;
+});
+
+afterAll(() => {
+  for (const c of clients) c.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Tasks', () => {
+  it('round-trips every task status through the database', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'statuses' });
+    for (const s of TASK_STATUSES) {
+      await clients[0]?.execute({ sql: 'UPDATE tasks SET status = ? WHERE id = ?', args: [s, task.id] });
+      expect((await tasks.get(alice, task.id)).status).toBe(s);
+    }
+    await expect(
+      clients[0]?.execute({ sql: "UPDATE tasks SET status = 'done' WHERE id = ?", args: [task.id] }),
+    ).rejects.toThrow();
+  });
+
+  it('returns the same task for every submission with the same key, even concurrently', async () => {
+    const input = { projectId: PROJECT, prompt: 'fix the build', idempotencyKey: 'key-1' };
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (services[i % 2] as TaskService).submit(alice, input)),
+    );
+    expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const count = await clients[0]?.execute({
+      sql: "SELECT COUNT(*) AS n FROM tasks WHERE idempotency_key = 'key-1'",
+    });
+    expect(Number(count?.rows[0]?.n)).toBe(1);
+    // Another user's key space is their own; a different request under a used key is a conflict.
+    expect((await tasks.submit(bob, input)).created).toBe(true);
+    expect(await failure(tasks.submit(alice, { ...input, prompt: 'something else' }))).toBe('conflict');
+    // Without a key every submission is a task.
+    const a = await tasks.submit(alice, { projectId: PROJECT, prompt: 'p' });
+    const b = await tasks.submit(alice, { projectId: PROJECT, prompt: 'p' });
+    expect(a.task.id).not.toBe(b.task.id);
+  });
+
+  it('starts a task once however many dispatches race or retry', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'race me' });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (services[i % 2] as TaskService).dispatch(task.id)),
+    );
+    expect(results.filter((r) => r.started)).toHaveLength(1);
+    expect(agents.started.filter((id) => id === task.id)).toHaveLength(1);
+    expect(placed.filter((id) => id === task.id)).toHaveLength(1);
+    const again = await tasks.dispatch(task.id);
+    expect(again.started).toBe(false);
+    expect(again.task).toMatchObject({ status: 'running', workspaceId: wsOf(task.id), nodeId: NODE });
+    expect(again.task.agentSessionId).toBe(`session-${task.id}`);
+    expect(agents.started.filter((id) => id === task.id)).toHaveLength(1);
+  });
+
+  it('leaves a task queued when no warm node has room, to be dispatched again', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'no room' });
+    const r = await tasks.dispatch(task.id);
+    expect(r).toMatchObject({ started: false, task: { status: 'queued', dispatchId: null } });
+  });
+
+  it('sends follow-ups to a running task and holds earlier ones until it starts', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'follow me' });
+    await tasks.message(alice, task.id, 'early note');
+    expect(agents.sent.filter(([id]) => id === task.id)).toEqual([]);
+    await tasks.dispatch(task.id);
+    await tasks.message(alice, task.id, 'while running');
+    expect(agents.sent.filter(([id]) => id === task.id).map(([, t]) => t)).toEqual([
+      'early note',
+      'while running',
+    ]);
+    expect((await tasks.messages(alice, task.id)).every((m) => m.deliveredAt !== null)).toBe(true);
+    expect(await failure(tasks.message(bob, task.id, 'not mine'))).toBe('not_found');
+  });
+
+  it('cancels a running task, stops its agent, and takes nothing after', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'cancel me' });
+    await tasks.dispatch(task.id);
+    const cancelled = await tasks.cancel(alice, task.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.endedAt).not.toBeNull();
+    expect(agents.stopped).toContain(task.id);
+    expect(await failure(tasks.cancel(alice, task.id))).toBe('illegal_transition');
+    expect(await failure(tasks.message(alice, task.id, 'too late'))).toBe('illegal_transition');
+    expect(await failure(tasks.report(NODE, task.id, { status: 'completed', outcome: {} }))).toBe(
+      'illegal_transition',
+    );
+    expect((await tasks.dispatch(task.id)).started).toBe(false);
+  });
+
+  it('cancels a queued task so that a later dispatch never starts it', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'never run' });
+    expect((await tasks.cancel(alice, task.id)).status).toBe('cancelled');
+    expect((await tasks.dispatch(task.id)).started).toBe(false);
+    expect(agents.started).not.toContain(task.id);
+  });
+
+  it('takes the end of a task only from its own node, once, and logs it to the workspace', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'report me' });
+    expect(await failure(tasks.report(NODE, task.id, { status: 'completed', outcome: {} }))).toBe(
+      'not_found',
+    );
+    await tasks.dispatch(task.id);
+    expect(await failure(tasks.report(newId('node'), task.id, { status: 'completed', outcome: {} }))).toBe(
+      'not_found',
+    );
+    const report = {
+      status: 'completed' as const,
+      outcome: { stopReason: 'end_turn' },
+      summary: 'fixed flaky tests',
+    };
+    const done = await tasks.report(NODE, task.id, report);
+    expect(done).toMatchObject({ status: 'completed', summary: 'fixed flaky tests' });
+    expect((await tasks.report(NODE, task.id, report)).status).toBe('completed');
+    expect(await failure(tasks.report(NODE, task.id, { status: 'failed', outcome: {} }))).toBe(
+      'illegal_transition',
+    );
+    expect((await tasks.list(alice, { q: 'flaky' })).map((t) => t.id)).toEqual([task.id]);
+    expect(await tasks.list(alice, { q: 'flaky OR build' })).toEqual([]);
+    expect(await tasks.list(bob, { q: 'flaky' })).toEqual([]);
+    const log = createActivityLog({
+      client: clients[0] as Client,
+      clock: new FakeClock(),
+      cursorKey: new Uint8Array(32),
+    });
+    const types = (await log.list(wsOf(task.id))).map((e) => e.type);
+    expect(types).toContain('task.completed');
+    expect(types).toContain('task.running');
+  });
+
+  it('undoes the start of a task cancelled while it was being placed, and never marks it running', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'cancel mid-start' });
+    agents.during = async (t) => {
+      if (t.id === task.id) await tasks.cancel(alice, task.id);
+    };
+    const r = await tasks.dispatch(task.id);
+    agents.during = undefined;
+    expect(r).toMatchObject({ started: false, task: { status: 'cancelled' } });
+    expect(agents.stopped).toContain(task.id);
+    expect((await tasks.get(alice, task.id)).status).toBe('cancelled');
+  });
+
+  it('gives a workspace one task at a time: a second waits queued until the first ends', async () => {
+    const first = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared one' })).task;
+    const second = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared two' })).task;
+    expect((await tasks.dispatch(first.id)).started).toBe(true);
+    const blocked = await tasks.dispatch(second.id);
+    expect(blocked).toMatchObject({ started: false, task: { status: 'queued', workspaceId: null } });
+    expect(agents.started).not.toContain(second.id);
+    await tasks.report(NODE, first.id, { status: 'completed', outcome: {} });
+    expect((await tasks.dispatch(second.id)).started).toBe(true);
+  });
+
+  it('moves only along the transition table', () => {
+    const terminal: TaskStatus[] = ['completed', 'failed', 'cancelled'];
+    for (const s of terminal) expect(TASK_TRANSITIONS[s]).toEqual([]);
+    expect(TASK_TRANSITIONS.queued).not.toContain('running');
+    expect(TASK_TRANSITIONS.queued).not.toContain('completed');
+  });
+});

@@ -1,0 +1,344 @@
+// Tasks from submission to their end, with exactly one owner: idempotent submission by key, an atomic claim
+// per dispatch (`UPDATE … WHERE status = 'queued' RETURNING`), follow-ups, cancel, and the node's report.
+import { createHash } from 'node:crypto';
+import type { Client } from '@libsql/client';
+import { ftsQuery, newId, type TaskCreate, type TaskReport, type TaskStatus } from '../../contract/index.ts';
+import type { ActivityLog } from '../activity/index.ts';
+import type { Clock } from '../clock.ts';
+import { ControlError, notFound } from '../errors.ts';
+import { type TaskRow, taskRow } from './task-tables.ts';
+import { sourcesOf } from './task-transitions.ts';
+
+/** Who acts on tasks: a user sees their own tasks, an admin all. */
+export interface TaskActor {
+  userId: string;
+  admin: boolean;
+}
+
+/** Where a task runs. */
+export interface TaskWhere {
+  workspaceId: string;
+  nodeId: string;
+}
+
+/** Finds a warm workspace for a task. Throw with `retryable: true` to leave the task queued for later. */
+export interface TaskPlacement {
+  place(task: TaskRow): Promise<TaskWhere>;
+}
+
+/** Talks to the agent bridge on the hosting node (over HTTP; the lead wires it). */
+export interface TaskAgents {
+  /** Starts the task's agent session with its prompt; returns the session id. */
+  start(task: TaskRow, where: TaskWhere): Promise<{ agentSessionId: string }>;
+  /** Sends a follow-up prompt to the task's running session. */
+  send(task: TaskRow, text: string): Promise<void>;
+  /** Cancels the running turn and stops the task's agent process. */
+  stop(task: TaskRow): Promise<void>;
+}
+
+export interface TaskMessageRow {
+  id: string;
+  taskId: string;
+  text: string;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+export interface TaskService {
+  /** A new queued task, or the one an earlier submission with the same key made (`created: false`). */
+  submit(actor: TaskActor, input: TaskCreate): Promise<{ task: TaskRow; created: boolean }>;
+  /** The task if `actor` may see it, else 404. */
+  get(actor: TaskActor, id: string): Promise<TaskRow>;
+  /** The actor's tasks, newest first; `q` searches prompts and summaries. */
+  list(actor: TaskActor, options?: { q?: string }): Promise<TaskRow[]>;
+  /** Claims a queued task and starts it; `started: false` when another dispatch owns it (or owned it). */
+  dispatch(id: string): Promise<{ task: TaskRow; started: boolean }>;
+  /** Records a follow-up; sent to the agent now if running, else when it starts. 409 once the task ended. */
+  message(actor: TaskActor, id: string, text: string): Promise<TaskMessageRow>;
+  messages(actor: TaskActor, id: string): Promise<TaskMessageRow[]>;
+  /** Cancels a task that has not ended (stopping its agent if it runs); 409 once it ended. */
+  cancel(actor: TaskActor, id: string): Promise<TaskRow>;
+  /** The node a task runs on, if any (to authenticate its report). */
+  nodeOf(id: string): Promise<string | undefined>;
+  /** The hosting node reports the end of a running task; 404 for a task that is not that node's. */
+  report(nodeId: string, id: string, report: TaskReport): Promise<TaskRow>;
+}
+
+export class TaskPlacementError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'TaskPlacementError';
+  }
+}
+
+const requestHash = (input: TaskCreate) =>
+  createHash('sha256').update(input.projectId).update('\0').update(input.prompt).digest('hex');
+
+export function createTaskService(deps: {
+  client: Client;
+  clock: Clock;
+  placement: TaskPlacement;
+  agents: TaskAgents;
+  activity?: ActivityLog;
+}): TaskService {
+  const { client, clock } = deps;
+
+  const load = async (id: string) => {
+    const r = await client.execute({ sql: 'SELECT * FROM tasks WHERE id = ?', args: [id] });
+    return r.rows[0] ? taskRow(r.rows[0]) : undefined;
+  };
+  const visible = async (actor: TaskActor, id: string) => {
+    const t = await load(id);
+    if (!t || (!actor.admin && t.ownerId !== actor.userId)) throw notFound('task');
+    return t;
+  };
+  const note = async (t: TaskRow, type: string, message: string) => {
+    if (deps.activity && t.workspaceId)
+      await deps.activity.append({ workspaceId: t.workspaceId, kind: 'task', type, message });
+  };
+
+  /** Moves `id` to `to` only from a status the table allows (plus `extra` conditions); else 404/409. */
+  const transition = async (
+    id: string,
+    to: TaskStatus,
+    set: Record<string, string | number | null> = {},
+    extra: { sql: string; args: (string | number)[] } = { sql: '', args: [] },
+  ): Promise<TaskRow | undefined> => {
+    const from = sourcesOf(to);
+    const now = clock.now();
+    const ended = to === 'completed' || to === 'failed' || to === 'cancelled';
+    const fields = { ...set, status: to, updated_at: now, ...(ended ? { ended_at: now } : {}) };
+    const r = await client.execute({
+      sql: `UPDATE tasks SET ${Object.keys(fields)
+        .map((k) => `${k} = ?`)
+        .join(', ')}
+            WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})${extra.sql} RETURNING *`,
+      args: [...Object.values(fields), id, ...from, ...extra.args],
+    });
+    return r.rows[0] ? taskRow(r.rows[0]) : undefined;
+  };
+  const illegal = (t: TaskRow, to: TaskStatus) =>
+    new ControlError('illegal_transition', `a task that is ${t.status} cannot become ${to}`, {
+      from: t.status,
+      to,
+    });
+
+  const deliverPending = async (t: TaskRow) => {
+    const r = await client.execute({
+      sql: 'SELECT id, text FROM task_messages WHERE task_id = ? AND delivered_at IS NULL ORDER BY created_at, rowid',
+      args: [t.id],
+    });
+    for (const m of r.rows) {
+      await deps.agents.send(t, String(m.text));
+      await client.execute({
+        sql: 'UPDATE task_messages SET delivered_at = ? WHERE id = ?',
+        args: [clock.now(), String(m.id)],
+      });
+    }
+  };
+
+  const fail = async (id: string, dispatchId: string, code: string, message: string) =>
+    transition(
+      id,
+      'failed',
+      { outcome: JSON.stringify({ error: { code, message } }) },
+      { sql: ' AND dispatch_id = ?', args: [dispatchId] },
+    );
+
+  return {
+    async submit(actor, input) {
+      const hash = requestHash(input);
+      const now = clock.now();
+      const r = await client.execute({
+        sql: `INSERT INTO tasks (id, project_id, owner_id, prompt, status, idempotency_key, request_hash, created_at, updated_at)
+              VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING *`,
+        args: [
+          newId('task'),
+          input.projectId,
+          actor.userId,
+          input.prompt,
+          input.idempotencyKey ?? null,
+          hash,
+          now,
+          now,
+        ],
+      });
+      if (r.rows[0]) return { task: taskRow(r.rows[0]), created: true };
+      const existing = await client.execute({
+        sql: 'SELECT * FROM tasks WHERE owner_id = ? AND idempotency_key = ?',
+        args: [actor.userId, input.idempotencyKey ?? ''],
+      });
+      const row = existing.rows[0];
+      if (!row) throw new Error('idempotent insert found neither a new nor an existing task');
+      const task = taskRow(row);
+      if (task.requestHash !== hash)
+        throw new ControlError('conflict', 'this idempotency key was used for a different task');
+      return { task, created: false };
+    },
+
+    get: visible,
+
+    async list(actor, options = {}) {
+      const where = actor.admin ? [] : ['t.owner_id = ?'];
+      const args: string[] = actor.admin ? [] : [actor.userId];
+      let from = 'tasks t';
+      if (options.q !== undefined) {
+        const match = ftsQuery(options.q);
+        if (match === undefined) return [];
+        from = 'task_search s JOIN tasks t ON t.rowid = s.rowid';
+        where.push('task_search MATCH ?');
+        args.push(match);
+      }
+      const r = await client.execute({
+        sql: `SELECT t.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+              ORDER BY t.created_at DESC, t.rowid DESC LIMIT 500`,
+        args,
+      });
+      return r.rows.map(taskRow);
+    },
+
+    async dispatch(id) {
+      const dispatchId = crypto.randomUUID();
+      const claimed = await transition(id, 'placing', { dispatch_id: dispatchId });
+      if (!claimed) {
+        const t = await load(id);
+        if (!t) throw notFound('task');
+        return { task: t, started: false };
+      }
+      let where: TaskWhere;
+      try {
+        where = await deps.placement.place(claimed);
+      } catch (e) {
+        const retry = e instanceof TaskPlacementError && e.retryable;
+        const back = retry
+          ? await transition(
+              id,
+              'queued',
+              { dispatch_id: null },
+              { sql: ' AND dispatch_id = ?', args: [dispatchId] },
+            )
+          : await fail(id, dispatchId, 'placement_failed', (e as Error).message);
+        return { task: back ?? ((await load(id)) as TaskRow), started: false };
+      }
+      // Reserve the workspace: the unique index lets one placing or running task hold it.
+      try {
+        await client.execute({
+          sql: `UPDATE tasks SET workspace_id = ?, node_id = ?, updated_at = ?
+                WHERE id = ? AND status = 'placing' AND dispatch_id = ?`,
+          args: [where.workspaceId, where.nodeId, clock.now(), id, dispatchId],
+        });
+      } catch {
+        const back = await transition(
+          id,
+          'queued',
+          { dispatch_id: null, workspace_id: null, node_id: null },
+          { sql: ' AND dispatch_id = ?', args: [dispatchId] },
+        );
+        return { task: back ?? ((await load(id)) as TaskRow), started: false };
+      }
+      let agentSessionId: string;
+      try {
+        ({ agentSessionId } = await deps.agents.start({ ...claimed, ...where }, where));
+      } catch (e) {
+        const failed = await fail(id, dispatchId, 'agent_start_failed', (e as Error).message);
+        return { task: failed ?? ((await load(id)) as TaskRow), started: false };
+      }
+      const running = await transition(
+        id,
+        'running',
+        { workspace_id: where.workspaceId, node_id: where.nodeId, agent_session_id: agentSessionId },
+        { sql: ' AND dispatch_id = ?', args: [dispatchId] },
+      );
+      if (!running) {
+        // Cancelled while it was being placed: undo the start so no agent runs for it.
+        const t = (await load(id)) as TaskRow;
+        await deps.agents.stop({ ...t, ...where, agentSessionId });
+        return { task: t, started: false };
+      }
+      await note(running, 'task.running', `task ${id} started`);
+      await deliverPending(running);
+      return { task: running, started: true };
+    },
+
+    async message(actor, id, text) {
+      const t = await visible(actor, id);
+      if (t.status === 'completed' || t.status === 'failed' || t.status === 'cancelled')
+        throw new ControlError('illegal_transition', `a task that is ${t.status} takes no more messages`, {
+          status: t.status,
+        });
+      const m: TaskMessageRow = {
+        id: crypto.randomUUID(),
+        taskId: id,
+        text,
+        createdAt: clock.now(),
+        deliveredAt: null,
+      };
+      await client.execute({
+        sql: 'INSERT INTO task_messages (id, task_id, text, created_at) VALUES (?, ?, ?, ?)',
+        args: [m.id, id, text, m.createdAt],
+      });
+      if (t.status === 'running') {
+        await deps.agents.send(t, text);
+        m.deliveredAt = clock.now();
+        await client.execute({
+          sql: 'UPDATE task_messages SET delivered_at = ? WHERE id = ?',
+          args: [m.deliveredAt, m.id],
+        });
+      }
+      return m;
+    },
+
+    async messages(actor, id) {
+      await visible(actor, id);
+      const r = await client.execute({
+        sql: 'SELECT * FROM task_messages WHERE task_id = ? ORDER BY created_at, rowid',
+        args: [id],
+      });
+      return r.rows.map((m) => ({
+        id: String(m.id),
+        taskId: String(m.task_id),
+        text: String(m.text),
+        createdAt: Number(m.created_at),
+        deliveredAt: m.delivered_at === null ? null : Number(m.delivered_at),
+      }));
+    },
+
+    async cancel(actor, id) {
+      const t = await visible(actor, id);
+      const cancelled = await transition(id, 'cancelled', {
+        outcome: JSON.stringify({ stopReason: 'cancelled' }),
+      });
+      if (!cancelled) throw illegal((await load(id)) ?? t, 'cancelled');
+      if (t.status === 'running' || cancelled.agentSessionId) await deps.agents.stop(cancelled);
+      await note(cancelled, 'task.cancelled', `task ${id} cancelled`);
+      return cancelled;
+    },
+
+    async nodeOf(id) {
+      return (await load(id))?.nodeId ?? undefined;
+    },
+
+    async report(nodeId, id, report) {
+      const t = await load(id);
+      if (!t || t.nodeId !== nodeId) throw notFound('task');
+      const done = await transition(
+        id,
+        report.status,
+        { outcome: JSON.stringify(report.outcome), summary: report.summary ?? null },
+        { sql: ' AND node_id = ?', args: [nodeId] },
+      );
+      if (!done) {
+        const now = (await load(id)) as TaskRow;
+        // The same report again (a retry) is answered with the task as it is.
+        if (now.status === report.status) return now;
+        throw illegal(now, report.status);
+      }
+      await note(done, `task.${report.status}`, `task ${id} ${report.status}`);
+      return done;
+    },
+  };
+}

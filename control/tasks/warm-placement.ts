@@ -1,0 +1,36 @@
+// Placement of a task on a warm workspace: one of its owner's running workspaces of the task's project, on an
+// online node, that holds no other task. None free: the task stays queued (a retryable placement failure).
+import type { Client } from '@libsql/client';
+import type { Store } from '../db/index.ts';
+import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
+
+/** Picks the free warm workspace that was used longest ago (updated first), so work spreads out. */
+export function createWarmPlacement(deps: { store: Store; client: Client }): TaskPlacement {
+  return {
+    async place(task) {
+      const [workspaces, nodes, busy] = await Promise.all([
+        deps.store.workspaces.list(task.ownerId),
+        deps.store.nodes.list(),
+        deps.client.execute(
+          "SELECT workspace_id FROM tasks WHERE status IN ('placing', 'running') AND workspace_id IS NOT NULL",
+        ),
+      ]);
+      const online = new Set(nodes.filter((n) => n.status === 'online').map((n) => n.id));
+      const held = new Set(busy.rows.map((r) => String(r.workspace_id)));
+      const warm = workspaces
+        .filter(
+          (w) =>
+            w.projectId === task.projectId &&
+            w.status === 'running' &&
+            w.desiredState === 'running' &&
+            w.nodeId !== null &&
+            online.has(w.nodeId) &&
+            !held.has(w.id),
+        )
+        .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1));
+      const pick = warm[0];
+      if (!pick?.nodeId) throw new TaskPlacementError('no warm workspace of this project is free', true);
+      return { workspaceId: pick.id, nodeId: pick.nodeId };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// node/agent: the Agent Client Protocol bridge — agent process supervision, session transcripts, and the
+// `/w/{id}/_agent` WebSocket handlers the proxy mounts.
+
+export { type AgentActivity, agentActivityOf } from './agent-activity.ts';
+export { type AgentHost, type AgentHostOptions, createAgentHost } from './agent-host.ts';
+export type { AgentCommand, AgentProcess } from './agent-process.ts';
+export { spawnAgentProcess } from './agent-process.ts';
+export {
+  type AgentSession,
+  type AgentSessionOptions,
+  type AgentSubscription,
+  createAgentSession,
+  type TurnOutcome,
+} from './agent-session.ts';
+export {
+  AGENT_SOCKET_CLOSE,
+  type AgentSocketData,
+  type AgentSocketHandler,
+  type AgentSocketOptions,
+  createAgentSocketHandler,
+} from './agent-socket.ts';
+export {
+  type AgentSupervisor,
+  type AgentSupervisorConfig,
+  type AgentSupervisorOptions,
+  createAgentSupervisor,
+  defaultAgentSupervisorConfig,
+  type TurnResult,
+} from './agent-supervisor.ts';
+export { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+export { taskReportOf } from './task-report.ts';
+export {
+  openTranscriptStore,
+  TRANSCRIPT_DB_FILE,
+  type TranscriptHit,
+  type TranscriptStore,
+} from './transcript-store.ts';
