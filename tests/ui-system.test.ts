@@ -1,0 +1,115 @@
+// The web UI against a whole Warren from `warren up` on a temp data dir, in Chromium: sign in with the printed
+// admin link, a workspace becomes running, its terminal answers `echo hi`, its app opens through the node's
+// proxy, it stops and is deleted; API tokens are created and revoked; a failed action shows its error.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { eventually } from '../control/testing/index.ts';
+import { createControlClient } from '../openapi/client/index.ts';
+import { capture, launchUiBrowser, type UiBrowser } from './ui-browser.ts';
+import { startWarrenUp, type WarrenUp } from './ui-warren-up.ts';
+
+let warren: WarrenUp;
+let ui: UiBrowser;
+// One signed-in page for the file: the printed link works once, like a person's first sign-in.
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  [warren, ui] = await Promise.all([startWarrenUp(1), launchUiBrowser()]);
+  ({ context, page } = await ui.page());
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  await ui?.close();
+  await warren?.stop();
+});
+
+/** An app that answers every request with a fixed line, on the port the node gives it. */
+const APP = `bun -e "Bun.serve({ port: Number(process.env.PORT), fetch: () => new Response('hello from the app') })"`;
+
+describe('Web UI on warren up', () => {
+  it('signs in with the admin link warren up printed', async () => {
+    await capture(page, 'system-sign-in', async () => {
+      await page.goto(warren.controlUrl);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await page.goto(warren.loginLink);
+      await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+      await page.getByRole('heading', { name: 'No workspaces yet' }).waitFor();
+    });
+  });
+
+  it('runs a workspace: running, terminal echo, app through the proxy, stop, delete', async () => {
+    await capture(page, 'system-workspace', async () => {
+      await page.getByRole('button', { name: 'Create your first workspace' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('hello');
+      await page.getByLabel('Project', { exact: true }).selectOption({ label: 'New project…' });
+      await page.getByLabel('New project name').fill('demo');
+      await page.getByLabel('App command').fill(APP);
+      await page.getByRole('button', { name: 'Create workspace' }).click();
+      const row = page.locator('[data-workspace="hello"]');
+      await row.getByText('Running').waitFor({ timeout: 30_000 });
+      expect(await row.getByText('on node-1').count()).toBe(1);
+
+      await row.getByRole('link', { name: 'hello' }).click();
+      await page.getByText('Connected to the node').waitFor({ timeout: 15_000 });
+      await page.keyboard.type('echo hi\n');
+      // A row that is exactly `hi`: the shell's output, not the echoed command line.
+      const rows = page.locator('.xterm-rows > div');
+      await eventually(
+        async () => (await rows.allTextContents()).some((r) => r.trim() === 'hi'),
+        10_000,
+        '`hi` in the terminal',
+      );
+
+      const [app] = await Promise.all([
+        context.waitForEvent('page'),
+        page.getByRole('button', { name: 'Open app' }).click(),
+      ]);
+      await eventually(
+        async () => (await app.content()).includes('hello from the app'),
+        15_000,
+        'the app page',
+      );
+      const nodeUrl = warren.nodes[0]!.url.replace(/\/$/, '');
+      expect(app.url().startsWith(`${nodeUrl}/w/`)).toBe(true);
+      // The token went into an HttpOnly cookie; the address bar no longer holds it.
+      expect(app.url()).not.toContain('token=');
+      await app.close();
+
+      await page.getByRole('button', { name: 'Stop hello' }).click();
+      await page.locator('.head-status').getByText('Stopped').waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Delete hello' }).click();
+      await page.getByRole('button', { name: 'Delete workspace' }).click();
+      await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+      await row.waitFor({ state: 'detached', timeout: 30_000 });
+    });
+  }, 120_000);
+
+  it('creates an API token, shown once, that works, and revokes it', async () => {
+    await capture(page, 'system-api-token', async () => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('cli on laptop');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const secret = await page.getByLabel('New API token').inputValue();
+      const client = createControlClient(warren.controlUrl, { token: secret });
+      expect((await client.GET('/api/v1/auth/me')).response.status).toBe(200);
+      await page.getByRole('button', { name: 'Revoke cli on laptop' }).click();
+      await page.getByRole('button', { name: 'Revoke token' }).click();
+      await page.locator('[data-token="cli on laptop"]').waitFor({ state: 'detached' });
+      expect((await client.GET('/api/v1/auth/me')).response.status).toBe(401);
+    });
+  });
+
+  it('shows a failed action’s error in words a person can act on, and keeps the form', async () => {
+    await capture(page, 'system-failed-action', async () => {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
+      await page.getByRole('button', { name: 'New workspace' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('bad/name');
+      await page.getByRole('button', { name: 'Create workspace' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('Please fix: name: may hold letters, digits');
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('bad/name');
+    });
+  });
+});
