@@ -10,13 +10,18 @@ import {
   startTestControl,
   type TestControl,
 } from '../../control/testing/index.ts';
+import { startTestNode, type TestNode } from '../../node/testing/index.ts';
 import { DESKTOP, launchUiBrowser, PHONE } from '../../tests/ui-browser.ts';
 
 const OUT = resolve(import.meta.dir, '../../docs/screenshots');
 
 interface Seeded {
   runningId: string;
+  studio: TestNode;
 }
+
+/** A little app for the running workspace, on the port the node gives it. */
+const APP = `bun -e "Bun.serve({ port: Number(process.env.PORT), fetch: () => new Response('storefront') })"`;
 
 async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Promise<Seeded> {
   const c = control.client;
@@ -43,7 +48,16 @@ async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Pr
   // The laptop joins first and then goes quiet long enough to be awaiting its agent.
   const laptop = await join('ada-laptop', true, 2, { owner: 'ada' });
   clock.advance(Date.now() - clock.now());
-  const studio = await join('studio', false, 12, { region: 'home', gpu: 'none' });
+  // studio is a real node (its terminal and app work); the others are joined by hand and report by heartbeat.
+  const studioJoin = await c.POST('/api/v1/join-tokens', { body: { labels: { region: 'home' } } });
+  const studio = await startTestNode({
+    controlUrl: control.url,
+    joinToken: studioJoin.data!.token,
+    configure: (config) => {
+      config.name = 'studio';
+      config.capacity = 12;
+    },
+  });
   const rack = await join('rack-2', false, 24, { region: 'office' });
   const create = async (name: string, projectId: string, nodeId: string, appCommand?: string) =>
     (
@@ -51,10 +65,10 @@ async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Pr
         body: { name, projectId, nodeId, ...(appCommand ? { appCommand } : {}) },
       })
     ).data!;
-  const running = await create('checkout-redesign', web, studio.nodeId, 'bun run dev --port $PORT');
+  const running = await create('checkout-redesign', web, studio.nodeId!, APP);
   const starting = await create('search-api', api, rack.nodeId, 'bun run server.ts');
   const failed = await create('flaky-migration', api, rack.nodeId, 'bun run migrate');
-  const stopped = await create('docs-refresh', web, studio.nodeId);
+  const stopped = await create('docs-refresh', web, studio.nodeId!);
   await c.POST('/api/v1/workspaces/{id}/stop', { params: { path: { id: stopped.id } } });
   await create('offline-notes', web, laptop.nodeId);
   const beat = (
@@ -68,15 +82,6 @@ async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Pr
       body: { workspaces: workspaces as never, load: { cpu, memory } },
     });
   await beat(
-    studio,
-    [
-      { id: running.id, status: 'running', port: 3000 },
-      { id: stopped.id, status: 'stopped' },
-    ],
-    0.22,
-    0.41,
-  );
-  await beat(
     rack,
     [
       { id: starting.id, status: 'starting' },
@@ -89,7 +94,7 @@ async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Pr
   await c.POST('/api/v1/tokens', { body: { name: 'laptop CLI', scopes: ['read', 'write'] } });
   await c.POST('/api/v1/tokens', { body: { name: 'deploy bot', scopes: ['read'], ttlSeconds: 30 * 86400 } });
   await c.POST('/api/v1/workspaces', { body: { name: 'new-idea', projectId: web } });
-  return { runningId: running.id };
+  return { runningId: running.id, studio };
 }
 
 async function shoot(page: Page, name: string) {
@@ -103,9 +108,10 @@ const clock = new FakeClock(Date.now() - 120_000);
 const pushes = startPushRecorder();
 const control = await startTestControl({ clock });
 const ui = await launchUiBrowser();
+let seeded: Seeded | undefined;
 try {
   mkdirSync(OUT, { recursive: true });
-  const seeded = await seed(control, clock, pushes.url);
+  seeded = await seed(control, clock, pushes.url);
   const admin = (await control.client.GET('/api/v1/auth/me')).data!;
   for (const [size, viewport] of [
     ['desktop', DESKTOP],
@@ -123,6 +129,9 @@ try {
     await shoot(page, `create-${size}`);
     await page.goto(`${control.url}/workspaces/${seeded.runningId}`);
     await page.getByRole('heading', { name: 'checkout-redesign' }).waitFor();
+    await page.getByText('Connected to the node').waitFor();
+    await page.keyboard.type('ls -a && echo "hello from $(hostname)"\n');
+    await page.getByText('Round trip from this browser').waitFor();
     await shoot(page, `workspace-${size}`);
     await page.goto(`${control.url}/nodes`);
     await page.locator('[data-node="studio"]').waitFor();
@@ -135,6 +144,7 @@ try {
     await context.close();
   }
 } finally {
+  await seeded?.studio.cleanup();
   await ui.close();
   await control.stop();
   await pushes.stop();
