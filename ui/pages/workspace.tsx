@@ -7,6 +7,7 @@ import { TimeAgo } from '../components/time-ago.tsx';
 import { upsertWorkspace, useLive } from '../live.ts';
 import { describe } from '../problem.ts';
 import { Link, navigate } from '../router.tsx';
+import { AgentPanel } from './agent-panel.tsx';
 import { RequestPath } from './request-path.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { WorkspaceActions } from './workspace-actions.tsx';
@@ -141,14 +142,9 @@ export function WorkspacePage({ id }: { id: string }) {
         </div>
       </dl>
       <TerminalPanel key={w.id} workspace={w} />
-      <RequestPath workspace={w} node={node} />
+      <AgentPanel key={`agent-${w.id}`} workspace={w} />
       <div class="grid-2">
-        <Placeholder title="Agent">
-          <p>
-            Chat with the coding agent in this workspace, with streaming replies and follow-ups. It appears
-            here once Warren’s agent API lands.
-          </p>
-        </Placeholder>
+        <RequestPath workspace={w} node={node} />
         <Placeholder title="Activity">
           <p>
             A feed of what happened in this workspace (starts, stops, agent steps) arrives with the activity
