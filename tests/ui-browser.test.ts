@@ -140,7 +140,7 @@ describe('Web UI', () => {
     await ui.run('api-token', async (page) => {
       await signIn(page);
       await page.getByRole('link', { name: 'Settings' }).click();
-      await page.getByLabel('Name', { exact: true }).fill('ci-bot');
+      await page.getByLabel('Token name').fill('ci-bot');
       await page.getByRole('button', { name: 'Create token' }).click();
       const secret = await page.getByLabel('New API token').inputValue();
       expect(secret).toStartWith('wrn_api_');
@@ -180,6 +180,28 @@ describe('Web UI', () => {
       const command = await page.getByLabel('Run this on the machine').inputValue();
       expect(command).toContain('warren node join');
       expect(command).toContain(`--control ${control.url}`);
+    });
+  });
+
+  it('adds a person whose one-time link signs them in as a member, without admin settings', async () => {
+    await ui.run('add-person', async (page) => {
+      await signIn(page);
+      await page.goto(`${control.url}/settings`);
+      await page.getByLabel('Name', { exact: true }).fill('grace');
+      await page.getByRole('button', { name: 'Add person' }).click();
+      const link = await page.getByLabel('Sign-in link for grace').inputValue();
+      await page.getByRole('cell', { name: 'member' }).first().waitFor();
+      const { context, page: theirs } = await ui.page();
+      try {
+        await theirs.goto(link);
+        await theirs.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+        expect(await theirs.locator('.who').textContent()).toBe('grace');
+        await theirs.goto(`${control.url}/settings`);
+        await theirs.getByText('Only admins create join tokens').waitFor();
+        expect(await theirs.getByRole('heading', { name: 'People' }).count()).toBe(0);
+      } finally {
+        await context.close();
+      }
     });
   });
 

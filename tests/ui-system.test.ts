@@ -88,7 +88,7 @@ describe('Web UI on warren up', () => {
   it('creates an API token, shown once, that works, and revokes it', async () => {
     await capture(page, 'system-api-token', async () => {
       await page.getByRole('link', { name: 'Settings' }).click();
-      await page.getByLabel('Name', { exact: true }).fill('cli on laptop');
+      await page.getByLabel('Token name').fill('cli on laptop');
       await page.getByRole('button', { name: 'Create token' }).click();
       const secret = await page.getByLabel('New API token').inputValue();
       const client = createControlClient(warren.controlUrl, { token: secret });

@@ -137,7 +137,7 @@ try {
     await page.locator('[data-node="studio"]').waitFor();
     await shoot(page, `nodes-${size}`);
     await page.goto(`${control.url}/settings`);
-    await page.getByLabel('Name', { exact: true }).fill('ci');
+    await page.getByLabel('Token name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.getByLabel('New API token').waitFor();
     await shoot(page, `settings-${size}`);

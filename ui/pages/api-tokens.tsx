@@ -82,7 +82,7 @@ export function ApiTokens({ user }: { user: User }) {
       </p>
       <form class="token-form" onSubmit={create}>
         <div class="field grow">
-          <label for="token-name">Name</label>
+          <label for="token-name">Token name</label>
           <input
             id="token-name"
             required

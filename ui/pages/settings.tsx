@@ -3,6 +3,7 @@ import { useEffect } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { ApiTokens } from './api-tokens.tsx';
 import { JoinTokens } from './join-tokens.tsx';
+import { Users } from './users.tsx';
 
 export function SettingsPage({ user }: { user: User }) {
   useEffect(() => {
@@ -31,6 +32,7 @@ export function SettingsPage({ user }: { user: User }) {
         </dl>
       </section>
       <ApiTokens user={user} />
+      {user.role === 'admin' ? <Users /> : null}
       {user.role === 'admin' ? (
         <JoinTokens />
       ) : (

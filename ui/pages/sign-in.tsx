@@ -62,8 +62,7 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
           </button>
         </form>
         <p class="muted small">
-          A link works once. Need another? An admin can add you under Settings, or run <code>warren up</code>{' '}
-          on a fresh data folder.
+          A link works once. Need another? Ask an admin: they add people under Settings, People.
         </p>
       </div>
     </main>
