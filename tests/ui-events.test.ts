@@ -4,15 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveEvent } from '../contract/index.ts';
-import { createTestNodeKey, startTestControl, type TestControl } from '../control/testing/index.ts';
+import {
+  createTestNodeKey,
+  FakeClock,
+  startTestControl,
+  type TestControl,
+} from '../control/testing/index.ts';
 
 let control: TestControl;
+/** Where the control plane pushes assignments for the nodes these tests join by hand. */
+let pushes: PushRecorder;
 
 beforeAll(async () => {
   control = await startTestControl();
+  pushes = startPushRecorder();
 });
 afterAll(async () => {
   await control.stop();
+  await pushes.stop();
 });
 
 /** Reads `data:` frames of an SSE response as LiveEvents. */
@@ -130,7 +139,7 @@ describe('Live event stream', () => {
         joinToken: jt.data!.token,
         name: 'n-live',
         publicKey: key.publicKey,
-        address: 'http://127.0.0.1:9',
+        address: pushes.url,
         capacity: { workspaces: 4 },
       },
     });
@@ -188,6 +197,38 @@ describe('Live event stream', () => {
     expect(await stream.ends()).toBe(true);
     // And it cannot come back with the same cookie.
     expect((await events({ cookie })).status).toBe(401);
+  });
+});
+
+describe('Live event stream and time', () => {
+  it('pushes a change only time makes (a node that stopped heartbeating) with no request to hang on', async () => {
+    const clock = new FakeClock(Date.now());
+    // Heartbeats every 100 ms: the stream re-reads state that often; thresholds are the config's.
+    const quiet = await startTestControl({ clock, config: { heartbeatIntervalMs: 100 } });
+    try {
+      const jt = await quiet.client.POST('/api/v1/join-tokens', { body: {} });
+      const key = await createTestNodeKey();
+      const joined = await quiet.clientWith().POST('/api/v1/nodes/join', {
+        body: {
+          joinToken: jt.data!.token,
+          name: 'n-quiet',
+          publicKey: key.publicKey,
+          address: pushes.url,
+          capacity: { workspaces: 1 },
+        },
+      });
+      const r = await fetch(`${quiet.url}/api/v1/events`, { headers: bearer(quiet.adminToken) });
+      const stream = follow(r);
+      expect(await stream.next()).toMatchObject({ type: 'snapshot', nodes: [{ status: 'online' }] });
+      clock.advance(quiet.deps.config.offlineAfterMs + 1);
+      await quiet.deps.liveness.sweep();
+      let e = await stream.next(3000);
+      while (e.type !== 'node') e = await stream.next(3000);
+      expect(e).toMatchObject({ type: 'node', node: { id: joined.data!.nodeId, status: 'offline' } });
+      await stream.cancel();
+    } finally {
+      await quiet.stop();
+    }
   });
 });
 

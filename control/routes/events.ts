@@ -39,7 +39,8 @@ export function eventRoutes(
 ) {
   const subscribers = new Set<Subscriber>();
   let timer: ReturnType<typeof setInterval> | undefined;
-  let ticks = 0;
+  let lastKeepAlive = 0;
+  let lastSweep = 0;
   let running: Promise<void> | undefined;
   let again = false;
 
@@ -121,16 +122,24 @@ export function eventRoutes(
     });
   };
 
+  // Timers run on wall time (they pace the stream); what the state says comes from the store and its clock.
   const tick = () => {
-    for (const s of subscribers) s.send(': keep-alive\n\n');
-    ticks += 1;
-    if ((ticks * config.keepAliveMs) % config.sweepMs < config.keepAliveMs) refresh();
+    const now = Date.now();
+    if (now - lastKeepAlive >= config.keepAliveMs) {
+      lastKeepAlive = now;
+      for (const s of subscribers) s.send(': keep-alive\n\n');
+    }
+    if (now - lastSweep >= config.sweepMs) {
+      lastSweep = now;
+      refresh();
+    }
   };
 
   const join = (s: Subscriber) => {
     subscribers.add(s);
     if (!timer) {
-      timer = setInterval(tick, config.keepAliveMs);
+      lastKeepAlive = lastSweep = Date.now();
+      timer = setInterval(tick, Math.min(config.keepAliveMs, config.sweepMs));
       timer.unref?.();
     }
   };
