@@ -7,6 +7,8 @@ import type { LiveEvent } from '../contract/index.ts';
 import {
   createTestNodeKey,
   FakeClock,
+  type PushRecorder,
+  startPushRecorder,
   startTestControl,
   type TestControl,
 } from '../control/testing/index.ts';
