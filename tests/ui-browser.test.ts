@@ -11,7 +11,7 @@ import {
   startTestControl,
   type TestControl,
 } from '../control/testing/index.ts';
-import { launchUiBrowser, PHONE, type UiBrowser } from './ui-browser.ts';
+import { launchUiBrowser, PHONE, type UiBrowser } from './testing/index.ts';
 
 let control: TestControl;
 let ui: UiBrowser;

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
-import { capture, launchUiBrowser, type UiBrowser } from './ui-browser.ts';
-import { startWarrenUp, type WarrenUp } from './ui-warren-up.ts';
+import { capture, launchUiBrowser, startWarrenUp, type UiBrowser, type WarrenUp } from './testing/index.ts';
 
 let warren: WarrenUp;
 let ui: UiBrowser;

@@ -11,7 +11,7 @@ import {
   type TestControl,
 } from '../../control/testing/index.ts';
 import { startTestNode, type TestNode } from '../../node/testing/index.ts';
-import { DESKTOP, launchUiBrowser, PHONE } from '../../tests/ui-browser.ts';
+import { DESKTOP, launchUiBrowser, PHONE } from '../../tests/testing/index.ts';
 
 const OUT = resolve(import.meta.dir, '../../docs/screenshots');
 

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { eventually } from '../control/testing/index.ts';
+import { eventually } from '../../control/testing/index.ts';
 
-const MAIN = resolve(import.meta.dir, '..', 'cli', 'main.ts');
+const MAIN = resolve(import.meta.dir, '..', '..', 'cli', 'main.ts');
 
 export interface WarrenUp {
   controlUrl: string;

@@ -6,7 +6,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 
 /** Where Debian's `chromium` package puts the browser (.ci/run installs it when missing). */
 export const CHROMIUM = '/usr/bin/chromium';
-export const ARTIFACTS = resolve(import.meta.dir, '..', '.test-artifacts');
+export const ARTIFACTS = resolve(import.meta.dir, '..', '..', '.test-artifacts');
 
 /** Quiet, local-only flags: no first-run UI, no background calls to Google, no QUIC. */
 const ARGS = [
