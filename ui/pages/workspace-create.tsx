@@ -120,7 +120,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
         <div class="field">
           <label for="ws-node">Node</label>
           <select id="ws-node" value={nodeId} onChange={(e) => setNodeId(e.currentTarget.value)}>
-            <option value="">Automatic — the node with the most room</option>
+            <option value="">Automatic (the node with most room)</option>
             {nodes.map((n) => (
               <option key={n.id} value={n.id}>
                 {n.name} ({n.status.replace('_', ' ')}, {n.workspaceCount}/{n.capacity.workspaces})
