@@ -2,7 +2,15 @@
 import * as v from 'valibot';
 import { NodeId, ProjectId, UserId, WorkspaceId } from './ids.ts';
 import { Jwks, Revocation } from './jwks.ts';
-import { ApiScope, DesiredState, NodeStatus, Role, WorkspaceScope, WorkspaceStatus } from './status.ts';
+import {
+  ApiScope,
+  DesiredState,
+  NodeStatus,
+  Role,
+  UserStatus,
+  WorkspaceScope,
+  WorkspaceStatus,
+} from './status.ts';
 import { Ed25519PublicJwk, WORKSPACE_TOKEN_TTL } from './tokens.ts';
 
 const Name = v.pipe(
@@ -28,6 +36,9 @@ export const User = v.object({
   name: v.string(),
   email: v.nullable(v.string()),
   role: Role,
+  status: UserStatus,
+  /** The GitHub login the user signs in with; null for users without a linked GitHub account. */
+  githubLogin: v.nullable(v.string()),
   createdAt: Timestamp,
 });
 export type User = v.InferOutput<typeof User>;

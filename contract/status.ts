@@ -44,6 +44,14 @@ export const TASK_STATUSES = ['queued', 'placing', 'running', 'completed', 'fail
 export const TaskStatus = v.picklist(TASK_STATUSES);
 export type TaskStatus = v.InferOutput<typeof TaskStatus>;
 
+/**
+ * Whether a user may sign in: `pending` users came in through GitHub on an instance that requires
+ * admin approval, and hold no credentials until an admin approves them.
+ */
+export const USER_STATUSES = ['active', 'pending'] as const;
+export const UserStatus = v.picklist(USER_STATUSES);
+export type UserStatus = v.InferOutput<typeof UserStatus>;
+
 export const ROLES = ['admin', 'member'] as const;
 export const Role = v.picklist(ROLES);
 export type Role = v.InferOutput<typeof Role>;

@@ -6,10 +6,14 @@ import type { ControlDeps } from './deps.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
 import { eventRoutes } from './routes/events.ts';
+import { gitTokenRoutes } from './routes/git-tokens.ts';
+import { githubRoutes } from './routes/github.ts';
+import { githubAuthRoutes } from './routes/github-auth.ts';
 import { CONTROL_VERSION, healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { projectRoutes } from './routes/projects.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
 import { revocationRoutes } from './routes/revocations.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -29,48 +33,49 @@ const mapJsonSchema = {
 };
 
 export function createControlApp(deps: ControlDeps) {
-  return (
-    new Elysia()
-      .use(
-        openapi({
-          provider: null,
-          // The JWKS path ends in .json; without this it would be dropped from the spec as a static file.
-          exclude: { staticFile: false },
-          specPath: OPENAPI_PATH,
-          mapJsonSchema,
-          documentation: {
-            info: {
-              title: 'Warren control plane',
-              version: CONTROL_VERSION,
-              description: 'Users, projects, nodes, workspaces and the identity issuer of Warren.',
-            },
-            components: {
-              securitySchemes: {
-                bearer: { type: 'http', scheme: 'bearer', description: 'An API token (wrn_api_…)' },
-                session: { type: 'apiKey', in: 'cookie', name: 'warren_session' },
-                nodeCertificate: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-              },
+  return new Elysia()
+    .use(
+      openapi({
+        provider: null,
+        // The JWKS path ends in .json; without this it would be dropped from the spec as a static file.
+        exclude: { staticFile: false },
+        specPath: OPENAPI_PATH,
+        mapJsonSchema,
+        documentation: {
+          info: {
+            title: 'Warren control plane',
+            version: CONTROL_VERSION,
+            description: 'Users, projects, nodes, workspaces and the identity issuer of Warren.',
+          },
+          components: {
+            securitySchemes: {
+              bearer: { type: 'http', scheme: 'bearer', description: 'An API token (wrn_api_…)' },
+              session: { type: 'apiKey', in: 'cookie', name: 'warren_session' },
+              nodeCertificate: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
             },
           },
-        }),
-      )
-      .onError(createErrorHandler(deps.log))
-      .onAfterResponse(({ request, set }) => {
-        deps.metrics.request(request.method, typeof set.status === 'number' ? set.status : 200);
-      })
-      // Before the other routes: its global after-response hook pushes their writes to live streams.
-      .use(eventRoutes(deps))
-      .use(healthRoutes(deps))
-      .use(authRoutes(deps))
-      .use(userRoutes(deps))
-      .use(tokenRoutes(deps))
-      .use(projectRoutes(deps))
-      .use(nodeRoutes(deps))
-      .use(workspaceRoutes(deps))
-      .use(revocationRoutes(deps))
-      .use(keyRoutes(deps))
-      .use(uiRoutes(deps))
-  );
+        },
+      }),
+    )
+    .onError(createErrorHandler(deps.log))
+    .onAfterResponse(({ request, set }) => {
+      deps.metrics.request(request.method, typeof set.status === 'number' ? set.status : 200);
+    })
+    .use(eventRoutes(deps)) // first: its global after-response hook pushes the other routes' writes
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(githubAuthRoutes(deps))
+    .use(githubRoutes(deps))
+    .use(userRoutes(deps))
+    .use(tokenRoutes(deps))
+    .use(projectRoutes(deps))
+    .use(repositoryRoutes(deps))
+    .use(nodeRoutes(deps))
+    .use(workspaceRoutes(deps))
+    .use(gitTokenRoutes(deps))
+    .use(revocationRoutes(deps))
+    .use(keyRoutes(deps))
+    .use(uiRoutes(deps));
 }
 
 export type ControlApp = ReturnType<typeof createControlApp>;

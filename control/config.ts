@@ -1,6 +1,7 @@
 // The control plane's configuration: the only reader of the environment; validated with valibot at start.
 import { resolve } from 'node:path';
 import * as v from 'valibot';
+import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 
 export interface ControlConfig {
@@ -33,6 +34,10 @@ export interface ControlConfig {
   /** 30 days of UI session. */
   sessionTtlMs: number;
   keyRing: KeyRingConfig;
+  /** The GitHub App (WARREN_GITHUB_*); null: GitHub sign-in, repositories and git tokens are off. */
+  github: GitHubConfig | null;
+  /** WARREN_REQUIRE_APPROVAL: new users signing in with GitHub wait for an admin; off by default (small teams). */
+  requireApproval: boolean;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -51,6 +56,8 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     loginLinkTtlMs: 24 * 3_600_000,
     sessionTtlMs: 30 * 86_400_000,
     keyRing: { ...defaultKeyRingConfig(), maxTokenLifetimeMs: nodeCertificateTtlS * 1000 },
+    github: null,
+    requireApproval: false,
   };
 }
 
@@ -81,6 +88,14 @@ const DbUrl = v.pipe(
     /^(file:|https?:\/\/|libsql:\/\/|wss?:\/\/)/,
     'must start with file:, http(s)://, libsql:// or ws(s)://',
   ),
+);
+
+const Flag = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.picklist(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
+  v.transform((s) => s === 'true' || s === '1' || s === 'yes'),
 );
 
 /** Thrown when a setting is invalid; the message names the variable or flag. */
@@ -124,5 +139,10 @@ export function loadControlConfig(
     env.WARREN_ISSUER,
   );
   if (issuer) config.issuer = issuer;
+  const github = parseGitHubConfig(env);
+  if (!github.ok) throw new ConfigError(github.message);
+  config.github = github.config;
+  const approval = parse(Flag, 'WARREN_REQUIRE_APPROVAL', env.WARREN_REQUIRE_APPROVAL);
+  if (approval !== undefined) config.requireApproval = approval;
   return config;
 }

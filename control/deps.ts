@@ -8,7 +8,16 @@ import {
 import { type Clock, systemClock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
 import { createStore, type Database, openDatabase, type Store } from './db/index.ts';
-import { createIssuer, createKeyRing, type Issuer, type KeyRing, loadMasterKey } from './identity/index.ts';
+import { createGitHubService, type GitHubService, type UserTokenStore } from './github/index.ts';
+import {
+  createIssuer,
+  createKeyRing,
+  type Issuer,
+  type KeyRing,
+  loadMasterKey,
+  seal,
+  unseal,
+} from './identity/index.ts';
 import { createLog, type Log } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
@@ -30,6 +39,8 @@ export interface ControlDeps {
   nodes: NodeService;
   liveness: Liveness;
   metrics: Metrics;
+  /** GitHub sign-in, repositories and git tokens; null when no GitHub App is configured. */
+  github: GitHubService | null;
 }
 
 export interface DepsOptions {
@@ -75,5 +86,34 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     nodes: createNodeService({ store, clock, ring, issuer, workspaces, liveness, config }),
     liveness,
     metrics: createMetrics(),
+    github: config.github
+      ? createGitHubService(
+          config.github,
+          {
+            states: store.github.signInStates,
+            installations: store.github.installations,
+            projectRepos: store.github.projectRepos,
+            workspaces: store.workspaces,
+            userTokens: sealedUserTokens(store, masterKey, clock),
+          },
+          () => clock.now(),
+        )
+      : null,
+  };
+}
+
+/** Users' GitHub tokens sealed with the master key, bound to their user id (AAD) so rows cannot be swapped. */
+function sealedUserTokens(store: Store, masterKey: CryptoKey, clock: Clock): UserTokenStore {
+  const aad = (userId: string) => `github-user-token:${userId}`;
+  return {
+    async save(userId, token) {
+      const sealed = await seal(masterKey, new TextEncoder().encode(token), aad(userId));
+      await store.github.userTokens.put(userId, sealed, clock.now());
+    },
+    async get(userId) {
+      const sealed = await store.github.userTokens.get(userId);
+      if (!sealed) return undefined;
+      return new TextDecoder().decode(await unseal(masterKey, sealed, aad(userId)));
+    },
   };
 }

@@ -48,6 +48,9 @@ export async function startControl(
       deps.store.revocations
         .prune(horizon)
         .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
+      deps.store.github.signInStates
+        .prune(deps.clock.now())
+        .catch((e) => deps.log.error('sign-in state pruning failed', { message: (e as Error).message }));
     }, options.keyTickMs ?? 3_600_000);
     timer.unref();
     const sweep = setInterval(() => {

@@ -28,6 +28,18 @@ export interface NodeConfig {
   auth: AuthConfig;
   heartbeat: HeartbeatConfig;
   runtime: ProcessRuntimeConfig;
+  git: GitConfig;
+}
+
+/** The git credential helper's settings. */
+export interface GitConfig {
+  /**
+   * `protocol://host[:port]` origins the helper hands tokens to: `https://github.com` only, so a token never
+   * leaves for another host. WARREN_GIT_ALLOWED_ORIGINS (comma separated) replaces it (tests, GitHub Enterprise).
+   */
+  allowedOrigins: string[];
+  /** Loopback port of `/_node/git-credential`; 0 picks a free one (its URL is in each workspace's env). */
+  port: number;
 }
 
 /** Token verification settings. */
@@ -90,6 +102,7 @@ export function defaultNodeConfig(): NodeConfig {
       shell: '/bin/sh',
       env: baseEnv(),
     },
+    git: { allowedOrigins: ['https://github.com'], port: 0 },
   };
 }
 
@@ -196,6 +209,19 @@ export function nodeConfigFromArgs(
       capacity,
       where('capacity'),
     );
+  const origins = env.WARREN_GIT_ALLOWED_ORIGINS;
+  if (origins)
+    c.git.allowedOrigins = origins
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean)
+      .map((o) =>
+        parse(
+          v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s]+$/, 'must be protocol://host[:port] origins')),
+          o,
+          'WARREN_GIT_ALLOWED_ORIGINS',
+        ).toLowerCase(),
+      );
   const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
   if (laptop)
     c.laptop =

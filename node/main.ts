@@ -6,6 +6,7 @@ import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, type NodeConfig } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
+import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { Metrics } from './metrics.ts';
@@ -22,6 +23,8 @@ export interface RunningNode {
   readonly dataDir: string;
   readonly runtime: Runtime;
   readonly verifier: TokenVerifier;
+  /** `http://127.0.0.1:<port>/_node/git-credential`, the loopback git credential endpoint of its workspaces. */
+  readonly gitCredentialUrl: string;
   /** Sends a heartbeat now and resolves when it has been answered (or failed). */
   heartbeatNow(): Promise<void>;
   /** Stops serving and ends every workspace process; state stays in the data dir for the next start. */
@@ -66,7 +69,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     () => membership && { nodeId: membership.nodeId, issuer: membership.issuer },
     config.auth.clockToleranceSec,
   );
-  const runtime = createProcessRuntime(config.dataDir, config.runtime);
+  // Git credentials for every workspace this node hosts: tokens come from the control plane with the node
+  // certificate, are cached through control-plane blips, and reach git only via the loopback endpoint.
+  const git: WorkspaceGit = startWorkspaceGit({
+    controlUrl: config.controlUrl,
+    certificate: () => membership?.certificate ?? '',
+    workspaces: { get: (id) => runtime.get(id) },
+    credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
+    port: config.git.port,
+  });
+  const runtime = createProcessRuntime(config.dataDir, config.runtime, {
+    environment: (id, env) => git.environment(id, env.PATH ?? ''),
+    ended: (id) => git.ended(id),
+  });
   const placement = new Placement(runtime, store, log);
   const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
   let address = config.advertiseUrl ?? '';
@@ -123,6 +138,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     }
   } catch (e) {
     server.stop(true);
+    await git.stop();
     throw e;
   }
   placement.restore();
@@ -179,6 +195,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     dataDir: config.dataDir,
     runtime,
     verifier,
+    gitCredentialUrl: git.url,
     heartbeatNow() {
       return new Promise<void>((resolve) => {
         waiters.push(resolve);
@@ -192,6 +209,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       server.stop(true);
       proxy.close();
       await runtime.shutdown();
+      await git.stop();
     },
   };
 }

@@ -51,6 +51,14 @@ export function createAuthenticator(deps: {
 }): Authenticator {
   const { store, clock } = deps;
 
+  /** A user awaiting approval holds no usable credential, whatever it presents. */
+  const activeUser = async (id: string) => {
+    const user = await store.users.get(id);
+    if (!user) throw unauthorized();
+    if (user.status !== 'active') throw forbidden('your account is awaiting approval by an admin');
+    return user;
+  };
+
   const fromApiToken = async (secret: string): Promise<UserPrincipal> => {
     if (!looksLike('apiToken', secret)) throw unauthorized('this kind of token is not accepted here');
     const hash = hashSecret(secret);
@@ -59,8 +67,7 @@ export function createAuthenticator(deps: {
     if (!row || !sameDigest(row.tokenHash, hash)) throw unauthorized();
     if (row.revokedAt !== null) throw unauthorized('token revoked');
     if (row.expiresAt !== null && row.expiresAt <= now) throw unauthorized('token expired');
-    const user = await store.users.get(row.userId);
-    if (!user) throw unauthorized();
+    const user = await activeUser(row.userId);
     // Recording use is best effort; it must not fail the request.
     if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) await store.apiTokens.touch(row.id, now);
     return { user, role: user.role, scopes: JSON.parse(row.scopes) as ApiScope[], via: 'api_token' };
@@ -72,8 +79,7 @@ export function createAuthenticator(deps: {
     const row = await store.sessions.findByHash(hash);
     if (!row || !sameDigest(row.tokenHash, hash) || row.revokedAt !== null || row.expiresAt <= clock.now())
       throw unauthorized('session expired or revoked');
-    const user = await store.users.get(row.userId);
-    if (!user) throw unauthorized();
+    const user = await activeUser(row.userId);
     return { user, role: user.role, scopes: ALL_SCOPES, via: 'session' };
   };
 

@@ -15,6 +15,8 @@ export interface Credentials {
   loginLink(userId: string, baseUrl: string): Promise<string>;
   /** Exchanges a login link secret for a session; undefined if used, expired or unknown. */
   session(loginSecret: string): Promise<{ secret: string; expiresAt: number } | undefined>;
+  /** A new UI session for a user who proved who they are another way (GitHub sign-in). */
+  sessionFor(userId: string): Promise<{ secret: string; expiresAt: number }>;
 }
 
 export function createCredentials(deps: {
@@ -24,6 +26,20 @@ export function createCredentials(deps: {
   sessionTtlMs: number;
 }): Credentials {
   const { store, clock } = deps;
+  const sessionFor = async (userId: string) => {
+    const now = clock.now();
+    const secret = newSecret('session');
+    const expiresAt = now + deps.sessionTtlMs;
+    await store.sessions.insert({
+      id: newId('session'),
+      tokenHash: hashSecret(secret),
+      userId,
+      createdAt: now,
+      expiresAt,
+      revokedAt: null,
+    });
+    return { secret, expiresAt };
+  };
   return {
     async apiToken(userId, name, scopes, ttlSeconds) {
       const secret = newSecret('apiToken');
@@ -48,20 +64,10 @@ export function createCredentials(deps: {
       return `${baseUrl.replace(/\/$/, '')}/auth/login?token=${secret}`;
     },
     async session(loginSecret) {
-      const now = clock.now();
-      const userId = await store.users.consumeLoginLink(hashSecret(loginSecret), now);
+      const userId = await store.users.consumeLoginLink(hashSecret(loginSecret), clock.now());
       if (!userId) return undefined;
-      const secret = newSecret('session');
-      const expiresAt = now + deps.sessionTtlMs;
-      await store.sessions.insert({
-        id: newId('session'),
-        tokenHash: hashSecret(secret),
-        userId,
-        createdAt: now,
-        expiresAt,
-        revokedAt: null,
-      });
-      return { secret, expiresAt };
+      return sessionFor(userId);
     },
+    sessionFor,
   };
 }

@@ -1,10 +1,11 @@
 // control/db: the database handle, schema and per-aggregate queries.
 export type { ApiTokenRow } from './api-tokens.ts';
 export { type Database, type Db, openDatabase } from './database.ts';
+export type { InstallationRow, ProjectRepoBindingRow, SignInStateRow } from './github.ts';
 export type { NodeRow, NodeWithCount } from './nodes.ts';
 export type { ProjectRow } from './projects.ts';
 export * as schema from './schema.ts';
 export type { SigningKeyRow } from './signing-keys.ts';
 export { createStore, type Store } from './store.ts';
-export type { UserRow } from './users.ts';
+export type { NewUserRow, UserRow } from './users.ts';
 export type { WorkspaceRow } from './workspaces.ts';

@@ -1,7 +1,7 @@
 // Queries for projects.
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from './database.ts';
-import { projects, workspaces } from './schema.ts';
+import { projectGithub, projectRepos, projects, workspaces } from './schema.ts';
 
 export type ProjectRow = typeof projects.$inferSelect;
 
@@ -21,10 +21,12 @@ export function createProjectQueries(db: Db) {
         asc(projects.id),
       );
     },
-    /** Deletes a project and its workspaces in one transaction (no reliance on FK cascades over HTTP). */
+    /** Deletes a project, its workspaces and its GitHub binding in one transaction (no reliance on FK cascades over HTTP). */
     async remove(id: string): Promise<void> {
       await db.batch([
         db.delete(workspaces).where(eq(workspaces.projectId, id)),
+        db.delete(projectRepos).where(eq(projectRepos.projectId, id)),
+        db.delete(projectGithub).where(eq(projectGithub.projectId, id)),
         db.delete(projects).where(eq(projects.id, id)),
       ]);
     },

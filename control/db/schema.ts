@@ -1,8 +1,14 @@
 // The drizzle schema of the control plane database; every status column is CHECKed against its contract union.
 
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { DESIRED_STATES, NODE_STATUSES, ROLES, WORKSPACE_STATUSES } from '../../contract/index.ts';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  DESIRED_STATES,
+  NODE_STATUSES,
+  ROLES,
+  USER_STATUSES,
+  WORKSPACE_STATUSES,
+} from '../../contract/index.ts';
 
 /** `col IN ('a','b',…)` for a CHECK constraint; the values come from contract/, never from input. */
 function inList(column: string, values: readonly string[]): string {
@@ -21,9 +27,18 @@ export const users = sqliteTable(
     name: text('name').notNull(),
     email: text('email'),
     role: text('role', { enum: ROLES }).notNull(),
+    /** `pending` until an admin approves a user who came in through GitHub (WARREN_REQUIRE_APPROVAL). */
+    status: text('status', { enum: USER_STATUSES }).notNull().default('active'),
+    /** GitHub's stable numeric user id; GitHub sign-in matches users by it, never by login or email. */
+    githubId: integer('github_id'),
+    githubLogin: text('github_login'),
     createdAt: integer('created_at').notNull(),
   },
-  () => [check('users_role_check', oneOf('role', ROLES))],
+  (t) => [
+    check('users_role_check', oneOf('role', ROLES)),
+    check('users_status_check', oneOf('status', USER_STATUSES)),
+    uniqueIndex('users_github_id').on(t.githubId),
+  ],
 );
 
 export const loginLinks = sqliteTable('login_links', {
@@ -183,4 +198,64 @@ export const revocations = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   () => [check('revocations_subject_check', sql.raw(`"subject" GLOB '[unw]*:*'`))],
+);
+
+// ---- GitHub ----
+
+/** One-use sign-in states (control/github StateStore); only a hash of the secret half is kept. */
+export const githubSignInStates = sqliteTable(
+  'github_sign_in_states',
+  {
+    id: text('id').primaryKey(),
+    secretHash: text('secret_hash').notNull(),
+    redirectUrl: text('redirect_url').notNull(),
+    returnTo: text('return_to').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('github_sign_in_states_expires').on(t.expiresAt)],
+);
+
+/** A user's GitHub user-to-server token, sealed with the master key (AAD = user id), for access checks. */
+export const githubUserTokens = sqliteTable('github_user_tokens', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  sealedToken: text('sealed_token').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** GitHub App installations, from the setup callback and from webhooks. */
+export const githubInstallations = sqliteTable('github_installations', {
+  id: integer('id').primaryKey(),
+  accountId: integer('account_id').notNull(),
+  accountLogin: text('account_login').notNull(),
+  accountType: text('account_type').notNull(),
+  suspended: integer('suspended', { mode: 'boolean' }).notNull(),
+});
+
+/** A project's binding to the installation its git tokens are minted from. */
+export const projectGithub = sqliteTable('project_github', {
+  projectId: text('project_id')
+    .primaryKey()
+    .references(() => projects.id, { onDelete: 'cascade' }),
+  installationId: integer('installation_id').notNull(),
+});
+
+export const PROJECT_REPO_ROLES = ['primary', 'additional'] as const;
+
+/** The explicit repository-ID set of a project (LESSONS 3): its primary plus verified additional repos. */
+export const projectRepos = sqliteTable(
+  'project_repos',
+  {
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projectGithub.projectId, { onDelete: 'cascade' }),
+    repoId: integer('repo_id').notNull(),
+    fullName: text('full_name').notNull(),
+    role: text('role', { enum: PROJECT_REPO_ROLES }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.repoId] }),
+    check('project_repos_role_check', oneOf('role', PROJECT_REPO_ROLES)),
+  ],
 );

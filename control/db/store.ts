@@ -1,6 +1,7 @@
 // The store: every aggregate's queries over one database handle.
 import { createApiTokenQueries } from './api-tokens.ts';
 import type { Db } from './database.ts';
+import { createGitHubQueries } from './github.ts';
 import { createJoinTokenQueries } from './join-tokens.ts';
 import { createNodeQueries } from './nodes.ts';
 import { createProjectQueries } from './projects.ts';
@@ -22,6 +23,7 @@ export function createStore(db: Db) {
     joinTokens: createJoinTokenQueries(db),
     workspaces: createWorkspaceQueries(db),
     revocations: createRevocationQueries(db),
+    github: createGitHubQueries(db),
   };
 }
 export type Store = ReturnType<typeof createStore>;

@@ -1,16 +1,39 @@
 // Queries for users and their one-time login links.
-import { and, asc, count, eq, gt, isNull } from 'drizzle-orm';
-import type { Role } from '../../contract/index.ts';
+import { and, asc, count, eq, gt, isNull, or } from 'drizzle-orm';
+import type { Role, UserStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
 import { loginLinks, users } from './schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
+/** A new user: status defaults to `active`, GitHub fields to null. */
+export type NewUserRow = typeof users.$inferInsert;
 
 export function createUserQueries(db: Db) {
   return {
-    async insert(row: UserRow): Promise<UserRow> {
-      await db.insert(users).values(row);
-      return row;
+    async insert(row: NewUserRow): Promise<UserRow> {
+      const [inserted] = await db.insert(users).values(row).returning();
+      if (!inserted) throw new Error('user insert returned no row');
+      return inserted;
+    },
+    async getByGithubId(githubId: number): Promise<UserRow | undefined> {
+      return db.query.users.findFirst({ where: eq(users.githubId, githubId) });
+    },
+    /** Sets the status; returns the updated user, undefined when there is no such user. */
+    async setStatus(id: string, status: UserStatus): Promise<UserRow | undefined> {
+      const rows = await db.update(users).set({ status }).where(eq(users.id, id)).returning();
+      return rows[0];
+    },
+    /**
+     * Links a GitHub account to a user that has none (or has this one) and refreshes the login; false when
+     * the user is linked to another GitHub account. The unique index refuses an account linked elsewhere.
+     */
+    async linkGithub(id: string, githubId: number, githubLogin: string): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ githubId, githubLogin })
+        .where(and(eq(users.id, id), or(isNull(users.githubId), eq(users.githubId, githubId))))
+        .returning({ id: users.id });
+      return rows.length === 1;
     },
     async get(id: string): Promise<UserRow | undefined> {
       return db.query.users.findFirst({ where: eq(users.id, id) });

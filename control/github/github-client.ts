@@ -36,7 +36,8 @@ export function createGitHubApp(config: GitHubConfig): GitHubApp {
 
 /** A GitHub call failed in a way the caller must handle: `status` is GitHub's (0 when unreachable). */
 export class GitHubError extends Error {
-  readonly code: 'github_unreachable' | 'github_rejected' | 'github_bad_response';
+  /** `user_token_rejected`: GitHub answered 401 to a user's token (expired or revoked): sign in again. */
+  readonly code: 'github_unreachable' | 'github_rejected' | 'github_bad_response' | 'user_token_rejected';
   readonly status: number;
   /** Worth retrying later (GitHub unreachable or 5xx). */
   readonly retryable: boolean;
@@ -79,7 +80,7 @@ export function expectShape<S extends v.GenericSchema>(
   return r.output;
 }
 
-/** Calls `GET`-style endpoints with a user or installation token and validates the answer. */
+/** Calls `GET`-style endpoints with a user's token and validates the answer (a 401 means: sign in again). */
 export async function getAs<S extends v.GenericSchema>(
   app: GitHubApp,
   token: string,
@@ -92,7 +93,14 @@ export async function getAs<S extends v.GenericSchema>(
     const res = await app.request(route, { ...params, headers: { authorization: `bearer ${token}` } });
     data = res.data;
   } catch (error) {
-    throw toGitHubError(error, route);
+    const e = toGitHubError(error, route);
+    if (e.status === 401)
+      throw new GitHubError(
+        'user_token_rejected',
+        401,
+        'GitHub no longer accepts your sign-in; sign in with GitHub again',
+      );
+    throw e;
   }
   return expectShape(schema, data, route);
 }

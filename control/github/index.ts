@@ -15,8 +15,18 @@ export {
   mintGitToken,
 } from './git-token.ts';
 export { createGitHubApp, type GitHubApp, GitHubError } from './github-client.ts';
+export {
+  createGitHubService,
+  type GitHubService,
+  type GitHubStores,
+  type UserTokenStore,
+} from './github-service.ts';
 export { parseGitmodules, repoOfSubmoduleUrl, suggestSameOwnerRepos } from './gitmodules.ts';
-export { findUserInstallation, recordInstallationFromSetup } from './installations.ts';
+export {
+  findUserInstallation,
+  listUserInstallations,
+  recordInstallationFromSetup,
+} from './installations.ts';
 export { type Outcome, outcomeResponse } from './outcome.ts';
 export { createProjectRepos, MAX_PROJECT_REPOS, type ProjectRepos } from './project-repos.ts';
 export { type AccessibleRepo, checkRepoAccess, parseFullName } from './repo-access.ts';

@@ -37,6 +37,37 @@ export async function findUserInstallation(
   userToken: string,
   id: number,
 ): Promise<Installation | undefined> {
+  for await (const page of userInstallationPages(app, userToken)) {
+    const hit = page.find((i) => i.id === id);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * The installations of this App that Warren has recorded and the user's token can access (the ones the
+ * user may bind projects through).
+ */
+export async function listUserInstallations(input: {
+  app: GitHubApp;
+  installations: InstallationStore;
+  userToken: string;
+}): Promise<Outcome<Installation[]>> {
+  try {
+    const out: Installation[] = [];
+    for await (const page of userInstallationPages(input.app, input.userToken)) {
+      for (const i of page) {
+        const recorded = await input.installations.get(i.id);
+        if (recorded) out.push(recorded);
+      }
+    }
+    return success(out);
+  } catch (error) {
+    return githubFailure(error);
+  }
+}
+
+async function* userInstallationPages(app: GitHubApp, userToken: string): AsyncGenerator<Installation[]> {
   for (let page = 1; page <= MAX_PAGES; page++) {
     const res = await getAs(
       app,
@@ -45,17 +76,13 @@ export async function findUserInstallation(
       { per_page: 100, page },
       GitHubUserInstallationsResponse,
     );
-    const hit = res.installations.find((i) => i.id === id);
-    if (hit) {
-      return {
-        id: hit.id,
-        accountId: hit.account.id,
-        accountLogin: hit.account.login,
-        accountType: hit.account.type,
-        suspended: hit.suspended_at != null,
-      };
-    }
-    if (res.installations.length < 100) return undefined;
+    yield res.installations.map((i) => ({
+      id: i.id,
+      accountId: i.account.id,
+      accountLogin: i.account.login,
+      accountType: i.account.type,
+      suspended: i.suspended_at != null,
+    }));
+    if (res.installations.length < 100) return;
   }
-  return undefined;
 }

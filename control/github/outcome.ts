@@ -13,8 +13,11 @@ export function failure<T = never>(code: ErrorCode, message: string): Outcome<T>
   return { ok: false, code, message };
 }
 
-/** Maps a GitHubError to an outcome: unreachable or 5xx → 503 (retry), anything else from GitHub → 502. */
+/** Maps a GitHubError to an outcome: a rejected user token → 409, unreachable or 5xx → 503 (retry), else → 502. */
 export function githubFailure<T = never>(error: unknown): Outcome<T> {
+  // Not Warren's credentials that failed but the stored GitHub sign-in: a 409 the UI answers by signing in again.
+  if (error instanceof GitHubError && error.code === 'user_token_rejected')
+    return failure('conflict', error.message);
   if (error instanceof GitHubError)
     return failure(error.retryable ? 'unavailable' : 'bad_gateway', error.message);
   throw error;

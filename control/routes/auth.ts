@@ -7,23 +7,19 @@ import type { ControlDeps } from '../deps.ts';
 import { unauthorized } from '../errors.ts';
 import { hashSecret } from '../identity/index.ts';
 import { responses, userSecurity } from './responses.ts';
+import { clearedSessionCookie, requestCookie, sessionCookie } from './session-cookie.ts';
 import { userView } from './views.ts';
 
 export function authRoutes(deps: ControlDeps) {
-  const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
   return new Elysia({ name: 'auth' })
     .get(
       '/auth/login',
       async ({ query }) => {
         const session = await deps.credentials.session(query.token);
         if (!session) throw unauthorized('login link invalid, used or expired');
-        const maxAge = Math.floor((session.expiresAt - deps.clock.now()) / 1000);
         return new Response(null, {
           status: 302,
-          headers: {
-            location: '/',
-            'set-cookie': `${SESSION_COOKIE}=${session.secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure}`,
-          },
+          headers: { location: '/', 'set-cookie': sessionCookie(deps, session) },
         });
       },
       {
@@ -41,14 +37,14 @@ export function authRoutes(deps: ControlDeps) {
       async ({ request }) => {
         const p = await deps.auth.user(request, 'read');
         if (p.via === 'session') {
-          const secret = /warren_session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1] ?? '';
-          const row = await deps.store.sessions.findByHash(hashSecret(decodeURIComponent(secret)));
+          const secret = requestCookie(request, SESSION_COOKIE) ?? '';
+          const row = await deps.store.sessions.findByHash(hashSecret(secret));
           if (row) await deps.store.sessions.revoke(row.id, deps.clock.now());
         }
         return new Response(JSON.stringify(userView(p.user)), {
           headers: {
             'content-type': 'application/json',
-            'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0${secure}`,
+            'set-cookie': clearedSessionCookie(deps),
           },
         });
       },

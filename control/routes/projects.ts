@@ -3,16 +3,12 @@ import { Elysia } from 'elysia';
 import { IdParams, list, newId, Project, ProjectCreate } from '../../contract/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
-import { notFound } from '../errors.ts';
+import { visibleProject } from './project-access.ts';
 import { responses, userSecurity } from './responses.ts';
 import { projectView } from './views.ts';
 
 export function projectRoutes(deps: ControlDeps) {
-  const visible = async (p: UserPrincipal, id: string) => {
-    const row = await deps.store.projects.get(id);
-    if (!row || (p.role !== 'admin' && row.ownerId !== p.user.id)) throw notFound('project');
-    return row;
-  };
+  const visible = (p: UserPrincipal, id: string) => visibleProject(deps, p, id);
   return new Elysia({ name: 'projects', prefix: '/api/v1/projects' })
     .post(
       '',

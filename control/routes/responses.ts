@@ -2,7 +2,7 @@
 import type * as v from 'valibot';
 import { ErrorBody } from '../../contract/index.ts';
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 500;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 422 | 500 | 502 | 503;
 
 /** `{ 200: ok, 400: ErrorBody, … }` so the spec and the generated client know every error answer. */
 export function responses<S extends v.GenericSchema, E extends ErrorStatus>(ok: S, ...errors: E[]) {

@@ -1,7 +1,8 @@
-// Users: admins create and list them.
+// Users: admins create, list and approve them.
 import { Elysia } from 'elysia';
-import { list, newId, User, UserCreate, UserCreated } from '../../contract/index.ts';
+import { IdParams, list, newId, User, UserCreate, UserCreated } from '../../contract/index.ts';
 import type { ControlDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
 import { responses, userSecurity } from './responses.ts';
 import { userView } from './views.ts';
 
@@ -47,6 +48,25 @@ export function userRoutes(deps: ControlDeps) {
         detail: {
           operationId: 'listUsers',
           summary: 'List users (admin)',
+          tags: ['users'],
+          security: userSecurity,
+        },
+      },
+    )
+    .post(
+      '/:id/approve',
+      async ({ request, params }) => {
+        await deps.auth.user(request, 'admin');
+        const user = await deps.store.users.setStatus(params.id, 'active');
+        if (!user) throw notFound('user');
+        return userView(user);
+      },
+      {
+        params: IdParams,
+        response: responses(User, 400, 401, 403, 404),
+        detail: {
+          operationId: 'approveUser',
+          summary: 'Approve a user waiting after signing in with GitHub (admin)',
           tags: ['users'],
           security: userSecurity,
         },

@@ -6,7 +6,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function userView(u: UserRow): User {
-  return { id: u.id, name: u.name, email: u.email, role: u.role, createdAt: iso(u.createdAt) };
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    githubLogin: u.githubLogin,
+    createdAt: iso(u.createdAt),
+  };
 }
 
 export function apiTokenView(t: ApiTokenRow): ApiToken {

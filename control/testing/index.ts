@@ -6,11 +6,25 @@ import { type ControlClient, createControlClient } from '../../openapi/client/in
 import type { Clock } from '../clock.ts';
 import { type ControlConfig, defaultControlConfig } from '../config.ts';
 import type { ControlDeps } from '../deps.ts';
+import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
 import { startControl } from '../server.ts';
 
+export {
+  deliverWebhook,
+  type FakeGitHub,
+  type GitHubWorld,
+  startGitHubWorld,
+  WORLD,
+} from '../github/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
+export {
+  type GitHubSignInResult,
+  manualRedirectClient,
+  setCookies,
+  signInWithGitHub,
+} from './github-sign-in.ts';
 export { createTestNodeKey, type TestNodeKey } from './node-key.ts';
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
@@ -34,6 +48,8 @@ export interface TestControlOptions {
   clock?: Clock;
   /** Overrides of the config defaults (e.g. shorter liveness thresholds). */
   config?: Partial<ControlConfig>;
+  /** A GitHub App configuration, e.g. `startGitHubWorld().config` pointing at the FakeGitHub. */
+  github?: GitHubConfig;
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -43,6 +59,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     ...defaultControlConfig(dataDir),
     port: 0,
     ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}),
+    ...(options.github ? { github: options.github } : {}),
     ...options.config,
   };
   const running = await startControl(config, {

@@ -28,6 +28,7 @@ export {
   type GitTokenLookup,
   type GitTokenSource,
 } from './token-cache.ts';
+export { startWorkspaceGit, type WorkspaceGit, type WorkspaceGitOptions } from './workspace-git.ts';
 export {
   type CloneCommandInput,
   CREDENTIAL_HELPER_PATH,

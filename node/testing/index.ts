@@ -1,4 +1,10 @@
-// node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, eventually().
+// node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, a git server.
+export {
+  createBareRepo,
+  type GitHttpServer,
+  isolatedGitEnv,
+  startGitHttpServer,
+} from '../git/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';

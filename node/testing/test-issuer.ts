@@ -1,4 +1,4 @@
-// A stand-in control plane for node tests, speaking the contract's wire shapes: JWKS, join, heartbeat, push.
+// A stand-in control plane for node tests, speaking the contract's wire shapes: JWKS, join, heartbeat, push, git tokens.
 // It signs real EdDSA tokens with jose; only what the node calls is served. The real one lives in control/.
 import { decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as v from 'valibot';
@@ -57,7 +57,15 @@ export interface TestIssuer {
   rotate(): Promise<void>;
   /** The last workspace reports each node sent, by node id. */
   reports(nodeId: string): WorkspaceReport[];
-  readonly stats: { heartbeats: number; jwksFetches: number; joins: number; renewals: number };
+  readonly stats: {
+    heartbeats: number;
+    jwksFetches: number;
+    joins: number;
+    renewals: number;
+    /** Git tokens minted by `POST /api/v1/workspaces/{id}/git-token` (`ghs_<workspace>_<n>`). */
+    gitTokens: number;
+  };
+
   /** Lifetime of node certificates it issues, in seconds. */
   certificateTtlSec: number;
   stop(): Promise<void>;
@@ -75,7 +83,7 @@ export async function startTestIssuer(
     { assignments: Map<string, WorkspaceAssignment>; reports: WorkspaceReport[] }
   >();
   const revocations: Revocation[] = [];
-  const stats = { heartbeats: 0, jwksFetches: 0, joins: 0, renewals: 0 };
+  const stats = { heartbeats: 0, jwksFetches: 0, joins: 0, renewals: 0, gitTokens: 0 };
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 1_000;
   let issuer = '';
   const jwks = (): Jwks => ({ keys: keys.map((k) => k.jwk) });
@@ -231,6 +239,22 @@ export async function startTestIssuer(
           ack.certificateExpiresAt = cert.expiresAt;
         }
         return Response.json(ack);
+      }
+      const gt = /^\/api\/v1\/workspaces\/([^/]+)\/git-token$/.exec(url.pathname);
+      if (req.method === 'POST' && gt) {
+        // Like the real one: only the node that hosts the (running) workspace gets a token.
+        const workspaceId = gt[1]!;
+        const auth = (req.headers.get('authorization') ?? '').replace(/^Bearer /, '');
+        const host = [...nodes].find(([, n]) => n.assignments.get(workspaceId)?.desiredState === 'running');
+        const ok = host && (await verifyCertificate(auth, host[0]).catch(() => false));
+        if (!host || !ok)
+          return Response.json(errorBody('not_found', 'workspace not found on this node'), { status: 404 });
+        const token = `ghs_${workspaceId}_${++stats.gitTokens}`;
+        return Response.json({
+          token,
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          repositoryIds: [1],
+        });
       }
       return Response.json(errorBody('not_found', 'no such route'), { status: 404 });
     },

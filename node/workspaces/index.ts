@@ -2,5 +2,5 @@
 export { Placement } from './placement.ts';
 export { groupMembers } from './process-group.ts';
 export { createProcessRuntime } from './process-runtime.ts';
-export type { Attachment, Runtime, WorkspaceTarget } from './runtime.ts';
+export type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
 export { openTerminal, parseTerminalMessage, type TerminalSession } from './terminal.ts';

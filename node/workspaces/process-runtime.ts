@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
 import type { ProcessRuntimeConfig } from '../config.ts';
 import { belongsToWorkspace, endGroup } from './process-group.ts';
-import type { Attachment, Runtime, WorkspaceTarget } from './runtime.ts';
+import type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
 
 interface Instance extends WorkspaceTarget {
   spec: WorkspaceAssignment;
@@ -23,9 +23,13 @@ interface Instance extends WorkspaceTarget {
   ending: Promise<void> | undefined;
 }
 
-/** Creates the process runtime rooted at `dataDir/workspaces`. */
-export function createProcessRuntime(dataDir: string, config: ProcessRuntimeConfig): Runtime {
-  return new ProcessRuntime(dataDir, config);
+/** Creates the process runtime rooted at `dataDir/workspaces`; `hooks` extend every run (git credentials). */
+export function createProcessRuntime(
+  dataDir: string,
+  config: ProcessRuntimeConfig,
+  hooks?: WorkspaceHooks,
+): Runtime {
+  return new ProcessRuntime(dataDir, config, hooks);
 }
 
 class ProcessRuntime implements Runtime {
@@ -37,6 +41,7 @@ class ProcessRuntime implements Runtime {
   constructor(
     dataDir: string,
     private readonly config: ProcessRuntimeConfig,
+    private readonly hooks?: WorkspaceHooks,
   ) {
     this.root = join(dataDir, 'workspaces');
     this.logs = join(dataDir, 'logs');
@@ -81,10 +86,16 @@ class ProcessRuntime implements Runtime {
     const inst = this.instances.get(id);
     if (!inst) return;
     inst.wanted = 'stopped';
-    if (inst.status === 'stopped' && !inst.proc && !inst.ending) return;
+    if (inst.status === 'stopped' && !inst.proc && !inst.ending) {
+      this.hooks?.ended(id);
+      return;
+    }
     this.set(inst, 'stopping');
     await this.end(inst);
-    if (inst.wanted === 'stopped') this.set(inst, 'stopped');
+    if (inst.wanted === 'stopped') {
+      this.hooks?.ended(id);
+      this.set(inst, 'stopped');
+    }
   }
 
   async remove(id: string): Promise<void> {
@@ -93,6 +104,7 @@ class ProcessRuntime implements Runtime {
     inst.wanted = 'stopped';
     this.set(inst, 'deleting');
     await this.end(inst);
+    this.hooks?.ended(id);
     this.instances.delete(id);
     rmSync(inst.dir, { recursive: true, force: true });
     rmSync(join(this.logs, `${id}.log`), { force: true });
@@ -173,6 +185,8 @@ class ProcessRuntime implements Runtime {
       WARREN_WORKSPACE_ID: spec.id,
     };
     if (inst.port !== undefined) env.PORT = String(inst.port);
+    // Only a workspace meant to run gets what the hooks issue (a stopped one is merely known).
+    if (this.hooks && inst.wanted === 'running') Object.assign(env, this.hooks.environment(spec.id, env));
     return env;
   }
 

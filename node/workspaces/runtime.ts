@@ -39,3 +39,14 @@ export interface Runtime {
   /** Stops every process (the node is shutting down); the specs stay with the caller. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * What the node adds to every run of a workspace, applied inside the runtime's one start pipeline so no way
+ * of starting a workspace (placement, restore after a restart, crash restart, terminal) can skip it (LESSONS 4).
+ */
+export interface WorkspaceHooks {
+  /** Variables on top of the workspace's env (its git credential secret); `env` is what it has so far. */
+  environment(workspaceId: string, env: Readonly<Record<string, string>>): Record<string, string>;
+  /** The workspace stopped or was removed: what `environment` issued stops working. */
+  ended(workspaceId: string): void;
+}

@@ -323,7 +323,9 @@ export class FakeGitHub {
 
   private repoRequest(req: Request, key: string, repo: FakeRepo | undefined, path: string | null): Response {
     this.count(key);
-    if (!bearer(req)) return unauthorized();
+    const token = bearer(req);
+    // As GitHub: a token it does not know (expired, revoked, made up) is 401 Bad credentials.
+    if (!token || (!this.userTokens.has(token) && !this.installationToken(token))) return unauthorized();
     const access = repo && this.canSee(req, repo);
     if (!repo || !access) return Response.json({ message: 'Not Found' }, { status: 404 });
     if (path === null)

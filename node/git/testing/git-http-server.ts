@@ -5,8 +5,11 @@ import { join } from 'node:path';
 export interface GitHttpServerOptions {
   /** Folder holding bare repositories (`<name>.git`). */
   projectRoot: string;
-  /** Whether a presented password may read; the test decides (e.g. "is the currently minted token"). */
-  accepts: (password: string) => boolean;
+  /**
+   * Whether a presented password may read repository `repo` (the first path segment without `.git`); the test
+   * decides (e.g. "is the currently minted token", "does the token cover this repository").
+   */
+  accepts: (password: string, repo: string) => boolean;
 }
 
 /** A running git server on 127.0.0.1, port 0. */
@@ -30,7 +33,8 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
     fetch: async (req) => {
       const password = basicPassword(req.headers.get('authorization'));
       if (password !== null) passwords.push(password);
-      if (password === null || !options.accepts(password)) {
+      const repo = (new URL(req.url).pathname.split('/')[1] ?? '').replace(/\.git$/, '');
+      if (password === null || !options.accepts(password, repo)) {
         return new Response('authentication required\n', {
           status: 401,
           headers: { 'www-authenticate': 'Basic realm="warren-test-git"' },
