@@ -29,6 +29,10 @@ export function SettingsPage({ user }: { user: User }) {
             <dt>Role</dt>
             <dd>{user.role}</dd>
           </div>
+          <div>
+            <dt>GitHub</dt>
+            <dd>{user.githubLogin ?? 'not linked'}</dd>
+          </div>
         </dl>
       </section>
       <ApiTokens user={user} />

@@ -16,6 +16,7 @@ export function Users() {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<Created>();
   const [error, setError] = useState<string>();
+  const [approving, setApproving] = useState<string>();
 
   const load = () =>
     must(api.GET('/api/v1/users')).then(
@@ -47,6 +48,19 @@ export function Users() {
       setError(describe(err));
     } finally {
       setBusy(false);
+    }
+  };
+
+  const approve = async (u: User) => {
+    setApproving(u.id);
+    setError(undefined);
+    try {
+      await must(api.POST('/api/v1/users/{id}/approve', { params: { path: { id: u.id } } }));
+      await load();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setApproving(undefined);
     }
   };
 
@@ -112,18 +126,36 @@ export function Users() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Email</th>
+                <th scope="col">GitHub</th>
                 <th scope="col">Role</th>
                 <th scope="col">Added</th>
+                <th scope="col">Status</th>
               </tr>
             </thead>
             <tbody>
               {users.map((u) => (
-                <tr key={u.id}>
+                <tr key={u.id} data-user={u.name}>
                   <th scope="row">{u.name}</th>
                   <td>{u.email ?? '—'}</td>
+                  <td>{u.githubLogin ?? '—'}</td>
                   <td>{u.role}</td>
                   <td>
                     <TimeAgo iso={u.createdAt} />
+                  </td>
+                  <td>
+                    {u.status === 'pending' ? (
+                      <button
+                        type="button"
+                        class="button small primary"
+                        disabled={approving === u.id}
+                        onClick={() => void approve(u)}
+                      >
+                        {approving === u.id ? 'Approving…' : 'Approve'}
+                        <span class="sr-only"> {u.name}</span>
+                      </button>
+                    ) : (
+                      'active'
+                    )}
                   </td>
                 </tr>
               ))}
