@@ -143,6 +143,19 @@ try {
     await shoot(page, `settings-${size}`);
     await context.close();
   }
+  // The dark palette follows the system setting.
+  const { context, page } = await ui.page(DESKTOP, 'dark');
+  await page.goto(await control.deps.credentials.loginLink(admin.id, control.url));
+  await page.locator('[data-workspace="checkout-redesign"]').getByText('Running').waitFor();
+  await shoot(page, 'workspaces-dark');
+  await page.goto(`${control.url}/workspaces/${seeded.runningId}`);
+  await page.getByText('Connected to the node').waitFor();
+  await page.keyboard.type('echo "night mode"\n');
+  await shoot(page, 'workspace-dark');
+  await page.goto(`${control.url}/nodes`);
+  await page.locator('[data-node="studio"]').waitFor();
+  await shoot(page, 'nodes-dark');
+  await context.close();
 } finally {
   await seeded?.studio.cleanup();
   await ui.close();

@@ -25,8 +25,11 @@ export const PHONE = { width: 390, height: 844 };
 
 export interface UiBrowser {
   browser: Browser;
-  /** A fresh context (no cookies) and page at `viewport`. */
-  page(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
+  /** A fresh context (no cookies) and page at `viewport`, light unless `colorScheme` says dark. */
+  page(
+    viewport?: { width: number; height: number },
+    colorScheme?: 'light' | 'dark',
+  ): Promise<{ context: BrowserContext; page: Page }>;
   /** Runs `body` with a fresh page; on failure saves `<name>.png` under .test-artifacts/ and rethrows. */
   run(
     name: string,
@@ -51,8 +54,8 @@ export async function capture(page: Page, name: string, body: (page: Page) => Pr
 /** Launches Chromium; playwright gives every launch a fresh temporary user-data-dir and removes it on close. */
 export async function launchUiBrowser(): Promise<UiBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  const page = async (viewport = DESKTOP) => {
-    const context = await browser.newContext({ viewport });
+  const page = async (viewport = DESKTOP, colorScheme: 'light' | 'dark' = 'light') => {
+    const context = await browser.newContext({ viewport, colorScheme });
     return { context, page: await context.newPage() };
   };
   return {

@@ -37,7 +37,7 @@ export function MeshPicture({ nodes }: { nodes: Node[] }) {
                 y1={a.y}
                 x2={b.x}
                 y2={b.y}
-                stroke={live(a.n) && live(b.n) ? '#9db8ad' : '#d5d7db'}
+                style={{ stroke: live(a.n) && live(b.n) ? 'var(--accent-line)' : 'var(--line-strong)' }}
                 stroke-width="1.5"
                 stroke-dasharray={live(a.n) && live(b.n) ? undefined : '4 4'}
               />
@@ -49,11 +49,11 @@ export function MeshPicture({ nodes }: { nodes: Node[] }) {
               cx={p.x}
               cy={p.y}
               r="14"
-              fill="#fff"
+              style={{ fill: 'var(--surface)' }}
               stroke={COLOR[p.n.status] ?? '#8a8f98'}
               stroke-width="3"
             />
-            <text x={p.x} y={p.y + 30} text-anchor="middle" font-size="11" fill="#3b3f45">
+            <text x={p.x} y={p.y + 30} text-anchor="middle" font-size="11" fill="currentColor">
               {p.n.name.length > 16 ? `${p.n.name.slice(0, 15)}…` : p.n.name}
             </text>
           </g>
