@@ -62,6 +62,20 @@ describe('Web UI', () => {
     });
   });
 
+  it('says so when a pasted sign-in link was already used', async () => {
+    await ui.run('spent-link', async (page) => {
+      const link = await adminLink();
+      expect((await fetch(link, { redirect: 'manual' })).status).toBe(302);
+      await page.goto(`${control.url}/`);
+      await page.getByLabel('Sign-in link').fill(link);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('already used or has expired');
+      expect(await page.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
+    });
+  });
+
   it('creates a workspace in a new project and lists it as waiting for a node', async () => {
     await ui.run('create-workspace', async (page) => {
       await signIn(page);

@@ -74,7 +74,16 @@ export function App() {
       </div>
     );
   }
-  if (session.state === 'signed-out') return <SignInPage reason={session.reason} />;
+  if (session.state === 'signed-out')
+    return (
+      <SignInPage
+        reason={session.reason}
+        onSignedIn={() => {
+          if (location.pathname === '/') navigate('/workspaces', true);
+          void check();
+        }}
+      />
+    );
 
   const signOut = async () => {
     try {

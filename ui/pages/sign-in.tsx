@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, must } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { problemFromResponse, unreachable } from '../problem.ts';
 
 /** Where the control plane sends someone whose GitHub sign-in waits for an admin. */
 const PENDING_APPROVAL = 'pending_approval';
@@ -18,7 +19,17 @@ export function loginToken(input: string): string | undefined {
   }
 }
 
-export function SignInPage({ reason }: { reason?: string | undefined }) {
+export interface SignInProps {
+  reason?: string | undefined;
+  /** The session cookie is set: the app checks who signed in. */
+  onSignedIn: () => void;
+}
+
+/** A link that was used, expired or never existed: what to do about it. */
+const SPENT_LINK =
+  'That sign-in link was already used or has expired. Each link works once: ask an admin for a new one (Settings, People).';
+
+export function SignInPage({ reason, onSignedIn }: SignInProps) {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string>();
   const [github, setGithub] = useState(false);
@@ -30,14 +41,27 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
       () => setGithub(false),
     );
   }, []);
-  const submit = (e: Event) => {
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
     e.preventDefault();
     const token = loginToken(value);
     if (!token) {
       setError('That does not look like a sign-in link. Paste the whole link that `warren up` printed.');
       return;
     }
-    location.assign(`/auth/login?token=${encodeURIComponent(token)}`);
+    setBusy(true);
+    setError(undefined);
+    try {
+      // The exchange sets the session cookie and redirects to the UI; following it lands on this page's HTML.
+      const r = await api.GET('/auth/login', { params: { query: { token } }, parseAs: 'text' });
+      if (r.response.ok) onSignedIn();
+      else if (r.response.status === 401 || r.response.status === 400) setError(SPENT_LINK);
+      else setError(problemFromResponse(r.response.status, undefined).message);
+    } catch {
+      setError(unreachable().message);
+    } finally {
+      setBusy(false);
+    }
   };
   return (
     <main id="main" class="sign-in">
@@ -92,8 +116,8 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
               {error}
             </div>
           ) : null}
-          <button type="submit" class="button primary">
-            Sign in
+          <button type="submit" class="button primary" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
         <p class="muted small">
