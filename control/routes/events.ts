@@ -30,6 +30,9 @@ interface Subscriber {
   nodes: Map<string, string>;
 }
 
+/** 1 MiB of unread events: past this a stream is dropped rather than buffered without bound. */
+const MAX_BEHIND_BYTES = 1024 * 1024;
+
 const frame = (event: LiveEvent) => `data: ${JSON.stringify(event)}\n\n`;
 
 /** `GET /api/v1/events` plus a global hook that refreshes every stream after each API write. */
@@ -163,34 +166,42 @@ export function eventRoutes(
         const first = await state(p);
         const encoder = new TextEncoder();
         let subscriber: Subscriber | undefined;
-        const stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            const s: Subscriber = {
-              request,
-              workspaces: new Map(first.workspaces.map((w) => [w.id, JSON.stringify(w)])),
-              nodes: new Map(first.nodes.map((n) => [n.id, JSON.stringify(n)])),
-              send(chunk) {
-                try {
-                  controller.enqueue(encoder.encode(chunk));
-                } catch {
+        const stream = new ReadableStream<Uint8Array>(
+          {
+            start(controller) {
+              const s: Subscriber = {
+                request,
+                workspaces: new Map(first.workspaces.map((w) => [w.id, JSON.stringify(w)])),
+                nodes: new Map(first.nodes.map((n) => [n.id, JSON.stringify(n)])),
+                send(chunk) {
+                  // A client this far behind gets closed; it reconnects and starts over from a snapshot.
+                  if ((controller.desiredSize ?? 0) < -MAX_BEHIND_BYTES) {
+                    s.close();
+                    return;
+                  }
+                  try {
+                    controller.enqueue(encoder.encode(chunk));
+                  } catch {
+                    leave(s);
+                  }
+                },
+                close() {
                   leave(s);
-                }
-              },
-              close() {
-                leave(s);
-                try {
-                  controller.close();
-                } catch {}
-              },
-            };
-            subscriber = s;
-            controller.enqueue(encoder.encode(`retry: 2000\n\n${frame({ type: 'snapshot', ...first })}`));
-            join(s);
+                  try {
+                    controller.close();
+                  } catch {}
+                },
+              };
+              subscriber = s;
+              controller.enqueue(encoder.encode(`retry: 2000\n\n${frame({ type: 'snapshot', ...first })}`));
+              join(s);
+            },
+            cancel() {
+              if (subscriber) leave(subscriber);
+            },
           },
-          cancel() {
-            if (subscriber) leave(subscriber);
-          },
-        });
+          new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+        );
         request.signal.addEventListener('abort', () => subscriber && leave(subscriber));
         return new Response(stream, {
           headers: {
