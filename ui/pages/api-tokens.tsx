@@ -141,8 +141,12 @@ export function ApiTokens({ user }: { user: User }) {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
+                <th scope="col" class="wide">
+                  Created
+                </th>
+                <th scope="col" class="wide">
+                  Last used
+                </th>
                 <th scope="col">Expires</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>
@@ -154,10 +158,10 @@ export function ApiTokens({ user }: { user: User }) {
                 <tr key={t.id} data-token={t.name}>
                   <th scope="row">{t.name}</th>
                   <td>{t.scopes.join(', ')}</td>
-                  <td>
+                  <td class="wide">
                     <TimeAgo iso={t.createdAt} />
                   </td>
-                  <td>
+                  <td class="wide">
                     <TimeAgo iso={t.lastUsedAt} />
                   </td>
                   <td>{t.expiresAt ? <TimeAgo iso={t.expiresAt} /> : 'never'}</td>

@@ -125,10 +125,16 @@ export function Users() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">GitHub</th>
+                <th scope="col" class="wide">
+                  Email
+                </th>
+                <th scope="col" class="wide">
+                  GitHub
+                </th>
                 <th scope="col">Role</th>
-                <th scope="col">Added</th>
+                <th scope="col" class="wide">
+                  Added
+                </th>
                 <th scope="col">Status</th>
               </tr>
             </thead>
@@ -136,10 +142,10 @@ export function Users() {
               {users.map((u) => (
                 <tr key={u.id} data-user={u.name}>
                   <th scope="row">{u.name}</th>
-                  <td>{u.email ?? '—'}</td>
-                  <td>{u.githubLogin ?? '—'}</td>
+                  <td class="wide">{u.email ?? '—'}</td>
+                  <td class="wide">{u.githubLogin ?? '—'}</td>
                   <td>{u.role}</td>
-                  <td>
+                  <td class="wide">
                     <TimeAgo iso={u.createdAt} />
                   </td>
                   <td>
