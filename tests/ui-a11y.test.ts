@@ -90,7 +90,11 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
   },
   { name: 'nodes', path: () => '/nodes', ready: (p) => p.locator('[data-node="box"]').waitFor() },
   { name: 'settings', path: () => '/settings', ready: (p) => p.locator('tbody tr').first().waitFor() },
-  { name: 'tasks', path: () => '/tasks', ready: (p) => p.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor() },
+  {
+    name: 'tasks',
+    path: () => '/tasks',
+    ready: (p) => p.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor(),
+  },
 ];
 
 describe('Accessibility', () => {
