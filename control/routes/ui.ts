@@ -1,4 +1,4 @@
-// Serves the web UI at `/`: ui/index.html bundled by Bun's HTML bundler on first request, held in memory.
+// Serves the web UI at `/`: ui/index.html bundled by Bun's HTML bundler when the control plane starts, held in memory.
 import { resolve } from 'node:path';
 import { Elysia } from 'elysia';
 import { errorBody } from '../../contract/index.ts';
@@ -74,6 +74,8 @@ function built(entry: string): Promise<BuiltUi> {
 
 /** GET `/` and the UI's page paths → index.html; GET `/assets/:file` → the bundle's files. */
 export function uiRoutes(deps: ControlDeps, entry = UI_ENTRY) {
+  // Start bundling now so the first page view does not wait; a failure is reported when a page asks.
+  built(entry).catch(() => {});
   const failed = (e: unknown) => {
     deps.log.error('the web UI failed to build', { message: (e as Error).message });
     return Response.json(errorBody('internal', 'the web UI failed to build; see the control plane log'), {
