@@ -18,6 +18,9 @@ export interface PushRecorder {
 export function startPushRecorder(): PushRecorder {
   const pushes: RecordedPush[] = [];
   let delayMs = 0;
+  // Slow answers are parked here so stop() can release them: a handler left sleeping past the test
+  // keeps the event loop polling on its timer and slows every later test file in the process.
+  const parked = new Set<() => void>();
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -29,7 +32,16 @@ export function startPushRecorder(): PushRecorder {
         authorization: req.headers.get('authorization'),
         assignment: (await req.json()) as WorkspaceAssignment,
       });
-      if (delayMs) await Bun.sleep(delayMs);
+      if (delayMs)
+        await new Promise<void>((resolve) => {
+          const release = () => {
+            clearTimeout(timer);
+            parked.delete(release);
+            resolve();
+          };
+          const timer = setTimeout(release, delayMs);
+          parked.add(release);
+        });
       return Response.json({ ok: true });
     },
   });
@@ -39,6 +51,9 @@ export function startPushRecorder(): PushRecorder {
     delay: (ms) => {
       delayMs = ms;
     },
-    stop: () => server.stop(true),
+    stop: async () => {
+      for (const release of [...parked]) release();
+      await server.stop(true);
+    },
   };
 }
