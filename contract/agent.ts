@@ -92,3 +92,14 @@ export const AgentServerMessage = v.variant('type', [
   v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
 ]);
 export type AgentServerMessage = v.InferOutput<typeof AgentServerMessage>;
+
+/** `GET /w/{id}/_agent/search?q=` on the node: turns of the workspace's transcript matching every word. */
+export const TranscriptSearchQuery = v.object({ q: v.pipe(v.string(), v.maxLength(500)) });
+export const TranscriptHit = v.object({
+  promptId: v.string(),
+  /** The matching text with matches marked « and ». */
+  snippet: v.string(),
+});
+export type TranscriptHit = v.InferOutput<typeof TranscriptHit>;
+export const TranscriptSearchResult = v.object({ items: v.array(TranscriptHit) });
+export type TranscriptSearchResult = v.InferOutput<typeof TranscriptSearchResult>;

@@ -172,6 +172,8 @@ export const WorkspaceAssignment = v.object({
   desiredState: DesiredState,
   appCommand: v.nullable(v.string()),
   env: v.record(v.string(), v.string()),
+  /** The workspace's ACP agent (a shell command); absent or null: no agent, `/w/{id}/_agent` answers 4404. */
+  agentCommand: v.optional(v.nullable(v.string())),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -197,6 +199,8 @@ export const Workspace = v.object({
   desiredState: DesiredState,
   statusReason: v.nullable(v.string()),
   appCommand: v.nullable(v.string()),
+  /** The ACP agent command the node runs for chat and tasks (`/w/{id}/_agent`). */
+  agentCommand: v.nullable(v.string()),
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,
@@ -209,6 +213,8 @@ export const WorkspaceCreate = v.object({
   projectId: ProjectId,
   nodeId: v.optional(NodeId),
   appCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  /** A shell command that speaks the Agent Client Protocol on stdio, run in the workspace's directory. */
+  agentCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
   env: v.optional(
     v.pipe(
       v.record(

@@ -94,3 +94,19 @@ export const ActivityQuery = v.object({
 });
 
 export const ActivityList = v.object({ items: v.array(ActivityEvent) });
+
+/** The hosting node adds an agent event to its workspace's activity log (kind `agent`, type `agent.*` only). */
+export const AgentActivityReport = v.object({
+  type: v.pipe(v.string(), v.regex(/^agent\.[a-z_]{1,40}$/, 'must be agent.<word>')),
+  message: v.pipe(v.string(), v.maxLength(2000)),
+});
+export type AgentActivityReport = v.InferOutput<typeof AgentActivityReport>;
+
+// ---- control → node: a task's turns on the workspace's agent (/_node/workspaces/{id}/agent/tasks…) ----
+
+/** Starts a task on the workspace's agent session; the same task again answers the same (a retried dispatch). */
+export const NodeTaskStart = v.object({ taskId: TaskId, prompt: Prompt });
+export type NodeTaskStart = v.InferOutput<typeof NodeTaskStart>;
+export const NodeTaskStarted = v.object({ agentSessionId: v.string() });
+export type NodeTaskStarted = v.InferOutput<typeof NodeTaskStarted>;
+export const NodeTaskParams = v.object({ id: WorkspaceId, taskId: TaskId });

@@ -3,6 +3,7 @@ import { openapi } from '@elysiajs/openapi';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { Elysia } from 'elysia';
 import type { ControlDeps } from './deps.ts';
+import { activityRoutes } from './routes/activity.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -15,6 +16,7 @@ import { nodeRoutes } from './routes/nodes.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { revocationRoutes } from './routes/revocations.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { userRoutes } from './routes/users.ts';
@@ -75,6 +77,8 @@ export function createControlApp(deps: ControlDeps) {
     .use(gitTokenRoutes(deps))
     .use(revocationRoutes(deps))
     .use(keyRoutes(deps))
+    .use(taskRoutes(deps, { tasks: deps.tasks, dispatch: (id) => deps.taskDispatcher.dispatch(id) }))
+    .use(activityRoutes(deps, deps.activity))
     .use(uiRoutes(deps));
 }
 

@@ -1,6 +1,7 @@
 // The control plane's configuration: the only reader of the environment; validated with valibot at start.
 import { resolve } from 'node:path';
 import * as v from 'valibot';
+import { type ActivityConfig, defaultActivityConfig } from './activity/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 
@@ -38,6 +39,10 @@ export interface ControlConfig {
   github: GitHubConfig | null;
   /** WARREN_REQUIRE_APPROVAL: new users signing in with GitHub wait for an admin; off by default (small teams). */
   requireApproval: boolean;
+  /** The activity log; its retention is WARREN_ACTIVITY_RETENTION_DAYS (default 30 days). */
+  activity: ActivityConfig;
+  /** 5 s, ±20 % jitter: how often tasks still queued (no free warm workspace yet) are dispatched again. */
+  taskSweepMs: number;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -58,6 +63,8 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     keyRing: { ...defaultKeyRingConfig(), maxTokenLifetimeMs: nodeCertificateTtlS * 1000 },
     github: null,
     requireApproval: false,
+    activity: defaultActivityConfig(),
+    taskSweepMs: 5_000,
   };
 }
 
@@ -144,5 +151,18 @@ export function loadControlConfig(
   config.github = github.config;
   const approval = parse(Flag, 'WARREN_REQUIRE_APPROVAL', env.WARREN_REQUIRE_APPROVAL);
   if (approval !== undefined) config.requireApproval = approval;
+  const retentionDays = parse(
+    v.pipe(
+      v.string(),
+      v.transform(Number),
+      v.number('must be a number'),
+      v.minValue(1 / 24, 'must be at least one hour (1/24)'),
+      v.maxValue(3650, 'must be at most 3650'),
+    ),
+    'WARREN_ACTIVITY_RETENTION_DAYS',
+    env.WARREN_ACTIVITY_RETENTION_DAYS,
+  );
+  if (retentionDays !== undefined)
+    config.activity = { ...config.activity, retentionMs: Math.round(retentionDays * 86_400_000) };
   return config;
 }

@@ -1,4 +1,5 @@
 // Everything the routes need, built once per process from the config (the wiring half of the composition root).
+import { type ActivityLog, createActivityLog } from './activity/index.ts';
 import {
   type Authenticator,
   type Credentials,
@@ -12,6 +13,7 @@ import { createGitHubService, type GitHubService, type UserTokenStore } from './
 import {
   createIssuer,
   createKeyRing,
+  deriveSubkey,
   type Issuer,
   type KeyRing,
   loadMasterKey,
@@ -21,6 +23,14 @@ import {
 import { createLog, type Log } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
+import {
+  createNodeTaskAgents,
+  createTaskDispatcher,
+  createTaskService,
+  createWarmPlacement,
+  type TaskDispatcher,
+  type TaskService,
+} from './tasks/index.ts';
 import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
 
 export interface ControlDeps {
@@ -41,6 +51,11 @@ export interface ControlDeps {
   metrics: Metrics;
   /** GitHub sign-in, repositories and git tokens; null when no GitHub App is configured. */
   github: GitHubService | null;
+  /** Per-workspace activity log (lifecycle, task and agent events). */
+  activity: ActivityLog;
+  /** Tasks, run by the agents of warm workspaces (through their nodes). */
+  tasks: TaskService;
+  taskDispatcher: TaskDispatcher;
 }
 
 export interface DepsOptions {
@@ -64,7 +79,20 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     workspaceCallbackTtlS: config.workspaceCallbackTtlS,
   });
   const push = createNodePush({ issuer, log, timeoutMs: config.pushTimeoutMs });
-  const workspaces = createWorkspaceService({ store, clock, push, log });
+  const activity = createActivityLog({
+    client: database.client,
+    clock,
+    cursorKey: deriveSubkey(config.dataDir, config.masterKey, 'activity-cursor'),
+    config: config.activity,
+  });
+  const workspaces = createWorkspaceService({ store, clock, push, log, activity });
+  const tasks = createTaskService({
+    client: database.client,
+    clock,
+    placement: createWarmPlacement({ store, client: database.client }),
+    agents: createNodeTaskAgents({ store, push, log }),
+    activity,
+  });
   const liveness = createLiveness({ store, clock, log, config });
   return {
     config,
@@ -99,6 +127,9 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
           () => clock.now(),
         )
       : null,
+    activity,
+    tasks,
+    taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log, clock }),
   };
 }
 

@@ -48,6 +48,9 @@ export async function startControl(
       deps.store.revocations
         .prune(horizon)
         .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
+      deps.activity
+        .prune()
+        .catch((e) => deps.log.error('activity pruning failed', { message: (e as Error).message }));
       deps.store.github.signInStates
         .prune(deps.clock.now())
         .catch((e) => deps.log.error('sign-in state pruning failed', { message: (e as Error).message }));
@@ -59,6 +62,7 @@ export async function startControl(
         .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
     }, config.heartbeatIntervalMs);
     sweep.unref();
+    const taskSweep = startTaskSweep(deps, config.taskSweepMs);
     return {
       url,
       deps,
@@ -66,6 +70,7 @@ export async function startControl(
       async stop() {
         clearInterval(timer);
         clearInterval(sweep);
+        taskSweep.stop();
         await server.stop(true);
         deps.database.close();
       },
@@ -74,4 +79,35 @@ export async function startControl(
     await server.stop(true);
     throw e;
   }
+}
+
+/**
+ * Re-dispatches queued tasks every `everyMs` ±20 % (jitter, so control planes sharing a database do not sweep
+ * in lockstep), one sweep at a time.
+ */
+function startTaskSweep(deps: ControlDeps, everyMs: number): { stop(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(
+      async () => {
+        try {
+          await deps.taskDispatcher.sweep();
+        } catch (e) {
+          deps.log.error('task sweep failed', { message: (e as Error).message });
+        }
+        next();
+      },
+      everyMs * (0.8 + 0.4 * Math.random()),
+    );
+    timer.unref();
+  };
+  next();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }

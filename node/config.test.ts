@@ -44,6 +44,20 @@ describe('nodeConfigFromArgs', () => {
     expect(c.laptop).toBe(false);
   });
 
+  it('takes the agent turn watchdog from WARREN_AGENT_TURN_IDLE_TIMEOUT_MS and refuses nonsense', () => {
+    const base = ['--control', 'http://127.0.0.1:1'];
+    expect(nodeConfigFromArgs(base, {}).agent.turnIdleTimeoutMs).toBe(300_000);
+    expect(
+      nodeConfigFromArgs(base, { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: '2500' }).agent.turnIdleTimeoutMs,
+    ).toBe(2500);
+    expect(() => nodeConfigFromArgs(base, { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: 'soon' })).toThrow(
+      'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
+    );
+    expect(() => nodeConfigFromArgs(base, { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: '5' })).toThrow(
+      'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
+    );
+  });
+
   const bad: [string[], string][] = [
     [[], '--control (or WARREN_CONTROL_URL) is required'],
     [['--control', 'ftp://x'], '--control'],

@@ -1,6 +1,7 @@
 // The node's configuration: defaults, presets, and the only place that reads flags and the environment.
 import { hostname } from 'node:os';
 import * as v from 'valibot';
+import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -29,6 +30,11 @@ export interface NodeConfig {
   heartbeat: HeartbeatConfig;
   runtime: ProcessRuntimeConfig;
   git: GitConfig;
+  /**
+   * Agent timeouts, restarts and permissions (node/agent's defaults: 10 s handshake, 5 min without a word from
+   * the agent ends a turn, 5 s cancel grace). WARREN_AGENT_TURN_IDLE_TIMEOUT_MS overrides the turn watchdog.
+   */
+  agent: AgentSupervisorConfig;
 }
 
 /** The git credential helper's settings. */
@@ -103,6 +109,7 @@ export function defaultNodeConfig(): NodeConfig {
       env: baseEnv(),
     },
     git: { allowedOrigins: ['https://github.com'], port: 0 },
+    agent: defaultAgentSupervisorConfig(),
   };
 }
 
@@ -222,6 +229,13 @@ export function nodeConfigFromArgs(
           'WARREN_GIT_ALLOWED_ORIGINS',
         ).toLowerCase(),
       );
+  const idle = env.WARREN_AGENT_TURN_IDLE_TIMEOUT_MS;
+  if (idle)
+    c.agent.turnIdleTimeoutMs = parse(
+      v.pipe(v.string(), v.transform(Number), v.integer('must be an integer'), v.minValue(100)),
+      idle,
+      'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
+    );
   const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
   if (laptop)
     c.laptop =

@@ -1,12 +1,14 @@
 // The node's only calls to the control plane: join, heartbeat and the key set, on fetch with the contract types.
 import * as v from 'valibot';
 import {
+  type AgentActivityReport,
   ErrorBody,
   type Heartbeat,
   HeartbeatAck,
   Jwks,
   NodeJoined,
   type NodeJoinRequest,
+  type TaskReport,
 } from '../contract/index.ts';
 
 /** A failed call; `retryable` is false when trying again cannot help (bad join token, revoked node). */
@@ -26,6 +28,10 @@ export interface ControlLink {
   join(body: NodeJoinRequest): Promise<NodeJoined>;
   heartbeat(nodeId: string, certificate: string, body: Heartbeat): Promise<HeartbeatAck>;
   jwks(): Promise<Jwks>;
+  /** The end of a task this node ran (its outcome and transcript summary). */
+  reportTask(taskId: string, certificate: string, body: TaskReport): Promise<void>;
+  /** An agent event for the activity log of a workspace this node hosts. */
+  reportActivity(workspaceId: string, certificate: string, body: AgentActivityReport): Promise<void>;
 }
 
 /** Creates the link to the control plane at `baseUrl`; each call gives up after `timeoutMs`. */
@@ -89,5 +95,19 @@ export function createControlLink(baseUrl: string, timeoutMs = 10_000): ControlL
         body: JSON.stringify(body),
       }),
     jwks: () => call('/.well-known/jwks.json', Jwks, { method: 'GET' }),
+    reportTask: async (taskId, certificate, body) => {
+      await call(`/api/v1/tasks/${encodeURIComponent(taskId)}/report`, v.unknown(), {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${certificate}` },
+        body: JSON.stringify(body),
+      });
+    },
+    reportActivity: async (workspaceId, certificate, body) => {
+      await call(`/api/v1/workspaces/${encodeURIComponent(workspaceId)}/activity`, v.unknown(), {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${certificate}` },
+        body: JSON.stringify(body),
+      });
+    },
   };
 }

@@ -2,6 +2,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, type NodeConfig } from './config.ts';
@@ -83,7 +84,24 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
-  const proxy = new WorkspaceProxy({ verifier, runtime, baseDomain: config.baseDomain, metrics });
+  const proxy = new WorkspaceProxy({
+    verifier,
+    runtime,
+    baseDomain: config.baseDomain,
+    metrics,
+    agentSearch: (id, q) => agents.search(id, q),
+  });
+  // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
+  const agents = await startNodeAgents({
+    dataDir: config.dataDir,
+    config: config.agent,
+    runtime,
+    spec: (id) => placement.spec(id),
+    shell: config.runtime.shell,
+    reportTask: (taskId, report) => link.reportTask(taskId, membership?.certificate ?? '', report),
+    reportActivity: (id, report) => link.reportActivity(id, membership?.certificate ?? '', report),
+    log,
+  });
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
     nodeId: membership?.nodeId ?? null,
@@ -101,6 +119,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     workspaces: () => runtime.reports(),
     apply: (spec) => placement.apply(spec),
     metrics: () => metrics.render(),
+    agentTasks: agents.tasks,
   });
   registerGauges(metrics, runtime, verifier, keys);
 
@@ -114,7 +133,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       if (r !== NOT_A_WORKSPACE) return r;
       return api.fetch(req);
     },
-    websocket: createSocketHandler(runtime, config.runtime.shell),
+    websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
   address ||= `http://${config.listen.host}:${server.port}`;
 
@@ -139,6 +158,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   } catch (e) {
     server.stop(true);
     await git.stop();
+    await agents.close();
     throw e;
   }
   placement.restore();
@@ -208,6 +228,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       waiters = [];
       server.stop(true);
       proxy.close();
+      await agents.close();
       await runtime.shutdown();
       await git.stop();
     },

@@ -4,21 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
+import { type Database, openDatabase } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
-import { FakeClock } from '../testing/index.ts';
-import {
-  type ActivityLog,
-  createActivityLog,
-  defaultActivityConfig,
-  setupActivityTables,
-} from './activity-log.ts';
+import { FakeClock, seedRows } from '../testing/index.ts';
+import { type ActivityLog, createActivityLog, defaultActivityConfig } from './activity-log.ts';
 import { encodeCursor } from './cursor.ts';
 
 const A = 'wsaaaaaaaaaaaaaaaaaaaa';
 const B = 'wsbbbbbbbbbbbbbbbbbbbb';
 const key = crypto.getRandomValues(new Uint8Array(32));
 let dir: string;
+let database: Database;
 let client: Client;
 let clock: FakeClock;
 let log: ActivityLog;
@@ -35,9 +32,13 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'warren-activity-'));
-  client = createClient({ url: `file:${join(dir, 'control.db')}` });
-  await setupActivityTables(client);
-  await setupActivityTables(client); // idempotent
+  database = await openDatabase(`file:${join(dir, 'control.db')}`);
+  client = database.client;
+  await seedRows(client, {
+    users: ['usaaaaaaaaaaaaaaaaaaaa'],
+    projects: ['praaaaaaaaaaaaaaaaaaaa'],
+    workspaces: [A, B],
+  });
   clock = new FakeClock();
   log = createActivityLog({
     client,
@@ -48,7 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  client.close();
+  database.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -142,6 +143,11 @@ describe('Activity search', () => {
   ];
 
   beforeAll(async () => {
+    await seedRows(client, {
+      users: ['usaaaaaaaaaaaaaaaaaaaa'],
+      projects: ['praaaaaaaaaaaaaaaaaaaa'],
+      workspaces: [W],
+    });
     for (const message of messages)
       await log.append({ workspaceId: W, kind: 'agent', type: 'agent.note', message });
   });

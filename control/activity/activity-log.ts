@@ -1,7 +1,7 @@
 // The per-workspace activity log on libSQL: lifecycle, task and agent events; newest first, or strictly after
 // a cursor oldest first for pollers; retention pruning; full-text search through FTS5 with quoted terms only.
 import type { Client, Row } from '@libsql/client';
-import { ACTIVITY_KINDS, type ActivityEvent, type ActivityKind, ftsQuery } from '../../contract/index.ts';
+import { type ActivityEvent, type ActivityKind, ftsQuery } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -17,37 +17,6 @@ export interface ActivityConfig {
 
 export function defaultActivityConfig(): ActivityConfig {
   return { retentionMs: 30 * 86_400_000, defaultLimit: 50, maxLimit: 500 };
-}
-
-/**
- * The tables of the activity log (the lead moves them into the drizzle schema). AUTOINCREMENT: an id is
- * never reused after pruning, so an old cursor cannot point at a newer event.
- */
-export const ACTIVITY_SQL = [
-  `CREATE TABLE IF NOT EXISTS activity_events (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     workspace_id TEXT NOT NULL,
-     at INTEGER NOT NULL,
-     kind TEXT NOT NULL CHECK (kind IN (${ACTIVITY_KINDS.map((k) => `'${k}'`).join(', ')})),
-     type TEXT NOT NULL,
-     message TEXT NOT NULL
-   )`,
-  'CREATE INDEX IF NOT EXISTS activity_events_workspace ON activity_events (workspace_id, id)',
-  'CREATE INDEX IF NOT EXISTS activity_events_at ON activity_events (at)',
-  `CREATE VIRTUAL TABLE IF NOT EXISTS activity_search
-     USING fts5(type, message, content='activity_events', content_rowid='id')`,
-  `CREATE TRIGGER IF NOT EXISTS activity_events_ai AFTER INSERT ON activity_events BEGIN
-     INSERT INTO activity_search (rowid, type, message) VALUES (new.id, new.type, new.message);
-   END`,
-  `CREATE TRIGGER IF NOT EXISTS activity_events_ad AFTER DELETE ON activity_events BEGIN
-     INSERT INTO activity_search (activity_search, rowid, type, message)
-       VALUES ('delete', old.id, old.type, old.message);
-   END`,
-];
-
-/** Creates the activity tables if missing (no migration: see ACTIVITY_SQL). */
-export async function setupActivityTables(client: Client): Promise<void> {
-  await client.batch(ACTIVITY_SQL, 'write');
 }
 
 export interface ActivityAppend {

@@ -3,9 +3,11 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import {
+  ACTIVITY_KINDS,
   DESIRED_STATES,
   NODE_STATUSES,
   ROLES,
+  TASK_STATUSES,
   USER_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
@@ -170,6 +172,8 @@ export const workspaces = sqliteTable(
     desiredState: text('desired_state', { enum: DESIRED_STATES }).notNull(),
     statusReason: text('status_reason'),
     appCommand: text('app_command'),
+    /** The ACP agent command (issue 7); null: the workspace runs no agent. */
+    agentCommand: text('agent_command'),
     env: text('env').notNull(),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
@@ -257,5 +261,87 @@ export const projectRepos = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.projectId, t.repoId] }),
     check('project_repos_role_check', oneOf('role', PROJECT_REPO_ROLES)),
+  ],
+);
+
+// ---- tasks and the activity log (issue 7) ----
+
+/**
+ * Tasks: `tasks_owner_key` makes a second submission with the same key find the first task (the database,
+ * not a read-then-write); `dispatch_id` is the one dispatch that owns placement; `tasks_one_per_workspace`
+ * lets a workspace hold at most one placing or running task. Full-text search (task_search) is in a custom
+ * migration: drizzle does not describe FTS5 tables.
+ */
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    prompt: text('prompt').notNull(),
+    status: text('status', { enum: TASK_STATUSES }).notNull(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash').notNull(),
+    dispatchId: text('dispatch_id'),
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'set null' }),
+    nodeId: text('node_id').references(() => nodes.id, { onDelete: 'set null' }),
+    agentSessionId: text('agent_session_id'),
+    /** JSON of TaskOutcome. */
+    outcome: text('outcome'),
+    summary: text('summary'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [
+    check('tasks_status_check', oneOf('status', TASK_STATUSES)),
+    uniqueIndex('tasks_owner_key').on(t.ownerId, t.idempotencyKey),
+    index('tasks_owner').on(t.ownerId, t.createdAt),
+    index('tasks_status').on(t.status),
+    uniqueIndex('tasks_one_per_workspace')
+      .on(t.workspaceId)
+      .where(sql.raw(`"status" IN ('placing', 'running')`)),
+  ],
+);
+
+/** Follow-up messages of a task; `delivered_at` once the agent got it. */
+export const taskMessages = sqliteTable(
+  'task_messages',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    text: text('text').notNull(),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [index('task_messages_task').on(t.taskId, t.createdAt)],
+);
+
+/**
+ * The per-workspace activity log. AUTOINCREMENT: an id is never reused after pruning, so an old cursor
+ * cannot point at a newer event. Full-text search (activity_search) is in a custom migration.
+ */
+export const activityEvents = sqliteTable(
+  'activity_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull(),
+    kind: text('kind', { enum: ACTIVITY_KINDS }).notNull(),
+    type: text('type').notNull(),
+    message: text('message').notNull(),
+  },
+  (t) => [
+    check('activity_events_kind_check', oneOf('kind', ACTIVITY_KINDS)),
+    index('activity_events_workspace').on(t.workspaceId, t.id),
+    index('activity_events_at').on(t.at),
   ],
 );

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DESIRED_STATES, NODE_STATUSES, newId, ROLES, WORKSPACE_STATUSES } from '../../contract/index.ts';
+import {
+  DESIRED_STATES,
+  NODE_STATUSES,
+  newId,
+  ROLES,
+  TASK_STATUSES,
+  WORKSPACE_STATUSES,
+} from '../../contract/index.ts';
 import { startSqld } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
@@ -89,6 +96,7 @@ for (const backend of BACKENDS) {
       desiredState: 'running',
       statusReason: null,
       appCommand: null,
+      agentCommand: null,
       env: '{}',
       port: null,
       createdAt: T,
@@ -272,6 +280,85 @@ for (const backend of BACKENDS) {
         retiredAt: T + 5,
         expiresAt: T + 10,
       });
+    });
+
+    const insertTask = (status: string, extra: { workspaceId?: string | null; key?: string | null } = {}) => {
+      const id = newId('task');
+      return database.client
+        .execute({
+          sql: `INSERT INTO tasks (id, project_id, owner_id, prompt, status, idempotency_key, request_hash,
+                  workspace_id, created_at, updated_at) VALUES (?, ?, ?, 'p', ?, ?, 'h', ?, ?, ?)`,
+          args: [id, projectId, userId, status, extra.key ?? null, extra.workspaceId ?? null, T, T],
+        })
+        .then(() => id);
+    };
+
+    it('round-trips every task status and refuses one outside the union (CHECK)', async () => {
+      for (const status of TASK_STATUSES) {
+        const id = await insertTask(status);
+        const r = await database.client.execute({ sql: 'SELECT status FROM tasks WHERE id = ?', args: [id] });
+        expect(r.rows[0]?.status).toBe(status);
+      }
+      await expect(insertTask('paused')).rejects.toThrow(/CHECK/i);
+      const id = await insertTask('queued');
+      await expect(
+        database.client.execute({ sql: "UPDATE tasks SET status = 'done' WHERE id = ?", args: [id] }),
+      ).rejects.toThrow(/CHECK/i);
+      await expect(
+        database.client.execute({
+          sql: `INSERT INTO activity_events (workspace_id, at, kind, type, message) VALUES (?, ?, 'gossip', 't', 'm')`,
+          args: [(await store.workspaces.list())[0]!.id, T],
+        }),
+      ).rejects.toThrow(/CHECK/i);
+    });
+
+    it('holds one task per idempotency key and one placing or running task per workspace', async () => {
+      await insertTask('queued', { key: 'k-1' });
+      await expect(insertTask('queued', { key: 'k-1' })).rejects.toThrow(/UNIQUE/i);
+      const w = workspaceRow();
+      await store.workspaces.insert(w);
+      await insertTask('running', { workspaceId: w.id });
+      await expect(insertTask('placing', { workspaceId: w.id })).rejects.toThrow(/UNIQUE/i);
+      // Ended tasks do not hold the workspace.
+      await insertTask('completed', { workspaceId: w.id });
+      await insertTask('failed', { workspaceId: w.id });
+    });
+
+    it('keeps activity ids increasing after the newest events were deleted (AUTOINCREMENT), and searches them', async () => {
+      const w = workspaceRow();
+      await store.workspaces.insert(w);
+      const add = async (message: string) =>
+        Number(
+          (
+            await database.client.execute({
+              sql: `INSERT INTO activity_events (workspace_id, at, kind, type, message)
+                    VALUES (?, ?, 'lifecycle', 'workspace.step', ?) RETURNING id`,
+              args: [w.id, T, message],
+            })
+          ).rows[0]?.id,
+        );
+      await add('first');
+      const last = await add('second zebra');
+      await database.client.execute({ sql: 'DELETE FROM activity_events WHERE id = ?', args: [last] });
+      expect(await add('third')).toBeGreaterThan(last);
+      const hits = await database.client.execute({
+        sql: `SELECT e.message FROM activity_search s JOIN activity_events e ON e.id = s.rowid
+              WHERE activity_search MATCH ? AND e.workspace_id = ?`,
+        args: ['"third"', w.id],
+      });
+      expect(hits.rows.map((r) => r.message)).toEqual(['third']);
+      const gone = await database.client.execute({
+        sql: 'SELECT count(*) AS n FROM activity_search WHERE activity_search MATCH ?',
+        args: ['"zebra"'],
+      });
+      expect(Number(gone.rows[0]?.n)).toBe(0);
+      // Deleting the workspace deletes its events.
+      await store.workspaces.remove(w.id);
+      const left = await database.client.execute({
+        sql: 'SELECT count(*) AS n FROM activity_events WHERE workspace_id = ?',
+        args: [w.id],
+      });
+      expect(Number(left.rows[0]?.n)).toBe(0);
     });
   });
 }

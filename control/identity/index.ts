@@ -7,6 +7,6 @@ export {
   type KeyRingConfig,
   type Rotation,
 } from './key-ring.ts';
-export { loadMasterKey, MASTER_KEY_FILE, seal, unseal } from './master-key.ts';
+export { deriveSubkey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from './master-key.ts';
 export { hashSecret, looksLike, newSecret, type SecretKind, sameDigest } from './secrets.ts';
 export { type ClaimsOf, type TokenKind, type Verified, type VerifyOptions, verifyToken } from './verifier.ts';

@@ -1,4 +1,6 @@
 // The master key that seals signing keys at rest: from WARREN_MASTER_KEY, or generated once into the data dir.
+
+import { hkdfSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +12,24 @@ export const MASTER_KEY_FILE = 'master.key';
  * key in `<dataDir>/master.key`, generated on first use.
  */
 export async function loadMasterKey(dataDir: string, configured?: Uint8Array): Promise<CryptoKey> {
+  const raw = loadMasterKeyBytes(dataDir, configured);
+  return crypto.subtle.importKey('raw', raw as BufferSource, { name: 'AES-GCM' }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
+}
+
+/**
+ * A 32-byte key for one purpose, derived from the master key with HKDF-SHA256 (`info` names the purpose), so
+ * no two uses share a key and none of them can reveal the master key.
+ */
+export function deriveSubkey(dataDir: string, configured: Uint8Array | undefined, info: string): Uint8Array {
+  const raw = loadMasterKeyBytes(dataDir, configured);
+  return new Uint8Array(hkdfSync('sha256', raw, new Uint8Array(0), `warren:${info}`, 32));
+}
+
+/** The master key's 32 raw bytes: `configured`, else `<dataDir>/master.key`, generated on first use. */
+function loadMasterKeyBytes(dataDir: string, configured?: Uint8Array): Uint8Array {
   let raw = configured;
   if (!raw) {
     const path = join(dataDir, MASTER_KEY_FILE);
@@ -23,10 +43,7 @@ export async function loadMasterKey(dataDir: string, configured?: Uint8Array): P
       chmodSync(path, 0o600);
     }
   }
-  return crypto.subtle.importKey('raw', raw as BufferSource, { name: 'AES-GCM' }, false, [
-    'encrypt',
-    'decrypt',
-  ]);
+  return raw;
 }
 
 /** Seals `plain` with AES-GCM; `aad` binds the ciphertext to its row (the key id). */

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { Elysia } from 'elysia';
 import { newId } from '../../contract/index.ts';
-import { type ActivityLog, createActivityLog, setupActivityTables } from '../activity/index.ts';
-import { createTaskService, createWarmPlacement, setupTaskTables } from '../tasks/index.ts';
+import { type ActivityLog, createActivityLog } from '../activity/index.ts';
+import { createTaskService, createWarmPlacement } from '../tasks/index.ts';
 import { FakeClock, startTestControl, type TestControl } from '../testing/index.ts';
 import { activityRoutes } from './activity.ts';
 import { createErrorHandler } from './error-handler.ts';
@@ -42,8 +42,6 @@ const http = async (method: string, path: string, body: unknown) => {
 beforeAll(async () => {
   control = await startTestControl();
   const client = control.deps.database.client;
-  await setupTaskTables(client);
-  await setupActivityTables(client);
   log = createActivityLog({
     client,
     clock,
@@ -134,6 +132,7 @@ describe('Warm placement', () => {
         nodeId,
         status: 'running',
         desiredState: 'running',
+        agentCommand: 'run-the-agent',
       }),
     ).toBeDefined();
     const placement = createWarmPlacement({ store, client: database.client });
@@ -175,9 +174,11 @@ describe('Activity routes', () => {
 
     const newest = await call('GET', `/api/v1/workspaces/${one}/activity`);
     expect(newest.status).toBe(200);
+    // Newest first; the oldest is the real workspace service's lifecycle event of the create.
     expect((newest.body.items as { message: string }[]).map((e) => e.message)).toEqual([
       'turn ended',
       'made',
+      'workspace one created; waiting for a node with room',
     ]);
     const after = await call(
       'GET',

@@ -68,6 +68,7 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     desiredState: w.desiredState,
     statusReason: w.statusReason,
     appCommand: w.appCommand,
+    agentCommand: w.agentCommand,
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

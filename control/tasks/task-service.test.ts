@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { newId, TASK_STATUSES, type TaskStatus } from '../../contract/index.ts';
-import { createActivityLog, setupActivityTables } from '../activity/index.ts';
+import { createActivityLog } from '../activity/index.ts';
+import { openDatabase } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
-import { FakeClock } from '../testing/index.ts';
+import { FakeClock, seedRows } from '../testing/index.ts';
 import {
   createTaskService,
-  setupTaskTables,
   TASK_TRANSITIONS,
   type TaskAgents,
   type TaskPlacement,
@@ -58,13 +58,16 @@ let agents: RecordingAgents;
 let placed: string[];
 let services: TaskService[];
 let tasks: TaskService;
+let clock: FakeClock;
 
 async function open(path: string) {
-  const c = createClient({ url: `file:${path}` });
-  await c.execute('PRAGMA journal_mode = WAL');
-  await c.execute('PRAGMA busy_timeout = 5000');
-  await setupTaskTables(c);
-  await setupActivityTables(c);
+  const c = (await openDatabase(`file:${path}`)).client;
+  await seedRows(c, {
+    users: [alice.userId, bob.userId],
+    projects: [PROJECT],
+    nodes: [NODE],
+    workspaces: [SHARED],
+  });
   return c;
 }
 
@@ -89,10 +92,16 @@ beforeAll(async () => {
       placed.push(task.id);
       if (task.prompt === 'no room') throw new TaskPlacementError('no warm node', true);
       // Each task gets a workspace of its own unless its prompt asks for the shared one.
-      return { workspaceId: task.prompt.startsWith('shared') ? SHARED : wsOf(task.id), nodeId: NODE };
+      const workspaceId = task.prompt.startsWith('shared') ? SHARED : wsOf(task.id);
+      await seedRows(clients[0] as Client, {
+        users: [alice.userId],
+        projects: [PROJECT],
+        workspaces: [workspaceId],
+      });
+      return { workspaceId, nodeId: NODE };
     },
   };
-  const clock = new FakeClock();
+  clock = new FakeClock();
   services = clients.map((client) =>
     createTaskService({
       client,
@@ -253,6 +262,47 @@ describe('Tasks', () => {
     expect(agents.started).not.toContain(second.id);
     await tasks.report(NODE, first.id, { status: 'completed', outcome: {} });
     expect((await tasks.dispatch(second.id)).started).toBe(true);
+  });
+
+  it('takes over a task a dead dispatcher left placing: requeued without a workspace, started on its reserved one', async () => {
+    const dead = async (prompt: string, reserve: boolean) => {
+      const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt });
+      const ws = wsOf(task.id);
+      if (reserve)
+        await seedRows(clients[0] as Client, {
+          users: [alice.userId],
+          projects: [PROJECT],
+          workspaces: [ws],
+        });
+      await clients[0]?.execute({
+        sql: `UPDATE tasks SET status = 'placing', dispatch_id = 'dead', updated_at = ?,
+                workspace_id = ?, node_id = ? WHERE id = ?`,
+        args: [clock.now(), reserve ? ws : null, reserve ? NODE : null, task.id],
+      });
+      return task;
+    };
+    const reserved = await dead('died after reserving', true);
+    const unreserved = await dead('died while placing', false);
+    // Not stale yet: nobody takes it over.
+    expect((await tasks.recover(reserved.id, 60_000)).started).toBe(false);
+    expect((await tasks.get(alice, reserved.id)).status).toBe('placing');
+    clock.advance(61_000);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (services[i % 2] as TaskService).recover(reserved.id, 60_000)),
+    );
+    expect(results.filter((r) => r.started)).toHaveLength(1);
+    expect(agents.started.filter((id) => id === reserved.id)).toHaveLength(1);
+    expect(await tasks.get(alice, reserved.id)).toMatchObject({
+      status: 'running',
+      workspaceId: wsOf(reserved.id),
+      agentSessionId: `session-${reserved.id}`,
+    });
+    const back = await tasks.recover(unreserved.id, 60_000);
+    expect(back).toMatchObject({
+      started: false,
+      task: { status: 'queued', workspaceId: null, dispatchId: null },
+    });
+    expect((await tasks.dispatch(unreserved.id)).started).toBe(true);
   });
 
   it('moves only along the transition table', () => {

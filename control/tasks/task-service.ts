@@ -53,6 +53,12 @@ export interface TaskService {
   list(actor: TaskActor, options?: { q?: string }): Promise<TaskRow[]>;
   /** Claims a queued task and starts it; `started: false` when another dispatch owns it (or owned it). */
   dispatch(id: string): Promise<{ task: TaskRow; started: boolean }>;
+  /**
+   * Takes over a task left `placing` for longer than `staleMs` (its dispatcher died): back to `queued` when no
+   * workspace was reserved, else started on the reserved one (the node answers a start it already has with the
+   * same session). `started: false` when it was not stale or another recovery took it.
+   */
+  recover(id: string, staleMs: number): Promise<{ task: TaskRow | undefined; started: boolean }>;
   /** Records a follow-up; sent to the agent now if running, else when it starts. 409 once the task ended. */
   message(actor: TaskActor, id: string, text: string): Promise<TaskMessageRow>;
   messages(actor: TaskActor, id: string): Promise<TaskMessageRow[]>;
@@ -260,6 +266,40 @@ export function createTaskService(deps: {
         return { task: t, started: false };
       }
       await note(running, 'task.running', `task ${id} started`);
+      await deliverPending(running);
+      return { task: running, started: true };
+    },
+
+    async recover(id, staleMs) {
+      const dispatchId = crypto.randomUUID();
+      const r = await client.execute({
+        sql: `UPDATE tasks SET dispatch_id = ?, updated_at = ?
+              WHERE id = ? AND status = 'placing' AND updated_at < ? RETURNING *`,
+        args: [dispatchId, clock.now(), id, clock.now() - staleMs],
+      });
+      const claimed = r.rows[0] ? taskRow(r.rows[0]) : undefined;
+      if (!claimed) return { task: await load(id), started: false };
+      const mine = { sql: ' AND dispatch_id = ?', args: [dispatchId] };
+      if (!claimed.workspaceId || !claimed.nodeId) {
+        const back = await transition(
+          id,
+          'queued',
+          { dispatch_id: null, workspace_id: null, node_id: null },
+          mine,
+        );
+        return { task: back ?? (await load(id)), started: false };
+      }
+      const where = { workspaceId: claimed.workspaceId, nodeId: claimed.nodeId };
+      let agentSessionId: string;
+      try {
+        ({ agentSessionId } = await deps.agents.start(claimed, where));
+      } catch (e) {
+        const failed = await fail(id, dispatchId, 'agent_start_failed', (e as Error).message);
+        return { task: failed ?? (await load(id)), started: false };
+      }
+      const running = await transition(id, 'running', { agent_session_id: agentSessionId }, mine);
+      if (!running) return { task: await load(id), started: false };
+      await note(running, 'task.running', `task ${id} started (recovered)`);
       await deliverPending(running);
       return { task: running, started: true };
     },

@@ -1,5 +1,5 @@
-// Placement of a task on a warm workspace: one of its owner's running workspaces of the task's project, on an
-// online node, that holds no other task. None free: the task stays queued (a retryable placement failure).
+// Placement of a task on a warm workspace: one of its owner's running workspaces of the task's project that runs
+// an agent, on an online node, and holds no other task. None free: the task stays queued (a retryable placement failure).
 import type { Client } from '@libsql/client';
 import type { Store } from '../db/index.ts';
 import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
@@ -21,6 +21,7 @@ export function createWarmPlacement(deps: { store: Store; client: Client }): Tas
         .filter(
           (w) =>
             w.projectId === task.projectId &&
+            w.agentCommand !== null &&
             w.status === 'running' &&
             w.desiredState === 'running' &&
             w.nodeId !== null &&

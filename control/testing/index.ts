@@ -27,6 +27,7 @@ export {
 } from './github-sign-in.ts';
 export { createTestNodeKey, type TestNodeKey } from './node-key.ts';
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
+export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
 
 export interface TestControl {

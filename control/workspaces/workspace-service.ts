@@ -6,6 +6,7 @@ import {
   type WorkspaceReport,
   type WorkspaceStatus,
 } from '../../contract/index.ts';
+import type { ActivityLog } from '../activity/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Store, WorkspaceRow } from '../db/index.ts';
@@ -35,8 +36,20 @@ export function createWorkspaceService(deps: {
   clock: Clock;
   push: NodePush;
   log: Log;
+  /** Lifecycle events go to the workspace's activity log when given. */
+  activity?: ActivityLog;
 }): WorkspaceService {
   const { store, clock } = deps;
+
+  /** Appends a lifecycle event; a failed write is logged as an error, it never undoes the change itself. */
+  const note = async (workspaceId: string, type: string, message: string) => {
+    if (!deps.activity) return;
+    try {
+      await deps.activity.append({ workspaceId, kind: 'lifecycle', type: `workspace.${type}`, message });
+    } catch (e) {
+      deps.log.error('activity append failed', { workspace: workspaceId, type, error: (e as Error).message });
+    }
+  };
 
   const assignment = (row: WorkspaceRow): WorkspaceAssignment => ({
     id: row.id,
@@ -46,6 +59,7 @@ export function createWorkspaceService(deps: {
     desiredState: row.desiredState,
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
+    agentCommand: row.agentCommand,
   });
 
   const pushTo = async (row: WorkspaceRow) => {
@@ -95,6 +109,7 @@ export function createWorkspaceService(deps: {
         desiredState: 'running',
         statusReason: null,
         appCommand: input.appCommand ?? null,
+        agentCommand: input.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
         port: null,
         createdAt: now,
@@ -119,8 +134,11 @@ export function createWorkspaceService(deps: {
       }
       if (!placed) {
         await store.workspaces.insert(base);
+        await note(base.id, 'created', `workspace ${base.name} created; waiting for a node with room`);
         return base;
       }
+      await note(placed.id, 'created', `workspace ${placed.name} created`);
+      await note(placed.id, 'placed', `placed on node ${placed.nodeId}`);
       await pushTo(placed);
       return placed;
     },
@@ -137,6 +155,7 @@ export function createWorkspaceService(deps: {
           r.nodeId && (r.status === 'stopped' || r.status === 'error') ? 'starting' : r.status;
         return { desiredState: 'running', status, statusReason: null };
       });
+      await note(updated.id, 'started', 'start requested');
       await pushTo(updated);
       return updated;
     },
@@ -153,6 +172,7 @@ export function createWorkspaceService(deps: {
               : r.status;
         return { desiredState: 'stopped', status };
       });
+      await note(updated.id, 'stopping', 'stop requested');
       await pushTo(updated);
       return updated;
     },
@@ -167,6 +187,8 @@ export function createWorkspaceService(deps: {
         assertAction('delete', r.status);
         return { desiredState: 'deleted', status: r.status === 'unreachable' ? 'unreachable' : 'deleting' };
       });
+      // The log goes with the workspace's row once its node has deleted it.
+      await note(updated.id, 'deleted', 'delete requested');
       await pushTo(updated);
       return updated;
     },
@@ -177,6 +199,7 @@ export function createWorkspaceService(deps: {
         for (const node of rankNodes(await store.nodes.list())) {
           if (await store.workspaces.placeIfCapacity(row.id, node.id, status, clock.now())) {
             placedCount++;
+            await note(row.id, 'placed', `placed on node ${node.id}`);
             await deps.push.assignment(node, assignment({ ...row, nodeId: node.id, status }));
             break;
           }
@@ -219,8 +242,11 @@ export function createWorkspaceService(deps: {
           port: report.port ?? null,
           updatedAt: clock.now(),
         });
-        if (done) applied++;
-        else ignored++;
+        if (done) {
+          applied++;
+          if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
+            await note(row.id, to, report.reason ? `${to}: ${report.reason}` : to);
+        } else ignored++;
       }
       // Reports about workspaces not placed on this node are not this node's to make.
       const ids = new Set(hosted.map((r) => r.id));

@@ -51,6 +51,31 @@ describe('Agent session', () => {
     });
   });
 
+  it('never hands the prompt after a hang or a crash to the dying agent: it waits for the restarted one', async () => {
+    const quick = createAgentSession({
+      sessionId: 'back-to-back',
+      store,
+      command: fixtureAgentCommand(dir),
+      config: {
+        ...defaultAgentSupervisorConfig(),
+        turnIdleTimeoutMs: 300,
+        backoff: { initialMs: 20, maxMs: 200, factor: 2 },
+      },
+    });
+    try {
+      for (const trouble of ['/hang', '/crash', '/hang']) {
+        // Queued together: the second runs the moment the first has its terminal event.
+        const [bad, next] = [await quick.prompt(trouble), await quick.prompt(`after ${trouble}`)];
+        expect((await bad.done).end.kind).toBe('turn_failed');
+        const after = await next.done;
+        expect(after.end).toMatchObject({ kind: 'turn_ended', stopReason: 'end_turn' });
+        expect(after.text).toBe(`echo: after ${trouble}`);
+      }
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('ends queued prompts with agent_unavailable when the session closes, none left pending', async () => {
     const other = createAgentSession({
       sessionId: 'closing',

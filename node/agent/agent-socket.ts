@@ -24,7 +24,7 @@ export interface AgentSocketOptions {
 }
 
 /** Close codes the agent socket uses. */
-export const AGENT_SOCKET_CLOSE = { noAgent: 4404, tooSlow: 1013, going: 1001 } as const;
+export const AGENT_SOCKET_CLOSE = { noAgent: 4404, tooSlow: 1013, going: 1001, replaced: 1012 } as const;
 
 export interface AgentSocketHandler<D extends AgentSocketData> {
   open(ws: ServerWebSocket<D>): void;
@@ -94,7 +94,11 @@ export function createAgentSocketHandler<D extends AgentSocketData>(
       if (!m.ok) return refuse(ws, 'invalid_request', m.issues[0]?.message ?? 'invalid message');
       const msg = m.value;
       if (msg.type === 'prompt')
-        c.session.prompt(msg.text).catch(() => refuse(ws, 'unavailable', 'the agent session is closed'));
+        c.session.prompt(msg.text).catch(() => {
+          // The session was stopped (a cancelled task, a stopped workspace): a new connection gets the new one.
+          refuse(ws, 'unavailable', 'the agent session is closed; reconnect');
+          ws.close(AGENT_SOCKET_CLOSE.replaced, 'agent session closed');
+        });
       else if (msg.type === 'cancel') {
         if (!c.session.cancel()) refuse(ws, 'conflict', 'no turn is running');
       } else void follow(ws, c, msg.afterSeq);

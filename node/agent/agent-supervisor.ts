@@ -112,9 +112,21 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
     }
   };
 
+  /**
+   * The agent `p` is on its way out (killed, or its pipe closed): it is no longer ready, so the next turn waits
+   * for the restarted agent instead of being sent to the dying one before its exit is seen.
+   */
+  let condemned: AgentProcess | undefined;
+  const condemn = (p: AgentProcess, detail: string) => {
+    if (p !== proc || state !== 'ready') return;
+    condemned = p;
+    setState('restarting', detail);
+  };
+
   const armIdle = (t: Turn) => {
     if (t.idle) clearTimeout(t.idle);
     t.idle = setTimeout(() => {
+      condemn(t.proc, 'the agent hung');
       t.finish({
         ok: false,
         code: 'agent_hung',
@@ -164,7 +176,8 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
     readyAt = undefined;
     if (failures >= config.maxConsecutiveFailures)
       return setState('failed', `the agent exited ${failures} times in a row (last code ${code})`);
-    setState('restarting', `the agent exited (code ${code})`);
+    // A condemned agent announced its restart already.
+    if (condemned !== p) setState('restarting', `the agent exited (code ${code})`);
     restartTimer = setTimeout(spawn, backoffDelay(config.backoff, failures - 1, random));
   };
 
@@ -278,9 +291,10 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
           t.finish({ ok: true, stopReason: r.output.stopReason });
         },
         (e: RpcError) => {
-          if (e.code === 'closed')
+          if (e.code === 'closed') {
+            condemn(p, 'the agent exited');
             t.finish({ ok: false, code: 'agent_crashed', message: 'the agent exited; it is restarted' });
-          else
+          } else
             t.finish({
               ok: false,
               code: 'agent_error',
@@ -312,6 +326,7 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
       t.cancelled = true;
       t.proc.rpc.notify('session/cancel', { sessionId: acpSession });
       t.grace = setTimeout(() => {
+        condemn(t.proc, 'the agent ignored a cancel');
         t.finish({ ok: true, stopReason: 'cancelled', forced: true });
         t.proc.signal('SIGKILL');
       }, config.cancelGraceMs);

@@ -27,7 +27,20 @@ export {
   defaultAgentSupervisorConfig,
   type TurnResult,
 } from './agent-supervisor.ts';
+export {
+  AgentTaskError,
+  type AgentTasks,
+  type AgentTasksOptions,
+  createAgentTasks,
+} from './agent-tasks.ts';
 export { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+export {
+  fileTaskJournal,
+  memoryTaskJournal,
+  TASK_JOURNAL_FILE,
+  type TaskJournal,
+  type TaskJournalEntry,
+} from './task-journal.ts';
 export { taskReportOf } from './task-report.ts';
 export {
   openTranscriptStore,

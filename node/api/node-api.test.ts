@@ -100,6 +100,9 @@ describe('Node API', () => {
       '/_node/info',
       '/_node/workspaces',
       '/_node/workspaces/{id}',
+      '/_node/workspaces/{id}/agent/tasks',
+      '/_node/workspaces/{id}/agent/tasks/{taskId}/cancel',
+      '/_node/workspaces/{id}/agent/tasks/{taskId}/messages',
       '/health',
       '/metrics',
     ]);

@@ -1,5 +1,5 @@
 // The node API on Hono with hono-openapi: /health, /metrics and the control-plane-authenticated /_node/* operations.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describeRoute, resolver, validator } from 'hono-openapi';
 import type * as v from 'valibot';
 import {
@@ -9,9 +9,14 @@ import {
   IdParams,
   list,
   NodeInfo,
+  NodeTaskParams,
+  NodeTaskStart,
+  NodeTaskStarted,
+  TaskMessageCreate,
   WorkspaceAssignment,
   WorkspaceReport,
 } from '../../contract/index.ts';
+import { AgentTaskError, type AgentTasks } from '../agent/index.ts';
 
 /** What the API needs from the rest of the node. */
 export interface NodeApiDeps {
@@ -22,6 +27,8 @@ export interface NodeApiDeps {
   workspaces: () => WorkspaceReport[];
   apply: (spec: WorkspaceAssignment) => Promise<WorkspaceReport>;
   metrics: () => string;
+  /** Tasks on the workspaces' agents; absent: the task operations answer 404. */
+  agentTasks?: AgentTasks;
 }
 
 const json = (schema: v.GenericSchema, description: string) => ({
@@ -124,6 +131,65 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
         return c.json(errorBody('invalid_request', 'the body id differs from the path id'), 400);
       }
       return c.json(await deps.apply(spec));
+    },
+  );
+
+  const agentTaskRoute = (operationId: string, summary: string, ok: v.GenericSchema | undefined) =>
+    describeRoute({
+      operationId,
+      summary,
+      security: [{ controlCommand: [] }],
+      responses: {
+        200: ok ? json(ok, 'Done') : { description: 'Done' },
+        ...errors,
+        404: json(ErrorBody, 'No agent or no such task here'),
+        409: json(ErrorBody, 'The workspace runs another task, or this one ended'),
+      },
+    });
+  const taskCall = async (c: Context, run: (tasks: AgentTasks) => Promise<unknown>) => {
+    if (!deps.agentTasks) return c.json(errorBody('not_found', 'this node runs no agents'), 404);
+    try {
+      return c.json((await run(deps.agentTasks)) ?? {});
+    } catch (e) {
+      if (!(e instanceof AgentTaskError)) throw e;
+      return c.json(errorBody(e.code, e.message), e.code === 'not_found' ? 404 : 409);
+    }
+  };
+
+  app.post(
+    '/_node/workspaces/:id/agent/tasks',
+    agentTaskRoute(
+      'startAgentTask',
+      "Start a task on the workspace's agent; the same task again answers the same",
+      NodeTaskStarted,
+    ),
+    validator('param', IdParams, invalid),
+    validator('json', NodeTaskStart, invalid),
+    (c) => {
+      const body = c.req.valid('json');
+      return taskCall(c, (t) => t.start(c.req.valid('param').id, body.taskId, body.prompt));
+    },
+  );
+
+  app.post(
+    '/_node/workspaces/:id/agent/tasks/:taskId/messages',
+    agentTaskRoute('sendAgentTaskMessage', 'A follow-up prompt for the running task', undefined),
+    validator('param', NodeTaskParams, invalid),
+    validator('json', TaskMessageCreate, invalid),
+    (c) => {
+      const p = c.req.valid('param');
+      const text = c.req.valid('json').text;
+      return taskCall(c, (t) => t.message(p.id, p.taskId, text));
+    },
+  );
+
+  app.post(
+    '/_node/workspaces/:id/agent/tasks/:taskId/cancel',
+    agentTaskRoute('cancelAgentTask', "Cancel the task and stop the workspace's agent process", undefined),
+    validator('param', NodeTaskParams, invalid),
+    (c) => {
+      const p = c.req.valid('param');
+      return taskCall(c, (t) => t.cancel(p.id, p.taskId));
     },
   );
 

@@ -1,4 +1,4 @@
-// What each server-side WebSocket carries: a bridge to the workspace's app, or a terminal.
+// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, or an agent session.
 import type { ServerWebSocket } from 'bun';
 import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
 
@@ -22,4 +22,13 @@ export interface TerminalData {
   detach: (() => void) | undefined;
 }
 
-export type SocketData = BridgeData | TerminalData;
+/** A client socket on the workspace's agent session (`/w/{id}/_agent`); node/agent handles it. */
+export interface AgentData {
+  kind: 'agent';
+  workspaceId: string;
+  /** `?afterSeq=`: replay the transcript after this sequence number on open. */
+  afterSeq?: number;
+  detach: (() => void) | undefined;
+}
+
+export type SocketData = BridgeData | TerminalData | AgentData;

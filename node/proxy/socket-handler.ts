@@ -1,17 +1,35 @@
 // Server-side WebSocket events: pump bridge traffic both ways, or wire a terminal socket to its PTY.
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import { openTerminal, parseTerminalMessage, type Runtime } from '../workspaces/index.ts';
-import type { SocketData, TerminalData } from './socket-data.ts';
+import type { AgentData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
-/** The handler Bun.serve calls for every upgraded socket. */
-export function createSocketHandler(runtime: Runtime, shell: string): WebSocketHandler<SocketData> {
+/** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
+export interface AgentSockets {
+  open(ws: ServerWebSocket<AgentData>): void;
+  message(ws: ServerWebSocket<AgentData>, message: string | Buffer): void;
+  close(ws: ServerWebSocket<AgentData>, code?: number, reason?: string): void;
+}
+
+/** The handler Bun.serve calls for every upgraded socket; Bun has one per server, so it routes by `kind`. */
+export function createSocketHandler(
+  runtime: Runtime,
+  shell: string,
+  agent?: AgentSockets,
+): WebSocketHandler<SocketData> {
+  const asAgent = (ws: ServerWebSocket<SocketData>) => ws as ServerWebSocket<AgentData>;
   return {
     // Terminal output and app traffic can be bursty; past 16 MiB queued the client is too slow and is dropped.
     backpressureLimit: 16 * 1024 * 1024,
     closeOnBackpressureLimit: true,
     open(ws) {
       const d = ws.data;
+      if (d.kind === 'agent') {
+        if (!agent) return ws.close(4404, 'no agent');
+        // Stopping or deleting the workspace ends its agent sockets too.
+        d.detach = runtime.attach(d.workspaceId, () => ws.close(1001, 'workspace stopped'));
+        return agent.open(asAgent(ws));
+      }
       if (d.kind === 'bridge') {
         d.client = ws;
         for (const m of d.pending) ws.send(m);
@@ -22,6 +40,7 @@ export function createSocketHandler(runtime: Runtime, shell: string): WebSocketH
     },
     message(ws, message) {
       const d = ws.data;
+      if (d.kind === 'agent') return agent?.message(asAgent(ws), message);
       if (d.kind === 'bridge') {
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
         return;
@@ -38,6 +57,7 @@ export function createSocketHandler(runtime: Runtime, shell: string): WebSocketH
     close(ws, code, reason) {
       const d = ws.data;
       d.detach?.();
+      if (d.kind === 'agent') return agent?.close(asAgent(ws), code, reason);
       if (d.kind === 'bridge') {
         d.client = undefined;
         if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);

@@ -1,5 +1,6 @@
 // The hot path: routes a request to a workspace, checks its proof locally, and forwards HTTP or WebSocket traffic.
 import type { Server } from 'bun';
+import type { TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
@@ -17,6 +18,8 @@ export interface WorkspaceProxyOptions {
   metrics: Metrics;
   /** How long to wait for a workspace app's WebSocket to open. */
   upstreamConnectTimeoutMs?: number;
+  /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
+  agentSearch?(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
 }
 
 /** Returned by `handle` when the request is not for a workspace (the node API takes it). */
@@ -61,7 +64,10 @@ export class WorkspaceProxy {
     const id = route.workspaceId;
     const target = this.o.runtime.get(id);
     const terminal = route.path === '/_terminal';
-    const access = this.o.verifier.authorize(token, id, target?.ownerId, terminal ? 'terminal' : 'http');
+    const agentSearch = route.path === '/_agent/search';
+    const agent = route.path === '/_agent' || agentSearch;
+    const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
+    const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
       const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
       return this.refuse(res, access.reason);
@@ -86,6 +92,8 @@ export class WorkspaceProxy {
       if (server.upgrade(req, { data })) return undefined;
       return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
     }
+    if (agentSearch) return this.searchTranscript(req, route);
+    if (agent) return this.agentSocket(req, server, route);
     if (target.port === undefined) return unavailable('workspace has no app', 10);
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
@@ -110,6 +118,34 @@ export class WorkspaceProxy {
       decompress: false,
     } as RequestInit;
     return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(appNotAnswering);
+  }
+
+  /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
+  private agentSocket(req: Request, server: Server<SocketData>, route: WorkspaceRoute): Response | undefined {
+    if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return errorResponse(400, 'invalid_request', 'the agent is a WebSocket endpoint');
+    const raw = new URLSearchParams(route.search).get('afterSeq');
+    const afterSeq = raw === null ? undefined : Number(raw);
+    if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0))
+      return errorResponse(400, 'invalid_request', 'afterSeq must be a whole number');
+    const data: SocketData = {
+      kind: 'agent',
+      workspaceId: route.workspaceId,
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /** `/_agent/search?q=`: the workspace's transcript turns matching every word (quoted terms only). */
+  private async searchTranscript(req: Request, route: WorkspaceRoute): Promise<Response> {
+    if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+    const q = new URLSearchParams(route.search).get('q') ?? '';
+    if (q.length > 500) return errorResponse(400, 'invalid_request', 'q is at most 500 characters');
+    if (!this.o.agentSearch) return notFound();
+    return Response.json(await this.o.agentSearch(route.workspaceId, q));
   }
 
   /** Closes pooled upstream connections. */

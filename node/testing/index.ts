@@ -1,4 +1,6 @@
 // node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, a git server.
+
+export { AgentSocketClient, FIXTURE_AGENT, fixtureAgentCommand } from '../agent/testing/index.ts';
 export {
   createBareRepo,
   type GitHttpServer,

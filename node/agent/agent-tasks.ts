@@ -1,0 +1,174 @@
+// The control plane's tasks on this node's agents: at most one per workspace, its turns (prompt and follow-ups)
+// followed until they end, then its end reported to the control plane exactly once (retried with backoff).
+import type { TaskReport } from '../../contract/index.ts';
+import type { AgentSession, TurnOutcome } from './agent-session.ts';
+import { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+import type { TaskJournal, TaskJournalEntry } from './task-journal.ts';
+import { taskReportOf } from './task-report.ts';
+
+/** A task call this node refuses: `not_found` (no agent, unknown task) or `conflict` (busy, already ended). */
+export class AgentTaskError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AgentTaskError';
+  }
+}
+
+export interface AgentTasksOptions {
+  /** The workspace's agent session (started if needed); undefined when it runs no agent. */
+  sessionFor(workspaceId: string): AgentSession | undefined;
+  /** Stops the workspace's agent process (a cancelled task leaves no process behind). */
+  stopAgent(workspaceId: string): Promise<void>;
+  /** Sends the report; resolve `retry` to try again later (control plane unreachable), `done` otherwise. */
+  report(taskId: string, report: TaskReport): Promise<'done' | 'retry'>;
+  /** 200 ms doubling to 30 s, jittered (LESSONS 18). */
+  backoff?: BackoffConfig;
+  /** 20 attempts (about 10 minutes at the cap) before a report is given up; the task then stays running. */
+  maxReportAttempts?: number;
+  /**
+   * Where the tasks owing a report are kept across restarts. On creation, tasks a previous run left running are
+   * reported failed (their turn died with that run) and unsent reports are sent.
+   */
+  journal?: TaskJournal;
+  log?(line: string): void;
+}
+
+export interface AgentTasks {
+  /** Starts `taskId` on the workspace's agent; the same task again answers the same without a second prompt. */
+  start(workspaceId: string, taskId: string, prompt: string): Promise<{ agentSessionId: string }>;
+  /** A follow-up prompt for the running task. */
+  message(workspaceId: string, taskId: string, text: string): Promise<void>;
+  /** Cancels the task: its turn is cancelled and the agent process stopped; nothing is reported. */
+  cancel(workspaceId: string, taskId: string): Promise<void>;
+  /** The task running on a workspace, if any. */
+  active(workspaceId: string): string | undefined;
+}
+
+interface Running {
+  taskId: string;
+  workspaceId: string;
+  agentSessionId: string;
+  outstanding: number;
+  ended: boolean;
+}
+
+export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
+  const byWorkspace = new Map<string, Running>();
+  const backoff = options.backoff ?? defaultBackoffConfig();
+  const maxAttempts = options.maxReportAttempts ?? 20;
+  /** Tasks owing a report, by task id (mirrored to the journal). */
+  const owed = new Map<string, TaskJournalEntry>();
+  const persist = () => options.journal?.save([...owed.values()]);
+
+  const sendReport = async (taskId: string, report: TaskReport) => {
+    await deliver(taskId, report);
+    owed.delete(taskId);
+    persist();
+  };
+
+  const deliver = async (taskId: string, report: TaskReport) => {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      let r: 'done' | 'retry' = 'retry';
+      try {
+        r = await options.report(taskId, report);
+      } catch (e) {
+        options.log?.(`task ${taskId} report failed: ${(e as Error).message}`);
+      }
+      if (r === 'done') return;
+      await Bun.sleep(backoffDelay(backoff, attempt));
+    }
+    options.log?.(`task ${taskId}: gave up reporting its end`);
+  };
+
+  const end = (t: Running, outcome: TurnOutcome) => {
+    if (t.ended) return;
+    t.ended = true;
+    if (byWorkspace.get(t.workspaceId) === t) byWorkspace.delete(t.workspaceId);
+    const report = taskReportOf(outcome);
+    owed.set(t.taskId, { taskId: t.taskId, workspaceId: t.workspaceId, report });
+    persist();
+    void sendReport(t.taskId, report);
+  };
+
+  for (const left of options.journal?.load() ?? []) {
+    const report: TaskReport = left.report ?? {
+      status: 'failed',
+      outcome: { error: { code: 'agent_unavailable', message: 'the node restarted while the task ran' } },
+    };
+    owed.set(left.taskId, { ...left, report });
+    void sendReport(left.taskId, report);
+  }
+  persist();
+
+  const prompt = async (session: AgentSession, t: Running, text: string) => {
+    t.outstanding++;
+    let done: Promise<TurnOutcome>;
+    try {
+      ({ done } = await session.prompt(text));
+    } catch {
+      t.outstanding--;
+      throw new AgentTaskError('not_found', 'the agent session is closed');
+    }
+    void done.then((outcome) => {
+      t.outstanding--;
+      // The task ends with its last turn, or with the first that did not end normally.
+      if (t.outstanding === 0 || outcome.end.kind === 'turn_failed') end(t, outcome);
+    });
+  };
+
+  const find = (workspaceId: string, taskId: string) => {
+    const t = byWorkspace.get(workspaceId);
+    if (!t || t.taskId !== taskId) throw new AgentTaskError('conflict', 'the task is not running here');
+    return t;
+  };
+
+  return {
+    async start(workspaceId, taskId, text) {
+      const current = byWorkspace.get(workspaceId);
+      if (current?.taskId === taskId) return { agentSessionId: current.agentSessionId };
+      if (current) throw new AgentTaskError('conflict', 'the workspace runs another task');
+      const session = options.sessionFor(workspaceId);
+      if (!session) throw new AgentTaskError('not_found', 'this workspace has no agent');
+      const t: Running = {
+        taskId,
+        workspaceId,
+        agentSessionId: session.sessionId,
+        outstanding: 0,
+        ended: false,
+      };
+      byWorkspace.set(workspaceId, t);
+      owed.set(taskId, { taskId, workspaceId });
+      persist();
+      try {
+        await prompt(session, t, text);
+      } catch (e) {
+        byWorkspace.delete(workspaceId);
+        owed.delete(taskId);
+        persist();
+        throw e;
+      }
+      return { agentSessionId: t.agentSessionId };
+    },
+    async message(workspaceId, taskId, text) {
+      const t = find(workspaceId, taskId);
+      const session = options.sessionFor(workspaceId);
+      if (!session) throw new AgentTaskError('conflict', 'the task is not running here');
+      await prompt(session, t, text);
+    },
+    async cancel(workspaceId, taskId) {
+      const t = byWorkspace.get(workspaceId);
+      if (!t || t.taskId !== taskId) throw new AgentTaskError('not_found', 'the task is not running here');
+      // Ended without a report: the control plane decided the end itself.
+      t.ended = true;
+      byWorkspace.delete(workspaceId);
+      owed.delete(taskId);
+      persist();
+      // Stopping the agent ends its turn (the watchdog's terminal event) and leaves no process behind.
+      await options.stopAgent(workspaceId);
+    },
+    active: (workspaceId) => byWorkspace.get(workspaceId)?.taskId,
+  };
+}

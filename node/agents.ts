@@ -1,0 +1,143 @@
+// The node's agents wired to the rest of it: one agent session per running workspace that names an agent command
+// (started when the workspace runs, stopped with it), the `/_agent` socket handlers, the control plane's tasks,
+// and agent events sent to the workspace's activity log on the control plane.
+import type {
+  AgentActivityReport,
+  TaskReport,
+  TranscriptSearchResult,
+  WorkspaceAssignment,
+} from '../contract/index.ts';
+import {
+  type AgentHost,
+  type AgentSession,
+  type AgentSupervisorConfig,
+  type AgentTasks,
+  agentActivityOf,
+  backoffDelay,
+  createAgentHost,
+  createAgentSocketHandler,
+  createAgentTasks,
+  defaultBackoffConfig,
+  fileTaskJournal,
+} from './agent/index.ts';
+import { ControlError } from './control-link.ts';
+import type { AgentData, AgentSockets } from './proxy/index.ts';
+import type { Runtime } from './workspaces/index.ts';
+
+export interface NodeAgentsOptions {
+  dataDir: string;
+  config: AgentSupervisorConfig;
+  runtime: Runtime;
+  /** The assignment of a workspace this node hosts (its agent command). */
+  spec(workspaceId: string): WorkspaceAssignment | undefined;
+  /** Runs the agent command line: `[shell, '-c', agentCommand]`. */
+  shell: string;
+  /** The control plane's node endpoints, called with the node certificate. */
+  reportTask(taskId: string, report: TaskReport): Promise<void>;
+  reportActivity(workspaceId: string, report: AgentActivityReport): Promise<void>;
+  log(line: string): void;
+}
+
+export interface NodeAgents {
+  readonly host: AgentHost;
+  readonly tasks: AgentTasks;
+  readonly sockets: AgentSockets;
+  /** The workspace's transcript turns matching every word of `q` (newest first, at most 50). */
+  search(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
+  close(): Promise<void>;
+}
+
+/** Most agent events waiting for the control plane; past it the oldest are dropped (the transcript keeps them). */
+const ACTIVITY_QUEUE_MAX = 1000;
+const ENDED = new Set(['stopping', 'stopped', 'deleting', 'error']);
+
+export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents> {
+  const queue: { workspaceId: string; report: AgentActivityReport }[] = [];
+  let draining = false;
+  let closed = false;
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    for (let attempt = 0; queue.length > 0 && !closed; ) {
+      const next = queue[0]!;
+      try {
+        await o.reportActivity(next.workspaceId, next.report);
+        queue.shift();
+        attempt = 0;
+      } catch (e) {
+        // A refusal (the workspace is gone, or not ours any more) will not change: drop the event.
+        if (e instanceof ControlError && !e.retryable) {
+          queue.shift();
+          continue;
+        }
+        await Bun.sleep(backoffDelay(defaultBackoffConfig(), attempt++));
+      }
+    }
+    draining = false;
+  };
+
+  const host = await createAgentHost({
+    dataDir: o.dataDir,
+    config: o.config,
+    onEvent(workspaceId, event) {
+      const a = agentActivityOf(event);
+      if (!a) return;
+      queue.push({ workspaceId, report: { type: a.type, message: a.message.slice(0, 2000) } });
+      if (queue.length > ACTIVITY_QUEUE_MAX) queue.shift();
+      void drain();
+    },
+  });
+
+  /** The workspace's session, started if it runs and names an agent command; else undefined. */
+  const sessionFor = (workspaceId: string): AgentSession | undefined => {
+    const target = o.runtime.get(workspaceId);
+    const command = o.spec(workspaceId)?.agentCommand;
+    if (target?.status !== 'running' || !command) return host.get(workspaceId);
+    return host.ensure(workspaceId, {
+      argv: [o.shell, '-c', command],
+      cwd: target.dir,
+      env: { ...target.env },
+    });
+  };
+
+  o.runtime.onChange((report) => {
+    if (report.status === 'running') sessionFor(report.id);
+    else if (ENDED.has(report.status) && host.get(report.id))
+      void host.remove(report.id).catch((e) => o.log(`agent stop failed: ${(e as Error).message}`));
+  });
+
+  const tasks = createAgentTasks({
+    sessionFor,
+    stopAgent: (workspaceId) => host.remove(workspaceId),
+    async report(taskId, report) {
+      try {
+        await o.reportTask(taskId, report);
+        return 'done';
+      } catch (e) {
+        if (e instanceof ControlError && !e.retryable) {
+          o.log(`task ${taskId}: the control plane refused its report (${e.message})`);
+          return 'done';
+        }
+        throw e;
+      }
+    },
+    journal: fileTaskJournal(o.dataDir),
+    log: o.log,
+  });
+
+  const sockets = createAgentSocketHandler<AgentData>({ sessionFor });
+
+  return {
+    host,
+    tasks,
+    sockets,
+    async search(workspaceId, q) {
+      const hits = await host.store.search(q, { sessionId: workspaceId, limit: 50 });
+      return { items: hits.map((h) => ({ promptId: h.promptId, snippet: h.snippet })) };
+    },
+    async close() {
+      closed = true;
+      await host.close();
+    },
+  };
+}
