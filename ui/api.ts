@@ -36,3 +36,7 @@ export type Project = Json<'/api/v1/projects/{id}', 'get'>;
 export type ApiToken = Json<'/api/v1/tokens', 'get'>['items'][number];
 export type ApiTokenCreated = Json<'/api/v1/tokens', 'post'>;
 export type JoinTokenCreated = Json<'/api/v1/join-tokens', 'post'>;
+export type Task = Json<'/api/v1/tasks/{id}', 'get'>;
+export type TaskStatus = Task['status'];
+export type TaskMessage = Json<'/api/v1/tasks/{id}/messages', 'post'>;
+export type ActivityEvent = Json<'/api/v1/workspaces/{id}/activity', 'get'>['items'][number];

@@ -5,6 +5,7 @@ import { connectLive, disconnectLive, useLive } from './live.ts';
 import { NodesPage } from './pages/nodes.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
+import { TaskPage } from './pages/task.tsx';
 import { TasksPage } from './pages/tasks.tsx';
 import { WorkspacePage } from './pages/workspace.tsx';
 import { WorkspacesPage } from './pages/workspaces.tsx';
@@ -107,6 +108,8 @@ function Page({ path, user }: { path: string; user: User }) {
   const ws = /^\/workspaces\/([^/]+)$/.exec(path);
   if (ws?.[1]) return <WorkspacePage id={decodeURIComponent(ws[1])} />;
   if (path === '/nodes') return <NodesPage user={user} />;
+  const task = /^\/tasks\/([^/]+)$/.exec(path);
+  if (task?.[1]) return <TaskPage id={decodeURIComponent(task[1])} />;
   if (path === '/tasks') return <TasksPage />;
   if (path === '/settings') return <SettingsPage user={user} />;
   return <WorkspacesPage />;

@@ -1,5 +1,5 @@
 // A status shown as words with a colour and, while something is under way, a spinner.
-import type { NodeStatus, WorkspaceStatus } from '../api.ts';
+import type { NodeStatus, TaskStatus, WorkspaceStatus } from '../api.ts';
 
 const WORKSPACE_WORDS: Record<WorkspaceStatus, string> = {
   pending: 'Waiting for a node',
@@ -21,8 +21,17 @@ const NODE_WORDS: Record<NodeStatus, string> = {
   awaiting_agent: 'Awaiting agent',
 };
 
+const TASK_WORDS: Record<TaskStatus, string> = {
+  queued: 'Queued',
+  placing: 'Finding a workspace',
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
 /** Statuses that change by themselves soon; they get a spinner. */
-const MOVING = new Set<string>(['pending', 'starting', 'stopping', 'deleting']);
+const MOVING = new Set<string>(['pending', 'starting', 'stopping', 'deleting', 'queued', 'placing']);
 
 const TONE: Record<string, 'ok' | 'busy' | 'idle' | 'bad' | 'warn'> = {
   running: 'ok',
@@ -33,6 +42,11 @@ const TONE: Record<string, 'ok' | 'busy' | 'idle' | 'bad' | 'warn'> = {
   deleting: 'busy',
   stopped: 'idle',
   awaiting_agent: 'idle',
+  queued: 'busy',
+  placing: 'busy',
+  completed: 'ok',
+  failed: 'bad',
+  cancelled: 'idle',
   error: 'bad',
   offline: 'bad',
   unreachable: 'warn',
@@ -53,6 +67,11 @@ export function WorkspaceBadge({ status }: { status: WorkspaceStatus }) {
 /** A node's status. */
 export function NodeBadge({ status }: { status: NodeStatus }) {
   return <Badge status={status} words={NODE_WORDS[status] ?? status} />;
+}
+
+/** A task's status. */
+export function TaskBadge({ status }: { status: TaskStatus }) {
+  return <Badge status={status} words={TASK_WORDS[status] ?? status} />;
 }
 
 function Badge({ status, words }: { status: string; words: string }) {

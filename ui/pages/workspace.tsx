@@ -1,12 +1,13 @@
 // One workspace: status and actions, its app through the node, the terminal, the request path, and placeholders.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
-import { ErrorNotice, Placeholder } from '../components/notice.tsx';
+import { ErrorNotice } from '../components/notice.tsx';
 import { WorkspaceBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { upsertWorkspace, useLive } from '../live.ts';
 import { describe } from '../problem.ts';
 import { Link, navigate } from '../router.tsx';
+import { ActivityPanel } from './activity-panel.tsx';
 import { AgentPanel } from './agent-panel.tsx';
 import { RequestPath } from './request-path.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
@@ -145,12 +146,7 @@ export function WorkspacePage({ id }: { id: string }) {
       <AgentPanel key={`agent-${w.id}`} workspace={w} />
       <div class="grid-2">
         <RequestPath workspace={w} node={node} />
-        <Placeholder title="Activity">
-          <p>
-            A feed of what happened in this workspace (starts, stops, agent steps) arrives with the activity
-            API.
-          </p>
-        </Placeholder>
+        <ActivityPanel key={`activity-${w.id}`} workspace={w} />
       </div>
     </div>
   );
