@@ -1,8 +1,9 @@
-// The live stream the UI follows: workspace and node changes as server-sent events, per caller's visibility.
+// The live stream the UI follows: workspace, node and task changes as server-sent events, per caller's visibility.
 import { Elysia } from 'elysia';
-import type { LiveEvent, Node, Workspace } from '../../contract/index.ts';
+import type { LiveEvent, Node, Task, Workspace } from '../../contract/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
+import { taskView } from '../tasks/index.ts';
 import { userSecurity } from './responses.ts';
 import { nodeView, workspaceView } from './views.ts';
 
@@ -28,7 +29,11 @@ interface Subscriber {
   /** id → JSON last sent, to push only what changed. */
   workspaces: Map<string, string>;
   nodes: Map<string, string>;
+  tasks: Map<string, string>;
 }
+
+/** Tasks a stream carries: the newest ones; older tasks are a page of the API away. */
+const MAX_TASKS = 200;
 
 /** 1 MiB of unread events: past this a stream is dropped rather than buffered without bound. */
 const MAX_BEHIND_BYTES = 1024 * 1024;
@@ -53,7 +58,10 @@ export function eventRoutes(
     const workspaces: Workspace[] = (await deps.workspaces.list(p)).map((w) =>
       workspaceView(w, w.nodeId ? (addresses.get(w.nodeId) ?? null) : null),
     );
-    return { workspaces, nodes: nodeRows.map(nodeView) };
+    const tasks: Task[] = (await deps.tasks.list({ userId: p.user.id, admin: p.role === 'admin' }))
+      .slice(0, MAX_TASKS)
+      .map(taskView);
+    return { workspaces, nodes: nodeRows.map(nodeView), tasks };
   };
 
   const diff = <T extends { id: string }>(
@@ -101,6 +109,12 @@ export function eventRoutes(
         now.nodes,
         (node) => ({ type: 'node', node }),
         (id) => ({ type: 'node_removed', id }),
+      ) +
+      diff<Task>(
+        s.tasks,
+        now.tasks,
+        (task) => ({ type: 'task', task }),
+        (id) => ({ type: 'task_removed', id }),
       );
     if (out) s.send(out);
   };
@@ -173,6 +187,7 @@ export function eventRoutes(
                 request,
                 workspaces: new Map(first.workspaces.map((w) => [w.id, JSON.stringify(w)])),
                 nodes: new Map(first.nodes.map((n) => [n.id, JSON.stringify(n)])),
+                tasks: new Map(first.tasks.map((t) => [t.id, JSON.stringify(t)])),
                 send(chunk) {
                   // A client this far behind gets closed; it reconnects and starts over from a snapshot.
                   if ((controller.desiredSize ?? 0) < -MAX_BEHIND_BYTES) {
