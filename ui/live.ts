@@ -1,7 +1,7 @@
 // The live picture of workspaces and nodes, fed by the control plane's event stream (no polling).
 import { useEffect, useState } from 'preact/hooks';
 import type { LiveEvent } from '../contract/index.ts';
-import type { Node, Workspace } from './api.ts';
+import type { Node, Task, Workspace } from './api.ts';
 
 /** Where the stream is: waiting for its first snapshot, following changes, or reconnecting. */
 export type LiveConnection = 'connecting' | 'live' | 'reconnecting';
@@ -12,11 +12,21 @@ export interface LiveState {
   loaded: boolean;
   workspaces: Map<string, Workspace>;
   nodes: Map<string, Node>;
+  /** The caller's newest tasks. */
+  tasks: Map<string, Task>;
 }
 
 const EVENTS_PATH = '/api/v1/events';
 
-let state: LiveState = { connection: 'connecting', loaded: false, workspaces: new Map(), nodes: new Map() };
+const empty = (): LiveState => ({
+  connection: 'connecting',
+  loaded: false,
+  workspaces: new Map(),
+  nodes: new Map(),
+  tasks: new Map(),
+});
+
+let state: LiveState = empty();
 let source: EventSource | undefined;
 const listeners = new Set<() => void>();
 
@@ -33,6 +43,7 @@ function apply(event: LiveEvent) {
         connection: 'live',
         workspaces: new Map(event.workspaces.map((w) => [w.id, w])),
         nodes: new Map(event.nodes.map((n) => [n.id, n])),
+        tasks: new Map(event.tasks.map((t) => [t.id, t])),
       });
       return;
     case 'workspace':
@@ -56,6 +67,15 @@ function apply(event: LiveEvent) {
       publish({ nodes });
       return;
     }
+    case 'task':
+      upsertTask(event.task);
+      return;
+    case 'task_removed': {
+      const tasks = new Map(state.tasks);
+      tasks.delete(event.id);
+      publish({ tasks });
+      return;
+    }
   }
 }
 
@@ -64,6 +84,13 @@ export function upsertWorkspace(w: Workspace): void {
   const workspaces = new Map(state.workspaces);
   workspaces.set(w.id, w);
   publish({ workspaces });
+}
+
+/** Puts a task the API just returned into the picture. */
+export function upsertTask(t: Task): void {
+  const tasks = new Map(state.tasks);
+  tasks.set(t.id, t);
+  publish({ tasks });
 }
 
 /**
@@ -97,7 +124,7 @@ export function connectLive(onClosed: () => void): void {
 export function disconnectLive(): void {
   source?.close();
   source = undefined;
-  state = { connection: 'connecting', loaded: false, workspaces: new Map(), nodes: new Map() };
+  state = empty();
   for (const l of listeners) l();
 }
 

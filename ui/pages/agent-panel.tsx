@@ -11,6 +11,8 @@ type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachab
 
 /** Close code the node uses when the workspace runs no agent. */
 const NO_AGENT = 4404;
+/** Close code the node uses when the workspace's agent session was replaced by a new one. */
+const SESSION_RESTARTED = 1012;
 
 /** ws(s)://node/w/{id}/_agent?token=… from the node's http(s) address. */
 export function agentUrl(nodeUrl: string, workspaceId: string, token: string): string {
@@ -82,6 +84,11 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
         }
         if (!opened) {
           setPhase('unreachable');
+          return;
+        }
+        // The node restarted the agent session (1012): reconnect at once and resume from the last event seen.
+        if (ev.code === SESSION_RESTARTED) {
+          void connect();
           return;
         }
         setPhase('closed');

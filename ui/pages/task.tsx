@@ -5,38 +5,36 @@ import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorNotice } from '../components/notice.tsx';
 import { TaskBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
+import { upsertTask, useLive } from '../live.ts';
 import { describe } from '../problem.ts';
 import { Link } from '../router.tsx';
-import { useLiveTick } from './tasks.tsx';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
 export function TaskPage({ id }: { id: string }) {
-  const [task, setTask] = useState<Task>();
+  const live = useLive();
   const [messages, setMessages] = useState<TaskMessage[]>([]);
   const [text, setText] = useState('');
   const [error, setError] = useState<string>();
   const [gone, setGone] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const tick = useLiveTick();
   const path = { path: { id } };
+  // The task's state comes from the live stream; an older task not in it is asked for once.
+  const task: Task | undefined = live.tasks.get(id);
 
-  const load = async () => {
-    try {
-      const [t, m] = await Promise.all([
-        must(api.GET('/api/v1/tasks/{id}', { params: path })),
-        must(api.GET('/api/v1/tasks/{id}/messages', { params: path })),
-      ]);
-      setTask(t);
-      setMessages(m.items);
-    } catch (e) {
+  useEffect(() => {
+    must(api.GET('/api/v1/tasks/{id}/messages', { params: path })).then(
+      (m) => setMessages(m.items),
+      () => {},
+    );
+  }, [id]);
+  useEffect(() => {
+    if (task || !live.loaded) return;
+    must(api.GET('/api/v1/tasks/{id}', { params: path })).then(upsertTask, (e) => {
       setGone(true);
       setError(describe(e));
-    }
-  };
-  useEffect(() => {
-    void load();
-  }, [id, tick]);
+    });
+  }, [id, live.loaded, !!task]);
 
   const send = async (e: Event) => {
     e.preventDefault();
@@ -55,7 +53,7 @@ export function TaskPage({ id }: { id: string }) {
     setConfirming(false);
     setError(undefined);
     try {
-      setTask(await must(api.POST('/api/v1/tasks/{id}/cancel', { params: path })));
+      upsertTask(await must(api.POST('/api/v1/tasks/{id}/cancel', { params: path })));
     } catch (err) {
       setError(describe(err));
     }

@@ -4,20 +4,14 @@ import { api, must, type Project, type Task } from '../api.ts';
 import { EmptyState, ErrorNotice } from '../components/notice.tsx';
 import { TaskBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import { useLive } from '../live.ts';
+import { upsertTask, useLive } from '../live.ts';
 import { describe } from '../problem.ts';
 import { Link, navigate } from '../router.tsx';
 
-/** Refetches on every change the live stream reports (tasks move their workspaces), never on a timer. */
-export function useLiveTick(): number {
-  const live = useLive();
-  let tick = 0;
-  for (const w of live.workspaces.values()) tick += Date.parse(w.updatedAt) % 1_000_003;
-  return tick + live.workspaces.size;
-}
-
 export function TasksPage() {
-  const [tasks, setTasks] = useState<Task[]>();
+  const live = useLive();
+  // A search asks the API; otherwise the list is the live stream's (states change in place, no polling).
+  const [found, setFound] = useState<Task[]>();
   const [projects, setProjects] = useState<Project[]>([]);
   const [projectId, setProjectId] = useState('');
   const [prompt, setPrompt] = useState('');
@@ -27,19 +21,24 @@ export function TasksPage() {
   const [error, setError] = useState<string>();
   // One key per prompt being submitted: a retry after a lost answer returns the same task.
   const key = useRef(crypto.randomUUID());
-  const tick = useLiveTick();
-
-  const load = () =>
-    must(api.GET('/api/v1/tasks', { params: { query: searched ? { q: searched } : {} } })).then(
-      (r) => setTasks(r.items),
+  useEffect(() => {
+    if (!searched) {
+      setFound(undefined);
+      return;
+    }
+    must(api.GET('/api/v1/tasks', { params: { query: { q: searched } } })).then(
+      (r) => setFound(r.items),
       (e) => {
-        setTasks([]);
+        setFound([]);
         setError(describe(e));
       },
     );
-  useEffect(() => {
-    void load();
-  }, [searched, tick]);
+  }, [searched]);
+  const tasks: Task[] | undefined = searched
+    ? found
+    : live.loaded
+      ? [...live.tasks.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      : undefined;
   useEffect(() => {
     must(api.GET('/api/v1/projects')).then(
       (r) => {
@@ -61,6 +60,7 @@ export function TasksPage() {
         }),
       );
       key.current = crypto.randomUUID();
+      upsertTask(t);
       setPrompt('');
       navigate(`/tasks/${t.id}`);
     } catch (err) {

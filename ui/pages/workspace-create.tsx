@@ -20,6 +20,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
   const [name, setName] = useState('');
   const [nodeId, setNodeId] = useState('');
   const [appCommand, setAppCommand] = useState('');
+  const [agentCommand, setAgentCommand] = useState('');
   const [step, setStep] = useState<string>();
   const [error, setError] = useState<string>();
   const nameInput = useRef<HTMLInputElement>(null);
@@ -59,6 +60,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             projectId: project,
             ...(nodeId ? { nodeId } : {}),
             ...(appCommand.trim() ? { appCommand: appCommand.trim() } : {}),
+            ...(agentCommand.trim() ? { agentCommand: agentCommand.trim() } : {}),
           },
         }),
       );
@@ -146,6 +148,23 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
           />
           <span class="help">
             Started in the workspace with $PORT set; Warren serves it through the node.
+          </span>
+        </div>
+        <div class="field">
+          <label for="ws-agent">
+            Agent command <span class="optional">optional</span>
+          </label>
+          <input
+            id="ws-agent"
+            class="mono"
+            autoComplete="off"
+            spellcheck={false}
+            placeholder="claude-code-acp"
+            value={agentCommand}
+            onInput={(e) => setAgentCommand(e.currentTarget.value)}
+          />
+          <span class="help">
+            An agent that speaks the Agent Client Protocol; it gets the chat and tasks.
           </span>
         </div>
       </div>

@@ -138,12 +138,26 @@ export function WorkspacePage({ id }: { id: string }) {
           <dd class="mono">{w.url ?? 'known once placed on a node'}</dd>
         </div>
         <div>
+          <dt>Agent command</dt>
+          <dd class="mono">{w.agentCommand ?? 'none'}</dd>
+        </div>
+        <div>
           <dt>Wants to be</dt>
           <dd>{w.desiredState}</dd>
         </div>
       </dl>
       <TerminalPanel key={w.id} workspace={w} />
-      <AgentPanel key={`agent-${w.id}`} workspace={w} />
+      {w.agentCommand ? (
+        <AgentPanel key={`agent-${w.id}`} workspace={w} />
+      ) : (
+        <section class="card" aria-labelledby="agent-title">
+          <h2 id="agent-title">Agent</h2>
+          <p class="muted">
+            This workspace runs no agent. Create a workspace with an agent command to chat with an agent and
+            hand it tasks.
+          </p>
+        </section>
+      )}
       <div class="grid-2">
         <RequestPath workspace={w} node={node} />
         <ActivityPanel key={`activity-${w.id}`} workspace={w} />
