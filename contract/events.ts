@@ -22,5 +22,7 @@ export const LiveEvent = v.variant('type', [
   v.object({ type: v.literal('node_removed'), id: NodeId }),
   v.object({ type: v.literal('task'), task: Task }),
   v.object({ type: v.literal('task_removed'), id: TaskId }),
+  /** The workspace's activity log grew; fetch it with `since_id` (the entries stay behind their own API). */
+  v.object({ type: v.literal('activity'), workspaceId: WorkspaceId }),
 ]);
 export type LiveEvent = v.InferOutput<typeof LiveEvent>;
