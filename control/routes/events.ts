@@ -35,6 +35,9 @@ interface Subscriber {
 /** Tasks a stream carries: the newest ones; older tasks are a page of the API away. */
 const MAX_TASKS = 200;
 
+/** Where nodes post a workspace's activity entries. */
+const ACTIVITY_PATH = /^\/api\/v1\/workspaces\/([^/]+)\/activity$/;
+
 /** 1 MiB of unread events: past this a stream is dropped rather than buffered without bound. */
 const MAX_BEHIND_BYTES = 1024 * 1024;
 
@@ -168,10 +171,21 @@ export function eventRoutes(
     }
   };
 
+  /** Tells the streams that may see the workspace that its activity log grew (a node posted to it). */
+  const activityGrew = (workspaceId: string) => {
+    const chunk = frame({ type: 'activity', workspaceId });
+    for (const s of subscribers) if (s.workspaces.has(workspaceId)) s.send(chunk);
+  };
+
   return new Elysia({ name: 'events' })
-    .onAfterResponse({ as: 'global' }, ({ request }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
       if (subscribers.size === 0 || request.method === 'GET') return;
-      if (new URL(request.url).pathname.startsWith('/api/v1/')) refresh();
+      const path = new URL(request.url).pathname;
+      if (!path.startsWith('/api/v1/')) return;
+      const activity = ACTIVITY_PATH.exec(path);
+      const ok = set.status === undefined || set.status === 200;
+      if (activity?.[1] && request.method === 'POST' && ok) activityGrew(activity[1]);
+      refresh();
     })
     .get(
       '/api/v1/events',
