@@ -14,6 +14,8 @@ export interface LiveState {
   nodes: Map<string, Node>;
   /** The caller's newest tasks. */
   tasks: Map<string, Task>;
+  /** Per workspace, how often its activity log grew since the page opened (a signal to fetch more). */
+  activity: Map<string, number>;
 }
 
 const EVENTS_PATH = '/api/v1/events';
@@ -24,6 +26,7 @@ const empty = (): LiveState => ({
   workspaces: new Map(),
   nodes: new Map(),
   tasks: new Map(),
+  activity: new Map(),
 });
 
 let state: LiveState = empty();
@@ -70,6 +73,12 @@ function apply(event: LiveEvent) {
     case 'task':
       upsertTask(event.task);
       return;
+    case 'activity': {
+      const activity = new Map(state.activity);
+      activity.set(event.workspaceId, (activity.get(event.workspaceId) ?? 0) + 1);
+      publish({ activity });
+      return;
+    }
     case 'task_removed': {
       const tasks = new Map(state.tasks);
       tasks.delete(event.id);
@@ -79,15 +88,24 @@ function apply(event: LiveEvent) {
   }
 }
 
-/** Puts a workspace the API just returned into the picture (the stream confirms it a moment later). */
+/** True when `next` is not older than what the picture holds (ISO times compare as strings). */
+const notOlder = (held: { updatedAt: string } | undefined, next: { updatedAt: string }) =>
+  !held || held.updatedAt <= next.updatedAt;
+
+/**
+ * Puts a workspace the API just returned into the picture. An answer can arrive after the stream already
+ * showed a newer state (the node reported while the answer travelled); the older one never wins.
+ */
 export function upsertWorkspace(w: Workspace): void {
+  if (!notOlder(state.workspaces.get(w.id), w)) return;
   const workspaces = new Map(state.workspaces);
   workspaces.set(w.id, w);
   publish({ workspaces });
 }
 
-/** Puts a task the API just returned into the picture. */
+/** Puts a task the API just returned into the picture, unless the picture already holds a newer state. */
 export function upsertTask(t: Task): void {
+  if (!notOlder(state.tasks.get(t.id), t)) return;
   const tasks = new Map(state.tasks);
   tasks.set(t.id, t);
   publish({ tasks });

@@ -1,14 +1,16 @@
 // A workspace's activity feed: newest first, extended with what came after whenever the live stream says
-// the workspace changed (no polling), and searchable.
+// the live stream says its log grew or the workspace moved (no polling), and searchable.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ActivityEvent, api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
+import { useLive } from '../live.ts';
 import { describe } from '../problem.ts';
 
 const KIND_WORDS: Record<string, string> = { lifecycle: 'Workspace', task: 'Task', agent: 'Agent' };
 
 export function ActivityPanel({ workspace: w }: { workspace: Workspace }) {
+  const grew = useLive().activity.get(w.id) ?? 0;
   const [items, setItems] = useState<ActivityEvent[]>();
   const [error, setError] = useState<string>();
   const [q, setQ] = useState('');
@@ -57,7 +59,7 @@ export function ActivityPanel({ workspace: w }: { workspace: Workspace }) {
       // A pruned cursor (410) or any hiccup: start again from the newest page.
       () => void load(''),
     );
-  }, [w.updatedAt, w.status]);
+  }, [w.updatedAt, w.status, grew]);
 
   return (
     <section class="card" aria-labelledby="activity-title">
