@@ -2,6 +2,7 @@
 // admin link, a workspace becomes running, its terminal answers `echo hi`, its app opens through the node's
 // proxy, it stops and is deleted; API tokens are created and revoked; a failed action shows its error.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
@@ -22,6 +23,9 @@ afterAll(async () => {
   await ui?.close();
   await warren?.stop();
 });
+
+/** node/agent's fixture ACP agent (echoes prompts, streamed), run with this bun: a real agent process. */
+const AGENT = `${process.execPath} ${resolve(import.meta.dir, '..', 'node', 'agent', 'testing', 'fixture-agent.ts')}`;
 
 /** An app that answers every request with a fixed line, on the port the node gives it. */
 const APP = `bun -e "Bun.serve({ port: Number(process.env.PORT), fetch: () => new Response('hello from the app') })"`;
@@ -50,6 +54,9 @@ describe('Web UI on warren up', () => {
       expect(await row.getByText('on node-1').count()).toBe(1);
 
       await row.getByRole('link', { name: 'hello' }).click();
+      // The status can step back to `starting` for up to a heartbeat (a report older than the push landing
+      // after it); the terminal opens once it runs.
+      await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
       await page.getByText('Connected to the node').waitFor({ timeout: 15_000 });
       await page.keyboard.type('echo hi\n');
       // A row that is exactly `hi`: the shell's output, not the echoed command line.
@@ -81,6 +88,46 @@ describe('Web UI on warren up', () => {
       await page.getByRole('button', { name: 'Delete workspace' }).click();
       await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
       await row.waitFor({ state: 'detached', timeout: 30_000 });
+    });
+  }, 120_000);
+
+  it('chats with a workspace agent, then hands it a task that completes, with the activity to show', async () => {
+    await capture(page, 'system-agent-task', async () => {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
+      await page
+        .getByRole('button', { name: /New workspace|Create your first workspace/ })
+        .first()
+        .click();
+      await page.getByLabel('Name', { exact: true }).fill('helper');
+      await page.getByLabel('Agent command').fill(AGENT);
+      await page.getByRole('button', { name: 'Create workspace' }).click();
+      const row = page.locator('[data-workspace="helper"]');
+      await row.getByText('Running').waitFor({ timeout: 30_000 });
+      await row.getByRole('link', { name: 'helper' }).click();
+      await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
+      await page.getByText('Agent ready', { exact: true }).waitFor({ timeout: 20_000 });
+      await page.getByLabel('Message to the agent').fill('hello agent');
+      await page.getByRole('button', { name: 'Send' }).click();
+      const replies = page.locator('.bubble.agent-reply');
+      await eventually(
+        async () => (await replies.allTextContents()).some((t) => t.includes('echo: hello agent')),
+        15_000,
+        'the streamed reply',
+      );
+      // The activity feed follows without a reload: the agent's turn is logged there too.
+      await page.locator('.feed-item').filter({ hasText: 'turn ended' }).first().waitFor({ timeout: 15_000 });
+
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
+      await page.getByLabel('What should the agent do?').fill('write the docs');
+      await page.getByRole('button', { name: 'Submit task' }).click();
+      await page.locator('.head-status').getByText('Completed').waitFor({ timeout: 30_000 });
+      expect(await page.getByText('echo: write the docs').count()).toBeGreaterThan(0);
+      await page.getByRole('link', { name: 'Follow the agent live' }).click();
+      const feed = page.locator('.feed-item');
+      await feed.filter({ hasText: 'completed' }).first().waitFor({ timeout: 15_000 });
+      expect((await feed.allTextContents()).some((t) => t.includes('write the docs'))).toBe(true);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
+      await page.locator('.task-row').filter({ hasText: 'write the docs' }).getByText('Completed').waitFor();
     });
   }, 120_000);
 
