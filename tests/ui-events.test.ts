@@ -187,6 +187,58 @@ describe('Live event stream', () => {
     await stream.cancel();
   });
 
+  it('streams the caller’s tasks and signals activity only to those who may see the workspace', async () => {
+    const member = await newMember('bystander');
+    const theirs = follow(await events(bearer(member.token)));
+    expect(await theirs.next()).toMatchObject({ type: 'snapshot', tasks: [] });
+    const mine = follow(await events(bearer(control.adminToken)));
+    expect((await mine.next()).type).toBe('snapshot');
+
+    const projectId = await project();
+    const task = await control.client.POST('/api/v1/tasks', { body: { projectId, prompt: 'tidy up' } });
+    expect(task.response.status).toBe(200);
+    let e = await mine.next();
+    while (!(e.type === 'task' && e.task.id === task.data!.id)) e = await mine.next();
+    expect(e).toMatchObject({ type: 'task', task: { prompt: 'tidy up' } });
+
+    // A node posts to the activity log of a workspace it hosts: the admin's stream hears of it.
+    const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+    const key = await createTestNodeKey();
+    const joined = (
+      await control.clientWith().POST('/api/v1/nodes/join', {
+        body: {
+          joinToken: jt.data!.token,
+          name: 'n-activity',
+          publicKey: key.publicKey,
+          address: pushes.url,
+          capacity: { workspaces: 2 },
+        },
+      })
+    ).data!;
+    const ws = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'logged', projectId, nodeId: joined.nodeId },
+    });
+    const other = await control.client.POST('/api/v1/workspaces', { body: { name: 'unlogged', projectId } });
+    const post = (token: string, id: string) =>
+      control.clientWith(token).POST('/api/v1/workspaces/{id}/activity', {
+        params: { path: { id } },
+        body: { type: 'agent.turn_ended', message: 'turn ended' },
+      });
+    // A refused post (a user token is not the hosting node) signals nothing.
+    expect((await post(control.adminToken, other.data!.id)).response.status).toBe(401);
+    expect((await post(joined.certificate, ws.data!.id)).response.status).toBe(200);
+    e = await mine.next();
+    while (e.type !== 'activity') e = await mine.next();
+    expect(e).toEqual({ type: 'activity', workspaceId: ws.data!.id });
+    // The member cannot see that workspace or task: neither reaches their stream.
+    const own = await member.client.POST('/api/v1/projects', { body: { name: 'own' } });
+    await member.client.POST('/api/v1/workspaces', { body: { name: 'marker', projectId: own.data!.id } });
+    let m = await theirs.next();
+    while (m.type === 'node') m = await theirs.next();
+    expect(m).toMatchObject({ type: 'workspace', workspace: { name: 'marker' } });
+    await Promise.all([mine.cancel(), theirs.cancel()]);
+  });
+
   it('ends the stream of a session that signed out', async () => {
     const member = await newMember('leaver');
     const login = await fetch(member.loginLink, { redirect: 'manual' });
