@@ -21,6 +21,9 @@ interface Seeded {
 }
 
 /** A little app for the running workspace, on the port the node gives it. */
+/** node/agent's fixture ACP agent (echoes prompts, streamed), so the chat and tasks have someone to talk to. */
+const AGENT = `${process.execPath} ${join(import.meta.dir, '../../node/agent/testing/fixture-agent.ts')}`;
+
 const APP = `bun -e "Bun.serve({ port: Number(process.env.PORT), fetch: () => new Response('storefront') })"`;
 
 async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Promise<Seeded> {
@@ -59,13 +62,25 @@ async function seed(control: TestControl, clock: FakeClock, pushUrl: string): Pr
     },
   });
   const rack = await join('rack-2', false, 24, { region: 'office' });
-  const create = async (name: string, projectId: string, nodeId: string, appCommand?: string) =>
+  const create = async (
+    name: string,
+    projectId: string,
+    nodeId: string,
+    appCommand?: string,
+    agentCommand?: string,
+  ) =>
     (
       await c.POST('/api/v1/workspaces', {
-        body: { name, projectId, nodeId, ...(appCommand ? { appCommand } : {}) },
+        body: {
+          name,
+          projectId,
+          nodeId,
+          ...(appCommand ? { appCommand } : {}),
+          ...(agentCommand ? { agentCommand } : {}),
+        },
       })
     ).data!;
-  const running = await create('checkout-redesign', web, studio.nodeId!, APP);
+  const running = await create('checkout-redesign', web, studio.nodeId!, APP, AGENT);
   const starting = await create('search-api', api, rack.nodeId, 'bun run server.ts');
   const failed = await create('flaky-migration', api, rack.nodeId, 'bun run migrate');
   const stopped = await create('docs-refresh', web, studio.nodeId!);
@@ -133,6 +148,29 @@ try {
     await page.keyboard.type('ls -a && echo "hello from $(hostname)"\n');
     await page.getByText('Round trip from this browser').waitFor();
     await shoot(page, `workspace-${size}`);
+    if (size === 'desktop') {
+      await page.getByText('Agent ready', { exact: true }).waitFor();
+      await page.getByLabel('Message to the agent').fill('Summarise the open checkout bugs');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.getByText('echo: Summarise the open checkout bugs').waitFor();
+      await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+      await page.getByLabel('Project', { exact: true }).selectOption({ label: 'web-app' });
+      await page.getByLabel('What should the agent do?').fill('Fix the flaky checkout test');
+      await page.getByRole('button', { name: 'Submit task' }).click();
+      await page.locator('.head-status').getByText('Completed').waitFor({ timeout: 30_000 });
+      await shoot(page, 'task-desktop');
+      await page.goto(`${control.url}/workspaces/${seeded.runningId}`);
+      await page.locator('.feed-item').filter({ hasText: 'completed' }).first().waitFor();
+      // The chat at the top, the activity below it (the sticky header is 57 px tall).
+      await page.evaluate(() => {
+        document.querySelector('section.agent')?.scrollIntoView({ block: 'start' });
+        window.scrollBy(0, -72);
+      });
+      await shoot(page, 'agent-desktop');
+    }
+    await page.goto(`${control.url}/tasks`);
+    await page.locator('.task-row').first().waitFor();
+    await shoot(page, `tasks-${size}`);
     await page.goto(`${control.url}/nodes`);
     await page.locator('[data-node="studio"]').waitFor();
     await shoot(page, `nodes-${size}`);
