@@ -21,7 +21,7 @@ const VERBS: Record<string, { load: () => Promise<{ default: Verb }>; help: stri
   },
   node: {
     load: () => import('./node.ts'),
-    help: 'node join: run this machine as a node  --control URL --join-token T [--data] [--listen host:port]',
+    help: 'node join: run this machine as a node  --control URL --join-token T [--laptop]; node create|delete: machines by the provider',
   },
 };
 

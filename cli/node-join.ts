@@ -1,12 +1,23 @@
 // `warren node join`: runs a node agent in the foreground until Ctrl-C (joins the first time, resumes afterwards).
-import { ConfigError, nodeConfigFromArgs, startNode } from '../node/index.ts';
+import { homedir } from 'node:os';
+import {
+  ConfigError,
+  joinLaptop,
+  LaptopJoinError,
+  type NodeConfig,
+  nodeConfigFromArgs,
+  startNode,
+} from '../node/index.ts';
 
 export const NODE_JOIN_USAGE = `usage: warren node join --control URL --join-token T [--name NAME] [--data DIR]
-                         [--listen host:port] [--network direct] [--laptop]
+                         [--listen host:port] [--network direct|tailscale] [--tailscale-socket PATH]
+                         [--laptop [--install-service]] [--join-token-file FILE]
                          [--advertise URL] [--base-domain DOMAIN] [--capacity N]
 
 Joins this machine to a Warren control plane as a node and serves workspaces until stopped.
-Run again with the same --data to resume; the join token is needed only the first time.`;
+Run again with the same --data to resume; the join token is needed only the first time.
+--laptop prints each step, goes awaiting_agent (not offline) while asleep, and prints a run-at-login
+service (systemd user unit or launchd agent); --install-service writes it (it never enables it).`;
 
 /** Runs the node; resolves with the exit code once it has stopped. */
 export async function nodeJoin(args: string[]): Promise<number> {
@@ -14,15 +25,20 @@ export async function nodeJoin(args: string[]): Promise<number> {
     console.log(NODE_JOIN_USAGE);
     return 0;
   }
-  let node: Awaited<ReturnType<typeof startNode>>;
+  const installService = args.includes('--install-service');
+  const nodeArgs = args.filter((a) => a !== '--install-service');
+  let node: { nodeId: string; url: string; stop(): Promise<void> };
   try {
-    node = await startNode(nodeConfigFromArgs(args));
+    const config = nodeConfigFromArgs(nodeArgs);
+    if (installService && !config.laptop) throw new ConfigError('--install-service goes with --laptop');
+    node = config.laptop ? await laptop(config, installService) : await startNode(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`warren node join: ${e.message}\n\n${NODE_JOIN_USAGE}`);
       return 2;
     }
-    console.error(`warren node join: ${(e as Error).message}`);
+    // A laptop step already printed what failed and what to do.
+    if (!(e instanceof LaptopJoinError)) console.error(`warren node join: ${(e as Error).message}`);
     return 1;
   }
   // One machine-readable line, so `warren up` and scripts can find the node.
@@ -34,4 +50,29 @@ export async function nodeJoin(args: string[]): Promise<number> {
   });
   await node.stop();
   return 0;
+}
+
+/** `--laptop`: the step-by-step join; the login service runs this same command without the one-use token. */
+async function laptop(config: NodeConfig, installService: boolean) {
+  const running = await joinLaptop(config, {
+    write: (line) => console.log(line),
+    installService,
+    platform: process.platform,
+    home: homedir(),
+    program: process.execPath,
+    args: [
+      Bun.main,
+      'node',
+      'join',
+      '--laptop',
+      '--network',
+      config.network,
+      ...(config.network === 'tailscale' ? ['--tailscale-socket', config.tailscaleSocket] : []),
+      '--name',
+      config.name,
+      '--listen',
+      `${config.listen.host}:${config.listen.port}`,
+    ],
+  });
+  return { nodeId: running.node.nodeId, url: running.node.url, stop: () => running.stop() };
 }

@@ -1,11 +1,14 @@
 // `warren node …`: the node verbs.
+
 import { NODE_JOIN_USAGE, nodeJoin } from './node-join.ts';
+import { NODE_MACHINES_USAGE, nodeMachines } from './node-machines.ts';
 
 /** Dispatches `warren node <verb> …`; resolves with the exit code. */
 export async function nodeCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   if (verb === 'join') return nodeJoin(rest);
-  console.error(`warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}`);
+  if (verb === 'create' || verb === 'delete') return nodeMachines(verb, rest);
+  console.error(`warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}\n${NODE_MACHINES_USAGE}`);
   return 2;
 }
 

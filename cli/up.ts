@@ -1,8 +1,6 @@
-// `warren up`: the control plane plus N local node processes on one box, until Ctrl-C.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// `warren up`: the control plane plus N local node processes on one box (the `local` provider), until Ctrl-C.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
   ADMIN_TOKEN_FILE,
@@ -11,7 +9,6 @@ import {
   type RunningControl,
   startControl,
 } from '../control/index.ts';
-import { createControlClient } from '../openapi/client/index.ts';
 
 /** What `warren up` writes to `<data>/up.json` once everything is ready, for scripts to drive it. */
 export interface UpFile {
@@ -24,62 +21,6 @@ export const UP_FILE = 'up.json';
 const USAGE = `usage: warren up [--port 7400] [--data .warren] [--nodes 1] [--host 127.0.0.1]
 
 Runs the control plane and N local nodes (direct mode) until Ctrl-C. Running it again keeps all state.`;
-
-/** How long a node process may take to join and report ready before `up` gives up on it. */
-const NODE_READY_TIMEOUT_MS = 30_000;
-/** How long a node gets to stop its workspaces after SIGTERM before it is killed. */
-const NODE_STOP_GRACE_MS = 10_000;
-
-interface NodeProcess {
-  child: ChildProcess;
-  ready: Promise<{ nodeId: string; url: string }>;
-}
-
-function startNodeProcess(controlUrl: string, dir: string, name: string, listen: string, joinToken?: string) {
-  const argv = [
-    join(import.meta.dir, 'main.ts'),
-    'node',
-    'join',
-    '--control',
-    controlUrl,
-    '--data',
-    dir,
-    '--name',
-    name,
-    '--listen',
-    listen,
-    '--network',
-    'direct',
-  ];
-  if (joinToken) argv.push('--join-token', joinToken);
-  // detached: its own process group, so a terminal's Ctrl-C reaches `up` alone and `up` stops nodes in order.
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  const ready = new Promise<{ nodeId: string; url: string }>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not become ready`)), NODE_READY_TIMEOUT_MS);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /^node ready (\{.*\})$/.exec(line);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolveReady(JSON.parse(m[1]) as { nodeId: string; url: string });
-      } else process.stdout.write(`[${name}] ${line}\n`);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${code} before it was ready`));
-    });
-  });
-  return { child, ready } satisfies NodeProcess;
-}
-
-async function stopNode(p: NodeProcess): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), NODE_STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
 
 export default async function up(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -116,30 +57,40 @@ export default async function up(args: string[]): Promise<number> {
     }
     throw e;
   }
+  if (config.infra.provider.kind !== 'local') {
+    console.error('warren up: runs local nodes; unset WARREN_PROVIDER (or set it to local)');
+    return 2;
+  }
+  // Nodes listen where the control plane does (`--host`).
+  config.infra.provider = { ...config.infra.provider, listenHost: config.host };
   const dataDir = resolve(config.dataDir);
+  // On --port 0 the URL (the default `iss`) changes every run, which would void the certificates of the nodes
+  // coming back; the data dir names this deployment instead.
+  if (config.port === 0 && !config.issuer) config.issuer = `warren-up:${dataDir}`;
   const control: RunningControl = await startControl(config);
   const adminToken = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
-  const client = createControlClient(control.url, { token: adminToken });
-  const nodes: NodeProcess[] = [];
-  const stopAll = async () => {
-    await Promise.all(nodes.map(stopNode));
-    await control.stop();
-  };
+  const { fleet, store } = control.deps;
+  const stopAll = () => control.stop();
   try {
-    for (let i = 0; i < count; i++) {
-      const dir = join(dataDir, 'nodes', `node-${i + 1}`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      let joinToken: string | undefined;
-      if (!existsSync(join(dir, 'node.json'))) {
-        const { data, error } = await client.POST('/api/v1/join-tokens', { body: { ttlSeconds: 600 } });
-        if (!data) throw new Error(`could not create a join token: ${JSON.stringify(error)}`);
-        joinToken = data.token;
-      }
-      // A fixed port per node when the control plane has one, so node URLs survive a restart of `up`.
-      const listen = `${config.host}:${config.port === 0 ? 0 : config.port + 20 + i}`;
-      nodes.push(startNodeProcess(control.url, dir, `node-${i + 1}`, listen, joinToken));
+    // Nodes of an earlier run come back first (same ids, same workspaces); missing ones are created.
+    const since = Date.now();
+    await fleet.start();
+    const have = (await fleet.provider.list()).length;
+    const created = Array.from({ length: Math.max(0, count - have) }, () =>
+      fleet.create({ createdBy: null }),
+    );
+    await Promise.all(created.map((r) => fleet.settled(r.nodeId)));
+    const failed = created.find((r) => r.state !== 'ready');
+    if (failed) throw new Error(`node ${failed.nodeId} did not start: ${failed.error ?? failed.state}`);
+    const ready: { nodeId: string; url: string }[] = [];
+    for (const n of await fleet.provider.list()) {
+      // A resumed node reports its new address with its first heartbeat.
+      const row = await waitFor(async () => {
+        const r = await store.nodes.get(n.nodeId);
+        return r?.status === 'online' && (r.lastHeartbeatAt ?? 0) >= since ? r : undefined;
+      });
+      ready.push({ nodeId: n.nodeId, url: row.address });
     }
-    const ready = await Promise.all(nodes.map((n) => n.ready));
     const upFile: UpFile = {
       controlUrl: control.url,
       adminToken,
@@ -166,13 +117,21 @@ export default async function up(args: string[]): Promise<number> {
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => resolveStop());
     process.once('SIGTERM', () => resolveStop());
-    for (const n of nodes)
-      n.child.once('exit', (code, signal) => {
-        if (code !== 0 || signal)
-          console.error(`warren up: a node exited (${signal ?? code}); the rest keep running`);
-      });
   });
   console.log('warren up: stopping nodes and the control plane…');
   await stopAll();
   return 0;
+}
+
+/** How long a node may take to join (or come back) before `up` gives up on it. */
+const NODE_READY_TIMEOUT_MS = 30_000;
+
+async function waitFor<T>(check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error('a node did not come online in time');
+    await Bun.sleep(50);
+  }
 }

@@ -1,5 +1,6 @@
 // Progress of creating and deleting node machines (providers, warm pool), as the API streams it and the UI shows it.
 import * as v from 'valibot';
+import { NodeId, ProjectId } from './ids.ts';
 
 /** Steps of provisioning a node, in the order they happen; a provider reports only the steps it has. */
 export const PROVISION_STEPS = [
@@ -36,3 +37,34 @@ export const ProgressEvent = v.object({
   at: v.number(),
 });
 export type ProgressEvent = v.InferOutput<typeof ProgressEvent>;
+
+/** Where node machines come from: processes on the control plane's host, or Hetzner Cloud servers. */
+export const PROVIDER_KINDS = ['local', 'hetzner'] as const;
+export const ProviderKind = v.picklist(PROVIDER_KINDS);
+export type ProviderKind = v.InferOutput<typeof ProviderKind>;
+
+/** Where a node record stands: created and joining, joined, failed, being deleted, deleted. */
+export const NODE_PROVISIONING_STATES = ['provisioning', 'ready', 'failed', 'deleting', 'deleted'] as const;
+export const NodeProvisioningState = v.picklist(NODE_PROVISIONING_STATES);
+export type NodeProvisioningState = v.InferOutput<typeof NodeProvisioningState>;
+
+/** `POST /api/v1/nodes`: a node machine created by the configured provider. */
+export const NodeProvisionRequest = v.object({
+  /** The project the node serves (a label on the machine); absent: a node of the instance. */
+  projectId: v.optional(ProjectId),
+});
+export type NodeProvisionRequest = v.InferOutput<typeof NodeProvisionRequest>;
+
+/**
+ * A node being created or deleted by its provider, with its progress so far, oldest first. The node id is
+ * chosen before the machine exists (the provider names the machine after it) and the node joins under it.
+ */
+export const NodeProvisioning = v.object({
+  nodeId: NodeId,
+  provider: ProviderKind,
+  state: NodeProvisioningState,
+  events: v.array(ProgressEvent),
+  /** Why it failed, for people; never a secret. */
+  error: v.optional(v.string()),
+});
+export type NodeProvisioning = v.InferOutput<typeof NodeProvisioning>;

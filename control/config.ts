@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { type ActivityConfig, defaultActivityConfig } from './activity/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
+import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
 export interface ControlConfig {
   /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */
@@ -43,6 +44,8 @@ export interface ControlConfig {
   activity: ActivityConfig;
   /** 5 s, ±20 % jitter: how often tasks still queued (no free warm workspace yet) are dispatched again. */
   taskSweepMs: number;
+  /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
+  infra: InfraConfig;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -65,6 +68,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     requireApproval: false,
     activity: defaultActivityConfig(),
     taskSweepMs: 5_000,
+    infra: defaultInfraConfig(),
   };
 }
 
@@ -164,5 +168,8 @@ export function loadControlConfig(
   );
   if (retentionDays !== undefined)
     config.activity = { ...config.activity, retentionMs: Math.round(retentionDays * 86_400_000) };
+  const infra = parseInfraConfig(env, config.dataDir);
+  if (!infra.ok) throw new ConfigError(infra.message);
+  config.infra = infra.config;
   return config;
 }

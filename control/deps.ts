@@ -23,6 +23,8 @@ import {
 import { createLog, type Log } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
+import { createNodeFleet, type NodeFleet, type Provider } from './providers/index.ts';
+import type { TailscaleApi } from './tailscale/index.ts';
 import {
   createNodeTaskAgents,
   createTaskDispatcher,
@@ -56,12 +58,17 @@ export interface ControlDeps {
   /** Tasks, run by the agents of warm workspaces (through their nodes). */
   tasks: TaskService;
   taskDispatcher: TaskDispatcher;
+  /** Node machines (provider, provisioning records) and the warm pool. */
+  fleet: NodeFleet;
 }
 
 export interface DepsOptions {
   publicUrl: string;
   clock?: Clock;
   log?: Log;
+  /** Tests: a provider or Tailscale API other than the configured ones. */
+  provider?: Provider;
+  tailscale?: TailscaleApi;
 }
 
 /** Opens the database (migrating it), loads the master key and the key ring, and wires the services. */
@@ -85,7 +92,25 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     cursorKey: deriveSubkey(config.dataDir, config.masterKey, 'activity-cursor'),
     config: config.activity,
   });
-  const workspaces = createWorkspaceService({ store, clock, push, log, activity });
+  const fleet = createNodeFleet({
+    config: config.infra,
+    store,
+    database,
+    clock,
+    log,
+    dataDir: config.dataDir,
+    controlUrl: config.infra.publicUrl ?? options.publicUrl,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.tailscale ? { tailscale: options.tailscale } : {}),
+  });
+  const workspaces = createWorkspaceService({
+    store,
+    clock,
+    push,
+    log,
+    activity,
+    ...(fleet.warmPool ? { nodeSource: fleet } : {}),
+  });
   const tasks = createTaskService({
     client: database.client,
     clock,
@@ -130,6 +155,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     activity,
     tasks,
     taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log, clock }),
+    fleet,
   };
 }
 

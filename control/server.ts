@@ -5,7 +5,7 @@ import { createControlApp } from './app.ts';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
 import type { Clock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
-import { type ControlDeps, openControlDeps } from './deps.ts';
+import { type ControlDeps, type DepsOptions, openControlDeps } from './deps.ts';
 import type { Log } from './log.ts';
 
 /** File with `{ url, pid }` written once the control plane listens (for --port 0 and the CLI). */
@@ -24,6 +24,9 @@ export interface StartOptions {
   log?: Log;
   /** How often the key ring checks its schedule: 1 h; rotation itself is rare (ControlConfig.keyRing). */
   keyTickMs?: number;
+  /** Tests: a provider or Tailscale API other than the configured ones. */
+  provider?: DepsOptions['provider'];
+  tailscale?: DepsOptions['tailscale'];
 }
 
 /** Starts the control plane on `config.host:config.port` (0 = a free port). */
@@ -63,6 +66,12 @@ export async function startControl(
     }, config.heartbeatIntervalMs);
     sweep.unref();
     const taskSweep = startTaskSweep(deps, config.taskSweepMs);
+    // Warm pools: refilled and reaped on a timer (claims also trigger a refill).
+    const warm = config.infra.warmPool;
+    const maintain = warm ? setInterval(() => void deps.fleet.maintain(), warm.maintainEveryMs) : undefined;
+    maintain?.unref();
+    // Local node machines of an earlier run come back with the control plane, then pools are filled.
+    void deps.fleet.start();
     return {
       url,
       deps,
@@ -71,6 +80,9 @@ export async function startControl(
         clearInterval(timer);
         clearInterval(sweep);
         taskSweep.stop();
+        clearInterval(maintain);
+        // Before the server stops: a node still joining needs it to finish (then it is stopped too).
+        await deps.fleet.stop();
         await server.stop(true);
         deps.database.close();
       },

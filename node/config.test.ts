@@ -1,5 +1,8 @@
 // nodeConfigFromArgs: flags and environment into a NodeConfig; bad input names the flag.
 import { describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, nodeConfigFromArgs } from './config.ts';
 
 describe('nodeConfigFromArgs', () => {
@@ -58,12 +61,36 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('reads what a cloud node unit sets: WARREN_DATA_DIR and the join token from WARREN_JOIN_TOKEN_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-cfg-'));
+    const file = join(dir, 'join-token');
+    writeFileSync(file, 'wrn_join_fromfile\n');
+    const c = nodeConfigFromArgs(['--network', 'tailscale', '--tailscale-socket', '/run/ts.sock'], {
+      WARREN_CONTROL_URL: 'http://127.0.0.1:1',
+      WARREN_DATA_DIR: '/var/lib/warren',
+      WARREN_JOIN_TOKEN_FILE: file,
+    });
+    expect(c.joinToken).toBe('wrn_join_fromfile');
+    expect(c.joinTokenFile).toBe(file);
+    expect(c.dataDir).toBe('/var/lib/warren');
+    expect(c.network).toBe('tailscale');
+    expect(c.tailscaleSocket).toBe('/run/ts.sock');
+    // Once joined the file is gone; the node resumes from its data dir without a token.
+    rmSync(file);
+    const again = nodeConfigFromArgs([], { WARREN_CONTROL_URL: 'http://x', WARREN_JOIN_TOKEN_FILE: file });
+    expect(again.joinToken).toBeUndefined();
+    writeFileSync(file, '  ');
+    expect(() =>
+      nodeConfigFromArgs([], { WARREN_CONTROL_URL: 'http://x', WARREN_JOIN_TOKEN_FILE: file }),
+    ).toThrow('is empty');
+    rmSync(dir, { recursive: true });
+  });
+
   const bad: [string[], string][] = [
     [[], '--control (or WARREN_CONTROL_URL) is required'],
     [['--control', 'ftp://x'], '--control'],
     [['--control', 'http://x', '--listen', 'nope'], '--listen (or WARREN_NODE_LISTEN): must be host:port'],
     [['--control', 'http://x', '--listen', 'a:70000'], 'port must be at most 65535'],
-    [['--control', 'http://x', '--network', 'tailscale'], 'tailscale is not supported yet'],
     [['--control', 'http://x', '--network', 'carrier-pigeon'], '--network'],
     [['--control', 'http://x', '--bogus', '1'], 'unknown flag --bogus'],
     [['--control', 'http://x', '--capacity', 'many'], '--capacity'],

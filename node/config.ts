@@ -1,4 +1,5 @@
 // The node's configuration: defaults, presets, and the only place that reads flags and the environment.
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as v from 'valibot';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
@@ -13,18 +14,34 @@ export interface NodeConfig {
   name: string;
   /** Where identity, state and workspace directories live; default `.warren/node`. */
   dataDir: string;
-  /** Listen address of the proxy and node API; default 127.0.0.1:7420, port 0 picks a free port. */
+  /**
+   * Listen address of the proxy and node API; default 127.0.0.1:7420, port 0 picks a free port. With
+   * `--network tailscale` the default host is `tailnet`: this machine's Tailscale IP, so the node is reachable
+   * on the tailnet and nowhere else.
+   */
   listen: { host: string; port: number };
   /** URL the control plane and users reach this node at; default `http://{listen}` after binding. */
   advertiseUrl: string | undefined;
-  /** `direct`: plain addresses (local use and tests); `tailscale` is reserved for the mesh issue. */
+  /** `direct`: plain addresses (local use and tests); `tailscale`: advertise this machine's tailnet address. */
   network: 'direct' | 'tailscale';
+  /** tailscaled's LocalAPI socket, read with `--network tailscale`; default where tailscaled listens on Linux. */
+  tailscaleSocket: string;
+  /**
+   * File holding the one-use join token (WARREN_JOIN_TOKEN_FILE, what cloud-init and the local provider use, so
+   * the token is never in argv or a unit file); deleted after a successful join.
+   */
+  joinTokenFile: string | undefined;
   /** A laptop goes to `awaiting_agent` instead of `offline` when it stops heartbeating. */
   laptop: boolean;
   /** Workspaces are also served on `ws-{id}.{baseDomain}`; `localhost` because browsers resolve it to loopback. */
   baseDomain: string;
   /** How many workspaces this node offers to host. */
   capacity: number;
+  /**
+   * true: a raw TCP listener takes plain workspace requests with a known token straight to the app and tunnels
+   * the rest to the full server (the proxy benchmark's path); false: every request goes through Bun.serve.
+   */
+  fastPath: boolean;
   labels: Record<string, string>;
   auth: AuthConfig;
   heartbeat: HeartbeatConfig;
@@ -78,6 +95,8 @@ export interface ProcessRuntimeConfig {
   stableAfterMs: number;
   /** Time between SIGTERM and SIGKILL when stopping a workspace's process group. */
   stopGraceMs: number;
+  /** An app that does not listen on PORT within this time ends in `error` (slow builds fit in two minutes). */
+  readyTimeoutMs: number;
   /** Shell for app commands and terminals. */
   shell: string;
   /** Variables every workspace inherits (PATH, locale); the workspace's own env and PORT come on top. */
@@ -94,9 +113,12 @@ export function defaultNodeConfig(): NodeConfig {
     listen: { host: '127.0.0.1', port: 7420 },
     advertiseUrl: undefined,
     network: 'direct',
+    tailscaleSocket: '/var/run/tailscale/tailscaled.sock',
+    joinTokenFile: undefined,
     laptop: false,
     baseDomain: 'localhost',
     capacity: 32,
+    fastPath: true,
     labels: {},
     auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5 },
     heartbeat: { backoffBaseMs: 500, backoffMaxMs: 30_000, jitter: 0.2 },
@@ -105,6 +127,7 @@ export function defaultNodeConfig(): NodeConfig {
       restartBaseMs: 500,
       stableAfterMs: 30_000,
       stopGraceMs: 3_000,
+      readyTimeoutMs: 120_000,
       shell: '/bin/sh',
       env: baseEnv(),
     },
@@ -119,9 +142,18 @@ export function localNodeConfig(): NodeConfig {
   c.listen = { host: '127.0.0.1', port: 0 };
   c.auth.jwksCooldownMs = 1_000;
   c.heartbeat = { backoffBaseMs: 50, backoffMaxMs: 1_000, jitter: 0.2 };
-  c.runtime = { ...c.runtime, restartBaseMs: 50, stableAfterMs: 5_000, stopGraceMs: 1_000 };
+  c.runtime = {
+    ...c.runtime,
+    restartBaseMs: 50,
+    stableAfterMs: 5_000,
+    stopGraceMs: 1_000,
+    readyTimeoutMs: 10_000,
+  };
   return c;
 }
+
+/** Listen host meaning "this machine's Tailscale IP" (resolved through the LocalAPI at start). */
+export const TAILNET_HOST = 'tailnet';
 
 /** Raised when a flag or variable is missing or malformed; the message names it. */
 export class ConfigError extends Error {
@@ -150,6 +182,8 @@ const FLAGS = {
   advertise: 'WARREN_NODE_ADVERTISE_URL',
   'base-domain': 'WARREN_BASE_DOMAIN',
   capacity: 'WARREN_NODE_CAPACITY',
+  'tailscale-socket': 'WARREN_TAILSCALE_SOCKET',
+  'join-token-file': 'WARREN_JOIN_TOKEN_FILE',
 } as const;
 type Flag = keyof typeof FLAGS;
 const BOOLEAN_FLAGS = ['laptop'] as const;
@@ -186,14 +220,21 @@ export function nodeConfigFromArgs(
   c.joinToken = get('join-token') || undefined;
   const name = get('name');
   if (name) c.name = name;
-  const data = get('data');
+  // WARREN_DATA_DIR too: what a cloud node's systemd unit sets (control/providers/cloud-init.ts).
+  const data = get('data') ?? env.WARREN_DATA_DIR;
   if (data) c.dataDir = data;
+  const tokenFile = get('join-token-file');
+  if (tokenFile) {
+    c.joinTokenFile = tokenFile;
+    if (!c.joinToken) c.joinToken = readTokenFile(tokenFile, where('join-token-file'));
+  }
   const listen = get('listen');
   if (listen) c.listen = parse(ListenSchema, listen, where('listen'));
   const network = get('network');
   if (network) c.network = parse(v.picklist(['direct', 'tailscale']), network, where('network'));
-  if (c.network === 'tailscale')
-    throw new ConfigError(`${where('network')}: tailscale is not supported yet, use direct`);
+  if (c.network === 'tailscale' && !listen) c.listen = { host: TAILNET_HOST, port: c.listen.port };
+  const socket = get('tailscale-socket');
+  if (socket) c.tailscaleSocket = socket;
   const advertise = get('advertise');
   if (advertise) c.advertiseUrl = parse(UrlSchema, advertise, where('advertise')).replace(/\/+$/, '');
   const baseDomain = get('base-domain');
@@ -241,6 +282,14 @@ export function nodeConfigFromArgs(
     c.laptop =
       parse(v.picklist(['true', 'false', '1', '0']), laptop, '--laptop') === 'true' || laptop === '1';
   return c;
+}
+
+/** The token in a join-token file; a missing file is fine once joined (the token was spent and deleted). */
+function readTokenFile(path: string, name: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const token = readFileSync(path, 'utf8').trim();
+  if (!token) throw new ConfigError(`${name}: ${path} is empty`);
+  return token;
 }
 
 function parse<S extends v.GenericSchema>(schema: S, input: string, name: string): v.InferOutput<S> {

@@ -8,5 +8,6 @@ export {
   type NodeConfig,
   nodeConfigFromArgs,
 } from './config.ts';
+export { joinLaptop, LaptopJoinError, type LaptopJoinOptions, type LaptopNode } from './laptop/index.ts';
 export { type RunningNode, type StartNodeOptions, startNode } from './main.ts';
 export { NODE_VERSION } from './version.ts';

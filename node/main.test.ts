@@ -75,6 +75,36 @@ describe('Node', () => {
     expect(iss.stats.joins).toBe(1);
   });
 
+  it('joins with its public key, address, name, capacity and laptop flag, and heartbeats its address and load', async () => {
+    const iss = await issuer({ heartbeatIntervalMs: 60_000 });
+    const dir = dataDir();
+    const n = await node({
+      controlUrl: iss.url,
+      joinToken: iss.joinToken(),
+      dataDir: dir,
+      configure: (c) => {
+        c.laptop = true;
+        c.capacity = 7;
+        c.labels = { zone: 'desk' };
+      },
+    });
+    const req = iss.joinRequests[0]!;
+    const identity = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as { x: string };
+    expect(req.publicKey).toEqual({ kty: 'OKP', crv: 'Ed25519', x: identity.x });
+    expect(req).toMatchObject({
+      name: 'test-node',
+      address: n.url,
+      capacity: { workspaces: 7 },
+      laptop: true,
+      labels: { zone: 'desk' },
+    });
+    expect(JSON.stringify(req)).not.toContain('"d"');
+    await n.heartbeatNow();
+    expect(iss.lastHeartbeat?.address).toBe(n.url);
+    expect(iss.lastHeartbeat?.load?.memory).toBeGreaterThan(0);
+    expect(iss.lastHeartbeat?.renew).toBe(false);
+  });
+
   it('refuses to start without a join token when it has never joined, and on a used join token', async () => {
     const iss = await issuer();
     await expect(startTestNode({ controlUrl: iss.url, dataDir: dataDir() })).rejects.toThrow('--join-token');
@@ -188,6 +218,29 @@ describe('Node', () => {
     const again = await node({ controlUrl: iss.url, dataDir: dir });
     await running(again, ws.id);
     expect(await call(again, token)).toBe(200);
+  });
+
+  it('keeps enforcing a revocation it heard of after the control plane is gone and the node restarted', async () => {
+    const iss = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
+    const dir = dataDir();
+    const first = await startTestNode({ controlUrl: iss.url, joinToken: iss.joinToken(), dataDir: dir });
+    const ws = spec();
+    await iss.place(first.nodeId, ws, first.url);
+    await running(first, ws.id);
+    const now = Math.floor(Date.now() / 1000);
+    const revoked = await iss.mint({ workspaceId: ws.id, userId: ws.ownerId, iat: now - 10 });
+    const later = await iss.mint({ workspaceId: ws.id, userId: ws.ownerId, iat: now + 1 });
+    iss.revoke(`user:${ws.ownerId}`, now);
+    await first.heartbeatNow();
+    await iss.stop();
+    await first.stop();
+
+    const again = await node({ controlUrl: iss.url, dataDir: dir });
+    await running(again, ws.id);
+    const call = (t: string) =>
+      fetch(`${again.url}/w/${ws.id}/`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+    expect(await call(revoked)).toBe(401);
+    expect(await call(later)).toBe(200);
   });
 
   it('renews its certificate once past half its life', async () => {

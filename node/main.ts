@@ -1,18 +1,26 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
+import { rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
-import { ConfigError, type NodeConfig } from './config.ts';
+import { ConfigError, type NodeConfig, TAILNET_HOST } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { Metrics } from './metrics.ts';
-import { createSocketHandler, NOT_A_WORKSPACE, type SocketData, WorkspaceProxy } from './proxy/index.ts';
+import {
+  createSocketHandler,
+  NOT_A_WORKSPACE,
+  type SocketData,
+  startRawFront,
+  WorkspaceProxy,
+} from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
+import { createLocalApiClient, type TailnetAdvertisement, tailnetAdvertisement } from './tailscale/index.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
 
@@ -84,11 +92,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
+  // Local port of each raw-front tunnel → the real client's address.
+  const clientAddresses = new Map<number, string>();
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
     baseDomain: config.baseDomain,
     metrics,
+    clientAddress: (req, srv) => {
+      const ip = srv.requestIP(req);
+      return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
+    },
     agentSearch: (id, q) => agents.search(id, q),
   });
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
@@ -123,9 +137,25 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   registerGauges(metrics, runtime, verifier, keys);
 
+  // `--network tailscale`: the tailnet identity comes first, it decides what to bind and what to advertise.
+  let tailnet: TailnetAdvertisement | undefined;
+  if (config.network === 'tailscale') {
+    try {
+      tailnet = await tailnetAdvertisement(
+        createLocalApiClient({ socketPath: config.tailscaleSocket }),
+        config.listen.port,
+      );
+    } catch (e) {
+      await git.stop();
+      throw e;
+    }
+    log(`on the tailnet as ${tailnet.dnsName || tailnet.ip} (${tailnet.stableId})`);
+  }
+  const listenHost = config.listen.host === TAILNET_HOST && tailnet ? tailnet.ip : config.listen.host;
+  // With the fast path, the full server listens on loopback only and the raw front owns the public address.
   const server = Bun.serve<SocketData>({
-    hostname: config.listen.host,
-    port: config.listen.port,
+    hostname: config.fastPath ? '127.0.0.1' : listenHost,
+    port: config.fastPath ? 0 : config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
     fetch(req, srv) {
@@ -135,7 +165,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     },
     websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });
-  address ||= `http://${config.listen.host}:${server.port}`;
+  const front = config.fastPath
+    ? startRawFront({
+        hostname: listenHost,
+        port: config.listen.port,
+        internalPort: server.port!,
+        baseDomain: config.baseDomain,
+        verifier,
+        runtime,
+        metrics,
+        clientAddresses,
+      })
+    : undefined;
+  // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
+  const port = front?.port ?? server.port ?? config.listen.port;
+  address ||= tailnet ? tailnetUrl(tailnet.ip, port) : `http://${hostPart(listenHost)}:${port}`;
 
   try {
     if (!membership) {
@@ -149,6 +193,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       );
       membership = membershipFrom(config.controlUrl, joined);
       store.saveMembership(membership);
+      // The token is spent: a file that held it goes, so nothing on disk can be replayed or leaked later.
+      if (config.joinTokenFile) rmSync(config.joinTokenFile, { force: true });
       await keys.replace(joined.jwks);
       log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
     } else {
@@ -156,6 +202,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       log(`resuming as ${membership.nodeId}, serving on ${address}`);
     }
   } catch (e) {
+    front?.stop();
     server.stop(true);
     await git.stop();
     await agents.close();
@@ -226,6 +273,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
+      front?.stop();
       server.stop(true);
       proxy.close();
       await agents.close();
@@ -233,6 +281,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await git.stop();
     },
   };
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `http://<tailnet ip>:<port>`, as tailnetAdvertisement builds it, for the port actually bound. */
+function tailnetUrl(ip: string, port: number): string {
+  return `http://${hostPart(ip)}:${port}`;
 }
 
 async function joinWithRetry(

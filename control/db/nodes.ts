@@ -47,6 +47,11 @@ export function createNodeQueries(db: Db) {
       const [r] = await db.select().from(nodes).where(eq(nodes.publicKey, publicKey));
       return r;
     },
+    /** Deletes a node (its workspaces keep their rows, unplaced: the foreign key sets null). */
+    async remove(id: string): Promise<boolean> {
+      const r = await db.delete(nodes).where(eq(nodes.id, id)).returning({ id: nodes.id });
+      return r.length > 0;
+    },
     async nameTaken(name: string, exceptId: string): Promise<boolean> {
       const r = await db
         .select({ id: nodes.id })

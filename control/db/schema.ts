@@ -141,15 +141,19 @@ export const joinTokens = sqliteTable(
   {
     id: text('id').primaryKey(),
     tokenHash: text('token_hash').notNull(),
-    createdBy: text('created_by')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The admin who asked; null for tokens the control plane minted itself (provisioning, warm pool). */
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'cascade' }),
     laptop: integer('laptop', { mode: 'boolean' }).notNull(),
     labels: text('labels').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
     usedByNode: text('used_by_node'),
+    /**
+     * A node id chosen before the node exists (a provider names the machine after it): the node that joins
+     * with this token gets exactly this id. Null: the join picks a fresh id.
+     */
+    nodeId: text('node_id'),
   },
   (t) => [uniqueIndex('join_tokens_token_hash').on(t.tokenHash)],
 );
@@ -343,5 +347,32 @@ export const activityEvents = sqliteTable(
     check('activity_events_kind_check', oneOf('kind', ACTIVITY_KINDS)),
     index('activity_events_workspace').on(t.workspaceId, t.id),
     index('activity_events_at').on(t.at),
+  ],
+);
+
+// ---- Warm pool (control/warm-pool) ----
+
+export const WARM_NODE_STATES = ['provisioning', 'warm', 'claimed', 'reaping'] as const;
+
+/**
+ * Nodes a warm pool keeps ready. The claim and reap statements are single SQL statements
+ * (control/warm-pool/warm-pool-store.ts): their atomicity is what keeps two claims off one node.
+ */
+export const warmNodes = sqliteTable(
+  'warm_nodes',
+  {
+    id: text('id').primaryKey(),
+    pool: text('pool').notNull(),
+    state: text('state', { enum: WARM_NODE_STATES }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    readyAt: integer('ready_at'),
+    idleSince: integer('idle_since'),
+    claimedBy: text('claimed_by'),
+    claimedAt: integer('claimed_at'),
+  },
+  (t) => [
+    check('warm_nodes_state_check', oneOf('state', WARM_NODE_STATES)),
+    check('warm_nodes_claimed_check', sql.raw(`("state" = 'claimed') = ("claimed_by" IS NOT NULL)`)),
+    index('warm_nodes_pool_state').on(t.pool, t.state, t.readyAt),
   ],
 );

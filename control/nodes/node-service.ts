@@ -38,12 +38,16 @@ export function createNodeService(deps: {
       const publicKey = JSON.stringify(input.publicKey);
       // A machine that comes back with the same key (a laptop after a night away) re-registers as itself.
       const existing = await store.nodes.findByPublicKey(publicKey);
-      const nodeId = existing?.id ?? newId('node');
+      const proposed = existing?.id ?? newId('node');
       const now = clock.now();
       const hash = hashSecret(input.joinToken);
-      const token = await store.joinTokens.consume(hash, nodeId, now);
+      const token = await store.joinTokens.consume(hash, proposed, now);
       if (!token || !sameDigest(token.tokenHash, hash))
         throw unauthorized('join token invalid, used or expired');
+      // A token minted for a provisioned machine names the node id the provider already gave that machine.
+      const nodeId = token.nodeId ?? proposed;
+      if (existing && existing.id !== nodeId)
+        throw unauthorized('this join token belongs to another node than the one with this key');
       const laptop = input.laptop || token.laptop;
       const labels = { ...(JSON.parse(token.labels) as Record<string, string>), ...input.labels };
       const row = {

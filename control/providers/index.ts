@@ -10,11 +10,21 @@ export {
   progressFromEngineEvent,
 } from './hetzner-provider.ts';
 export {
+  defaultInfraConfig,
+  type InfraConfig,
+  type InfraConfigResult,
+  type ProviderConfig,
+  parseInfraConfig,
+  WARM_POOL_SCOPES,
+  type WarmPoolScope,
+} from './infra-config.ts';
+export {
   createLocalProvider,
   type LocalNodeCommand,
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
+export { createNodeFleet, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';
 export {
   type AutomationStacksConfig,
   automationNodeStacks,

@@ -1,5 +1,5 @@
 // The `local` provider: node processes on this host (`warren up --nodes N`, tests), each with its own data dir.
-import { mkdirSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../clock.ts';
 import {
@@ -30,6 +30,8 @@ export interface LocalProviderOptions {
   command(input: LocalNodeCommandInput): LocalNodeCommand;
   /** Resolves when the node is ready (e.g. its /health answers). Default: the process was spawned. */
   waitReady?(node: { nodeId: string; pid: number; dataDir: string }): Promise<void>;
+  /** Which data dirs under `baseDir` hold a node that `resume` may start again (default: every one). */
+  resumable?(dataDir: string): boolean;
   /** How long a node has to exit after SIGTERM before SIGKILL. Default 5 s: a node drains its workspaces' proxies first. */
   stopGraceMs?: number;
   clock?: Clock;
@@ -58,16 +60,9 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       const dataDir = join(options.baseDir, request.nodeId);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const cmd = options.command({ ...request, dataDir });
-      const log = openSync(join(dataDir, 'node.log'), 'a', 0o600);
       let proc: ReturnType<typeof Bun.spawn>;
       try {
-        proc = Bun.spawn(cmd.argv, {
-          cwd: dataDir,
-          env: { ...process.env, ...cmd.env },
-          stdin: 'ignore',
-          stdout: log,
-          stderr: log,
-        });
+        proc = spawn(cmd, dataDir);
       } catch (error) {
         emit({ step: 'machine', state: 'failed', detail: (error as Error).message });
         rmSync(dataDir, { recursive: true, force: true });
@@ -109,14 +104,9 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
 
     async destroy(nodeId, onProgress: ProgressListener = () => {}) {
       const r = running.get(nodeId);
-      if (r) {
-        r.proc.kill('SIGTERM');
-        const killer = setTimeout(() => r.proc.kill('SIGKILL'), grace);
-        await r.proc.exited;
-        clearTimeout(killer);
-        running.delete(nodeId);
-        rmSync(r.dataDir, { recursive: true, force: true });
-      }
+      if (r) await stop(r);
+      // Also a node that is not running (stopped with an earlier run): its data dir goes.
+      rmSync(r?.dataDir ?? join(options.baseDir, nodeId), { recursive: true, force: true });
       onProgress({
         step: 'machine_destroyed',
         state: 'done',
@@ -128,5 +118,57 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     async list() {
       return [...running.values()].filter((r) => r.proc.exitCode === null).map((r) => r.node);
     },
+
+    async resume() {
+      if (!existsSync(options.baseDir)) return [];
+      const started: ProvisionedNode[] = [];
+      for (const entry of readdirSync(options.baseDir, { withFileTypes: true })) {
+        const nodeId = entry.name;
+        const dataDir = join(options.baseDir, nodeId);
+        if (!entry.isDirectory() || running.has(nodeId)) continue;
+        if (options.resumable && !options.resumable(dataDir)) continue;
+        // No join token: the node joined before and resumes from its data dir.
+        const proc = spawn(options.command({ nodeId, controlUrl: '', joinToken: '', dataDir }), dataDir);
+        const node: ProvisionedNode = { nodeId, provider: 'local', providerRef: String(proc.pid) };
+        running.set(nodeId, { node, proc, dataDir });
+        started.push(node);
+      }
+      return started;
+    },
+
+    async shutdown() {
+      await Promise.all([...running.values()].map(stop));
+    },
   };
+
+  function spawn(cmd: LocalNodeCommand, dataDir: string): ReturnType<typeof Bun.spawn> {
+    const log = openSync(join(dataDir, 'node.log'), 'a', 0o600);
+    return Bun.spawn(cmd.argv, {
+      cwd: dataDir,
+      env: { ...nodeEnvironment(process.env), ...cmd.env },
+      stdin: 'ignore',
+      stdout: log,
+      stderr: log,
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after the grace time; the data dir stays. */
+  async function stop(r: Running): Promise<void> {
+    r.proc.kill('SIGTERM');
+    const killer = setTimeout(() => r.proc.kill('SIGKILL'), grace);
+    await r.proc.exited;
+    clearTimeout(killer);
+    running.delete(r.node.nodeId);
+  }
+}
+
+/**
+ * The environment a local node inherits: this process's, minus every WARREN_* variable. The control plane's
+ * settings include its long-lived secrets (master key, Tailscale and Hetzner credentials); a node gets none of
+ * them, only what its command sets.
+ */
+export function nodeEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('WARREN_')) out[k] = v;
+  return out;
 }

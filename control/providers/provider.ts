@@ -1,12 +1,12 @@
 // The Provider interface: where node machines come from (local processes, Hetzner servers), and progress steps.
 import type { ProgressEvent } from '../../contract/index.ts';
 
-/** Kinds of provider Warren ships. */
-export const PROVIDER_KINDS = ['local', 'hetzner'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+// Kinds of provider Warren ships: contract/provisioning.ts (the API reports which one made a node).
+import { PROVIDER_KINDS, type ProviderKind } from '../../contract/index.ts';
 
 // The steps and the event shape are contract/provisioning.ts: the API streams them and the UI shows them.
 export type { ProgressEvent, ProvisionStep } from '../../contract/index.ts';
+export { PROVIDER_KINDS, type ProviderKind };
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
@@ -42,6 +42,13 @@ export interface Provider {
   destroy(nodeId: string, onProgress?: ProgressListener): Promise<void>;
   /** The node machines this provider currently holds. */
   list(): Promise<ProvisionedNode[]>;
+  /**
+   * Providers whose machines live in this process (local): start again the nodes created by an earlier run,
+   * when the control plane starts.
+   */
+  resume?(): Promise<ProvisionedNode[]>;
+  /** …and stop them, keeping them (data and all), when the control plane stops. */
+  shutdown?(): Promise<void>;
 }
 
 /** A provider failed; `code` is stable. */

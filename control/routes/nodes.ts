@@ -10,10 +10,12 @@ import {
   Node,
   NodeJoined,
   NodeJoinRequest,
+  NodeProvisioning,
+  NodeProvisionRequest,
   newId,
 } from '../../contract/index.ts';
 import type { ControlDeps } from '../deps.ts';
-import { notFound } from '../errors.ts';
+import { ControlError, notFound } from '../errors.ts';
 import { hashSecret, newSecret } from '../identity/index.ts';
 import { nodeSecurity, responses, userSecurity } from './responses.ts';
 import { nodeView } from './views.ts';
@@ -36,6 +38,7 @@ export function nodeRoutes(deps: ControlDeps) {
           expiresAt: now + body.ttlSeconds * 1000,
           usedAt: null,
           usedByNode: null,
+          nodeId: null,
         };
         await deps.store.joinTokens.insert(row);
         return {
@@ -107,6 +110,78 @@ export function nodeRoutes(deps: ControlDeps) {
         params: IdParams,
         response: responses(Node, 400, 401, 403, 404),
         detail: { operationId: 'getNode', summary: 'Get a node', tags: ['nodes'], security: userSecurity },
+      },
+    )
+    .post(
+      '/nodes',
+      async ({ request, body, set }) => {
+        const p = await deps.auth.user(request, 'admin');
+        if (body.projectId && !(await deps.store.projects.get(body.projectId))) throw notFound('project');
+        set.status = 202;
+        return deps.fleet.create({
+          createdBy: p.user.id,
+          ...(body.projectId ? { projectId: body.projectId } : {}),
+        });
+      },
+      {
+        body: NodeProvisionRequest,
+        response: { ...responses(NodeProvisioning, 400, 401, 403, 404), 202: NodeProvisioning },
+        detail: {
+          operationId: 'createNode',
+          summary:
+            'Create a node machine with the configured provider (admin); answers 202 at once, progress at GET /nodes/{id}/provisioning',
+          tags: ['nodes'],
+          security: userSecurity,
+        },
+      },
+    )
+    .get(
+      '/nodes/:id/provisioning',
+      async ({ request, params }) => {
+        await deps.auth.user(request, 'admin');
+        const record = deps.fleet.progress(params.id);
+        if (!record) throw notFound('provisioning record');
+        return record;
+      },
+      {
+        params: IdParams,
+        response: responses(NodeProvisioning, 400, 401, 403, 404),
+        detail: {
+          operationId: 'getNodeProvisioning',
+          summary: 'Progress of creating or deleting a node, steps in order (admin; kept 1 h after the end)',
+          tags: ['nodes'],
+          security: userSecurity,
+        },
+      },
+    )
+    .delete(
+      '/nodes/:id',
+      async ({ request, params, set }) => {
+        await deps.auth.user(request, 'admin');
+        const node = await deps.store.nodes.get(params.id);
+        if (!node) throw notFound('node');
+        if (node.workspaceCount > 0)
+          throw new ControlError('conflict', 'the node still hosts workspaces: delete or move them first', {
+            workspaces: node.workspaceCount,
+          });
+        const running = deps.fleet.progress(params.id);
+        if (running && (running.state === 'provisioning' || running.state === 'deleting'))
+          throw new ControlError('conflict', `the node is ${running.state}; wait until it ends`);
+        if (!(await deps.fleet.reserveForDelete(params.id)))
+          throw new ControlError('conflict', 'the warm pool node is claimed or already being reaped');
+        set.status = 202;
+        return deps.fleet.remove(params.id);
+      },
+      {
+        params: IdParams,
+        response: { ...responses(NodeProvisioning, 400, 401, 403, 404, 409), 202: NodeProvisioning },
+        detail: {
+          operationId: 'deleteNode',
+          summary:
+            'Delete a node (admin): destroy its machine, remove its tailnet device, forget it and void its certificate; progress at GET /nodes/{id}/provisioning',
+          tags: ['nodes'],
+          security: userSecurity,
+        },
       },
     );
 }

@@ -8,7 +8,7 @@ import { type ControlConfig, defaultControlConfig } from '../config.ts';
 import type { ControlDeps } from '../deps.ts';
 import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
-import { startControl } from '../server.ts';
+import { type StartOptions, startControl } from '../server.ts';
 
 export {
   deliverWebhook,
@@ -51,6 +51,8 @@ export interface TestControlOptions {
   config?: Partial<ControlConfig>;
   /** A GitHub App configuration, e.g. `startGitHubWorld().config` pointing at the FakeGitHub. */
   github?: GitHubConfig;
+  /** A node provider other than the configured one (e.g. Hetzner on MockNodeStacks). */
+  provider?: StartOptions['provider'];
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -66,6 +68,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
   const running = await startControl(config, {
     log: createLog({ quiet: true }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.provider ? { provider: options.provider } : {}),
   });
   const adminToken = running.firstStart?.adminToken;
   if (!adminToken) throw new Error('a fresh test control plane must bootstrap an admin');
@@ -82,3 +85,9 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     },
   };
 }
+export { hashSecret, newSecret } from '../identity/index.ts';
+export { createHetznerProvider, defaultHetznerConfig, defaultInfraConfig } from '../providers/index.ts';
+/** Node stacks running the real Hetzner program under Pulumi mocks; loaded on demand (Pulumi's SDK is heavy). */
+export const loadMockNodeStacks = async () => (await import('../providers/testing/index.ts')).MockNodeStacks;
+export { defaultTailscaleApiConfig } from '../tailscale/index.ts';
+export { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';

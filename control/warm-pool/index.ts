@@ -12,7 +12,6 @@ export {
   CLAIM_SQL,
   MARK_REAPING_SQL,
   WARM_NODE_STATES,
-  WARM_NODES_DDL,
   type WarmNodeRow,
   type WarmNodeState,
   WarmPoolStore,

@@ -1,9 +1,10 @@
-// The warm pool's table and its atomic statements on libSQL. The lead moves the table into the drizzle
-// schema; the statements stay single SQL statements, because their atomicity is the whole point.
+// The warm pool's atomic statements on libSQL. The table is in the drizzle schema (control/db, `warm_nodes`);
+// the statements stay single SQL statements, because their atomicity is the whole point.
 import type { Client } from '@libsql/client';
+import { WARM_NODE_STATES } from '../db/index.ts';
 
+export { WARM_NODE_STATES };
 /** Lifecycle of a pooled node. */
-export const WARM_NODE_STATES = ['provisioning', 'warm', 'claimed', 'reaping'] as const;
 export type WarmNodeState = (typeof WARM_NODE_STATES)[number];
 
 export interface WarmNodeRow {
@@ -13,22 +14,6 @@ export interface WarmNodeRow {
   claimedBy: string | null;
   idleSince: number | null;
 }
-
-/** DDL of the table; the CHECK keeps the state union in the database too (LESSONS 5). */
-export const WARM_NODES_DDL = [
-  `CREATE TABLE IF NOT EXISTS warm_nodes (
-    id TEXT PRIMARY KEY,
-    pool TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('provisioning', 'warm', 'claimed', 'reaping')),
-    created_at INTEGER NOT NULL,
-    ready_at INTEGER,
-    idle_since INTEGER,
-    claimed_by TEXT,
-    claimed_at INTEGER,
-    CHECK ((state = 'claimed') = (claimed_by IS NOT NULL))
-  )`,
-  'CREATE INDEX IF NOT EXISTS warm_nodes_pool_state ON warm_nodes (pool, state, ready_at)',
-];
 
 /**
  * Claims the oldest warm node of a pool for a workspace, in one statement. SQLite runs a write statement
@@ -52,11 +37,6 @@ export const MARK_REAPING_SQL = `UPDATE warm_nodes SET state = 'reaping'
 /** The warm pool's rows. One instance per database connection. */
 export class WarmPoolStore {
   constructor(private readonly db: Client) {}
-
-  /** Creates the table (tests and until the drizzle migration exists). */
-  async migrate(): Promise<void> {
-    for (const sql of WARM_NODES_DDL) await this.db.execute(sql);
-  }
 
   /** Records a node being provisioned for `pool`. */
   async insertProvisioning(id: string, pool: string, now: number): Promise<void> {
@@ -103,6 +83,33 @@ export class WarmPoolStore {
       },
       `release ${id}`,
     );
+  }
+
+  /**
+   * The workspace is gone: the node it had claimed is warm again, idle from now. One statement; returns the
+   * node, or undefined when the workspace had claimed none (it was placed the ordinary way).
+   */
+  async releaseClaimOf(workspaceId: string, now: number): Promise<string | undefined> {
+    const r = await this.db.execute({
+      sql: `UPDATE warm_nodes SET state = 'warm', claimed_by = NULL, claimed_at = NULL, idle_since = ?
+            WHERE claimed_by = ? AND state = 'claimed' RETURNING id`,
+      args: [now, workspaceId],
+    });
+    const id = r.rows[0]?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  /** The pool state of a node, or undefined when it is not a pool node. */
+  async stateOf(id: string): Promise<WarmNodeState | undefined> {
+    const r = await this.db.execute({ sql: 'SELECT state FROM warm_nodes WHERE id = ?', args: [id] });
+    const state = r.rows[0]?.state;
+    return typeof state === 'string' ? (state as WarmNodeState) : undefined;
+  }
+
+  /** Every pool that has a row, for maintenance of per-project pools. */
+  async pools(): Promise<string[]> {
+    const r = await this.db.execute('SELECT DISTINCT pool FROM warm_nodes ORDER BY pool');
+    return r.rows.map((row) => String(row.pool));
   }
 
   /** Warm nodes of `pool` idle since `idleBefore` or earlier, longest idle first. */

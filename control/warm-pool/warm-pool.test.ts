@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
+import { openDatabase } from '../db/index.ts';
 import { createLocalProvider, type Provider, provisionNode } from '../providers/index.ts';
 import { eventually } from '../testing/eventually.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
@@ -28,11 +29,13 @@ async function connect(file: string): Promise<Client> {
   return c;
 }
 
+/** The control plane's own database (drizzle migrations create `warm_nodes`), then a store on it. */
 async function openStore(): Promise<{ file: string; store: WarmPoolStore }> {
   dir = mkdtempSync(join(tmpdir(), 'warren-warm-'));
   const file = join(dir, 'warren.db');
-  const store = new WarmPoolStore(await connect(file));
-  await store.migrate();
+  const database = await openDatabase(`file:${file}`);
+  clients.push(database.client);
+  const store = new WarmPoolStore(database.client);
   return { file, store };
 }
 

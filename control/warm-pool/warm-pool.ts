@@ -127,6 +127,16 @@ export class WarmPool {
     await this.deps.store.release(nodeId, this.deps.clock.now());
   }
 
+  /** The workspace is gone: the node it claimed (if any) is warm capacity again; returns that node. */
+  async releaseWorkspace(workspaceId: string): Promise<string | undefined> {
+    return this.deps.store.releaseClaimOf(workspaceId, this.deps.clock.now());
+  }
+
+  /** Pools with rows: the ones `maintain` must look after besides those configured. */
+  pools(): Promise<string[]> {
+    return this.deps.store.pools();
+  }
+
   /** Destroys warm nodes idle past the timeout, longest idle first, keeping `minWarm`; returns those reaped. */
   async reap(pool: string): Promise<string[]> {
     const { store, clock, config } = this.deps;

@@ -1,7 +1,11 @@
 // control/workspaces: lifecycle, transitions, placement and the push to hosting nodes.
 export { createNodePush, type NodePush } from './node-push.ts';
-export { rankNodes } from './placement.ts';
-export { createWorkspaceService, type WorkspaceService } from './workspace-service.ts';
+export { POOL_LABEL, rankNodes } from './placement.ts';
+export {
+  createWorkspaceService,
+  type WorkspaceNodeSource,
+  type WorkspaceService,
+} from './workspace-service.ts';
 export {
   ACTION_ALLOWED,
   assertAction,

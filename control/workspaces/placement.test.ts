@@ -22,4 +22,10 @@ describe('rankNodes', () => {
   it('breaks ties by id so placement is deterministic', () => {
     expect(rankNodes([node('z', 2, 0), node('m', 2, 0)]).map((n) => n.id)).toEqual(['m', 'z']);
   });
+
+  it('never places on a warm-pool node: only its own claim lands there, an idle one may be reaped', () => {
+    const pool = { ...node('p', 50, 0), labels: JSON.stringify({ 'warren.pool': 'instance' }) };
+    const plain = { ...node('q', 2, 1), labels: JSON.stringify({ team: 'a' }) };
+    expect(rankNodes([pool, plain]).map((n) => n.id)).toEqual(['q']);
+  });
 });

@@ -31,6 +31,13 @@ export interface WorkspaceService {
   assignment(row: WorkspaceRow): WorkspaceAssignment;
 }
 
+/** A source of dedicated nodes for new workspaces (the warm pool), told when a workspace is gone. */
+export interface WorkspaceNodeSource {
+  /** A node for this new workspace, or undefined to place it the ordinary way. */
+  acquire(projectId: string, workspaceId: string): Promise<string | undefined>;
+  workspaceRemoved(workspaceId: string): Promise<void>;
+}
+
 export function createWorkspaceService(deps: {
   store: Store;
   clock: Clock;
@@ -38,6 +45,8 @@ export function createWorkspaceService(deps: {
   log: Log;
   /** Lifecycle events go to the workspace's activity log when given. */
   activity?: ActivityLog;
+  /** The warm pool, when one is configured. */
+  nodeSource?: WorkspaceNodeSource;
 }): WorkspaceService {
   const { store, clock } = deps;
 
@@ -66,6 +75,16 @@ export function createWorkspaceService(deps: {
     if (!row.nodeId) return;
     const node = await store.nodes.get(row.nodeId);
     if (node) await deps.push.assignment(node, assignment(row));
+  };
+
+  /** A workspace row is gone: a pool node it claimed is warm again. Never fails the caller's request. */
+  const released = async (workspaceId: string) => {
+    await deps.nodeSource?.workspaceRemoved(workspaceId).catch((e) =>
+      deps.log.error('releasing a pool node failed', {
+        workspace: workspaceId,
+        message: (e as Error).message,
+      }),
+    );
   };
 
   const get = async (p: UserPrincipal, id: string) => {
@@ -124,6 +143,14 @@ export function createWorkspaceService(deps: {
           throw new ControlError('conflict', 'the named node has no free capacity');
         placed = row;
       } else {
+        const pooled = await deps.nodeSource?.acquire(project.id, base.id);
+        if (pooled) {
+          const row = { ...base, nodeId: pooled, status: 'starting' as const };
+          if (await store.workspaces.insertIfCapacity(row)) placed = row;
+          else await deps.nodeSource?.workspaceRemoved(base.id);
+        }
+      }
+      if (!placed && !input.nodeId) {
         for (const node of rankNodes(await store.nodes.list())) {
           const row = { ...base, nodeId: node.id, status: 'starting' as const };
           if (await store.workspaces.insertIfCapacity(row)) {
@@ -181,6 +208,7 @@ export function createWorkspaceService(deps: {
       assertAction('delete', row.status);
       if (!row.nodeId) {
         await store.workspaces.remove(row.id);
+        await released(row.id);
         return { ...row, desiredState: 'deleted', status: 'deleting' };
       }
       const updated = await change(row, (r) => {
@@ -216,7 +244,10 @@ export function createWorkspaceService(deps: {
         const report = reported.get(row.id);
         if (!report) {
           // The node no longer has it: a delete is complete.
-          if (row.desiredState === 'deleted') await store.workspaces.remove(row.id);
+          if (row.desiredState === 'deleted') {
+            await store.workspaces.remove(row.id);
+            await released(row.id);
+          }
           continue;
         }
         if (row.desiredState === 'deleted' && report.status !== 'deleting') {

@@ -72,5 +72,6 @@ describe('Membership', () => {
     const deaths = c.live().reduce((s, n) => s + n.metrics.deaths, 0);
     expect(deaths).toBe(0);
     expect(c.live().every((n) => n.members().every((m) => m.state === 'alive'))).toBe(true);
-  });
+    // 60,000 fake-clock steps: seconds of real time, more on a loaded CI machine.
+  }, 60_000);
 });

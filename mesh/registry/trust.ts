@@ -51,6 +51,7 @@ export class CertificateTrust implements OriginTrust {
   private controlKeys: KeyObject[];
   private readonly cache = new Map<string, Promise<CachedKey>>();
   private readonly now: () => number;
+  private inflight = 0;
 
   constructor(private readonly options: CertificateTrustOptions) {
     this.jwks = options.controlJwks;
@@ -69,12 +70,20 @@ export class CertificateTrust implements OriginTrust {
     let cached = this.cache.get(cacheKey);
     if (!cached) {
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      cached = this.verify(origin, certificate);
+      this.inflight++;
+      cached = this.verify(origin, certificate).finally(() => {
+        this.inflight--;
+      });
       this.cache.set(cacheKey, cached);
     }
     return cached.then((c) =>
       c.expiresAt > this.now() ? c.result : { ok: false, reason: 'untrusted-origin' },
     );
+  }
+
+  /** Certificate checks still running (they are async); fake-clock tests wait for none before time moves. */
+  get pending(): number {
+    return this.inflight;
   }
 
   updateControlKeys(jwks: Jwks): void {

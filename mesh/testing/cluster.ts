@@ -6,7 +6,7 @@ import { createMeshNode, type MeshNode } from '../node.ts';
 import { createSeededRandom, type Random } from '../random.ts';
 import { CertificateTrust } from '../registry/trust.ts';
 import { createTestAuthority, type TestAuthority } from './authority.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock, flushMicrotasks } from './fake-clock.ts';
 import { MemoryNetwork } from './memory-network.ts';
 import { StaticTrust } from './static-trust.ts';
 
@@ -107,6 +107,21 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
         )
       : undefined;
 
+  const trusts: CertificateTrust[] = [];
+  // Certificate checks are real async crypto: fake time must not move while one runs, or a loaded machine
+  // sees members time out in fake time while their certificates are still being checked in real time.
+  const quiesce = async () => {
+    if (!trusts.some((t) => t.pending > 0)) return;
+    const deadline = performance.now() + 10_000;
+    while (trusts.some((t) => t.pending > 0) && performance.now() < deadline) await Bun.sleep(1);
+    await flushMicrotasks();
+  };
+  const step = async (end: number) => {
+    await quiesce();
+    clock.advance(Math.min(10, end - clock.now()));
+    await flushMicrotasks();
+  };
+
   const start = (i: number, initial: MemberSeed[] | undefined): MeshNode => {
     const id = identities[i] as ClusterIdentity;
     const trust = authority
@@ -116,6 +131,7 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
           now: () => clock.now(),
         })
       : staticTrust;
+    if (trust instanceof CertificateTrust) trusts.push(trust);
     const node = createMeshNode({
       transport: network.transport(id.address),
       identity: { origin: id.origin, privateKey: id.privateKey, certificate: id.certificate },
@@ -150,8 +166,20 @@ export async function cluster(topology: Topology): Promise<TestCluster> {
     identities,
     nodes,
     live: () => nodes.filter((n): n is MeshNode => n !== undefined),
-    run: (ms) => clock.run(ms),
-    until: (predicate, maxMs) => clock.until(predicate, maxMs),
+    async run(ms) {
+      const end = clock.now() + ms;
+      while (clock.now() < end) await step(end);
+      await quiesce();
+    },
+    async until(predicate, maxMs) {
+      const end = clock.now() + maxMs;
+      for (;;) {
+        await quiesce();
+        if (predicate()) return true;
+        if (clock.now() >= end) return false;
+        await step(end);
+      }
+    },
     async kill(i) {
       const n = nodes[i];
       nodes[i] = undefined;

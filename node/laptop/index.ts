@@ -1,4 +1,6 @@
 // node/laptop: pieces of `warren node join --laptop`: run-at-login service files, the step printer, wake detection.
+
+export { joinLaptop, LaptopJoinError, type LaptopJoinOptions, type LaptopNode } from './laptop-join.ts';
 export {
   LOGIN_SERVICE,
   type LoginServiceInput,

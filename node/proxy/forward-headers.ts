@@ -67,11 +67,17 @@ export function forwardHead(
   method: string,
   target: string,
   port: number,
-  incoming: Headers,
+  incoming: Iterable<[string, string]>,
   info: ForwardInfo,
+  /** A WebSocket handshake piped to the app as bytes: the app answers it, so its headers go along. */
+  upgrade = false,
 ): string {
   let h = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n`;
   for (const [name, value] of incoming) {
+    if (upgrade && (name === 'upgrade' || name === 'connection' || WS_HANDSHAKE.has(name))) {
+      h += `${name}: ${value}\r\n`;
+      continue;
+    }
     if (dropped(name, false)) continue;
     if (name === 'cookie') {
       const kept = withoutWarrenCookies(value);

@@ -2,189 +2,201 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { eventually, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
-let f: ProxyFixture;
-let token: string;
-beforeAll(async () => {
-  f = await startProxyFixture();
-  token = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner, scopes: ['http'] });
-});
-afterAll(() => f.close());
+/** A request on a new connection each time, so every request meets the front afresh (no reused tunnel). */
+const fresh = (url: string, init: RequestInit = {}) => fetch(url, { ...init, keepalive: false });
 
-interface Echo {
-  method: string;
-  path: string;
-  search: string;
-  headers: Record<string, string>;
-  body: string;
-}
+for (const fastPath of [true, false]) {
+  describe(`with the fast path ${fastPath ? 'on' : 'off'}`, () => {
+    let f: ProxyFixture;
+    let token: string;
+    beforeAll(async () => {
+      f = await startProxyFixture({ fastPath });
+      token = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner, scopes: ['http'] });
+    });
+    afterAll(() => f.close());
 
-describe('Proxy forwarding', () => {
-  it('strips credentials, Warren cookies and client forwarding/identity headers, and sets its own', async () => {
-    const res = await fetch(`${f.node.url}/w/${f.ws.id}/echo?a=1`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        cookie: 'theme=dark; warren_token=stolen; warren_session=x; lang=en',
-        'x-forwarded-for': '6.6.6.6',
-        'x-forwarded-host': 'evil.example',
-        'x-forwarded-proto': 'https',
-        'x-forwarded-user': 'admin',
-        forwarded: 'for=6.6.6.6',
-        'x-real-ip': '6.6.6.6',
-        'x-remote-user': 'admin',
-        'x-warren-user': 'usaaaaaaaaaaaaaaaaaaaa',
-        'x-custom': 'kept',
-      },
-    });
-    expect(res.status).toBe(200);
-    const e = (await res.json()) as Echo;
-    expect(e.path).toBe('/echo');
-    expect(e.search).toBe('?a=1');
-    const h = e.headers;
-    expect(h.authorization).toBeUndefined();
-    expect(h.cookie).toBe('theme=dark; lang=en');
-    expect(h['x-forwarded-for']).toBe('127.0.0.1');
-    expect(h['x-forwarded-host']).toBe(new URL(f.node.url).host);
-    expect(h['x-forwarded-proto']).toBe('http');
-    expect(h['x-forwarded-prefix']).toBe(`/w/${f.ws.id}`);
-    expect(h['x-forwarded-user']).toBeUndefined();
-    expect(h.forwarded).toBeUndefined();
-    expect(h['x-real-ip']).toBeUndefined();
-    expect(h['x-remote-user']).toBeUndefined();
-    expect(h['x-warren-user']).toBe(f.owner);
-    expect(h['x-custom']).toBe('kept');
-    expect(JSON.stringify(e)).not.toContain(token);
-  });
-
-  it('routes on the real Host ws-{id}.{baseDomain}, never on X-Forwarded-Host', async () => {
-    const port = new URL(f.node.url).port;
-    const res = await fetch(`${f.node.url}/by-host`, {
-      headers: { host: `ws-${f.ws.id}.localhost:${port}`, authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
-    const e = (await res.json()) as Echo;
-    expect(e.path).toBe('/by-host');
-    expect(e.headers['x-forwarded-prefix']).toBeUndefined();
-    const spoofed = await fetch(`${f.node.url}/by-host`, {
-      headers: { 'x-forwarded-host': `ws-${f.ws.id}.localhost`, authorization: `Bearer ${token}` },
-    });
-    expect(spoofed.status).toBe(404);
-  });
-
-  it('exchanges ?token= at /_auth for an HttpOnly cookie and redirects without the token', async () => {
-    const res = await fetch(`${f.node.url}/w/${f.ws.id}/_auth?token=${token}`, { redirect: 'manual' });
-    expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe(`/w/${f.ws.id}/`);
-    const cookie = res.headers.get('set-cookie')!;
-    expect(cookie).toStartWith(`warren_token=${token};`);
-    expect(cookie).toContain(`Path=/w/${f.ws.id}/`);
-    expect(cookie).toContain('HttpOnly');
-    expect(cookie).toContain('SameSite=Lax');
-    const withCookie = await fetch(`${f.node.url}/w/${f.ws.id}/after-cookie`, {
-      headers: { cookie: `warren_token=${token}; other=1` },
-    });
-    expect(withCookie.status).toBe(200);
-    const e = (await withCookie.json()) as Echo;
-    expect(e.headers.cookie).toBe('other=1');
-  });
-
-  it('refuses the cookie exchange for a bad token and sets no cookie', async () => {
-    const bad = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner, signer: 'unknown' });
-    const res = await fetch(`${f.node.url}/w/${f.ws.id}/_auth?token=${bad}`, { redirect: 'manual' });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('set-cookie')).toBeNull();
-  });
-
-  it('streams request and response bodies', async () => {
-    const post = await fetch(`${f.node.url}/w/${f.ws.id}/upload`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
-      body: 'x'.repeat(100_000),
-    });
-    expect(((await post.json()) as Echo).body.length).toBe(100_000);
-    const res = await fetch(`${f.node.url}/w/${f.ws.id}/stream`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const reader = res.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    // A buffering proxy would hand over all three chunks at once.
-    expect(first).toStartWith('chunk0');
-    expect(first).not.toContain('chunk2');
-    let rest = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      rest += new TextDecoder().decode(value);
+    interface Echo {
+      method: string;
+      path: string;
+      search: string;
+      headers: Record<string, string>;
+      body: string;
     }
-    expect(first + rest).toBe('chunk0\nchunk1\nchunk2\n');
-  });
 
-  it('passes compressed bodies through untouched, with and without a request body', async () => {
-    const auth = { authorization: `Bearer ${token}` };
-    const get = await fetch(`${f.node.url}/w/${f.ws.id}/gzip`, { headers: auth });
-    expect(get.headers.get('content-encoding')).toBe('gzip');
-    expect(await get.text()).toBe('compressed GET');
-    const post = await fetch(`${f.node.url}/w/${f.ws.id}/gzip`, { method: 'POST', headers: auth, body: 'x' });
-    expect(post.headers.get('content-encoding')).toBe('gzip');
-    expect(await post.text()).toBe('compressed POST');
-  });
-
-  it('answers HEAD without a body and keeps the pooled connection in step', async () => {
-    const auth = { authorization: `Bearer ${token}` };
-    for (let i = 0; i < 3; i++) {
-      const head = await fetch(`${f.node.url}/w/${f.ws.id}/head-${i}`, { method: 'HEAD', headers: auth });
-      expect(head.status).toBe(200);
-      expect(await head.text()).toBe('');
-      const get = await fetch(`${f.node.url}/w/${f.ws.id}/get-${i}`, { headers: auth });
-      expect(((await get.json()) as Echo).path).toBe(`/get-${i}`);
-    }
-  });
-
-  it('answers 503 with Retry-After, not a 502, while a crashed app restarts, then serves again', async () => {
-    const ws = await f.addWorkspace();
-    const t = await f.issuer.mint({ workspaceId: ws.id, userId: ws.ownerId });
-    const auth = { authorization: `Bearer ${t}` };
-    const crash = await fetch(`${f.node.url}/w/${ws.id}/crash`, { headers: auth });
-    expect(crash.status).toBe(503);
-    expect(crash.headers.get('retry-after')).toBe('2');
-    await eventually(async () => {
-      const r = await fetch(`${f.node.url}/w/${ws.id}/again`, { headers: auth });
-      await r.arrayBuffer();
-      if (r.status !== 200) expect(r.status).toBe(503);
-      return r.status === 200;
-    }, 'the restarted app');
-  });
-
-  it('passes WebSockets through with ?token=, which the app never sees', async () => {
-    const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/socket?token=${token}&x=1`, [
-      'chat',
-    ]);
-    const messages: string[] = [];
-    const next = () =>
-      new Promise<string>((resolve, reject) => {
-        ws.onmessage = (e) => resolve(String(e.data));
-        ws.onerror = () => reject(new Error('socket error'));
+    describe('Proxy forwarding', () => {
+      it('strips credentials, Warren cookies and client forwarding/identity headers, and sets its own', async () => {
+        const res = await fresh(`${f.node.url}/w/${f.ws.id}/echo?a=1`, {
+          headers: {
+            authorization: `Bearer ${token}`,
+            cookie: 'theme=dark; warren_token=stolen; warren_session=x; lang=en',
+            'x-forwarded-for': '6.6.6.6',
+            'x-forwarded-host': 'evil.example',
+            'x-forwarded-proto': 'https',
+            'x-forwarded-user': 'admin',
+            forwarded: 'for=6.6.6.6',
+            'x-real-ip': '6.6.6.6',
+            'x-remote-user': 'admin',
+            'x-warren-user': 'usaaaaaaaaaaaaaaaaaaaa',
+            'x-custom': 'kept',
+          },
+        });
+        expect(res.status).toBe(200);
+        const e = (await res.json()) as Echo;
+        expect(e.path).toBe('/echo');
+        expect(e.search).toBe('?a=1');
+        const h = e.headers;
+        expect(h.authorization).toBeUndefined();
+        expect(h.cookie).toBe('theme=dark; lang=en');
+        expect(h['x-forwarded-for']).toBe('127.0.0.1');
+        expect(h['x-forwarded-host']).toBe(new URL(f.node.url).host);
+        expect(h['x-forwarded-proto']).toBe('http');
+        expect(h['x-forwarded-prefix']).toBe(`/w/${f.ws.id}`);
+        expect(h['x-forwarded-user']).toBeUndefined();
+        expect(h.forwarded).toBeUndefined();
+        expect(h['x-real-ip']).toBeUndefined();
+        expect(h['x-remote-user']).toBeUndefined();
+        expect(h['x-warren-user']).toBe(f.owner);
+        expect(h['x-custom']).toBe('kept');
+        expect(JSON.stringify(e)).not.toContain(token);
       });
-    const hello = JSON.parse(await next()) as { hello: string; headers: Record<string, string> };
-    expect(hello.hello).toBe('/socket?x=1');
-    expect(hello.headers['x-warren-user']).toBe(f.owner);
-    expect(ws.protocol).toBe('chat');
-    for (const m of ['one', 'two']) {
-      const p = next();
-      ws.send(m);
-      messages.push(await p);
-    }
-    expect(messages).toEqual(['one', 'two']);
-    ws.close();
-  });
 
-  it('refuses a WebSocket without a proof before touching the app', async () => {
-    const before = f.appLog().length;
-    const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/socket`);
-    const code = await new Promise<string>((resolve) => {
-      ws.onopen = () => resolve('open');
-      ws.onerror = () => resolve('error');
+      it('routes on the real Host ws-{id}.{baseDomain}, never on X-Forwarded-Host', async () => {
+        const port = new URL(f.node.url).port;
+        const res = await fresh(`${f.node.url}/by-host`, {
+          headers: { host: `ws-${f.ws.id}.localhost:${port}`, authorization: `Bearer ${token}` },
+        });
+        expect(res.status).toBe(200);
+        const e = (await res.json()) as Echo;
+        expect(e.path).toBe('/by-host');
+        expect(e.headers['x-forwarded-prefix']).toBeUndefined();
+        const spoofed = await fresh(`${f.node.url}/by-host`, {
+          headers: { 'x-forwarded-host': `ws-${f.ws.id}.localhost`, authorization: `Bearer ${token}` },
+        });
+        expect(spoofed.status).toBe(404);
+      });
+
+      it('exchanges ?token= at /_auth for an HttpOnly cookie and redirects without the token', async () => {
+        const res = await fresh(`${f.node.url}/w/${f.ws.id}/_auth?token=${token}`, { redirect: 'manual' });
+        expect(res.status).toBe(303);
+        expect(res.headers.get('location')).toBe(`/w/${f.ws.id}/`);
+        const cookie = res.headers.get('set-cookie')!;
+        expect(cookie).toStartWith(`warren_token=${token};`);
+        expect(cookie).toContain(`Path=/w/${f.ws.id}/`);
+        expect(cookie).toContain('HttpOnly');
+        expect(cookie).toContain('SameSite=Lax');
+        const withCookie = await fresh(`${f.node.url}/w/${f.ws.id}/after-cookie`, {
+          headers: { cookie: `warren_token=${token}; other=1` },
+        });
+        expect(withCookie.status).toBe(200);
+        const e = (await withCookie.json()) as Echo;
+        expect(e.headers.cookie).toBe('other=1');
+      });
+
+      it('refuses the cookie exchange for a bad token and sets no cookie', async () => {
+        const bad = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner, signer: 'unknown' });
+        const res = await fresh(`${f.node.url}/w/${f.ws.id}/_auth?token=${bad}`, { redirect: 'manual' });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('set-cookie')).toBeNull();
+      });
+
+      it('streams request and response bodies', async () => {
+        const post = await fresh(`${f.node.url}/w/${f.ws.id}/upload`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+          body: 'x'.repeat(100_000),
+        });
+        expect(((await post.json()) as Echo).body.length).toBe(100_000);
+        const res = await fresh(`${f.node.url}/w/${f.ws.id}/stream`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const reader = res.body!.getReader();
+        const first = new TextDecoder().decode((await reader.read()).value);
+        // A buffering proxy would hand over all three chunks at once.
+        expect(first).toStartWith('chunk0');
+        expect(first).not.toContain('chunk2');
+        let rest = '';
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          rest += new TextDecoder().decode(value);
+        }
+        expect(first + rest).toBe('chunk0\nchunk1\nchunk2\n');
+      });
+
+      it('passes compressed bodies through untouched, with and without a request body', async () => {
+        const auth = { authorization: `Bearer ${token}` };
+        const get = await fresh(`${f.node.url}/w/${f.ws.id}/gzip`, { headers: auth });
+        expect(get.headers.get('content-encoding')).toBe('gzip');
+        expect(await get.text()).toBe('compressed GET');
+        const post = await fresh(`${f.node.url}/w/${f.ws.id}/gzip`, {
+          method: 'POST',
+          headers: auth,
+          body: 'x',
+        });
+        expect(post.headers.get('content-encoding')).toBe('gzip');
+        expect(await post.text()).toBe('compressed POST');
+      });
+
+      it('answers HEAD without a body and keeps the pooled connection in step', async () => {
+        const auth = { authorization: `Bearer ${token}` };
+        for (let i = 0; i < 3; i++) {
+          const head = await fresh(`${f.node.url}/w/${f.ws.id}/head-${i}`, { method: 'HEAD', headers: auth });
+          expect(head.status).toBe(200);
+          expect(await head.text()).toBe('');
+          const get = await fresh(`${f.node.url}/w/${f.ws.id}/get-${i}`, { headers: auth });
+          expect(((await get.json()) as Echo).path).toBe(`/get-${i}`);
+        }
+      });
+
+      it('answers 503 with Retry-After, not a 502, while a crashed app restarts, then serves again', async () => {
+        const ws = await f.addWorkspace();
+        const t = await f.issuer.mint({ workspaceId: ws.id, userId: ws.ownerId });
+        const auth = { authorization: `Bearer ${t}` };
+        const crash = await fresh(`${f.node.url}/w/${ws.id}/crash`, { headers: auth });
+        expect(crash.status).toBe(503);
+        expect(crash.headers.get('retry-after')).toBe('2');
+        await eventually(async () => {
+          const r = await fresh(`${f.node.url}/w/${ws.id}/again`, { headers: auth });
+          await r.arrayBuffer();
+          if (r.status !== 200) expect(r.status).toBe(503);
+          return r.status === 200;
+        }, 'the restarted app');
+      });
+
+      it('passes WebSockets through with ?token=, which the app never sees', async () => {
+        const ws = new WebSocket(
+          `${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/socket?token=${token}&x=1`,
+          ['chat'],
+        );
+        const messages: string[] = [];
+        const next = () =>
+          new Promise<string>((resolve, reject) => {
+            ws.onmessage = (e) => resolve(String(e.data));
+            ws.onerror = () => reject(new Error('socket error'));
+          });
+        const hello = JSON.parse(await next()) as { hello: string; headers: Record<string, string> };
+        expect(hello.hello).toBe('/socket?x=1');
+        expect(hello.headers['x-warren-user']).toBe(f.owner);
+        expect(ws.protocol).toBe('chat');
+        for (const m of ['one', 'two']) {
+          const p = next();
+          ws.send(m);
+          messages.push(await p);
+        }
+        expect(messages).toEqual(['one', 'two']);
+        ws.close();
+      });
+
+      it('refuses a WebSocket without a proof before touching the app', async () => {
+        const before = f.appLog().length;
+        const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/socket`);
+        const code = await new Promise<string>((resolve) => {
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('error');
+        });
+        expect(code).toBe('error');
+        expect(f.appLog().length).toBe(before);
+      });
     });
-    expect(code).toBe('error');
-    expect(f.appLog().length).toBe(before);
   });
-});
+}

@@ -1,6 +1,6 @@
 // The upstream response parser: heads, framing, and chunked bodies split at every byte.
 import { describe, expect, it } from 'bun:test';
-import { ChunkedDecoder, parseResponseHead } from './http1-parser.ts';
+import { ChunkedDecoder, parseResponseFraming, parseResponseHead } from './http1-parser.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -74,5 +74,39 @@ describe('ChunkedDecoder', () => {
 
   it('throws on a bad chunk size', () => {
     expect(() => new ChunkedDecoder().push(b('zz\r\n'))).toThrow('bad chunk size');
+  });
+});
+
+describe('parseResponseFraming', () => {
+  it('agrees with parseResponseHead on framing and keep-alive', () => {
+    const heads = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\n\r\n',
+      'HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n',
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n',
+    ];
+    for (const h of heads) {
+      for (const noBody of [false, true]) {
+        const full = parseResponseHead(b(h), noBody)!;
+        const lean = parseResponseFraming(b(`${h}body`), noBody)!;
+        expect({ h, status: lean.status, framing: lean.framing, keepAlive: lean.keepAlive }).toEqual({
+          h,
+          status: full[0].status,
+          framing: full[0].framing,
+          keepAlive: full[0].keepAlive,
+        });
+        expect(lean.headLength).toBe(full[1]);
+      }
+    }
+  });
+
+  it('waits for the whole head and throws on garbage', () => {
+    expect(parseResponseFraming(b('HTTP/1.1 200 OK\r\n'), false)).toBeUndefined();
+    expect(() => parseResponseFraming(b('SSH-2.0\r\n\r\n'), false)).toThrow();
+    expect(() => parseResponseFraming(b('HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n'), false)).toThrow();
   });
 });

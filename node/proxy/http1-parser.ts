@@ -120,3 +120,56 @@ export class ChunkedDecoder {
     return { pieces, done: false, rest: undefined };
   }
 }
+
+/** Framing of a response, without its headers: what a byte-for-byte forwarder needs to know. */
+export interface ResponseFraming {
+  status: number;
+  /** As in ResponseHead: length, -1 chunked, -2 until close, 0 none. */
+  framing: number;
+  keepAlive: boolean;
+  /** Bytes of the head including the blank line. */
+  headLength: number;
+}
+
+/**
+ * Reads only status, Content-Length, Transfer-Encoding and Connection from the head at the start of `buf`
+ * (one lower-cased copy, no per-header objects). Undefined while the head is incomplete; throws when malformed.
+ */
+export function parseResponseFraming(buf: Buffer, noBody: boolean): ResponseFraming | undefined {
+  const end = buf.indexOf(CRLFCRLF);
+  if (end < 0) {
+    if (buf.length > 64 * 1024) throw new Error('response head too large');
+    return undefined;
+  }
+  const head = buf.toString('latin1', 0, end + 2).toLowerCase();
+  if (!head.startsWith('http/1.')) throw new Error('not an HTTP/1.x response');
+  const status = Number(head.slice(9, 12));
+  if (!(status >= 100 && status <= 999)) throw new Error('bad status line');
+  let keepAlive = head.charCodeAt(7) !== 48; // HTTP/1.0 closes by default
+  const connection = headerValue(head, 'connection');
+  if (connection !== undefined) {
+    if (connection.includes('close')) keepAlive = false;
+    else if (connection.includes('keep-alive')) keepAlive = true;
+  }
+  let framing: number;
+  if (noBody || status === 204 || status === 304 || status < 200) framing = 0;
+  else if (headerValue(head, 'transfer-encoding')?.endsWith('chunked')) framing = -1;
+  else {
+    const cl = headerValue(head, 'content-length');
+    if (cl === undefined) framing = -2;
+    else {
+      framing = Number(cl);
+      if (!Number.isSafeInteger(framing) || framing < 0) throw new Error('bad content-length');
+    }
+  }
+  if (framing === -2) keepAlive = false;
+  return { status, framing, keepAlive, headLength: end + 4 };
+}
+
+/** The value of header `name` in a lower-cased head whose lines end in CRLF. */
+function headerValue(head: string, name: string): string | undefined {
+  const at = head.indexOf(`\r\n${name}:`);
+  if (at < 0) return undefined;
+  const from = at + name.length + 3;
+  return head.slice(from, head.indexOf('\r\n', from)).trim();
+}

@@ -20,9 +20,18 @@ export function routeRequest(
   baseDomain: string,
 ): WorkspaceRoute | undefined {
   const pathStart = url.indexOf('/', url.indexOf('://') + 3);
-  const q = url.indexOf('?', pathStart);
-  const path = pathStart < 0 ? '/' : url.slice(pathStart, q < 0 ? undefined : q);
-  const search = q < 0 ? '' : url.slice(q);
+  return routeTarget(pathStart < 0 ? '/' : url.slice(pathStart), host, baseDomain);
+}
+
+/** Routes by the request target (`/path?query`, as on the request line) and the Host header. */
+export function routeTarget(
+  target: string,
+  host: string | null | undefined,
+  baseDomain: string,
+): WorkspaceRoute | undefined {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const search = q < 0 ? '' : target.slice(q);
   if (host?.startsWith('ws-')) {
     const colon = host.indexOf(':');
     const name = (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
@@ -37,6 +46,14 @@ export function routeRequest(
     return { workspaceId: id, path: end < 0 ? '/' : path.slice(end), search, prefix: `/w/${id}` };
   }
   return undefined;
+}
+
+/**
+ * Paths under a workspace that the node answers itself (cookie exchange, terminal, agent), never the app.
+ * Every path that reaches the app must pass through here first, including the raw front's fast path.
+ */
+export function isNodePath(path: string): boolean {
+  return path === '/_auth' || path === '/_terminal' || path === '/_agent' || path.startsWith('/_agent/');
 }
 
 /** True when `id` has the shape of a workspace id. */

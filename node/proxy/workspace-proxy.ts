@@ -18,6 +18,8 @@ export interface WorkspaceProxyOptions {
   metrics: Metrics;
   /** How long to wait for a workspace app's WebSocket to open. */
   upstreamConnectTimeoutMs?: number;
+  /** The client's address (the raw front tunnels connections, so the socket peer may be the node itself). */
+  clientAddress?: (req: Request, server: Server<SocketData>) => string;
   /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
   agentSearch?(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
 }
@@ -32,8 +34,11 @@ export class WorkspaceProxy {
   private readonly connectTimeoutMs: number;
   private readonly pool = new UpstreamPool();
 
+  private readonly clientAddress: (req: Request, server: Server<SocketData>) => string;
+
   constructor(private readonly o: WorkspaceProxyOptions) {
     this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
+    this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
   }
 
@@ -98,7 +103,7 @@ export class WorkspaceProxy {
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
     const info = {
-      clientIp: server.requestIP(req)?.address ?? '',
+      clientIp: this.clientAddress(req, server),
       host: req.headers.get('host') ?? '',
       proto: 'http' as const,
       prefix: route.prefix,
@@ -196,7 +201,7 @@ export class WorkspaceProxy {
     const headers = forwardHeaders(
       req.headers,
       {
-        clientIp: server.requestIP(req)?.address ?? '',
+        clientIp: this.clientAddress(req, server),
         host: req.headers.get('host') ?? '',
         proto: 'http',
         prefix: route.prefix,

@@ -12,6 +12,7 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
     const url = new URL(req.url);
     appendFileSync(logFile, `${req.method} ${url.pathname}${url.search}\n`);
     const headers = Object.fromEntries(req.headers);
+    if (url.pathname === '/no-upgrade') return Response.json({ refused: true }, { status: 404 });
     if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       const proto = req.headers.get('sec-websocket-protocol')?.split(',')[0]?.trim();
       const ok = server.upgrade(req, {
@@ -34,6 +35,13 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
       return new Response(stream, { headers: { 'content-type': 'text/plain' } });
     }
     if (url.pathname === '/crash') process.exit(3);
+    if (url.pathname === '/big') {
+      // A large body with a recognisable pattern, to check nothing is lost or reordered under backpressure.
+      const n = Number(url.searchParams.get('n') ?? 1_000_000);
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; i++) bytes[i] = i % 251;
+      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
+    }
     if (url.pathname === '/gzip') {
       return new Response(Bun.gzipSync(`compressed ${req.method}`), {
         headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' },

@@ -26,11 +26,17 @@ export interface ProxyFixture {
   close(): Promise<void>;
 }
 
-/** Starts issuer + node + one running echo workspace. */
-export async function startProxyFixture(): Promise<ProxyFixture> {
+/** Starts issuer + node + one running echo workspace; `fastPath: false` serves everything through Bun.serve. */
+export async function startProxyFixture(o: { fastPath?: boolean } = {}): Promise<ProxyFixture> {
   // Heartbeats only when a test asks (heartbeatNow) or a workspace changes, so key-set fetches are countable.
   const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
-  const node = await startTestNode({ controlUrl: issuer.url, joinToken: issuer.joinToken() });
+  const node = await startTestNode({
+    controlUrl: issuer.url,
+    joinToken: issuer.joinToken(),
+    configure: (c) => {
+      if (o.fastPath !== undefined) c.fastPath = o.fastPath;
+    },
+  });
   const addWorkspace: ProxyFixture['addWorkspace'] = async (o = {}) => {
     const spec: WorkspaceAssignment = {
       id: newId('workspace'),

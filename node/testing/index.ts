@@ -7,6 +7,12 @@ export {
   isolatedGitEnv,
   startGitHttpServer,
 } from '../git/testing/index.ts';
+export {
+  FakeLocalApi,
+  type FakeLocalApiOptions,
+  type FakeTailnetDevice,
+  startFakeLocalApi,
+} from '../tailscale/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';

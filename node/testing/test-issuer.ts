@@ -65,7 +65,9 @@ export interface TestIssuer {
     /** Git tokens minted by `POST /api/v1/workspaces/{id}/git-token` (`ghs_<workspace>_<n>`). */
     gitTokens: number;
   };
-
+  /** Every accepted join request and the last heartbeat body, as the node sent them. */
+  readonly joinRequests: NodeJoinRequest[];
+  lastHeartbeat: Heartbeat | undefined;
   /** Lifetime of node certificates it issues, in seconds. */
   certificateTtlSec: number;
   stop(): Promise<void>;
@@ -94,6 +96,8 @@ export async function startTestIssuer(
     issuer: '',
     certificateTtlSec: 3600,
     stats,
+    joinRequests: [],
+    lastHeartbeat: undefined,
     joinToken() {
       const t = `wrn_join_${crypto.randomUUID().replaceAll('-', '')}`;
       joinTokens.add(t);
@@ -143,6 +147,7 @@ export async function startTestIssuer(
           'content-type': 'application/json',
         },
         body: JSON.stringify(spec),
+        keepalive: false,
       });
       if (!res.ok) throw new Error(`push failed: ${res.status} ${await res.text()}`);
       return (await res.json()) as WorkspaceReport;
@@ -196,6 +201,7 @@ export async function startTestIssuer(
           return Response.json(errorBody('unauthorized', 'join token unknown or used'), { status: 401 });
         }
         stats.joins++;
+        self.joinRequests.push(r.output);
         const nodeId = newId('node');
         nodes.set(nodeId, { assignments: new Map(), reports: [] });
         const cert = await certificate(nodeId, r.output);
@@ -221,6 +227,7 @@ export async function startTestIssuer(
         if (!r.success)
           return Response.json(errorBody('invalid_request', r.issues[0]!.message), { status: 400 });
         stats.heartbeats++;
+        self.lastHeartbeat = r.output;
         n.reports = r.output.workspaces;
         const ack: HeartbeatAck = {
           workspaces: [...n.assignments.values()],

@@ -108,6 +108,21 @@ describe('ProcessRuntime', () => {
     expect(events.some((e) => e.reason?.includes('exited with code 7'))).toBe(true);
   });
 
+  it('ends an app that never listens on PORT in error, with the reason, and leaves no process', async () => {
+    const { runtime } = setup((c) => {
+      c.readyTimeoutMs = 200;
+    });
+    const s = spec('exec sleep 600');
+    runtime.start(s);
+    const pgid = await eventually(() => runtime.processGroup(s.id), 'the app to start');
+    const r = await eventually(() => {
+      const rep = runtime.report(s.id);
+      return rep?.status === 'error' ? rep : undefined;
+    }, 'error');
+    expect(r.reason).toContain('did not listen on PORT');
+    expect(groupMembers(pgid)).toEqual([]);
+  });
+
   it('goes to error with the reason after repeated failures', async () => {
     const { runtime } = setup((c) => {
       c.maxRestarts = 2;

@@ -217,12 +217,25 @@ class ProcessRuntime implements Runtime {
     void proc.exited.then((code) => this.exited(inst, proc, code));
   }
 
-  /** Polls the app port until it accepts connections; then the workspace is running. */
+  /**
+   * Polls the app port until it accepts connections; then the workspace is running. The watchdog (LESSONS 13):
+   * an app that never listens ends in `error` with the reason, once, instead of `starting` forever.
+   */
   private async awaitReady(inst: Instance, proc: ReturnType<typeof Bun.spawn>): Promise<void> {
     let delay = 20;
+    const deadline = Date.now() + this.config.readyTimeoutMs;
     while (inst.proc === proc && inst.wanted === 'running' && inst.status === 'starting') {
       if (await accepts(inst.port!)) {
         if (inst.proc === proc && inst.wanted === 'running') this.set(inst, 'running');
+        return;
+      }
+      if (Date.now() > deadline) {
+        if (inst.proc !== proc || inst.wanted !== 'running') return;
+        inst.wanted = 'stopped'; // its exit is not a crash to restart
+        await this.end(inst);
+        const s = Math.round(this.config.readyTimeoutMs / 1000);
+        this.set(inst, 'error', `app command did not listen on PORT ${inst.port} within ${s} s`);
+        inst.wanted = 'running';
         return;
       }
       await Bun.sleep(delay);

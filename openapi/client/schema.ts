@@ -214,7 +214,8 @@ export interface paths {
         /** List nodes */
         get: operations["listNodes"];
         put?: never;
-        post?: never;
+        /** Create a node machine with the configured provider (admin); answers 202 at once, progress at GET /nodes/{id}/provisioning */
+        post: operations["createNode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -249,7 +250,8 @@ export interface paths {
         get: operations["getNode"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a node (admin): destroy its machine, remove its tailnet device, forget it and void its certificate; progress at GET /nodes/{id}/provisioning */
+        delete: operations["deleteNode"];
         options?: never;
         head?: never;
         patch?: never;
@@ -266,6 +268,23 @@ export interface paths {
         put?: never;
         /** Report workspaces and load; receive assignments, revocations, keys and a renewed certificate */
         post: operations["heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/provisioning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of creating or deleting a node, steps in order (admin; kept 1 h after the end) */
+        get: operations["getNodeProvisioning"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1777,6 +1796,146 @@ export interface operations {
             };
         };
     };
+    createNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    projectId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                        events: {
+                            at: number;
+                            detail?: string;
+                            /** @enum {string} */
+                            state: "started" | "done" | "failed";
+                            /** @enum {string} */
+                            step: "warm_claim" | "join_token" | "tailnet_key" | "machine" | "boot" | "node_started" | "machine_destroyed" | "tailnet_device_removed";
+                        }[];
+                        nodeId: string;
+                        /** @enum {string} */
+                        provider: "local" | "hetzner";
+                        /** @enum {string} */
+                        state: "provisioning" | "ready" | "failed" | "deleting" | "deleted";
+                    };
+                };
+            };
+            /** @description Response for status 202 */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                        events: {
+                            at: number;
+                            detail?: string;
+                            /** @enum {string} */
+                            state: "started" | "done" | "failed";
+                            /** @enum {string} */
+                            step: "warm_claim" | "join_token" | "tailnet_key" | "machine" | "boot" | "node_started" | "machine_destroyed" | "tailnet_device_removed";
+                        }[];
+                        nodeId: string;
+                        /** @enum {string} */
+                        provider: "local" | "hetzner";
+                        /** @enum {string} */
+                        state: "provisioning" | "ready" | "failed" | "deleting" | "deleted";
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     joinNode: {
         parameters: {
             query?: never;
@@ -2006,6 +2165,157 @@ export interface operations {
             };
         };
     };
+    deleteNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                        events: {
+                            at: number;
+                            detail?: string;
+                            /** @enum {string} */
+                            state: "started" | "done" | "failed";
+                            /** @enum {string} */
+                            step: "warm_claim" | "join_token" | "tailnet_key" | "machine" | "boot" | "node_started" | "machine_destroyed" | "tailnet_device_removed";
+                        }[];
+                        nodeId: string;
+                        /** @enum {string} */
+                        provider: "local" | "hetzner";
+                        /** @enum {string} */
+                        state: "provisioning" | "ready" | "failed" | "deleting" | "deleted";
+                    };
+                };
+            };
+            /** @description Response for status 202 */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                        events: {
+                            at: number;
+                            detail?: string;
+                            /** @enum {string} */
+                            state: "started" | "done" | "failed";
+                            /** @enum {string} */
+                            step: "warm_claim" | "join_token" | "tailnet_key" | "machine" | "boot" | "node_started" | "machine_destroyed" | "tailnet_device_removed";
+                        }[];
+                        nodeId: string;
+                        /** @enum {string} */
+                        provider: "local" | "hetzner";
+                        /** @enum {string} */
+                        state: "provisioning" | "ready" | "failed" | "deleting" | "deleted";
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     heartbeat: {
         parameters: {
             query?: never;
@@ -2099,6 +2409,118 @@ export interface operations {
             };
             /** @description Response for status 401 */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getNodeProvisioning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                        events: {
+                            at: number;
+                            detail?: string;
+                            /** @enum {string} */
+                            state: "started" | "done" | "failed";
+                            /** @enum {string} */
+                            step: "warm_claim" | "join_token" | "tailnet_key" | "machine" | "boot" | "node_started" | "machine_destroyed" | "tailnet_device_removed";
+                        }[];
+                        nodeId: string;
+                        /** @enum {string} */
+                        provider: "local" | "hetzner";
+                        /** @enum {string} */
+                        state: "provisioning" | "ready" | "failed" | "deleting" | "deleted";
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,10 +1,12 @@
 // nginx as the peer a user would otherwise put in front: a plain keep-alive reverse proxy on loopback.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Starts nginx with one worker (like the single-threaded node) proxying to `upstreamPort`. */
-export async function startNginx(upstreamPort: number): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startNginx(
+  upstreamPort: number,
+): Promise<{ port: number; workerPids(): number[]; stop(): Promise<void> }> {
   const bin = ['/usr/sbin/nginx', Bun.which('nginx')].find((p) => p && Bun.file(p).size > 0);
   if (!bin) throw new Error('nginx is missing: apt-get install -y nginx');
   const prefix = mkdtempSync(join(tmpdir(), 'warren-nginx-'));
@@ -61,10 +63,24 @@ http {
   }
   return {
     port,
+    workerPids: () => childrenOf(proc.pid),
     async stop() {
       proc.kill('SIGQUIT');
       await proc.exited;
       rmSync(prefix, { recursive: true, force: true });
     },
   };
+}
+
+/** Pids whose parent is `pid` (the nginx workers of a master). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {}
+  }
+  return out;
 }

@@ -1,0 +1,515 @@
+// The node's public listener: plain workspace requests and WebSocket handshakes with a valid token go to the app byte
+// for byte; every other request (node API, terminal, bodies, refusals) is tunnelled to the full server.
+import type { Socket, TCPSocketListener } from 'bun';
+import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime } from '../workspaces/index.ts';
+import { planFastRequest } from './fast-plan.ts';
+import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
+import { flush, writeTo } from './socket-queue.ts';
+
+export interface RawFrontOptions {
+  hostname: string;
+  port: number;
+  /** The full server (Bun.serve) on loopback that answers everything the fast path does not take. */
+  internalPort: number;
+  baseDomain: string;
+  verifier: TokenVerifier;
+  runtime: Runtime;
+  metrics: Metrics;
+  /** Local port of each tunnel socket → the real client's address, for the full server's X-Forwarded-For. */
+  clientAddresses: Map<number, string>;
+}
+
+interface ClientState {
+  buf: Buffer | undefined;
+  /** A request is being answered; later (pipelined) requests wait in `buf`. */
+  busy: boolean;
+  /** Once a connection is tunnelled it stays so: the full server owns its framing from then on. */
+  tunnel: Socket<TunnelState> | undefined;
+  tunnelling: boolean;
+  toTunnel: Buffer[];
+  /** Bytes the client has not taken yet (backpressure); `whenDrained` runs once they are gone. */
+  out: Buffer[];
+  whenDrained: (() => void) | undefined;
+  upstream: Socket<UpstreamState> | undefined;
+  /** The app connection of a WebSocket handshake in progress. */
+  handshake: Socket<TunnelState> | undefined;
+  closed: boolean;
+}
+type Client = Socket<ClientState>;
+
+interface TunnelState {
+  client: Client;
+  out: Buffer[];
+}
+
+interface UpstreamState {
+  port: number;
+  client: Client | undefined;
+  /** The request head, kept until the response starts, to replay it through the full server on failure. */
+  request: Buffer | undefined;
+  noBody: boolean;
+  reused: boolean;
+  started: boolean;
+  buf: Buffer | undefined;
+  remaining: number;
+  framing: number;
+  keepAlive: boolean;
+  decoder: ChunkedDecoder | undefined;
+}
+type Upstream = Socket<UpstreamState>;
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const MAX_HEAD = 64 * 1024;
+const MAX_IDLE_PER_PORT = 256;
+/** Pipelined bytes held per client while a response is in flight. */
+const MAX_QUEUED = 1024 * 1024;
+/** Same as the full server's idle timeout. */
+const IDLE_TIMEOUT_S = 120;
+
+/** Starts the public listener. */
+export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
+  const idle = new Map<number, Upstream[]>();
+
+  /** Sends bytes to the client; pauses `source` while the client is slower than it. */
+  const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
+    if (c.data.closed) return;
+    if (!writeTo(c, c.data.out, bytes)) source?.pause();
+  };
+  const afterDrain = (c: Client, f: () => void): void => {
+    if (c.data.out.length === 0) f();
+    else c.data.whenDrained = f;
+  };
+
+  // ---- tunnel to the full server ----
+  const tunnel = (c: Client, bytes: Buffer | undefined): void => {
+    c.data.tunnelling = true;
+    c.timeout(0);
+    c.resume(); // it may have been paused while pipelined requests queued
+    if (bytes && bytes.length > 0) c.data.toTunnel.push(bytes);
+    c.data.buf = undefined;
+    Bun.connect<TunnelState>({
+      hostname: '127.0.0.1',
+      port: o.internalPort,
+      data: { client: c, out: [] },
+      socket: {
+        open(t) {
+          t.setNoDelay(true);
+          o.clientAddresses.set(t.localPort, c.remoteAddress);
+          if (c.data.closed) {
+            t.end();
+            return;
+          }
+          c.data.tunnel = t;
+          for (const b of c.data.toTunnel) writeTo(t, t.data.out, b);
+          c.data.toTunnel = [];
+          if (t.data.out.length > 0) c.pause();
+        },
+        data(t, chunk) {
+          toClient(c, chunk, t as Socket<unknown>);
+        },
+        drain(t) {
+          if (flush(t, t.data.out)) c.resume();
+        },
+        close(t) {
+          o.clientAddresses.delete(t.localPort);
+          afterDrain(c, () => c.end());
+        },
+        error() {},
+      },
+    }).catch(() => c.end());
+  };
+
+  // ---- upstream (the workspace app) ----
+  const upstreamHandlers = {
+    open(u: Upstream) {
+      u.setNoDelay(true);
+    },
+    data(u: Upstream, chunk: Buffer) {
+      const c = u.data.client;
+      if (!c) {
+        u.terminate();
+        return;
+      }
+      try {
+        onUpstreamData(u, c, chunk);
+      } catch {
+        u.data.client = undefined;
+        u.terminate();
+        if (!u.data.started) replay(c, u.data.request);
+        else c.terminate();
+      }
+    },
+    drain() {},
+    close(u: Upstream) {
+      removeIdle(u);
+      const c = u.data.client;
+      u.data.client = undefined;
+      if (!c) return;
+      if (!u.data.started) {
+        // Nothing reached the client yet: let the full server answer (a retry, or a structured 503).
+        replay(c, u.data.request);
+        return;
+      }
+      if (u.data.framing === -2) finish(c, false);
+      else c.terminate();
+    },
+    error() {},
+  };
+
+  const removeIdle = (u: Upstream): void => {
+    const list = idle.get(u.data.port);
+    const i = list ? list.indexOf(u) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  };
+
+  const replay = (c: Client, request: Buffer | undefined): void => {
+    c.data.upstream = undefined;
+    c.data.busy = false;
+    if (c.data.closed) return;
+    const rest = c.data.buf;
+    tunnel(c, request && rest ? Buffer.concat([request, rest]) : (request ?? rest));
+  };
+
+  const onUpstreamData = (u: Upstream, c: Client, chunk: Buffer): void => {
+    const d = u.data;
+    if (!d.started) {
+      const buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+      const head = parseResponseFraming(buf, d.noBody);
+      if (!head) {
+        d.buf = buf;
+        return;
+      }
+      const used = head.headLength;
+      if (head.status < 200) throw new Error('interim responses go through the full server');
+      d.buf = undefined;
+      d.started = true;
+      d.request = undefined;
+      d.framing = head.framing;
+      d.keepAlive = head.keepAlive;
+      // One write for the head and whatever of the body came with it: a write is a syscall, the costliest step.
+      const body = buf.subarray(used);
+      const source = u as Socket<unknown>;
+      if (d.framing === 0) {
+        toClient(c, buf.subarray(0, used), source);
+        complete(u, c, body.length === 0);
+      } else if (d.framing > 0) {
+        const n = Math.min(d.framing, body.length);
+        toClient(c, n === body.length ? buf : buf.subarray(0, used + n), source);
+        d.remaining = d.framing - n;
+        if (d.remaining === 0) complete(u, c, n === body.length);
+      } else if (d.framing === -1) {
+        d.decoder = new ChunkedDecoder();
+        const r = d.decoder.push(body);
+        toClient(c, r.rest ? buf.subarray(0, buf.length - r.rest.length) : buf, source);
+        if (r.done) complete(u, c, r.rest === undefined);
+      } else {
+        toClient(c, buf, source);
+      }
+      return;
+    }
+    if (d.framing > 0) {
+      const n = Math.min(d.remaining, chunk.length);
+      toClient(c, n === chunk.length ? chunk : chunk.subarray(0, n), u as Socket<unknown>);
+      d.remaining -= n;
+      if (d.remaining === 0) complete(u, c, n === chunk.length);
+    } else if (d.framing === -1) {
+      const r = d.decoder!.push(chunk);
+      const body = r.rest ? chunk.subarray(0, chunk.length - r.rest.length) : chunk;
+      toClient(c, body, u as Socket<unknown>);
+      if (r.done) complete(u, c, r.rest === undefined);
+    } else {
+      toClient(c, chunk, u as Socket<unknown>);
+    }
+  };
+
+  /** The response is through: pool the app connection, then serve the next pipelined request. */
+  const complete = (u: Upstream, c: Client, clean: boolean): void => {
+    const keep = u.data.keepAlive && clean;
+    u.data.client = undefined;
+    u.data.decoder = undefined;
+    u.resume();
+    if (keep) {
+      u.data.reused = true;
+      let list = idle.get(u.data.port);
+      if (!list) {
+        list = [];
+        idle.set(u.data.port, list);
+      }
+      if (list.length < MAX_IDLE_PER_PORT) list.push(u);
+      else u.end();
+    } else {
+      u.end();
+    }
+    finish(c, keep);
+  };
+
+  const finish = (c: Client, keepAlive: boolean): void => {
+    c.data.upstream = undefined;
+    c.data.busy = false;
+    c.resume();
+    if (!keepAlive) {
+      afterDrain(c, () => c.end());
+      return;
+    }
+    next(c);
+  };
+
+  const send = (c: Client, port: number, head: Buffer, noBody: boolean, request: Buffer): void => {
+    const ready = (u: Upstream) => {
+      const d = u.data;
+      d.client = c;
+      d.request = request;
+      d.noBody = noBody;
+      d.started = false;
+      d.buf = undefined;
+      c.data.upstream = u;
+      u.write(head);
+    };
+    const pooled = idle.get(port)?.pop();
+    if (pooled) {
+      ready(pooled);
+      return;
+    }
+    Bun.connect<UpstreamState>({
+      hostname: '127.0.0.1',
+      port,
+      data: {
+        port,
+        client: undefined,
+        request: undefined,
+        noBody,
+        reused: false,
+        started: false,
+        buf: undefined,
+        remaining: 0,
+        framing: 0,
+        keepAlive: false,
+        decoder: undefined,
+      },
+      socket: {
+        ...upstreamHandlers,
+        open: (u) => {
+          upstreamHandlers.open(u);
+          ready(u);
+        },
+      },
+    }).catch(() => replay(c, request));
+  };
+
+  // ---- WebSocket handshakes piped to the app ----
+  /**
+   * Sends the handshake to the app on a connection of its own. On 101 the client connection becomes a byte
+   * pipe to the app (frames pass untouched). Any other answer is passed on and then both connections close,
+   * so nothing further on this connection reaches the app without a check.
+   */
+  const pipeUpgrade = (c: Client, port: number, head: Buffer, request: Buffer): void => {
+    let started = false;
+    let upgraded = false;
+    let pending: Buffer | undefined;
+    let framing = 0;
+    let remaining = 0;
+    let decoder: ChunkedDecoder | undefined;
+    const closeBoth = (a: Socket<TunnelState>) => {
+      a.end();
+      afterDrain(c, () => c.end());
+    };
+    Bun.connect<TunnelState>({
+      hostname: '127.0.0.1',
+      port,
+      data: { client: c, out: [] },
+      socket: {
+        open(a) {
+          a.setNoDelay(true);
+          if (c.data.closed) {
+            a.end();
+            return;
+          }
+          c.data.handshake = a;
+          a.write(head);
+        },
+        data(a, chunk) {
+          if (upgraded) {
+            toClient(c, chunk, a as Socket<unknown>);
+            return;
+          }
+          if (!started) {
+            const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+            let h: ReturnType<typeof parseResponseFraming>;
+            try {
+              h = parseResponseFraming(buf, false);
+            } catch {
+              a.terminate();
+              c.terminate();
+              return;
+            }
+            if (!h) {
+              pending = buf;
+              return;
+            }
+            pending = undefined;
+            started = true;
+            const used = h.headLength;
+            toClient(c, buf, a as Socket<unknown>);
+            if (h.status === 101) {
+              upgraded = true;
+              c.data.handshake = undefined;
+              c.data.tunnel = a;
+              c.data.tunnelling = true;
+              c.timeout(0);
+              c.data.busy = false;
+              const early = c.data.buf;
+              c.data.buf = undefined;
+              if (early && !writeTo(a, a.data.out, early)) c.pause();
+              return;
+            }
+            framing = h.framing;
+            const body = buf.length - used;
+            if (framing === 0 || (framing > 0 && body >= framing)) return closeBoth(a);
+            remaining = framing - body;
+            if (framing === -1) {
+              decoder = new ChunkedDecoder();
+              if (decoder.push(buf.subarray(used)).done) closeBoth(a);
+            }
+            return;
+          }
+          // The rest of a refusal's body.
+          toClient(c, chunk, a as Socket<unknown>);
+          if (framing > 0) {
+            remaining -= chunk.length;
+            if (remaining <= 0) closeBoth(a);
+          } else if (decoder?.push(chunk).done) closeBoth(a);
+        },
+        drain(a) {
+          if (flush(a, a.data.out)) c.resume();
+        },
+        close() {
+          c.data.handshake = undefined;
+          if (!started) {
+            // The app never answered: the full server gives the structured 503.
+            if (!c.data.closed) replay(c, request);
+            return;
+          }
+          afterDrain(c, () => c.end());
+        },
+        error() {},
+      },
+    }).catch(() => replay(c, request));
+  };
+
+  // ---- requests from clients ----
+  const next = (c: Client): void => {
+    const d = c.data;
+    if (d.busy || d.tunnelling || d.closed || !d.buf) return;
+    const buf = d.buf;
+    const end = buf.indexOf(CRLFCRLF);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) tunnel(c, buf); // the full server refuses it properly
+      return;
+    }
+    const request = buf.subarray(0, end + 4);
+    const plan = planFastRequest(buf.toString('latin1', 0, end), c.remoteAddress, o);
+    if (plan === undefined) {
+      tunnel(c, buf);
+      return;
+    }
+    d.buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+    d.busy = true;
+    const go = (token: VerifiedToken | undefined) => {
+      const head = token && plan.head(token);
+      if (head === undefined) {
+        replay(c, request);
+        return;
+      }
+      const bytes = Buffer.from(head.text, 'latin1');
+      if (plan.upgrade) {
+        o.metrics.inc('warren_proxy_requests_total{outcome="websocket_fast"}');
+        pipeUpgrade(c, head.port, bytes, request);
+        return;
+      }
+      o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
+      send(c, head.port, bytes, plan.noBody, request);
+    };
+    const cached = o.verifier.lookup(plan.token);
+    if (cached) go(cached);
+    else
+      o.verifier.verify(plan.token).then(
+        (t) => !c.data.closed && go(t),
+        () => !c.data.closed && go(undefined),
+      );
+  };
+
+  const listener: TCPSocketListener<ClientState> = Bun.listen<ClientState>({
+    hostname: o.hostname,
+    port: o.port,
+    data: undefined as unknown as ClientState,
+    socket: {
+      open(c) {
+        c.setNoDelay(true);
+        // A connection that sends nothing for this long is dropped (slow or stuck heads); tunnels and WebSocket
+        // pipes turn it off, their ends keep their own timeouts.
+        c.timeout(IDLE_TIMEOUT_S);
+        c.data = {
+          buf: undefined,
+          busy: false,
+          tunnel: undefined,
+          tunnelling: false,
+          toTunnel: [],
+          out: [],
+          whenDrained: undefined,
+          upstream: undefined,
+          handshake: undefined,
+          closed: false,
+        };
+      },
+      data(c, chunk) {
+        const d = c.data;
+        if (d.tunnelling) {
+          if (d.tunnel) {
+            if (!writeTo(d.tunnel, d.tunnel.data.out, chunk)) c.pause();
+          } else d.toTunnel.push(chunk);
+          return;
+        }
+        d.buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+        // A client pipelining faster than it is answered waits (bounded memory).
+        if (d.busy && d.buf.length > MAX_QUEUED) c.pause();
+        next(c);
+      },
+      drain(c) {
+        const d = c.data;
+        if (!flush(c, d.out)) return;
+        d.upstream?.resume();
+        d.tunnel?.resume();
+        const f = d.whenDrained;
+        d.whenDrained = undefined;
+        f?.();
+      },
+      close(c) {
+        const d = c.data;
+        d.closed = true;
+        d.tunnel?.end();
+        d.handshake?.end();
+        const u = d.upstream;
+        if (u) {
+          // Mid-response: that app connection is out of step now.
+          u.data.client = undefined;
+          u.terminate();
+        }
+      },
+      timeout(c) {
+        if (!c.data.tunnelling) c.end();
+      },
+      error() {},
+    },
+  });
+
+  return {
+    port: listener.port,
+    stop() {
+      listener.stop(true);
+      for (const list of idle.values()) for (const u of list) u.end();
+      idle.clear();
+    },
+  };
+}
