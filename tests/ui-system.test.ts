@@ -51,7 +51,13 @@ describe('Web UI on warren up', () => {
       await page.getByRole('button', { name: 'Create workspace' }).click();
       const row = page.locator('[data-workspace="hello"]');
       await row.getByText('Running').waitFor({ timeout: 30_000 });
-      expect(await row.getByText('on node-1').count()).toBe(1);
+      // Placed on the node warren up started, and the row names it.
+      const admin = createControlClient(warren.controlUrl, { token: warren.adminToken });
+      const placed = (await admin.GET('/api/v1/workspaces')).data!.items.find((x) => x.name === 'hello')!;
+      expect(warren.nodes.map((n) => n.id)).toContain(placed.nodeId!);
+      const node = (await admin.GET('/api/v1/nodes/{id}', { params: { path: { id: placed.nodeId! } } }))
+        .data!;
+      expect(await row.getByText(`on ${node.name}`).count()).toBe(1);
 
       await row.getByRole('link', { name: 'hello' }).click();
       // The status can step back to `starting` for up to a heartbeat (a report older than the push landing
