@@ -126,7 +126,7 @@ describe('Web UI on warren up', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
       await page.getByLabel('What should the agent do?').fill('write the docs');
       await page.getByRole('button', { name: 'Submit task' }).click();
-      await page.locator('.head-status').getByText('Completed').waitFor({ timeout: 30_000 });
+      await page.locator('.head-status').getByText('Completed').waitFor({ timeout: 60_000 });
       expect(await page.getByText('echo: write the docs').count()).toBeGreaterThan(0);
       await page.getByRole('link', { name: 'Follow the agent live' }).click();
       const feed = page.locator('.feed-item');
