@@ -122,6 +122,11 @@ describe('Web UI on warren up', () => {
       );
       // The activity feed follows without a reload: the agent's turn is logged there too.
       await page.locator('.feed-item').filter({ hasText: 'turn ended' }).first().waitFor({ timeout: 15_000 });
+      // A new page replays the transcript from the node, once: no reply doubled.
+      await page.reload();
+      await page.getByText('Agent ready', { exact: true }).waitFor({ timeout: 20_000 });
+      await replies.filter({ hasText: 'echo: hello agent' }).first().waitFor();
+      expect(await replies.filter({ hasText: 'echo: hello agent' }).count()).toBe(1);
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
       await page.getByLabel('What should the agent do?').fill('write the docs');
