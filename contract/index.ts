@@ -3,6 +3,7 @@ export * from './agent.ts';
 export * from './api.ts';
 export * from './decode.ts';
 export * from './error.ts';
+export * from './events.ts';
 export * from './git.ts';
 export * from './ids.ts';
 export * from './jwks.ts';

@@ -6,6 +6,7 @@ import type { ControlDeps } from './deps.ts';
 import { activityRoutes } from './routes/activity.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
+import { eventRoutes } from './routes/events.ts';
 import { gitTokenRoutes } from './routes/git-tokens.ts';
 import { githubRoutes } from './routes/github.ts';
 import { githubAuthRoutes } from './routes/github-auth.ts';
@@ -17,6 +18,7 @@ import { repositoryRoutes } from './routes/repositories.ts';
 import { revocationRoutes } from './routes/revocations.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { userRoutes } from './routes/users.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 
@@ -61,6 +63,7 @@ export function createControlApp(deps: ControlDeps) {
     .onAfterResponse(({ request, set }) => {
       deps.metrics.request(request.method, typeof set.status === 'number' ? set.status : 200);
     })
+    .use(eventRoutes(deps)) // first: its global after-response hook pushes the other routes' writes
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(githubAuthRoutes(deps))
@@ -75,7 +78,8 @@ export function createControlApp(deps: ControlDeps) {
     .use(revocationRoutes(deps))
     .use(keyRoutes(deps))
     .use(taskRoutes(deps, { tasks: deps.tasks, dispatch: (id) => deps.taskDispatcher.dispatch(id) }))
-    .use(activityRoutes(deps, deps.activity));
+    .use(activityRoutes(deps, deps.activity))
+    .use(uiRoutes(deps));
 }
 
 export type ControlApp = ReturnType<typeof createControlApp>;

@@ -1,0 +1,139 @@
+// Nodes: each node's status in words, what it hosts, its address and load, and a picture of the mesh.
+import type { Node, User } from '../api.ts';
+import { EmptyState } from '../components/notice.tsx';
+import { NodeBadge } from '../components/status-badge.tsx';
+import { TimeAgo } from '../components/time-ago.tsx';
+import { useLive } from '../live.ts';
+import { Link } from '../router.tsx';
+import { MeshPicture } from './mesh-picture.tsx';
+
+const MEANING: Record<Node['status'], string> = {
+  online: 'Heartbeating and taking workspaces.',
+  degraded: 'Heartbeats are late; it still serves its workspaces.',
+  suspect: 'Peers cannot reach it right now; the mesh is checking.',
+  partitioned: 'Cut off from part of the mesh.',
+  offline: 'No heartbeat for a while. Check the machine and its `warren node` process.',
+  awaiting_agent: 'A laptop that is asleep or whose agent stopped. It re-joins by itself when back.',
+};
+
+function Meter({ label, value }: { label: string; value: number }) {
+  const pct = Math.max(0, Math.min(100, Math.round(value * 100)));
+  return (
+    <div class="meter">
+      <span class="meter-label">{label}</span>
+      <span class="meter-bar" aria-hidden="true">
+        <span style={{ width: `${pct}%` }} />
+      </span>
+      <span class="meter-value">{pct}%</span>
+    </div>
+  );
+}
+
+export function NodesPage({ user }: { user: User }) {
+  const live = useLive();
+  const nodes = [...live.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const hosted = (id: string) => [...live.workspaces.values()].filter((w) => w.nodeId === id);
+  return (
+    <div class="page">
+      <div class="page-head">
+        <h1 tabIndex={-1}>Nodes</h1>
+        {user.role === 'admin' ? (
+          <Link href="/settings#join-tokens" class="button">
+            Add a node
+          </Link>
+        ) : null}
+      </div>
+      {!live.loaded ? (
+        <div class="loading" aria-busy="true">
+          <span class="spinner" aria-hidden="true" /> Loading nodes…
+        </div>
+      ) : nodes.length === 0 ? (
+        <EmptyState title="No nodes yet">
+          <p>Nodes are the machines that run workspaces: a server, a VM, or your laptop.</p>
+          {user.role === 'admin' ? (
+            <p>
+              <Link href="/settings#join-tokens">Create a join token</Link> and run its command on the
+              machine.
+            </p>
+          ) : (
+            <p>Ask an admin for a join token, then run its command on the machine.</p>
+          )}
+        </EmptyState>
+      ) : (
+        <div class="nodes-layout">
+          <section class="card" aria-labelledby="mesh-title">
+            <h2 id="mesh-title">Mesh</h2>
+            <MeshPicture nodes={nodes} />
+          </section>
+          <ul class="node-list" aria-label="Nodes">
+            {nodes.map((n) => {
+              const ws = hosted(n.id);
+              return (
+                <li key={n.id} class="card node" data-node={n.name}>
+                  <div class="card-head">
+                    <h2>{n.name}</h2>
+                    <NodeBadge status={n.status} />
+                  </div>
+                  <p class="muted small">{MEANING[n.status]}</p>
+                  <dl class="facts compact">
+                    <div class="address">
+                      <dt>Address</dt>
+                      <dd class="mono">{n.address}</dd>
+                    </div>
+                    <div>
+                      <dt>Workspaces</dt>
+                      <dd>
+                        {n.workspaceCount} of {n.capacity.workspaces}
+                      </dd>
+                    </div>
+                    <div>
+                      <dt>Last heartbeat</dt>
+                      <dd>
+                        <TimeAgo iso={n.lastHeartbeatAt} />
+                      </dd>
+                    </div>
+                    <div>
+                      <dt>Kind</dt>
+                      <dd>
+                        {n.laptop ? 'Laptop' : 'Server'}
+                        {n.version ? `, ${n.version}` : ''}
+                      </dd>
+                    </div>
+                  </dl>
+                  {n.load ? (
+                    <div class="meters">
+                      <Meter label="CPU" value={n.load.cpu} />
+                      <Meter label="Memory" value={n.load.memory} />
+                    </div>
+                  ) : (
+                    <p class="muted small">No load reported yet.</p>
+                  )}
+                  {ws.length > 0 ? (
+                    <p class="hosted">
+                      Hosts{' '}
+                      {ws.map((w, i) => (
+                        <span key={w.id}>
+                          {i > 0 ? ', ' : ''}
+                          <Link href={`/workspaces/${w.id}`}>{w.name}</Link>
+                        </span>
+                      ))}
+                    </p>
+                  ) : null}
+                  {Object.keys(n.labels).length > 0 ? (
+                    <ul class="labels" aria-label="Labels">
+                      {Object.entries(n.labels).map(([k, v]) => (
+                        <li key={k} class="tag">
+                          {k}={v}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+// One workspace: status and actions, its app through the node, the terminal, the request path, and placeholders.
+import { useEffect, useState } from 'preact/hooks';
+import { api, must, type Workspace } from '../api.ts';
+import { ErrorNotice } from '../components/notice.tsx';
+import { WorkspaceBadge } from '../components/status-badge.tsx';
+import { TimeAgo } from '../components/time-ago.tsx';
+import { upsertWorkspace, useLive } from '../live.ts';
+import { describe } from '../problem.ts';
+import { Link, navigate } from '../router.tsx';
+import { ActivityPanel } from './activity-panel.tsx';
+import { AgentPanel } from './agent-panel.tsx';
+import { RequestPath } from './request-path.tsx';
+import { TerminalPanel } from './terminal-panel.tsx';
+import { WorkspaceActions } from './workspace-actions.tsx';
+
+/** What is under way while a workspace is between states, in words. */
+const MOVING: Partial<Record<Workspace['status'], string>> = {
+  starting: 'The node is preparing the workspace and starting its app…',
+  stopping: 'Stopping the workspace’s processes…',
+  deleting: 'Removing the workspace from its node…',
+};
+
+export function WorkspacePage({ id }: { id: string }) {
+  const live = useLive();
+  const [error, setError] = useState<string>();
+  const [opening, setOpening] = useState(false);
+  const w: Workspace | undefined = live.workspaces.get(id);
+
+  // Deep links: the stream's snapshot may not hold it yet (or at all); ask once to tell "gone" from "loading".
+  useEffect(() => {
+    if (w || !live.loaded) return;
+    must(api.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).then(upsertWorkspace, (e) =>
+      setError(describe(e)),
+    );
+  }, [id, live.loaded, !!w]);
+
+  if (!w) {
+    return (
+      <div class="page">
+        <p>
+          <Link href="/workspaces">← Workspaces</Link>
+        </p>
+        {error ? (
+          <>
+            <h1 tabIndex={-1}>Workspace not found</h1>
+            <ErrorNotice message={error} />
+          </>
+        ) : (
+          <div class="loading" aria-busy="true">
+            <span class="spinner" aria-hidden="true" /> Loading workspace…
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  const node = w.nodeId ? live.nodes.get(w.nodeId) : undefined;
+  const openApp = async () => {
+    setError(undefined);
+    setOpening(true);
+    // Open the tab now, while the click still counts as the user's, and point it at the app once the token is here.
+    const tab = window.open('', '_blank');
+    try {
+      const minted = await must(
+        api.POST('/api/v1/workspaces/{id}/tokens', {
+          params: { path: { id: w.id } },
+          body: { scopes: ['http'] },
+        }),
+      );
+      if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet.');
+      const url = `${minted.nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(w.id)}/_auth?token=${encodeURIComponent(minted.token)}`;
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = url;
+      } else location.assign(url);
+    } catch (e) {
+      tab?.close();
+      setError(describe(e));
+    } finally {
+      setOpening(false);
+    }
+  };
+
+  return (
+    <div class="page">
+      <p class="crumbs">
+        <Link href="/workspaces">← Workspaces</Link>
+      </p>
+      <div class="page-head">
+        <div>
+          <h1 tabIndex={-1}>{w.name}</h1>
+          <div class="row-meta">
+            <span>{node ? `on ${node.name}` : w.nodeId ? 'on a node' : 'not placed yet'}</span>
+            <span aria-hidden="true">·</span>
+            <span>
+              updated <TimeAgo iso={w.updatedAt} />
+            </span>
+          </div>
+        </div>
+        <div class="head-status" aria-live="polite">
+          <WorkspaceBadge status={w.status} />
+        </div>
+      </div>
+      {MOVING[w.status] ? (
+        <div class="stack" aria-live="polite">
+          <div class="progress" aria-hidden="true" />
+          <span class="muted small">{MOVING[w.status]}</span>
+        </div>
+      ) : null}
+      {w.statusReason ? <p class="status-reason">{w.statusReason}</p> : null}
+      <div class="toolbar">
+        {w.appCommand ? (
+          <button
+            type="button"
+            class="button primary"
+            disabled={w.status !== 'running' || opening}
+            onClick={() => void openApp()}
+          >
+            {opening ? 'Opening…' : 'Open app'}
+          </button>
+        ) : null}
+        <WorkspaceActions workspace={w} onDeleted={() => navigate('/workspaces')} />
+      </div>
+      <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
+      {w.status === 'pending' ? (
+        <div class="notice hint">
+          Waiting for a node with room. {live.nodes.size === 0 ? 'No node has joined yet: ' : ''}
+          {live.nodes.size === 0 ? <Link href="/settings">create a join token</Link> : null}
+        </div>
+      ) : null}
+      <dl class="facts">
+        <div>
+          <dt>App command</dt>
+          <dd class="mono">{w.appCommand ?? 'none (shell only)'}</dd>
+        </div>
+        <div>
+          <dt>App address</dt>
+          <dd class="mono">{w.url ?? 'known once placed on a node'}</dd>
+        </div>
+        <div>
+          <dt>Agent command</dt>
+          <dd class="mono">{w.agentCommand ?? 'none'}</dd>
+        </div>
+        <div>
+          <dt>Wants to be</dt>
+          <dd>{w.desiredState}</dd>
+        </div>
+      </dl>
+      <TerminalPanel key={w.id} workspace={w} />
+      {w.agentCommand ? (
+        <AgentPanel key={`agent-${w.id}`} workspace={w} />
+      ) : (
+        <section class="card" aria-labelledby="agent-title">
+          <h2 id="agent-title">Agent</h2>
+          <p class="muted">
+            This workspace runs no agent. Create a workspace with an agent command to chat with an agent and
+            hand it tasks.
+          </p>
+        </section>
+      )}
+      <div class="grid-2">
+        <RequestPath workspace={w} node={node} />
+        <ActivityPanel key={`activity-${w.id}`} workspace={w} />
+      </div>
+    </div>
+  );
+}
