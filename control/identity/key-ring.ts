@@ -1,4 +1,5 @@
 // Signing keys: creation, sealed storage, rotation (publish before sign, keep until expired) and the JWKS.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { newId, type PublicJwk } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
 import type { SigningKeyRow, Store } from '../db/index.ts';
@@ -36,6 +37,8 @@ export interface Rotation {
 export interface KeyRing {
   /** The key that signs now: the newest key whose activation time has passed. */
   signingKey(): Promise<SigningKey>;
+  /** The same key as a node:crypto KeyObject, for signing the control plane's mesh entries. */
+  meshSigningKey(): Promise<{ kid: string; key: KeyObject }>;
   /** Every key that is published now: active, pending and retired-but-unexpired. */
   jwks(): { keys: PublicJwk[] };
   /** Publishes a new key that starts signing after the publish lead; the current key retires then. */
@@ -126,6 +129,15 @@ export async function createKeyRing(
   }
 
   return {
+    async meshSigningKey() {
+      const row = active();
+      if (!row) throw new Error('no active signing key');
+      const pkcs8 = await unseal(masterKey, row.sealedPrivateKey, row.kid);
+      return {
+        kid: row.kid,
+        key: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
+      };
+    },
     async signingKey() {
       const row = active();
       if (!row) throw new Error('no active signing key');

@@ -1,5 +1,4 @@
 // The control plane as a mesh member (origin `control`): publishes the key set and revocations, watches members.
-import { KeyObject } from 'node:crypto';
 import type { Jwks, MemberState, Revocation } from '../../contract/index.ts';
 import {
   CertificateTrust,
@@ -63,13 +62,13 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
    * retired key leaves the JWKS after the longest token life, and entries signed with it would then be refused.
    */
   const start = async (listen: { host: string; port: number }, seeds: string[]): Promise<MeshNode> => {
-    const signing = await o.ring.signingKey();
+    const signing = await o.ring.meshSigningKey();
     kid = signing.kid;
     const transport = await createUdpTransport({ hostname: listen.host, port: listen.port });
     const m = createMeshNode({
       transport,
       config: o.timings,
-      identity: { origin: 'control', privateKey: KeyObject.from(signing.privateKey) },
+      identity: { origin: 'control', privateKey: signing.key },
       trust,
     });
     m.subscribe((e) => {
