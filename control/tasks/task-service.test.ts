@@ -253,6 +253,21 @@ describe('Tasks', () => {
     expect((await tasks.get(alice, task.id)).status).toBe('cancelled');
   });
 
+  it("takes its node's end report that outran the start (a short turn) as the task's end, once", async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'over before it started' });
+    agents.during = async (t) => {
+      if (t.id === task.id)
+        await tasks.report(NODE, task.id, { status: 'completed', outcome: {}, summary: 'quick' });
+    };
+    const r = await tasks.dispatch(task.id);
+    agents.during = undefined;
+    expect(r).toMatchObject({ started: true, task: { status: 'completed', summary: 'quick' } });
+    expect(agents.stopped).not.toContain(task.id);
+    // A retry of the same report is answered with the task as it is.
+    const again = await tasks.report(NODE, task.id, { status: 'completed', outcome: {}, summary: 'quick' });
+    expect(again.status).toBe('completed');
+  });
+
   it('gives a workspace one task at a time: a second waits queued until the first ends', async () => {
     const first = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared one' })).task;
     const second = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared two' })).task;

@@ -260,8 +260,11 @@ export function createTaskService(deps: {
         { sql: ' AND dispatch_id = ?', args: [dispatchId] },
       );
       if (!running) {
-        // Cancelled while it was being placed: undo the start so no agent runs for it.
         const t = (await load(id)) as TaskRow;
+        // Its node already reported the end (a short turn outran this dispatcher): the task ran and is done.
+        if ((t.status === 'completed' || t.status === 'failed') && t.nodeId === where.nodeId)
+          return { task: t, started: true };
+        // Cancelled while it was being placed: undo the start so no agent runs for it.
         await deps.agents.stop({ ...t, ...where, agentSessionId });
         return { task: t, started: false };
       }

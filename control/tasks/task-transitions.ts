@@ -3,11 +3,12 @@ import type { TaskStatus } from '../../contract/index.ts';
 
 /**
  * Status → statuses it may move to. `placing → queued`: placement found no warm node and the task waits
- * again. Terminal statuses move nowhere.
+ * again. `placing → completed`: a short turn can end, and its node report arrive, before the dispatcher has
+ * recorded the start. Terminal statuses move nowhere.
  */
 export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['placing', 'failed', 'cancelled'],
-  placing: ['queued', 'running', 'failed', 'cancelled'],
+  placing: ['queued', 'running', 'completed', 'failed', 'cancelled'],
   running: ['completed', 'failed', 'cancelled'],
   completed: [],
   failed: [],
