@@ -201,7 +201,11 @@ describe('Mesh with real processes', () => {
       return true;
     }, 'the revocation entry in every registry');
     // And refuses it at the edge: a node that is not the host counts the refusal as `revoked` itself.
+    // (Asked again now that A holds the entry: the first refusals may have come from the host before it did.)
     const a = byName('a');
+    const again = await fetch(`${a.url}/w/${id}/hello`, { headers: { authorization: `Bearer ${t}` } });
+    expect(again.status).toBe(401);
+    await again.arrayBuffer();
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/warren_token_refusals_total\{reason="revoked"\} [1-9]/);
   });
