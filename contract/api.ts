@@ -5,6 +5,7 @@ import { Jwks, Revocation } from './jwks.ts';
 import {
   ApiScope,
   DesiredState,
+  MemberState,
   NodeStatus,
   Role,
   UserStatus,
@@ -282,3 +283,49 @@ export const IdParams = v.object({ id: v.pipe(v.string(), v.maxLength(64)) });
 export function list<T extends v.GenericSchema>(item: T) {
   return v.object({ items: v.array(item) });
 }
+
+/** One mesh member as the control plane's member sees it (`name`/`proxyUrl` from its member entry, when held). */
+export const MeshMemberView = v.object({
+  id: v.string(),
+  name: v.nullable(v.string()),
+  state: MemberState,
+  incarnation: v.number(),
+  /** Mesh address host:port. */
+  address: v.string(),
+  proxyUrl: v.nullable(v.string()),
+  /** True for the control plane's own member. */
+  control: v.boolean(),
+});
+export type MeshMemberView = v.InferOutput<typeof MeshMemberView>;
+
+/** Where the registry routes a workspace: its hosting node and whether that node is alive. */
+export const MeshRouteView = v.object({
+  workspaceId: WorkspaceId,
+  /** The hosting member's origin (a node id). */
+  nodeId: v.string(),
+  status: WorkspaceStatus,
+  available: v.boolean(),
+});
+export type MeshRouteView = v.InferOutput<typeof MeshRouteView>;
+
+/** The control plane member's live view of the mesh (`enabled: false` and empty when it runs without one). */
+export const MeshView = v.object({
+  enabled: v.boolean(),
+  /** The control plane's member id and mesh address; null when the mesh is off. */
+  self: v.nullable(v.object({ id: v.string(), address: v.string() })),
+  members: v.array(MeshMemberView),
+  /** Workspace → hosting node; members see only their own workspaces' routes. */
+  routes: v.array(MeshRouteView),
+  /** Gossip counters of the control plane's member since it started. */
+  counters: v.object({
+    packetsIn: v.number(),
+    packetsOut: v.number(),
+    syncs: v.number(),
+    probes: v.number(),
+    probeFailures: v.number(),
+    suspicions: v.number(),
+    deaths: v.number(),
+    entriesApplied: v.number(),
+  }),
+});
+export type MeshView = v.InferOutput<typeof MeshView>;

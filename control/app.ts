@@ -12,6 +12,7 @@ import { githubRoutes } from './routes/github.ts';
 import { githubAuthRoutes } from './routes/github-auth.ts';
 import { CONTROL_VERSION, healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { meshRoutes } from './routes/mesh.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
@@ -73,6 +74,7 @@ export function createControlApp(deps: ControlDeps) {
     .use(projectRoutes(deps))
     .use(repositoryRoutes(deps))
     .use(nodeRoutes(deps))
+    .use(meshRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(gitTokenRoutes(deps))
     .use(revocationRoutes(deps))

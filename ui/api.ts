@@ -40,3 +40,5 @@ export type Task = Json<'/api/v1/tasks/{id}', 'get'>;
 export type TaskStatus = Task['status'];
 export type TaskMessage = Json<'/api/v1/tasks/{id}/messages', 'post'>;
 export type ActivityEvent = Json<'/api/v1/workspaces/{id}/activity', 'get'>['items'][number];
+export type MeshView = Json<'/api/v1/mesh', 'get'>;
+export type MeshMember = MeshView['members'][number];

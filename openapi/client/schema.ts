@@ -204,6 +204,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mesh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The control plane member's live mesh view: members, workspace routes (members see only their own) and gossip counters */
+        get: operations["getMesh"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes": {
         parameters: {
             query?: never;
@@ -1658,6 +1675,104 @@ export interface operations {
                         activatesAt: string;
                         kid: string;
                         publishedAt: string;
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getMesh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counters: {
+                            deaths: number;
+                            entriesApplied: number;
+                            packetsIn: number;
+                            packetsOut: number;
+                            probeFailures: number;
+                            probes: number;
+                            suspicions: number;
+                            syncs: number;
+                        };
+                        enabled: boolean;
+                        members: {
+                            address: string;
+                            control: boolean;
+                            id: string;
+                            incarnation: number;
+                            name: string | null;
+                            proxyUrl: string | null;
+                            /** @enum {string} */
+                            state: "alive" | "suspect" | "dead" | "left";
+                        }[];
+                        routes: {
+                            available: boolean;
+                            nodeId: string;
+                            /** @enum {string} */
+                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            workspaceId: string;
+                        }[];
+                        self: {
+                            address: string;
+                            id: string;
+                        } | null;
                     };
                 };
             };

@@ -4,6 +4,7 @@ import { EmptyState } from '../components/notice.tsx';
 import { NodeBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { useLive } from '../live.ts';
+import { useMesh } from '../mesh.ts';
 import { Link } from '../router.tsx';
 import { MeshPicture } from './mesh-picture.tsx';
 
@@ -31,6 +32,7 @@ function Meter({ label, value }: { label: string; value: number }) {
 
 export function NodesPage({ user }: { user: User }) {
   const live = useLive();
+  const mesh = useMesh();
   const nodes = [...live.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
   const hosted = (id: string) => [...live.workspaces.values()].filter((w) => w.nodeId === id);
   return (
@@ -63,7 +65,28 @@ export function NodesPage({ user }: { user: User }) {
         <div class="nodes-layout">
           <section class="card" aria-labelledby="mesh-title">
             <h2 id="mesh-title">Mesh</h2>
-            <MeshPicture nodes={nodes} />
+            {mesh === undefined ? (
+              <p class="muted" aria-busy="true">
+                Reading the mesh…
+              </p>
+            ) : mesh === 'failed' ? (
+              <p class="muted">The mesh view could not be read from the control plane.</p>
+            ) : !mesh.enabled ? (
+              <p class="muted">
+                The control plane runs without a mesh member, so it has no live view of the mesh. The nodes
+                below are known from their heartbeats.
+              </p>
+            ) : (
+              <>
+                <MeshPicture members={mesh.members} />
+                <p class="muted small">
+                  {mesh.routes.length} workspace route{mesh.routes.length === 1 ? '' : 's'} in the registry
+                  {user.role === 'admin' ? '' : ' (yours)'}; the control plane's member has made{' '}
+                  {mesh.counters.probes} probes and {mesh.counters.syncs} syncs and applied{' '}
+                  {mesh.counters.entriesApplied} entries.
+                </p>
+              </>
+            )}
           </section>
           <ul class="node-list" aria-label="Nodes">
             {nodes.map((n) => {

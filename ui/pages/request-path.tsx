@@ -1,59 +1,121 @@
-// The path a request to the workspace takes (browser → ingress node → hosting node) and its measured latency.
+// The path a request to the workspace takes (browser → ingress node → hosting node, from the mesh registry's
+// route) and its measured latency, direct to the hosting node and through another node that forwards over the mesh.
 import { useEffect, useState } from 'preact/hooks';
-import type { Node, Workspace } from '../api.ts';
+import { api, type MeshMember, must, type Node, type Workspace } from '../api.ts';
+import { useMesh } from '../mesh.ts';
 
-/** One round trip from this browser to `url` (an opaque request: only its timing is read). */
-async function roundTrip(url: string): Promise<number> {
-  const t0 = performance.now();
-  await fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
-  return performance.now() - t0;
+/** How many timed requests per path; the fastest counts (the first pays for connection setup). */
+const SAMPLES = 3;
+
+/**
+ * The fastest of a few `/_auth?token=` exchanges at `base` (an opaque request: only its timing is read). A node
+ * that does not host the workspace checks the token and forwards the exchange over the mesh to the host; the
+ * redirect that follows lands back on `base` without a cookie (credentials are omitted) and is refused there.
+ */
+async function timeExchange(base: string, workspaceId: string, token: string): Promise<number> {
+  const url = `${base.replace(/\/$/, '')}/w/${workspaceId}/_auth?token=${encodeURIComponent(token)}`;
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
+type Timing = number | 'failed' | undefined;
+
+const shown = (t: Timing) =>
+  t === undefined ? 'measuring…' : t === 'failed' ? 'no answer' : `${Math.round(t)} ms`;
+
 export function RequestPath({ workspace: w, node }: { workspace: Workspace; node: Node | undefined }) {
-  const [ms, setMs] = useState<number | 'failed'>();
-  const address = node?.address;
+  const mesh = useMesh();
+  const view = mesh && mesh !== 'failed' && mesh.enabled ? mesh : undefined;
+  const route = view?.routes.find((r) => r.workspaceId === w.id);
+  const hosting: MeshMember | undefined = route
+    ? view?.members.find((m) => m.id === route.nodeId)
+    : undefined;
+  const ingress = view?.members.find(
+    (m) => !m.control && m.state === 'alive' && m.proxyUrl && m.id !== route?.nodeId,
+  );
+  const hostUrl = hosting?.proxyUrl ?? node?.address;
+  const ingressUrl = route ? (ingress?.proxyUrl ?? undefined) : undefined;
+  const [direct, setDirect] = useState<Timing>();
+  const [via, setVia] = useState<Timing>();
   useEffect(() => {
-    if (!address) return;
+    if (!hostUrl || w.status !== 'running') return;
     let cancelled = false;
-    roundTrip(`${address.replace(/\/$/, '')}/health`).then(
-      (t) => !cancelled && setMs(t),
-      () => !cancelled && setMs('failed'),
-    );
+    setDirect(undefined);
+    setVia(undefined);
+    (async () => {
+      const minted = await must(
+        api.POST('/api/v1/workspaces/{id}/tokens', {
+          params: { path: { id: w.id } },
+          body: { scopes: ['http'], ttlSeconds: 60 },
+        }),
+      );
+      const d = await timeExchange(hostUrl, w.id, minted.token).catch(() => 'failed' as const);
+      if (cancelled) return;
+      setDirect(d);
+      if (!ingressUrl) return;
+      const f = await timeExchange(ingressUrl, w.id, minted.token).catch(() => 'failed' as const);
+      if (!cancelled) setVia(f);
+    })().catch(() => !cancelled && setDirect('failed'));
     return () => {
       cancelled = true;
     };
-  }, [address]);
+  }, [hostUrl, ingressUrl, w.id, w.status]);
+  const hostName = hosting?.name ?? node?.name ?? route?.nodeId;
   return (
     <section class="card" aria-labelledby="path-title">
       <h2 id="path-title">Request path</h2>
-      {node ? (
+      {hostUrl ? (
         <>
-          <ol class="path">
+          <ol class="path" aria-label="Path through another node">
             <li>
               <span class="hop">This browser</span>
             </li>
             <li>
-              <span class="hop">
-                <span class="muted small">ingress</span> {node.name}
+              <span class="hop" data-hop="ingress">
+                <span class="muted small">ingress</span>{' '}
+                {ingress && route ? (ingress.name ?? ingress.id) : hostName}
               </span>
             </li>
             <li>
-              <span class="hop">
-                <span class="muted small">hosting</span> {node.name}
+              <span class="hop" data-hop="hosting">
+                <span class="muted small">hosting</span> {hostName}
               </span>
             </li>
             <li>
               <span class="hop">{w.name}</span>
             </li>
           </ol>
+          {w.status !== 'running' ? (
+            <p class="muted small">Latency is measured while the workspace runs.</p>
+          ) : (
+            <dl class="facts compact">
+              <div>
+                <dt>Direct to {hostName}</dt>
+                <dd data-latency="direct">{shown(direct)}</dd>
+              </div>
+              {ingress && route ? (
+                <div>
+                  <dt>Through {ingress.name ?? ingress.id}, forwarded over the mesh</dt>
+                  <dd data-latency="mesh">{shown(via)}</dd>
+                </div>
+              ) : null}
+            </dl>
+          )}
           <p class="muted small">
-            {ms === undefined
-              ? 'Measuring latency…'
-              : ms === 'failed'
-                ? `The node at ${node.address} did not answer from this browser.`
-                : `Round trip from this browser to the node: ${Math.round(ms)} ms.`}{' '}
-            Today the browser enters at the hosting node itself; when the mesh API lands, requests entering at
-            another node and their hop latency will show here.
+            {route
+              ? `The mesh registry routes this workspace to ${hostName}${route.available ? '' : ', which is not alive right now'}.`
+              : view
+                ? 'The mesh registry holds no route for this workspace yet.'
+                : 'The control plane has no live mesh view; the hosting node is taken from its node list.'}{' '}
+            {ingress || !route
+              ? ''
+              : 'No other live node to enter through: the browser enters at the hosting node.'}{' '}
+            Each figure is the fastest of {SAMPLES} token exchanges (/_auth) timed from this browser.
           </p>
         </>
       ) : (
