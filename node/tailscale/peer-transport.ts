@@ -9,6 +9,7 @@ import {
 } from '../../contract/index.ts';
 import { type OriginTrust, type Transport, TransportError } from '../../mesh/index.ts';
 import type { LocalApiClient } from './local-api-client.ts';
+import { LocalApiError } from './local-api-error.ts';
 import type { MeshPeerCertificate, PeerRejection } from './peer-check.ts';
 import { createPeerCheckCache, type PeerCheckCache } from './peer-check-cache.ts';
 
@@ -91,7 +92,11 @@ export function createTailnetPeerTransport(o: TailnetPeerTransportOptions): Tran
       try {
         await o.client.whois(source);
       } catch (e) {
-        o.onReject('tailnet_peer_unknown', `${source} (as ${from}): ${(e as Error).message}`);
+        const unknown = e instanceof LocalApiError && e.code === 'tailnet_peer_unknown';
+        o.onReject(
+          unknown ? 'tailnet_peer_unknown' : 'whois_failed',
+          `${source} (as ${from}): ${(e as Error).message}`,
+        );
         return undefined;
       }
       if (from === CONTROL_ORIGIN) return payload;
