@@ -23,9 +23,10 @@ import { createPeerCheckCache, type PeerCheckCache } from './peer-check-cache.ts
  * is the device N's certificate names (checkMeshPeer: address, key expiry, node tag). WireGuard
  * authenticates source addresses on the tailnet, so the source cannot be forged.
  *
- * N's certificate comes from its member entry in the registry (already verified by the mesh's trust), or,
- * for a node not yet known, from a member entry of N carried by the same message (a joiner's sync-push),
- * verified here against the control keys. Two senders have no certificate:
+ * N's certificate comes from its member entry in the registry (already verified by the mesh's trust), and
+ * from a member entry of N the message itself carries (a joiner's sync-push, or a renewal after N's tailnet
+ * IP changed), verified here against the control keys; any control-signed certificate of N that matches
+ * whois(source) will do, since each binds N to its own device. Two senders have no certificate:
  * - a stranger's first `sync` request (how a node joins): passed on only when whois(source) is a tailnet
  *   device, and with its member list emptied, so nothing it claims is applied before its sync-push shows a
  *   certificate that matches;
@@ -82,8 +83,8 @@ export function createTailnetPeerTransport(o: TailnetPeerTransportOptions): Tran
       o.onReject('unknown_sender', `${source}: a message without a sender`);
       return undefined;
     }
-    const certificate = from === CONTROL_ORIGIN ? undefined : await certificateOf(from, carriedEntries(msg));
-    if (!certificate) {
+    const certificates = from === CONTROL_ORIGIN ? [] : await certificatesOf(from, carriedEntries(msg));
+    if (certificates.length === 0) {
       const stranger = from === CONTROL_ORIGIN || msg.type === 'sync';
       if (!stranger) {
         o.onReject('unknown_sender', `${source} speaks as ${from}, whose certificate is not known`);
@@ -102,34 +103,45 @@ export function createTailnetPeerTransport(o: TailnetPeerTransportOptions): Tran
       if (from === CONTROL_ORIGIN) return payload;
       return encoder.encode(JSON.stringify({ ...msg, members: [] }));
     }
-    try {
-      const check = await cache.check(source, certificate);
-      if (check.ok) return payload;
-      o.onReject(check.reason, `${source} speaks as ${from}: ${check.message}`);
-    } catch (e) {
-      o.onReject('whois_failed', `${source} speaks as ${from}: ${(e as Error).message}`);
+    // The held certificate first; a carried newer one counts too (a node whose tailnet IP changed renews it).
+    let first: { reason: TailnetRejection; message: string } | undefined;
+    for (const certificate of certificates) {
+      try {
+        const check = await cache.check(source, certificate);
+        if (check.ok) return payload;
+        first ??= { reason: check.reason, message: check.message };
+      } catch (e) {
+        first ??= { reason: 'whois_failed', message: (e as Error).message };
+      }
     }
+    if (first) o.onReject(first.reason, `${source} speaks as ${from}: ${first.message}`);
     return undefined;
   };
 
-  const certificateOf = async (
+  /** N's control-signed certificates: the registry's (verified by the mesh), then at most two the message carries. */
+  const certificatesOf = async (
     nodeId: string,
     carried: readonly unknown[],
-  ): Promise<MeshPeerCertificate | undefined> => {
+  ): Promise<MeshPeerCertificate[]> => {
+    const raw: string[] = [];
     const held = o.memberEntries().find((e) => e.origin === nodeId && !e.deleted);
     const fromRegistry = held ? memberCertificate(held) : undefined;
-    if (fromRegistry) {
-      const claims = await verifiedClaims(nodeId, fromRegistry);
-      if (claims) return claims;
-    }
+    if (fromRegistry) raw.push(fromRegistry);
+    let extra = 0;
     for (const e of carried) {
-      const entry = e as Partial<RegistryEntry>;
+      const entry = e as Partial<RegistryEntry> | null;
       if (entry?.kind !== 'member' || entry.origin !== nodeId || entry.deleted) continue;
       const cert = memberCertificate(entry);
-      const claims = cert ? await verifiedClaims(nodeId, cert) : undefined;
-      if (claims) return claims;
+      if (!cert || raw.includes(cert)) continue;
+      raw.push(cert);
+      if (++extra >= 2) break;
     }
-    return undefined;
+    const out: MeshPeerCertificate[] = [];
+    for (const cert of raw) {
+      const claims = await verifiedClaims(nodeId, cert);
+      if (claims) out.push(claims);
+    }
+    return out;
   };
 
   const verifiedClaims = async (nodeId: string, cert: string): Promise<MeshPeerCertificate | undefined> => {
