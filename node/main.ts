@@ -21,7 +21,12 @@ import {
   WorkspaceProxy,
 } from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
-import { createLocalApiClient, type TailnetAdvertisement, tailnetAdvertisement } from './tailscale/index.ts';
+import {
+  createLocalApiClient,
+  type LocalApiClient,
+  type TailnetAdvertisement,
+  tailnetAdvertisement,
+} from './tailscale/index.ts';
 import { NODE_VERSION } from './version.ts';
 import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
 
@@ -161,12 +166,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   // `--network tailscale`: the tailnet identity comes first, it decides what to bind and what to advertise.
   let tailnet: TailnetAdvertisement | undefined;
+  let tailscaled: LocalApiClient | undefined;
   if (config.network === 'tailscale') {
     try {
-      tailnet = await tailnetAdvertisement(
-        createLocalApiClient({ socketPath: config.tailscaleSocket }),
-        config.listen.port,
-      );
+      tailscaled = createLocalApiClient({ socketPath: config.tailscaleSocket });
+      tailnet = await tailnetAdvertisement(tailscaled, config.listen.port);
     } catch (e) {
       await git.stop();
       throw e;
@@ -257,6 +261,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     revocations,
     controlRevocations: membership.revocations,
     log,
+    ...(tailscaled ? { tailnet: tailscaled } : {}),
   }).catch(async (e) => {
     server.stop(true);
     await git.stop();
@@ -264,7 +269,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     throw e;
   });
   const theMesh = nodeMesh;
-  metrics.gauge(() => renderMeshMetrics(theMesh.mesh));
+  metrics.gauge(() => renderMeshMetrics(theMesh.mesh, theMesh.tailnetRejections));
   theMesh.syncWorkspaces(runtime.reports());
   void theMesh.joinSeeds(joinedSeeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
 

@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   CONTROL_ORIGIN,
   type Jwks,
+  type RegistryEntry,
   type Revocation,
   type WorkspaceEntryValue,
   type WorkspaceReport,
@@ -13,8 +14,15 @@ import {
   createUdpTransport,
   type MeshConfig,
   type MeshNode,
+  type Transport,
 } from '../mesh/index.ts';
 import type { KeySet, Revocations } from './auth/index.ts';
+import {
+  createTailnetPeerTransport,
+  type LocalApiClient,
+  TAILNET_REJECTIONS,
+  type TailnetRejection,
+} from './tailscale/index.ts';
 
 /** What the node's mesh member needs from the rest of the node. */
 export interface NodeMeshOptions {
@@ -35,6 +43,8 @@ export interface NodeMeshOptions {
   /** Revocations known from the last heartbeat answer, merged with those from the registry. */
   controlRevocations: Revocation[];
   log: (line: string) => void;
+  /** `--network tailscale`: tailscaled's LocalAPI; every mesh message's sender is checked with whois. Unset: direct. */
+  tailnet?: LocalApiClient;
 }
 
 /** A running node mesh member. */
@@ -42,6 +52,8 @@ export interface NodeMesh {
   readonly mesh: MeshNode;
   /** `host:port` of the member. */
   readonly address: string;
+  /** Mesh messages dropped because their sender failed the tailnet whois check (tailscale mode only). */
+  readonly tailnetRejections?: Readonly<Record<TailnetRejection, number>>;
   /** Publishes one entry per workspace hosted here; removes entries of workspaces that are gone. */
   syncWorkspaces(reports: readonly WorkspaceReport[]): void;
   /** Publishes the member entry again (after a certificate renewal). */
@@ -58,14 +70,36 @@ export interface NodeMesh {
 
 /** Starts the node's member; it joins nobody until joinSeeds() is called. */
 export async function startNodeMesh(o: NodeMeshOptions): Promise<NodeMesh> {
-  const transport = await createUdpTransport({ hostname: o.listen.host, port: o.listen.port });
+  const udp = await createUdpTransport({ hostname: o.listen.host, port: o.listen.port });
   const trust = new CertificateTrust({ controlJwks: o.jwks, issuer: o.issuer });
+  let tailnetRejections: Record<TailnetRejection, number> | undefined;
+  let memberEntries = (): RegistryEntry[] => [];
+  let transport: Transport = udp;
+  if (o.tailnet) {
+    const counts = Object.fromEntries(TAILNET_REJECTIONS.map((r) => [r, 0])) as Record<
+      TailnetRejection,
+      number
+    >;
+    tailnetRejections = counts;
+    transport = createTailnetPeerTransport({
+      inner: udp,
+      client: o.tailnet,
+      trust,
+      memberEntries: () => memberEntries(),
+      onReject(reason, detail) {
+        const n = ++counts[reason];
+        // A hostile peer must not flood the log: the first few, then every power of two.
+        if (n <= 5 || (n & (n - 1)) === 0) o.log(`mesh message dropped (${reason}, #${n}): ${detail}`);
+      },
+    });
+  }
   const mesh = createMeshNode({
     transport,
     config: o.timings,
     identity: { origin: o.nodeId, privateKey: o.key, certificate: o.certificate },
     trust,
   });
+  memberEntries = () => mesh.entries('member');
   const published = new Map<string, string>();
   let fromControl = o.controlRevocations;
 
@@ -108,6 +142,7 @@ export async function startNodeMesh(o: NodeMeshOptions): Promise<NodeMesh> {
   return {
     mesh,
     address: mesh.address,
+    ...(tailnetRejections ? { tailnetRejections } : {}),
     syncWorkspaces(reports) {
       const seen = new Set<string>();
       for (const r of reports) {
@@ -153,7 +188,10 @@ export async function startNodeMesh(o: NodeMeshOptions): Promise<NodeMesh> {
 }
 
 /** The mesh counters in the Prometheus text format, for the node's /metrics. */
-export function renderMeshMetrics(mesh: MeshNode): string {
+export function renderMeshMetrics(
+  mesh: MeshNode,
+  tailnetRejections?: Readonly<Record<TailnetRejection, number>>,
+): string {
   const m = mesh.metrics;
   const counter = (name: string, help: string, lines: string[]) => [
     `# HELP ${name} ${help}`,
@@ -200,6 +238,15 @@ export function renderMeshMetrics(mesh: MeshNode): string {
       `warren_mesh_syncs_total{outcome="ok"} ${m.syncs}`,
       `warren_mesh_syncs_total{outcome="failed"} ${m.syncFailures}`,
     ]),
+    ...(tailnetRejections
+      ? counter(
+          'warren_mesh_tailnet_rejections_total',
+          'Mesh messages dropped: the sender is not the tailnet device its certificate names (whois)',
+          Object.entries(tailnetRejections).map(
+            ([r, n]) => `warren_mesh_tailnet_rejections_total{reason="${r}"} ${n}`,
+          ),
+        )
+      : []),
     '# TYPE warren_mesh_members gauge',
     ...Object.entries(states).map(([s, n]) => `warren_mesh_members{state="${s}"} ${n}`),
   ].join('\n');

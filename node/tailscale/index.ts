@@ -27,3 +27,9 @@ export {
   type PeerCheckCache,
   type PeerCheckCacheConfig,
 } from './peer-check-cache.ts';
+export {
+  createTailnetPeerTransport,
+  TAILNET_REJECTIONS,
+  type TailnetPeerTransportOptions,
+  type TailnetRejection,
+} from './peer-transport.ts';
