@@ -261,7 +261,10 @@ describe('Tasks', () => {
     };
     const r = await tasks.dispatch(task.id);
     agents.during = undefined;
-    expect(r).toMatchObject({ started: true, task: { status: 'completed', summary: 'quick' } });
+    expect(r).toMatchObject({
+      started: true,
+      task: { status: 'completed', summary: 'quick', agentSessionId: `session-${task.id}` },
+    });
     expect(agents.stopped).not.toContain(task.id);
     // A retry of the same report is answered with the task as it is.
     const again = await tasks.report(NODE, task.id, { status: 'completed', outcome: {}, summary: 'quick' });

@@ -262,8 +262,13 @@ export function createTaskService(deps: {
       if (!running) {
         const t = (await load(id)) as TaskRow;
         // Its node already reported the end (a short turn outran this dispatcher): the task ran and is done.
-        if ((t.status === 'completed' || t.status === 'failed') && t.nodeId === where.nodeId)
-          return { task: t, started: true };
+        if ((t.status === 'completed' || t.status === 'failed') && t.nodeId === where.nodeId) {
+          await client.execute({
+            sql: 'UPDATE tasks SET agent_session_id = ? WHERE id = ? AND agent_session_id IS NULL',
+            args: [agentSessionId, id],
+          });
+          return { task: (await load(id)) as TaskRow, started: true };
+        }
         // Cancelled while it was being placed: undo the start so no agent runs for it.
         await deps.agents.stop({ ...t, ...where, agentSessionId });
         return { task: t, started: false };
