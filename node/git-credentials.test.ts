@@ -1,15 +1,14 @@
 // Git credentials through the node's one workspace start pipeline: every way a workspace starts gets a working secret.
 import { afterEach, describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { newId, type WorkspaceAssignment } from '../contract/index.ts';
 import {
-  ECHO_APP,
   eventually,
   startTestIssuer,
   startTestNode,
   type TestIssuer,
   type TestNode,
   tempDataDir,
+  workspaceSpec,
 } from './testing/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,18 +28,7 @@ async function node(o: Parameters<typeof startTestNode>[0]): Promise<TestNode> {
   return n;
 }
 
-function spec(o: Partial<WorkspaceAssignment> = {}): WorkspaceAssignment {
-  return {
-    id: newId('workspace'),
-    name: 'w',
-    projectId: newId('project'),
-    ownerId: newId('user'),
-    desiredState: 'running',
-    appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-    env: {},
-    ...o,
-  };
-}
+const spec = workspaceSpec;
 
 /** The environment of the workspace's running app process, as the kernel holds it. */
 function processEnv(n: TestNode, id: string): Record<string, string> {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { newId, type WorkspaceAssignment } from '../contract/index.ts';
+import type { WorkspaceAssignment } from '../contract/index.ts';
 import {
   ECHO_APP,
   eventually,
@@ -12,6 +12,7 @@ import {
   type TestIssuer,
   type TestNode,
   tempDataDir,
+  workspaceSpec,
 } from './testing/index.ts';
 import { groupMembers } from './workspaces/index.ts';
 
@@ -38,18 +39,7 @@ function dataDir(): string {
   return d;
 }
 
-function spec(o: Partial<WorkspaceAssignment> = {}): WorkspaceAssignment {
-  return {
-    id: newId('workspace'),
-    name: 'w',
-    projectId: newId('project'),
-    ownerId: newId('user'),
-    desiredState: 'running',
-    appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-    env: {},
-    ...o,
-  };
-}
+const spec = workspaceSpec;
 
 const running = (n: TestNode, id: string) =>
   eventually(() => n.runtime.get(id)?.status === 'running', `workspace ${id} running`);

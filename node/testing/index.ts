@@ -17,3 +17,4 @@ export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';
+export { workspaceSpec } from './workspace-spec.ts';

@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId, type WorkspaceAssignment } from '../../contract/index.ts';
+import type { WorkspaceAssignment } from '../../contract/index.ts';
 import { localNodeConfig } from '../config.ts';
 import { StateStore } from '../state-store.ts';
-import { eventually } from '../testing/index.ts';
+import { eventually, workspaceSpec } from '../testing/index.ts';
 import { Placement } from './placement.ts';
 import { createProcessRuntime } from './process-runtime.ts';
 import type { Runtime } from './runtime.ts';
@@ -26,18 +26,7 @@ function setup(dir = mkdtempSync(join(tmpdir(), 'warren-pl-'))) {
   return { dir, runtime, store, placement: new Placement(runtime, store) };
 }
 
-function spec(o: Partial<WorkspaceAssignment> = {}): WorkspaceAssignment {
-  return {
-    id: newId('workspace'),
-    name: 'w',
-    projectId: newId('project'),
-    ownerId: newId('user'),
-    desiredState: 'running',
-    appCommand: 'exec sleep 600',
-    env: {},
-    ...o,
-  };
-}
+const spec = (o: Partial<WorkspaceAssignment> = {}) => workspaceSpec({ appCommand: 'exec sleep 600', ...o });
 
 describe('Placement', () => {
   it('reconciles toward the list: starts, stops, deletes, and stops what is no longer listed', async () => {
