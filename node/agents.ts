@@ -95,8 +95,9 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     if (target?.status !== 'running' || !command) return host.get(workspaceId);
     return host.ensure(workspaceId, {
       argv: [o.shell, '-c', command],
-      cwd: target.dir,
-      env: { ...target.env },
+      cwd: target.env.HOME ?? target.dir,
+      env: {},
+      launch: (request) => o.runtime.spawn(workspaceId, request),
     });
   };
 

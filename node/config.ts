@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import * as v from 'valibot';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
+import type { SandboxConfig, WorkspaceLimits } from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -47,6 +48,13 @@ export interface NodeConfig {
   auth: AuthConfig;
   heartbeat: HeartbeatConfig;
   runtime: ProcessRuntimeConfig;
+  /**
+   * `sandbox` (the default on Linux): every workspace in bubblewrap namespaces with its own uid, cgroup limits
+   * and (root nodes) network namespace. `process`: no isolation, only when chosen (`--runtime process`), e.g. on
+   * macOS; the node warns at start and the Nodes page shows it.
+   */
+  isolation: 'sandbox' | 'process';
+  sandbox: SandboxConfig;
   git: GitConfig;
   /**
    * Agent timeouts, restarts and permissions (node/agent's defaults: 10 s handshake, 5 min without a word from
@@ -114,6 +122,8 @@ export interface ProcessRuntimeConfig {
   shell: string;
   /** Variables every workspace inherits (PATH, locale); the workspace's own env and PORT come on top. */
   env: Record<string, string>;
+  /** Resource limits of a workspace unless its spec says otherwise (the sandbox enforces them with cgroups). */
+  limits: WorkspaceLimits;
 }
 
 /** The defaults for production use. */
@@ -143,10 +153,33 @@ export function defaultNodeConfig(): NodeConfig {
       readyTimeoutMs: 120_000,
       shell: '/bin/sh',
       env: baseEnv(),
+      // 2 GiB and 2 cores: a dev server plus a build fits; 1,024 processes stop a fork bomb long before the
+      // machine's own limit (pid_max) while leaving room for parallel builds. Per workspace: `resources`.
+      limits: { memoryMb: 2048, pids: 1024, cpus: 2 },
     },
+    isolation: process.platform === 'linux' ? 'sandbox' : 'process',
+    sandbox: defaultSandboxConfig(),
     git: { allowedOrigins: ['https://github.com'], port: 0 },
     agent: defaultAgentSupervisorConfig(),
     mesh: { listen: undefined, timings: defaultMeshConfig() },
+  };
+}
+
+/** The sandbox's defaults. */
+export function defaultSandboxConfig(): SandboxConfig {
+  return {
+    // A /16 of the 10/8 private block that cloud and home networks rarely use: 16,384 workspaces of a /30 each.
+    subnet: '10.213.0.0/16',
+    // Far above login users (1000+) and the subordinate ranges useradd hands out (100000–165535 and up).
+    uidBase: 3_000_000,
+    // The link-local block (cloud metadata at 169.254.169.254) and the tailnet's CGNAT block (other nodes,
+    // the users' own devices): a workspace has no business on either.
+    denied: ['169.254.0.0/16', '100.64.0.0/10'],
+    // Shared by every node on the machine; under /run so it is empty after a reboot, like the namespaces.
+    hostDir: '/run/warren',
+    readOnly: [],
+    hidden: [],
+    shell: '/bin/sh',
   };
 }
 
@@ -169,6 +202,8 @@ export function localNodeConfig(): NodeConfig {
     readyTimeoutMs: 10_000,
   };
   c.mesh.timings = localMeshConfig();
+  // Unit and API tests exercise the lifecycle without isolation; the sandbox has tests of its own.
+  c.isolation = 'process';
   return c;
 }
 
@@ -205,6 +240,12 @@ const FLAGS = {
   'tailscale-socket': 'WARREN_TAILSCALE_SOCKET',
   'join-token-file': 'WARREN_JOIN_TOKEN_FILE',
   'mesh-listen': 'WARREN_MESH_LISTEN',
+  runtime: 'WARREN_RUNTIME',
+  'workspace-subnet': 'WARREN_WORKSPACE_SUBNET',
+  'sandbox-hide': 'WARREN_SANDBOX_HIDE',
+  'workspace-memory-mb': 'WARREN_WORKSPACE_MEMORY_MB',
+  'workspace-pids': 'WARREN_WORKSPACE_PIDS',
+  'workspace-cpus': 'WARREN_WORKSPACE_CPUS',
 } as const;
 type Flag = keyof typeof FLAGS;
 const BOOLEAN_FLAGS = ['laptop'] as const;
@@ -301,6 +342,42 @@ export function nodeConfigFromArgs(
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);
+  const runtime = get('runtime');
+  if (runtime) c.isolation = parse(v.picklist(['sandbox', 'process']), runtime, where('runtime'));
+  const subnet = get('workspace-subnet');
+  if (subnet)
+    c.sandbox.subnet = parse(
+      v.pipe(
+        v.string(),
+        v.regex(
+          /^\d{1,3}(\.\d{1,3}){3}\/(8|9|[12]\d|30)$/,
+          'must be an IPv4 block a.b.c.d/n with 8 ≤ n ≤ 30',
+        ),
+      ),
+      subnet,
+      where('workspace-subnet'),
+    );
+  const hide = get('sandbox-hide');
+  if (hide)
+    c.sandbox.hidden = hide
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+  const limit = (f: Flag, min: number, max: number, integer: boolean) => {
+    const raw = get(f);
+    if (!raw) return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+      throw new ConfigError(
+        `${where(f)}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got "${raw}")`,
+      );
+    return n;
+  };
+  c.runtime.limits = {
+    memoryMb: limit('workspace-memory-mb', 64, 262_144, true) ?? c.runtime.limits.memoryMb,
+    pids: limit('workspace-pids', 16, 1_000_000, true) ?? c.runtime.limits.pids,
+    cpus: limit('workspace-cpus', 0.1, 256, false) ?? c.runtime.limits.cpus,
+  };
   const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
   if (laptop)
     c.laptop =

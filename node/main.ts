@@ -1,6 +1,7 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
 import { rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { startNodeAgents } from './agents.ts';
@@ -28,7 +29,14 @@ import {
   tailnetAdvertisement,
 } from './tailscale/index.ts';
 import { NODE_VERSION } from './version.ts';
-import { createProcessRuntime, Placement, type Runtime } from './workspaces/index.ts';
+import {
+  createProcessIsolation,
+  createSandboxIsolation,
+  createWorkspaceRuntime,
+  type Isolation,
+  Placement,
+  type Runtime,
+} from './workspaces/index.ts';
 
 /** A started node. */
 export interface RunningNode {
@@ -105,7 +113,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
     port: config.git.port,
   });
-  const runtime = createProcessRuntime(config.dataDir, config.runtime, {
+  let isolation: Isolation;
+  try {
+    isolation = createIsolation(config, log);
+    // Whatever a crashed earlier run left (namespaces, rules, cgroups, processes) goes before anything starts.
+    await isolation.reconcile();
+  } catch (e) {
+    await git.stop();
+    throw e;
+  }
+  const runtime = createWorkspaceRuntime(config.dataDir, config.runtime, isolation, {
     environment: (id, env) => git.environment(id, env.PATH ?? ''),
     ended: (id) => git.ended(id),
   });
@@ -356,6 +373,27 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await git.stop();
     },
   };
+}
+
+/** The isolation the config asks for, with a warning where it is weaker than a full sandbox. */
+function createIsolation(config: NodeConfig, log: (line: string) => void): Isolation {
+  if (config.isolation === 'process') {
+    log(
+      "WARNING: --runtime process: workspaces run as this node's user without isolation; any of them can read " +
+        "this node's keys and the other workspaces' files. Use it only where the sandbox cannot run (macOS).",
+    );
+    return createProcessIsolation(join(config.dataDir, 'run'));
+  }
+  const isolation = createSandboxIsolation(config.dataDir, {
+    ...config.sandbox,
+    shell: config.runtime.shell,
+  });
+  if (isolation.kind === 'sandbox-shared-network')
+    log(
+      'warning: not running as root: workspaces are sandboxed (namespaces, own mount view) but share this ' +
+        "machine's network and this node's uid; run the node as root for a uid and network namespace per workspace.",
+    );
+  return isolation;
 }
 
 function hostPart(host: string): string {

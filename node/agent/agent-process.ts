@@ -1,15 +1,18 @@
-// One agent process: spawned in the workspace directory in its own process group, its stdout fed to a
-// JSON-RPC connection, killed as a group so no helper it started outlives it.
+// One agent process: started through the workspace's launcher (its sandbox), its stdout fed to a JSON-RPC
+// connection, killed with everything it started so no helper outlives it.
 import type { Subprocess } from 'bun';
+import type { LaunchedProcess, SpawnRequest } from '../workspaces/index.ts';
 import { JsonRpcConnection, type JsonRpcHandlers } from './json-rpc-connection.ts';
 
 export interface AgentCommand {
   /** argv of the agent (no shell); run `['sh', '-c', line]` for a command line. */
   argv: string[];
-  /** The workspace directory; the agent runs there. */
+  /** The workspace directory as the agent sees it (ACP `session/new` names it). */
   cwd: string;
-  /** The agent's whole environment (the node's own is not inherited, so its secrets stay out). */
+  /** Variables on top of what the launcher gives every process of the workspace. */
   env: Record<string, string>;
+  /** The workspace's launcher (Runtime.spawn): the agent runs in the same sandbox as the app and terminals. */
+  launch(request: SpawnRequest): LaunchedProcess;
 }
 
 /** How much of the agent's stderr is kept for diagnostics (never logged, never sent to clients). */
@@ -28,15 +31,15 @@ export interface AgentProcess {
 
 /** Spawns the agent; throws when the command cannot be started (e.g. not found). */
 export function spawnAgentProcess(command: AgentCommand, handlers: JsonRpcHandlers): AgentProcess {
-  const proc: Subprocess<'pipe', 'pipe', 'pipe'> = Bun.spawn(command.argv, {
-    cwd: command.cwd,
+  const launched = command.launch({
+    argv: command.argv,
     env: command.env,
+    purpose: 'agent',
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
-    // Own process group: a kill reaches the agent's children too.
-    detached: true,
   });
+  const proc = launched.proc as Subprocess<'pipe', 'pipe', 'pipe'>;
   const rpc = new JsonRpcConnection((line) => {
     proc.stdin.write(line);
     proc.stdin.flush();
@@ -54,13 +57,7 @@ export function spawnAgentProcess(command: AgentCommand, handlers: JsonRpcHandle
   void pump(proc.stderr, (t) => {
     tail = (tail + t).slice(-STDERR_TAIL);
   });
-  const signal = (sig: 'SIGTERM' | 'SIGKILL') => {
-    try {
-      process.kill(-proc.pid, sig);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
-  };
+  const signal = (sig: 'SIGTERM' | 'SIGKILL') => launched.signal(sig);
   const exited = proc.exited.then(async (code) => {
     // Whatever the agent left behind in its group goes with it.
     signal('SIGKILL');

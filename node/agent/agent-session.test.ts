@@ -9,7 +9,7 @@ import { type AgentSession, createAgentSession } from './agent-session.ts';
 import { defaultAgentSupervisorConfig } from './agent-supervisor.ts';
 import { backoffDelay, defaultBackoffConfig } from './backoff.ts';
 import { taskReportOf } from './task-report.ts';
-import { fixtureAgentCommand } from './testing/index.ts';
+import { fixtureAgentCommand, plainAgentCommand } from './testing/index.ts';
 import { openTranscriptStore, type TranscriptStore } from './transcript-store.ts';
 
 let dir: string;
@@ -137,7 +137,7 @@ describe('Agent liveness', () => {
       sessionId: 'mute',
       store,
       // `sleep` never reads its stdin: `initialize` gets no answer by the deadline.
-      command: { argv: ['sleep', '600'], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      command: plainAgentCommand(['sleep', '600'], dir),
       config: {
         ...defaultAgentSupervisorConfig(),
         requestTimeoutMs: 150,

@@ -9,7 +9,7 @@ import type { AgentEvent } from '../../contract/index.ts';
 import { type AgentHost, createAgentHost } from './agent-host.ts';
 import { type AgentSocketData, createAgentSocketHandler } from './agent-socket.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent-supervisor.ts';
-import { AgentSocketClient, fixtureAgentCommand } from './testing/index.ts';
+import { AgentSocketClient, fixtureAgentCommand, plainAgentCommand } from './testing/index.ts';
 
 const config: AgentSupervisorConfig = {
   ...defaultAgentSupervisorConfig(),
@@ -253,7 +253,7 @@ describe('Agent bridge', () => {
 
   it('fails a prompt with agent_unavailable, never leaves it pending, when the agent cannot start', async () => {
     const id = 'wsbroken';
-    const session = host.ensure(id, { argv: ['false'], cwd: dataDir, env: {} });
+    const session = host.ensure(id, plainAgentCommand(['false'], dataDir, { PATH: '' }));
     const client = await AgentSocketClient.connect(`ws://127.0.0.1:${server.port}/w/${id}/_agent`);
     const p = await prompt(client, 'anyone?');
     expect((await ended(client, p)).data).toMatchObject({ kind: 'turn_failed', code: 'agent_unavailable' });

@@ -19,7 +19,7 @@ export interface FastPlan {
   /** A WebSocket handshake: once the app answers 101 the connection becomes a byte pipe to it. */
   upgrade: boolean;
   /** The app's port and the request head to send it, or undefined when the full server must answer. */
-  head: (t: VerifiedToken) => { port: number; text: string } | undefined;
+  head: (t: VerifiedToken) => { host: string; port: number; text: string } | undefined;
 }
 
 export interface FastPlanContext {
@@ -124,6 +124,7 @@ export function planFastRequest(
         userId: t.userId,
       };
       return {
+        host: workspace.host,
         port: workspace.port,
         text: forwardHead(method, route.path + search, workspace.port, headers, info, ws),
       };

@@ -45,7 +45,8 @@ interface TunnelState {
 }
 
 interface UpstreamState {
-  port: number;
+  /** `host:port` of the app: the idle pool's key (apps in network namespaces may share a port number). */
+  key: string;
   client: Client | undefined;
   /** The request head, kept until the response starts, to replay it through the full server on failure. */
   request: Buffer | undefined;
@@ -70,7 +71,7 @@ const IDLE_TIMEOUT_S = 120;
 
 /** Starts the public listener. */
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
-  const idle = new Map<number, Upstream[]>();
+  const idle = new Map<string, Upstream[]>();
 
   /** Sends bytes to the client; pauses `source` while the client is slower than it. */
   const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
@@ -159,7 +160,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
   };
 
   const removeIdle = (u: Upstream): void => {
-    const list = idle.get(u.data.port);
+    const list = idle.get(u.data.key);
     const i = list ? list.indexOf(u) : -1;
     if (i >= 0) list!.splice(i, 1);
   };
@@ -232,10 +233,10 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     u.resume();
     if (keep) {
       u.data.reused = true;
-      let list = idle.get(u.data.port);
+      let list = idle.get(u.data.key);
       if (!list) {
         list = [];
-        idle.set(u.data.port, list);
+        idle.set(u.data.key, list);
       }
       if (list.length < MAX_IDLE_PER_PORT) list.push(u);
       else u.end();
@@ -256,7 +257,15 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     next(c);
   };
 
-  const send = (c: Client, port: number, head: Buffer, noBody: boolean, request: Buffer): void => {
+  const send = (
+    c: Client,
+    host: string,
+    port: number,
+    head: Buffer,
+    noBody: boolean,
+    request: Buffer,
+  ): void => {
+    const key = `${host}:${port}`;
     const ready = (u: Upstream) => {
       const d = u.data;
       d.client = c;
@@ -267,16 +276,16 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       c.data.upstream = u;
       u.write(head);
     };
-    const pooled = idle.get(port)?.pop();
+    const pooled = idle.get(key)?.pop();
     if (pooled) {
       ready(pooled);
       return;
     }
     Bun.connect<UpstreamState>({
-      hostname: '127.0.0.1',
+      hostname: host,
       port,
       data: {
-        port,
+        key,
         client: undefined,
         request: undefined,
         noBody,
@@ -304,7 +313,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
    * pipe to the app (frames pass untouched). Any other answer is passed on and then both connections close,
    * so nothing further on this connection reaches the app without a check.
    */
-  const pipeUpgrade = (c: Client, port: number, head: Buffer, request: Buffer): void => {
+  const pipeUpgrade = (c: Client, host: string, port: number, head: Buffer, request: Buffer): void => {
     let started = false;
     let upgraded = false;
     let pending: Buffer | undefined;
@@ -316,7 +325,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       afterDrain(c, () => c.end());
     };
     Bun.connect<TunnelState>({
-      hostname: '127.0.0.1',
+      hostname: host,
       port,
       data: { client: c, out: [] },
       socket: {
@@ -425,11 +434,11 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       const bytes = Buffer.from(head.text, 'latin1');
       if (plan.upgrade) {
         o.metrics.inc('warren_proxy_requests_total{outcome="websocket_fast"}');
-        pipeUpgrade(c, head.port, bytes, request);
+        pipeUpgrade(c, head.host, head.port, bytes, request);
         return;
       }
       o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
-      send(c, head.port, bytes, plan.noBody, request);
+      send(c, head.host, head.port, bytes, plan.noBody, request);
     };
     const cached = o.verifier.lookup(plan.token);
     if (cached) go(cached);

@@ -77,7 +77,7 @@ function startTerminal(
 ): void {
   const d = ws.data;
   try {
-    d.session = openTerminal(d.target, {
+    d.session = openTerminal(runtime, d.target, {
       shell,
       cols: d.cols,
       rows: d.rows,

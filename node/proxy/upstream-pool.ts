@@ -3,7 +3,8 @@ import type { Socket } from 'bun';
 import { ChunkedDecoder, parseResponseHead, type ResponseHead } from './http1-parser.ts';
 
 interface Conn {
-  port: number;
+  /** `host:port` of the app: the idle pool's key (apps in network namespaces may share a port number). */
+  key: string;
   exchange: Exchange | undefined;
   /** Bytes of the request head the kernel did not take yet. */
   pending: Buffer | undefined;
@@ -16,16 +17,22 @@ const MAX_IDLE_PER_PORT = 256;
 
 /** Sends body-less requests (GET, HEAD, …) to loopback apps over reused connections. */
 export class UpstreamPool {
-  private readonly idle = new Map<number, Sock[]>();
+  private readonly idle = new Map<string, Sock[]>();
 
   /**
    * Sends `head` (a complete request head without body) to `port`; resolves with the response as it streams,
    * or with `fallback()` when the app cannot be reached (never rejects: one promise less on the hot path).
    */
-  request(port: number, head: string, noBody: boolean, fallback: () => Response): Promise<Response> {
+  request(
+    host: string,
+    port: number,
+    head: string,
+    noBody: boolean,
+    fallback: () => Response,
+  ): Promise<Response> {
     return new Promise<Response>((resolve) => {
-      const ex = new Exchange(this, port, head, noBody, resolve, () => resolve(fallback()));
-      const sock = this.idle.get(port)?.pop();
+      const ex = new Exchange(this, host, port, head, noBody, resolve, () => resolve(fallback()));
+      const sock = this.idle.get(`${host}:${port}`)?.pop();
       if (sock) this.send(sock, ex);
       else this.connect(ex);
     });
@@ -39,9 +46,9 @@ export class UpstreamPool {
 
   connect(ex: Exchange): void {
     Bun.connect<Conn>({
-      hostname: '127.0.0.1',
+      hostname: ex.host,
       port: ex.port,
-      data: { port: ex.port, exchange: undefined, pending: undefined, reused: false },
+      data: { key: `${ex.host}:${ex.port}`, exchange: undefined, pending: undefined, reused: false },
       socket: {
         open: (s) => this.send(s, ex),
         data: (s, chunk) => {
@@ -79,10 +86,10 @@ export class UpstreamPool {
       return;
     }
     sock.data.reused = true;
-    let list = this.idle.get(sock.data.port);
+    let list = this.idle.get(sock.data.key);
     if (!list) {
       list = [];
-      this.idle.set(sock.data.port, list);
+      this.idle.set(sock.data.key, list);
     }
     if (list.length >= MAX_IDLE_PER_PORT) sock.end();
     else list.push(sock);
@@ -91,7 +98,7 @@ export class UpstreamPool {
   private onClose(sock: Sock): void {
     const ex = sock.data.exchange;
     sock.data.exchange = undefined;
-    const list = this.idle.get(sock.data.port);
+    const list = this.idle.get(sock.data.key);
     if (list) {
       const i = list.indexOf(sock);
       if (i >= 0) list.splice(i, 1);
@@ -113,6 +120,7 @@ class Exchange {
 
   constructor(
     private readonly pool: UpstreamPool,
+    readonly host: string,
     readonly port: number,
     readonly requestHead: string,
     private readonly noBody: boolean,

@@ -127,7 +127,7 @@ export class WorkspaceProxy {
     if (req.body === null) {
       // Body-less requests (the common case) go over the pooled raw connections.
       const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
-      return this.pool.request(target.port, head, req.method === 'HEAD', appNotAnswering);
+      return this.pool.request(target.host, target.port, head, req.method === 'HEAD', appNotAnswering);
     }
     const init = {
       method: req.method,
@@ -137,7 +137,9 @@ export class WorkspaceProxy {
       // Pass the app's bytes through as they are (compressed or not).
       decompress: false,
     } as RequestInit;
-    return fetch(`http://127.0.0.1:${target.port}${route.path}${route.search}`, init).catch(appNotAnswering);
+    return fetch(`http://${target.host}:${target.port}${route.path}${route.search}`, init).catch(
+      appNotAnswering,
+    );
   }
 
   /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
@@ -228,7 +230,7 @@ export class WorkspaceProxy {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
-    const url = `ws://127.0.0.1:${target.port}${route.path}${withoutTokenParam(route.search)}`;
+    const url = `ws://${target.host}:${target.port}${route.path}${withoutTokenParam(route.search)}`;
     const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
     upstream.binaryType = 'arraybuffer';
     const data: BridgeData = { kind: 'bridge', upstream, client: undefined, pending: [], detach: undefined };

@@ -1,6 +1,17 @@
-// node/workspaces: the Runtime interface, the process runtime, placement and the terminal.
+// node/workspaces: the Runtime interface, isolation (process, sandbox), placement and the terminal.
+export type {
+  Isolation,
+  IsolationKind,
+  LaunchedProcess,
+  PreparedWorkspace,
+  SpawnRequest,
+  WorkspaceLimits,
+} from './isolation.ts';
 export { Placement } from './placement.ts';
 export { groupMembers } from './process-group.ts';
-export { createProcessRuntime } from './process-runtime.ts';
+export { createProcessIsolation, spawnInGroup } from './process-isolation.ts';
 export type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
+export { SandboxError } from './sandbox/host-command.ts';
+export { createSandboxIsolation, type SandboxConfig } from './sandbox/sandbox-isolation.ts';
 export { openTerminal, parseTerminalMessage, type TerminalSession } from './terminal.ts';
+export { createProcessRuntime, createWorkspaceRuntime } from './workspace-runtime.ts';

@@ -8,8 +8,8 @@ import { localNodeConfig } from '../config.ts';
 import { StateStore } from '../state-store.ts';
 import { eventually, workspaceSpec } from '../testing/index.ts';
 import { Placement } from './placement.ts';
-import { createProcessRuntime } from './process-runtime.ts';
 import type { Runtime } from './runtime.ts';
+import { createProcessRuntime } from './workspace-runtime.ts';
 
 const dirs: string[] = [];
 const runtimes: Runtime[] = [];

@@ -1,14 +1,17 @@
 // The Runtime interface: how a node runs a workspace (process runtime now; containers or VMs later).
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
+import type { IsolationKind, LaunchedProcess, PreparedWorkspace, SpawnRequest } from './isolation.ts';
 
 /** What the proxy and terminal need to know about one workspace, looked up on every request. */
 export interface WorkspaceTarget {
   readonly id: string;
   readonly status: WorkspaceStatus;
   readonly ownerId: string;
-  /** Loopback port of the app, when it has one. */
+  /** Port of the app, when it has one. */
   readonly port: number | undefined;
-  /** The workspace's own directory. */
+  /** Address of the app: 127.0.0.1, or the workspace's own network namespace address. */
+  readonly host: string;
+  /** The workspace's own directory on the host. */
   readonly dir: string;
   /** The environment its processes get (workspace env on top of the node's base env). */
   readonly env: Record<string, string>;
@@ -36,6 +39,13 @@ export interface Runtime {
   /** Ties something to the workspace's life: called when it stops or is removed. Returns a detach function. */
   attach(id: string, end: Attachment): () => void;
   onChange(listener: (report: WorkspaceReport) => void): void;
+  /**
+   * The one launcher for every other process of a running workspace (terminal shells, agents): it runs in the
+   * workspace's sandbox with its environment (plus `env`), like the app. Throws when the workspace is not running.
+   */
+  spawn(id: string, request: Omit<SpawnRequest, 'env'> & { env?: Record<string, string> }): LaunchedProcess;
+  /** How this runtime isolates workspaces. */
+  readonly kind: IsolationKind;
   /** Stops every process (the node is shutting down); the specs stay with the caller. */
   shutdown(): Promise<void>;
 }
@@ -45,8 +55,15 @@ export interface Runtime {
  * of starting a workspace (placement, restore after a restart, crash restart, terminal) can skip it (LESSONS 4).
  */
 export interface WorkspaceHooks {
-  /** Variables on top of the workspace's env (its git credential secret); `env` is what it has so far. */
-  environment(workspaceId: string, env: Readonly<Record<string, string>>): Record<string, string>;
+  /**
+   * Variables on top of the workspace's env (its git credential socket); `env` is what it has so far, `prepared`
+   * where its socket folder is on the host and inside.
+   */
+  environment(
+    workspaceId: string,
+    env: Readonly<Record<string, string>>,
+    prepared: PreparedWorkspace,
+  ): Record<string, string>;
   /** The workspace stopped or was removed: what `environment` issued stops working. */
   ended(workspaceId: string): void;
 }

@@ -1,6 +1,5 @@
-// A terminal session: a login shell on a PTY (Bun's built-in `terminal` spawn option) in the workspace directory.
-import { endGroup } from './process-group.ts';
-import type { WorkspaceTarget } from './runtime.ts';
+// A terminal session: a shell on a PTY (Bun's built-in `terminal` spawn option), started through the workspace's launcher.
+import type { Runtime, WorkspaceTarget } from './runtime.ts';
 
 /** One shell on a PTY; `close` ends the shell and everything it started. */
 export interface TerminalSession {
@@ -18,18 +17,16 @@ export interface TerminalOptions {
   onExit: () => void;
 }
 
-/** Starts a shell in the workspace's directory with its environment. */
-export function openTerminal(target: WorkspaceTarget, o: TerminalOptions): TerminalSession {
+/** Starts a shell in the workspace (its sandbox, directory and environment). */
+export function openTerminal(runtime: Runtime, target: WorkspaceTarget, o: TerminalOptions): TerminalSession {
   let closed = false;
-  const proc = Bun.spawn([o.shell], {
-    cwd: target.dir,
-    env: { ...target.env, TERM: 'xterm-256color' },
-    terminal: {
-      cols: o.cols ?? 80,
-      rows: o.rows ?? 24,
-      data: (_t, data) => o.onData(data),
-    },
+  const launched = runtime.spawn(target.id, {
+    argv: [o.shell],
+    purpose: 'terminal',
+    env: { TERM: 'xterm-256color' },
+    terminal: { cols: o.cols ?? 80, rows: o.rows ?? 24, data: (data) => o.onData(data) },
   });
+  const proc = launched.proc;
   void proc.exited.then(() => {
     if (!closed) o.onExit();
   });
@@ -45,8 +42,8 @@ export function openTerminal(target: WorkspaceTarget, o: TerminalOptions): Termi
     close() {
       if (closed) return;
       closed = true;
-      // The PTY made the shell a session (and group) leader: signal the whole group, then release the PTY.
-      void endGroup(proc.pid, 500).finally(() => term.close());
+      // Everything the shell started ends with it, then the PTY is released.
+      void launched.end(500).finally(() => term.close());
     },
   };
 }

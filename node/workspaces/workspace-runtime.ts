@@ -1,9 +1,18 @@
-// The process runtime: a directory, an environment and an app command in its own process group per workspace.
+// The workspace runtime: a directory, an environment and an app command per workspace, confined by an Isolation.
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
 import type { ProcessRuntimeConfig } from '../config.ts';
+import type {
+  Isolation,
+  LaunchedProcess,
+  PreparedWorkspace,
+  ResourcePressure,
+  SpawnRequest,
+  WorkspaceLimits,
+} from './isolation.ts';
 import { belongsToWorkspace, endGroup } from './process-group.ts';
+import { createProcessIsolation } from './process-isolation.ts';
 import type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
 
 interface Instance extends WorkspaceTarget {
@@ -11,10 +20,16 @@ interface Instance extends WorkspaceTarget {
   status: WorkspaceStatus;
   reason: string | undefined;
   port: number | undefined;
+  host: string;
   env: Record<string, string>;
+  /** Set once the isolation prepared the workspace for this run; undefined while stopped. */
+  prepared: PreparedWorkspace | undefined;
+  preparing: Promise<boolean> | undefined;
+  /** Resource counters when this run began, so only new limit hits are reported. */
+  pressure: ResourcePressure | undefined;
   /** What the runtime is driving toward; a process exit while `running` is a crash. */
   wanted: 'running' | 'stopped';
-  proc: ReturnType<typeof Bun.spawn> | undefined;
+  proc: LaunchedProcess | undefined;
   startedAt: number;
   crashes: number;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -23,30 +38,47 @@ interface Instance extends WorkspaceTarget {
   ending: Promise<void> | undefined;
 }
 
-/** Creates the process runtime rooted at `dataDir/workspaces`; `hooks` extend every run (git credentials). */
+/** Creates the runtime rooted at `dataDir/workspaces` with `isolation`; `hooks` extend every run (git credentials). */
+export function createWorkspaceRuntime(
+  dataDir: string,
+  config: ProcessRuntimeConfig,
+  isolation: Isolation,
+  hooks?: WorkspaceHooks,
+): Runtime {
+  return new WorkspaceRuntime(dataDir, config, isolation, hooks);
+}
+
+/** The runtime without isolation (`--runtime process`, and unit tests of the lifecycle). */
 export function createProcessRuntime(
   dataDir: string,
   config: ProcessRuntimeConfig,
   hooks?: WorkspaceHooks,
 ): Runtime {
-  return new ProcessRuntime(dataDir, config, hooks);
+  return new WorkspaceRuntime(dataDir, config, createProcessIsolation(join(dataDir, 'run')), hooks);
 }
 
-class ProcessRuntime implements Runtime {
+/** How often resource counters (OOM kills, refused forks) are read for running workspaces. */
+const PRESSURE_POLL_MS = 1_000;
+
+class WorkspaceRuntime implements Runtime {
   private readonly instances = new Map<string, Instance>();
   private readonly listeners: ((r: WorkspaceReport) => void)[] = [];
   private readonly root: string;
   private readonly logs: string;
+  private readonly pressureTimer: ReturnType<typeof setInterval>;
 
   constructor(
     dataDir: string,
     private readonly config: ProcessRuntimeConfig,
+    readonly isolation: Isolation,
     private readonly hooks?: WorkspaceHooks,
   ) {
     this.root = join(dataDir, 'workspaces');
     this.logs = join(dataDir, 'logs');
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     mkdirSync(this.logs, { recursive: true, mode: 0o700 });
+    this.pressureTimer = setInterval(() => this.checkPressure(), PRESSURE_POLL_MS);
+    this.pressureTimer.unref?.();
   }
 
   start(spec: WorkspaceAssignment, leftoverPgid?: number): void {
@@ -62,8 +94,11 @@ class ProcessRuntime implements Runtime {
     inst.spec = spec;
     inst.env = this.envFor(spec, inst);
     inst.crashes = 0;
-    const launch = () => {
+    const launch = async () => {
       mkdirSync(inst.dir, { recursive: true, mode: 0o700 });
+      if (!inst.prepared) this.set(inst, 'starting');
+      if (!(await this.prepare(inst)) || inst.wanted !== 'running') return;
+      inst.env = this.envFor(inst.spec, inst);
       if (!spec.appCommand) {
         this.set(inst, 'running');
         return;
@@ -73,7 +108,7 @@ class ProcessRuntime implements Runtime {
     };
     if (inst.ending) void inst.ending.then(launch);
     else if (inst.proc) void this.end(inst).then(launch);
-    else launch();
+    else void launch();
   }
 
   register(spec: WorkspaceAssignment): void {
@@ -94,6 +129,7 @@ class ProcessRuntime implements Runtime {
     await this.end(inst);
     if (inst.wanted === 'stopped') {
       this.hooks?.ended(id);
+      await this.release(inst);
       this.set(inst, 'stopped');
     }
   }
@@ -105,6 +141,7 @@ class ProcessRuntime implements Runtime {
     this.set(inst, 'deleting');
     await this.end(inst);
     this.hooks?.ended(id);
+    await this.release(inst);
     this.instances.delete(id);
     rmSync(inst.dir, { recursive: true, force: true });
     rmSync(join(this.logs, `${id}.log`), { force: true });
@@ -127,6 +164,17 @@ class ProcessRuntime implements Runtime {
     return this.instances.get(id)?.proc?.pid;
   }
 
+  spawn(id: string, request: Omit<SpawnRequest, 'env'> & { env?: Record<string, string> }): LaunchedProcess {
+    const inst = this.instances.get(id);
+    if (!inst?.prepared || (inst.status !== 'running' && inst.status !== 'starting'))
+      throw new Error('the workspace is not running');
+    return this.isolation.spawn(id, { ...request, env: { ...inst.env, ...request.env } });
+  }
+
+  get kind() {
+    return this.isolation.kind;
+  }
+
   attach(id: string, end: Attachment): () => void {
     const inst = this.instances.get(id);
     if (!inst) {
@@ -142,12 +190,74 @@ class ProcessRuntime implements Runtime {
   }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.pressureTimer);
     await Promise.all(
-      [...this.instances.values()].map((inst) => {
+      [...this.instances.values()].map(async (inst) => {
         inst.wanted = 'stopped';
-        return this.end(inst);
+        await this.end(inst);
+        await this.release(inst);
       }),
     );
+  }
+
+  /** Readies the isolation for this run (uid, network, cgroup); a failure ends the run in `error`. */
+  private prepare(inst: Instance): Promise<boolean> {
+    if (inst.prepared) return Promise.resolve(true);
+    // One preparation at a time per workspace: a second start while the first prepares waits for it.
+    inst.preparing ??= this.prepareOnce(inst).finally(() => {
+      inst.preparing = undefined;
+    });
+    return inst.preparing;
+  }
+
+  private async prepareOnce(inst: Instance): Promise<boolean> {
+    try {
+      inst.prepared = await this.isolation.prepare(inst.id, inst.dir, this.limits(inst.spec));
+    } catch (e) {
+      this.set(inst, 'error', `sandbox could not be set up: ${(e as Error).message}`.slice(0, 1000));
+      return false;
+    }
+    inst.host = inst.prepared.host;
+    inst.pressure = this.isolation.pressure(inst.id);
+    return true;
+  }
+
+  private async release(inst: Instance): Promise<void> {
+    if (!inst.prepared) return;
+    inst.prepared = undefined;
+    inst.pressure = undefined;
+    await this.isolation.release(inst.id).catch((e: unknown) => {
+      inst.reason = `sandbox teardown failed: ${(e as Error).message}`.slice(0, 1000);
+    });
+  }
+
+  /** Node defaults with the workspace's own overrides. */
+  private limits(spec: WorkspaceAssignment): WorkspaceLimits {
+    const own = (spec as { resources?: Partial<WorkspaceLimits> }).resources ?? {};
+    return { ...this.config.limits, ...own };
+  }
+
+  /** Reports a new OOM kill or refused fork in the workspace's status reason (and so in its activity log). */
+  private checkPressure(): void {
+    for (const inst of this.instances.values()) {
+      const hit = this.newPressure(inst);
+      if (hit && (inst.status === 'running' || inst.status === 'starting')) this.set(inst, inst.status, hit);
+    }
+  }
+
+  /** What limit the workspace ran into since the last look, as a sentence; undefined when none. */
+  private newPressure(inst: Instance): string | undefined {
+    if (!inst.prepared || !inst.pressure) return undefined;
+    const now = this.isolation.pressure(inst.id);
+    if (!now) return undefined;
+    const before = inst.pressure;
+    inst.pressure = now;
+    const limits = this.limits(inst.spec);
+    if (now.oomKills > before.oomKills)
+      return `memory limit of ${limits.memoryMb} MiB reached: the kernel killed a process (out of memory)`;
+    if (now.pidsDenied > before.pidsDenied)
+      return `process limit of ${limits.pids} reached: new processes were refused`;
+    return undefined;
   }
 
   private upsert(spec: WorkspaceAssignment): Instance {
@@ -162,7 +272,11 @@ class ProcessRuntime implements Runtime {
         status: 'stopped',
         reason: undefined,
         port: undefined,
+        host: '127.0.0.1',
         env: {},
+        prepared: undefined,
+        preparing: undefined,
+        pressure: undefined,
         wanted: 'stopped',
         proc: undefined,
         startedAt: 0,
@@ -181,12 +295,13 @@ class ProcessRuntime implements Runtime {
     const env: Record<string, string> = {
       ...this.config.env,
       ...spec.env,
-      HOME: inst.dir,
+      HOME: inst.prepared?.home ?? inst.dir,
       WARREN_WORKSPACE_ID: spec.id,
     };
     if (inst.port !== undefined) env.PORT = String(inst.port);
-    // Only a workspace meant to run gets what the hooks issue (a stopped one is merely known).
-    if (this.hooks && inst.wanted === 'running') Object.assign(env, this.hooks.environment(spec.id, env));
+    // Only a workspace prepared to run gets what the hooks issue (a stopped one is merely known).
+    if (this.hooks && inst.wanted === 'running' && inst.prepared)
+      Object.assign(env, this.hooks.environment(spec.id, env, inst.prepared));
     return env;
   }
 
@@ -195,14 +310,14 @@ class ProcessRuntime implements Runtime {
     inst.port = port;
     inst.env = this.envFor(inst.spec, inst);
     const log = openSync(join(this.logs, `${inst.id}.log`), 'a', 0o600);
-    let proc: ReturnType<typeof Bun.spawn>;
+    let proc: LaunchedProcess;
     try {
-      proc = Bun.spawn([this.config.shell, '-c', inst.spec.appCommand ?? ''], {
-        cwd: inst.dir,
+      proc = this.isolation.spawn(inst.id, {
+        argv: [this.config.shell, '-c', inst.spec.appCommand ?? ''],
         env: inst.env,
-        stdio: ['ignore', log, log],
-        // setsid(): the app leads its own process group, so stop can signal everything it started.
-        detached: true,
+        purpose: 'app',
+        stdout: log,
+        stderr: log,
       });
     } catch (e) {
       closeSync(log);
@@ -214,18 +329,18 @@ class ProcessRuntime implements Runtime {
     inst.startedAt = Date.now();
     this.emit(inst);
     void this.awaitReady(inst, proc);
-    void proc.exited.then((code) => this.exited(inst, proc, code));
+    void proc.proc.exited.then((code) => this.exited(inst, proc, code));
   }
 
   /**
    * Polls the app port until it accepts connections; then the workspace is running. The watchdog (LESSONS 13):
    * an app that never listens ends in `error` with the reason, once, instead of `starting` forever.
    */
-  private async awaitReady(inst: Instance, proc: ReturnType<typeof Bun.spawn>): Promise<void> {
+  private async awaitReady(inst: Instance, proc: LaunchedProcess): Promise<void> {
     let delay = 20;
     const deadline = Date.now() + this.config.readyTimeoutMs;
     while (inst.proc === proc && inst.wanted === 'running' && inst.status === 'starting') {
-      if (await accepts(inst.port!)) {
+      if (await accepts(inst.host, inst.port!)) {
         if (inst.proc === proc && inst.wanted === 'running') this.set(inst, 'running');
         return;
       }
@@ -243,15 +358,17 @@ class ProcessRuntime implements Runtime {
     }
   }
 
-  private exited(inst: Instance, proc: ReturnType<typeof Bun.spawn>, code: number): void {
+  private exited(inst: Instance, proc: LaunchedProcess, code: number): void {
     if (inst.proc !== proc) return;
     inst.proc = undefined;
     if (inst.wanted !== 'running') return;
     // The leader died: end whatever else it started before trying again.
-    void endGroup(proc.pid, this.config.stopGraceMs);
+    void proc.end(this.config.stopGraceMs);
     if (Date.now() - inst.startedAt >= this.config.stableAfterMs) inst.crashes = 0;
     inst.crashes++;
-    const why = `app command exited with ${proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`}`;
+    const signal = proc.proc.signalCode;
+    const limit = this.newPressure(inst);
+    const why = `app command exited with ${signal ? `signal ${signal}` : `code ${code}`}${limit ? ` (${limit})` : ''}`;
     if (inst.crashes > this.config.maxRestarts) {
       this.set(inst, 'error', `${why}; gave up after ${inst.crashes} consecutive failures`);
       return;
@@ -279,8 +396,8 @@ class ProcessRuntime implements Runtime {
     inst.proc = undefined;
     if (!proc) return Promise.resolve();
     const ending = (async () => {
-      await endGroup(proc.pid, this.config.stopGraceMs);
-      await proc.exited;
+      await proc.end(this.config.stopGraceMs);
+      await proc.proc.exited;
     })().finally(() => {
       inst.ending = undefined;
     });
@@ -316,10 +433,10 @@ function freePort(): number {
   return port;
 }
 
-/** True when something accepts TCP connections on the loopback port. */
-async function accepts(port: number): Promise<boolean> {
+/** True when something accepts TCP connections at host:port. */
+async function accepts(hostname: string, port: number): Promise<boolean> {
   try {
-    const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
+    const s = await Bun.connect({ hostname, port, socket: { data() {} } });
     s.end();
     return true;
   } catch {

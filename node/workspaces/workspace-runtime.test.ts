@@ -7,8 +7,8 @@ import { newId, type WorkspaceAssignment, type WorkspaceReport } from '../../con
 import { localNodeConfig } from '../config.ts';
 import { ECHO_APP, eventually } from '../testing/index.ts';
 import { groupMembers } from './process-group.ts';
-import { createProcessRuntime } from './process-runtime.ts';
 import type { Runtime } from './runtime.ts';
+import { createProcessRuntime } from './workspace-runtime.ts';
 
 const dirs: string[] = [];
 const runtimes: Runtime[] = [];
@@ -66,6 +66,7 @@ describe('ProcessRuntime', () => {
     const { runtime, dir } = setup();
     const s = spec(null);
     runtime.start(s);
+    await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
     expect(runtime.report(s.id)).toEqual({ id: s.id, status: 'running' });
     expect(existsSync(join(dir, 'workspaces', s.id))).toBe(true);
   });
