@@ -21,7 +21,7 @@ const VERBS: Record<string, { load: () => Promise<{ default: Verb }>; help: stri
   },
   mesh: {
     load: () => import('./mesh.ts'),
-    help: "mesh status: a node's view of members, registry and gossip counters  [--node URL] [--json]",
+    help: "mesh status: a node's view of members, registry and gossip counters  [--node URL] [--data DIR] [--json]",
   },
   node: {
     load: () => import('./node.ts'),

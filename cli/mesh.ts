@@ -1,10 +1,28 @@
 // `warren mesh status`: one node's view of the mesh — members and their states, the registry digest, counters.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ADMIN_CREDENTIAL_FILE } from '../node/index.ts';
+import type { UpFile } from './up.ts';
 
-export const MESH_USAGE = `usage: warren mesh status [--node URL] [--token TOKEN] [--json]
+export const MESH_USAGE = `usage: warren mesh status [--node URL] (--data DIR | --credential-file FILE | --token TOKEN) [--json]
 
-Shows what the node at URL (default http://127.0.0.1:7420) sees of the mesh. Run it on the node's machine:
-/_node/members answers loopback callers without a token; from elsewhere pass a control command token.`;
+Shows what the node at URL (default http://127.0.0.1:7420) sees of the mesh. The node answers only a caller
+with proof, never one for being on loopback:
+  --data DIR              the node's data dir, or a \`warren up\` data dir: reads the admin credential of the
+                          node at URL (without --node, of the first node in its up.json)
+  --credential-file FILE  a file holding the node's admin credential (<node data dir>/${ADMIN_CREDENTIAL_FILE})
+  --token TOKEN           a control command token for that node`;
+
+const DEFAULT_NODE = 'http://127.0.0.1:7420';
+// cli/up.ts's UP_FILE, not imported: that module loads the whole control plane.
+const UP_FILE = 'up.json';
+const NO_PROOF =
+  'the node wants proof: pass --data DIR (its data dir or a `warren up` data dir) or --credential-file FILE, ' +
+  'or --token TOKEN (a control command token)';
+
+/** Where to ask and what to show as proof, or why that cannot be worked out. */
+type Target = { base: string; token: string } | { error: string };
 
 /** The parts of GET /_node/members this command prints (the node sends more). */
 interface MeshStatusView {
@@ -39,11 +57,16 @@ export default async function mesh(args: string[]): Promise<number> {
     process.stderr.write(`${MESH_USAGE}\n`);
     return 2;
   }
-  const base = (values.node ?? 'http://127.0.0.1:7420').replace(/\/+$/, '');
+  const target = resolveTarget(values);
+  if ('error' in target) {
+    process.stderr.write(`warren mesh status: ${target.error}\n`);
+    return 2;
+  }
+  const { base, token } = target;
   let res: Response;
   try {
     res = await fetch(`${base}/_node/members`, {
-      headers: values.token ? { authorization: `Bearer ${values.token}` } : {},
+      headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(5_000),
     });
   } catch (e) {
@@ -66,10 +89,72 @@ export default async function mesh(args: string[]): Promise<number> {
 function parse(args: string[]) {
   return parseArgs({
     args,
-    options: { node: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      node: { type: 'string' },
+      data: { type: 'string' },
+      'credential-file': { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
     strict: true,
   });
+}
+
+/** The node to ask and the credential (or command token) to show it, from the flags. */
+export function resolveTarget(values: {
+  node?: string;
+  data?: string;
+  'credential-file'?: string;
+  token?: string;
+}): Target {
+  const node = values.node && trimSlashes(values.node);
+  const given = [values.data, values['credential-file'], values.token].filter((v) => v !== undefined);
+  if (given.length === 0) return { error: NO_PROOF };
+  if (given.length > 1) return { error: 'pass only one of --data, --credential-file and --token' };
+  if (values.token !== undefined) return { base: node ?? DEFAULT_NODE, token: values.token };
+  if (values['credential-file'] !== undefined) {
+    return withCredential(node ?? DEFAULT_NODE, values['credential-file']);
+  }
+  const data = values.data as string;
+  if (existsSync(join(data, ADMIN_CREDENTIAL_FILE))) {
+    return withCredential(node ?? DEFAULT_NODE, join(data, ADMIN_CREDENTIAL_FILE));
+  }
+  if (!existsSync(join(data, UP_FILE))) {
+    return {
+      error: `${data} holds neither ${ADMIN_CREDENTIAL_FILE} (a node's data dir) nor ${UP_FILE} (warren up's)`,
+    };
+  }
+  let up: UpFile;
+  try {
+    up = JSON.parse(readFileSync(join(data, UP_FILE), 'utf8')) as UpFile;
+  } catch (e) {
+    return { error: `cannot read ${join(data, UP_FILE)}: ${(e as Error).message}` };
+  }
+  const at = node ? up.nodes.find((n) => trimSlashes(n.url) === node) : up.nodes[0];
+  if (!at) {
+    const known = up.nodes.map((n) => n.url).join(', ') || 'none';
+    return { error: `${join(data, UP_FILE)} lists no node at ${node ?? 'any URL'} (it lists: ${known})` };
+  }
+  return withCredential(trimSlashes(at.url), join(upNodeDataDir(data, at.id), ADMIN_CREDENTIAL_FILE));
+}
+
+/** A `warren up` node's own data dir: the local provider's `<data>/nodes/<nodeId>/`, whose `node/` it runs in. */
+function upNodeDataDir(upDataDir: string, nodeId: string): string {
+  return join(upDataDir, 'nodes', nodeId, 'node');
+}
+
+function withCredential(base: string, file: string): Target {
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    return token ? { base, token } : { error: `${file} is empty` };
+  } catch (e) {
+    return { error: `cannot read the node's admin credential: ${(e as Error).message}` };
+  }
+}
+
+function trimSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 /** A human-readable picture of one node's mesh. */

@@ -1,4 +1,5 @@
 // node/: the node agent. Start one with startNode(config); nodeOpenApiDocument() describes its API.
+export { ADMIN_CREDENTIAL_FILE } from './admin-credential.ts';
 export { nodeOpenApiDocument } from './api/index.ts';
 export { KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 export {

@@ -65,6 +65,25 @@ describe('Node', () => {
     expect(iss.stats.joins).toBe(1);
   });
 
+  it('opens its mesh views to its admin credential (0600, the same after a restart), not to loopback', async () => {
+    const iss = await issuer();
+    const dir = dataDir();
+    const views = (n: TestNode, token?: string) =>
+      fetch(`${n.url}/_node/members`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const first = await startTestNode({ controlUrl: iss.url, joinToken: iss.joinToken(), dataDir: dir });
+    const file = join(dir, 'admin-credential');
+    const secret = readFileSync(file, 'utf8').trim();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // This test runs on the node's machine: being on loopback must not be enough.
+    expect((await views(first)).status).toBe(401);
+    expect((await views(first, secret)).status).toBe(200);
+    await first.stop();
+    const again = await node({ controlUrl: iss.url, dataDir: dir });
+    expect(readFileSync(file, 'utf8').trim()).toBe(secret);
+    expect((await views(again)).status).toBe(401);
+    expect((await views(again, secret)).status).toBe(200);
+  });
+
   it('joins with its public key, address, name, capacity and laptop flag, and heartbeats its address and load', async () => {
     const iss = await issuer({ heartbeatIntervalMs: 60_000 });
     const dir = dataDir();

@@ -4,6 +4,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { loadOrCreateAdminCredential } from './admin-credential.ts';
 import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
@@ -168,9 +169,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     capacity: { workspaces: config.capacity },
     workspaces: placement.size,
   });
+  // The mesh views take a control command token or this credential from the data dir: loopback proves nothing.
+  const adminCredential = loadOrCreateAdminCredential(config.dataDir);
   const api = createNodeApi({
     version: NODE_VERSION,
     verifyCommand: (t) => commands.verify(t),
+    verifyAdmin: (t) => adminCredential.matches(t),
     info,
     workspaces: () => runtime.reports(),
     apply: (spec) => placement.apply(spec),
@@ -204,14 +208,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     fetch(req, srv) {
       const r = proxy.handle(req, srv);
       if (r !== NOT_A_WORKSPACE) return r;
-      // The node API sees the real client (a raw-front tunnel's peer is this node itself): /_node/members
-      // and /_node/registry trust loopback callers.
-      return api.fetch(req, {
-        requestIP: (r: Request) => {
-          const ip = srv.requestIP(r);
-          return ip ? { address: clientAddresses.get(ip.port) ?? ip.address } : null;
-        },
-      });
+      return api.fetch(req);
     },
     websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
   });

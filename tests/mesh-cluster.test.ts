@@ -26,8 +26,11 @@ interface MeshView {
   members: { id: string; state: string; incarnation: number }[];
   metrics: { deaths: number; suspicions: number };
 }
+/** A mesh view of `n`, asked with its admin credential: being on its machine (loopback) is not enough. */
+const view = (n: NodeProc, path: '/_node/members' | '/_node/registry') =>
+  fetch(`${n.url}${path}`, { headers: { authorization: `Bearer ${n.adminCredential}` } });
 const members = async (n: NodeProc): Promise<MeshView> =>
-  (await (await fetch(`${n.url}/_node/members`)).json()) as MeshView;
+  (await (await view(n, '/_node/members')).json()) as MeshView;
 const stateAt = async (at: NodeProc, of: NodeProc) =>
   (await members(at)).members.find((m) => m.id === of.nodeId)?.state;
 
@@ -149,7 +152,16 @@ describe('Mesh with real processes', () => {
   it('shows the mesh through `warren mesh status` and the mesh counters in /metrics', async () => {
     const a = byName('a');
     const cli = Bun.spawn(
-      [process.execPath, `${import.meta.dir}/../cli/main.ts`, 'mesh', 'status', '--node', a.url],
+      [
+        process.execPath,
+        `${import.meta.dir}/../cli/main.ts`,
+        'mesh',
+        'status',
+        '--node',
+        a.url,
+        '--data',
+        a.dataDir,
+      ],
       { stdout: 'pipe', stderr: 'pipe' },
     );
     const out = await new Response(cli.stdout).text();
@@ -157,6 +169,10 @@ describe('Mesh with real processes', () => {
     for (const n of nodes) expect(out).toContain(n.nodeId);
     expect(out).toContain('control');
     expect(out).toMatch(/6 alive/);
+    // Without the credential the node answers nothing, though this test runs on its machine.
+    const anon = await fetch(`${a.url}/_node/members`);
+    expect(anon.status).toBe(401);
+    await anon.arrayBuffer();
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/warren_mesh_gossip_bytes_total\{path="udp",direction="out"\} [1-9]/);
     expect(metrics).toContain('warren_mesh_suspicions_total');
@@ -192,7 +208,7 @@ describe('Mesh with real processes', () => {
     // Each node holds the revocation entry itself (so it refuses the token without asking the host).
     await eventually(async () => {
       for (const n of nodes) {
-        const reg = (await (await fetch(`${n.url}/_node/registry`)).json()) as {
+        const reg = (await (await view(n, '/_node/registry')).json()) as {
           items: { kind: string; value: { subject?: string } }[];
         };
         if (!reg.items.some((e) => e.kind === 'revocation' && e.value.subject === `workspace:${id}`))

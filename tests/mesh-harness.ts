@@ -109,6 +109,8 @@ export interface NodeProc extends Proc {
   nodeId: string;
   url: string;
   dataDir: string;
+  /** The node's local admin credential from its data dir: what opens /_node/members and /_node/registry. */
+  adminCredential: string;
 }
 
 export async function startNodeProcess(
@@ -142,7 +144,8 @@ export async function startNodeProcess(
   if (o.advertise) args.push('--advertise', o.advertise);
   const { p, match } = await spawnWarren(args, /node ready (\{.*\})/, o);
   const ready = JSON.parse(match[1] as string) as { nodeId: string; url: string };
-  return Object.assign(p, { name: o.name, nodeId: ready.nodeId, url: ready.url, dataDir });
+  const adminCredential = readFileSync(join(dataDir, 'admin-credential'), 'utf8').trim();
+  return Object.assign(p, { name: o.name, nodeId: ready.nodeId, url: ready.url, dataDir, adminCredential });
 }
 
 /** Ends a process (SIGCONT first, in case a test left it stopped) and waits for it. */

@@ -61,8 +61,11 @@ const call = async (path: string, method = 'GET', body?: unknown) => {
   const r = await curl('ctl', `${api}${path}`, { method, body, token: control!.adminToken });
   return { status: r.status, data: r.body ? JSON.parse(r.body) : undefined };
 };
+/** A view of `n` from inside its namespace, with its admin credential (loopback alone is no proof). */
+const viewOf = (n: Name, path: '/_node/members' | '/_node/registry') =>
+  curl(n, `http://127.0.0.1:7420${path}`, { token: nodes[n]!.adminCredential });
 const meshOf = async (n: Name) => {
-  const r = await curl(n, 'http://127.0.0.1:7420/_node/members');
+  const r = await viewOf(n, '/_node/members');
   return JSON.parse(r.body) as {
     members: { id: string; state: string }[];
     metrics: { deaths: number; suspicions: number };
@@ -222,7 +225,7 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
       20_000,
     );
     for (const n of ['a', 'b', 'c'] as const) {
-      const reg = JSON.parse((await curl(n, 'http://127.0.0.1:7420/_node/registry')).body) as {
+      const reg = JSON.parse((await viewOf(n, '/_node/registry')).body) as {
         items: { kind: string; origin: string; value: { workspaceId?: string } }[];
       };
       const owners = new Map<string, Set<string>>();
@@ -237,13 +240,16 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     }
   }, 120_000);
 
-  it('keeps /_node/members and /_node/registry from non-loopback callers without a command token', async () => {
-    for (const path of ['/_node/members', '/_node/registry']) {
+  it('keeps /_node/members and /_node/registry from callers without proof, on loopback too', async () => {
+    for (const path of ['/_node/members', '/_node/registry'] as const) {
       // From B's namespace to A's address: through A's raw front, as any remote client would come.
       const remote = await curl('b', `http://${ip('a')}:7420${path}`);
       expect(remote.status).toBe(401);
+      // On A's own loopback, as a workspace on A's machine would come: still nothing without the credential.
       const local = await curl('a', `http://127.0.0.1:7420${path}`);
-      expect(local.status).toBe(200);
+      expect(local.status).toBe(401);
+      expect((await curl('a', `http://127.0.0.1:7420${path}`, { token: 'wrn_node_wrong' })).status).toBe(401);
+      expect((await viewOf('a', path)).status).toBe(200);
     }
   });
 

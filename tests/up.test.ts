@@ -84,6 +84,19 @@ describe('warren up', () => {
     }, 'both nodes online');
   });
 
+  it("shows a node's mesh through `warren mesh status --data` with that node's admin credential", async () => {
+    const status = (...args: string[]) =>
+      Bun.spawnSync([process.execPath, join(ROOT, 'cli/main.ts'), 'mesh', 'status', ...args]);
+    const second = first.nodes[1]!;
+    const ok = status('--data', dataDir, '--node', second.url, '--json');
+    expect(ok.exitCode).toBe(0);
+    expect((JSON.parse(ok.stdout.toString()) as { id: string }).id).toBe(second.id);
+    // Without proof it says in one line what to pass.
+    const none = status('--node', second.url);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr.toString().trim().split('\n')).toHaveLength(1);
+  });
+
   it('runs a workspace placed by the control plane and serves it through its node', async () => {
     const client = createControlClient(first.controlUrl, { token: first.adminToken });
     const project = await client.POST('/api/v1/projects', { body: { name: 'up-test' } });

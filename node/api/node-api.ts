@@ -1,4 +1,4 @@
-// The node API on Hono with hono-openapi: /health, /metrics and the control-plane-authenticated /_node/* operations.
+// The node API on Hono with hono-openapi: /health, /metrics and the /_node/* operations that need a token.
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describeRoute, resolver, validator } from 'hono-openapi';
 import type * as v from 'valibot';
@@ -23,6 +23,8 @@ export interface NodeApiDeps {
   version: string;
   /** Checks a control command token (`Authorization: Bearer …`). */
   verifyCommand: (token: string) => Promise<boolean>;
+  /** Checks the node's local admin credential (`Authorization: Bearer wrn_node_…`), which opens the mesh views. */
+  verifyAdmin: (token: string) => boolean;
   info: () => NodeInfo;
   workspaces: () => WorkspaceReport[];
   apply: (spec: WorkspaceAssignment) => Promise<WorkspaceReport>;
@@ -35,16 +37,9 @@ export interface NodeApiDeps {
   registry?: () => unknown[];
 }
 
-/** The Bun server, passed as Hono's env by `api.fetch(req, server)`: it knows the peer address. */
-interface PeerEnv {
-  requestIP?: (req: Request) => { address: string } | null;
-}
-
-/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || a.startsWith('127.');
+/** The bearer token of a request, if it carries one. */
+function bearer(auth: string | undefined): string | undefined {
+  return auth && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7).trim() : undefined;
 }
 
 const json = (schema: v.GenericSchema, description: string) => ({
@@ -55,14 +50,16 @@ const errors = {
   400: json(ErrorBody, 'Malformed request'),
   401: json(ErrorBody, 'Missing or invalid control command token'),
 };
+const viewUnauthorized = json(ErrorBody, "Neither a control command token nor this node's admin credential");
+// Either scheme opens the mesh views.
+const viewSecurity: Record<string, string[]>[] = [{ controlCommand: [] }, { nodeAdmin: [] }];
 
 /** Builds the Hono app of the node API. */
 export function createNodeApi(deps: NodeApiDeps): Hono {
   const app = new Hono();
 
   const controlOnly: MiddlewareHandler = async (c, next) => {
-    const auth = c.req.header('authorization');
-    const token = auth && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7).trim() : undefined;
+    const token = bearer(c.req.header('authorization'));
     if (!token || !(await deps.verifyCommand(token))) {
       return c.json(errorBody('unauthorized', 'a control command token for this node is required'), 401, {
         'www-authenticate': 'Bearer',
@@ -106,23 +103,27 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   );
 
-  // The mesh views: from this machine (`warren mesh status`) without a token, else with a control command token.
-  // They show addresses and workspace placement, never a secret, but remote callers still need proof.
-  const localOrControl: MiddlewareHandler = async (c, next) => {
-    const env = c.env as PeerEnv | undefined;
-    if (isLoopback(env?.requestIP?.(c.req.raw)?.address)) return next();
-    return controlOnly(c, next);
+  // The mesh views (`warren mesh status`): a control command token or this node's admin credential. They show
+  // addresses and workspace placement, never a secret, yet loopback is no proof: workspaces share this machine.
+  const adminOrControl: MiddlewareHandler = async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (token && (deps.verifyAdmin(token) || (await deps.verifyCommand(token)))) return next();
+    return c.json(
+      errorBody('unauthorized', "a control command token or this node's admin credential is required"),
+      401,
+      { 'www-authenticate': 'Bearer' },
+    );
   };
   app.get(
     '/_node/members',
     describeRoute({
       operationId: 'meshMembers',
       summary:
-        "This node's view of the mesh: members, states, registry digest, counters (loopback or control)",
-      security: [{ controlCommand: [] }],
-      responses: { 200: { description: 'Mesh status' }, 401: errors[401] },
+        "This node's view of the mesh: members, states, registry digest, counters (control command token or the node's admin credential)",
+      security: viewSecurity,
+      responses: { 200: { description: 'Mesh status' }, 401: viewUnauthorized },
     }),
-    localOrControl,
+    adminOrControl,
     (c) => {
       const status = deps.mesh?.();
       if (!status)
@@ -136,11 +137,12 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     '/_node/registry',
     describeRoute({
       operationId: 'meshRegistry',
-      summary: 'Every live registry entry this node holds (loopback or control)',
-      security: [{ controlCommand: [] }],
-      responses: { 200: { description: 'Registry entries' }, 401: errors[401] },
+      summary:
+        "Every live registry entry this node holds (control command token or the node's admin credential)",
+      security: viewSecurity,
+      responses: { 200: { description: 'Registry entries' }, 401: viewUnauthorized },
     }),
-    localOrControl,
+    adminOrControl,
     (c) => c.json({ items: deps.registry?.() ?? [] }),
   );
 

@@ -11,6 +11,7 @@ export async function nodeOpenApiDocument(): Promise<Record<string, unknown>> {
   const app = createNodeApi({
     version: NODE_VERSION,
     verifyCommand: unused,
+    verifyAdmin: unused,
     info: unused,
     workspaces: unused,
     apply: unused,
@@ -23,10 +24,19 @@ export async function nodeOpenApiDocument(): Promise<Record<string, unknown>> {
         title: 'Warren node API',
         version: NODE_VERSION,
         description:
-          'Served by every node. `/_node/*` takes a control command token (JWT typ warren-ctl+jwt).',
+          'Served by every node. `/_node/*` takes a control command token (JWT typ warren-ctl+jwt); the mesh ' +
+          "views also take the node's local admin credential (`<node data dir>/admin-credential`). A loopback " +
+          'caller gets nothing for being on loopback.',
       },
       components: {
-        securitySchemes: { controlCommand: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          controlCommand: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          nodeAdmin: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "The node's local admin credential (wrn_node_…), read from its data dir",
+          },
+        },
       },
     },
   });

@@ -29,7 +29,9 @@ interface Status {
   metrics: { gossipBytesOut: number; syncBytesOut: number };
 }
 const status = async (n: NodeProc): Promise<Status> =>
-  (await (await fetch(`${n.url}/_node/members`)).json()) as Status;
+  (await (
+    await fetch(`${n.url}/_node/members`, { headers: { authorization: `Bearer ${n.adminCredential}` } })
+  ).json()) as Status;
 
 async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
