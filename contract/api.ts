@@ -166,6 +166,23 @@ export const Heartbeat = v.object({
 });
 export type Heartbeat = v.InferOutput<typeof Heartbeat>;
 
+const integerIn = (min: number, max: number) =>
+  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+/**
+ * Per-workspace limits for the workspace's sandbox (its cgroup); each field left out means the node's default.
+ * Set at creation.
+ */
+export const WorkspaceResources = v.object({
+  /** Memory limit in megabytes (MiB, 2^20 bytes) for all the workspace's processes together. */
+  memoryMb: v.optional(integerIn(64, 262_144)),
+  /** Maximum number of processes and threads the workspace may have at once. */
+  pids: v.optional(integerIn(16, 1_000_000)),
+  /** CPU time as a number of cores' worth (1.5 = one and a half cores), shared by all its processes. */
+  cpus: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(256))),
+});
+export type WorkspaceResources = v.InferOutput<typeof WorkspaceResources>;
+
 /** The spec a node needs to run a workspace. */
 export const WorkspaceAssignment = v.object({
   id: WorkspaceId,
@@ -177,6 +194,8 @@ export const WorkspaceAssignment = v.object({
   env: v.record(v.string(), v.string()),
   /** The workspace's ACP agent (a shell command); absent or null: no agent, `/w/{id}/_agent` answers 4404. */
   agentCommand: v.optional(v.nullable(v.string())),
+  /** Limits that override the node's defaults; absent or a field left out: the node's default. */
+  resources: v.optional(WorkspaceResources),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -206,6 +225,8 @@ export const Workspace = v.object({
   appCommand: v.nullable(v.string()),
   /** The ACP agent command the node runs for chat and tasks (`/w/{id}/_agent`). */
   agentCommand: v.nullable(v.string()),
+  /** The limits set at creation; `{}` when none were, so the node's defaults apply. */
+  resources: WorkspaceResources,
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,
@@ -230,6 +251,8 @@ export const WorkspaceCreate = v.object({
     ),
     {},
   ),
+  /** Limits for this workspace's sandbox; a field left out takes the node's default. */
+  resources: v.optional(WorkspaceResources),
 });
 export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
 

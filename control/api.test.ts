@@ -181,6 +181,62 @@ describe('Control API', () => {
     expect(verified.ok).toBe(true);
   });
 
+  it('keeps the resource limits a workspace was created with and hands them to its node', async () => {
+    const joined = await joinNode('n-res');
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'limits' } });
+    const resources = { memoryMb: 2048, pids: 512, cpus: 1.5 };
+    const ws = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'limited', projectId: project.data!.id, nodeId: joined.nodeId, resources },
+    });
+    expect(ws.response.status).toBe(200);
+    const id = ws.data!.id;
+    expect(ws.data!.resources).toEqual(resources);
+    const got = await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } });
+    expect(got.data!.resources).toEqual(resources);
+    // The push at placement and every heartbeat ack carry them.
+    expect(node.pushes.find((p) => p.workspaceId === id)?.assignment.resources).toEqual(resources);
+    const ack = await control.clientWith(joined.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      params: { path: { id: joined.nodeId } },
+      body: { workspaces: [{ id, status: 'running' }] },
+    });
+    expect(ack.data!.workspaces.find((w) => w.id === id)?.resources).toEqual(resources);
+    // Only what was set is kept; none set reads as `{}`, the node's defaults.
+    const some = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'some', projectId: project.data!.id, nodeId: joined.nodeId, resources: { pids: 64 } },
+    });
+    expect(some.data!.resources).toEqual({ pids: 64 });
+    const none = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'none', projectId: project.data!.id, nodeId: joined.nodeId },
+    });
+    expect(none.data!.resources).toEqual({});
+    expect(node.pushes.find((p) => p.workspaceId === none.data!.id)?.assignment.resources).toEqual({});
+  });
+
+  it('refuses resource limits out of range or of the wrong kind with 400 invalid_request', async () => {
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'bad-limits' } });
+    const bad: Record<string, unknown>[] = [
+      { memoryMb: 63 },
+      { memoryMb: 262_145 },
+      { memoryMb: 512.5 },
+      { pids: 15 },
+      { pids: 1_000_001 },
+      { pids: 100.5 },
+      { cpus: 0.05 },
+      { cpus: 257 },
+      { cpus: '2' },
+    ];
+    for (const resources of bad) {
+      const r = await control.client.POST('/api/v1/workspaces', {
+        body: { name: 'bad', projectId: project.data!.id, resources: resources as never },
+      });
+      expect(r.response.status).toBe(400);
+      expect(r.error!.error.code).toBe('invalid_request');
+      expect(JSON.stringify(r.error!.error.detail)).toContain(`"resources.${Object.keys(resources)[0]}"`);
+    }
+    const listed = await control.client.GET('/api/v1/workspaces');
+    expect(listed.data!.items.filter((w) => w.projectId === project.data!.id)).toEqual([]);
+  });
+
   it('refuses a used or unknown join token', async () => {
     const first = await joinNode('n-once');
     const again = await control.clientWith().POST('/api/v1/nodes/join', {

@@ -76,7 +76,7 @@ describe('Web UI', () => {
     });
   });
 
-  it('creates a workspace in a new project and lists it as waiting for a node', async () => {
+  it('creates a workspace in a new project, sending only the limits filled in, and lists it as waiting for a node', async () => {
     await ui.run('create-workspace', async (page) => {
       await signIn(page);
       await page.getByRole('button', { name: 'New workspace' }).click();
@@ -84,12 +84,16 @@ describe('Web UI', () => {
       await page.getByLabel('Project', { exact: true }).selectOption({ label: 'New project…' });
       await page.getByLabel('New project name').fill('demo');
       await page.getByLabel('App command').fill('bun run dev');
+      // Processes stays blank: the node's default.
+      await page.getByLabel('Memory (MB)').fill('1024');
+      await page.getByLabel('CPUs').fill('1.5');
       await page.getByRole('button', { name: 'Create workspace' }).click();
       await row(page, 'first').getByText('Waiting for a node').waitFor();
       await row(page, 'first').getByText('demo').waitFor();
       const listed = await control.client.GET('/api/v1/workspaces');
       const w = listed.data!.items.find((x) => x.name === 'first')!;
       expect(w).toMatchObject({ status: 'pending', appCommand: 'bun run dev', desiredState: 'running' });
+      expect(w.resources).toEqual({ memoryMb: 1024, cpus: 1.5 });
     });
   });
 

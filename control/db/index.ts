@@ -9,4 +9,4 @@ export { WARM_NODE_STATES } from './schema.ts';
 export type { SigningKeyRow } from './signing-keys.ts';
 export { createStore, type Store } from './store.ts';
 export type { NewUserRow, UserRow } from './users.ts';
-export type { WorkspaceRow } from './workspaces.ts';
+export { type WorkspaceRow, workspaceResources } from './workspaces.ts';

@@ -179,6 +179,8 @@ export const workspaces = sqliteTable(
     /** The ACP agent command (issue 7); null: the workspace runs no agent. */
     agentCommand: text('agent_command'),
     env: text('env').notNull(),
+    /** WorkspaceResources as JSON: the limits set at creation; '{}' (node defaults) for older rows too. */
+    resources: text('resources').notNull().default('{}'),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),

@@ -15,7 +15,7 @@ import { startSqld } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import { createStore, type Store } from './store.ts';
-import type { WorkspaceRow } from './workspaces.ts';
+import { type WorkspaceRow, workspaceResources } from './workspaces.ts';
 
 interface Backend {
   name: string;
@@ -98,6 +98,7 @@ for (const backend of BACKENDS) {
       appCommand: null,
       agentCommand: null,
       env: '{}',
+      resources: '{}',
       port: null,
       createdAt: T,
       updatedAt: T,
@@ -172,6 +173,41 @@ for (const backend of BACKENDS) {
       const unplaced = workspaceRow();
       await store.workspaces.insert(unplaced);
       expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+    });
+
+    it('round-trips workspace resources, reading `{}` for rows written without them', async () => {
+      const resources = { memoryMb: 4096, pids: 1000, cpus: 0.5 };
+      const unplaced = workspaceRow({ resources: JSON.stringify(resources) });
+      await store.workspaces.insert(unplaced);
+      expect(workspaceResources((await store.workspaces.get(unplaced.id))!)).toEqual(resources);
+      const node = nodeRow();
+      await store.nodes.insert(node);
+      const placed = workspaceRow({ nodeId: node.id, status: 'starting', resources: '{"pids":64}' });
+      expect(await store.workspaces.insertIfCapacity(placed)).toBe(true);
+      expect(workspaceResources((await store.workspaces.get(placed.id))!)).toEqual({ pids: 64 });
+      // A row inserted without the column (as before it existed) gets the default: the node's limits.
+      const older = newId('workspace');
+      await database.client.execute({
+        sql: `INSERT INTO workspaces (id, name, project_id, owner_id, status, desired_state, env, created_at, updated_at)
+              VALUES (?, 'old', ?, ?, 'pending', 'running', '{}', ?, ?)`,
+        args: [older, projectId, userId, T, T],
+      });
+      const row = (await store.workspaces.get(older))!;
+      expect(row.resources).toBe('{}');
+      expect(workspaceResources(row)).toEqual({});
+    });
+
+    it('reads stored resources it cannot validate as none set and says why', async () => {
+      const problems: string[] = [];
+      for (const stored of ['{"memoryMb":1}', 'not json', 'null']) {
+        const row = workspaceRow({ resources: stored });
+        await store.workspaces.insert(row);
+        expect(workspaceResources((await store.workspaces.get(row.id))!, (p) => problems.push(p))).toEqual(
+          {},
+        );
+      }
+      expect(problems.length).toBe(3);
+      expect(problems[0]).toContain('memoryMb');
     });
 
     it('updates a workspace only from the status it was read in (compare-and-set)', async () => {

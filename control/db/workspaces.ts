@@ -1,10 +1,32 @@
 // Queries for workspaces, including the capacity-checked placement insert.
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { WorkspaceStatus } from '../../contract/index.ts';
+import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
 import { nodes, workspaces } from './schema.ts';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
+
+/**
+ * A row's resource limits, validated on the way out. The column only ever holds what WorkspaceCreate accepted,
+ * so a value that fails here was written by something else: it reads as `{}` (the node's defaults) instead of
+ * failing every heartbeat of the node that hosts it, and `onInvalid` hears why.
+ */
+export function workspaceResources(
+  row: Pick<WorkspaceRow, 'resources'>,
+  onInvalid?: (message: string) => void,
+): WorkspaceResources {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(row.resources);
+  } catch (e) {
+    onInvalid?.(`not JSON: ${(e as Error).message}`);
+    return {};
+  }
+  const r = decode(WorkspaceResources, stored);
+  if (r.ok) return r.value;
+  onInvalid?.(r.issues.map((i) => `${i.path || 'resources'}: ${i.message}`).join('; '));
+  return {};
+}
 
 export function createWorkspaceQueries(db: Db) {
   return {
@@ -21,10 +43,10 @@ export function createWorkspaceQueries(db: Db) {
       if (!nodeId) throw new Error('insertIfCapacity needs a node');
       const r = await db.run(sql`INSERT INTO ${workspaces}
         (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
-         status_reason, app_command, agent_command, env, port, created_at, updated_at)
+         status_reason, app_command, agent_command, env, resources, port, created_at, updated_at)
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
-          ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env}, ${row.port},
-          ${row.createdAt}, ${row.updatedAt}
+          ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
+          ${row.resources}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
           < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
       return r.rowsAffected === 1;

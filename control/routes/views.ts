@@ -1,6 +1,13 @@
 // Database rows rendered as the contract's API shapes (times as ISO 8601).
 import type { ApiScope, ApiToken, Node, Project, User, Workspace } from '../../contract/index.ts';
-import type { ApiTokenRow, NodeWithCount, ProjectRow, UserRow, WorkspaceRow } from '../db/index.ts';
+import {
+  type ApiTokenRow,
+  type NodeWithCount,
+  type ProjectRow,
+  type UserRow,
+  type WorkspaceRow,
+  workspaceResources,
+} from '../db/index.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -69,6 +76,7 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     statusReason: w.statusReason,
     appCommand: w.appCommand,
     agentCommand: w.agentCommand,
+    resources: workspaceResources(w),
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

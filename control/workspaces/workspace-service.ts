@@ -9,7 +9,7 @@ import {
 import type { ActivityLog } from '../activity/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock.ts';
-import type { Store, WorkspaceRow } from '../db/index.ts';
+import { type Store, type WorkspaceRow, workspaceResources } from '../db/index.ts';
 import { ControlError, notFound } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from './node-push.ts';
@@ -69,6 +69,12 @@ export function createWorkspaceService(deps: {
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
     agentCommand: row.agentCommand,
+    resources: workspaceResources(row, (problem) =>
+      deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
+        workspace: row.id,
+        problem,
+      }),
+    ),
   });
 
   const pushTo = async (row: WorkspaceRow) => {
@@ -130,6 +136,7 @@ export function createWorkspaceService(deps: {
         appCommand: input.appCommand ?? null,
         agentCommand: input.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
+        resources: JSON.stringify(input.resources ?? {}),
         port: null,
         createdAt: now,
         updatedAt: now,

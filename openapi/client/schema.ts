@@ -2505,6 +2505,11 @@ export interface operations {
                             name: string;
                             ownerId: string;
                             projectId: string;
+                            resources?: {
+                                cpus?: number;
+                                memoryMb?: number;
+                                pids?: number;
+                            };
                         }[];
                     };
                 };
@@ -5407,6 +5412,11 @@ export interface operations {
                             nodeId: string | null;
                             ownerId: string;
                             projectId: string;
+                            resources: {
+                                cpus?: number;
+                                memoryMb?: number;
+                                pids?: number;
+                            };
                             /** @enum {string} */
                             status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
@@ -5482,6 +5492,11 @@ export interface operations {
                     name: string;
                     nodeId?: string;
                     projectId: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
                 };
             };
         };
@@ -5503,6 +5518,11 @@ export interface operations {
                         nodeId: string | null;
                         ownerId: string;
                         projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -5631,6 +5651,11 @@ export interface operations {
                         nodeId: string | null;
                         ownerId: string;
                         projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -5759,6 +5784,11 @@ export interface operations {
                         nodeId: string | null;
                         ownerId: string;
                         projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6227,6 +6257,11 @@ export interface operations {
                         nodeId: string | null;
                         ownerId: string;
                         projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6355,6 +6390,11 @@ export interface operations {
                         nodeId: string | null;
                         ownerId: string;
                         projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;

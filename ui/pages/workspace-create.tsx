@@ -1,4 +1,4 @@
-// The form that creates a workspace: name, project (or a new one), node or automatic, and the app command.
+// The form that creates a workspace: name, project (or a new one), node or automatic, commands and resource limits.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Node, type Project, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
@@ -6,6 +6,24 @@ import { upsertWorkspace } from '../live.ts';
 import { describe } from '../problem.ts';
 
 const NEW_PROJECT = '__new__';
+
+type Limits = { memoryMb: string; pids: string; cpus: string };
+
+/** The inputs of the Resources group, with the API's bounds so the browser checks them first. */
+const LIMIT_FIELDS: { key: keyof Limits; label: string; min: number; max: number; step: number | 'any' }[] = [
+  { key: 'memoryMb', label: 'Memory (MB)', min: 64, max: 262_144, step: 1 },
+  { key: 'pids', label: 'Processes', min: 16, max: 1_000_000, step: 1 },
+  { key: 'cpus', label: 'CPUs', min: 0.1, max: 256, step: 'any' },
+];
+
+/** The limits that were filled in, as numbers; blank fields are left out so the node's defaults apply. */
+function resourcesOf(limits: Limits): Partial<Record<keyof Limits, number>> {
+  const out: Partial<Record<keyof Limits, number>> = {};
+  for (const key of Object.keys(limits) as (keyof Limits)[]) {
+    if (limits[key].trim()) out[key] = Number(limits[key]);
+  }
+  return out;
+}
 
 export interface WorkspaceCreateProps {
   nodes: Node[];
@@ -21,6 +39,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
   const [nodeId, setNodeId] = useState('');
   const [appCommand, setAppCommand] = useState('');
   const [agentCommand, setAgentCommand] = useState('');
+  const [limits, setLimits] = useState<Limits>({ memoryMb: '', pids: '', cpus: '' });
   const [step, setStep] = useState<string>();
   const [error, setError] = useState<string>();
   const nameInput = useRef<HTMLInputElement>(null);
@@ -53,6 +72,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
         project = created.id;
       }
       setStep('Creating the workspace…');
+      const resources = resourcesOf(limits);
       const w = await must(
         api.POST('/api/v1/workspaces', {
           body: {
@@ -61,6 +81,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             ...(nodeId ? { nodeId } : {}),
             ...(appCommand.trim() ? { appCommand: appCommand.trim() } : {}),
             ...(agentCommand.trim() ? { agentCommand: agentCommand.trim() } : {}),
+            ...(Object.keys(resources).length > 0 ? { resources } : {}),
           },
         }),
       );
@@ -167,6 +188,35 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             An agent that speaks the Agent Client Protocol; it gets the chat and tasks.
           </span>
         </div>
+        <fieldset class="field" aria-describedby="ws-limits-help">
+          <legend>
+            Resources <span class="optional">optional</span>
+          </legend>
+          <div class="limits">
+            {LIMIT_FIELDS.map((f) => (
+              <div key={f.key} class="field">
+                <label for={`ws-${f.key}`}>{f.label}</label>
+                <input
+                  id={`ws-${f.key}`}
+                  type="number"
+                  inputMode={f.step === 'any' ? 'decimal' : 'numeric'}
+                  min={f.min}
+                  max={f.max}
+                  step={f.step}
+                  placeholder="default"
+                  value={limits[f.key]}
+                  onInput={(e) => {
+                    const value = e.currentTarget.value;
+                    setLimits((l) => ({ ...l, [f.key]: value }));
+                  }}
+                />
+              </div>
+            ))}
+          </div>
+          <span id="ws-limits-help" class="help">
+            Limits for all the workspace's processes together; blank takes the node's default.
+          </span>
+        </fieldset>
       </div>
       <ErrorNotice message={error} />
       <div class="form-actions">

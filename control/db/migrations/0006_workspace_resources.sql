@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `resources` text DEFAULT '{}' NOT NULL;
