@@ -243,6 +243,7 @@ const FLAGS = {
   runtime: 'WARREN_RUNTIME',
   'workspace-subnet': 'WARREN_WORKSPACE_SUBNET',
   'sandbox-hide': 'WARREN_SANDBOX_HIDE',
+  'sandbox-read-only': 'WARREN_SANDBOX_READ_ONLY',
   'workspace-memory-mb': 'WARREN_WORKSPACE_MEMORY_MB',
   'workspace-pids': 'WARREN_WORKSPACE_PIDS',
   'workspace-cpus': 'WARREN_WORKSPACE_CPUS',

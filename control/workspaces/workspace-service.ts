@@ -284,6 +284,9 @@ export function createWorkspaceService(deps: {
           applied++;
           if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
             await note(row.id, to, report.reason ? `${to}: ${report.reason}` : to);
+          // A new reason without a new status (a limit the running workspace ran into) belongs in its log too.
+          else if (to === row.status && report.reason && report.reason !== row.statusReason)
+            await note(row.id, to, `${to}: ${report.reason}`);
         } else ignored++;
       }
       // Reports about workspaces not placed on this node are not this node's to make.

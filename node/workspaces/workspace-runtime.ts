@@ -233,8 +233,7 @@ class WorkspaceRuntime implements Runtime {
 
   /** Node defaults with the workspace's own overrides. */
   private limits(spec: WorkspaceAssignment): WorkspaceLimits {
-    const own = (spec as { resources?: Partial<WorkspaceLimits> }).resources ?? {};
-    return { ...this.config.limits, ...own };
+    return { ...this.config.limits, ...spec.resources };
   }
 
   /** Reports a new OOM kill or refused fork in the workspace's status reason (and so in its activity log). */

@@ -1,0 +1,194 @@
+// Harness for the sandbox tests: a real control plane and node process laid out like `warren up`, a terminal
+// driven over the node's WebSocket, and the host-side state (namespaces, rules, cgroups) a node may leave.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { eventually } from '../node/testing/index.ts';
+import { type ControlClient, createControlClient } from '../openapi/client/index.ts';
+
+export const ROOT = resolve(import.meta.dir, '..');
+const CLI = join(ROOT, 'cli/main.ts');
+
+/** True when this machine can run the sandbox with a network namespace per workspace (root + bubblewrap). */
+export const sandboxAvailable =
+  process.getuid?.() === 0 && Bun.which('bwrap') !== null && Bun.which('iptables') !== null;
+
+/** Reads a process's stdout until `pattern` matches; returns the match's first group as JSON. */
+async function readReady<T>(
+  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
+  pattern: RegExp,
+  what: string,
+) {
+  const reader = proc.stdout.getReader();
+  let out = '';
+  const found = await eventually(
+    async () => {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${what} exited before it was ready`);
+      out += new TextDecoder().decode(value);
+      const m = pattern.exec(out);
+      return m ? (JSON.parse(m[1]!) as T) : undefined;
+    },
+    what,
+    30_000,
+  );
+  reader.releaseLock();
+  return found;
+}
+
+export interface ControlProcess {
+  url: string;
+  client: ControlClient;
+  proc: Bun.Subprocess;
+}
+
+/** `warren control` on port 0 with its data in `dataDir` (the admin token it writes there signs the client in). */
+export async function startControlProcess(dataDir: string): Promise<ControlProcess> {
+  const proc = Bun.spawn([process.execPath, CLI, 'control', '--data', dataDir, '--port', '0'], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    env: { ...process.env, WARREN_MESH_PROFILE: 'local' },
+  });
+  const ready = await readReady<{ url: string }>(proc, /(\{"ready":true.*\})/, 'the control plane');
+  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  return { url: ready.url, client: createControlClient(ready.url, { token }), proc };
+}
+
+export interface NodeProcess {
+  nodeId: string;
+  url: string;
+  proc: Bun.Subprocess;
+}
+
+/** `warren node join` with `args` (a joined data dir needs no token). */
+export async function startNodeProcess(args: string[]): Promise<NodeProcess> {
+  const proc = Bun.spawn([process.execPath, CLI, 'node', 'join', ...args], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    env: { ...process.env, WARREN_MESH_PROFILE: 'local' },
+  });
+  const ready = await readReady<{ nodeId: string; url: string }>(proc, /node ready (\{.*\})/, 'the node');
+  return { ...ready, proc };
+}
+
+/**
+ * Runs `command` in a workspace terminal (`/w/{id}/_terminal`, the path people use) and resolves with what it
+ * printed and its exit code. A marker line tells where the output ends.
+ */
+export async function inTerminal(
+  nodeUrl: string,
+  workspaceId: string,
+  token: string,
+  command: string,
+  timeoutMs = 15_000,
+): Promise<{ output: string; code: number }> {
+  const ws = new WebSocket(
+    `${nodeUrl.replace(/^http/, 'ws')}/w/${workspaceId}/_terminal?token=${encodeURIComponent(token)}`,
+  );
+  ws.binaryType = 'arraybuffer';
+  let text = '';
+  const id = Math.random().toString(36).slice(2);
+  // Markers are assembled by the shell (two quoted halves), so the echoed input line never matches them.
+  const start = `__warren_start_${id}`;
+  const end = `__warren_end_${id}`;
+  const half = (m: string) => `"${m.slice(0, 8)}""${m.slice(8)}"`;
+  const done = new Promise<{ output: string; code: number }>((resolveDone, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`terminal: no end marker in ${timeoutMs} ms: ${text}`)),
+      timeoutMs,
+    );
+    ws.onmessage = (e) => {
+      text += typeof e.data === 'string' ? e.data : new TextDecoder().decode(e.data as ArrayBuffer);
+      const clean = text.replace(/\r/g, '');
+      const m = new RegExp(`${end}:(\\d+)`).exec(clean);
+      const from = clean.indexOf(`${start}\n`);
+      if (m && from >= 0) {
+        clearTimeout(timer);
+        resolveDone({ output: clean.slice(from + start.length + 1, m.index), code: Number(m[1]) });
+      }
+    };
+    ws.onclose = () => reject(new Error(`terminal closed: ${text}`));
+  });
+  await new Promise<void>((r, reject) => {
+    ws.onopen = () => r();
+    ws.onerror = () => reject(new Error('terminal did not open'));
+  });
+  ws.send(
+    `PS1=''; stty -echo 2>/dev/null; printf '%s\\n' ${half(start)}; ( ${command} ); printf '%s:%s\\n' ${half(end)} $?\n`,
+  );
+  try {
+    return await done;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Slot claims under /run/warren/slots: workspace id → slot. */
+export function slots(): Map<string, number> {
+  const out = new Map<string, number>();
+  const dir = '/run/warren/slots';
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    try {
+      const [, workspaceId] = readFileSync(join(dir, name, 'owner'), 'utf8')
+        .trim()
+        .split(' ');
+      if (workspaceId) out.set(workspaceId, Number(name));
+    } catch {}
+  }
+  return out;
+}
+
+/** The workspace address and gateway of a slot in the default subnet 10.213.0.0/16. */
+export function slotAddresses(slot: number): { address: string; gateway: string } {
+  const n = slot * 4;
+  const ip = (k: number) => `10.213.${Math.floor((n + k) / 256)}.${(n + k) % 256}`;
+  return { address: ip(2), gateway: ip(1) };
+}
+
+/** What a slot leaves on the host: its namespace, its veth, rules naming it. */
+export function slotTraces(slot: number): string[] {
+  const traces: string[] = [];
+  if (existsSync(`/run/netns/wrn${slot}`)) traces.push(`netns wrn${slot}`);
+  if (existsSync(`/sys/class/net/wrn${slot}h`)) traces.push(`veth wrn${slot}h`);
+  const rules = Bun.spawnSync(['sh', '-c', 'iptables-save']).stdout.toString();
+  for (const line of rules.split('\n'))
+    if (line.includes(`wrn${slot}h `) || line.endsWith(`wrn${slot}h`)) traces.push(line);
+  return traces;
+}
+
+/** Cgroup folders of a workspace in any v1 hierarchy or the v2 tree. */
+export function cgroupTraces(workspaceId: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 4 || !existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      if (e.name === workspaceId) found.push(join(dir, e.name));
+      else walk(join(dir, e.name), depth + 1);
+    }
+  };
+  for (const h of [
+    '/sys/fs/cgroup/memory/warren',
+    '/sys/fs/cgroup/pids/warren',
+    '/sys/fs/cgroup/cpu/warren',
+    '/sys/fs/cgroup/warren',
+  ])
+    walk(h, 0);
+  return found;
+}
+
+/** Pids of processes running with `uid`. */
+export function processesOf(uid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      if (m && Number(m[1]) === uid) out.push(Number(name));
+    } catch {}
+  }
+  return out;
+}

@@ -1,0 +1,432 @@
+// The sandbox as a boundary, with real processes: a control plane and a root node laid out like `warren up`, two
+// workspaces, and from inside one (its app, its terminal, its agent) every attack the issue lists, refused.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE_AGENT } from '../node/agent/testing/index.ts';
+import { ECHO_APP, eventually } from '../node/testing/index.ts';
+import {
+  type ControlProcess,
+  cgroupTraces,
+  inTerminal,
+  type NodeProcess,
+  processesOf,
+  sandboxAvailable,
+  slotAddresses,
+  slots,
+  slotTraces,
+  startControlProcess,
+  startNodeProcess,
+} from './sandbox-harness.ts';
+
+if (!sandboxAvailable) console.warn('sandbox tests skipped: they need root, bubblewrap and iptables');
+
+// The data dirs sit in a folder the sandbox shows read-only (as `.warren` inside a checkout does under
+// `warren up`), so hiding them is what is tested, not a folder that happens to be out of view.
+let root = '';
+let controlDir = '';
+let nodeDir = '';
+let control: ControlProcess;
+let node: NodeProcess;
+let projectId = '';
+let hostService: ReturnType<typeof Bun.serve> | undefined;
+let loopbackService: ReturnType<typeof Bun.serve> | undefined;
+const META_NS = 'wrnmeta';
+
+const sh = (cmd: string) => Bun.spawnSync(['sh', '-c', cmd], { stderr: 'pipe' });
+
+/** A stand-in for the cloud metadata service in a namespace of the test's own; the host routes 169.254.169.254 there. */
+function startMetadataStandIn(): void {
+  stopMetadataStandIn();
+  const steps = [
+    `ip netns add ${META_NS}`,
+    `ip link add ${META_NS}h type veth peer name ${META_NS}n`,
+    `ip link set ${META_NS}n netns ${META_NS}`,
+    `ip addr add 10.214.0.1/30 dev ${META_NS}h`,
+    `ip link set ${META_NS}h up`,
+    `ip -n ${META_NS} addr add 10.214.0.2/30 dev ${META_NS}n`,
+    `ip -n ${META_NS} addr add 169.254.169.254/32 dev lo`,
+    `ip -n ${META_NS} link set ${META_NS}n up`,
+    `ip -n ${META_NS} link set lo up`,
+    `ip -n ${META_NS} route add default via 10.214.0.1`,
+    'ip route add 169.254.169.254/32 via 10.214.0.2',
+  ];
+  for (const s of steps) {
+    const r = sh(s);
+    if (r.exitCode !== 0) throw new Error(`${s}: ${r.stderr.toString()}`);
+  }
+  Bun.spawn(
+    [
+      'ip',
+      'netns',
+      'exec',
+      META_NS,
+      process.execPath,
+      '-e',
+      `Bun.serve({ hostname: '0.0.0.0', port: 80, fetch: () => new Response('metadata') })`,
+    ],
+    { stdout: 'ignore', stderr: 'ignore' },
+  );
+}
+
+function stopMetadataStandIn(): void {
+  sh('ip route del 169.254.169.254/32 via 10.214.0.2 2>/dev/null');
+  sh(`ip netns pids ${META_NS} 2>/dev/null | xargs -r kill -9`);
+  sh(`ip netns del ${META_NS} 2>/dev/null; ip link del ${META_NS}h 2>/dev/null`);
+}
+
+async function createWorkspace(
+  name: string,
+  o: {
+    appCommand?: string;
+    agentCommand?: string;
+    env?: Record<string, string>;
+    resources?: { memoryMb?: number; pids?: number };
+  } = {},
+): Promise<string> {
+  const ws = await control.client.POST('/api/v1/workspaces', {
+    body: {
+      name,
+      projectId,
+      nodeId: node.nodeId,
+      appCommand: o.appCommand ?? `exec ${process.execPath} ${ECHO_APP}`,
+      ...(o.agentCommand ? { agentCommand: o.agentCommand } : {}),
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.resources ? { resources: o.resources } : {}),
+    },
+  });
+  expect(ws.response.status).toBeLessThan(300);
+  const id = ws.data!.id;
+  await eventually(
+    async () =>
+      (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
+      'running',
+    `workspace ${name} running`,
+    30_000,
+  );
+  return id;
+}
+
+async function token(id: string, scopes: ('http' | 'terminal' | 'agent')[]): Promise<string> {
+  const t = await control.client.POST('/api/v1/workspaces/{id}/tokens', {
+    params: { path: { id } },
+    body: { scopes },
+  });
+  expect(t.response.status).toBe(200);
+  return t.data!.token;
+}
+
+/** The app port the node gave a workspace (its saved state). */
+const appPort = (id: string): number =>
+  (
+    JSON.parse(readFileSync(join(nodeDir, 'workspaces.json'), 'utf8')) as {
+      spec: { id: string };
+      port?: number;
+    }[]
+  ).find((w) => w.spec.id === id)!.port!;
+
+let a = '';
+let b = '';
+let aToken = '';
+
+beforeAll(async () => {
+  if (!sandboxAvailable) return;
+  mkdirSync('/var/lib', { recursive: true });
+  root = mkdtempSync('/var/lib/warren-sandbox-test-');
+  controlDir = join(root, 'control');
+  nodeDir = join(controlDir, 'nodes', 'n1', 'node');
+  control = await startControlProcess(controlDir);
+  const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+  node = await startNodeProcess([
+    '--control',
+    control.url,
+    '--join-token',
+    jt.data!.token,
+    '--data',
+    nodeDir,
+    '--listen',
+    '127.0.0.1:0',
+    '--name',
+    'sandboxed',
+    '--runtime',
+    'sandbox',
+    '--sandbox-read-only',
+    root,
+    '--sandbox-hide',
+    controlDir,
+  ]);
+  const p = await control.client.POST('/api/v1/projects', { body: { name: 'sandbox' } });
+  projectId = p.data!.id;
+  // The agent records who it runs as and what it sees, then speaks ACP as the fixture agent.
+  const agent = `id -u > "$HOME/agent-uid"; ls / > "$HOME/agent-root"; exec ${process.execPath} ${FIXTURE_AGENT}`;
+  const probe = `id -u > "$HOME/app-uid"; cat ${join(controlDir, 'admin-token')} > "$HOME/app-stolen" 2>&1; exec ${process.execPath} ${ECHO_APP}`;
+  b = await createWorkspace('b', { env: { B_SECRET: 'only-b-knows' } });
+  a = await createWorkspace('a', { appCommand: probe, agentCommand: agent });
+  aToken = await token(a, ['http', 'terminal', 'agent']);
+  hostService = Bun.serve({ hostname: '0.0.0.0', port: 0, fetch: () => new Response('host service') });
+  loopbackService = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: () => new Response('loopback service'),
+  });
+  startMetadataStandIn();
+}, 90_000);
+
+afterAll(async () => {
+  if (!sandboxAvailable) return;
+  stopMetadataStandIn();
+  hostService?.stop(true);
+  loopbackService?.stop(true);
+  node?.proc.kill('SIGTERM');
+  await node?.proc.exited;
+  control?.proc.kill('SIGTERM');
+  await control?.proc.exited;
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(!sandboxAvailable)('A sandboxed workspace', () => {
+  const run = (cmd: string) => inTerminal(node.url, a, aToken, cmd);
+
+  it('answers through the proxy, HTTP and WebSocket, from inside its own network namespace', async () => {
+    const res = await fetch(`${node.url}/w/${a}/hello`, { headers: { authorization: `Bearer ${aToken}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { path: string }).path).toBe('/hello');
+    const ws = new WebSocket(
+      `${node.url.replace('http', 'ws')}/w/${a}/echo?token=${encodeURIComponent(aToken)}`,
+    );
+    const echoed = await new Promise<string>((resolve, reject) => {
+      ws.onopen = () => ws.send('ping');
+      ws.onmessage = (e) => {
+        if (String(e.data).includes('ping')) resolve(String(e.data));
+      };
+      ws.onerror = () => reject(new Error('websocket failed'));
+    });
+    ws.close();
+    expect(echoed).toContain('ping');
+    // The app is in a namespace of its own: not on the host's loopback.
+    expect(slots().has(a)).toBe(true);
+  });
+
+  it('runs app, terminal and agent as one uid of its own, never 0 and never the node’s', async () => {
+    const home = join(nodeDir, 'workspaces', a);
+    const appUid = Number(readFileSync(join(home, 'app-uid'), 'utf8'));
+    const term = await run('id -u');
+    expect(term.code).toBe(0);
+    expect(Number(term.output.trim().split('\n').pop())).toBe(appUid);
+    expect(appUid).not.toBe(0);
+    expect(appUid).not.toBe(process.getuid!());
+    const agentUid = await eventually(() => {
+      try {
+        return readFileSync(join(home, 'agent-uid'), 'utf8').trim();
+      } catch {
+        return undefined;
+      }
+    }, 'the agent to start');
+    expect(Number(agentUid)).toBe(appUid);
+    expect(readFileSync(join(home, 'agent-root'), 'utf8')).toBe(
+      (await run('ls /')).output
+        .split('\n')
+        .filter((l) => l && !l.includes('stty'))
+        .join('\n') + '\n',
+    );
+  });
+
+  it('cannot read the admin token, master key, control database, node key or certificate', async () => {
+    expect(readFileSync(join(nodeDir, 'workspaces', a, 'app-stolen'), 'utf8')).not.toMatch(/wrn_api_/);
+    for (const file of [
+      join(controlDir, 'admin-token'),
+      join(controlDir, 'master.key'),
+      join(controlDir, 'control.db'),
+      join(nodeDir, 'identity.json'),
+      join(nodeDir, 'node.json'),
+      join(nodeDir, 'admin-credential'),
+    ]) {
+      const r = await run(`cat ${file}`);
+      expect(r.code).not.toBe(0);
+    }
+    // The folder holding them is visible (read-only) but the data dirs in it are empty.
+    expect((await run(`ls -A ${controlDir} | wc -l`)).output.trim().split('\n').pop()).toBe('0');
+  });
+
+  it("cannot see another workspace's files or environment", async () => {
+    expect((await run(`ls ${join(nodeDir, 'workspaces', b)}`)).code).not.toBe(0);
+    expect((await run('ls -A /home')).output.trim().split('\n').pop()).toBe('workspace');
+    const environ = await run(`cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c only-b-knows`);
+    expect(environ.output.trim().split('\n').pop()).toBe('0');
+    // Only its own processes are in its pid namespace.
+    expect(Number((await run('ls -d /proc/[0-9]* | wc -l')).output.trim().split('\n').pop())).toBeLessThan(
+      20,
+    );
+  });
+
+  it("cannot connect to another workspace's app, the host's listeners, its loopback or the metadata address", async () => {
+    const bAddress = slotAddresses(slots().get(b)!).address;
+    const bPort = appPort(b);
+    const gateway = slotAddresses(slots().get(a)!).gateway;
+    const hostPort = hostService!.port;
+    // The same connections from the host do succeed: the refusals below are the sandbox's doing.
+    expect((await fetch(`http://${bAddress}:${bPort}/`)).status).toBe(200);
+    expect(await (await fetch(`http://${gateway}:${hostPort}/`)).text()).toBe('host service');
+    expect(await (await fetch('http://169.254.169.254/', { signal: AbortSignal.timeout(3000) })).text()).toBe(
+      'metadata',
+    );
+    for (const url of [
+      `http://${bAddress}:${bPort}/`,
+      `http://${gateway}:${hostPort}/`,
+      `http://127.0.0.1:${loopbackService!.port}/`,
+      `${node.url}/health`,
+      'http://169.254.169.254/',
+    ]) {
+      const r = await run(`curl -s -o /dev/null -m 2 ${url}`);
+      expect(r.code).not.toBe(0);
+    }
+  });
+
+  it('cannot write outside HOME and /tmp', async () => {
+    for (const path of ['/etc/warren-x', '/usr/warren-x', '/warren-x', join(root, 'warren-x')]) {
+      expect((await run(`touch ${path}`)).code).not.toBe(0);
+    }
+    expect((await run('touch "$HOME/ok" /tmp/ok /dev/shm/ok')).code).toBe(0);
+  });
+
+  it('has no route to the git socket of another workspace', async () => {
+    expect((await run('ls /run/warren')).code).toBe(0);
+    expect((await run(`ls ${join(nodeDir, 'sandbox', b)}`)).code).not.toBe(0);
+  });
+});
+
+describe.skipIf(!sandboxAvailable)('Sandbox limits and cleanup', () => {
+  it('contains a fork bomb and a memory hog, reports both, and other workspaces keep answering', async () => {
+    const victim = await createWorkspace('victim', { resources: { memoryMb: 128, pids: 48 } });
+    const bystander = await createWorkspace('bystander');
+    const vToken = await token(victim, ['terminal']);
+    const bToken = await token(bystander, ['http']);
+    // A fork bomb in the background of the victim's terminal.
+    await inTerminal(node.url, victim, vToken, 'b() { b | b & }; (b) >/dev/null 2>&1 &');
+    await eventually(
+      async () =>
+        (
+          await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })
+        ).data?.statusReason?.includes('process limit of 48'),
+      'the process limit reported',
+      20_000,
+    );
+    const res = await fetch(`${node.url}/w/${bystander}/still`, {
+      headers: { authorization: `Bearer ${bToken}` },
+    });
+    expect(res.status).toBe(200);
+    // Restart clears the bomb; then a memory hog.
+    await control.client.POST('/api/v1/workspaces/{id}/stop', { params: { path: { id: victim } } });
+    await eventually(
+      async () =>
+        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })).data
+          ?.status === 'stopped',
+      'victim stopped',
+      20_000,
+    );
+    await control.client.POST('/api/v1/workspaces/{id}/start', { params: { path: { id: victim } } });
+    await eventually(
+      async () =>
+        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })).data
+          ?.status === 'running',
+      'victim running again',
+      20_000,
+    );
+    const hog = await inTerminal(
+      node.url,
+      victim,
+      await token(victim, ['terminal']),
+      `${process.execPath} -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'`,
+      30_000,
+    );
+    expect(hog.code).not.toBe(0);
+    await eventually(
+      async () =>
+        (
+          await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })
+        ).data?.statusReason?.includes('memory limit of 128 MiB'),
+      'the memory limit reported',
+      20_000,
+    );
+    const activity = await control.client.GET('/api/v1/workspaces/{id}/activity', {
+      params: { path: { id: victim } },
+    });
+    expect(JSON.stringify(activity.data)).toContain('memory limit of 128 MiB');
+    expect(
+      (await fetch(`${node.url}/w/${bystander}/still`, { headers: { authorization: `Bearer ${bToken}` } }))
+        .status,
+    ).toBe(200);
+  }, 120_000);
+
+  it('stop and delete leave no namespace, veth, rule, cgroup or process behind', async () => {
+    const id = await createWorkspace('transient');
+    const slot = slots().get(id)!;
+    const uid = 3_000_000 + slot;
+    expect(slotTraces(slot).length).toBeGreaterThan(0);
+    expect(cgroupTraces(id).length).toBeGreaterThan(0);
+    expect(processesOf(uid).length).toBeGreaterThan(0);
+    await control.client.POST('/api/v1/workspaces/{id}/stop', { params: { path: { id } } });
+    await eventually(
+      () => processesOf(uid).length === 0 && slotTraces(slot).length === 0,
+      'stop to clean up',
+      20_000,
+    );
+    expect(cgroupTraces(id)).toEqual([]);
+    expect(slots().has(id)).toBe(false);
+    await control.client.POST('/api/v1/workspaces/{id}/start', { params: { path: { id } } });
+    await eventually(
+      () => slots().has(id) && processesOf(3_000_000 + slots().get(id)!).length > 0,
+      'running again',
+      20_000,
+    );
+    const again = slots().get(id)!;
+    await control.client.DELETE('/api/v1/workspaces/{id}', { params: { path: { id } } });
+    await eventually(() => !slots().has(id) && slotTraces(again).length === 0, 'delete to clean up', 20_000);
+    expect(processesOf(3_000_000 + again)).toEqual([]);
+    expect(cgroupTraces(id)).toEqual([]);
+  }, 90_000);
+
+  it('a node killed with SIGKILL leaves nothing behind once it starts again', async () => {
+    const id = await createWorkspace('survivor');
+    const before = slots().get(id)!;
+    node.proc.kill('SIGKILL');
+    await node.proc.exited;
+    // bwrap dies with its parent: the workspace's processes go with the node.
+    await eventually(
+      () => processesOf(3_000_000 + before).length === 0,
+      'the sandbox to die with the node',
+      10_000,
+    );
+    node = await startNodeProcess([
+      '--control',
+      control.url,
+      '--data',
+      nodeDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--runtime',
+      'sandbox',
+      '--sandbox-read-only',
+      root,
+      '--sandbox-hide',
+      controlDir,
+    ]);
+    await eventually(
+      () => slots().has(id) && processesOf(3_000_000 + slots().get(id)!).length > 0,
+      'restored',
+      30_000,
+    );
+    // Exactly one namespace per running workspace of this node: nothing duplicated, nothing stale.
+    const mine = [...slots().values()];
+    const namespaces =
+      readFileSync('/proc/self/mounts', 'utf8').length >= 0
+        ? Bun.spawnSync(['ip', 'netns', 'list']).stdout.toString()
+        : '';
+    for (const s of mine) expect(namespaces).toContain(`wrn${s}`);
+    const stale = namespaces
+      .split('\n')
+      .map((l) => /^wrn(\d+)\b/.exec(l)?.[1])
+      .filter((s) => s !== undefined && !mine.includes(Number(s)));
+    expect(stale).toEqual([]);
+  }, 90_000);
+});
