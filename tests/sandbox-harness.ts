@@ -187,7 +187,8 @@ export function processesOf(uid: number): number[] {
     try {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m && Number(m[1]) === uid) out.push(Number(name));
+      // A zombie has ended; it only waits for its parent to read its exit status.
+      if (m && Number(m[1]) === uid && !/^State:\s+Z/m.test(status)) out.push(Number(name));
     } catch {}
   }
   return out;

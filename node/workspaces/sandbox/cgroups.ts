@@ -22,6 +22,16 @@ export interface Cgroups {
   children(group: string[]): string[];
   /** Kills every process left in `group` and removes it with its leaves. */
   remove(group: string[]): Promise<void>;
+  /** Removes `group` if nothing is in it any more (a node's folder once its last workspace is gone). */
+  removeIfEmpty(group: string[]): void;
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty (another workspace, another process) or already gone.
+  }
 }
 
 /**
@@ -57,6 +67,17 @@ function readCounter(file: string, key: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * A counter summed over the workspace's cgroup and its launch leaves: depending on the kernel, a refused fork
+ * is counted where the limit sits or where the fork was tried.
+ */
+function counterOverTree(dir: string, file: string, key: string): number {
+  return subdirs(dir).reduce(
+    (n, leaf) => n + readCounter(join(dir, leaf, file), key),
+    readCounter(join(dir, file), key),
+  );
 }
 
 function readPids(file: string): number[] {
@@ -148,11 +169,12 @@ class CgroupsV1 implements Cgroups {
 
   pressure(group: string[]): ResourcePressure {
     return {
-      oomKills: readCounter(
-        join(this.hierarchies.get('memory')!, ...group, 'memory.oom_control'),
+      oomKills: counterOverTree(
+        join(this.hierarchies.get('memory')!, ...group),
+        'memory.oom_control',
         'oom_kill',
       ),
-      pidsDenied: readCounter(join(this.hierarchies.get('pids')!, ...group, 'pids.events'), 'max'),
+      pidsDenied: counterOverTree(join(this.hierarchies.get('pids')!, ...group), 'pids.events', 'max'),
     };
   }
 
@@ -162,6 +184,10 @@ class CgroupsV1 implements Cgroups {
 
   remove(group: string[]): Promise<void> {
     return killAndRemove(this.dirs(group));
+  }
+
+  removeIfEmpty(group: string[]): void {
+    for (const dir of this.dirs(group)) rmdirQuietly(dir);
   }
 }
 
@@ -208,8 +234,8 @@ class CgroupsV2 implements Cgroups {
   pressure(group: string[]): ResourcePressure {
     const dir = join(this.root, ...group);
     return {
-      oomKills: readCounter(join(dir, 'memory.events'), 'oom_kill'),
-      pidsDenied: readCounter(join(dir, 'pids.events'), 'max'),
+      oomKills: counterOverTree(dir, 'memory.events', 'oom_kill'),
+      pidsDenied: counterOverTree(dir, 'pids.events', 'max'),
     };
   }
 
@@ -224,5 +250,9 @@ class CgroupsV2 implements Cgroups {
       if (existsSync(join(dir, 'cgroup.kill'))) writeFileSync(join(dir, 'cgroup.kill'), '1');
     } catch {}
     await killAndRemove([dir]);
+  }
+
+  removeIfEmpty(group: string[]): void {
+    rmdirQuietly(join(this.root, ...group));
   }
 }

@@ -87,6 +87,8 @@ interface Sandbox {
   sandboxDir: string;
   home: string;
   launches: number;
+  /** Counters of launches whose leaf is gone. */
+  retired: ResourcePressure;
 }
 
 class SandboxIsolation implements Isolation {
@@ -157,7 +159,16 @@ class SandboxIsolation implements Isolation {
       runDir: join(sandboxDir, 'run'),
       runInside: RUN_INSIDE,
     };
-    this.sandboxes.set(workspaceId, { prepared, slot, uid, network, sandboxDir, home: dir, launches: 0 });
+    this.sandboxes.set(workspaceId, {
+      prepared,
+      slot,
+      uid,
+      network,
+      sandboxDir,
+      home: dir,
+      launches: 0,
+      retired: { oomKills: 0, pidsDenied: 0 },
+    });
     return prepared;
   }
 
@@ -215,7 +226,20 @@ class SandboxIsolation implements Isolation {
         } catch {}
       }
     };
-    void launched.proc.exited.then(() => cgroups.remove(leaf));
+    // A launch's counters live in its leaf: keep them when the leaf goes (a shell killed by a refused fork
+    // exits at once, before anyone looked).
+    const retire = () => {
+      const p = cgroups.pressure(leaf);
+      sb.retired.oomKills += p.oomKills;
+      sb.retired.pidsDenied += p.pidsDenied;
+      return cgroups.remove(leaf);
+    };
+    let retiring: Promise<void> | undefined;
+    const retireOnce = () => {
+      retiring ??= retire();
+      return retiring;
+    };
+    void launched.proc.exited.then(retireOnce);
     return {
       proc: launched.proc,
       pid: launched.pid,
@@ -225,21 +249,27 @@ class SandboxIsolation implements Isolation {
         const deadline = Date.now() + graceMs;
         while (Date.now() < deadline && cgroups.pids(leaf).length > 0) await Bun.sleep(25);
         if (cgroups.pids(leaf).length > 0) signalLeaf('SIGKILL', false);
-        await cgroups.remove(leaf);
+        await retireOnce();
         await launched.proc.exited;
       },
     };
   }
 
   pressure(workspaceId: string): ResourcePressure | undefined {
-    if (!this.cgroups || !this.sandboxes.has(workspaceId)) return undefined;
-    return this.cgroups.pressure(this.group(workspaceId));
+    const sb = this.sandboxes.get(workspaceId);
+    if (!this.cgroups || !sb) return undefined;
+    const live = this.cgroups.pressure(this.group(workspaceId));
+    return {
+      oomKills: live.oomKills + sb.retired.oomKills,
+      pidsDenied: live.pidsDenied + sb.retired.pidsDenied,
+    };
   }
 
   async release(workspaceId: string): Promise<void> {
     const sb = this.sandboxes.get(workspaceId);
     this.sandboxes.delete(workspaceId);
     await this.cgroups?.remove(this.group(workspaceId));
+    this.cgroups?.removeIfEmpty(['warren', this.nodeTag]);
     if (sb?.network) await destroyNetwork(sb.network, this.config.subnet, this.config.denied);
     if (sb?.slot !== undefined) this.slots?.release(sb.slot);
   }
