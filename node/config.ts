@@ -74,8 +74,6 @@ export interface GitConfig {
    * leaves for another host. WARREN_GIT_ALLOWED_ORIGINS (comma separated) replaces it (tests, GitHub Enterprise).
    */
   allowedOrigins: string[];
-  /** Loopback port of `/_node/git-credential`; 0 picks a free one (its URL is in each workspace's env). */
-  port: number;
 }
 
 /** Token verification settings. */
@@ -144,7 +142,7 @@ export function defaultNodeConfig(): NodeConfig {
       shell: '/bin/sh',
       env: baseEnv(),
     },
-    git: { allowedOrigins: ['https://github.com'], port: 0 },
+    git: { allowedOrigins: ['https://github.com'] },
     agent: defaultAgentSupervisorConfig(),
     mesh: { listen: undefined, timings: defaultMeshConfig() },
   };

@@ -1,6 +1,7 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { startNodeAgents } from './agents.ts';
@@ -38,8 +39,8 @@ export interface RunningNode {
   readonly dataDir: string;
   readonly runtime: Runtime;
   readonly verifier: TokenVerifier;
-  /** `http://127.0.0.1:<port>/_node/git-credential`, the loopback git credential endpoint of its workspaces. */
-  readonly gitCredentialUrl: string;
+  /** Host path of a workspace's git credential socket while it is served (tests connect to it). */
+  gitSocket(workspaceId: string): string | undefined;
   /** The node's mesh member (address, registry, membership). */
   readonly mesh: NodeMesh;
   /** Sends a heartbeat now and resolves when it has been answered (or failed). */
@@ -97,16 +98,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     config.auth.clockToleranceSec,
   );
   // Git credentials for every workspace this node hosts: tokens come from the control plane with the node
-  // certificate, are cached through control-plane blips, and reach git only via the loopback endpoint.
+  // certificate, are cached through control-plane blips, and reach git only via the workspace's own socket.
   const git: WorkspaceGit = startWorkspaceGit({
     controlUrl: config.controlUrl,
     certificate: () => membership?.certificate ?? '',
     workspaces: { get: (id) => runtime.get(id) },
     credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
-    port: config.git.port,
   });
   const runtime = createProcessRuntime(config.dataDir, config.runtime, {
-    environment: (id, env) => git.environment(id, env.PATH ?? ''),
+    environment: (id, env) => {
+      const runDir = resolve(config.dataDir, 'run', id); // the sandboxing runtime hands this in as `prepared`
+      mkdirSync(runDir, { recursive: true, mode: 0o700 });
+      return git.environment(id, env.PATH ?? '', { runDir, runInside: runDir });
+    },
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
@@ -335,7 +339,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     dataDir: config.dataDir,
     runtime,
     verifier,
-    gitCredentialUrl: git.url,
+    gitSocket: (id) => git.socket(id),
     mesh: theMesh,
     heartbeatNow() {
       return new Promise<void>((resolve) => {
