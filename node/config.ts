@@ -82,8 +82,6 @@ export interface GitConfig {
    * leaves for another host. WARREN_GIT_ALLOWED_ORIGINS (comma separated) replaces it (tests, GitHub Enterprise).
    */
   allowedOrigins: string[];
-  /** Loopback port of `/_node/git-credential`; 0 picks a free one (its URL is in each workspace's env). */
-  port: number;
 }
 
 /** Token verification settings. */
@@ -159,7 +157,7 @@ export function defaultNodeConfig(): NodeConfig {
     },
     isolation: process.platform === 'linux' ? 'sandbox' : 'process',
     sandbox: defaultSandboxConfig(),
-    git: { allowedOrigins: ['https://github.com'], port: 0 },
+    git: { allowedOrigins: ['https://github.com'] },
     agent: defaultAgentSupervisorConfig(),
     mesh: { listen: undefined, timings: defaultMeshConfig() },
   };

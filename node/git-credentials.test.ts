@@ -1,8 +1,11 @@
-// Git credentials through the node's one workspace start pipeline: every way a workspace starts gets a working secret.
+// Git credentials through the node's one workspace start pipeline: every way a workspace starts gets its own socket.
 import { afterEach, describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  askCredential,
   eventually,
+  socketConnects,
   startTestIssuer,
   startTestNode,
   type TestIssuer,
@@ -42,51 +45,67 @@ function processEnv(n: TestNode, id: string): Record<string, string> {
   return out;
 }
 
-/** What git's credential helper would get with this environment's secret. */
+/** What git's credential helper would get on the socket this environment names. */
 async function credential(
   env: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string }> {
-  const r = await fetch(env.WARREN_GIT_CREDENTIAL_URL ?? 'http://127.0.0.1:9/', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${env.WARREN_GIT_SECRET}`, 'content-type': 'text/plain' },
-    body: 'protocol=https\nhost=github.com\n\n',
-  });
+  const r = await askCredential(env.WARREN_GIT_SOCKET ?? '/nonexistent/git.sock', { headers });
   return { status: r.status, text: await r.text() };
 }
 
 const running = (n: TestNode, id: string) =>
   eventually(() => n.runtime.get(id)?.status === 'running', `workspace ${id} running`);
 
+/** A node with two running workspaces. */
+async function twoRunning() {
+  const iss = await issuer();
+  const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
+  const [w1, w2] = [spec(), spec()];
+  for (const w of [w1, w2]) await iss.place(n.nodeId, w, n.url);
+  for (const w of [w1, w2]) await running(n, w.id);
+  return { n, w1, w2 };
+}
+
 describe('Git credentials in the workspace start pipeline', () => {
-  it('gives every workspace on the node its own working secret, and git a helper that is not written anywhere', async () => {
-    const iss = await issuer();
-    const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
-    const w1 = spec();
-    const w2 = spec();
-    await iss.place(n.nodeId, w1, n.url);
-    await iss.place(n.nodeId, w2, n.url);
-    await running(n, w1.id);
-    await running(n, w2.id);
+  it('gives every workspace on the node its own socket, and git a helper that is not written anywhere', async () => {
+    const { n, w1, w2 } = await twoRunning();
     const e1 = processEnv(n, w1.id);
     const e2 = processEnv(n, w2.id);
-    expect(e1.WARREN_GIT_CREDENTIAL_URL).toBe(n.gitCredentialUrl);
+    const runDir = join(n.dataDir, 'run', w1.id);
+    expect(e1.WARREN_GIT_SOCKET).toBe(join(runDir, 'git.sock'));
+    expect(n.gitSocket(w1.id)).toBe(e1.WARREN_GIT_SOCKET!);
+    expect(e2.WARREN_GIT_SOCKET).toBe(n.gitSocket(w2.id)!);
+    expect(e1.WARREN_GIT_SOCKET).not.toBe(e2.WARREN_GIT_SOCKET);
+    expect(statSync(runDir).mode & 0o777).toBe(0o700);
     expect(e1.GIT_CONFIG_KEY_1).toBe('credential.helper');
     expect(e1.PATH?.split(':')[0]).toEndWith('node/git/bin');
-    expect(e1.WARREN_GIT_SECRET).not.toBe(e2.WARREN_GIT_SECRET);
     // The terminal gets the same environment as the app.
-    expect(n.runtime.get(w1.id)!.env.WARREN_GIT_SECRET).toBe(e1.WARREN_GIT_SECRET);
+    expect(n.runtime.get(w1.id)!.env.WARREN_GIT_SOCKET).toBe(e1.WARREN_GIT_SOCKET);
     const c1 = await credential(e1);
     const c2 = await credential(e2);
     expect(c1.text).toContain(`password=ghs_${w1.id}_`);
     expect(c2.text).toContain(`password=ghs_${w2.id}_`);
-    // W1's secret is W1's alone: relabelled as W2's it opens nothing.
-    const random = e1.WARREN_GIT_SECRET!.split('.')[1];
-    const relabelled = await credential({ ...e1, WARREN_GIT_SECRET: `${w2.id}.${random}` });
-    expect(relabelled.status).toBe(401);
-    expect(relabelled.text).not.toContain('password=');
+    expect(c2.text).not.toContain(w1.id);
   });
 
-  it('issues a working secret again after a crash restart and after a node restart, and none once stopped', async () => {
+  it("holds nothing in a workspace's environment that another workspace could read and present", async () => {
+    const { n, w1, w2 } = await twoRunning();
+    // The old attack: read W1's environment from /proc and present its secret. There is none to present.
+    const stolen = processEnv(n, w1.id);
+    const token = /password=(\S+)/.exec((await credential(stolen)).text)![1]!;
+    expect(stolen.WARREN_GIT_SECRET).toBeUndefined();
+    expect(stolen.WARREN_GIT_CREDENTIAL_URL).toBeUndefined();
+    expect(Object.values(stolen).join('\n')).not.toContain(token);
+    expect(Object.values(stolen).join('\n')).not.toContain('ghs_');
+    // Whatever W2 copies from W1's environment, a request on W2's socket is W2's.
+    const own = processEnv(n, w2.id);
+    const c = await credential({ ...stolen, WARREN_GIT_SOCKET: own.WARREN_GIT_SOCKET });
+    expect(c.text).toContain(`password=ghs_${w2.id}_`);
+    expect(c.text).not.toContain(token);
+  });
+
+  it('serves a socket again after a crash restart and after a node restart, and none once stopped', async () => {
     const iss = await issuer();
     const dataDir = tempDataDir();
     const first = await startTestNode({ controlUrl: iss.url, joinToken: iss.joinToken(), dataDir });
@@ -97,7 +116,9 @@ describe('Git credentials in the workspace start pipeline', () => {
     const w = spec();
     await iss.place(first.nodeId, w, first.url);
     await running(first, w.id);
-    // Crash: the restarted process of the same run holds a working secret.
+    const socket = first.gitSocket(w.id)!;
+    const inode = statSync(socket).ino;
+    // Crash: the restarted process of the same run reaches the same socket.
     const pid = first.runtime.processGroup(w.id)!;
     process.kill(pid, 'SIGKILL');
     await eventually(
@@ -106,37 +127,35 @@ describe('Git credentials in the workspace start pipeline', () => {
     );
     await running(first, w.id);
     expect((await credential(processEnv(first, w.id))).status).toBe(200);
-    const before = processEnv(first, w.id);
-    // Node restart: the restored workspace comes back through the same pipeline.
+    expect(statSync(socket).ino).toBe(inode);
+    // Node restart: the node's sockets go with it; the restored workspace gets a fresh one.
     await first.stop();
     closed = true;
+    expect(existsSync(socket)).toBe(false);
     const second = await node({ controlUrl: iss.url, dataDir });
     await running(second, w.id);
     const after = processEnv(second, w.id);
-    expect(after.WARREN_GIT_SECRET).not.toBe(before.WARREN_GIT_SECRET);
+    expect(after.WARREN_GIT_SOCKET).toBe(socket);
+    expect(statSync(socket).ino).not.toBe(inode);
     expect((await credential(after)).text).toContain(`password=ghs_${w.id}_`);
-    // Stopped: the secret no longer works.
+    // Stopped: the socket is gone, a connect fails.
     await iss.place(second.nodeId, { ...w, desiredState: 'stopped' }, second.url);
-    expect((await credential(after)).status).toBe(401);
+    await eventually(() => second.runtime.get(w.id)?.status === 'stopped', 'workspace stopped');
+    expect(second.gitSocket(w.id)).toBeUndefined();
+    expect(existsSync(socket)).toBe(false);
+    expect(await socketConnects(socket)).toBe(false);
   });
 
-  it("refuses a browser's request (Origin, Referer) or a foreign Host on the node's endpoint, even with a valid secret", async () => {
+  it("refuses a browser's request (Origin, Referer) even on the workspace's own socket", async () => {
     const iss = await issuer();
     const n = await node({ controlUrl: iss.url, joinToken: iss.joinToken() });
     const w = spec({ appCommand: null });
     await iss.place(n.nodeId, w, n.url);
     await running(n, w.id);
     const env = n.runtime.get(w.id)!.env;
-    const post = (headers: Record<string, string>) =>
-      fetch(n.gitCredentialUrl, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${env.WARREN_GIT_SECRET}`, ...headers },
-        body: 'protocol=https\nhost=github.com\n\n',
-      });
-    expect((await post({ origin: 'https://evil.example' })).status).toBe(403);
-    expect((await post({ referer: 'https://evil.example/x' })).status).toBe(403);
-    expect((await post({ host: 'evil.example' })).status).toBe(403);
-    expect((await post({})).status).toBe(200);
+    expect((await credential(env, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await credential(env, { referer: 'https://evil.example/x' })).status).toBe(403);
+    expect((await credential(env)).status).toBe(200);
     expect(iss.stats.gitTokens).toBe(1);
   });
 

@@ -1,7 +1,7 @@
 // The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
 import { rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
 import { loadOrCreateAdminCredential } from './admin-credential.ts';
@@ -47,8 +47,8 @@ export interface RunningNode {
   readonly dataDir: string;
   readonly runtime: Runtime;
   readonly verifier: TokenVerifier;
-  /** `http://127.0.0.1:<port>/_node/git-credential`, the loopback git credential endpoint of its workspaces. */
-  readonly gitCredentialUrl: string;
+  /** Host path of a workspace's git credential socket while it is served (tests connect to it). */
+  gitSocket(workspaceId: string): string | undefined;
   /** The node's mesh member (address, registry, membership). */
   readonly mesh: NodeMesh;
   /** Sends a heartbeat now and resolves when it has been answered (or failed). */
@@ -106,13 +106,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     config.auth.clockToleranceSec,
   );
   // Git credentials for every workspace this node hosts: tokens come from the control plane with the node
-  // certificate, are cached through control-plane blips, and reach git only via the loopback endpoint.
+  // certificate, are cached through control-plane blips, and reach git only via the workspace's own socket.
   const git: WorkspaceGit = startWorkspaceGit({
     controlUrl: config.controlUrl,
     certificate: () => membership?.certificate ?? '',
     workspaces: { get: (id) => runtime.get(id) },
     credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
-    port: config.git.port,
   });
   let isolation: Isolation;
   try {
@@ -124,7 +123,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     throw e;
   }
   const runtime = createWorkspaceRuntime(config.dataDir, config.runtime, isolation, {
-    environment: (id, env) => git.environment(id, env.PATH ?? ''),
+    // The workspace's socket folder: on the host for the node, and where its processes see it.
+    environment: (id, env, prepared) => git.environment(id, env.PATH ?? '', prepared),
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
@@ -349,7 +349,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     dataDir: config.dataDir,
     runtime,
     verifier,
-    gitCredentialUrl: git.url,
+    gitSocket: (id) => git.socket(id),
     mesh: theMesh,
     heartbeatNow() {
       return new Promise<void>((resolve) => {
@@ -379,7 +379,7 @@ function createIsolation(config: NodeConfig, log: (line: string) => void): Isola
       "WARNING: --runtime process: workspaces run as this node's user without isolation; any of them can read " +
         "this node's keys and the other workspaces' files. Use it only where the sandbox cannot run (macOS).",
     );
-    return createProcessIsolation(join(config.dataDir, 'run'));
+    return createProcessIsolation(resolve(config.dataDir, 'run'));
   }
   const isolation = createSandboxIsolation(config.dataDir, {
     ...config.sandbox,

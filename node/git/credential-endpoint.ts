@@ -2,9 +2,7 @@
 import type { ErrorCode, WorkspaceStatus } from '../../contract/index.ts';
 import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
 import { formatCredentialAnswer, parseCredentialRequest } from './credential-protocol.ts';
-import { browserRefusal, isLoopbackAddress } from './loopback-guard.ts';
 import type { GitTokenCache } from './token-cache.ts';
-import type { WorkspaceSecrets } from './workspace-secrets.ts';
 
 /** The node's runtime registry of workspaces, as the endpoint sees it (LESSONS 2: every one, not a primary). */
 export interface GitWorkspaces {
@@ -27,14 +25,14 @@ export function defaultGitCredentialConfig(): GitCredentialConfig {
 
 /** What the server knows about the connection, which the Request itself does not carry. */
 export interface GitCredentialContext {
-  /** The peer's address (`server.requestIP(req)?.address`). */
-  remoteAddress: string;
-  /** The port this endpoint listens on (`server.port`), for the Host check. */
-  port: number;
+  /**
+   * The workspace whose socket the request arrived on. Nothing in the request can name another: the socket
+   * is the identity (one per workspace, reachable only from inside that workspace's run folder).
+   */
+  workspaceId: string;
 }
 
 export interface GitCredentialOptions {
-  secrets: WorkspaceSecrets;
   workspaces: GitWorkspaces;
   tokens: GitTokenCache;
   config?: GitCredentialConfig;
@@ -45,8 +43,8 @@ const LIVE: readonly WorkspaceStatus[] = ['starting', 'running'];
 
 /**
  * Creates the handler. `POST ?op=get` (default) answers a credential; `POST ?op=erase` drops the token git
- * reports as rejected. Order of checks: loopback peer, no browser headers and a loopback Host, the
- * workspace secret, the workspace being live on this node, then the credential input.
+ * reports as rejected. Order of checks: no browser headers, POST, the socket's workspace being live on this
+ * node, then the credential input.
  */
 export function createGitCredentialHandler(
   options: GitCredentialOptions,
@@ -54,14 +52,11 @@ export function createGitCredentialHandler(
   const config = options.config ?? defaultGitCredentialConfig();
   const allowed = new Set(config.allowedOrigins.map((o) => o.toLowerCase().replace(/\/+$/, '')));
   return async (req, ctx) => {
-    if (!isLoopbackAddress(ctx.remoteAddress))
-      return fail('forbidden', 'the git credential endpoint is loopback only');
-    const refusal = browserRefusal(req.headers, ctx.port);
-    if (refusal) return fail('forbidden', refusal);
+    // A browser cannot reach a unix socket; refusing its headers anyway costs nothing (defence in depth).
+    if (req.headers.has('origin') || req.headers.has('referer'))
+      return fail('forbidden', 'requests carrying Origin or Referer are refused');
     if (req.method !== 'POST') return fail('invalid_request', 'use POST', 405);
-    const m = /^Bearer ([A-Za-z0-9._-]{1,200})$/.exec(req.headers.get('authorization') ?? '');
-    const workspaceId = m ? options.secrets.verify(m[1]!) : undefined;
-    if (!workspaceId) return fail('unauthorized', 'missing or unknown workspace secret');
+    const { workspaceId } = ctx;
     const workspace = options.workspaces.get(workspaceId);
     if (!workspace || !LIVE.includes(workspace.status))
       return fail('not_found', 'workspace not found on this node');

@@ -1,4 +1,5 @@
-// Real git, real sockets: a clone through git-credential-warren from a git http-backend that demands the token.
+// Real git, real sockets: a clone through git-credential-warren and the workspace's unix socket, from a git
+// http-backend that demands the token.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import {
   chmodSync,
@@ -15,11 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkspaceStatus } from '../../contract/index.ts';
 import { createGitCredentialHandler } from './credential-endpoint.ts';
-import { type GitCredentialServer, serveGitCredentials } from './credential-server.ts';
+import { type CredentialSocket, serveCredentialSocket } from './credential-socket.ts';
 import { createBareRepo, type GitHttpServer, isolatedGitEnv, startGitHttpServer } from './testing/index.ts';
 import { GitTokenCache, type GitTokenGrant } from './token-cache.ts';
-import { cloneCommand, workspaceGitEnvironment } from './workspace-git-env.ts';
-import { WorkspaceSecrets } from './workspace-secrets.ts';
+import { CREDENTIAL_HELPER_PATH, cloneCommand, workspaceGitEnvironment } from './workspace-git-env.ts';
 
 const W1 = 'ws00000000000000000001';
 const W2 = 'ws00000000000000000002';
@@ -44,9 +44,9 @@ class TokenMint {
 
 let root: string;
 let gitServer: GitHttpServer;
-let node: GitCredentialServer;
+/** The node's socket for each workspace, as WorkspaceGit serves them. */
+const sockets = new Map<string, CredentialSocket>();
 let mint: TokenMint;
-let secrets: WorkspaceSecrets;
 /** How far the token cache's clock runs ahead of real time, to reach a token's refresh point. */
 let skewMs = 0;
 const registry = new Map<string, { status: WorkspaceStatus }>([
@@ -67,31 +67,30 @@ beforeAll(() => {
   ]);
   mint = new TokenMint();
   gitServer = startGitHttpServer({ projectRoot: served, accepts: (p) => mint.isCurrent(p) });
-  secrets = new WorkspaceSecrets();
   const handler = createGitCredentialHandler({
-    secrets,
     workspaces: { get: (id) => registry.get(id) },
     tokens: new GitTokenCache({ source: mint, now: () => Date.now() + skewMs }),
     config: { allowedOrigins: [gitServer.url, 'https://github.com'], maxBodyBytes: 8192 },
   });
-  node = serveGitCredentials(handler);
+  for (const id of [W1, W2, W3]) {
+    const dir = join(root, 'run', id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    sockets.set(
+      id,
+      serveCredentialSocket(join(dir, 'git.sock'), (req) => handler(req, { workspaceId: id })),
+    );
+  }
 });
 
 afterAll(async () => {
-  await node.stop();
+  for (const s of sockets.values()) await s.stop();
   await gitServer.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-function workspaceEnv(secret: string, path = process.env.PATH ?? '/usr/bin:/bin'): Record<string, string> {
-  return {
-    ...isolatedGitEnv(),
-    ...workspaceGitEnvironment({
-      secret,
-      credentialUrl: node.url,
-      path,
-    }),
-  };
+/** The environment of a process of workspace `id`: its socket, no secret. */
+function workspaceEnv(id: string, path = process.env.PATH ?? '/usr/bin:/bin'): Record<string, string> {
+  return { ...isolatedGitEnv(), ...workspaceGitEnvironment({ socket: sockets.get(id)!.path, path }) };
 }
 
 async function run(argv: string[], env: Record<string, string>, cwd: string) {
@@ -114,14 +113,13 @@ function filesUnder(dir: string): string[] {
 
 describe('git through the credential helper', () => {
   it('clones a repository and its submodule with the minted token, which stays out of .git', async () => {
-    const secret = secrets.issue(W1);
     const dest = join(root, 'clone-1');
     const argv = cloneCommand({
       url: `${gitServer.url}/app.git`,
       dir: dest,
       insteadOf: { [`${gitServer.url}/`]: ['https://github.com/acme/'] },
     });
-    const r = await run(argv, workspaceEnv(secret), root);
+    const r = await run(argv, workspaceEnv(W1), root);
     expect(r.stderr).not.toContain('fatal');
     expect(r.code).toBe(0);
     expect(readFileSync(join(dest, 'README.md'), 'utf8')).toBe('the app\n');
@@ -137,9 +135,8 @@ describe('git through the credential helper', () => {
   });
 
   it('keeps fetching with the cached token while the control plane is down', async () => {
-    const secret = secrets.issue(W1);
     const dest = join(root, 'clone-2');
-    const env = workspaceEnv(secret);
+    const env = workspaceEnv(W1);
     expect((await run(['git', 'clone', '-q', `${gitServer.url}/lib.git`, dest], env, root)).code).toBe(0);
     const token = mint.minted.at(-1);
     mint.down = true;
@@ -157,12 +154,11 @@ describe('git through the credential helper', () => {
     }
   });
 
-  it("fails for a stopped workspace's secret: no token is minted and git gets none", async () => {
-    const secret = secrets.issue(W2);
+  it("fails on a stopped workspace's socket: no token is minted and git gets none", async () => {
     const before = mint.minted.length;
     const r = await run(
       ['git', 'clone', '-q', `${gitServer.url}/lib.git`, join(root, 'clone-3')],
-      workspaceEnv(secret),
+      workspaceEnv(W2),
       root,
     );
     expect(r.code).not.toBe(0);
@@ -175,7 +171,7 @@ describe('git through the credential helper', () => {
     mkdirSync(fakeBin);
     writeFileSync(join(fakeBin, 'gh'), '#!/bin/sh\necho "token=$GH_TOKEN args=$*"\n');
     chmodSync(join(fakeBin, 'gh'), 0o755);
-    const env = workspaceEnv(secrets.issue(W1), `${fakeBin}:${process.env.PATH}`);
+    const env = workspaceEnv(W1, `${fakeBin}:${process.env.PATH}`);
     expect(env.GH_TOKEN).toBeUndefined();
     const r = await run(['gh', 'api', 'user'], env, root);
     expect(r.code).toBe(0);
@@ -184,13 +180,33 @@ describe('git through the credential helper', () => {
 
   it('serves a second running workspace on the same node with its own token', async () => {
     const dest = join(root, 'clone-4');
-    const r = await run(
-      ['git', 'clone', '-q', `${gitServer.url}/lib.git`, dest],
-      workspaceEnv(secrets.issue(W3)),
-      root,
-    );
+    const r = await run(['git', 'clone', '-q', `${gitServer.url}/lib.git`, dest], workspaceEnv(W3), root);
     expect(r.code).toBe(0);
     expect(mint.minted.at(-1)).toStartWith(`ghs_${W3}_`);
     expect(gitServer.passwords.at(-1)).toBe(mint.minted.at(-1)!);
+  });
+
+  it('prints nothing git could read as credentials when the node refuses, and fails', async () => {
+    // W2 is stopped: its socket answers 404 with the error shape, which must not reach git's stdin.
+    const helper = (env: Record<string, string>) =>
+      run(
+        ['sh', '-c', `printf 'protocol=https\nhost=github.com\n\n' | ${CREDENTIAL_HELPER_PATH} get`],
+        env,
+        root,
+      );
+    const refused = await helper(workspaceEnv(W2));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('no git credentials from the node');
+    const gone = await helper({ ...workspaceEnv(W1), WARREN_GIT_SOCKET: join(root, 'run', 'nowhere.sock') });
+    expect(gone.code).not.toBe(0);
+    expect(gone.stdout).toBe('');
+    const { WARREN_GIT_SOCKET: _, ...unset } = workspaceEnv(W1);
+    const missing = await helper(unset);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('WARREN_GIT_SOCKET must be set');
+    const ok = await helper(workspaceEnv(W1));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`password=ghs_${W1}_`);
   });
 });

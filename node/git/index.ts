@@ -1,4 +1,4 @@
-// node/git: the loopback git credential endpoint, per-workspace secrets, the token cache, workspace git setup.
+// node/git: per-workspace git credential sockets, the endpoint behind them, the token cache, workspace git setup.
 export {
   createGitCredentialHandler,
   defaultGitCredentialConfig,
@@ -13,13 +13,12 @@ export {
   formatCredentialAnswer,
   parseCredentialRequest,
 } from './credential-protocol.ts';
-export { GIT_CREDENTIAL_PATH, type GitCredentialServer, serveGitCredentials } from './credential-server.ts';
+export { type CredentialSocket, GIT_CREDENTIAL_PATH, serveCredentialSocket } from './credential-socket.ts';
 export {
   createHttpGitTokenSource,
   GitTokenSourceError,
   type HttpGitTokenSourceOptions,
 } from './http-token-source.ts';
-export { browserRefusal, isLoopbackAddress } from './loopback-guard.ts';
 export {
   defaultGitTokenCacheConfig,
   GitTokenCache,
@@ -28,7 +27,13 @@ export {
   type GitTokenLookup,
   type GitTokenSource,
 } from './token-cache.ts';
-export { startWorkspaceGit, type WorkspaceGit, type WorkspaceGitOptions } from './workspace-git.ts';
+export {
+  GIT_SOCKET_NAME,
+  startWorkspaceGit,
+  type WorkspaceGit,
+  type WorkspaceGitOptions,
+  type WorkspaceRunDir,
+} from './workspace-git.ts';
 export {
   type CloneCommandInput,
   CREDENTIAL_HELPER_PATH,
@@ -38,4 +43,3 @@ export {
   type WorkspaceGitEnvInput,
   workspaceGitEnvironment,
 } from './workspace-git-env.ts';
-export { WorkspaceSecrets } from './workspace-secrets.ts';

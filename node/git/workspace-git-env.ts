@@ -7,10 +7,8 @@ export const GIT_BIN_DIR = join(import.meta.dir, 'bin');
 export const CREDENTIAL_HELPER_PATH = join(GIT_BIN_DIR, 'git-credential-warren');
 
 export interface WorkspaceGitEnvInput {
-  /** The workspace's secret from WorkspaceSecrets.issue. */
-  secret: string;
-  /** `http://127.0.0.1:<node port>/_node/git-credential`. */
-  credentialUrl: string;
+  /** The workspace's credential socket as its processes see it (e.g. `/run/warren/git.sock`); absolute. */
+  socket: string;
   /** The PATH the workspace would otherwise have; the wrapper folder goes first so `gh` is the wrapper. */
   path: string;
   /** Override of the helper script (tests); default CREDENTIAL_HELPER_PATH. */
@@ -19,16 +17,17 @@ export interface WorkspaceGitEnvInput {
 }
 
 /**
- * Variables for the workspace's processes. git reads `GIT_CONFIG_COUNT/KEY_n/VALUE_n` as command-line
- * config, so nothing is written to any config file: `credential.helper` is first reset (an empty value
- * clears helpers from system and global config, so no `store` helper writes the token to disk) and then
- * set to the Warren helper. gh gets its token per call from the wrapper, so there is no GH_TOKEN here.
+ * Variables for the workspace's processes. They hold no secret: the socket a request arrives on says which
+ * workspace asks, so reading another workspace's environment gains nothing. git reads
+ * `GIT_CONFIG_COUNT/KEY_n/VALUE_n` as command-line config, so nothing is written to any config file:
+ * `credential.helper` is first reset (an empty value clears helpers from system and global config, so no
+ * `store` helper writes the token to disk) and then set to the Warren helper. gh gets its token per call
+ * from the wrapper, so there is no GH_TOKEN here.
  */
 export function workspaceGitEnvironment(input: WorkspaceGitEnvInput): Record<string, string> {
   const helper = input.helperPath ?? CREDENTIAL_HELPER_PATH;
   return {
-    WARREN_GIT_SECRET: input.secret,
-    WARREN_GIT_CREDENTIAL_URL: input.credentialUrl,
+    WARREN_GIT_SOCKET: input.socket,
     GIT_CONFIG_COUNT: '2',
     GIT_CONFIG_KEY_0: 'credential.helper',
     GIT_CONFIG_VALUE_0: '',

@@ -2,9 +2,11 @@
 
 export { AgentSocketClient, FIXTURE_AGENT, fixtureAgentCommand } from '../agent/testing/index.ts';
 export {
+  askCredential,
   createBareRepo,
   type GitHttpServer,
   isolatedGitEnv,
+  socketConnects,
   startGitHttpServer,
 } from '../git/testing/index.ts';
 export {

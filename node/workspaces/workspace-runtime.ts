@@ -1,6 +1,6 @@
 // The workspace runtime: a directory, an environment and an app command per workspace, confined by an Isolation.
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
 import type { ProcessRuntimeConfig } from '../config.ts';
 import type {
@@ -54,7 +54,7 @@ export function createProcessRuntime(
   config: ProcessRuntimeConfig,
   hooks?: WorkspaceHooks,
 ): Runtime {
-  return new WorkspaceRuntime(dataDir, config, createProcessIsolation(join(dataDir, 'run')), hooks);
+  return new WorkspaceRuntime(dataDir, config, createProcessIsolation(resolve(dataDir, 'run')), hooks);
 }
 
 /** How often resource counters (OOM kills, refused forks) are read for running workspaces. */
