@@ -23,6 +23,10 @@ interface Instance extends WorkspaceTarget {
   ending: Promise<void> | undefined;
 }
 
+/** Below the data dir: one directory per workspace, and one log file per workspace (its app's output). */
+export const WORKSPACES_DIR = 'workspaces';
+export const LOGS_DIR = 'logs';
+
 /** Creates the process runtime rooted at `dataDir/workspaces`; `hooks` extend every run (git credentials). */
 export function createProcessRuntime(
   dataDir: string,
@@ -43,8 +47,8 @@ class ProcessRuntime implements Runtime {
     private readonly config: ProcessRuntimeConfig,
     private readonly hooks?: WorkspaceHooks,
   ) {
-    this.root = join(dataDir, 'workspaces');
-    this.logs = join(dataDir, 'logs');
+    this.root = join(dataDir, WORKSPACES_DIR);
+    this.logs = join(dataDir, LOGS_DIR);
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     mkdirSync(this.logs, { recursive: true, mode: 0o700 });
   }
