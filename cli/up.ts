@@ -8,6 +8,7 @@ import {
   loadControlConfig,
   type RunningControl,
   startControl,
+  UP_FILE,
 } from '../control/index.ts';
 
 /** What `warren up` writes to `<data>/up.json` once everything is ready, for scripts to drive it. */
@@ -16,7 +17,6 @@ export interface UpFile {
   adminToken: string;
   nodes: { id: string; url: string }[];
 }
-export const UP_FILE = 'up.json';
 
 const USAGE = `usage: warren up [--port 7400] [--data .warren] [--nodes 1] [--host 127.0.0.1]
 

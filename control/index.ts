@@ -9,6 +9,7 @@ export {
   defaultControlConfig,
   loadControlConfig,
 } from './config.ts';
+export { CONTROL_FILE, UP_FILE } from './data-dir.ts';
 export { type ControlDeps, openControlDeps } from './deps.ts';
 export { createLog, type Log } from './log.ts';
-export { CONTROL_FILE, type RunningControl, type StartOptions, startControl } from './server.ts';
+export { type RunningControl, type StartOptions, startControl } from './server.ts';

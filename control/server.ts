@@ -5,11 +5,9 @@ import { createControlApp } from './app.ts';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
 import type { Clock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
+import { CONTROL_FILE, secureControlDataDir } from './data-dir.ts';
 import { type ControlDeps, type DepsOptions, openControlDeps } from './deps.ts';
-import type { Log } from './log.ts';
-
-/** File with `{ url, pid }` written once the control plane listens (for --port 0 and the CLI). */
-export const CONTROL_FILE = 'control.json';
+import { createLog, type Log } from './log.ts';
 
 export interface RunningControl {
   url: string;
@@ -34,12 +32,15 @@ export async function startControl(
   config: ControlConfig,
   options: StartOptions = {},
 ): Promise<RunningControl> {
+  const log = options.log ?? createLog();
+  // Before anything reads or writes a secret there: a dir or key others can read is fixed, and said so.
+  secureControlDataDir(config, log);
   let handle: (req: Request) => Response | Promise<Response> = () =>
     new Response('starting', { status: 503 });
   const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => handle(req) });
   try {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-    const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options });
+    const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options, log });
     // Peers' view of a node changes its status at once, not at the next sweep.
     deps.mesh?.onMemberChange((m) => {
       if (m.state === 'alive') return;
@@ -50,7 +51,9 @@ export async function startControl(
     const app = createControlApp(deps);
     handle = (req) => app.handle(req);
     const firstStart = await bootstrapAdmin(deps);
-    writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`);
+    writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`, {
+      mode: 0o600,
+    });
     const timer = setInterval(() => {
       deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
       // A revocation older than the longest token life voids nothing any more.

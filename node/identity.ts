@@ -13,12 +13,13 @@ export interface NodeIdentity {
   meshKey: KeyObject;
 }
 
-const FILE = 'identity.json';
+/** The key pair's file in the data dir (mode 0600). */
+export const IDENTITY_FILE = 'identity.json';
 
 /** Loads the key pair from `dataDir`, creating it on first use. */
 export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentity> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, FILE);
+  const path = join(dataDir, IDENTITY_FILE);
   if (existsSync(path)) {
     chmodSync(path, 0o600);
     const jwk = JSON.parse(readFileSync(path, 'utf8')) as JsonWebKey;
@@ -37,7 +38,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
 
 async function fromPrivateJwk(jwk: JsonWebKey): Promise<NodeIdentity> {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x || !jwk.d) {
-    throw new Error(`${FILE} does not hold an Ed25519 private key`);
+    throw new Error(`${IDENTITY_FILE} does not hold an Ed25519 private key`);
   }
   const privateKey = await crypto.subtle.importKey(
     'jwk',

@@ -10,6 +10,7 @@ import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, meshListen, type NodeConfig, TAILNET_HOST } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
+import { secureNodeDataDir } from './data-dir.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
@@ -67,6 +68,7 @@ export interface StartNodeOptions {
 /** Starts a node: joins (first time) or resumes its membership, restores workspaces, serves, heartbeats. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = options.log ?? ((line: string) => console.error(`[node] ${line}`));
+  secureNodeDataDir(config.dataDir, log);
   const store = new StateStore(config.dataDir);
   const identity = await loadOrCreateIdentity(config.dataDir);
   let membership = store.loadMembership();

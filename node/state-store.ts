@@ -27,8 +27,9 @@ export const StoredWorkspace = v.object({
 });
 export type StoredWorkspace = v.InferOutput<typeof StoredWorkspace>;
 
-const MEMBERSHIP = 'node.json';
-const WORKSPACES = 'workspaces.json';
+/** The state files in the data dir (mode 0600): membership with the certificate, and workspace specs. */
+export const MEMBERSHIP_FILE = 'node.json';
+export const WORKSPACES_FILE = 'workspaces.json';
 
 /** Reads and writes the node's state files atomically (write then rename), mode 0600. */
 export class StateStore {
@@ -37,19 +38,19 @@ export class StateStore {
   }
 
   loadMembership(): Membership | undefined {
-    return this.read(MEMBERSHIP, Membership);
+    return this.read(MEMBERSHIP_FILE, Membership);
   }
 
   saveMembership(m: Membership): void {
-    this.write(MEMBERSHIP, m);
+    this.write(MEMBERSHIP_FILE, m);
   }
 
   loadWorkspaces(): StoredWorkspace[] {
-    return this.read(WORKSPACES, v.array(StoredWorkspace)) ?? [];
+    return this.read(WORKSPACES_FILE, v.array(StoredWorkspace)) ?? [];
   }
 
   saveWorkspaces(list: StoredWorkspace[]): void {
-    this.write(WORKSPACES, list);
+    this.write(WORKSPACES_FILE, list);
   }
 
   private read<S extends v.GenericSchema>(file: string, schema: S): v.InferOutput<S> | undefined {

@@ -4,7 +4,18 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dir, '..');
-const FOLDERS = ['contract', 'mesh', 'control', 'node', 'ui', 'openapi', 'cli', 'scripts', 'tests'] as const;
+const FOLDERS = [
+  'contract',
+  'disk',
+  'mesh',
+  'control',
+  'node',
+  'ui',
+  'openapi',
+  'cli',
+  'scripts',
+  'tests',
+] as const;
 type Folder = (typeof FOLDERS)[number];
 
 /** For each folder, the folders it must never import, with the reason. */
@@ -16,6 +27,18 @@ const FORBIDDEN: Record<Folder, Partial<Record<Folder, string>>> = {
     ui: 'contract/ imports nothing of ours',
     openapi: 'contract/ is the source the spec is generated from',
     cli: 'contract/ imports nothing of ours',
+    disk: 'contract/ imports nothing of ours',
+  },
+  // disk/ holds the data-dir file modes both processes enforce at start: node and control may not import each
+  // other, contract/ is schemas only and mesh/ is the gossip library, so the shared code has its own leaf.
+  disk: {
+    contract: 'disk/ is a leaf library node and control share; it imports nothing of ours',
+    mesh: 'disk/ imports nothing of ours',
+    control: 'disk/ knows no process: the caller names its own files',
+    node: 'disk/ knows no process: the caller names its own files',
+    ui: 'disk/ has no UI',
+    openapi: 'disk/ has no HTTP',
+    cli: 'disk/ is a library',
   },
   mesh: {
     control: 'mesh/ is a library both node and control build on; it knows neither',
@@ -39,6 +62,7 @@ const FORBIDDEN: Record<Folder, Partial<Record<Folder, string>>> = {
     node: 'the UI talks to nodes over HTTP/WebSocket only',
     mesh: 'the UI sees the mesh only through the API',
     cli: 'the UI is not a command',
+    disk: 'the UI runs in a browser, it has no data dir',
   },
   openapi: {
     control: 'the generated client must be usable without the server code',
@@ -46,6 +70,7 @@ const FORBIDDEN: Record<Folder, Partial<Record<Folder, string>>> = {
     mesh: 'the generated client is standalone',
     ui: 'the generated client is standalone',
     cli: 'the generated client is standalone',
+    disk: 'the generated client is standalone',
   },
   cli: {
     ui: 'the CLI does not bundle the UI',

@@ -1,16 +1,19 @@
 // `warren control` as a real process: first start writes and prints the admin secrets once; the API verbs reach it.
 import { afterAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const CLI = resolve(import.meta.dir, '../cli/main.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const looseDir = mkdtempSync(join(tmpdir(), 'warren-cli-modes-'));
+afterAll(() => {
+  for (const d of [dataDir, looseDir]) rmSync(d, { recursive: true, force: true });
+});
 
 /** Runs `warren control` until it is ready; returns its stdout so far and a stop function. */
-async function start() {
-  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', dataDir], {
+async function start(data = dataDir) {
+  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', data], {
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -82,6 +85,28 @@ describe('warren control', () => {
     expect(second.out).not.toContain('wrn_api_');
     expect(second.out).not.toContain('wrn_login_');
     await second.stop();
+  }, 30_000);
+
+  it('sets a data dir left 0755 and its 0644 master key to 0700/0600 at start, with a warning per path and no key in it', async () => {
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+    const keyFile = join(looseDir, 'master.key');
+    writeFileSync(keyFile, `${key}\n`);
+    chmodSync(keyFile, 0o644);
+    chmodSync(looseDir, 0o755);
+    const running = await start(looseDir);
+    // Only the log matters here: a SIGTERM right after the ready line may land before the handler is set.
+    const { stderr } = await running.stop();
+    expect(statSync(looseDir).mode & 0o777).toBe(0o700);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const warnings = stderr
+      .split('\n')
+      .filter((l) => l.includes('"file mode fixed"'))
+      .map((l) => JSON.parse(l) as { level: string; path: string; from: string; to: string });
+    expect(warnings.map(({ level, path, from, to }) => ({ level, path, from, to }))).toEqual([
+      { level: 'warn', path: looseDir, from: '0755', to: '0700' },
+      { level: 'warn', path: keyFile, from: '0644', to: '0600' },
+    ]);
+    expect(stderr).not.toContain(key);
   }, 30_000);
 
   it('fails at start naming the variable or flag that is wrong', async () => {

@@ -1,9 +1,9 @@
 // Opens the control plane database (embedded libSQL file or a libSQL server) and applies migrations.
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { createDatabaseFile } from '../../disk/index.ts';
 import * as schema from './schema.ts';
 
 /** The drizzle handle every query module takes. */
@@ -26,10 +26,8 @@ const MIGRATIONS = join(import.meta.dir, 'migrations');
  */
 export async function openDatabase(url: string, authToken?: string): Promise<Database> {
   const kind = url.startsWith('file:') ? 'file' : 'remote';
-  if (kind === 'file') {
-    const path = url.slice('file:'.length);
-    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
+  const file = databaseFile(url);
+  if (file) createDatabaseFile(file);
   const client = createClient(authToken ? { url, authToken } : { url });
   if (kind === 'file') {
     await client.execute('PRAGMA journal_mode = WAL');
@@ -39,4 +37,11 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   return { db, client, kind, close: () => client.close() };
+}
+
+/** The file of a `file:` database URL (absolute); undefined for a libSQL server or `file::memory:`. */
+export function databaseFile(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  const path = url.slice('file:'.length);
+  return path && path !== ':memory:' ? resolve(path) : undefined;
 }

@@ -1,6 +1,6 @@
 // control/db: the database handle, schema and per-aggregate queries.
 export type { ApiTokenRow } from './api-tokens.ts';
-export { type Database, type Db, openDatabase } from './database.ts';
+export { type Database, type Db, databaseFile, openDatabase } from './database.ts';
 export type { InstallationRow, ProjectRepoBindingRow, SignInStateRow } from './github.ts';
 export type { NodeRow, NodeWithCount } from './nodes.ts';
 export type { ProjectRow } from './projects.ts';

@@ -14,6 +14,7 @@ export {
   type InfraConfig,
   type InfraConfigResult,
   type ProviderConfig,
+  PULUMI_STATE_DIR,
   parseInfraConfig,
   WARM_POOL_SCOPES,
   type WarmPoolScope,
@@ -24,7 +25,7 @@ export {
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
-export { createNodeFleet, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';
+export { createNodeFleet, LOCAL_NODES_DIR, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';
 export {
   type AutomationStacksConfig,
   automationNodeStacks,

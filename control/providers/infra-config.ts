@@ -157,6 +157,9 @@ function parseTailscale(env: Env): TailscaleApiConfig | null {
   return config;
 }
 
+/** The Pulumi state of the hetzner provider, below the control plane's data dir. */
+export const PULUMI_STATE_DIR = 'pulumi';
+
 function parseHetzner(env: Env, dataDir: string): HetznerConfig {
   const need = (name: string, why: string) => {
     const value = get(env, name);
@@ -171,7 +174,7 @@ function parseHetzner(env: Env, dataDir: string): HetznerConfig {
   );
   const config = defaultHetznerConfig({
     hcloudToken,
-    stateDir: join(dataDir, 'pulumi'),
+    stateDir: join(dataDir, PULUMI_STATE_DIR),
     stateEncryptionPassphrase: passphrase,
     warrenInstall,
     // Settings come from the unit's environment (cloud-init.ts); the argv carries no secret.

@@ -370,11 +370,14 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
   };
 }
 
+/** The local provider's node machines, below the control plane's data dir: `nodes/<nodeId>/`. */
+export const LOCAL_NODES_DIR = 'nodes';
+
 /** The provider WARREN_PROVIDER names, built from its settings. */
 function createConfiguredProvider(deps: NodeFleetDeps): Provider {
   const p = deps.config.provider;
   if (p.kind === 'hetzner') return createHetznerProvider(p.hetzner, { clock: deps.clock });
-  const base = join(deps.dataDir, 'nodes');
+  const base = join(deps.dataDir, LOCAL_NODES_DIR);
   return createLocalProvider({
     baseDir: base,
     clock: deps.clock,

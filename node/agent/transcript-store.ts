@@ -1,10 +1,9 @@
 // Agent session transcripts on a libSQL file in the node's data dir: events numbered per session from 1
 // without gaps, so a client that saw up to `seq` can get exactly what it missed.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import * as v from 'valibot';
 import { type AgentEvent, AgentEventData, ftsQuery } from '../../contract/index.ts';
+import { createDatabaseFile } from '../../disk/index.ts';
 
 /** File name of the transcript database inside the node's data dir. */
 export const TRANSCRIPT_DB_FILE = 'agent-transcripts.db';
@@ -45,7 +44,7 @@ const SETUP = [
 
 /** Opens (creating if needed) the transcript store at `path` (a file path, or `:memory:`). */
 export async function openTranscriptStore(path: string): Promise<TranscriptStore> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createDatabaseFile(path);
   const client: Client = createClient({ url: `file:${path}` });
   if (path !== ':memory:') {
     await client.execute('PRAGMA journal_mode = WAL');

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeConfig } from '../config.ts';
+import { NODE_LOG_FILE } from '../data-dir.ts';
 import { loadOrCreateIdentity } from '../identity.ts';
 import { type RunningNode, type StartNodeOptions, startNode } from '../main.ts';
 import { createLocalApiClient } from '../tailscale/index.ts';
@@ -86,7 +87,7 @@ export async function joinLaptop(config: NodeConfig, options: LaptopJoinOptions)
     args: options.args,
     dataDir: resolve(config.dataDir),
     controlUrl: config.controlUrl,
-    logFile: join(resolve(config.dataDir), 'node.log'),
+    logFile: join(resolve(config.dataDir), NODE_LOG_FILE),
   });
   if (options.installService) {
     const outcome = writeLoginService(plan);

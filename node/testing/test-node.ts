@@ -17,6 +17,8 @@ export interface TestNodeOptions {
 
 /** A node for tests; `cleanup()` stops it and removes its temp dir. */
 export interface TestNode extends RunningNode {
+  /** Every line the node logged, oldest first. */
+  logLines: string[];
   cleanup(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startTestNode(o: TestNodeOptions): Promise<TestNode> {
   const lines: string[] = [];
   const node = await startNode(config, { log: (l) => lines.push(l), joinTimeoutMs: 5_000 });
   return Object.assign(node, {
+    logLines: lines,
     async cleanup() {
       await node.stop();
       if (!o.dataDir) rmSync(config.dataDir, { recursive: true, force: true });

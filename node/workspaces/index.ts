@@ -14,4 +14,9 @@ export type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './run
 export { SandboxError } from './sandbox/host-command.ts';
 export { createSandboxIsolation, type SandboxConfig } from './sandbox/sandbox-isolation.ts';
 export { openTerminal, parseTerminalMessage, type TerminalSession } from './terminal.ts';
-export { createProcessRuntime, createWorkspaceRuntime } from './workspace-runtime.ts';
+export {
+  createProcessRuntime,
+  createWorkspaceRuntime,
+  LOGS_DIR,
+  WORKSPACES_DIR,
+} from './workspace-runtime.ts';

@@ -38,6 +38,10 @@ interface Instance extends WorkspaceTarget {
   ending: Promise<void> | undefined;
 }
 
+/** Below the data dir: one directory per workspace, and one log file per workspace (its app's output). */
+export const WORKSPACES_DIR = 'workspaces';
+export const LOGS_DIR = 'logs';
+
 /** Creates the runtime rooted at `dataDir/workspaces` with `isolation`; `hooks` extend every run (git credentials). */
 export function createWorkspaceRuntime(
   dataDir: string,
@@ -73,8 +77,8 @@ class WorkspaceRuntime implements Runtime {
     readonly isolation: Isolation,
     private readonly hooks?: WorkspaceHooks,
   ) {
-    this.root = join(dataDir, 'workspaces');
-    this.logs = join(dataDir, 'logs');
+    this.root = join(dataDir, WORKSPACES_DIR);
+    this.logs = join(dataDir, LOGS_DIR);
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     mkdirSync(this.logs, { recursive: true, mode: 0o700 });
     this.pressureTimer = setInterval(() => this.checkPressure(), PRESSURE_POLL_MS);

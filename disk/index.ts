@@ -1,0 +1,11 @@
+// disk/: what node and control keep on their own machine's disk — the file modes of a data dir.
+export {
+  createDatabaseFile,
+  type DataDirLayout,
+  DIR_MODE,
+  databaseFiles,
+  FILE_MODE,
+  formatMode,
+  type ModeFix,
+  secureDataDir,
+} from './file-modes.ts';
