@@ -6,6 +6,7 @@ import {
   ApiScope,
   DesiredState,
   MemberState,
+  NodeIsolation,
   NodeStatus,
   Role,
   UserStatus,
@@ -105,6 +106,8 @@ export const Node = v.object({
   createdAt: Timestamp,
   load: v.nullable(v.object({ cpu: v.number(), memory: v.number() })),
   version: v.nullable(v.string()),
+  /** How the node isolates its workspaces, as it last reported; null for a node that never reported it. */
+  isolation: v.nullable(NodeIsolation),
 });
 export type Node = v.InferOutput<typeof Node>;
 
@@ -130,6 +133,8 @@ export const NodeJoinRequest = v.object({
   labels: v.optional(Labels, {}),
   laptop: v.optional(v.boolean(), false),
   version: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  /** How this node isolates its workspaces; absent from nodes that predate the field (shown as unknown). */
+  isolation: v.optional(NodeIsolation),
 });
 export type NodeJoinRequest = v.InferOutput<typeof NodeJoinRequest>;
 
@@ -163,6 +168,8 @@ export const Heartbeat = v.object({
   /** Asks for a fresh node certificate (sent when the current one is past half its life). */
   renew: v.optional(v.boolean(), false),
   address: v.optional(HttpUrl),
+  /** How this node isolates its workspaces now; absent keeps what the control plane last heard. */
+  isolation: v.optional(NodeIsolation),
 });
 export type Heartbeat = v.InferOutput<typeof Heartbeat>;
 

@@ -35,6 +35,27 @@ export const NODE_STATUSES = [
 export const NodeStatus = v.picklist(NODE_STATUSES);
 export type NodeStatus = v.InferOutput<typeof NodeStatus>;
 
+/**
+ * How a node keeps its workspaces apart from itself and from each other; the node reports it on join and on
+ * every heartbeat, and the UI shows it on each node.
+ */
+export const NODE_ISOLATIONS = [
+  /**
+   * Each workspace in its own sandbox (a node that runs as root): its own uid, user/pid/mount namespaces,
+   * cgroup limits and its own network namespace.
+   */
+  'sandbox',
+  /**
+   * A node that is not root (a laptop): user/pid/mount namespaces and cgroup limits where available, but the
+   * workspaces share the host's network (its loopback services included) and run under the node's uid.
+   */
+  'sandbox-shared-network',
+  /** No isolation (`--runtime process`, e.g. macOS): workspaces run as the node's user, see the machine. */
+  'process',
+] as const;
+export const NodeIsolation = v.picklist(NODE_ISOLATIONS);
+export type NodeIsolation = v.InferOutput<typeof NodeIsolation>;
+
 /** SWIM member states. */
 export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 export const MemberState = v.picklist(MEMBER_STATES);

@@ -1,10 +1,11 @@
 // The control plane API end to end through the generated client: projects, workspaces, nodes, tokens, ownership.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { TOKEN_TYP } from '../contract/index.ts';
+import { type NodeIsolation, TOKEN_TYP } from '../contract/index.ts';
 import { verifyToken } from './identity/index.ts';
 import {
   createTestNodeKey,
+  joinTestNode,
   type PushRecorder,
   startPushRecorder,
   startTestControl,
@@ -23,22 +24,8 @@ afterAll(async () => {
   await control.stop();
 });
 
-async function joinNode(name: string, capacity = 4) {
-  const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  expect(jt.response.status).toBe(200);
-  const key = await createTestNodeKey();
-  const joined = await control.clientWith().POST('/api/v1/nodes/join', {
-    body: {
-      joinToken: jt.data!.token,
-      name,
-      publicKey: key.publicKey,
-      address: node.url,
-      capacity: { workspaces: capacity },
-    },
-  });
-  expect(joined.response.status).toBe(200);
-  return { ...joined.data!, joinToken: jt.data!.token, key };
-}
+const joinNode = (name: string, capacity = 4, isolation?: NodeIsolation) =>
+  joinTestNode(control, { name, address: node.url, capacity, ...(isolation ? { isolation } : {}) });
 
 async function newMember(name: string) {
   const r = await control.client.POST('/api/v1/users', { body: { name } });
@@ -235,6 +222,68 @@ describe('Control API', () => {
     }
     const listed = await control.client.GET('/api/v1/workspaces');
     expect(listed.data!.items.filter((w) => w.projectId === project.data!.id)).toEqual([]);
+  });
+
+  it('shows how each node isolates its workspaces, from its join and its heartbeats', async () => {
+    const listed = async (id: string) =>
+      (await control.client.GET('/api/v1/nodes')).data!.items.find((n) => n.id === id)?.isolation;
+    const quiet = await joinNode('n-quiet');
+    expect(await listed(quiet.nodeId)).toBeNull();
+    const laptop = await joinNode('n-process', 4, 'process');
+    expect(await listed(laptop.nodeId)).toBe('process');
+    const beat = (body: { workspaces: []; isolation?: NodeIsolation }) =>
+      control.clientWith(laptop.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+        params: { path: { id: laptop.nodeId } },
+        body,
+      });
+    expect((await beat({ workspaces: [], isolation: 'sandbox-shared-network' })).response.status).toBe(200);
+    expect(await listed(laptop.nodeId)).toBe('sandbox-shared-network');
+    // A heartbeat that does not say keeps what the node said last.
+    expect((await beat({ workspaces: [] })).response.status).toBe(200);
+    expect(await listed(laptop.nodeId)).toBe('sandbox-shared-network');
+    expect((await beat({ workspaces: [], isolation: 'process' })).response.status).toBe(200);
+    const one = await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: laptop.nodeId } } });
+    expect(one.data!.isolation).toBe('process');
+  });
+
+  it('refuses an isolation outside the union on join and heartbeat with 400 in the one error shape', async () => {
+    const n = await joinNode('n-bad-isolation');
+    const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
+    const key = await createTestNodeKey();
+    // Raw fetch: the generated client's types do not let a wrong value through.
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${control.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const join = await post('/api/v1/nodes/join', {
+      joinToken: jt.data!.token,
+      name: 'n-container',
+      publicKey: key.publicKey,
+      address: node.url,
+      capacity: { workspaces: 1 },
+      isolation: 'container',
+    });
+    const beat = await post(
+      `/api/v1/nodes/${n.nodeId}/heartbeat`,
+      { workspaces: [], isolation: 'none' },
+      n.certificate,
+    );
+    for (const res of [join, beat]) {
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('invalid_request');
+      expect(body.error.message).toBeString();
+    }
+    // Neither the refused join nor the refused heartbeat changed anything.
+    const names = (await control.client.GET('/api/v1/nodes')).data!.items.map((x) => x.name);
+    expect(names).not.toContain('n-container');
+    const still = await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: n.nodeId } } });
+    expect(still.data!.isolation).toBeNull();
   });
 
   it('refuses a used or unknown join token', async () => {

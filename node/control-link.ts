@@ -25,7 +25,9 @@ export class ControlError extends Error {
 
 /** Typed access to the control plane's node endpoints. */
 export interface ControlLink {
+  /** Joins with a one-use token; `body.isolation`, when the caller sets it, is how the node isolates. */
   join(body: NodeJoinRequest): Promise<NodeJoined>;
+  /** Reports workspaces and load; `body.isolation`, when set, replaces what the control plane shows. */
   heartbeat(nodeId: string, certificate: string, body: Heartbeat): Promise<HeartbeatAck>;
   jwks(): Promise<Jwks>;
   /** The end of a task this node ran (its outcome and transcript summary). */

@@ -36,6 +36,7 @@ import {
   createSandboxIsolation,
   createWorkspaceRuntime,
   type Isolation,
+  type IsolationKind,
   Placement,
   type Runtime,
 } from './workspaces/index.ts';
@@ -240,6 +241,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         link,
         options.joinTimeoutMs ?? 60_000,
         log,
+        runtime.kind,
       );
       membership = membershipFrom(config.controlUrl, joined);
       pendingSeeds = joined.meshSeeds;
@@ -301,6 +303,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         renew: pastHalfLife(m().certificate),
         address,
         load: load(),
+        isolation: runtime.kind,
       });
       await applyAck(ack);
       return ack.heartbeatIntervalMs;
@@ -411,6 +414,7 @@ async function joinWithRetry(
   link: ReturnType<typeof createControlLink>,
   timeoutMs: number,
   log: (line: string) => void,
+  isolation: IsolationKind,
 ): Promise<NodeJoined> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
@@ -424,6 +428,7 @@ async function joinWithRetry(
         labels: config.labels,
         laptop: config.laptop,
         version: NODE_VERSION,
+        isolation,
       });
     } catch (e) {
       if (!(e instanceof ControlError) || !e.retryable || Date.now() > deadline) throw e;

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { NodeIsolation } from '../contract/index.ts';
 import {
-  createTestNodeKey,
+  joinTestNode,
   type PushRecorder,
   startPushRecorder,
   startTestControl,
@@ -26,20 +27,10 @@ let workspaceId: string;
 beforeAll(async () => {
   [control, ui] = await Promise.all([startTestControl(), launchUiBrowser()]);
   pushes = startPushRecorder();
-  // Something on every page: a node with load, workspaces in several states, a token.
-  const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  const key = await createTestNodeKey();
-  const node = (
-    await control.clientWith().POST('/api/v1/nodes/join', {
-      body: {
-        joinToken: jt.data!.token,
-        name: 'box',
-        publicKey: key.publicKey,
-        address: pushes.url,
-        capacity: { workspaces: 4 },
-      },
-    })
-  ).data!;
+  // Something on every page: nodes with load and each isolation note, workspaces in several states, a token.
+  const join = (name: string, isolation: NodeIsolation) =>
+    joinTestNode(control, { name, address: pushes.url, isolation });
+  const node = await join('box', 'process');
   const projectId = (await control.client.POST('/api/v1/projects', { body: { name: 'site' } })).data!.id;
   const a = (
     await control.client.POST('/api/v1/workspaces', { body: { name: 'a', projectId, appCommand: 'x' } })
@@ -50,6 +41,8 @@ beforeAll(async () => {
     body: { workspaces: [{ id: a.id, status: 'running' }], load: { cpu: 0.2, memory: 0.3 } },
   });
   workspaceId = a.id;
+  await join('laptop', 'sandbox-shared-network');
+  await join('server', 'sandbox');
 });
 afterAll(async () => {
   await ui?.close();
@@ -88,7 +81,11 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
     path: () => `/workspaces/${workspaceId}`,
     ready: (p) => p.getByRole('heading', { name: 'Request path' }).waitFor(),
   },
-  { name: 'nodes', path: () => '/nodes', ready: (p) => p.locator('[data-node="box"]').waitFor() },
+  {
+    name: 'nodes',
+    path: () => '/nodes',
+    ready: (p) => p.locator('[data-node="box"] [data-isolation="process"]').waitFor(),
+  },
   { name: 'settings', path: () => '/settings', ready: (p) => p.locator('tbody tr').first().waitFor() },
   {
     name: 'tasks',

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { NodeIsolation } from '../contract/index.ts';
 import {
-  createTestNodeKey,
+  joinTestNode,
   type PushRecorder,
   startPushRecorder,
   startTestControl,
@@ -42,6 +43,10 @@ async function project(name: string) {
   const r = await control.client.POST('/api/v1/projects', { body: { name } });
   return r.data!.id;
 }
+
+/** Joins a node through the API, as `warren node join` does; its pushes go to the recorder. */
+const joinNode = (name: string, isolation?: NodeIsolation) =>
+  joinTestNode(control, { name, address: pushes.url, capacity: 8, ...(isolation ? { isolation } : {}) });
 
 const row = (page: Page, name: string) => page.locator(`[data-workspace="${name}"]`);
 
@@ -100,23 +105,13 @@ describe('Web UI', () => {
   it('follows status live: a workspace made elsewhere appears, then turns running when its node reports', async () => {
     await ui.run('live-status', async (page) => {
       await signIn(page);
-      const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-      const key = await createTestNodeKey();
-      const joined = await control.clientWith().POST('/api/v1/nodes/join', {
-        body: {
-          joinToken: jt.data!.token,
-          name: 'box-1',
-          publicKey: key.publicKey,
-          address: pushes.url,
-          capacity: { workspaces: 8 },
-        },
-      });
-      const nodeId = joined.data!.nodeId;
+      const joined = await joinNode('box-1');
+      const nodeId = joined.nodeId;
       const ws = await control.client.POST('/api/v1/workspaces', {
         body: { name: 'from-cli', projectId: await project('cli'), nodeId },
       });
       await row(page, 'from-cli').getByText('on box-1').waitFor();
-      await control.clientWith(joined.data!.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      await control.clientWith(joined.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
         params: { path: { id: nodeId } },
         body: { workspaces: [{ id: ws.data!.id, status: 'running' }], load: { cpu: 0.3, memory: 0.4 } },
       });
@@ -127,6 +122,31 @@ describe('Web UI', () => {
       await node.getByText('Online').waitFor();
       await node.getByRole('link', { name: 'from-cli' }).waitFor();
       expect(await node.locator('.meter-value').first().textContent()).toBe('30%');
+    });
+  });
+
+  it('warns on the Nodes page about a node without isolation, and follows its heartbeats', async () => {
+    await ui.run('node-isolation', async (page) => {
+      await signIn(page);
+      const open = await joinNode('open-laptop', 'process');
+      await joinNode('sandboxed-box', 'sandbox');
+      await page.getByRole('link', { name: 'Nodes' }).click();
+      const laptop = page.locator('[data-node="open-laptop"]');
+      const warning = laptop.getByRole('note');
+      await warning.waitFor();
+      expect(await warning.textContent()).toBe(
+        "No isolation: workspaces run as the node's user and can read what it holds.",
+      );
+      expect(await warning.getAttribute('class')).toContain('notice');
+      await page.locator('[data-node="sandboxed-box"]').getByText('Sandboxed', { exact: true }).waitFor();
+      expect(await page.locator('[data-node="sandboxed-box"]').getByRole('note').count()).toBe(0);
+      // The laptop's node now runs a sandbox that shares its network: the warning gives way to a note, live.
+      await control.clientWith(open.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+        params: { path: { id: open.nodeId } },
+        body: { workspaces: [], isolation: 'sandbox-shared-network' },
+      });
+      await laptop.getByText("workspaces can reach this machine's loopback services").waitFor();
+      expect(await laptop.getByRole('note').count()).toBe(0);
     });
   });
 

@@ -131,7 +131,7 @@ describe('Live event stream', () => {
     await stream.cancel();
   });
 
-  it('pushes node joins and heartbeat reports (a workspace turning running, node load)', async () => {
+  it('pushes node joins and heartbeat reports (a workspace turning running, node load and isolation)', async () => {
     const stream = follow(await events(bearer(control.adminToken)));
     expect((await stream.next()).type).toBe('snapshot');
     const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
@@ -155,7 +155,11 @@ describe('Live event stream', () => {
     });
     const hb = await control.clientWith(joined.data!.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: joined.data!.nodeId } },
-      body: { workspaces: [{ id: ws.data!.id, status: 'running' }], load: { cpu: 0.25, memory: 0.5 } },
+      body: {
+        workspaces: [{ id: ws.data!.id, status: 'running' }],
+        load: { cpu: 0.25, memory: 0.5 },
+        isolation: 'sandbox',
+      },
     });
     expect(hb.response.status).toBe(200);
     let running = false;
@@ -164,7 +168,10 @@ describe('Live event stream', () => {
       const e = await stream.next();
       if (e.type === 'workspace' && e.workspace.id === ws.data!.id && e.workspace.status === 'running')
         running = true;
-      if (e.type === 'node' && e.node.id === joined.data!.nodeId && e.node.load?.cpu === 0.25) loaded = true;
+      if (e.type === 'node' && e.node.id === joined.data!.nodeId && e.node.load?.cpu === 0.25) {
+        expect(e.node.isolation).toBe('sandbox');
+        loaded = true;
+      }
     }
     await stream.cancel();
   });

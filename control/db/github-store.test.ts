@@ -1,13 +1,13 @@
 // The GitHub tables and the user status, run against an embedded libSQL file and a real sqld process.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { newId, USER_STATUSES } from '../../contract/index.ts';
-import { startSqld } from '../testing/index.ts';
+import { firstMigrations, startSqld } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import * as schema from './schema.ts';
 import { createStore, type Store } from './store.ts';
@@ -32,20 +32,6 @@ const BACKENDS: Backend[] = [
 ];
 
 const T = 1_800_000_000_000;
-const MIGRATIONS = join(import.meta.dir, 'migrations');
-
-/** A copy of the migrations folder holding only the first `n` migrations (a database of an older release). */
-function firstMigrations(n: number): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-migrations-'));
-  mkdirSync(join(dir, 'meta'));
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as {
-    entries: { tag: string }[];
-  };
-  journal.entries = journal.entries.slice(0, n);
-  writeFileSync(join(dir, 'meta/_journal.json'), JSON.stringify(journal));
-  for (const e of journal.entries) cpSync(join(MIGRATIONS, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 for (const backend of BACKENDS) {
   describe(`GitHub store on ${backend.name}`, () => {

@@ -5,6 +5,7 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
 import {
   ACTIVITY_KINDS,
   DESIRED_STATES,
+  NODE_ISOLATIONS,
   NODE_STATUSES,
   ROLES,
   TASK_STATUSES,
@@ -130,10 +131,15 @@ export const nodes = sqliteTable(
     loadCpu: integer('load_cpu'),
     loadMemory: integer('load_memory'),
     version: text('version'),
+    /** How the node isolates its workspaces, as last reported; null until it reports one. */
+    isolation: text('isolation', { enum: NODE_ISOLATIONS }),
     lastHeartbeatAt: integer('last_heartbeat_at'),
     createdAt: integer('created_at').notNull(),
   },
-  () => [check('nodes_status_check', oneOf('status', NODE_STATUSES))],
+  () => [
+    check('nodes_status_check', oneOf('status', NODE_STATUSES)),
+    check('nodes_isolation_check', sql.raw(`"isolation" IS NULL OR ${inList('isolation', NODE_ISOLATIONS)}`)),
+  ],
 );
 
 export const joinTokens = sqliteTable(

@@ -3,17 +3,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
 import {
   DESIRED_STATES,
+  NODE_ISOLATIONS,
   NODE_STATUSES,
   newId,
   ROLES,
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { startSqld } from '../testing/index.ts';
+import { firstMigrations, migrationsBefore, startSqld } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
+import * as schema from './schema.ts';
 import { createStore, type Store } from './store.ts';
 import { type WorkspaceRow, workspaceResources } from './workspaces.ts';
 
@@ -51,6 +56,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
     loadCpu: null,
     loadMemory: null,
     version: null,
+    isolation: null,
     lastHeartbeatAt: T,
     createdAt: T,
     ...overrides,
@@ -111,7 +117,53 @@ for (const backend of BACKENDS) {
       again.close();
     });
 
-    it('round-trips every workspace status, desired state, node status and role', async () => {
+    it('keeps nodes and the workspaces placed on them when the nodes table is rebuilt for isolation', async () => {
+      // A database from before migration 0006, with a node hosting a workspace, opened by today's code.
+      const older = await backend.start();
+      try {
+        const cut = firstMigrations(migrationsBefore('0007_node_isolation'));
+        const client = createClient({ url: older.url });
+        await client.execute('PRAGMA foreign_keys = ON');
+        await migrate(drizzle(client, { schema }), { migrationsFolder: cut.dir });
+        cut.remove();
+        await client.batch([
+          {
+            sql: 'INSERT INTO users (id, name, email, role, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['usr_old', 'old', null, 'member', T],
+          },
+          {
+            sql: 'INSERT INTO projects (id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['prj_old', 'p', '', 'usr_old', T],
+          },
+          {
+            sql: `INSERT INTO nodes (id, name, status, address, public_key, labels, capacity_workspaces, laptop,
+                    version, created_at) VALUES ('nd_old', 'old', 'online', 'http://127.0.0.1:1', '{}', '{}', 2, 1, '0.1.0', ?)`,
+            args: [T],
+          },
+          {
+            sql: `INSERT INTO workspaces (id, name, project_id, owner_id, node_id, status, desired_state, env,
+                    created_at, updated_at) VALUES ('ws_old', 'w', 'prj_old', 'usr_old', 'nd_old', 'running', 'running', '{}', ?, ?)`,
+            args: [T, T],
+          },
+        ]);
+        client.close();
+        const upgraded = await openDatabase(older.url);
+        const s = createStore(upgraded.db);
+        expect(await s.nodes.get('nd_old')).toMatchObject({
+          name: 'old',
+          laptop: true,
+          version: '0.1.0',
+          isolation: null,
+          workspaceCount: 1,
+        });
+        expect((await s.workspaces.get('ws_old'))?.nodeId).toBe('nd_old');
+        upgraded.close();
+      } finally {
+        await older.stop();
+      }
+    }, 30_000);
+
+    it('round-trips every workspace status, desired state, node status, node isolation and role', async () => {
       for (const status of WORKSPACE_STATUSES) {
         const row = workspaceRow({ status, statusBeforeUnreachable: status });
         await store.workspaces.insert(row);
@@ -126,6 +178,13 @@ for (const backend of BACKENDS) {
         const row = nodeRow({ status });
         await store.nodes.insert(row);
         expect((await store.nodes.get(row.id))?.status).toBe(status);
+      }
+      for (const isolation of [...NODE_ISOLATIONS, null]) {
+        const row = nodeRow({ isolation });
+        await store.nodes.insert(row);
+        expect((await store.nodes.get(row.id))?.isolation).toBe(isolation);
+        await store.nodes.update(row.id, { isolation: 'process' });
+        expect((await store.nodes.get(row.id))?.isolation).toBe('process');
       }
       for (const role of ROLES) {
         const id = newId('user');
@@ -152,6 +211,9 @@ for (const backend of BACKENDS) {
       await store.nodes.insert(n);
       await expect(
         c.execute({ sql: 'UPDATE nodes SET status = ? WHERE id = ?', args: ['asleep', n.id] }),
+      ).rejects.toThrow(/CHECK/i);
+      await expect(
+        c.execute({ sql: 'UPDATE nodes SET isolation = ? WHERE id = ?', args: ['container', n.id] }),
       ).rejects.toThrow(/CHECK/i);
       await expect(
         c.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: ['root', userId] }),

@@ -69,6 +69,9 @@ export function createNodeService(deps: {
         capacityWorkspaces: input.capacity.workspaces,
         laptop,
         version: input.version ?? null,
+        // A join describes the node afresh: one that does not say how it isolates is shown as unknown, never
+        // with what an earlier run of the same machine claimed.
+        isolation: input.isolation ?? null,
         lastHeartbeatAt: now,
       };
       if (existing) {
@@ -106,6 +109,7 @@ export function createNodeService(deps: {
           ? { loadCpu: Math.round(input.load.cpu * 1000), loadMemory: Math.round(input.load.memory * 1000) }
           : {}),
         ...(input.address ? { address: input.address } : {}),
+        ...(input.isolation ? { isolation: input.isolation } : {}),
       });
       if (before.status !== 'online') await deps.liveness.returned(nodeId);
       await deps.workspaces.applyReports(nodeId, input.workspaces);

@@ -45,6 +45,7 @@ describe('NodeFleet recovery', () => {
         loadCpu: null,
         loadMemory: null,
         version: null,
+        isolation: null,
         lastHeartbeatAt: now,
         createdAt: now,
       });

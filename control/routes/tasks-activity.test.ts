@@ -121,6 +121,7 @@ describe('Warm placement', () => {
       loadCpu: null,
       loadMemory: null,
       version: null,
+      isolation: null,
       lastHeartbeatAt: now,
       createdAt: now,
     });

@@ -60,6 +60,7 @@ export function nodeView(n: NodeWithCount): Node {
     createdAt: iso(n.createdAt),
     load: n.loadCpu === null ? null : { cpu: n.loadCpu / 1000, memory: (n.loadMemory ?? 0) / 1000 },
     version: n.version,
+    isolation: n.isolation,
   };
 }
 

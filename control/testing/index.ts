@@ -19,12 +19,14 @@ export {
 } from '../github/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
+export { firstMigrations, migrationsBefore } from './first-migrations.ts';
 export {
   type GitHubSignInResult,
   manualRedirectClient,
   setCookies,
   signInWithGitHub,
 } from './github-sign-in.ts';
+export { type JoinTestNodeOptions, joinTestNode } from './join-node.ts';
 export { createTestNodeKey, type TestNodeKey } from './node-key.ts';
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { seedRows } from './seed-rows.ts';

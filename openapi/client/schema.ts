@@ -1846,6 +1846,8 @@ export interface operations {
                             };
                             createdAt: string;
                             id: string;
+                            /** @enum {string|null} */
+                            isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
                             labels: {
                                 [key: string]: string;
                             };
@@ -2066,6 +2068,8 @@ export interface operations {
                     capacity: {
                         workspaces: number;
                     };
+                    /** @enum {string} */
+                    isolation?: "sandbox" | "sandbox-shared-network" | "process";
                     joinToken: string;
                     /** @default {} */
                     labels?: {
@@ -2187,6 +2191,8 @@ export interface operations {
                         };
                         createdAt: string;
                         id: string;
+                        /** @enum {string|null} */
+                        isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
                         labels: {
                             [key: string]: string;
                         };
@@ -2446,6 +2452,8 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     address?: string;
+                    /** @enum {string} */
+                    isolation?: "sandbox" | "sandbox-shared-network" | "process";
                     load?: {
                         cpu: number;
                         memory: number;

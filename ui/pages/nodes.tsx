@@ -1,4 +1,5 @@
-// Nodes: each node's status in words, what it hosts, its address and load, and a picture of the mesh.
+// Nodes: each node's status in words, how it isolates workspaces, what it hosts, its address and load, and
+// a picture of the mesh.
 import type { Node, User } from '../api.ts';
 import { EmptyState } from '../components/notice.tsx';
 import { NodeBadge } from '../components/status-badge.tsx';
@@ -16,6 +17,41 @@ const MEANING: Record<Node['status'], string> = {
   offline: 'No heartbeat for a while. Check the machine and its `warren node` process.',
   awaiting_agent: 'A laptop that is asleep or whose agent stopped. It re-joins by itself when back.',
 };
+
+/**
+ * How the node keeps workspaces from itself: a short label when sandboxed, a note when the sandbox shares the
+ * host's network, a warning when there is no sandbox at all (they can read what the node's user can).
+ */
+function Isolation({ isolation }: { isolation: Node['isolation'] }) {
+  switch (isolation) {
+    case 'sandbox':
+      return (
+        <p class="isolation" data-isolation="sandbox">
+          <span class="tag tone-ok">Sandboxed</span>
+        </p>
+      );
+    case 'sandbox-shared-network':
+      return (
+        <p class="isolation small" data-isolation="sandbox-shared-network">
+          <strong>Sandboxed, shared network:</strong> workspaces can reach this machine's loopback services.
+        </p>
+      );
+    case 'process':
+      return (
+        <div class="notice hint isolation" data-isolation="process" role="note">
+          <span class="notice-text">
+            <strong>No isolation:</strong> workspaces run as the node's user and can read what it holds.
+          </span>
+        </div>
+      );
+    default:
+      return (
+        <p class="isolation muted small" data-isolation="unknown">
+          Isolation not reported: this node has not said how it keeps workspaces apart.
+        </p>
+      );
+  }
+}
 
 function Meter({ label, value }: { label: string; value: number }) {
   const pct = Math.max(0, Math.min(100, Math.round(value * 100)));
@@ -98,6 +134,7 @@ export function NodesPage({ user }: { user: User }) {
                     <NodeBadge status={n.status} />
                   </div>
                   <p class="muted small">{MEANING[n.status]}</p>
+                  <Isolation isolation={n.isolation} />
                   <dl class="facts compact">
                     <div class="address">
                       <dt>Address</dt>
