@@ -164,3 +164,34 @@ describe('Architecture', () => {
     expect(FORBIDDEN.node.control).toBeString();
   });
 });
+
+/**
+ * Where the node may start processes. A workspace's processes (app, terminal shells, agents) start only through
+ * its isolation's launcher, so none can skip the sandbox; host programs that build the sandbox (ip, iptables,
+ * chown) run as the node, never as a workspace.
+ */
+const SPAWN_ALLOWED: Record<string, string> = {
+  'node/workspaces/process-isolation.ts': 'the one launcher: every isolation starts workspace processes here',
+  'node/workspaces/sandbox/host-command.ts':
+    'host programs that build and tear down sandboxes (ip, iptables)',
+  'node/workspaces/sandbox/sandbox-isolation.ts': 'chown of a home to the workspace uid before it is bound',
+};
+
+/** Files under node/ (not tests or test helpers) that start a process outside the allowed places. */
+function unlaunchedSpawns(): string[] {
+  const found: string[] = [];
+  for (const file of sourceFiles(join(ROOT, 'node'))) {
+    const rel = relative(ROOT, file);
+    if (rel.endsWith('.test.ts') || rel.includes('/testing/') || rel in SPAWN_ALLOWED) continue;
+    const text = readFileSync(file, 'utf8');
+    if (/\bBun\.spawn(Sync)?\s*\(|node:child_process|from 'child_process'/.test(text)) found.push(rel);
+  }
+  return found;
+}
+
+describe('The workspace launcher', () => {
+  it('is the only way the node starts a workspace process', () => {
+    expect(unlaunchedSpawns()).toEqual([]);
+    for (const file of Object.keys(SPAWN_ALLOWED)) expect(statSync(join(ROOT, file)).isFile()).toBe(true);
+  });
+});

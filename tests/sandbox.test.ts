@@ -3,8 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_AGENT } from '../node/agent/testing/index.ts';
-import { ECHO_APP, eventually } from '../node/testing/index.ts';
+import { ECHO_APP, eventually, FIXTURE_AGENT } from '../node/testing/index.ts';
 import {
   type ControlProcess,
   cgroupTraces,

@@ -405,6 +405,11 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
           // The current URL, also for a node resumed after a restart on another port.
           WARREN_CONTROL_URL: input.controlUrl || deps.controlUrl,
           WARREN_JOIN_TOKEN_FILE: tokenFile,
+          // The control plane's data dir (master key, database, admin token) holds the node's: a sandboxed
+          // workspace must see neither, even when both sit in a folder it is shown (a checkout's `.warren`).
+          WARREN_SANDBOX_HIDE: resolve(deps.dataDir),
+          // The sandbox where this machine has bubblewrap; else no isolation, which the node warns about.
+          WARREN_RUNTIME: Bun.which('bwrap') ? 'sandbox' : 'process',
         },
       };
     },
