@@ -40,6 +40,8 @@ export function bwrapArgs(view: MountView): string[] {
     view.hostname,
   ];
   if (view.newSession) a.push('--new-session');
+  // Private /tmp first: Warren's code (or a read-only folder) may itself live under /tmp and is bound after.
+  a.push('--tmpfs', '/tmp');
   const bound: string[] = [];
   for (const path of SYSTEM_PATHS) {
     const kind = entryKind(path);
@@ -69,8 +71,6 @@ export function bwrapArgs(view: MountView): string[] {
     '/dev',
     '--tmpfs',
     '/dev/shm',
-    '--tmpfs',
-    '/tmp',
     '--dir',
     '/var',
     '--symlink',
