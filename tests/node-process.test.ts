@@ -62,7 +62,20 @@ describe('warren node join (process)', () => {
     issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
     const dir = tempDataDir();
     dirs.push(dir);
-    const base = ['--control', issuer.url, '--data', dir, '--listen', '127.0.0.1:0', '--name', 'proc-node'];
+    // The process runtime, whose apps outlive a killed node (own session) and are ended by the next start; a
+    // sandbox dies with its node instead (tests/sandbox.test.ts).
+    const base = [
+      '--control',
+      issuer.url,
+      '--data',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--name',
+      'proc-node',
+      '--runtime',
+      'process',
+    ];
     const first = await startNodeProcess([...base, '--join-token', issuer.joinToken()]);
     const ws: WorkspaceAssignment = {
       id: newId('workspace'),
