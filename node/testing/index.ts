@@ -1,6 +1,8 @@
 // node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, a git server.
 
 export { AgentSocketClient, FIXTURE_AGENT, fixtureAgentCommand } from '../agent/testing/index.ts';
+// The runtimes and isolations themselves, for benchmarks that drive them without a node around them.
+export { defaultSandboxConfig } from '../config.ts';
 export {
   askCredential,
   createBareRepo,
@@ -15,6 +17,12 @@ export {
   type FakeTailnetDevice,
   startFakeLocalApi,
 } from '../tailscale/testing/index.ts';
+export {
+  createProcessRuntime,
+  createSandboxIsolation,
+  createWorkspaceRuntime,
+  groupMembers,
+} from '../workspaces/index.ts';
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';

@@ -1,14 +1,12 @@
 // `bun run bench proxy`: the same tiny upstream direct, through a node's proxy with a token, and through nginx;
 // HTTP latency and throughput, WebSocket echo rate, and token verification rates, as one markdown table.
-import { readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { newId } from '../../contract/index.ts';
 import { KeySet, Revocations, TokenVerifier } from '../../node/index.ts';
-import { eventually, startTestIssuer, tempDataDir } from '../../node/testing/index.ts';
+import { startTestIssuer } from '../../node/testing/index.ts';
+import { type BenchNode, startBenchNode } from './_bench-node.ts';
 import { type LoadResult, runLoad, runWebSocketEcho } from './_load-generator.ts';
 import { startNginx } from './_nginx.ts';
-
-const ROOT = resolve(import.meta.dir, '../..');
 
 interface Options {
   durationSec: number;
@@ -51,68 +49,18 @@ function median(xs: number[]): number {
 export default async function proxyBench(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
-  const dataDir = tempDataDir();
-  const node = Bun.spawn(
-    [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
-      'node',
-      'join',
-      '--control',
-      issuer.url,
-      '--join-token',
-      issuer.joinToken(),
-      '--data',
-      dataDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--name',
-      'bench',
-    ],
-    { stdout: 'pipe', stderr: 'inherit' },
-  );
+  let node: BenchNode | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
-    const ready = await readyLine(node);
-    const ws = {
-      id: newId('workspace'),
-      name: 'bench',
-      projectId: newId('project'),
-      ownerId: newId('user'),
-      desiredState: 'running' as const,
-      appCommand: `exec ${process.execPath} ${join(import.meta.dir, '_proxy-upstream.ts')}`,
-      env: {},
-    };
-    await issuer.place(ready.nodeId, ws, ready.url);
-    const token = await issuer.mint({
-      workspaceId: ws.id,
-      userId: ws.ownerId,
-      scopes: ['http'],
-      ttlSec: 3600,
-    });
-    const warrenUrl = `${ready.url}/w/${ws.id}/`;
-    const auth = { authorization: `Bearer ${token}` };
-    const port = await eventually(
-      async () => {
-        const r = await fetch(warrenUrl, { headers: auth });
-        await r.arrayBuffer();
-        if (r.status !== 200) return undefined;
-        const list = (await (
-          await fetch(`${ready.url}/_node/workspaces`, {
-            headers: { authorization: `Bearer ${await issuer.commandToken(ready.nodeId)}` },
-          })
-        ).json()) as { items: { port?: number }[] };
-        return list.items[0]?.port;
-      },
-      'the bench workspace to run',
-      20_000,
-    );
+    node = await startBenchNode(issuer, 'bench');
+    const { workspaceUrl: warrenUrl, auth, token, port } = node;
+    const nodePid = node.pid;
     nginx = await startNginx(port);
     const ng = nginx;
     // The proxy's own processes, whose CPU time per request is the figure least disturbed by a busy machine.
     const targets: [string, string, Record<string, string>, () => number[]][] = [
       ['direct', `http://127.0.0.1:${port}/`, {}, () => []],
-      ['warren (token checked)', warrenUrl, auth, () => [node.pid]],
+      ['warren (token checked)', warrenUrl, auth, () => [nodePid]],
       ['nginx', `http://127.0.0.1:${nginx.port}/`, {}, () => ng.workerPids()],
     ];
     const runs: Record<string, LoadResult[]> = {};
@@ -157,27 +105,8 @@ export default async function proxyBench(args: string[]): Promise<void> {
     printTable(o, http, wsRates, tokens, cpuPerRequest);
   } finally {
     await nginx?.stop();
-    node.kill('SIGTERM');
-    await node.exited;
+    await node?.stop();
     await issuer.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function readyLine(
-  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
-): Promise<{ nodeId: string; url: string }> {
-  const reader = proc.stdout.getReader();
-  let out = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the node exited before it was ready');
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    if (m) {
-      reader.releaseLock();
-      return JSON.parse(m[1]!) as { nodeId: string; url: string };
-    }
   }
 }
 

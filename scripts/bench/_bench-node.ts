@@ -1,0 +1,114 @@
+// A real node process for the benchmarks (`warren node join` against a test issuer) with the tiny upstream placed on it.
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { newId } from '../../contract/index.ts';
+import { eventually, type startTestIssuer, tempDataDir } from '../../node/testing/index.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+
+type Issuer = Awaited<ReturnType<typeof startTestIssuer>>;
+
+/** The tiny upstream of the proxy benchmarks as a workspace app command. */
+export const UPSTREAM_APP = `exec ${process.execPath} ${join(import.meta.dir, '_proxy-upstream.ts')}`;
+
+/** A running node and the one workspace placed on it, reachable through its proxy. */
+export interface BenchNode {
+  nodeId: string;
+  url: string;
+  pid: number;
+  /** `<node>/w/<id>/`: the workspace through the node's proxy. */
+  workspaceUrl: string;
+  /** Headers that carry the workspace token. */
+  auth: Record<string, string>;
+  token: string;
+  /** The app's port as the node reports it. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `warren node join` with `args` added (e.g. `--runtime process`) and places the upstream on it. */
+export async function startBenchNode(issuer: Issuer, name: string, args: string[] = []): Promise<BenchNode> {
+  const dataDir = tempDataDir();
+  const node = Bun.spawn(
+    [
+      process.execPath,
+      join(ROOT, 'cli/main.ts'),
+      'node',
+      'join',
+      '--control',
+      issuer.url,
+      '--join-token',
+      issuer.joinToken(),
+      '--data',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--name',
+      name,
+      ...args,
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  );
+  const stop = async () => {
+    node.kill('SIGTERM');
+    await node.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const ready = await readyLine(node);
+    const ws = {
+      id: newId('workspace'),
+      name,
+      projectId: newId('project'),
+      ownerId: newId('user'),
+      desiredState: 'running' as const,
+      appCommand: UPSTREAM_APP,
+      env: {},
+    };
+    await issuer.place(ready.nodeId, ws, ready.url);
+    const token = await issuer.mint({
+      workspaceId: ws.id,
+      userId: ws.ownerId,
+      scopes: ['http'],
+      ttlSec: 3600,
+    });
+    const workspaceUrl = `${ready.url}/w/${ws.id}/`;
+    const auth = { authorization: `Bearer ${token}` };
+    const port = await eventually(
+      async () => {
+        const r = await fetch(workspaceUrl, { headers: auth });
+        await r.arrayBuffer();
+        if (r.status !== 200) return undefined;
+        const list = (await (
+          await fetch(`${ready.url}/_node/workspaces`, {
+            headers: { authorization: `Bearer ${await issuer.commandToken(ready.nodeId)}` },
+          })
+        ).json()) as { items: { port?: number }[] };
+        return list.items[0]?.port;
+      },
+      `the bench workspace on ${name} to run`,
+      20_000,
+    );
+    return { ...ready, pid: node.pid, workspaceUrl, auth, token, port, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function readyLine(
+  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
+): Promise<{ nodeId: string; url: string }> {
+  const reader = proc.stdout.getReader();
+  let out = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the node exited before it was ready');
+    out += new TextDecoder().decode(value);
+    const m = /node ready (\{.*\})/.exec(out);
+    if (m) {
+      reader.releaseLock();
+      return JSON.parse(m[1]!) as { nodeId: string; url: string };
+    }
+  }
+}
