@@ -52,7 +52,9 @@ export default async function proxyBench(args: string[]): Promise<void> {
   let node: BenchNode | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
-    node = await startBenchNode(issuer, 'bench');
+    // The process runtime: the direct and nginx rows reach the same app on 127.0.0.1 (`bench sandbox` measures
+    // the proxy into a network namespace).
+    node = await startBenchNode(issuer, 'bench', ['--runtime', 'process']);
     const { workspaceUrl: warrenUrl, auth, token, port } = node;
     const nodePid = node.pid;
     nginx = await startNginx(port);
