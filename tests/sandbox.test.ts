@@ -74,6 +74,22 @@ function stopMetadataStandIn(): void {
   sh(`ip netns del ${META_NS} 2>/dev/null; ip link del ${META_NS}h 2>/dev/null`);
 }
 
+/** Waits until the control plane's view of the workspace satisfies `ok`. */
+async function waitFor(
+  id: string,
+  ok: (w: { status: string; statusReason: string | null }) => boolean,
+  what: string,
+) {
+  await eventually(
+    async () => {
+      const w = (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data;
+      return w !== undefined && ok(w);
+    },
+    what,
+    30_000,
+  );
+}
+
 async function createWorkspace(
   name: string,
   o: {
@@ -96,13 +112,7 @@ async function createWorkspace(
   });
   expect(ws.response.status).toBeLessThan(300);
   const id = ws.data!.id;
-  await eventually(
-    async () =>
-      (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
-      'running',
-    `workspace ${name} running`,
-    30_000,
-  );
+  await waitFor(id, (w) => w.status === 'running', `workspace ${name} running`);
   return id;
 }
 
@@ -304,13 +314,10 @@ describe.skipIf(!sandboxAvailable)('Sandbox limits and cleanup', () => {
       vToken,
       'i=0; while [ $i -lt 500 ]; do sleep 60 & i=$((i+1)); done 2>/dev/null; true',
     ).catch(() => undefined);
-    await eventually(
-      async () =>
-        (
-          await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })
-        ).data?.statusReason?.includes('process limit of 48'),
+    await waitFor(
+      victim,
+      (w) => w.statusReason?.includes('process limit of 48') === true,
       'the process limit reported',
-      20_000,
     );
     const res = await fetch(`${node.url}/w/${bystander}/still`, {
       headers: { authorization: `Bearer ${bToken}` },
@@ -318,21 +325,9 @@ describe.skipIf(!sandboxAvailable)('Sandbox limits and cleanup', () => {
     expect(res.status).toBe(200);
     // Restart clears the bomb; then a memory hog.
     await control.client.POST('/api/v1/workspaces/{id}/stop', { params: { path: { id: victim } } });
-    await eventually(
-      async () =>
-        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })).data
-          ?.status === 'stopped',
-      'victim stopped',
-      20_000,
-    );
+    await waitFor(victim, (w) => w.status === 'stopped', 'victim stopped');
     await control.client.POST('/api/v1/workspaces/{id}/start', { params: { path: { id: victim } } });
-    await eventually(
-      async () =>
-        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })).data
-          ?.status === 'running',
-      'victim running again',
-      20_000,
-    );
+    await waitFor(victim, (w) => w.status === 'running', 'victim running again');
     const hog = await inTerminal(
       node.url,
       victim,
@@ -341,13 +336,10 @@ describe.skipIf(!sandboxAvailable)('Sandbox limits and cleanup', () => {
       30_000,
     );
     expect(hog.code).not.toBe(0);
-    await eventually(
-      async () =>
-        (
-          await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: victim } } })
-        ).data?.statusReason?.includes('memory limit of 128 MiB'),
+    await waitFor(
+      victim,
+      (w) => w.statusReason?.includes('memory limit of 128 MiB') === true,
       'the memory limit reported',
-      20_000,
     );
     const activity = await control.client.GET('/api/v1/workspaces/{id}/activity', {
       params: { path: { id: victim } },
