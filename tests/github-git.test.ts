@@ -91,6 +91,10 @@ beforeAll(async () => {
       '127.0.0.1:0',
       '--name',
       'git-e2e',
+      // The local git server listens on the host's loopback, which a sandboxed workspace cannot reach by
+      // design; the sandbox's own socket is tested in tests/sandbox.test.ts.
+      '--runtime',
+      'process',
     ],
     {
       stdout: 'pipe',

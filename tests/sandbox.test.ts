@@ -294,9 +294,18 @@ describe.skipIf(!sandboxAvailable)('A sandboxed workspace', () => {
     expect((await run('touch "$HOME/ok" /tmp/ok /dev/shm/ok')).code).toBe(0);
   });
 
-  it('has no route to the git socket of another workspace', async () => {
-    expect((await run('ls /run/warren')).code).toBe(0);
+  it('reaches its own git credential socket, with no secret in its environment, and no other workspace’s', async () => {
+    // The node answers through the socket mounted at /run/warren (this control plane has no GitHub App, so the
+    // answer is an error in the one shape: what matters is that the request arrived as this workspace's).
+    const asked = await run(
+      `printf 'protocol=https\\nhost=github.com\\n\\n' | curl -s --unix-socket "$WARREN_GIT_SOCKET" --data-binary @- http://warren/_node/git-credential?op=get`,
+    );
+    expect(asked.code).toBe(0);
+    expect(asked.output).toContain('"error"');
+    expect((await run('echo "$WARREN_GIT_SOCKET"')).output.trim()).toBe('/run/warren/git.sock');
+    expect((await run('env | grep -c -i -E "secret|ghs_"')).output.trim()).toBe('0');
     expect((await run(`ls ${join(nodeDir, 'sandbox', b)}`)).code).not.toBe(0);
+    expect((await run('ls -A /run/warren')).output.trim()).toBe('git.sock');
   });
 });
 
