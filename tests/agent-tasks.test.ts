@@ -59,6 +59,10 @@ async function startNodeProcess(extra: string[] = []) {
       '127.0.0.1:0',
       '--name',
       'agents',
+      // These tests find agent processes by their working directory on the host, which is the process
+      // runtime's layout; an agent in the sandbox is tested in tests/sandbox.test.ts.
+      '--runtime',
+      'process',
     ],
     {
       stdout: 'pipe',
