@@ -74,6 +74,22 @@ function stopMetadataStandIn(): void {
   sh(`ip netns del ${META_NS} 2>/dev/null; ip link del ${META_NS}h 2>/dev/null`);
 }
 
+/** The node's flags: a root sandbox whose view includes the test folder (data dirs hidden in it). */
+const nodeArgs = () => [
+  '--control',
+  control.url,
+  '--data',
+  nodeDir,
+  '--listen',
+  '127.0.0.1:0',
+  '--runtime',
+  'sandbox',
+  '--sandbox-read-only',
+  root,
+  '--sandbox-hide',
+  controlDir,
+];
+
 /** Waits until the control plane's view of the workspace satisfies `ok`. */
 async function waitFor(
   id: string,
@@ -146,24 +162,7 @@ beforeAll(async () => {
   nodeDir = join(controlDir, 'nodes', 'n1', 'node');
   control = await startControlProcess(controlDir);
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  node = await startNodeProcess([
-    '--control',
-    control.url,
-    '--join-token',
-    jt.data!.token,
-    '--data',
-    nodeDir,
-    '--listen',
-    '127.0.0.1:0',
-    '--name',
-    'sandboxed',
-    '--runtime',
-    'sandbox',
-    '--sandbox-read-only',
-    root,
-    '--sandbox-hide',
-    controlDir,
-  ]);
+  node = await startNodeProcess(['--join-token', jt.data!.token, '--name', 'sandboxed', ...nodeArgs()]);
   const p = await control.client.POST('/api/v1/projects', { body: { name: 'sandbox' } });
   projectId = p.data!.id;
   // The agent records who it runs as and what it sees, then speaks ACP as the fixture agent.
@@ -402,20 +401,7 @@ describe.skipIf(!sandboxAvailable)('Sandbox limits and cleanup', () => {
       'the sandbox to die with the node',
       10_000,
     );
-    node = await startNodeProcess([
-      '--control',
-      control.url,
-      '--data',
-      nodeDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--runtime',
-      'sandbox',
-      '--sandbox-read-only',
-      root,
-      '--sandbox-hide',
-      controlDir,
-    ]);
+    node = await startNodeProcess(nodeArgs());
     await eventually(
       () => slots().has(id) && processesOf(3_000_000 + slots().get(id)!).length > 0,
       'restored',
