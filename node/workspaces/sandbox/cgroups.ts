@@ -42,20 +42,32 @@ function rmdirQuietly(dir: string): void {
 export function detectCgroups(root = '/sys/fs/cgroup'): Cgroups | undefined {
   try {
     const v2 = readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/);
-    if (v2.includes('memory') && v2.includes('pids')) return new CgroupsV2(root, v2.includes('cpu'));
+    if (v2.includes('memory') && v2.includes('pids') && canCreateUnder(join(root, 'warren')))
+      return new CgroupsV2(root, v2.includes('cpu'));
   } catch {}
   if (existsSync(join(root, 'memory', 'cgroup.procs')) && existsSync(join(root, 'pids', 'cgroup.procs'))) {
     const dirs = CONTROLLERS.filter((c) => existsSync(join(root, c, 'cgroup.procs'))).map(
       (c) => [c, join(root, c)] as const,
     );
-    try {
-      mkdirSync(join(root, 'memory', 'warren'), { recursive: true });
-      return new CgroupsV1(new Map(dirs));
-    } catch {
-      return undefined;
-    }
+    return dirs.every(([, h]) => canCreateUnder(join(h, 'warren'))) ? new CgroupsV1(new Map(dirs)) : undefined;
   }
   return undefined;
+}
+
+/**
+ * True when this process may make cgroups under `dir` (created if missing): a node that is not root usually may
+ * not, and then runs its workspaces without limits instead of failing every start.
+ */
+function canCreateUnder(dir: string): boolean {
+  const probe = join(dir, `.probe-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readCounter(file: string, key: string): number {
