@@ -20,8 +20,18 @@ import {
   startGitHttpServer,
   tempDataDir,
 } from '../node/testing/index.ts';
+import { type NamespaceHost, sandboxAvailable, startNamespaceHost } from './sandbox-harness.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
+/**
+ * Where the node can, its workspaces run sandboxed, each in its own network namespace that may not reach the
+ * host's addresses: the git server (on the host, where it checks tokens against the FakeGitHub) is then reached
+ * through a forwarder in a namespace of the test's own, as a workspace reaches github.com through NAT.
+ */
+const SANDBOXED = sandboxAvailable;
+let gitHost: NamespaceHost | undefined;
+/** The base URL workspaces clone from. */
+let repoBase = '';
 let world: GitHubWorld;
 let control: TestControl;
 let controlStopped = false;
@@ -38,12 +48,34 @@ beforeAll(async () => {
   control = await startTestControl({ github: world.config, config: { heartbeatIntervalMs: 300 } });
   // The git server stands in for github.com: it serves a repository to a live FakeGitHub token covering it.
   mkdirServed();
+  if (SANDBOXED) gitHost = startNamespaceHost('wrngit', 1);
   gitServer = startGitHttpServer({
+    ...(gitHost ? { hostname: gitHost.gateway } : {}),
     projectRoot: join(work, 'served'),
     accepts: (password, repo) =>
       SERVED[repo] !== undefined &&
       (world.fake.installationToken(password)?.repositoryIds?.includes(SERVED[repo]) ?? false),
   });
+
+  repoBase = gitServer.url;
+  if (gitHost) {
+    const [, port] = gitServer.host.split(':');
+    const forwarder = gitHost.spawn([
+      process.execPath,
+      join(import.meta.dir, 'fixtures', 'tcp-forwarder.ts'),
+      gitHost.address,
+      '9080',
+      gitHost.gateway,
+      port!,
+    ]);
+    repoBase = `http://${gitHost.address}:9080`;
+    await eventually(
+      async () => (await fetch(repoBase).catch(() => undefined))?.status === 401,
+      'the forwarder',
+      10_000,
+    );
+    void forwarder;
+  }
 
   // alice signs in with GitHub, the App's installation is recorded, her project is bound to acme/app + acme/lib.
   const signed = await signInWithGitHub(control.url, world.fake, WORLD.alice);
@@ -91,15 +123,13 @@ beforeAll(async () => {
       '127.0.0.1:0',
       '--name',
       'git-e2e',
-      // The local git server listens on the host's loopback, which a sandboxed workspace cannot reach by
-      // design; the sandbox's own socket is tested in tests/sandbox.test.ts.
       '--runtime',
-      'process',
+      SANDBOXED ? 'sandbox' : 'process',
     ],
     {
       stdout: 'pipe',
       stderr: 'inherit',
-      env: { ...process.env, WARREN_GIT_ALLOWED_ORIGINS: gitServer.url },
+      env: { ...process.env, WARREN_GIT_ALLOWED_ORIGINS: repoBase },
     },
   );
   nodeProc = proc;
@@ -120,6 +150,7 @@ afterAll(async () => {
   await nodeProc?.exited;
   if (!controlStopped) await control.stop();
   await gitServer.stop();
+  gitHost?.stop();
   await world.stop();
   rmSync(nodeData, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
@@ -153,7 +184,7 @@ async function createWorkspace(name: string, project = projectId) {
       projectId: project,
       nodeId: node.nodeId,
       appCommand: CLONE_APP,
-      env: { REPO: `${gitServer.url}/app.git` },
+      env: { REPO: `${repoBase}/app.git` },
     },
     headers: { cookie: alice.cookie },
   });

@@ -193,3 +193,56 @@ export function processesOf(uid: number): number[] {
   }
   return out;
 }
+
+/** A host of the test's own: a network namespace joined to this machine by a veth pair (host `.1`, namespace `.2`). */
+export interface NamespaceHost {
+  /** The namespace's address. */
+  address: string;
+  /** The host's end of the pair. */
+  gateway: string;
+  /** Starts `argv` inside the namespace. */
+  spawn(argv: string[]): Bun.Subprocess;
+  stop(): void;
+}
+
+/**
+ * Creates namespace `name` with the /30 `10.214.<block>.0`. A sandboxed workspace reaches it through the host's
+ * forwarding (as it would an outside server), never through the host's own addresses, which it may not reach.
+ */
+export function startNamespaceHost(name: string, block: number, extraSteps: string[] = []): NamespaceHost {
+  const gateway = `10.214.${block}.1`;
+  const address = `10.214.${block}.2`;
+  const sh = (cmd: string) => Bun.spawnSync(['sh', '-c', cmd], { stderr: 'pipe' });
+  const procs: Bun.Subprocess[] = [];
+  const stop = () => {
+    for (const p of procs) p.kill('SIGKILL');
+    sh(`ip netns pids ${name} 2>/dev/null | xargs -r kill -9`);
+    sh(`ip netns del ${name} 2>/dev/null; ip link del ${name}h 2>/dev/null`);
+  };
+  stop();
+  for (const step of [
+    `ip netns add ${name}`,
+    `ip link add ${name}h type veth peer name ${name}n`,
+    `ip link set ${name}n netns ${name}`,
+    `ip addr add ${gateway}/30 dev ${name}h`,
+    `ip link set ${name}h up`,
+    `ip -n ${name} addr add ${address}/30 dev ${name}n`,
+    `ip -n ${name} link set ${name}n up`,
+    `ip -n ${name} link set lo up`,
+    `ip -n ${name} route add default via ${gateway}`,
+    ...extraSteps,
+  ]) {
+    const r = sh(step);
+    if (r.exitCode !== 0) throw new Error(`${step}: ${r.stderr.toString()}`);
+  }
+  return {
+    address,
+    gateway,
+    spawn(argv) {
+      const p = Bun.spawn(['ip', 'netns', 'exec', name, ...argv], { stdout: 'ignore', stderr: 'inherit' });
+      procs.push(p);
+      return p;
+    },
+    stop,
+  };
+}

@@ -8,6 +8,7 @@ import {
   type ControlProcess,
   cgroupTraces,
   inTerminal,
+  type NamespaceHost,
   type NodeProcess,
   processesOf,
   sandboxAvailable,
@@ -15,6 +16,7 @@ import {
   slots,
   slotTraces,
   startControlProcess,
+  startNamespaceHost,
   startNodeProcess,
 } from './sandbox-harness.ts';
 
@@ -32,46 +34,24 @@ let hostService: ReturnType<typeof Bun.serve> | undefined;
 let loopbackService: ReturnType<typeof Bun.serve> | undefined;
 const META_NS = 'wrnmeta';
 
-const sh = (cmd: string) => Bun.spawnSync(['sh', '-c', cmd], { stderr: 'pipe' });
-
 /** A stand-in for the cloud metadata service in a namespace of the test's own; the host routes 169.254.169.254 there. */
+let metadata: NamespaceHost | undefined;
 function startMetadataStandIn(): void {
-  stopMetadataStandIn();
-  const steps = [
-    `ip netns add ${META_NS}`,
-    `ip link add ${META_NS}h type veth peer name ${META_NS}n`,
-    `ip link set ${META_NS}n netns ${META_NS}`,
-    `ip addr add 10.214.0.1/30 dev ${META_NS}h`,
-    `ip link set ${META_NS}h up`,
-    `ip -n ${META_NS} addr add 10.214.0.2/30 dev ${META_NS}n`,
+  Bun.spawnSync(['sh', '-c', 'ip route del 169.254.169.254/32 2>/dev/null']);
+  metadata = startNamespaceHost(META_NS, 0, [
     `ip -n ${META_NS} addr add 169.254.169.254/32 dev lo`,
-    `ip -n ${META_NS} link set ${META_NS}n up`,
-    `ip -n ${META_NS} link set lo up`,
-    `ip -n ${META_NS} route add default via 10.214.0.1`,
     'ip route add 169.254.169.254/32 via 10.214.0.2',
-  ];
-  for (const s of steps) {
-    const r = sh(s);
-    if (r.exitCode !== 0) throw new Error(`${s}: ${r.stderr.toString()}`);
-  }
-  Bun.spawn(
-    [
-      'ip',
-      'netns',
-      'exec',
-      META_NS,
-      process.execPath,
-      '-e',
-      `Bun.serve({ hostname: '0.0.0.0', port: 80, fetch: () => new Response('metadata') })`,
-    ],
-    { stdout: 'ignore', stderr: 'ignore' },
-  );
+  ]);
+  metadata.spawn([
+    process.execPath,
+    '-e',
+    `Bun.serve({ hostname: '0.0.0.0', port: 80, fetch: () => new Response('metadata') })`,
+  ]);
 }
 
 function stopMetadataStandIn(): void {
-  sh('ip route del 169.254.169.254/32 via 10.214.0.2 2>/dev/null');
-  sh(`ip netns pids ${META_NS} 2>/dev/null | xargs -r kill -9`);
-  sh(`ip netns del ${META_NS} 2>/dev/null; ip link del ${META_NS}h 2>/dev/null`);
+  Bun.spawnSync(['sh', '-c', 'ip route del 169.254.169.254/32 via 10.214.0.2 2>/dev/null']);
+  metadata?.stop();
 }
 
 /** The node's flags: a root sandbox whose view includes the test folder (data dirs hidden in it). */

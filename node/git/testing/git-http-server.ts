@@ -10,6 +10,8 @@ export interface GitHttpServerOptions {
    * decides (e.g. "is the currently minted token", "does the token cover this repository").
    */
   accepts: (password: string, repo: string) => boolean;
+  /** Address to listen on; default 127.0.0.1. */
+  hostname?: string;
 }
 
 /** A running git server on 127.0.0.1, port 0. */
@@ -28,7 +30,7 @@ const HTTP_BACKEND = 'git-http-backend';
 export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer {
   const passwords: string[] = [];
   const server = Bun.serve({
-    hostname: '127.0.0.1',
+    hostname: options.hostname ?? '127.0.0.1',
     port: 0,
     fetch: async (req) => {
       const password = basicPassword(req.headers.get('authorization'));
@@ -43,7 +45,7 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
       return runBackend(req, options.projectRoot);
     },
   });
-  const host = `127.0.0.1:${server.port}`;
+  const host = `${options.hostname ?? '127.0.0.1'}:${server.port}`;
   return { url: `http://${host}`, host, passwords, stop: () => server.stop(true) };
 }
 
