@@ -12,6 +12,8 @@ export const TOKEN_TYP = {
   nodeCertificate: 'warren-node+jwt',
   workspaceCallback: 'warren-cb+jwt',
   controlCommand: 'warren-ctl+jwt',
+  /** Not a bearer token: a node's proof of possession for one request (contract/node-proof.ts). */
+  nodeProof: 'warren-node-proof+jwt',
 } as const;
 
 export const AUDIENCE = {

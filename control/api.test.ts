@@ -182,7 +182,7 @@ describe('Control API', () => {
     expect(got.data!.resources).toEqual(resources);
     // The push at placement and every heartbeat ack carry them.
     expect(node.pushes.find((p) => p.workspaceId === id)?.assignment.resources).toEqual(resources);
-    const ack = await control.clientWith(joined.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const ack = await control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: joined.nodeId } },
       body: { workspaces: [{ id, status: 'running' }] },
     });
@@ -232,7 +232,7 @@ describe('Control API', () => {
     const laptop = await joinNode('n-process', 4, 'process');
     expect(await listed(laptop.nodeId)).toBe('process');
     const beat = (body: { workspaces: []; isolation?: NodeIsolation }) =>
-      control.clientWith(laptop.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      control.nodeClient(laptop).POST('/api/v1/nodes/{id}/heartbeat', {
         params: { path: { id: laptop.nodeId } },
         body,
       });
@@ -309,7 +309,7 @@ describe('Control API', () => {
     const id = ws.data!.id;
     expect(ws.data!.nodeId).toBe(joined.nodeId);
     const hb = (workspaces: { id: string; status: 'running' | 'stopped' | 'deleting' }[]) =>
-      control.clientWith(joined.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
         params: { path: { id: joined.nodeId } },
         body: { workspaces },
       });
@@ -369,13 +369,13 @@ describe('Control API', () => {
   it('renews a node certificate on request and refuses another node id or a user token on heartbeat', async () => {
     const a = await joinNode('n-a');
     const b = await joinNode('n-b');
-    const renewed = await control.clientWith(a.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const renewed = await control.nodeClient(a).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: a.nodeId } },
       body: { workspaces: [], renew: true },
     });
     expect(renewed.data!.certificate).toBeString();
     expect(renewed.data!.certificate).not.toBe(a.certificate);
-    const wrongNode = await control.clientWith(a.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const wrongNode = await control.nodeClient(a).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: b.nodeId } },
       body: { workspaces: [] },
     });
@@ -401,16 +401,16 @@ describe('Control API', () => {
     const listed = await control.client.GET('/api/v1/revocations');
     expect(listed.data!.revocations.map((x) => x.subject)).toContain(`user:${member.user.id}`);
     const n = await joinNode('n-rev');
-    const ack = await control.clientWith(n.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const ack = await control.nodeClient(n).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: n.nodeId } },
       body: { workspaces: [] },
     });
     expect(ack.data!.revocations.map((x) => x.subject)).toContain(`user:${member.user.id}`);
-    const byNode = await control.clientWith(n.certificate).GET('/api/v1/revocations');
+    const byNode = await control.nodeClient(n).GET('/api/v1/revocations');
     expect(byNode.data!.revocations.map((x) => x.subject)).toContain(`user:${member.user.id}`);
     // Revoking the node voids its certificate at the control plane.
     await control.client.POST('/api/v1/revocations', { body: { subject: `node:${n.nodeId}` } });
-    const revokedNode = await control.clientWith(n.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const revokedNode = await control.nodeClient(n).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: n.nodeId } },
       body: { workspaces: [] },
     });

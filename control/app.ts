@@ -55,6 +55,13 @@ export function createControlApp(deps: ControlDeps) {
               bearer: { type: 'http', scheme: 'bearer', description: 'An API token (wrn_api_…)' },
               session: { type: 'apiKey', in: 'cookie', name: 'warren_session' },
               nodeCertificate: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+              nodeProof: {
+                type: 'apiKey',
+                in: 'header',
+                name: 'Warren-Node-Proof',
+                description:
+                  "With the node certificate: a fresh JWS (typ warren-node-proof+jwt) signed with the node's key over htm, htu, bd (body SHA-256), iat and jti",
+              },
             },
           },
         },

@@ -2,12 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type GitHubWorld, startGitHubWorld, WORLD } from './github/testing/index.ts';
 import {
-  createTestNodeKey,
+  joinTestNode,
   type PushRecorder,
   signInWithGitHub,
   startPushRecorder,
   startTestControl,
   type TestControl,
+  type TestNodeCredential,
 } from './testing/index.ts';
 
 let world: GitHubWorld;
@@ -45,21 +46,7 @@ async function aliceProject(name: string) {
   return p.data!.id;
 }
 
-async function joinNode(name: string) {
-  const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  const key = await createTestNodeKey();
-  const joined = await api().POST('/api/v1/nodes/join', {
-    body: {
-      joinToken: jt.data!.token,
-      name,
-      publicKey: key.publicKey,
-      address: pushes.url,
-      capacity: { workspaces: 8 },
-    },
-  });
-  expect(joined.response.status).toBe(200);
-  return joined.data!;
-}
+const joinNode = (name: string) => joinTestNode(control, { name, address: pushes.url, capacity: 8 });
 
 describe('Project repositories', () => {
   it('binds the primary and adds an additional repository only after both access checks pass', async () => {
@@ -185,13 +172,14 @@ describe('Git token exchange', () => {
     });
     expect(ws.data!.nodeId).toBe(host.nodeId);
     const wsId = ws.data!.id;
-    const mint = (certificate: string | undefined, workspaceId = wsId) =>
-      control.clientWith(certificate).POST('/api/v1/workspaces/{id}/git-token', {
-        params: { path: { id: workspaceId } },
-      });
+    const mint = (as: TestNodeCredential | string | undefined, workspaceId = wsId) =>
+      (typeof as === 'object' ? control.nodeClient(as) : control.clientWith(as)).POST(
+        '/api/v1/workspaces/{id}/git-token',
+        { params: { path: { id: workspaceId } } },
+      );
 
     const before = minted();
-    const ok = await mint(host.certificate);
+    const ok = await mint(host);
     expect(ok.response.status).toBe(200);
     expect(ok.data!.repositoryIds).toEqual([WORLD.repos.app, WORLD.repos.lib]);
     expect(Date.parse(ok.data!.expiresAt)).toBeGreaterThan(Date.now());
@@ -202,10 +190,10 @@ describe('Git token exchange', () => {
     expect(minted()).toBe(before + 1);
 
     // Another node, an unknown workspace, no certificate, a user's token: refused, nothing minted.
-    const wrongNode = await mint(other.certificate);
+    const wrongNode = await mint(other);
     expect(wrongNode.response.status).toBe(404);
     expect(wrongNode.error?.error.code).toBe('not_found');
-    expect((await mint(host.certificate, 'wsp_unknown')).response.status).toBe(404);
+    expect((await mint(host, 'wsp_unknown')).response.status).toBe(404);
     expect((await mint(undefined)).response.status).toBe(401);
     expect((await mint(control.adminToken)).response.status).toBe(401);
     expect(minted()).toBe(before + 1);
@@ -215,7 +203,7 @@ describe('Git token exchange', () => {
       params: { path: { id: wsId } },
       headers: alice.headers,
     });
-    const stopped = await mint(host.certificate);
+    const stopped = await mint(host);
     expect(stopped.response.status).toBe(404);
     expect(minted()).toBe(before + 1);
   });
@@ -228,7 +216,7 @@ describe('Git token exchange', () => {
       headers: alice.headers,
     });
     const before = minted();
-    const r = await control.clientWith(host.certificate).POST('/api/v1/workspaces/{id}/git-token', {
+    const r = await control.nodeClient(host).POST('/api/v1/workspaces/{id}/git-token', {
       params: { path: { id: ws.data!.id } },
     });
     expect(r.response.status).toBe(409);

@@ -1,7 +1,7 @@
 // The control link against a stand-in control plane: join and heartbeat bodies arrive as the node sent them.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createControlLink } from './control-link.ts';
-import { startTestIssuer, type TestIssuer } from './testing/index.ts';
+import { createTestProver, startTestIssuer, type TestIssuer } from './testing/index.ts';
 
 let issuer: TestIssuer;
 
@@ -28,7 +28,7 @@ function joinBody(name: string) {
 
 describe('ControlLink', () => {
   it('passes the caller’s isolation through join and heartbeat, and omits it when not given', async () => {
-    const link = createControlLink(issuer.url);
+    const link = createControlLink(issuer.url, await createTestProver());
     const joined = await link.join({ ...joinBody('isolated'), isolation: 'sandbox-shared-network' });
     expect(issuer.joinRequests.at(-1)?.isolation).toBe('sandbox-shared-network');
     await link.heartbeat(joined.nodeId, joined.certificate, {

@@ -10,6 +10,7 @@ import {
   type NodeJoinRequest,
   type TaskReport,
 } from '../contract/index.ts';
+import { certificateHeaders, type NodeProver } from './control-proof.ts';
 
 /** A failed call; `retryable` is false when trying again cannot help (bad join token, revoked node). */
 export class ControlError extends Error {
@@ -36,17 +37,45 @@ export interface ControlLink {
   reportActivity(workspaceId: string, certificate: string, body: AgentActivityReport): Promise<void>;
 }
 
-/** Creates the link to the control plane at `baseUrl`; each call gives up after `timeoutMs`. */
-export function createControlLink(baseUrl: string, timeoutMs = 10_000): ControlLink {
+export interface ControlLinkOptions {
+  /** Signs the proof every call with the certificate carries (node/control-proof.ts). */
+  prove: NodeProver;
+  /** 10 s: a call gives up after this long (the heartbeat retries with backoff). */
+  timeoutMs?: number;
+}
+
+/** A call: its method, a JSON body if any, and the certificate when the call is the node's own. */
+interface Call {
+  method: 'GET' | 'POST';
+  body?: unknown;
+  certificate?: string;
+}
+
+/** Creates the link to the control plane at `baseUrl`. */
+export function createControlLink(baseUrl: string, options: ControlLinkOptions): ControlLink {
   const base = baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
   async function call<S extends v.GenericSchema>(
     path: string,
     schema: S,
-    init: RequestInit & { headers?: Record<string, string> },
+    c: Call,
   ): Promise<v.InferOutput<S>> {
+    const url = `${base}${path}`;
+    // Serialised once: the proof's body digest is over exactly these bytes.
+    const sent = c.body === undefined ? undefined : JSON.stringify(c.body);
+    const headers: Record<string, string> = sent === undefined ? {} : { 'content-type': 'application/json' };
+    if (c.certificate !== undefined) {
+      const call = { method: c.method, url, ...(sent === undefined ? {} : { body: sent }) };
+      Object.assign(headers, await certificateHeaders(c.certificate, options.prove, call));
+    }
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      res = await fetch(url, {
+        method: c.method,
+        headers,
+        ...(sent === undefined ? {} : { body: sent }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (e) {
       throw new ControlError(
         'unreachable',
@@ -86,29 +115,27 @@ export function createControlLink(baseUrl: string, timeoutMs = 10_000): ControlL
     }
     return r.output;
   }
-  const json = { 'content-type': 'application/json' };
   return {
-    join: (body) =>
-      call('/api/v1/nodes/join', NodeJoined, { method: 'POST', headers: json, body: JSON.stringify(body) }),
+    join: (body) => call('/api/v1/nodes/join', NodeJoined, { method: 'POST', body }),
     heartbeat: (nodeId, certificate, body) =>
       call(`/api/v1/nodes/${encodeURIComponent(nodeId)}/heartbeat`, HeartbeatAck, {
         method: 'POST',
-        headers: { ...json, authorization: `Bearer ${certificate}` },
-        body: JSON.stringify(body),
+        body,
+        certificate,
       }),
     jwks: () => call('/.well-known/jwks.json', Jwks, { method: 'GET' }),
     reportTask: async (taskId, certificate, body) => {
       await call(`/api/v1/tasks/${encodeURIComponent(taskId)}/report`, v.unknown(), {
         method: 'POST',
-        headers: { ...json, authorization: `Bearer ${certificate}` },
-        body: JSON.stringify(body),
+        body,
+        certificate,
       });
     },
     reportActivity: async (workspaceId, certificate, body) => {
       await call(`/api/v1/workspaces/${encodeURIComponent(workspaceId)}/activity`, v.unknown(), {
         method: 'POST',
-        headers: { ...json, authorization: `Bearer ${certificate}` },
-        body: JSON.stringify(body),
+        body,
+        certificate,
       });
     },
   };

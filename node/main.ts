@@ -10,6 +10,7 @@ import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
 import { ConfigError, meshListen, type NodeConfig, TAILNET_HOST } from './config.ts';
 import { ControlError, createControlLink } from './control-link.ts';
+import { createNodeProver } from './control-proof.ts';
 import { secureNodeDataDir } from './data-dir.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
 import { HeartbeatLoop } from './heartbeat.ts';
@@ -78,7 +79,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       '--join-token (or WARREN_JOIN_TOKEN) is required: this data dir has not joined yet',
     );
   }
-  const link = createControlLink(config.controlUrl);
+  // Every call with the certificate carries a proof signed with the node's key: the certificate alone is public.
+  const prove = createNodeProver(identity.privateKey);
+  const link = createControlLink(config.controlUrl, { prove });
   const metrics = new Metrics();
   let nodeMesh: NodeMesh | undefined;
   // The control plane's key set, or — while it is unreachable — the one gossiped in the registry.
@@ -113,6 +116,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const git: WorkspaceGit = startWorkspaceGit({
     controlUrl: config.controlUrl,
     certificate: () => membership?.certificate ?? '',
+    prove,
     workspaces: { get: (id) => runtime.get(id) },
     credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
   });

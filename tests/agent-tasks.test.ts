@@ -4,8 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createTestNodeKey, startTestControl, type TestControl } from '../control/testing/index.ts';
-import { AgentSocketClient, eventually, FIXTURE_AGENT, tempDataDir } from '../node/testing/index.ts';
+import {
+  createTestNodeKey,
+  nodeHeaders,
+  startTestControl,
+  type TestControl,
+  type TestNodeCredential,
+} from '../control/testing/index.ts';
+import {
+  AgentSocketClient,
+  eventually,
+  FIXTURE_AGENT,
+  loadOrCreateIdentity,
+  tempDataDir,
+} from '../node/testing/index.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const IDLE_TIMEOUT_MS = 1500;
@@ -469,14 +481,28 @@ describe('Activity feed', () => {
   });
 
   it('takes agent events only from the hosting node', async () => {
-    const post = (id: string, auth?: string) =>
-      fetch(`${control.url}/api/v1/workspaces/${id}/activity`, {
+    const body = JSON.stringify({ type: 'agent.note', message: 'forged' });
+    // A user token as Bearer, or a node: its certificate with a proof for exactly this request.
+    const post = async (id: string, as?: string | TestNodeCredential) => {
+      const path = `/api/v1/workspaces/${id}/activity`;
+      const auth =
+        typeof as === 'object'
+          ? await nodeHeaders(as, { method: 'POST', path, body })
+          : as
+            ? { authorization: `Bearer ${as}` }
+            : {};
+      const res = await fetch(`${control.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
-        body: JSON.stringify({ type: 'agent.note', message: 'forged' }),
-      }).then((r) => r.status);
-    const own = (JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as { certificate: string })
-      .certificate;
+        headers: { 'content-type': 'application/json', ...auth },
+        body,
+      });
+      return res.status;
+    };
+    const own = {
+      certificate: (JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as { certificate: string })
+        .certificate,
+      key: await loadOrCreateIdentity(dataDir),
+    };
     // Another node, joined properly: its certificate is valid, but the workspace is not hosted there.
     const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
     const key = await createTestNodeKey();
@@ -492,7 +518,7 @@ describe('Activity feed', () => {
     expect(other.response.status).toBe(200);
     expect(await post(agentWs)).toBe(401);
     expect(await post(agentWs, control.adminToken)).toBe(401);
-    expect(await post(agentWs, other.data!.certificate)).toBe(401);
+    expect(await post(agentWs, { ...other.data!, key })).toBe(401);
     expect(await post(`ws${'0'.repeat(20)}`, own)).toBe(401);
     expect(await post(agentWs, own)).toBe(200);
     const [latest] = (await feed(agentWs, { limit: '1' })).body.items;

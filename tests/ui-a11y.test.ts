@@ -36,7 +36,7 @@ beforeAll(async () => {
     await control.client.POST('/api/v1/workspaces', { body: { name: 'a', projectId, appCommand: 'x' } })
   ).data!;
   await control.client.POST('/api/v1/workspaces', { body: { name: 'b', projectId } });
-  await control.clientWith(node.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+  await control.nodeClient(node).POST('/api/v1/nodes/{id}/heartbeat', {
     params: { path: { id: node.nodeId } },
     body: { workspaces: [{ id: a.id, status: 'running' }], load: { cpu: 0.2, memory: 0.3 } },
   });

@@ -111,7 +111,7 @@ describe('Web UI', () => {
         body: { name: 'from-cli', projectId: await project('cli'), nodeId },
       });
       await row(page, 'from-cli').getByText('on box-1').waitFor();
-      await control.clientWith(joined.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      await control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
         params: { path: { id: nodeId } },
         body: { workspaces: [{ id: ws.data!.id, status: 'running' }], load: { cpu: 0.3, memory: 0.4 } },
       });
@@ -141,7 +141,7 @@ describe('Web UI', () => {
       await page.locator('[data-node="sandboxed-box"]').getByText('Sandboxed', { exact: true }).waitFor();
       expect(await page.locator('[data-node="sandboxed-box"]').getByRole('note').count()).toBe(0);
       // The laptop's node now runs a sandbox that shares its network: the warning gives way to a note, live.
-      await control.clientWith(open.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+      await control.nodeClient(open).POST('/api/v1/nodes/{id}/heartbeat', {
         params: { path: { id: open.nodeId } },
         body: { workspaces: [], isolation: 'sandbox-shared-network' },
       });

@@ -11,6 +11,7 @@ import {
   startPushRecorder,
   startTestControl,
   type TestControl,
+  type TestNodeCredential,
 } from '../control/testing/index.ts';
 
 let control: TestControl;
@@ -153,7 +154,7 @@ describe('Live event stream', () => {
     const ws = await control.client.POST('/api/v1/workspaces', {
       body: { name: 'on-node', projectId: await project(), nodeId: joined.data!.nodeId },
     });
-    const hb = await control.clientWith(joined.data!.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    const hb = await control.nodeClient({ ...joined.data!, key }).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: joined.data!.nodeId } },
       body: {
         workspaces: [{ id: ws.data!.id, status: 'running' }],
@@ -226,14 +227,17 @@ describe('Live event stream', () => {
       body: { name: 'logged', projectId, nodeId: joined.nodeId },
     });
     const other = await control.client.POST('/api/v1/workspaces', { body: { name: 'unlogged', projectId } });
-    const post = (token: string, id: string) =>
-      control.clientWith(token).POST('/api/v1/workspaces/{id}/activity', {
-        params: { path: { id } },
-        body: { type: 'agent.turn_ended', message: 'turn ended' },
-      });
+    const post = (as: string | TestNodeCredential, id: string) =>
+      (typeof as === 'string' ? control.clientWith(as) : control.nodeClient(as)).POST(
+        '/api/v1/workspaces/{id}/activity',
+        {
+          params: { path: { id } },
+          body: { type: 'agent.turn_ended', message: 'turn ended' },
+        },
+      );
     // A refused post (a user token is not the hosting node) signals nothing.
     expect((await post(control.adminToken, other.data!.id)).response.status).toBe(401);
-    expect((await post(joined.certificate, ws.data!.id)).response.status).toBe(200);
+    expect((await post({ ...joined, key }, ws.data!.id)).response.status).toBe(200);
     e = await mine.next();
     while (e.type !== 'activity') e = await mine.next();
     expect(e).toEqual({ type: 'activity', workspaceId: ws.data!.id });

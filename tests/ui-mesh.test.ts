@@ -73,10 +73,12 @@ describe('Nodes page mesh picture', () => {
       });
       expect(await member.join([control.deps.mesh!.address])).toBe(1);
       // Its heartbeat reaches the page as a node event; a node the view does not list yet makes the page re-read it.
-      const hb = await control.clientWith(joined.data!.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
-        params: { path: { id: nodeId } },
-        body: { workspaces: [], load: { cpu: 0.1, memory: 0.1 } },
-      });
+      const hb = await control
+        .nodeClient({ ...joined.data!, key: keys })
+        .POST('/api/v1/nodes/{id}/heartbeat', {
+          params: { path: { id: nodeId } },
+          body: { workspaces: [], load: { cpu: 0.1, memory: 0.1 } },
+        });
       expect(hb.response.status).toBe(200);
       await page.locator('[data-member="mesh-box"][data-state="alive"]').waitFor();
       await page.getByText('2 mesh members: 2 alive').waitFor();

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Store, UserRow } from '../db/index.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { hashSecret, type KeyRing, looksLike, sameDigest, verifyToken } from '../identity/index.ts';
+import { createNodeProofCheck, type NodeProofConfig } from './node-proof.ts';
 
 /** Name of the httpOnly session cookie of the UI. */
 export const SESSION_COOKIE = 'warren_session';
@@ -18,7 +19,11 @@ export interface UserPrincipal {
 export interface Authenticator {
   /** The user behind the request, holding `scope` (admin ops also need the admin role); else throws 401/403. */
   user(request: Request, scope: ApiScope): Promise<UserPrincipal>;
-  /** The node whose certificate is the Bearer token; its `sub` must be `nodeId` when given. Else throws 401. */
+  /**
+   * The node whose certificate is the Bearer token, proven by a fresh proof for this request signed with the
+   * certificate's key (a copied certificate alone is refused); its `sub` must be `nodeId` when given. Else 401.
+   * A route with a JSON body must parse it with `keepBodyBytes`, so the proof is checked on the bytes received.
+   */
   node(request: Request, nodeId?: string): Promise<NodeCertificateClaims>;
   /** True when the request carries a bearer token that is not an opaque user secret (so: a JWT). */
   hasJwtBearer(request: Request): boolean;
@@ -48,8 +53,10 @@ export function createAuthenticator(deps: {
   ring: KeyRing;
   clock: Clock;
   issuer: () => string;
+  nodeProof?: NodeProofConfig;
 }): Authenticator {
   const { store, clock } = deps;
+  const checkNodeProof = createNodeProofCheck(clock, deps.nodeProof);
 
   /** A user awaiting approval holds no usable credential, whatever it presents. */
   const activeUser = async (id: string) => {
@@ -110,6 +117,7 @@ export function createAuthenticator(deps: {
       if (!r.ok) throw unauthorized(`node certificate rejected: ${r.reason}`);
       if (nodeId !== undefined && r.claims.sub !== nodeId)
         throw unauthorized('node certificate is for another node');
+      await checkNodeProof(request, r.claims);
       const node = await store.nodes.get(r.claims.sub);
       if (!node) throw unauthorized('unknown node');
       if (node.publicKey !== JSON.stringify(r.claims.cnf.jwk)) throw unauthorized('node key does not match');

@@ -6,3 +6,5 @@ export {
   type UserPrincipal,
 } from './authenticator.ts';
 export { type Credentials, createCredentials } from './credentials.ts';
+export { defaultNodeProofConfig, type NodeProofConfig } from './node-proof.ts';
+export { keepBodyBytes } from './raw-body.ts';

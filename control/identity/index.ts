@@ -8,5 +8,11 @@ export {
   type Rotation,
 } from './key-ring.ts';
 export { deriveSubkey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from './master-key.ts';
+export {
+  type NodeProofOptions,
+  type ProvenRequest,
+  type VerifiedProof,
+  verifyNodeProof,
+} from './node-proof.ts';
 export { hashSecret, looksLike, newSecret, type SecretKind, sameDigest } from './secrets.ts';
 export { type ClaimsOf, type TokenKind, type Verified, type VerifyOptions, verifyToken } from './verifier.ts';

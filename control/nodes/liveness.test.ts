@@ -7,6 +7,7 @@ import {
   startPushRecorder,
   startTestControl,
   type TestControl,
+  type TestNodeCredential,
   type TestNodeKey,
 } from '../testing/index.ts';
 import { livenessOf, withPeerView } from './liveness.ts';
@@ -81,10 +82,10 @@ describe('Liveness through the API', () => {
   const wsStatus = async (id: string) =>
     (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data!.status;
   const heartbeat = (
-    n: { nodeId: string; certificate: string },
+    n: { nodeId: string } & TestNodeCredential,
     workspaces: { id: string; status: 'running' }[],
   ) =>
-    control.clientWith(n.certificate).POST('/api/v1/nodes/{id}/heartbeat', {
+    control.nodeClient(n).POST('/api/v1/nodes/{id}/heartbeat', {
       params: { path: { id: n.nodeId } },
       body: { workspaces },
     });

@@ -8,6 +8,7 @@ import {
   IdParams,
 } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
+import { keepBodyBytes } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { nodeSecurity, responses, userSecurity } from './responses.ts';
 
@@ -28,6 +29,8 @@ export function activityRoutes(deps: ControlDeps, activity: ActivityLog) {
         });
       },
       {
+        // The node's proof covers the body's bytes as received: read them once, before the JSON.
+        parse: keepBodyBytes,
         params: IdParams,
         body: AgentActivityReport,
         response: responses(ActivityEvent, 400, 401),

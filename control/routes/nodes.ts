@@ -14,6 +14,7 @@ import {
   NodeProvisionRequest,
   newId,
 } from '../../contract/index.ts';
+import { keepBodyBytes } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError, notFound } from '../errors.ts';
 import { hashSecret, newSecret } from '../identity/index.ts';
@@ -75,6 +76,8 @@ export function nodeRoutes(deps: ControlDeps) {
         return deps.nodes.heartbeat(params.id, claims, body);
       },
       {
+        // The node's proof covers the body's bytes as received: read them once, before the JSON.
+        parse: keepBodyBytes,
         params: IdParams,
         body: Heartbeat,
         response: responses(HeartbeatAck, 400, 401),

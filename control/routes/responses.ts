@@ -13,5 +13,5 @@ export function responses<S extends v.GenericSchema, E extends ErrorStatus>(ok: 
 
 /** Security requirement for routes taking a user's API token (or the UI session cookie). */
 export const userSecurity: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
-/** Security requirement for routes taking a node certificate. */
-export const nodeSecurity: Record<string, string[]>[] = [{ nodeCertificate: [] }];
+/** Security requirement for routes taking a node certificate: always with the node's proof of possession. */
+export const nodeSecurity: Record<string, string[]>[] = [{ nodeCertificate: [], nodeProof: [] }];

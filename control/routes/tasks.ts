@@ -10,7 +10,7 @@ import {
   TaskMessageCreate,
   TaskReport,
 } from '../../contract/index.ts';
-import type { UserPrincipal } from '../auth/index.ts';
+import { keepBodyBytes, type UserPrincipal } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { type TaskActor, type TaskService, taskMessageView, taskView } from '../tasks/index.ts';
@@ -111,6 +111,8 @@ export function taskRoutes(deps: ControlDeps, routeDeps: TaskRouteDeps) {
         return taskView(await tasks.report(nodeId, params.id, body));
       },
       {
+        // The node's proof covers the body's bytes as received: read them once, before the JSON.
+        parse: keepBodyBytes,
         params: IdParams,
         body: TaskReport,
         response: responses(Task, 400, 401, 404, 409),

@@ -9,6 +9,7 @@ import type { ControlDeps } from '../deps.ts';
 import type { GitHubConfig } from '../github/index.ts';
 import { createLog } from '../log.ts';
 import { type StartOptions, startControl } from '../server.ts';
+import { proveEveryCall, type TestNodeCredential } from './node-proof.ts';
 
 export {
   deliverWebhook,
@@ -28,6 +29,13 @@ export {
 } from './github-sign-in.ts';
 export { type JoinTestNodeOptions, joinTestNode } from './join-node.ts';
 export { createTestNodeKey, type TestNodeKey } from './node-key.ts';
+export {
+  nodeHeaders,
+  type ProofFor,
+  proveEveryCall,
+  signNodeProof,
+  type TestNodeCredential,
+} from './node-proof.ts';
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
@@ -42,6 +50,8 @@ export interface TestControl {
   deps: ControlDeps;
   /** A client with another token (or none). */
   clientWith(token?: string): ControlClient;
+  /** A client calling as `node`: its certificate, and a proof signed with its key on the control's clock per call. */
+  nodeClient(node: TestNodeCredential): ControlClient;
   stop(): Promise<void>;
 }
 
@@ -83,6 +93,10 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     dataDir,
     deps: running.deps,
     clientWith: (token) => createControlClient(running.url, token ? { token } : {}),
+    nodeClient: (node) =>
+      proveEveryCall(createControlClient(running.url, { token: node.certificate }), node.key.privateKey, () =>
+        running.deps.clock.now(),
+      ),
     async stop() {
       await running.stop();
       rmSync(dataDir, { recursive: true, force: true });

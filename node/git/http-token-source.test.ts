@@ -1,5 +1,6 @@
 // Tests of the HTTP GitTokenSource against a real local server.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import type { ProvenCall } from '../control-proof.ts';
 import { createHttpGitTokenSource } from './http-token-source.ts';
 
 const W1 = 'ws00000000000000000001';
@@ -20,10 +21,15 @@ beforeAll(() => {
 afterAll(() => server.stop(true));
 
 describe('HTTP git token source', () => {
+  /** What the source asked headers for: the call the proof must be made for. */
+  let proven: ProvenCall | undefined;
   const source = () =>
     createHttpGitTokenSource({
       controlUrl: `http://127.0.0.1:${server.port}/`,
-      headers: () => ({ authorization: 'Bearer node-certificate' }),
+      headers: async (call) => {
+        proven = call;
+        return { authorization: 'Bearer node-certificate' };
+      },
     });
 
   it('posts to the workspace git-token endpoint with the node headers and decodes the token', async () => {
@@ -37,6 +43,11 @@ describe('HTTP git token source', () => {
       path: `/api/v1/workspaces/${W1}/git-token`,
       auth: 'Bearer node-certificate',
       method: 'POST',
+    });
+    // The proof is asked for exactly this request: POST to the full URL, no body.
+    expect(proven).toEqual({
+      method: 'POST',
+      url: `http://127.0.0.1:${server.port}/api/v1/workspaces/${W1}/git-token`,
     });
   });
 

@@ -1,12 +1,16 @@
 // A GitTokenSource over HTTP: asks the control plane's git-token endpoint and validates its answer.
 import { decode, GitToken } from '../../contract/index.ts';
+import type { ProvenCall } from '../control-proof.ts';
 import type { GitTokenGrant, GitTokenSource } from './token-cache.ts';
 
 export interface HttpGitTokenSourceOptions {
   /** The control plane's base URL, e.g. `http://127.0.0.1:7400`. */
   controlUrl: string;
-  /** Headers proving the node's identity (its certificate), read per call so renewals apply. */
-  headers: () => Record<string, string>;
+  /**
+   * Headers proving the node's identity for this one call (its certificate and a fresh proof over the method
+   * and URL), made per call so renewals apply.
+   */
+  headers: (call: ProvenCall) => Record<string, string> | Promise<Record<string, string>>;
   /** Abort a call after this long; 10 s, so git waits at most that for a token. */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -31,7 +35,8 @@ export function createHttpGitTokenSource(options: HttpGitTokenSourceOptions): Gi
       const url = `${options.controlUrl.replace(/\/+$/, '')}/api/v1/workspaces/${encodeURIComponent(workspaceId)}/git-token`;
       const res = await doFetch(url, {
         method: 'POST',
-        headers: { ...options.headers(), accept: 'application/json' },
+        // No body: the proof's digest is that of the empty body.
+        headers: { ...(await options.headers({ method: 'POST', url })), accept: 'application/json' },
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
       if (!res.ok) throw new GitTokenSourceError(res.status, `git-token request answered ${res.status}`);

@@ -13,7 +13,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkspaceStatus } from '../../contract/index.ts';
+import { NODE_PROOF_HEADER, type WorkspaceStatus } from '../../contract/index.ts';
+import { createTestProver } from '../testing/index.ts';
 import { askCredential, socketConnects } from './testing/index.ts';
 import { startWorkspaceGit, type WorkspaceGit, type WorkspaceRunDir } from './workspace-git.ts';
 
@@ -32,6 +33,7 @@ const control = Bun.serve({
     const m = /^\/api\/v1\/workspaces\/([a-z0-9]+)\/git-token$/.exec(new URL(req.url).pathname);
     if (!controlUp || !m || req.method !== 'POST') return new Response('down', { status: 503 });
     calls.push({ workspaceId: m[1]!, authorization: req.headers.get('authorization') });
+    if (!req.headers.get(NODE_PROOF_HEADER)) return new Response('no proof', { status: 401 });
     return Response.json({
       token: `ghs_${m[1]}_${calls.length}`,
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
@@ -46,12 +48,14 @@ const registry = new Map<string, { status: WorkspaceStatus }>([
 ]);
 let git: WorkspaceGit;
 let root: string;
+const { prove } = await createTestProver();
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'warren-workspace-git-'));
   git = startWorkspaceGit({
     controlUrl: `http://127.0.0.1:${control.port}`,
     certificate: () => certificate,
+    prove,
     workspaces: { get: (id) => registry.get(id) },
   });
 });
@@ -174,6 +178,7 @@ describe('WorkspaceGit', () => {
     const other = startWorkspaceGit({
       controlUrl: `http://127.0.0.1:${control.port}`,
       certificate: () => certificate,
+      prove,
       workspaces: { get: (id) => registry.get(id) },
     });
     const dir = join(root, 'stop');

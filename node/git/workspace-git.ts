@@ -1,5 +1,6 @@
 // The node's git credential service: one credential socket per workspace and the token cache behind them.
 import { isAbsolute, join } from 'node:path';
+import { certificateHeaders, type NodeProver } from '../control-proof.ts';
 import {
   createGitCredentialHandler,
   defaultGitCredentialConfig,
@@ -19,6 +20,8 @@ export interface WorkspaceGitOptions {
   controlUrl: string;
   /** The node's current certificate, read per call so renewals apply. */
   certificate: () => string;
+  /** Signs the proof that goes with the certificate on each git-token call (node/control-proof.ts). */
+  prove: NodeProver;
   /** The node's runtime registry of workspaces (every workspace it hosts, LESSONS 2). */
   workspaces: GitWorkspaces;
   credentials?: GitCredentialConfig;
@@ -55,7 +58,7 @@ export function startWorkspaceGit(options: WorkspaceGitOptions): WorkspaceGit {
   const tokens = new GitTokenCache({
     source: createHttpGitTokenSource({
       controlUrl: options.controlUrl,
-      headers: () => ({ authorization: `Bearer ${options.certificate()}` }),
+      headers: (call) => certificateHeaders(options.certificate(), options.prove, call),
     }),
     config: options.cache ?? defaultGitTokenCacheConfig(),
   });

@@ -11,6 +11,8 @@ export {
   socketConnects,
   startGitHttpServer,
 } from '../git/testing/index.ts';
+// The key of a node's data dir, for tests that call the control plane as that node.
+export { loadOrCreateIdentity } from '../identity.ts';
 export {
   FakeLocalApi,
   type FakeLocalApiOptions,
@@ -27,4 +29,5 @@ export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';
+export { createTestProver, type TestProver } from './test-prover.ts';
 export { workspaceSpec } from './workspace-spec.ts';
