@@ -304,6 +304,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         address,
         load: load(),
         isolation: runtime.kind,
+        baseDomain: config.baseDomain,
       });
       await applyAck(ack);
       return ack.heartbeatIntervalMs;
@@ -429,6 +430,7 @@ async function joinWithRetry(
         laptop: config.laptop,
         version: NODE_VERSION,
         isolation,
+        baseDomain: config.baseDomain,
       });
     } catch (e) {
       if (!(e instanceof ControlError) || !e.retryable || Date.now() > deadline) throw e;
