@@ -12,12 +12,14 @@ import {
 export const NODE_JOIN_USAGE = `usage: warren node join --control URL --join-token T [--name NAME] [--data DIR]
                          [--listen host:port] [--network direct|tailscale] [--tailscale-socket PATH]
                          [--laptop [--install-service]] [--join-token-file FILE]
-                         [--advertise URL] [--base-domain DOMAIN] [--capacity N]
+                         [--advertise URL] [--base-domain DOMAIN] [--allow-path-apps] [--capacity N]
 
 Joins this machine to a Warren control plane as a node and serves workspaces until stopped.
 Run again with the same --data to resume; the join token is needed only the first time.
 --laptop prints each step, goes awaiting_agent (not offline) while asleep, and prints a run-at-login
-service (systemd user unit or launchd agent); --install-service writes it (it never enables it).`;
+service (systemd user unit or launchd agent); --install-service writes it (it never enables it).
+Browsers open apps on ws-{id}.DOMAIN (default localhost); --allow-path-apps also lets /w/{id}/_auth set a
+cookie, which puts every app on the node's one origin.`;
 
 /** Runs the node; resolves with the exit code once it has stopped. */
 export async function nodeJoin(args: string[]): Promise<number> {

@@ -93,6 +93,13 @@ export const ProjectCreate = v.object({
 export const Capacity = v.object({
   workspaces: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000)),
 });
+/** The DNS name under which a node serves each workspace's app on an origin of its own: `ws-{id}.{baseDomain}`. */
+export const BaseDomain = v.pipe(
+  v.string(),
+  v.maxLength(253),
+  v.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS name'),
+);
+
 export const Node = v.object({
   id: NodeId,
   name: v.string(),
@@ -135,6 +142,8 @@ export const NodeJoinRequest = v.object({
   version: v.optional(v.pipe(v.string(), v.maxLength(64))),
   /** How this node isolates its workspaces; absent from nodes that predate the field (shown as unknown). */
   isolation: v.optional(NodeIsolation),
+  /** `--base-domain`: browsers open this node's apps on `ws-{id}.{baseDomain}`; absent from older nodes. */
+  baseDomain: v.optional(BaseDomain),
 });
 export type NodeJoinRequest = v.InferOutput<typeof NodeJoinRequest>;
 
@@ -170,6 +179,8 @@ export const Heartbeat = v.object({
   address: v.optional(HttpUrl),
   /** How this node isolates its workspaces now; absent keeps what the control plane last heard. */
   isolation: v.optional(NodeIsolation),
+  /** The node's base domain now; absent keeps what the control plane last heard. */
+  baseDomain: v.optional(BaseDomain),
 });
 export type Heartbeat = v.InferOutput<typeof Heartbeat>;
 
@@ -282,6 +293,12 @@ export const WorkspaceToken = v.object({
   nodeId: v.nullable(NodeId),
   /** The hosting node's address, where the token is used. */
   nodeUrl: v.nullable(v.string()),
+  /**
+   * Where a browser opens the app, on an origin of its own: `{scheme}://ws-{id}.{base domain}[:port]` of the
+   * hosting node (exchange the token at `{appUrl}/_auth?token=` for the app's cookie). Null until the workspace
+   * is placed, or when its node has not said its base domain.
+   */
+  appUrl: v.nullable(v.string()),
   scopes: v.array(WorkspaceScope),
 });
 export type WorkspaceToken = v.InferOutput<typeof WorkspaceToken>;

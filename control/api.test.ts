@@ -366,6 +366,50 @@ describe('Control API', () => {
     expect(tooLong.response.status).toBe(400);
   });
 
+  it('hands a browser the app on its own origin: ws-{id}.{base domain} with the node address’s scheme and port', async () => {
+    const joined = await joinTestNode(control, {
+      name: 'n-apps',
+      address: node.url,
+      baseDomain: 'localhost',
+    });
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'apps' } });
+    const ws = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'apps', projectId: project.data!.id, nodeId: joined.nodeId },
+    });
+    const id = ws.data!.id;
+    const mint = async () =>
+      (
+        await control.client.POST('/api/v1/workspaces/{id}/tokens', {
+          params: { path: { id } },
+          body: { scopes: ['http'] },
+        })
+      ).data!;
+    expect((await mint()).appUrl).toBe(`http://ws-${id}.localhost:${new URL(node.url).port}`);
+    const beat = (body: { workspaces: []; baseDomain?: string }) =>
+      fetch(`${control.url}/api/v1/nodes/${joined.nodeId}/heartbeat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${joined.certificate}` },
+        body: JSON.stringify(body),
+      });
+    expect((await beat({ workspaces: [], baseDomain: 'apps.example.com' })).status).toBe(200);
+    expect((await mint()).appUrl).toBe(`http://ws-${id}.apps.example.com:${new URL(node.url).port}`);
+    // A heartbeat that does not say keeps it; a name that is no DNS name (a URL in disguise) is refused.
+    expect((await beat({ workspaces: [] })).status).toBe(200);
+    expect((await mint()).appUrl).toContain('.apps.example.com:');
+    expect((await beat({ workspaces: [], baseDomain: 'evil.example/x?' })).status).toBe(400);
+    expect((await mint()).appUrl).toContain('.apps.example.com:');
+    // A node that never said its base domain (an older node): no app origin to offer.
+    const quiet = await joinNode('n-no-domain');
+    const other = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'plain', projectId: project.data!.id, nodeId: quiet.nodeId },
+    });
+    const t = await control.client.POST('/api/v1/workspaces/{id}/tokens', {
+      params: { path: { id: other.data!.id } },
+      body: { scopes: ['http'] },
+    });
+    expect(t.data).toMatchObject({ nodeUrl: node.url, appUrl: null });
+  });
+
   it('renews a node certificate on request and refuses another node id or a user token on heartbeat', async () => {
     const a = await joinNode('n-a');
     const b = await joinNode('n-b');

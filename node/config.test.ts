@@ -59,6 +59,23 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('keeps path-mode cookies off unless --allow-path-apps or WARREN_ALLOW_PATH_APPS, and checks the base domain', () => {
+    const base = ['--control', 'http://127.0.0.1:7400'];
+    expect(nodeConfigFromArgs(base, {}).allowPathApps).toBe(false);
+    expect(nodeConfigFromArgs([...base, '--allow-path-apps'], {}).allowPathApps).toBe(true);
+    expect(nodeConfigFromArgs([...base, '--allow-path-apps=false'], {}).allowPathApps).toBe(false);
+    expect(nodeConfigFromArgs(base, { WARREN_ALLOW_PATH_APPS: '1' }).allowPathApps).toBe(true);
+    expect(() => nodeConfigFromArgs(base, { WARREN_ALLOW_PATH_APPS: 'yes' })).toThrow(
+      /WARREN_ALLOW_PATH_APPS/,
+    );
+    expect(nodeConfigFromArgs([...base, '--base-domain', 'apps.example.com'], {}).baseDomain).toBe(
+      'apps.example.com',
+    );
+    expect(() => nodeConfigFromArgs([...base, '--base-domain', 'apps.example.com.'], {})).toThrow(
+      /--base-domain/,
+    );
+  });
+
   it('takes --token as the control plane prints it in join commands', () => {
     const c = nodeConfigFromArgs(['--control', 'http://127.0.0.1:7400', '--token', 'wrn_join_y'], {});
     expect(c.joinToken).toBe('wrn_join_y');

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as v from 'valibot';
+import { BaseDomain } from '../contract/index.ts';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 import type { SandboxConfig, WorkspaceLimits } from './workspaces/index.ts';
@@ -37,6 +38,12 @@ export interface NodeConfig {
   laptop: boolean;
   /** Workspaces are also served on `ws-{id}.{baseDomain}`; `localhost` because browsers resolve it to loopback. */
   baseDomain: string;
+  /**
+   * Whether `/w/{id}/_auth` may set a cookie (and a path-mode app's page on the node's origin may open its
+   * WebSockets with it). Off: path mode takes bearer tokens only, because every path-mode app shares the node's
+   * origin and one app's page could read another's with its owner's cookie; browsers use `ws-{id}.{baseDomain}`.
+   */
+  allowPathApps: boolean;
   /** How many workspaces this node offers to host. */
   capacity: number;
   /**
@@ -138,6 +145,7 @@ export function defaultNodeConfig(): NodeConfig {
     joinTokenFile: undefined,
     laptop: false,
     baseDomain: 'localhost',
+    allowPathApps: false,
     capacity: 32,
     fastPath: true,
     labels: {},
@@ -222,6 +230,10 @@ const ListenSchema = v.pipe(
   }),
   v.check((l) => l.port <= 65535, 'port must be at most 65535'),
 );
+const BooleanSchema = v.pipe(
+  v.picklist(['true', 'false', '1', '0']),
+  v.transform((s) => s === 'true' || s === '1'),
+);
 const UrlSchema = v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
 
 /** Flags of `warren node join`, each with the environment variable that can supply it instead. */
@@ -234,6 +246,7 @@ const FLAGS = {
   network: 'WARREN_NETWORK',
   advertise: 'WARREN_NODE_ADVERTISE_URL',
   'base-domain': 'WARREN_BASE_DOMAIN',
+  'allow-path-apps': 'WARREN_ALLOW_PATH_APPS',
   capacity: 'WARREN_NODE_CAPACITY',
   'tailscale-socket': 'WARREN_TAILSCALE_SOCKET',
   'join-token-file': 'WARREN_JOIN_TOKEN_FILE',
@@ -247,7 +260,7 @@ const FLAGS = {
   'workspace-cpus': 'WARREN_WORKSPACE_CPUS',
 } as const;
 type Flag = keyof typeof FLAGS;
-const BOOLEAN_FLAGS = ['laptop'] as const;
+const BOOLEAN_FLAGS = ['laptop', 'allow-path-apps'] as const;
 
 /** Parses `--flag value` / `--flag=value` arguments and the environment into a NodeConfig; throws ConfigError. */
 export function nodeConfigFromArgs(
@@ -299,12 +312,7 @@ export function nodeConfigFromArgs(
   const advertise = get('advertise');
   if (advertise) c.advertiseUrl = parse(UrlSchema, advertise, where('advertise')).replace(/\/+$/, '');
   const baseDomain = get('base-domain');
-  if (baseDomain)
-    c.baseDomain = parse(
-      v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/, 'must be a DNS name')),
-      baseDomain,
-      where('base-domain'),
-    );
+  if (baseDomain) c.baseDomain = parse(BaseDomain, baseDomain, where('base-domain'));
   const capacity = get('capacity');
   if (capacity)
     c.capacity = parse(
@@ -378,9 +386,9 @@ export function nodeConfigFromArgs(
     cpus: limit('workspace-cpus', 0.1, 256, false) ?? c.runtime.limits.cpus,
   };
   const laptop = given.get('laptop') ?? env.WARREN_NODE_LAPTOP;
-  if (laptop)
-    c.laptop =
-      parse(v.picklist(['true', 'false', '1', '0']), laptop, '--laptop') === 'true' || laptop === '1';
+  if (laptop) c.laptop = parse(BooleanSchema, laptop, '--laptop');
+  const pathApps = get('allow-path-apps');
+  if (pathApps) c.allowPathApps = parse(BooleanSchema, pathApps, where('allow-path-apps'));
   return c;
 }
 

@@ -20,6 +20,7 @@ import { Metrics } from './metrics.ts';
 import {
   createSocketHandler,
   NOT_A_WORKSPACE,
+  originOf,
   type SocketData,
   startRawFront,
   WorkspaceProxy,
@@ -137,6 +138,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const placement = new Placement(runtime, store, log);
   // Local port of each raw-front tunnel → the real client's address.
   const clientAddresses = new Map<number, string>();
+  // Pages that may open a workspace's WebSockets with its cookie, besides the app's own origin.
+  const origins = { controlOrigin: originOf(config.controlUrl), allowPathApps: config.allowPathApps };
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
@@ -154,6 +157,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
     },
     agentSearch: (id, q) => agents.search(id, q),
+    ...origins,
   });
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
   const agents = await startNodeAgents({
@@ -229,6 +233,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         runtime,
         metrics,
         clientAddresses,
+        ...origins,
       })
     : undefined;
   // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
@@ -308,6 +313,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         address,
         load: load(),
         isolation: runtime.kind,
+        baseDomain: config.baseDomain,
       });
       await applyAck(ack);
       return ack.heartbeatIntervalMs;
@@ -433,6 +439,7 @@ async function joinWithRetry(
         laptop: config.laptop,
         version: NODE_VERSION,
         isolation,
+        baseDomain: config.baseDomain,
       });
     } catch (e) {
       if (!(e instanceof ControlError) || !e.retryable || Date.now() > deadline) throw e;

@@ -64,9 +64,15 @@ describe('Web UI on warren up', () => {
       // after it); the terminal opens once it runs.
       await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
       await page.getByText('Connected to the node').waitFor({ timeout: 15_000 });
+      const rows = page.locator('.xterm-rows > div');
+      // Type once the shell has printed its prompt: typed ahead, the output lands on the prompt's row (`$ hi`).
+      await eventually(
+        async () => (await rows.allTextContents()).some((r) => r.trim().length > 0),
+        10_000,
+        'the shell prompt',
+      );
       await page.keyboard.type('echo hi\n');
       // A row that is exactly `hi`: the shell's output, not the echoed command line.
-      const rows = page.locator('.xterm-rows > div');
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim() === 'hi'),
         10_000,
@@ -82,8 +88,9 @@ describe('Web UI on warren up', () => {
         15_000,
         'the app page',
       );
-      const nodeUrl = warren.nodes[0]!.url.replace(/\/$/, '');
-      expect(app.url().startsWith(`${nodeUrl}/w/`)).toBe(true);
+      // On the app's own origin, ws-{id}.localhost with the node's port.
+      const port = new URL(warren.nodes[0]!.url).port;
+      expect(app.url()).toBe(`http://ws-${placed.id}.localhost:${port}/`);
       // The token went into an HttpOnly cookie; the address bar no longer holds it.
       expect(app.url()).not.toContain('token=');
       await app.close();

@@ -133,6 +133,8 @@ export const nodes = sqliteTable(
     version: text('version'),
     /** How the node isolates its workspaces, as last reported; null until it reports one. */
     isolation: text('isolation', { enum: NODE_ISOLATIONS }),
+    /** The DNS name the node serves apps under (`ws-{id}.{baseDomain}`), as last reported; null until then. */
+    baseDomain: text('base_domain'),
     lastHeartbeatAt: integer('last_heartbeat_at'),
     createdAt: integer('created_at').notNull(),
   },

@@ -57,6 +57,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
     loadMemory: null,
     version: null,
     isolation: null,
+    baseDomain: null,
     lastHeartbeatAt: T,
     createdAt: T,
     ...overrides,
@@ -154,6 +155,7 @@ for (const backend of BACKENDS) {
           laptop: true,
           version: '0.1.0',
           isolation: null,
+          baseDomain: null,
           workspaceCount: 1,
         });
         expect((await s.workspaces.get('ws_old'))?.nodeId).toBe('nd_old');

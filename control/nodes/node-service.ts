@@ -72,6 +72,7 @@ export function createNodeService(deps: {
         // A join describes the node afresh: one that does not say how it isolates is shown as unknown, never
         // with what an earlier run of the same machine claimed.
         isolation: input.isolation ?? null,
+        baseDomain: input.baseDomain ?? null,
         lastHeartbeatAt: now,
       };
       if (existing) {
@@ -110,6 +111,7 @@ export function createNodeService(deps: {
           : {}),
         ...(input.address ? { address: input.address } : {}),
         ...(input.isolation ? { isolation: input.isolation } : {}),
+        ...(input.baseDomain ? { baseDomain: input.baseDomain } : {}),
       });
       if (before.status !== 'online') await deps.liveness.returned(nodeId);
       await deps.workspaces.applyReports(nodeId, input.workspaces);

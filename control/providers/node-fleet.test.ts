@@ -46,6 +46,7 @@ describe('NodeFleet recovery', () => {
         loadMemory: null,
         version: null,
         isolation: null,
+        baseDomain: null,
         lastHeartbeatAt: now,
         createdAt: now,
       });

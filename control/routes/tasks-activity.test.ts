@@ -122,6 +122,7 @@ describe('Warm placement', () => {
       loadMemory: null,
       version: null,
       isolation: null,
+      baseDomain: null,
       lastHeartbeatAt: now,
       createdAt: now,
     });

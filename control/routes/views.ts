@@ -64,6 +64,27 @@ export function nodeView(n: NodeWithCount): Node {
   };
 }
 
+/**
+ * The app's own origin on its node, `{scheme}://ws-{id}.{baseDomain}[:port]` (scheme and port of the node's
+ * address): what a browser opens, so no two workspaces' pages share an origin. Null when a browser could not
+ * reach it: `*.localhost` is the browser's own machine, right only for a node on loopback (`warren up`).
+ */
+export function appOrigin(nodeAddress: string, baseDomain: string, workspaceId: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(nodeAddress);
+  } catch {
+    return null;
+  }
+  if (isLocalhost(baseDomain) && !isLoopback(u.hostname)) return null;
+  u.hostname = `ws-${workspaceId}.${baseDomain}`;
+  return u.origin;
+}
+
+const isLocalhost = (name: string) => name === 'localhost' || name.endsWith('.localhost');
+const isLoopback = (hostname: string) =>
+  isLocalhost(hostname) || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
 /** `nodeAddress` is the hosting node's base URL, when placed. */
 export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Workspace {
   return {

@@ -12,7 +12,7 @@ import type { WorkspaceRow } from '../db/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError } from '../errors.ts';
 import { responses, userSecurity } from './responses.ts';
-import { workspaceView } from './views.ts';
+import { appOrigin, workspaceView } from './views.ts';
 
 export function workspaceRoutes(deps: ControlDeps) {
   const addressOf = async (row: WorkspaceRow) =>
@@ -82,6 +82,7 @@ export function workspaceRoutes(deps: ControlDeps) {
         const row = await deps.workspaces.get(p, params.id);
         if (row.desiredState === 'deleted')
           throw new ControlError('illegal_transition', 'the workspace is being deleted');
+        const node = row.nodeId ? await deps.store.nodes.get(row.nodeId) : undefined;
         const minted = await deps.issuer.workspaceAccess({
           userId: p.user.id,
           workspaceId: row.id,
@@ -94,7 +95,8 @@ export function workspaceRoutes(deps: ControlDeps) {
           expiresAt: new Date(minted.expiresAt * 1000).toISOString(),
           workspaceId: row.id,
           nodeId: row.nodeId,
-          nodeUrl: await addressOf(row),
+          nodeUrl: node?.address ?? null,
+          appUrl: node?.baseDomain ? appOrigin(node.address, node.baseDomain, row.id) : null,
           scopes: body.scopes,
         };
       },

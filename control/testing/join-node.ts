@@ -9,6 +9,8 @@ export interface JoinTestNodeOptions {
   address: string;
   capacity?: number;
   isolation?: NodeIsolation;
+  /** The node's `--base-domain`, reported as a node does; absent like a node that predates the field. */
+  baseDomain?: string;
 }
 
 /** Mints a join token as the admin (`client`) and joins with it unauthenticated (`clientWith()`); throws unless 200. */
@@ -27,6 +29,7 @@ export async function joinTestNode(
       address: o.address,
       capacity: { workspaces: o.capacity ?? 4 },
       ...(o.isolation ? { isolation: o.isolation } : {}),
+      ...(o.baseDomain ? { baseDomain: o.baseDomain } : {}),
     },
   });
   if (!joined.data)

@@ -7,7 +7,11 @@ const COOKIE_PREFIX = 'warren_';
 /** Where a token came from, for metrics and for stripping it from the upstream query. */
 export type ProofSource = 'bearer' | 'cookie' | 'query';
 
-/** The token a request presents; `?token=` counts only when `websocket` is true. */
+/**
+ * The token a request presents: Bearer, then `?token=` (WebSockets only), then the cookie. A token given
+ * explicitly wins over the cookie the browser attaches by itself, so a `?token=` socket never depends on the
+ * cookie's Origin rule (app-origin.ts).
+ */
 export function findProof(
   headers: Headers,
   search: string,
@@ -17,14 +21,14 @@ export function findProof(
   if (auth !== null && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
     return { token: auth.slice(7).trim(), source: 'bearer' };
   }
+  if (websocket && search.length > 0) {
+    const t = new URLSearchParams(search).get('token');
+    if (t) return { token: t, source: 'query' };
+  }
   const cookie = headers.get('cookie');
   if (cookie !== null) {
     const t = cookieValue(cookie, TOKEN_COOKIE);
     if (t) return { token: t, source: 'cookie' };
-  }
-  if (websocket && search.length > 0) {
-    const t = new URLSearchParams(search).get('token');
-    if (t) return { token: t, source: 'query' };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // The raw front's fast path: whether a request head can go straight to a workspace app, and the head it sends.
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Runtime } from '../workspaces/index.ts';
+import { cookieSocketAllowed } from './app-origin.ts';
 import { cookieValue, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead } from './forward-headers.ts';
 import { isNodePath, isWorkspaceId, routeTarget } from './route.ts';
@@ -26,6 +27,9 @@ export interface FastPlanContext {
   baseDomain: string;
   runtime: Runtime;
   verifier: TokenVerifier;
+  /** As the full server's: which origins may open a WebSocket with the cookie (app-origin.ts). */
+  controlOrigin?: string;
+  allowPathApps?: boolean;
 }
 
 /**
@@ -53,6 +57,7 @@ export function planFastRequest(
   let host: string | undefined;
   let auth: string | undefined;
   let cookie: string | undefined;
+  let origin: string | undefined;
   let upgrade: boolean | undefined;
   let connection = 'keep-alive';
   for (let i = 1; i < lines.length; i++) {
@@ -73,6 +78,10 @@ export function planFastRequest(
         break;
       case 'cookie':
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        break;
+      case 'origin':
+        if (origin !== undefined) return undefined;
+        origin = value;
         break;
       case 'content-length':
         if (value !== '0') return undefined;
@@ -96,15 +105,20 @@ export function planFastRequest(
   const ws = upgrade === true;
   if (ws ? method !== 'GET' || !connection.includes('upgrade') : connection !== 'keep-alive')
     return undefined;
-  // The same proofs, in the same order, as the full server: Bearer, the Warren cookie, and `?token=` on
-  // WebSocket handshakes only (LESSONS 1); the app never sees the query token.
+  // The same proofs, in the same order, as the full server: Bearer, `?token=` on WebSocket handshakes only
+  // (LESSONS 1), then the Warren cookie; the app never sees the query token.
   let token: string | undefined;
   if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
     token = auth.slice(7).trim();
   }
-  if (!token && cookie !== undefined) token = cookieValue(cookie, TOKEN_COOKIE);
   if (!token && ws && route.search.includes('token=')) {
     token = new URLSearchParams(route.search).get('token') ?? undefined;
+  }
+  if (!token && cookie !== undefined) {
+    token = cookieValue(cookie, TOKEN_COOKIE);
+    // A cookie WebSocket from another origin: the full server refuses it.
+    const policy = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
+    if (token && ws && !cookieSocketAllowed(origin, route, host, policy)) return undefined;
   }
   if (!token) return undefined;
   const search = ws ? withoutTokenParam(route.search) : route.search;

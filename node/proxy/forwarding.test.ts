@@ -76,16 +76,20 @@ for (const fastPath of [true, false]) {
       });
 
       it('exchanges ?token= at /_auth for an HttpOnly cookie and redirects without the token', async () => {
-        const res = await fresh(`${f.node.url}/w/${f.ws.id}/_auth?token=${token}`, { redirect: 'manual' });
+        const host = `ws-${f.ws.id}.localhost:${new URL(f.node.url).port}`;
+        const res = await fresh(`${f.node.url}/_auth?token=${token}`, {
+          redirect: 'manual',
+          headers: { host },
+        });
         expect(res.status).toBe(303);
-        expect(res.headers.get('location')).toBe(`/w/${f.ws.id}/`);
+        expect(res.headers.get('location')).toBe('/');
         const cookie = res.headers.get('set-cookie')!;
         expect(cookie).toStartWith(`warren_token=${token};`);
-        expect(cookie).toContain(`Path=/w/${f.ws.id}/`);
+        expect(cookie).toContain('Path=/;');
         expect(cookie).toContain('HttpOnly');
         expect(cookie).toContain('SameSite=Lax');
-        const withCookie = await fresh(`${f.node.url}/w/${f.ws.id}/after-cookie`, {
-          headers: { cookie: `warren_token=${token}; other=1` },
+        const withCookie = await fresh(`${f.node.url}/after-cookie`, {
+          headers: { host, cookie: `warren_token=${token}; other=1` },
         });
         expect(withCookie.status).toBe(200);
         const e = (await withCookie.json()) as Echo;
@@ -94,7 +98,11 @@ for (const fastPath of [true, false]) {
 
       it('refuses the cookie exchange for a bad token and sets no cookie', async () => {
         const bad = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner, signer: 'unknown' });
-        const res = await fresh(`${f.node.url}/w/${f.ws.id}/_auth?token=${bad}`, { redirect: 'manual' });
+        const host = `ws-${f.ws.id}.localhost:${new URL(f.node.url).port}`;
+        const res = await fresh(`${f.node.url}/_auth?token=${bad}`, {
+          redirect: 'manual',
+          headers: { host },
+        });
         expect(res.status).toBe(401);
         expect(res.headers.get('set-cookie')).toBeNull();
       });

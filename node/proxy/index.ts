@@ -1,4 +1,5 @@
 // node/proxy: workspace routing, proofs, header hygiene, HTTP and WebSocket forwarding.
+export { originOf } from './app-origin.ts';
 export { TOKEN_COOKIE } from './credentials.ts';
 export { HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';
 export { startRawFront } from './raw-front.ts';

@@ -19,6 +19,9 @@ export interface RawFrontOptions {
   metrics: Metrics;
   /** Local port of each tunnel socket → the real client's address, for the full server's X-Forwarded-For. */
   clientAddresses: Map<number, string>;
+  /** The full server's cookie WebSocket rule (app-origin.ts): the control UI's origin, path-mode apps allowed. */
+  controlOrigin?: string;
+  allowPathApps?: boolean;
 }
 
 interface ClientState {

@@ -43,6 +43,24 @@ export function forbidden(): Response {
   });
 }
 
+/** 403 to a cookie WebSocket from a page of another origin (cross-site WebSocket hijacking). */
+export function foreignOrigin(): Response {
+  return errorResponse(
+    403,
+    'forbidden',
+    "only the app's own origin and the Warren UI may use its cookie here",
+  );
+}
+
+/** 403 to `/w/{id}/_auth` unless the node allows path apps: path mode shares the node's origin among all apps. */
+export function pathCookieOff(): Response {
+  return errorResponse(
+    403,
+    'forbidden',
+    'open the app on its own origin (ws-{id}.<base domain>/_auth); path mode takes a bearer token',
+  );
+}
+
 /** 503 with Retry-After: the workspace is here but cannot answer now. */
 export function unavailable(message: string, retryAfterSec: number): Response {
   return errorResponse(503, 'unavailable', message, { 'retry-after': String(retryAfterSec) });

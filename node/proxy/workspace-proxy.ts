@@ -4,10 +4,19 @@ import type { TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
+import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
-import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
+import {
+  errorResponse,
+  forbidden,
+  foreignOrigin,
+  notFound,
+  pathCookieOff,
+  unauthorized,
+  unavailable,
+} from './responses.ts';
 import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -25,6 +34,10 @@ export interface WorkspaceProxyOptions {
   clientAddress?: (req: Request, server: Server<SocketData>) => string;
   /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
   agentSearch?(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
+  /** `--allow-path-apps`: `/w/{id}/_auth` sets a cookie; otherwise path mode takes bearer tokens only. */
+  allowPathApps?: boolean;
+  /** The control plane's UI origin, whose pages may open cookie WebSockets too. */
+  controlOrigin?: string;
 }
 
 /** Returned by `handle` when the request is not for a workspace (the node API takes it). */
@@ -39,6 +52,7 @@ export class WorkspaceProxy {
   private readonly remote: MeshForwarder | undefined;
 
   private readonly clientAddress: (req: Request, server: Server<SocketData>) => string;
+  private readonly origins: OriginPolicy;
 
   constructor(private readonly o: WorkspaceProxyOptions) {
     this.connectTimeoutMs = o.upstreamConnectTimeoutMs ?? 10_000;
@@ -51,6 +65,7 @@ export class WorkspaceProxy {
         connectTimeoutMs: this.connectTimeoutMs,
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
+    this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
     o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
   }
 
@@ -60,6 +75,8 @@ export class WorkspaceProxy {
     if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     const upgrade = req.headers.get('upgrade');
     const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    if (websocket && foreignCookieSocket(req.headers, route, this.origins))
+      return this.refuse(foreignOrigin(), 'foreign_origin');
     // Not hosted here: the registry names the node that hosts it (one Map lookup for the local case).
     if (this.remote && this.o.runtime.get(route.workspaceId) === undefined)
       return this.remote.handle(req, server, route, websocket);
@@ -177,6 +194,8 @@ export class WorkspaceProxy {
 
   /** `/_auth?token=…`: checks the token, sets it as an HttpOnly cookie scoped to the workspace, redirects without it. */
   private async exchange(req: Request, route: WorkspaceRoute): Promise<Response> {
+    if (route.prefix !== '' && !this.origins.allowPathApps)
+      return this.refuse(pathCookieOff(), 'path_cookie');
     const token = new URLSearchParams(route.search).get('token');
     if (!token) return this.refuse(unauthorized(), 'no_token');
     let t: VerifiedToken;

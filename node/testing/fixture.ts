@@ -26,8 +26,13 @@ export interface ProxyFixture {
   close(): Promise<void>;
 }
 
-/** Starts issuer + node + one running echo workspace; `fastPath: false` serves everything through Bun.serve. */
-export async function startProxyFixture(o: { fastPath?: boolean } = {}): Promise<ProxyFixture> {
+/**
+ * Starts issuer + node + one running echo workspace; `fastPath: false` serves everything through Bun.serve,
+ * `allowPathApps` starts the node with `--allow-path-apps`.
+ */
+export async function startProxyFixture(
+  o: { fastPath?: boolean; allowPathApps?: boolean } = {},
+): Promise<ProxyFixture> {
   // Heartbeats only when a test asks (heartbeatNow) or a workspace changes, so key-set fetches are countable.
   const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
   const node = await startTestNode({
@@ -35,6 +40,7 @@ export async function startProxyFixture(o: { fastPath?: boolean } = {}): Promise
     joinToken: issuer.joinToken(),
     configure: (c) => {
       if (o.fastPath !== undefined) c.fastPath = o.fastPath;
+      if (o.allowPathApps !== undefined) c.allowPathApps = o.allowPathApps;
     },
   });
   const addWorkspace: ProxyFixture['addWorkspace'] = async (o = {}) => {

@@ -2065,6 +2065,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     address: string;
+                    baseDomain?: string;
                     capacity: {
                         workspaces: number;
                     };
@@ -2452,6 +2453,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     address?: string;
+                    baseDomain?: string;
                     /** @enum {string} */
                     isolation?: "sandbox" | "sandbox-shared-network" | "process";
                     load?: {
@@ -6530,6 +6532,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        appUrl: string | null;
                         expiresAt: string;
                         nodeId: string | null;
                         nodeUrl: string | null;

@@ -9,8 +9,9 @@ const SAMPLES = 3;
 
 /**
  * The fastest of a few `/_auth?token=` exchanges at `base` (an opaque request: only its timing is read). A node
- * that does not host the workspace checks the token and forwards the exchange over the mesh to the host; the
- * redirect that follows lands back on `base` without a cookie (credentials are omitted) and is refused there.
+ * that does not host the workspace checks the token and forwards the exchange over the mesh to the host; the host
+ * refuses it (path mode sets no cookie unless the node allows path apps) or redirects back to `base`, where a
+ * request without a cookie (credentials are omitted) is refused. Either way the round trip is what is measured.
  */
 async function timeExchange(base: string, workspaceId: string, token: string): Promise<number> {
   const url = `${base.replace(/\/$/, '')}/w/${workspaceId}/_auth?token=${encodeURIComponent(token)}`;

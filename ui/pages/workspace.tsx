@@ -68,7 +68,13 @@ export function WorkspacePage({ id }: { id: string }) {
         }),
       );
       if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet.');
-      const url = `${minted.nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(w.id)}/_auth?token=${encodeURIComponent(minted.token)}`;
+      // The app's own origin (ws-{id}.<base domain>): its cookie is set there and no other workspace's page
+      // shares that origin, so none can read this app with the cookie.
+      if (!minted.appUrl)
+        throw new Error(
+          'Its node has no app domain a browser can reach: start the node with --base-domain (see the README).',
+        );
+      const url = `${minted.appUrl}/_auth?token=${encodeURIComponent(minted.token)}`;
       if (tab) {
         tab.opener = null;
         tab.location.href = url;
