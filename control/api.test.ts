@@ -385,12 +385,13 @@ describe('Control API', () => {
         })
       ).data!;
     expect((await mint()).appUrl).toBe(`http://ws-${id}.localhost:${new URL(node.url).port}`);
-    const beat = (body: { workspaces: []; baseDomain?: string }) =>
-      fetch(`${control.url}/api/v1/nodes/${joined.nodeId}/heartbeat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${joined.certificate}` },
-        body: JSON.stringify(body),
-      });
+    const beat = async (body: { workspaces: []; baseDomain?: string }) =>
+      (
+        await control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
+          params: { path: { id: joined.nodeId } },
+          body: body as never,
+        })
+      ).response;
     expect((await beat({ workspaces: [], baseDomain: 'apps.example.com' })).status).toBe(200);
     expect((await mint()).appUrl).toBe(`http://ws-${id}.apps.example.com:${new URL(node.url).port}`);
     // A heartbeat that does not say keeps it; a name that is no DNS name (a URL in disguise) is refused.
