@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   illegal_transition: 409,
   gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   misdirected: 421,
   unprocessable: 422,
   rate_limited: 429,

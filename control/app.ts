@@ -3,6 +3,7 @@ import { openapi } from '@elysiajs/openapi';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { Elysia } from 'elysia';
 import type { ControlDeps } from './deps.ts';
+import { inputGuard } from './hardening/index.ts';
 import { activityRoutes } from './routes/activity.ts';
 import { authRoutes } from './routes/auth.ts';
 import { createErrorHandler } from './routes/error-handler.ts';
@@ -48,7 +49,10 @@ export function createControlApp(deps: ControlDeps) {
           info: {
             title: 'Warren control plane',
             version: CONTROL_VERSION,
-            description: 'Users, projects, nodes, workspaces and the identity issuer of Warren.',
+            description:
+              'Users, projects, nodes, workspaces and the identity issuer of Warren. Request bodies are JSON objects ' +
+              '(else 415, or 400 past 64 levels of nesting; 413 past 1 MiB); sign-in, node join, token minting and ' +
+              'repeated failed authentication are rate limited per client (429 with Retry-After).',
           },
           components: {
             securitySchemes: {
@@ -68,6 +72,7 @@ export function createControlApp(deps: ControlDeps) {
       }),
     )
     .onError(createErrorHandler(deps.log))
+    .use(inputGuard(guardOptions(deps))) // before every route: rate limits, CSRF, body checks; 401s counted
     .onAfterResponse(({ request, set }) => {
       deps.metrics.request(request.method, typeof set.status === 'number' ? set.status : 200);
     })
@@ -92,3 +97,12 @@ export function createControlApp(deps: ControlDeps) {
 }
 
 export type ControlApp = ReturnType<typeof createControlApp>;
+
+/** The input guard's settings; the control plane's own origins are its bound URL and WARREN_PUBLIC_URL. */
+function guardOptions(deps: ControlDeps) {
+  return {
+    config: deps.config.hardening,
+    urls: [deps.publicUrl, deps.config.infra.publicUrl],
+    clock: deps.clock,
+  };
+}

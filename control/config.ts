@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { defaultMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type ActivityConfig, defaultActivityConfig } from './activity/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
+import { defaultHardeningConfig, type HardeningConfig, parseHardeningConfig } from './hardening/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
@@ -55,6 +56,8 @@ export interface ControlConfig {
   meshListen: { host: string; port: number } | undefined | null;
   /** SWIM and gossip timings (WARREN_MESH_PROFILE, WARREN_MESH_CONFIG), the same knobs nodes use. */
   meshTimings: MeshConfig;
+  /** Body limits, JSON depth, rate limits and trusted proxies (WARREN_RATE_LIMITS, WARREN_PROXY_HOPS). */
+  hardening: HardeningConfig;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -80,6 +83,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     infra: defaultInfraConfig(),
     meshListen: undefined,
     meshTimings: defaultMeshConfig(),
+    hardening: defaultHardeningConfig(),
   };
 }
 
@@ -180,6 +184,9 @@ export function loadControlConfig(
   );
   if (retentionDays !== undefined)
     config.activity = { ...config.activity, retentionMs: Math.round(retentionDays * 86_400_000) };
+  const hardening = parseHardeningConfig(env);
+  if (!hardening.ok) throw new ConfigError(hardening.message);
+  config.hardening = hardening.config;
   const infra = parseInfraConfig(env, config.dataDir);
   if (!infra.ok) throw new ConfigError(infra.message);
   config.infra = infra.config;

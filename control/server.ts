@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
 import { CONTROL_FILE, secureControlDataDir } from './data-dir.ts';
 import { type ControlDeps, type DepsOptions, openControlDeps } from './deps.ts';
+import { notePeerAddress } from './hardening/index.ts';
 import { createLog, type Log } from './log.ts';
 
 export interface RunningControl {
@@ -37,7 +38,15 @@ export async function startControl(
   secureControlDataDir(config, log);
   let handle: (req: Request) => Response | Promise<Response> = () =>
     new Response('starting', { status: 503 });
-  const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (req) => handle(req) });
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    fetch: (req, srv) => {
+      // The socket peer keys the rate limits (control/hardening); Elysia never sees this server.
+      notePeerAddress(req, srv.requestIP(req)?.address);
+      return handle(req);
+    },
+  });
   try {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options, log });

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import { type ControlConfig, defaultControlConfig } from '../config.ts';
 import type { ControlDeps } from '../deps.ts';
 import type { GitHubConfig } from '../github/index.ts';
+import { localHardeningConfig } from '../hardening/index.ts';
 import { createLog } from '../log.ts';
 import { type StartOptions, startControl } from '../server.ts';
 import { proveEveryCall, type TestNodeCredential } from './node-proof.ts';
@@ -75,6 +76,8 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     port: 0,
     // In-process tests run without a mesh member unless they ask for one (tests/mesh-*.test.ts spawn processes).
     meshListen: null,
+    // Tests mint tokens and fail authentication on purpose, all from 127.0.0.1; the limits' own tests set theirs.
+    hardening: localHardeningConfig(),
     ...(options.dbUrl ? { dbUrl: options.dbUrl } : {}),
     ...(options.github ? { github: options.github } : {}),
     ...options.config,
