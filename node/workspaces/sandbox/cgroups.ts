@@ -49,7 +49,9 @@ export function detectCgroups(root = '/sys/fs/cgroup'): Cgroups | undefined {
     const dirs = CONTROLLERS.filter((c) => existsSync(join(root, c, 'cgroup.procs'))).map(
       (c) => [c, join(root, c)] as const,
     );
-    return dirs.every(([, h]) => canCreateUnder(join(h, 'warren'))) ? new CgroupsV1(new Map(dirs)) : undefined;
+    return dirs.every(([, h]) => canCreateUnder(join(h, 'warren')))
+      ? new CgroupsV1(new Map(dirs))
+      : undefined;
   }
   return undefined;
 }
