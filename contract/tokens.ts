@@ -42,6 +42,13 @@ const registered = {
 /** Lifetime bounds of a workspace access token, in seconds. */
 export const WORKSPACE_TOKEN_TTL = { min: 30, default: 600, max: 3600 } as const;
 
+/**
+ * WebSocket close code a node sends when the workspace token a socket (terminal, agent, app) was opened with
+ * expires or is revoked while the socket is open; the reason says which (`token expired`, `token revoked`). It
+ * mirrors HTTP 401: get a new token and reconnect. 4000–4999 is the application range (RFC 6455 §7.4.2).
+ */
+export const SOCKET_CLOSE_TOKEN_ENDED = 4401;
+
 export const WorkspaceAccessClaims = v.object({
   ...registered,
   sub: UserId,

@@ -99,6 +99,11 @@ export interface AuthConfig {
   cacheSize: number;
   /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds; small because tokens live minutes. */
   clockToleranceSec: number;
+  /**
+   * How often open WebSockets (terminal, agent, app) are checked for an expired token. A revocation ends them as
+   * it arrives; expiry is seen within this, which keeps the promise of "closed within 2 s" with room to spare.
+   */
+  sessionCheckMs: number;
 }
 
 /** Heartbeat and retry settings. */
@@ -149,7 +154,7 @@ export function defaultNodeConfig(): NodeConfig {
     capacity: 32,
     fastPath: true,
     labels: {},
-    auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5 },
+    auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5, sessionCheckMs: 500 },
     heartbeat: { backoffBaseMs: 500, backoffMaxMs: 30_000, jitter: 0.2 },
     runtime: {
       maxRestarts: 5,

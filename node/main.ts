@@ -18,11 +18,15 @@ import { loadOrCreateIdentity } from './identity.ts';
 import { type NodeMesh, renderMeshMetrics, startNodeMesh } from './mesh-member.ts';
 import { Metrics } from './metrics.ts';
 import {
+  badHost,
   createSocketHandler,
+  LiveSessions,
   NOT_A_WORKSPACE,
   originOf,
   type SocketData,
   startRawFront,
+  unexpectedError,
+  validHost,
   WorkspaceProxy,
 } from './proxy/index.ts';
 import { type Membership, StateStore } from './state-store.ts';
@@ -107,6 +111,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     cacheSize: config.auth.cacheSize,
     clockToleranceSec: config.auth.clockToleranceSec,
   });
+  // Open terminal, agent and app sockets end when their token expires or is revoked.
+  const sessions = new LiveSessions({ verifier, intervalMs: config.auth.sessionCheckMs });
+  revocations.onChange(() => sessions.sweep());
   const commands = new CommandVerifier(
     keys,
     () => membership && { nodeId: membership.nodeId, issuer: membership.issuer },
@@ -216,12 +223,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     port: config.fastPath ? 0 : config.listen.port,
     // Streamed responses and quiet WebSockets must not be cut after Bun's default 10 s.
     idleTimeout: 120,
+    // Never Bun's error page (source lines, whatever NODE_ENV says): errors leave in the one JSON shape.
+    development: false,
     fetch(req, srv) {
+      // Without a usable Host, Bun's req.url is not a URL at all: refused before anything routes or parses it.
+      if (!validHost(req.headers.get('host'))) return badHost();
       const r = proxy.handle(req, srv);
       if (r !== NOT_A_WORKSPACE) return r;
       return api.fetch(req);
     },
-    websocket: createSocketHandler(runtime, config.runtime.shell, agents.sockets),
+    error(e) {
+      // The stack's frames only: a message may quote the request (a URL with its token).
+      log(`request failed: ${e.name}${(e.stack ?? '').split('\n').slice(1, 4).join(' ')}`);
+      return unexpectedError(e);
+    },
+    websocket: createSocketHandler(runtime, config.runtime.shell, sessions, agents.sockets),
   });
   const front = config.fastPath
     ? startRawFront({
@@ -234,6 +250,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         metrics,
         clientAddresses,
         ...origins,
+        sessions,
       })
     : undefined;
   // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
@@ -378,6 +395,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       waiters = [];
       front?.stop();
       server.stop(true);
+      sessions.stop();
       proxy.close();
       await agents.close();
       await theMesh.close();

@@ -7,6 +7,12 @@ export class Revocations {
   private workspaces = new Map<string, number>();
   private nodes = new Map<string, number>();
   private list: Revocation[] = [];
+  private readonly listeners: (() => void)[] = [];
+
+  /** Calls `listener` after every `replace` (open sockets are re-checked at once, not at the next tick). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Replaces the whole list (the control plane always sends all current revocations). */
   replace(list: Revocation[]): void {
@@ -24,6 +30,7 @@ export class Revocations {
     this.workspaces = workspaces;
     this.nodes = nodes;
     this.list = list;
+    for (const f of this.listeners) f();
   }
 
   /** True when a token of `userId` for `workspaceId` issued at `iat` is void. */

@@ -1,7 +1,13 @@
 // Verifies workspace access tokens locally (jose, pinned EdDSA) and caches verified ones by token until `exp`.
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import * as v from 'valibot';
-import { TOKEN_ALG, TOKEN_TYP, WorkspaceAccessClaims, type WorkspaceScope } from '../../contract/index.ts';
+import {
+  TOKEN_ALG,
+  TOKEN_TYP,
+  WORKSPACE_TOKEN_TTL,
+  WorkspaceAccessClaims,
+  type WorkspaceScope,
+} from '../../contract/index.ts';
 import type { KeySet } from './key-set.ts';
 import type { Revocations } from './revocations.ts';
 
@@ -29,6 +35,7 @@ export type TokenFailure =
   | 'not_yet_valid'
   | 'wrong_audience'
   | 'invalid_claims'
+  | 'lifetime_too_long'
   | 'revoked';
 
 /** A refused token, with a stable code for metrics and the error body. */
@@ -120,6 +127,16 @@ export class TokenVerifier {
     return { ok: true, token };
   }
 
+  /**
+   * Why a token that was accepted earlier no longer is: past `exp` (with the same tolerance as `lookup`) or
+   * revoked since. Undefined while it still holds. Open sockets are checked with this.
+   */
+  lapsed(token: VerifiedToken): 'expired' | 'revoked' | undefined {
+    if (this.now() >= token.expMs + this.o.clockToleranceSec * 1000) return 'expired';
+    if (this.o.revocations.isRevoked(token.userId, token.workspaceId, token.iat)) return 'revoked';
+    return undefined;
+  }
+
   /** Counts a refusal reason for /metrics. */
   countRefusal(reason: string): void {
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
@@ -169,6 +186,9 @@ export class TokenVerifier {
     }
     const c = r.output;
     if (c.iat > this.now() / 1000 + this.o.clockToleranceSec) throw new TokenError('not_yet_valid');
+    // The control plane never issues a workspace token for longer: one that claims more was not minted by it
+    // as asked (a leaked signing key, a bug), and would outlive every revocation-free window we reason about.
+    if (c.exp - c.iat > WORKSPACE_TOKEN_TTL.max) throw new TokenError('lifetime_too_long');
     const scopes: WorkspaceScope[] = [];
     for (const s of c.scope.split(' ')) {
       if ((s === 'http' || s === 'terminal' || s === 'agent') && !scopes.includes(s)) scopes.push(s);

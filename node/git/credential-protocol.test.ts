@@ -23,6 +23,43 @@ describe('git credential protocol', () => {
     });
   });
 
+  it('reads url= with the URL parser alone: userinfo, queries and fragments are refused', () => {
+    const refused = [
+      // A hand split took the host after the last `@`: github.com. The URL parser says evil.example.
+      'url=https://evil.example#@github.com/\n',
+      'url=https://evil.example?@github.com/\n',
+      'url=https://evil.example\\@github.com/\n',
+      'url=https://x-access-token@github.com/acme/app.git\n',
+      'url=https://user:pass@github.com/acme/app.git\n',
+      'url=https://@github.com/acme/app.git\n',
+      'url=https://github.com/acme/app.git?x=1\n',
+      'url=https://github.com/acme/app.git#frag\n',
+      'url=https://github.com/acme/app.git?\n',
+      'url=https://github.com/acme/app.git#\n',
+      'url=https:github.com/acme/app.git\n',
+      'url=https://github.com/a%zz\n',
+      'url=https:///acme/app.git\n',
+    ];
+    for (const text of refused) expect(parseCredentialRequest(text)).toMatchObject({ ok: false });
+    // What the parser derives must match the lines git gave.
+    for (const text of [
+      'protocol=http\nurl=https://github.com/acme/app.git\n',
+      'host=github.com\nurl=https://github.com.evil.example/acme/app.git\n',
+      'path=acme/app.git\nurl=https://github.com/acme/other.git\n',
+    ])
+      expect(parseCredentialRequest(text)).toMatchObject({ ok: false });
+    expect(
+      parseCredentialRequest('protocol=https\nhost=GitHub.com\nurl=https://github.com/acme/app.git\n'),
+    ).toEqual({
+      ok: true,
+      value: { protocol: 'https', host: 'github.com', path: 'acme/app.git', username: null, password: null },
+    });
+    expect(parseCredentialRequest('url=https://GITHUB.com/acme/app.git\n')).toEqual({
+      ok: true,
+      value: { protocol: 'https', host: 'github.com', path: 'acme/app.git', username: null, password: null },
+    });
+  });
+
   it('refuses CR, NUL, smuggled lines, missing or empty hosts and bad lines', () => {
     const bad = [
       'protocol=https\nhost=github.com\r\n',

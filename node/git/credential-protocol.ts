@@ -27,7 +27,7 @@ const MAX_LINES = 64;
 /**
  * Parses git's `key=value` lines. Refuses `\r` and `\0` anywhere, lines without `=`, repeated keys
  * (a value smuggling a newline would otherwise override a field), and a missing or empty protocol or host.
- * A `url=` is split into protocol, host and path as git itself does.
+ * A `url=` is read by the WHATWG URL parser alone, and must agree with any protocol=, host= and path= given.
  */
 export function parseCredentialRequest(
   text: string,
@@ -51,11 +51,14 @@ export function parseCredentialRequest(
   const url = fields.get('url');
   if (url !== undefined) {
     const parsed = splitUrl(url);
-    if (!parsed) return { ok: false, message: 'invalid url' };
+    if (typeof parsed === 'string') return { ok: false, message: parsed };
     for (const [k, v] of Object.entries(parsed)) {
-      if (v !== null && fields.has(k) && fields.get(k) !== v)
+      if (v === null) continue;
+      const given = fields.get(k);
+      // The parser lower-cases the host; a host= line may not have.
+      if (given !== undefined && (k === 'host' ? given.toLowerCase() : given) !== v)
         return { ok: false, message: `url disagrees with ${k}` };
-      if (v !== null) fields.set(k, v);
+      fields.set(k, v);
     }
   }
   const protocol = fields.get('protocol') ?? '';
@@ -78,10 +81,28 @@ export function parseCredentialRequest(
   };
 }
 
-function splitUrl(url: string): { protocol: string; host: string; path: string | null } | null {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?([^/?#]*)(?:\/([^?#]*))?/.exec(url);
-  if (!m) return null;
-  return { protocol: m[1]!, host: m[2]!, path: m[3] ? m[3] : null };
+/**
+ * Protocol, host and path of a `url=` as the WHATWG URL parser reads it (the one parser: a hand-written split
+ * read `https://evil.example#@github.com/` as github.com), or why it is refused. Userinfo, queries and fragments
+ * have no place in a credential request, and each is a way to make two parsers disagree on the host, so a url
+ * carrying any of them — even empty — is refused rather than cleaned.
+ */
+function splitUrl(url: string): { protocol: string; host: string; path: string | null } | string {
+  // `https:github.com` and `https:///github.com` parse as github.com too, where git reads no host at all; a
+  // credential url is `scheme://host…`.
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\\]/.test(url)) return 'invalid url';
+  if (url.includes('@')) return 'url must not carry userinfo';
+  if (url.includes('?') || url.includes('#')) return 'url must not carry a query or fragment';
+  const u = URL.parse(url);
+  if (!u || u.host === '') return 'invalid url';
+  let path: string;
+  try {
+    // Decoded, as git itself fills `path` from a url.
+    path = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  } catch {
+    return 'invalid url';
+  }
+  return { protocol: u.protocol.slice(0, -1), host: u.host, path: path === '' ? null : path };
 }
 
 /** Writes an answer in git's format, ending with the blank line. Values are checked to be single-line. */

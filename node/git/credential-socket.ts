@@ -1,7 +1,7 @@
 // One workspace's unix socket for the git credential endpoint: bound safely inside its run folder, removed on stop.
 import { chmodSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { errorBody } from '../../contract/index.ts';
+import { type ErrorCode, errorBody } from '../../contract/index.ts';
 
 /** The path git credential requests are served on (DESIGN.md). */
 export const GIT_CREDENTIAL_PATH = '/_node/git-credential';
@@ -34,10 +34,15 @@ export function serveCredentialSocket(
     const staged = join(staging, basename(path));
     server = Bun.serve({
       unix: staged,
-      fetch: (req) =>
-        new URL(req.url).pathname === GIT_CREDENTIAL_PATH
-          ? handler(req)
-          : Response.json(errorBody('not_found', 'not found'), { status: 404 }),
+      // Never Bun's error page (source lines, whatever NODE_ENV says): errors leave in the one JSON shape.
+      development: false,
+      fetch: (req) => {
+        // An odd Host leaves Bun's req.url without scheme and host: not a URL (new URL would throw).
+        const path = URL.parse(req.url)?.pathname;
+        if (path === undefined) return fail(400, 'invalid_request', 'the request could not be parsed');
+        return path === GIT_CREDENTIAL_PATH ? handler(req) : fail(404, 'not_found', 'not found');
+      },
+      error: () => fail(500, 'internal', 'internal error'),
     });
     try {
       chmodSync(staged, 0o666);
@@ -57,4 +62,8 @@ export function serveCredentialSocket(
       return server.stop(true);
     },
   };
+}
+
+function fail(status: number, code: ErrorCode, message: string): Response {
+  return Response.json(errorBody(code, message), { status, headers: { 'cache-control': 'no-store' } });
 }

@@ -53,6 +53,50 @@ export function withoutWarrenCookies(header: string): string | undefined {
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 
+/**
+ * True when a Set-Cookie value sets a Warren cookie (`warren_…`, any case): an app that could set one would plant
+ * its own token or session on the client (session fixation), under the node's or the control plane's name.
+ */
+export function setsWarrenCookie(setCookie: string): boolean {
+  return setCookie.trimStart().slice(0, COOKIE_PREFIX.length).toLowerCase() === COOKIE_PREFIX;
+}
+
+/** The app's response without its Set-Cookie headers for Warren cookies; the same object when it has none. */
+export function withoutWarrenSetCookies(res: Response): Response {
+  if (!res.headers.has('set-cookie')) return res;
+  const cookies = res.headers.getSetCookie();
+  if (!cookies.some(setsWarrenCookie)) return res;
+  const headers = new Headers();
+  for (const [name, value] of res.headers) if (name !== 'set-cookie') headers.append(name, value);
+  for (const c of cookies) if (!setsWarrenCookie(c)) headers.append('set-cookie', c);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
+/**
+ * A raw response head (latin1 text, CRLF lines) without its Set-Cookie lines for Warren cookies, or undefined
+ * when it has none to drop (the raw front's fast path passes the app's head on byte for byte otherwise). A
+ * header name is matched as a lenient client would read it (whitespace around it, any case); a folded
+ * continuation of a dropped line goes with it.
+ */
+export function withoutWarrenSetCookieLines(head: string): string | undefined {
+  if (!head.toLowerCase().includes('set-cookie')) return undefined;
+  const lines = head.split('\r\n');
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of lines) {
+    const folded = line.length > 0 && (line[0] === ' ' || line[0] === '\t');
+    if (folded && dropping) continue;
+    const colon = line.indexOf(':');
+    dropping =
+      !folded &&
+      colon > 0 &&
+      line.slice(0, colon).trim().toLowerCase() === 'set-cookie' &&
+      setsWarrenCookie(line.slice(colon + 1));
+    if (!dropping) kept.push(line);
+  }
+  return kept.length === lines.length ? undefined : kept.join('\r\n');
+}
+
 /** `search` without the `token` parameter (a WebSocket's query token is not the workspace's business). */
 export function withoutTokenParam(search: string): string {
   if (!search.includes('token=')) return search;

@@ -49,10 +49,15 @@ export interface ForwardInfo {
   userId: string;
 }
 
-/** True when a client header must not reach the workspace. */
+/**
+ * True when a client header must not reach the workspace. Names with `_` go too: frameworks that map headers to
+ * `HTTP_X_FORWARDED_FOR`-style variables (CGI, WSGI, Rack, PHP) read `X_Forwarded_For` as `X-Forwarded-For`,
+ * which would get round every rule here.
+ */
 function dropped(name: string, websocket: boolean): boolean {
   return (
     DROP.has(name) ||
+    name.includes('_') ||
     name.startsWith('x-forwarded-') ||
     name.startsWith('x-warren-') ||
     (websocket && WS_HANDSHAKE.has(name))

@@ -1,6 +1,6 @@
 // What reaches the workspace and how: header hygiene, Host routing, the cookie exchange, streaming and WebSockets.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { eventually, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
+import { eventually, type ProxyFixture, rawSession, startProxyFixture } from '../testing/index.ts';
 
 /** A request on a new connection each time, so every request meets the front afresh (no reused tunnel). */
 const fresh = (url: string, init: RequestInit = {}) => fetch(url, { ...init, keepalive: false });
@@ -193,6 +193,57 @@ for (const fastPath of [true, false]) {
         }
         expect(messages).toEqual(['one', 'two']);
         ws.close();
+      });
+
+      it('never forwards a request header whose name holds an underscore (read as a dash by CGI-style apps)', async () => {
+        const smuggled = {
+          x_warren_user: 'admin',
+          X_Forwarded_For: '6.6.6.6',
+          x_forwarded_host: 'evil.example',
+          remote_user: 'admin',
+        };
+        const headers = { ...smuggled, authorization: `Bearer ${token}`, 'x-custom': 'kept' };
+        const underscored = (h: Record<string, string>) => Object.keys(h).filter((k) => k.includes('_'));
+        const get = (await (await fresh(`${f.node.url}/w/${f.ws.id}/u`, { headers })).json()) as Echo;
+        expect(underscored(get.headers)).toEqual([]);
+        expect(get.headers['x-custom']).toBe('kept');
+        expect(get.headers['x-warren-user']).toBe(f.owner);
+        const post = await fresh(`${f.node.url}/w/${f.ws.id}/u`, { method: 'POST', headers, body: 'x' });
+        expect(underscored(((await post.json()) as Echo).headers)).toEqual([]);
+        // A WebSocket handshake: piped to the app on the fast path, bridged by the full server otherwise.
+        const ws = new WebSocket(`${f.node.url.replace('http', 'ws')}/w/${f.ws.id}/u?token=${token}`, {
+          headers: smuggled,
+        } as unknown as string[]);
+        const hello = await new Promise<string>((resolve, reject) => {
+          ws.onmessage = (e) => resolve(String(e.data));
+          ws.onerror = () => reject(new Error('socket error'));
+        });
+        ws.close();
+        const seen = (JSON.parse(hello) as { headers: Record<string, string> }).headers;
+        expect(underscored(seen)).toEqual([]);
+        expect(seen['x-warren-user']).toBe(f.owner);
+      });
+
+      it("never passes on an app's Set-Cookie for a Warren cookie, and keeps the app's own", async () => {
+        const auth = { authorization: `Bearer ${token}` };
+        for (const init of [{ headers: auth }, { method: 'POST', headers: auth, body: 'x' }]) {
+          const res = await fresh(`${f.node.url}/w/${f.ws.id}/set-cookie`, init);
+          expect(((await res.json()) as { planted: boolean }).planted).toBe(true);
+          expect(res.headers.getSetCookie()).toEqual(['theme=dark; Path=/']);
+        }
+        // The WebSocket handshake's 101 too (the fast path passes the app's head on itself).
+        const { host } = new URL(f.node.url);
+        const out = await rawSession(
+          f.node.url,
+          [
+            `GET /w/${f.ws.id}/set-cookie?token=${token} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\n` +
+              'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+          ],
+          (r) => r.includes('\r\n\r\n'),
+        );
+        const head = out.slice(0, out.indexOf('\r\n\r\n'));
+        expect(head).toStartWith('HTTP/1.1 101');
+        expect(head.toLowerCase()).not.toContain('warren_');
       });
 
       it('refuses a WebSocket without a proof before touching the app', async () => {

@@ -129,6 +129,8 @@ export interface ResponseFraming {
   keepAlive: boolean;
   /** Bytes of the head including the blank line. */
   headLength: number;
+  /** The head mentions Set-Cookie: the raw front looks at those lines before passing the head on. */
+  setCookie: boolean;
 }
 
 /**
@@ -163,7 +165,7 @@ export function parseResponseFraming(buf: Buffer, noBody: boolean): ResponseFram
     }
   }
   if (framing === -2) keepAlive = false;
-  return { status, framing, keepAlive, headLength: end + 4 };
+  return { status, framing, keepAlive, headLength: end + 4, setCookie: head.includes('set-cookie') };
 }
 
 /** The value of header `name` in a lower-cased head whose lines end in CRLF. */

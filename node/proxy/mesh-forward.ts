@@ -101,7 +101,7 @@ export class MeshForwarder {
       const refusal = this.unroutable(r);
       if (refusal) return refusal;
       const target = r as Extract<Route, { found: true }>;
-      const res = websocket ? await this.bridge(req, server, target) : await this.forward(req, target);
+      const res = websocket ? await this.bridge(req, server, target, t) : await this.forward(req, target);
       if (res?.status !== 421 || attempt > 0) {
         this.count(res?.status === 421 ? 'misdirected' : 'forwarded');
         return res;
@@ -175,6 +175,7 @@ export class MeshForwarder {
     req: Request,
     server: Server<SocketData>,
     r: Extract<Route, { found: true }>,
+    token: VerifiedToken,
   ): Promise<Response | undefined> {
     const headers: Record<string, string> = {};
     for (const [name, value] of req.headers) {
@@ -188,7 +189,15 @@ export class MeshForwarder {
     const url = (r.host.proxyUrl as string).replace(/^http/, 'ws') + pathAndQuery(req.url);
     const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
     upstream.binaryType = 'arraybuffer';
-    const data: BridgeData = { kind: 'bridge', upstream, client: undefined, pending: [], detach: undefined };
+    // The hosting node ends the socket when the token lapses; this node does too, should it learn first.
+    const data: BridgeData = {
+      kind: 'bridge',
+      token,
+      upstream,
+      client: undefined,
+      pending: [],
+      detach: undefined,
+    };
     upstream.onmessage = (e: MessageEvent) => {
       if (data.client) data.client.send(e.data as string | ArrayBuffer);
       else data.pending.push(e.data as string | ArrayBuffer);

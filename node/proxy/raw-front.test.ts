@@ -1,7 +1,7 @@
 // The raw front: which requests take the fast path, pipelining, large bodies under backpressure, and a connection
 // that switches to the tunnel midway.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { type ProxyFixture, startProxyFixture } from '../testing/index.ts';
+import { type ProxyFixture, rawSession, startProxyFixture } from '../testing/index.ts';
 
 let f: ProxyFixture;
 let token: string;
@@ -20,52 +20,7 @@ async function fastCount(outcome = 'proxied_fast'): Promise<number> {
 
 /** Sends raw bytes on one connection and collects everything until `done(received)` or the peer closes. */
 async function rawExchange(bytes: string, done: (received: string) => boolean): Promise<string> {
-  return rawSession([bytes], done);
-}
-
-/** Sends each request on one connection once the previous response is complete (Content-Length framing). */
-async function rawSession(requests: string[], done: (received: string) => boolean): Promise<string> {
-  const { hostname, port } = new URL(f.node.url);
-  let received = '';
-  let sent = 0;
-  const complete = () => {
-    let at = 0;
-    let n = 0;
-    for (;;) {
-      const end = received.indexOf('\r\n\r\n', at);
-      if (end < 0) return n;
-      const len = Number(/content-length: *(\d+)/i.exec(received.slice(at, end))?.[1] ?? 0);
-      if (received.length < end + 4 + len) return n;
-      at = end + 4 + len;
-      n++;
-    }
-  };
-  return new Promise<string>((resolve, reject) => {
-    Bun.connect({
-      hostname,
-      port: Number(port),
-      socket: {
-        open(s) {
-          s.write(requests[sent++]!);
-        },
-        data(s, chunk) {
-          received += chunk.toString('latin1');
-          if (done(received)) {
-            s.end();
-            resolve(received);
-            return;
-          }
-          if (sent < requests.length && complete() === sent) s.write(requests[sent++]!);
-        },
-        close() {
-          resolve(received);
-        },
-        error(_s, e) {
-          reject(e);
-        },
-      },
-    }).catch(reject);
-  });
+  return rawSession(f.node.url, [bytes], done);
 }
 
 const count = (s: string, needle: string) => s.split(needle).length - 1;
@@ -124,7 +79,11 @@ describe('Raw front', () => {
     const post = `POST /w/${f.ws.id}/posted HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 5\r\n\r\nhello`;
     const noToken = `GET /w/${f.ws.id}/refused HTTP/1.1\r\nHost: x\r\n\r\n`;
     // One at a time: Bun.serve (behind the tunnel) does not answer pipelined requests to async handlers.
-    const out = await rawSession([get('/a'), post, noToken, get('/b')], (r) => count(r, '"path":"/b"') === 1);
+    const out = await rawSession(
+      f.node.url,
+      [get('/a'), post, noToken, get('/b')],
+      (r) => count(r, '"path":"/b"') === 1,
+    );
     const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
     expect(statuses).toEqual(['200', '200', '401', '200']);
     expect(out).toContain('"body":"hello"');

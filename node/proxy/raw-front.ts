@@ -4,9 +4,14 @@ import type { Socket, TCPSocketListener } from 'bun';
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../workspaces/index.ts';
+import { withoutWarrenSetCookieLines } from './credentials.ts';
 import { planFastRequest } from './fast-plan.ts';
 import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
+import type { LiveSessions } from './live-sessions.ts';
+import { rawErrorResponse } from './responses.ts';
+import { requestHost, validHost } from './route.ts';
 import { flush, writeTo } from './socket-queue.ts';
+import { WebSocketPipe } from './websocket-pipe.ts';
 
 export interface RawFrontOptions {
   hostname: string;
@@ -22,6 +27,8 @@ export interface RawFrontOptions {
   /** The full server's cookie WebSocket rule (app-origin.ts): the control UI's origin, path-mode apps allowed. */
   controlOrigin?: string;
   allowPathApps?: boolean;
+  /** Piped WebSockets end when their token expires or is revoked, like the full server's. */
+  sessions: LiveSessions;
 }
 
 interface ClientState {
@@ -38,6 +45,8 @@ interface ClientState {
   upstream: Socket<UpstreamState> | undefined;
   /** The app connection of a WebSocket handshake in progress. */
   handshake: Socket<TunnelState> | undefined;
+  /** An upgraded WebSocket piped to the app (`tunnel` is then the app connection). */
+  pipe: WebSocketPipe | undefined;
   closed: boolean;
 }
 type Client = Socket<ClientState>;
@@ -71,6 +80,14 @@ const MAX_IDLE_PER_PORT = 256;
 const MAX_QUEUED = 1024 * 1024;
 /** Same as the full server's idle timeout. */
 const IDLE_TIMEOUT_S = 120;
+
+/** `buf` with the app's Set-Cookie lines for Warren cookies cut from its head, and the head's new length. */
+function withoutWarrenCookies(buf: Buffer, headLength: number): [Buffer, number] {
+  const text = withoutWarrenSetCookieLines(buf.toString('latin1', 0, headLength));
+  if (text === undefined) return [buf, headLength];
+  const head = Buffer.from(text, 'latin1');
+  return [Buffer.concat([head, buf.subarray(headLength)]), head.length];
+}
 
 /** Starts the public listener. */
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
@@ -179,14 +196,16 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
   const onUpstreamData = (u: Upstream, c: Client, chunk: Buffer): void => {
     const d = u.data;
     if (!d.started) {
-      const buf = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
-      const head = parseResponseFraming(buf, d.noBody);
+      const received = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
+      const head = parseResponseFraming(received, d.noBody);
       if (!head) {
-        d.buf = buf;
+        d.buf = received;
         return;
       }
-      const used = head.headLength;
       if (head.status < 200) throw new Error('interim responses go through the full server');
+      const [buf, used] = head.setCookie
+        ? withoutWarrenCookies(received, head.headLength)
+        : [received, head.headLength];
       d.buf = undefined;
       d.started = true;
       d.request = undefined;
@@ -316,7 +335,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
    * pipe to the app (frames pass untouched). Any other answer is passed on and then both connections close,
    * so nothing further on this connection reaches the app without a check.
    */
-  const pipeUpgrade = (c: Client, host: string, port: number, head: Buffer, request: Buffer): void => {
+  const pipeUpgrade = (
+    c: Client,
+    host: string,
+    port: number,
+    head: Buffer,
+    request: Buffer,
+    token: VerifiedToken,
+  ): void => {
     let started = false;
     let upgraded = false;
     let pending: Buffer | undefined;
@@ -343,39 +369,57 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         },
         data(a, chunk) {
           if (upgraded) {
-            toClient(c, chunk, a as Socket<unknown>);
+            c.data.pipe?.fromApp(chunk);
             return;
           }
           if (!started) {
-            const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+            const received = pending ? Buffer.concat([pending, chunk]) : chunk;
             let h: ReturnType<typeof parseResponseFraming>;
             try {
-              h = parseResponseFraming(buf, false);
+              h = parseResponseFraming(received, false);
             } catch {
               a.terminate();
               c.terminate();
               return;
             }
             if (!h) {
-              pending = buf;
+              pending = received;
               return;
             }
             pending = undefined;
             started = true;
-            const used = h.headLength;
-            toClient(c, buf, a as Socket<unknown>);
+            const [buf, used] = h.setCookie
+              ? withoutWarrenCookies(received, h.headLength)
+              : [received, h.headLength];
             if (h.status === 101) {
               upgraded = true;
+              const pipe = new WebSocketPipe({
+                toClient: (b) => toClient(c, b, a as Socket<unknown>),
+                toApp: (b) => {
+                  if (!writeTo(a, a.data.out, b)) c.pause();
+                },
+                close: () => closeBoth(a),
+                abort: () => {
+                  a.terminate();
+                  c.terminate();
+                },
+              });
               c.data.handshake = undefined;
               c.data.tunnel = a;
+              c.data.pipe = pipe;
               c.data.tunnelling = true;
               c.timeout(0);
               c.data.busy = false;
+              toClient(c, buf.subarray(0, used), a as Socket<unknown>);
+              // Frames the app sent right behind its 101.
+              if (buf.length > used) pipe.fromApp(buf.subarray(used));
               const early = c.data.buf;
               c.data.buf = undefined;
-              if (early && !writeTo(a, a.data.out, early)) c.pause();
+              if (early) pipe.fromClient(early);
+              o.sessions.track(c.data, token, (code, reason) => pipe.end(code, reason));
               return;
             }
+            toClient(c, buf, a as Socket<unknown>);
             framing = h.framing;
             const body = buf.length - used;
             if (framing === 0 || (framing > 0 && body >= framing)) return closeBoth(a);
@@ -410,6 +454,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     }).catch(() => replay(c, request));
   };
 
+  /** Answers `response` and closes: what else the client sent on this connection is not read. */
+  const refuse = (c: Client, response: Buffer): void => {
+    c.data.busy = true;
+    c.data.buf = undefined;
+    toClient(c, response);
+    afterDrain(c, () => c.end());
+  };
+
   // ---- requests from clients ----
   const next = (c: Client): void => {
     const d = c.data;
@@ -421,7 +473,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       return;
     }
     const request = buf.subarray(0, end + 4);
-    const plan = planFastRequest(buf.toString('latin1', 0, end), c.remoteAddress, o);
+    const headText = buf.toString('latin1', 0, end);
+    // Bun.serve would answer a missing Host with a bare 400 of its own: the one error shape instead, and a
+    // request without a usable Host never reaches an app.
+    if (!validHost(requestHost(headText))) {
+      refuse(c, rawErrorResponse(400, 'invalid_request', 'a valid Host header is required'));
+      return;
+    }
+    const plan = planFastRequest(headText, c.remoteAddress, o);
     if (plan === undefined) {
       tunnel(c, buf);
       return;
@@ -430,14 +489,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     d.busy = true;
     const go = (token: VerifiedToken | undefined) => {
       const head = token && plan.head(token);
-      if (head === undefined) {
+      if (token === undefined || head === undefined) {
         replay(c, request);
         return;
       }
       const bytes = Buffer.from(head.text, 'latin1');
       if (plan.upgrade) {
         o.metrics.inc('warren_proxy_requests_total{outcome="websocket_fast"}');
-        pipeUpgrade(c, head.host, head.port, bytes, request);
+        pipeUpgrade(c, head.host, head.port, bytes, request, token);
         return;
       }
       o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
@@ -472,11 +531,16 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
           whenDrained: undefined,
           upstream: undefined,
           handshake: undefined,
+          pipe: undefined,
           closed: false,
         };
       },
       data(c, chunk) {
         const d = c.data;
+        if (d.pipe) {
+          d.pipe.fromClient(chunk);
+          return;
+        }
         if (d.tunnelling) {
           if (d.tunnel) {
             if (!writeTo(d.tunnel, d.tunnel.data.out, chunk)) c.pause();
@@ -500,6 +564,10 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       close(c) {
         const d = c.data;
         d.closed = true;
+        if (d.pipe) {
+          o.sessions.untrack(d);
+          d.pipe.dispose();
+        }
         d.tunnel?.end();
         d.handshake?.end();
         const u = d.upstream;

@@ -61,6 +61,32 @@ export function pathCookieOff(): Response {
   );
 }
 
+/** An error in the one shape as raw HTTP/1.1 bytes, closing the connection (the raw front answers with it). */
+export function rawErrorResponse(status: number, code: ErrorCode, message: string): Buffer {
+  const body = JSON.stringify(errorBody(code, message));
+  const reason = status === 400 ? 'Bad Request' : 'Error';
+  return Buffer.from(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: ${JSON_TYPE}\r\ncache-control: no-store\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** 400 for a request without a usable Host header. */
+export function badHost(): Response {
+  return errorResponse(400, 'invalid_request', 'a valid Host header is required');
+}
+
+/**
+ * The answer to an exception no handler caught (Bun.serve's `error`): the one error shape, never Bun's page with
+ * source lines nor the message. What a parser threw over the request's own bytes (a URL, a WebSocket
+ * subprotocol list) is the request's fault, a 400; anything else is ours, a 500.
+ */
+export function unexpectedError(e: unknown): Response {
+  if (e instanceof SyntaxError || (e as { code?: unknown } | undefined)?.code === 'ERR_INVALID_URL')
+    return errorResponse(400, 'invalid_request', 'the request could not be parsed');
+  return errorResponse(500, 'internal', 'internal error');
+}
+
 /** 503 with Retry-After: the workspace is here but cannot answer now. */
 export function unavailable(message: string, retryAfterSec: number): Response {
   return errorResponse(503, 'unavailable', message, { 'retry-after': String(retryAfterSec) });

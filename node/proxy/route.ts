@@ -56,6 +56,28 @@ export function isNodePath(path: string): boolean {
   return path === '/_auth' || path === '/_terminal' || path === '/_agent' || path.startsWith('/_agent/');
 }
 
+/** A Host a request may carry: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const HOST_RE = /^(?:[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+const HOST_LINE = /\r\nhost:[ \t]*([^\r]*)/gi;
+
+/**
+ * True when `host` is a Host header the node accepts. A request without one, with two, or with one Bun cannot
+ * build a URL from (`a b`, `a@b`, `[zz`) is refused with a 400 before anything routes or reads it.
+ */
+export function validHost(host: string | null | undefined): host is string {
+  return typeof host === 'string' && HOST_RE.test(host);
+}
+
+/** The Host of a raw request head (request line and header lines, CRLF-separated); undefined if absent or repeated. */
+export function requestHost(head: string): string | undefined {
+  let host: string | undefined;
+  for (const m of head.matchAll(HOST_LINE)) {
+    if (host !== undefined) return undefined;
+    host = m[1]!.trimEnd();
+  }
+  return host;
+}
+
 /** True when `id` has the shape of a workspace id. */
 export function isWorkspaceId(id: string): boolean {
   return ID_RE.test(id);

@@ -1,9 +1,18 @@
 // What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, or an agent session.
 import type { ServerWebSocket } from 'bun';
+import type { VerifiedToken } from '../auth/index.ts';
 import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
 
+/** What every socket a workspace token let in carries: that token, so the socket ends when the token does. */
+interface TokenBound {
+  /** Its `exp`, subject, workspace and `iat` are checked while the socket is open (LiveSessions). */
+  token: VerifiedToken;
+  /** Set once the token lapsed and the socket is closing: whatever the client still sends is dropped. */
+  ended?: true;
+}
+
 /** A client socket bridged to an upstream WebSocket of the workspace's app. */
-export interface BridgeData {
+export interface BridgeData extends TokenBound {
   kind: 'bridge';
   upstream: WebSocket;
   /** Set once the client socket is open; messages from upstream wait in `pending` until then. */
@@ -13,7 +22,7 @@ export interface BridgeData {
 }
 
 /** A client socket attached to a shell on a PTY. */
-export interface TerminalData {
+export interface TerminalData extends TokenBound {
   kind: 'terminal';
   target: WorkspaceTarget;
   cols: number;
@@ -23,7 +32,7 @@ export interface TerminalData {
 }
 
 /** A client socket on the workspace's agent session (`/w/{id}/_agent`); node/agent handles it. */
-export interface AgentData {
+export interface AgentData extends TokenBound {
   kind: 'agent';
   workspaceId: string;
   /** `?afterSeq=`: replay the transcript after this sequence number on open. */

@@ -1,6 +1,7 @@
 // Server-side WebSocket events: pump bridge traffic both ways, or wire a terminal socket to its PTY.
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import { openTerminal, parseTerminalMessage, type Runtime } from '../workspaces/index.ts';
+import type { LiveSessions } from './live-sessions.ts';
 import type { AgentData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
@@ -11,10 +12,15 @@ export interface AgentSockets {
   close(ws: ServerWebSocket<AgentData>, code?: number, reason?: string): void;
 }
 
-/** The handler Bun.serve calls for every upgraded socket; Bun has one per server, so it routes by `kind`. */
+/**
+ * The handler Bun.serve calls for every upgraded socket; Bun has one per server, so it routes by `kind`. Every
+ * socket is watched by `sessions` while open: when its token expires or is revoked it is closed, and what it
+ * drives (the shell, the app's socket) ends with it.
+ */
 export function createSocketHandler(
   runtime: Runtime,
   shell: string,
+  sessions: LiveSessions,
   agent?: AgentSockets,
 ): WebSocketHandler<SocketData> {
   const asAgent = (ws: ServerWebSocket<SocketData>) => ws as ServerWebSocket<AgentData>;
@@ -24,6 +30,8 @@ export function createSocketHandler(
     closeOnBackpressureLimit: true,
     open(ws) {
       const d = ws.data;
+      sessions.track(d, d.token, (code, reason) => endSocket(ws, code, reason));
+      if (d.ended) return;
       if (d.kind === 'agent') {
         if (!agent) return ws.close(4404, 'no agent');
         // Stopping or deleting the workspace ends its agent sockets too.
@@ -40,6 +48,7 @@ export function createSocketHandler(
     },
     message(ws, message) {
       const d = ws.data;
+      if (d.ended) return;
       if (d.kind === 'agent') return agent?.message(asAgent(ws), message);
       if (d.kind === 'bridge') {
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
@@ -56,6 +65,7 @@ export function createSocketHandler(
     },
     close(ws, code, reason) {
       const d = ws.data;
+      sessions.untrack(d);
       d.detach?.();
       if (d.kind === 'agent') return agent?.close(asAgent(ws), code, reason);
       if (d.kind === 'bridge') {
@@ -68,6 +78,19 @@ export function createSocketHandler(
       d.session = undefined;
     },
   };
+}
+
+/** The socket's token lapsed: close it, and end at once what it drives rather than when the client answers. */
+function endSocket(ws: ServerWebSocket<SocketData>, code: number, reason: string): void {
+  const d = ws.data;
+  d.ended = true;
+  ws.close(code, reason);
+  if (d.kind === 'terminal') {
+    d.session?.close();
+    d.session = undefined;
+  } else if (d.kind === 'bridge' && d.upstream.readyState <= WebSocket.OPEN) {
+    d.upstream.close(code, reason);
+  }
 }
 
 function startTerminal(

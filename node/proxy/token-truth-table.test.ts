@@ -1,7 +1,7 @@
 // The token truth table of issue 3: each proof and each way a token can be wrong, with its status, and no byte
 // reaching the workspace on any refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { newId } from '../../contract/index.ts';
+import { newId, WORKSPACE_TOKEN_TTL } from '../../contract/index.ts';
 import { eventually, type MintOptions, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
 /** A request on a new connection each time, so every request meets the front afresh (no reused tunnel). */
@@ -43,6 +43,23 @@ for (const fastPath of [true, false]) {
       },
       { name: 'no token', status: 401, code: 'unauthorized' },
       { name: 'expired', token: mint({ iat: now() - 1200, ttlSec: 600 }), status: 401, code: 'unauthorized' },
+      {
+        name: 'the longest lifetime the control plane issues',
+        token: mint({ ttlSec: WORKSPACE_TOKEN_TTL.max }),
+        status: 200,
+      },
+      {
+        name: 'a lifetime longer than the control plane issues',
+        token: mint({ ttlSec: WORKSPACE_TOKEN_TTL.max + 1 }),
+        status: 401,
+        code: 'unauthorized',
+      },
+      {
+        name: 'a lifetime of a year, issued long ago',
+        token: mint({ iat: now() - 86_400, ttlSec: 365 * 86_400 }),
+        status: 401,
+        code: 'unauthorized',
+      },
       {
         name: 'not yet valid (nbf ahead)',
         token: mint({ nbf: now() + 600 }),

@@ -5,7 +5,7 @@ import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/inde
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
-import { findProof, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
+import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import {
@@ -119,6 +119,7 @@ export class WorkspaceProxy {
       if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
       const data: SocketData = {
         kind: 'terminal',
+        token,
         target,
         cols: 80,
         rows: 24,
@@ -130,7 +131,7 @@ export class WorkspaceProxy {
       return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
     }
     if (agentSearch) return this.searchTranscript(req, route);
-    if (agent) return this.agentSocket(req, server, route);
+    if (agent) return this.agentSocket(req, server, route, token);
     if (target.port === undefined) return unavailable('workspace has no app', 10);
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
@@ -144,7 +145,9 @@ export class WorkspaceProxy {
     if (req.body === null) {
       // Body-less requests (the common case) go over the pooled raw connections.
       const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
-      return this.pool.request(target.host, target.port, head, req.method === 'HEAD', appNotAnswering);
+      return this.pool
+        .request(target.host, target.port, head, req.method === 'HEAD', appNotAnswering)
+        .then(withoutWarrenSetCookies);
     }
     const init = {
       method: req.method,
@@ -154,13 +157,19 @@ export class WorkspaceProxy {
       // Pass the app's bytes through as they are (compressed or not).
       decompress: false,
     } as RequestInit;
-    return fetch(`http://${target.host}:${target.port}${route.path}${route.search}`, init).catch(
+    return fetch(`http://${target.host}:${target.port}${route.path}${route.search}`, init).then(
+      withoutWarrenSetCookies,
       appNotAnswering,
     );
   }
 
   /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
-  private agentSocket(req: Request, server: Server<SocketData>, route: WorkspaceRoute): Response | undefined {
+  private agentSocket(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+  ): Response | undefined {
     if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
       return errorResponse(400, 'invalid_request', 'the agent is a WebSocket endpoint');
     const raw = new URLSearchParams(route.search).get('afterSeq');
@@ -169,6 +178,7 @@ export class WorkspaceProxy {
       return errorResponse(400, 'invalid_request', 'afterSeq must be a whole number');
     const data: SocketData = {
       kind: 'agent',
+      token,
       workspaceId: route.workspaceId,
       ...(afterSeq === undefined ? {} : { afterSeq }),
       detach: undefined,
@@ -252,7 +262,14 @@ export class WorkspaceProxy {
     const url = `ws://${target.host}:${target.port}${route.path}${withoutTokenParam(route.search)}`;
     const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
     upstream.binaryType = 'arraybuffer';
-    const data: BridgeData = { kind: 'bridge', upstream, client: undefined, pending: [], detach: undefined };
+    const data: BridgeData = {
+      kind: 'bridge',
+      token,
+      upstream,
+      client: undefined,
+      pending: [],
+      detach: undefined,
+    };
     upstream.onmessage = (e: MessageEvent) => {
       if (data.client) data.client.send(e.data as string | ArrayBuffer);
       else data.pending.push(e.data as string | ArrayBuffer);

@@ -1,4 +1,5 @@
 // A workspace app for tests: echoes each request as JSON, logs every request it sees, echoes WebSocket messages.
+// `/set-cookie` (plain or WebSocket) tries to plant Warren's cookies next to one of its own.
 // Run as an app command (`bun node/testing/echo-app.ts`); listens on $PORT, logs to ./requests.log.
 import { appendFileSync } from 'node:fs';
 
@@ -13,11 +14,21 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
     appendFileSync(logFile, `${req.method} ${url.pathname}${url.search}\n`);
     const headers = Object.fromEntries(req.headers);
     if (url.pathname === '/no-upgrade') return Response.json({ refused: true }, { status: 404 });
+    const planted = new Headers();
+    if (url.pathname === '/set-cookie') {
+      for (const c of [
+        'warren_token=planted; Path=/',
+        'warren_session=planted; Path=/',
+        'theme=dark; Path=/',
+      ])
+        planted.append('set-cookie', c);
+    }
     if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       const proto = req.headers.get('sec-websocket-protocol')?.split(',')[0]?.trim();
+      if (proto) planted.set('sec-websocket-protocol', proto);
       const ok = server.upgrade(req, {
         data: { path: url.pathname + url.search, headers },
-        headers: proto ? { 'sec-websocket-protocol': proto } : {},
+        headers: planted,
       });
       return ok ? undefined : new Response('upgrade failed', { status: 400 });
     }
@@ -34,6 +45,7 @@ Bun.serve<{ path: string; headers: Record<string, string> }>({
       });
       return new Response(stream, { headers: { 'content-type': 'text/plain' } });
     }
+    if (url.pathname === '/set-cookie') return Response.json({ planted: true }, { headers: planted });
     if (url.pathname === '/crash') process.exit(3);
     if (url.pathname === '/big') {
       // A large body with a recognisable pattern, to check nothing is lost or reordered under backpressure.

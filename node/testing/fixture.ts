@@ -21,6 +21,8 @@ export interface ProxyFixture {
   addWorkspace(o?: {
     ownerId?: string;
     appCommand?: string | null;
+    /** The workspace's ACP agent command; default none. */
+    agentCommand?: string;
     wait?: boolean;
   }): Promise<WorkspaceAssignment>;
   close(): Promise<void>;
@@ -51,6 +53,7 @@ export async function startProxyFixture(
       ownerId: o.ownerId ?? newId('user'),
       desiredState: 'running',
       appCommand: o.appCommand === undefined ? `exec ${process.execPath} ${ECHO_APP}` : o.appCommand,
+      ...(o.agentCommand === undefined ? {} : { agentCommand: o.agentCommand }),
       env: {},
     };
     await issuer.place(node.nodeId, spec, node.url);

@@ -27,6 +27,7 @@ export {
 } from '../workspaces/index.ts';
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
+export { rawSession } from './raw-http.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';
 export { createTestProver, type TestProver } from './test-prover.ts';
