@@ -4,7 +4,7 @@ import { NodeId, WorkspaceId } from './ids.ts';
 import { Jwks, Revocation } from './jwks.ts';
 import { MemberState, WorkspaceStatus } from './status.ts';
 
-/** Largest encoded entry value accepted from the mesh (LESSONS 17: bound sizes). */
+/** Largest encoded entry value accepted from the mesh (bound sizes). */
 export const MAX_ENTRY_BYTES = 16 * 1024;
 
 /** The origin name of the control plane in the registry. */

@@ -1,5 +1,5 @@
-// The search rule node and control share: SQLite FTS5 MATCH expressions built from quoted terms only
-// (LESSONS 12), so `"`, OR, NEAR, `*`, `-`, `:`, `^` and parentheses in user input are taken literally.
+// The search rule node and control share: SQLite FTS5 MATCH expressions built from quoted terms only,
+// so `"`, OR, NEAR, `*`, `-`, `:`, `^` and parentheses in user input are taken literally.
 
 export interface FtsQueryConfig {
   /** 16 terms: a search is a few words; more is an attempt to make the engine work hard. */

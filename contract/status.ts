@@ -1,4 +1,4 @@
-// Every status union of Warren, in one place (LESSONS 5): the database, the API and the mesh use these.
+// Every status union of Warren, in one place: the database, the API and the mesh use these.
 import * as v from 'valibot';
 
 /** Observed lifecycle of a workspace. `unreachable`: its node is gone, so it is not known to run. */
@@ -21,7 +21,7 @@ export const DesiredState = v.picklist(DESIRED_STATES);
 export type DesiredState = v.InferOutput<typeof DesiredState>;
 
 /**
- * Node liveness as people see it (LESSONS 8): a laptop with its lid closed is `awaiting_agent`
+ * Node liveness as people see it: a laptop with its lid closed is `awaiting_agent`
  * (re-registrable), not `offline`; `suspect` and `partitioned` come from peers' view in the mesh.
  */
 export const NODE_STATUSES = [

@@ -112,7 +112,7 @@ export interface HeartbeatConfig {
   backoffBaseMs: number;
   /** Retry delays never grow past this, so a node finds a recovered control plane within a minute. */
   backoffMaxMs: number;
-  /** Fraction of the interval added or removed at random, so nodes do not heartbeat in lockstep (LESSONS 18). */
+  /** Fraction of the interval added or removed at random, so nodes do not heartbeat in lockstep. */
   jitter: number;
 }
 

@@ -102,7 +102,7 @@ export function createControlLink(baseUrl: string, options: ControlLinkOptions):
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
       throw new ControlError(code, `${path}: ${msg}`, res.status, retryable);
     }
-    // LESSONS 14: validate what comes back instead of trusting the types.
+    // validate what comes back instead of trusting the types.
     const r = v.safeParse(schema, body);
     if (!r.success) {
       const where = r.issues[0]?.path?.map((p) => String(p.key)).join('.') ?? '';

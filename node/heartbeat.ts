@@ -38,7 +38,7 @@ export class HeartbeatLoop {
       this.again = true;
       return;
     }
-    // While backing off, a poke must not defeat the backoff (LESSONS 18).
+    // While backing off, a poke must not defeat the backoff.
     if (this.failures > 0) return;
     this.schedule(10);
   }

@@ -181,7 +181,7 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
       );
       expect(Number(during.headers['retry-after'])).toBeGreaterThan(0);
       expect(JSON.parse(during.body).error.code).toBe('unavailable');
-      // The control plane, on the majority side, shows C as partitioned: its peers lost it (LESSONS 8).
+      // The control plane, on the majority side, shows C as partitioned: its peers lost it.
       await eventually(
         async () =>
           (await call('/api/v1/nodes')).data.items.find((x: { id: string }) => x.id === c.nodeId)?.status ===

@@ -1,5 +1,5 @@
 // Activity cursors: opaque, bound to their workspace by an HMAC, so a cursor from another workspace or a
-// tampered one is refused without revealing anything about other workspaces (LESSONS 9).
+// tampered one is refused without revealing anything about other workspaces.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a cursor carries: the workspace it belongs to, the event id, and the event's time (ms). */

@@ -261,7 +261,7 @@ export const projectGithub = sqliteTable('project_github', {
 
 export const PROJECT_REPO_ROLES = ['primary', 'additional'] as const;
 
-/** The explicit repository-ID set of a project (LESSONS 3): its primary plus verified additional repos. */
+/** The explicit repository-ID set of a project: its primary plus verified additional repos. */
 export const projectRepos = sqliteTable(
   'project_repos',
   {

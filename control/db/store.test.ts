@@ -220,7 +220,7 @@ for (const backend of BACKENDS) {
       await expect(
         c.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: ['root', userId] }),
       ).rejects.toThrow(/CHECK/i);
-      // And through drizzle the failure surfaces as an error, never swallowed (LESSONS 5).
+      // And through drizzle the failure surfaces as an error, never swallowed.
       await expect(store.workspaces.insert(workspaceRow({ status: 'paused' as never }))).rejects.toThrow();
     });
 

@@ -36,7 +36,7 @@ export function createWorkspaceQueries(db: Db) {
     },
     /**
      * Inserts `row` on `row.nodeId` only if that node still has a free slot, checked in the same
-     * statement (LESSONS 15), so concurrent creates never overfill a node. False when it was full.
+     * statement, so concurrent creates never overfill a node. False when it was full.
      */
     async insertIfCapacity(row: WorkspaceRow): Promise<boolean> {
       const nodeId = row.nodeId;

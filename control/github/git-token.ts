@@ -44,7 +44,7 @@ export function authorizeGitTokenRequest(
 }
 
 /**
- * Mints an installation token that sees exactly `repositoryIds` with contents read/write (LESSONS 3),
+ * Mints an installation token that sees exactly `repositoryIds` with contents read/write,
  * and refuses one whose repository set GitHub widened or narrowed.
  */
 export async function mintGitToken(

@@ -61,7 +61,7 @@ export function toGitHubError(error: unknown, what: string): GitHubError {
   return new GitHubError('github_unreachable', 0, `${what}: GitHub could not be reached`);
 }
 
-/** Validates a GitHub response body against `schema` (LESSONS 14), or throws github_bad_response. */
+/** Validates a GitHub response body against `schema`, or throws github_bad_response. */
 export function expectShape<S extends v.GenericSchema>(
   schema: S,
   data: unknown,

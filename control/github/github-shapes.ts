@@ -1,4 +1,4 @@
-// valibot schemas for the GitHub REST and webhook shapes Warren reads (LESSONS 14: validate every response).
+// valibot schemas for the GitHub REST and webhook shapes Warren reads (validate every response).
 import * as v from 'valibot';
 
 const GitHubNumericId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));

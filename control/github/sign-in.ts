@@ -102,7 +102,7 @@ export function createSignIn(options: SignInOptions): SignIn {
         );
       }
       const pending = await states.take(m[1]!);
-      // Constant-time on the secret half (LESSONS 11); absent, wrong and expired all read the same.
+      // Constant-time on the secret half; absent, wrong and expired all read the same.
       const given = Buffer.from(sha256(m[2]!), 'hex');
       const stored = Buffer.from(pending?.secretHash ?? '0'.repeat(64), 'hex');
       const match = stored.length === given.length && timingSafeEqual(stored, given);

@@ -38,7 +38,7 @@ export function createGitHubWebhookHandler(options: WebhookOptions): (req: Reque
     const signature = req.headers.get('x-hub-signature-256') ?? '';
     let valid = false;
     try {
-      // verify() compares with timingSafeEqual (LESSONS 11).
+      // verify() compares with timingSafeEqual.
       valid = /^sha256=[0-9a-f]{64}$/.test(signature) && (await verify(options.secret, body, signature));
     } catch {
       valid = false;

@@ -20,7 +20,7 @@ export function looksLike(kind: SecretKind, secret: string): boolean {
   return secret.startsWith(SECRET_PREFIX[kind]) && secret.length < 256;
 }
 
-/** Compares two hex digests in constant time (LESSONS 11). */
+/** Compares two hex digests in constant time. */
 export function sameDigest(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');

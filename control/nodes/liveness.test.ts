@@ -22,7 +22,7 @@ describe('withPeerView', () => {
     expect(withPeerView('degraded', 'suspect', false)).toBe('suspect');
     // Dead to its peers but still heartbeating: cut off from the mesh, not down.
     expect(withPeerView('online', 'dead', false)).toBe('partitioned');
-    // Dead to its peers and its heartbeats late: gone, and a laptop is awaiting its agent (LESSONS 8).
+    // Dead to its peers and its heartbeats late: gone, and a laptop is awaiting its agent.
     expect(withPeerView('degraded', 'dead', false)).toBe('offline');
     expect(withPeerView('degraded', 'dead', true)).toBe('awaiting_agent');
     expect(withPeerView('degraded', 'left', true)).toBe('awaiting_agent');

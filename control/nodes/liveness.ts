@@ -12,7 +12,7 @@ export const GONE: readonly NodeStatus[] = ['offline', 'awaiting_agent'];
 
 /**
  * What heartbeat age says about a node. A laptop that stops heartbeating is `awaiting_agent` (its lid is
- * closed; it re-registers), never `offline`, which reads as broken (LESSONS 8).
+ * closed; it re-registers), never `offline`, which reads as broken.
  */
 export function livenessOf(
   node: Pick<NodeRow, 'lastHeartbeatAt' | 'createdAt' | 'laptop'>,

@@ -1,4 +1,4 @@
-// The one pipeline every path that creates or deletes a node machine goes through (LESSONS 4): mint the
+// The one pipeline every path that creates or deletes a node machine goes through: mint the
 // one-use secrets, call the provider, clean the tailnet up on delete, and report progress in order.
 import type { Clock } from '../clock.ts';
 import type { TailscaleApi } from '../tailscale/index.ts';

@@ -1,4 +1,4 @@
-// The Tailscale API v2 JSON shapes Warren reads (keys, devices, OAuth token), as valibot schemas (LESSONS 14).
+// The Tailscale API v2 JSON shapes Warren reads (keys, devices, OAuth token), as valibot schemas.
 import * as v from 'valibot';
 
 // Only the fields Warren reads are required; others pass through unchecked so API additions do not break us.

@@ -154,7 +154,7 @@ export class WarmPoolStore {
     }));
   }
 
-  /** A write that must change exactly one row; anything else is an error, never swallowed (LESSONS 5). */
+  /** A write that must change exactly one row; anything else is an error, never swallowed. */
   private async expectOne(stmt: { sql: string; args: (string | number)[] }, what: string): Promise<void> {
     const r = await this.db.execute(stmt);
     if (r.rowsAffected !== 1)

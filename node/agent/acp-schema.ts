@@ -1,5 +1,5 @@
 // The Agent Client Protocol (v1) as the bridge speaks it: JSON-RPC 2.0 framing and the shapes of the
-// agent's answers, validated at runtime (LESSONS 14) because an agent is a program we do not control.
+// agent's answers, validated at runtime because an agent is a program we do not control.
 import * as v from 'valibot';
 
 /** The ACP protocol version this bridge speaks (agentclientprotocol.com, protocol v1). */

@@ -1,5 +1,5 @@
 // Keeps a workspace's agent process alive: spawn, ACP handshake, restart with jittered backoff when it
-// exits or hangs, and a watchdog per turn so a prompt in flight ends exactly once, never left pending (LESSONS 13).
+// exits or hangs, and a watchdog per turn so a prompt in flight ends exactly once, never left pending.
 import * as v from 'valibot';
 import type { AgentFailure, AgentState } from '../../contract/index.ts';
 import {

@@ -24,7 +24,7 @@ export interface AgentTasksOptions {
   stopAgent(workspaceId: string): Promise<void>;
   /** Sends the report; resolve `retry` to try again later (control plane unreachable), `done` otherwise. */
   report(taskId: string, report: TaskReport): Promise<'done' | 'retry'>;
-  /** 200 ms doubling to 30 s, jittered (LESSONS 18). */
+  /** 200 ms doubling to 30 s, jittered. */
   backoff?: BackoffConfig;
   /** 20 attempts (about 10 minutes at the cap) before a report is given up; the task then stays running. */
   maxReportAttempts?: number;

@@ -1,4 +1,4 @@
-// Jittered exponential backoff for agent restarts (LESSONS 18): no two agents retry in lockstep.
+// Jittered exponential backoff for agent restarts: no two agents retry in lockstep.
 
 export interface BackoffConfig {
   /** 200 ms: a crash right after start is often a transient (a file not yet there). */

@@ -4,7 +4,7 @@ import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
 import { formatCredentialAnswer, parseCredentialRequest } from './credential-protocol.ts';
 import type { GitTokenCache } from './token-cache.ts';
 
-/** The node's runtime registry of workspaces, as the endpoint sees it (LESSONS 2: every one, not a primary). */
+/** The node's runtime registry of workspaces, as the endpoint sees it (every one, not a primary). */
 export interface GitWorkspaces {
   get(workspaceId: string): { status: WorkspaceStatus } | undefined;
 }

@@ -19,7 +19,7 @@ export interface GitTokenCacheConfig {
   refreshBeforeMs: number;
   /** Never hand out a token with less than this left: a clone or push must finish on it. 2 min. */
   minRemainingMs: number;
-  /** First wait after a failed fetch; doubles per failure with jitter (LESSONS 18). 1 s. */
+  /** First wait after a failed fetch; doubles per failure with jitter. 1 s. */
   backoffBaseMs: number;
   /** Longest wait between fetch attempts while failing. 60 s. */
   backoffMaxMs: number;

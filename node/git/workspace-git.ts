@@ -22,7 +22,7 @@ export interface WorkspaceGitOptions {
   certificate: () => string;
   /** Signs the proof that goes with the certificate on each git-token call (node/control-proof.ts). */
   prove: NodeProver;
-  /** The node's runtime registry of workspaces (every workspace it hosts, LESSONS 2). */
+  /** The node's runtime registry of workspaces (every workspace it hosts). */
   workspaces: GitWorkspaces;
   credentials?: GitCredentialConfig;
   cache?: GitTokenCacheConfig;
@@ -42,7 +42,7 @@ export interface WorkspaceGit {
    * The variables that make the workspace's git and gh use the helper; `path` is the PATH it would otherwise
    * get. Starts the workspace's socket `<runDir>/git.sock` on the first call of a run and keeps it until
    * `ended`, so every process of one run (app, terminals, restarts after a crash) reaches the same one.
-   * Call it from the one start pipeline (LESSONS 4). The variables carry no secret.
+   * Call it from the one start pipeline. The variables carry no secret.
    */
   environment(workspaceId: string, path: string, where: WorkspaceRunDir): Record<string, string>;
   /** The host path of the workspace's socket while it is served, else undefined. */

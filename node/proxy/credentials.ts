@@ -1,4 +1,4 @@
-// The proofs a workspace request may carry, and nothing else (LESSONS 1): Bearer, the Warren cookie, ?token= on WebSockets.
+// The proofs a workspace request may carry, and nothing else: Bearer, the Warren cookie, ?token= on WebSockets.
 
 /** Name of the cookie `/_auth` sets; every cookie starting with `warren_` is kept from the workspace. */
 export const TOKEN_COOKIE = 'warren_token';

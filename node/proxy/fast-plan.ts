@@ -106,7 +106,7 @@ export function planFastRequest(
   if (ws ? method !== 'GET' || !connection.includes('upgrade') : connection !== 'keep-alive')
     return undefined;
   // The same proofs, in the same order, as the full server: Bearer, `?token=` on WebSocket handshakes only
-  // (LESSONS 1), then the Warren cookie; the app never sees the query token.
+  //, then the Warren cookie; the app never sees the query token.
   let token: string | undefined;
   if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
     token = auth.slice(7).trim();

@@ -41,7 +41,7 @@ const WS_HANDSHAKE = new Set([
 export interface ForwardInfo {
   /** The client's address as the node saw it. */
   clientIp: string;
-  /** The real Host header of the request (never a client's X-Forwarded-Host, LESSONS 16). */
+  /** The real Host header of the request (never a client's X-Forwarded-Host). */
   host: string;
   proto: 'http' | 'https';
   /** `/w/{id}` in path mode, empty in host mode. */

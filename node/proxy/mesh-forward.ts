@@ -161,7 +161,7 @@ export class MeshForwarder {
         decompress: false,
         signal: abort.signal,
       } as RequestInit;
-      // The host's own answers — 5xx included — pass through unchanged (LESSONS 7).
+      // The host's own answers — 5xx included — pass through unchanged.
       return await fetch(url, init);
     } catch {
       return this.hostUnreachable(r);

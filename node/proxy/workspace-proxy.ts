@@ -315,7 +315,7 @@ export class WorkspaceProxy {
   }
 }
 
-/** The app is here but refuses connections (crashed, restarting): 503, never a 502 (LESSONS 7). */
+/** The app is here but refuses connections (crashed, restarting): 503, never a 502. */
 function appNotAnswering(): Response {
   return unavailable('workspace app is not answering', 2);
 }

@@ -52,7 +52,7 @@ export interface Runtime {
 
 /**
  * What the node adds to every run of a workspace, applied inside the runtime's one start pipeline so no way
- * of starting a workspace (placement, restore after a restart, crash restart, terminal) can skip it (LESSONS 4).
+ * of starting a workspace (placement, restore after a restart, crash restart, terminal) can skip it.
  */
 export interface WorkspaceHooks {
   /**

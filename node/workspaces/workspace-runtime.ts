@@ -336,7 +336,7 @@ class WorkspaceRuntime implements Runtime {
   }
 
   /**
-   * Polls the app port until it accepts connections; then the workspace is running. The watchdog (LESSONS 13):
+   * Polls the app port until it accepts connections; then the workspace is running. The watchdog:
    * an app that never listens ends in `error` with the reason, once, instead of `starting` forever.
    */
   private async awaitReady(inst: Instance, proc: LaunchedProcess): Promise<void> {
