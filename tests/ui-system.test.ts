@@ -95,6 +95,13 @@ describe('Web UI on warren up', () => {
       expect(app.url()).not.toContain('token=');
       await app.close();
 
+      // Revoking the workspace's tokens ends the open terminal at once, and the page says why.
+      const revoked = await admin.POST('/api/v1/revocations', {
+        body: { subject: `workspace:${placed.id}` },
+      });
+      expect(revoked.response.status).toBeLessThan(300);
+      await page.getByText('Your access to this terminal was revoked').waitFor({ timeout: 15_000 });
+
       await page.getByRole('button', { name: 'Stop hello' }).click();
       await page.locator('.head-status').getByText('Stopped').waitFor({ timeout: 30_000 });
       await page.getByRole('button', { name: 'Delete hello' }).click();

@@ -13,6 +13,8 @@ type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachab
 const NO_AGENT = 4404;
 /** Close code the node uses when the workspace's agent session was replaced by a new one. */
 const SESSION_RESTARTED = 1012;
+/** The node closed the socket because its token expired or was revoked (SOCKET_CLOSE_TOKEN_ENDED). */
+const TOKEN_ENDED = 4401;
 
 /** ws(s)://node/w/{id}/_agent?token=… from the node's http(s) address. */
 export function agentUrl(nodeUrl: string, workspaceId: string, token: string): string {
@@ -89,6 +91,16 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
         // The node restarted the agent session (1012): reconnect at once and resume from the last event seen.
         if (ev.code === SESSION_RESTARTED) {
           void connect();
+          return;
+        }
+        // An expired token: connecting again mints a fresh one and resumes. A revoked one is the owner's word.
+        if (ev.code === TOKEN_ENDED && ev.reason === 'token expired') {
+          void connect();
+          return;
+        }
+        if (ev.code === TOKEN_ENDED) {
+          setPhase('closed');
+          setError('Your access to this agent was revoked. Reconnect if you still have access.');
           return;
         }
         setPhase('closed');

@@ -6,6 +6,9 @@ import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
 import { describe } from '../problem.ts';
 
+/** The node closed the socket because its token expired or was revoked (SOCKET_CLOSE_TOKEN_ENDED). */
+const TOKEN_ENDED = 4401;
+
 type Phase = 'idle' | 'connecting' | 'open' | 'closed';
 
 /** ws(s)://node/w/{id}/_terminal?token=… from the node's http(s) address. */
@@ -84,6 +87,12 @@ export function TerminalPanel({ workspace: w }: { workspace: Workspace }) {
         if (!opened)
           setError(
             'Could not open a terminal on the node that hosts this workspace. Check that the node is online (Nodes page), then reconnect.',
+          );
+        else if (ev.code === TOKEN_ENDED)
+          setError(
+            ev.reason === 'token expired'
+              ? 'The terminal’s access token expired, so the node ended the shell. Reconnect to open a new one.'
+              : 'Your access to this terminal was revoked, so the node ended the shell.',
           );
         else if (ev.code !== 1000 && ev.code !== 1005)
           setError(
