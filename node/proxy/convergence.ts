@@ -13,9 +13,7 @@ export interface Convergence {
 }
 
 /** How to answer a valid token for a workspace the registry does not hold. */
-export type UnknownWorkspace =
-  | { answer: 'learning'; retryAfterSec: number }
-  | { answer: 'absent' };
+export type UnknownWorkspace = { answer: 'learning'; retryAfterSec: number } | { answer: 'absent' };
 
 /**
  * Gossip spreads an entry through the mesh in well under a second, and a node that is still joining completes a
