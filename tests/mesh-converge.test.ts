@@ -1,16 +1,19 @@
 // "Not known yet" is not "does not exist": real node processes answer 503 for a workspace their registry has not
 // learned yet and 404 only once they could know; a deleted workspace's entry leaves every registry.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
 import { decodeJwt } from 'jose';
-import { ECHO_APP, eventually } from '../node/testing/index.ts';
-import { createControlClient } from '../openapi/client/index.ts';
+import { eventually } from '../node/testing/index.ts';
 import {
+  type ControlClient,
   type ControlProc,
+  createRunningWorkspace,
+  getWithToken,
+  httpToken,
   type NodeProc,
   type Proc,
-  startControlProcess,
+  startMeshCluster,
   startNodeProcess,
+  stopMeshCluster,
   stopProcess,
   TEST_MESH_CONFIG,
 } from './mesh-harness.ts';
@@ -22,7 +25,7 @@ const env = {
   WARREN_MESH_CONVERGE_WINDOW_MS: String(WINDOW_MS),
 };
 let control: ControlProc;
-let client: ReturnType<typeof createControlClient>;
+let client: ControlClient;
 const nodes: NodeProc[] = [];
 const byName = (n: string) => nodes.find((x) => x.name === n) as NodeProc;
 
@@ -36,41 +39,9 @@ async function workspaceEntries(n: NodeProc, id: string) {
   return reg.items.filter((e) => e.kind === 'workspace' && e.value.workspaceId === id);
 }
 
-async function get(n: NodeProc, id: string, token: string) {
-  const res = await fetch(`${n.url}/w/${id}/hello`, { headers: { authorization: `Bearer ${token}` } });
-  const text = await res.text();
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), text };
-}
-
-async function createWorkspace(name: string, on: NodeProc) {
-  const project = await client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
-  const ws = await client.POST('/api/v1/workspaces', {
-    body: {
-      name,
-      projectId: project.data!.id,
-      nodeId: on.nodeId,
-      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-    },
-  });
-  expect(ws.response.status).toBeLessThan(300);
-  const id = ws.data!.id;
-  await eventually(
-    async () =>
-      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
-    `workspace ${name} running`,
-    20_000,
-  );
-  return id;
-}
-
-async function token(id: string) {
-  const t = await client.POST('/api/v1/workspaces/{id}/tokens', {
-    params: { path: { id } },
-    body: { scopes: ['http'] },
-  });
-  expect(t.response.status).toBe(200);
-  return t.data!.token;
-}
+const get = (n: NodeProc, id: string, token: string) => getWithToken(`${n.url}/w/${id}/hello`, token);
+const createWorkspace = (name: string, on: NodeProc) => createRunningWorkspace(client, name, on.nodeId);
+const token = (id: string) => httpToken(client, id);
 
 /** Waits until `t` is older than the converge window: from then on only the registry decides 503 or 404. */
 async function pastWindow(t: string) {
@@ -79,34 +50,13 @@ async function pastWindow(t: string) {
 }
 
 beforeAll(async () => {
-  control = await startControlProcess({ env });
-  client = createControlClient(control.url, { token: control.adminToken });
-  const started = await Promise.all(
-    ['a', 'c', 'd'].map(async (name) => {
-      const jt = await client.POST('/api/v1/join-tokens', { body: {} });
-      return startNodeProcess({ controlUrl: control.url, joinToken: jt.data!.token, name, env });
-    }),
-  );
-  nodes.push(...started);
-  await eventually(
-    async () => {
-      for (const n of nodes) {
-        const v = (await (await view(n, '/_node/members')).json()) as { members: { state: string }[] };
-        if (v.members.filter((m) => m.state === 'alive').length < 4) return false;
-      }
-      return true;
-    },
-    'all four members alive everywhere',
-    20_000,
-  );
+  const c = await startMeshCluster(['a', 'c', 'd'], env);
+  control = c.control;
+  client = c.client;
+  nodes.push(...c.nodes);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => stopProcess(n)));
-  await stopProcess(control);
-  for (const n of nodes) rmSync(n.dataDir, { recursive: true, force: true });
-  if (control) rmSync(control.dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopMeshCluster({ control, nodes }));
 
 describe('Mesh convergence with real processes', () => {
   it('takes a deleted workspace out of every registry; then every node answers 404 for it', async () => {
