@@ -128,10 +128,8 @@ export class MeshForwarder {
     if (!r.found || r.nodeId === this.o.routes.selfId) {
       const u = unknownWorkspace(this.o.convergence, token.iat, Date.now());
       if (u.answer === 'absent') return this.refuse(notFound(), 'not_here');
-      return this.retryLater(
-        'this node is still learning about this workspace from the mesh',
-        u.retryAfterSec,
-      );
+      this.count('learning');
+      return unavailable('this node is still learning about this workspace from the mesh', u.retryAfterSec);
     }
     if (!r.available) {
       this.count('host_down');
