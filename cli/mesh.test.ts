@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveTarget } from './mesh.ts';
+import { render, resolveTarget } from './mesh.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'warren-mesh-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -73,5 +73,28 @@ describe('warren mesh status', () => {
     expect('error' in empty && empty.error).toContain('holds neither admin-credential');
     const both = resolveTarget({ data: nodeDir, token: 't' });
     expect('error' in both && both.error).toContain('only one of');
+  });
+
+  it('says when the registry has not synced since the node started', () => {
+    const status = (synced: boolean) => ({
+      id: 'nd-a',
+      address: '127.0.0.1:7421',
+      protocolVersion: 1,
+      incarnation: 1,
+      awareness: 0,
+      members: [],
+      memberStates: { alive: 1 },
+      registry: { digest: {}, entries: { workspace: 0 }, tombstones: 0, synced },
+      metrics: {
+        gossipBytesIn: 0,
+        gossipBytesOut: 0,
+        suspicions: 0,
+        deaths: 0,
+        refutations: 0,
+        droppedEntries: {},
+      },
+    });
+    expect(render(status(false))).toContain('0 tombstones, not in sync yet');
+    expect(render(status(true))).not.toContain('not in sync');
   });
 });

@@ -33,7 +33,13 @@ interface MeshStatusView {
   awareness: number;
   members: { id: string; addr: string; incarnation: number; state: string; since: number }[];
   memberStates: Record<string, number>;
-  registry: { digest: Record<string, number>; entries: Record<string, number>; tombstones: number };
+  registry: {
+    digest: Record<string, number>;
+    entries: Record<string, number>;
+    tombstones: number;
+    /** False until a push-pull since start brought in all a live peer held (absent from older nodes). */
+    synced?: boolean;
+  };
   metrics: Record<string, unknown> & {
     gossipBytesIn: number;
     gossipBytesOut: number;
@@ -178,11 +184,12 @@ export function render(s: MeshStatusView, now = Date.now()): string {
     );
   }
   const e = s.registry.entries;
+  const unsynced = s.registry.synced === false ? ', not in sync yet' : '';
   lines.push(
     '',
     `registry ${Object.entries(e)
       .map(([k, v]) => `${v} ${k}`)
-      .join(', ')}, ${s.registry.tombstones} tombstones`,
+      .join(', ')}, ${s.registry.tombstones} tombstones${unsynced}`,
     `digest   ${Object.entries(s.registry.digest)
       .map(([o, v]) => `${o}@${v}`)
       .join(' ')}`,

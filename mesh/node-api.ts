@@ -61,6 +61,8 @@ export interface MeshStatus {
     /** Live entries per kind (tombstones excluded). */
     entries: Record<EntryKind, number>;
     tombstones: number;
+    /** Whether a push-pull has brought in all a live peer held (see MeshNode.syncedAt). */
+    synced: boolean;
   };
   metrics: MeshMetrics;
 }
@@ -90,6 +92,12 @@ export interface MeshNode {
   /** One live entry. */
   entry(origin: string, key: string): RegistryEntry | undefined;
   digest(): Digest;
+  /**
+   * When a push-pull first brought in everything a live peer held: from then on this member's registry has
+   * been in sync with the mesh at least once, so a workspace it does not hold is not merely unknown yet.
+   * Undefined until then; it never goes back.
+   */
+  syncedAt(): number | undefined;
   members(): MemberView[];
   member(id: string): MemberView | undefined;
   route(workspaceId: string): Route;

@@ -115,6 +115,27 @@ describe('MeshNode', () => {
     expect(c.live().every((n) => n.entries('member').length === 3)).toBe(true);
   });
 
+  it('says it is in sync only once a push-pull brought in everything a peer held', async () => {
+    const c = await ready(3, 57);
+    const [a] = c.live() as [MeshNode];
+    const ids = Array.from({ length: 5 }, () => newId('workspace'));
+    for (const workspaceId of ids)
+      a.publish('workspace', { workspaceId, nodeId: a.id, status: 'running', ports: [1] });
+    expect(await c.until(() => c.live().every((n) => n.entries('workspace').length === 5), 20_000)).toBe(
+      true,
+    );
+    await c.kill(2);
+    // Let gossip of those entries die down, so the restarted member can only learn them by push-pull.
+    await c.run(5_000);
+    const reborn = await c.restart(2, 0);
+    expect(reborn.syncedAt()).toBeUndefined();
+    expect(reborn.status().registry.synced).toBe(false);
+    expect(await c.until(() => reborn.syncedAt() !== undefined, 20_000)).toBe(true);
+    // Checked at the first moment it said so: it held all of them.
+    expect(reborn.entries('workspace').length).toBe(5);
+    expect(reborn.status().registry.synced).toBe(true);
+  });
+
   it('wins over its previous life even when its clock went back across the restart', async () => {
     const c = await ready(3, 55);
     const id = c.identities[2] as (typeof c.identities)[number];

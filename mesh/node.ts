@@ -68,6 +68,8 @@ class MeshNodeImpl implements MeshNode {
   private nextPushPullAt: number;
   private nextCollectAt: number;
   private closed = false;
+  /** When a push-pull first brought in everything a live peer held (sticky). */
+  private syncedAtMs: number | undefined;
 
   constructor(o: MeshNodeOptions) {
     this.transport = o.transport;
@@ -121,6 +123,9 @@ class MeshNodeImpl implements MeshNode {
       sendAll: (out) => this.sendAll(out),
       wake: () => this.wake(),
       closed: () => this.closed,
+      synced: () => {
+        this.syncedAtMs ??= this.clock.now();
+      },
     });
     this.transport.onRequest((from, payload) => this.sync.answer(from, payload));
     this.wake();
@@ -179,6 +184,10 @@ class MeshNodeImpl implements MeshNode {
     return this.replica.store.digest();
   }
 
+  syncedAt(): number | undefined {
+    return this.syncedAtMs;
+  }
+
   members(): MemberView[] {
     return this.swim.members().map(view);
   }
@@ -224,7 +233,7 @@ class MeshNodeImpl implements MeshNode {
       awareness: this.swim.awareness,
       members,
       memberStates,
-      registry: { digest: this.digest(), entries, tombstones },
+      registry: { digest: this.digest(), entries, tombstones, synced: this.syncedAtMs !== undefined },
       metrics: structuredClone(this.metrics),
     };
   }

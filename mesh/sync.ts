@@ -32,6 +32,8 @@ export interface SyncContext {
   sendAll(out: Outgoing[]): void;
   wake(): void;
   closed(): boolean;
+  /** A push-pull brought in everything the peer held that we lacked (its reply was not cut by the size bound). */
+  synced(): void;
 }
 
 /** Push-pull with one peer at a time, and the answers to peers' requests. */
@@ -70,6 +72,7 @@ export class SyncChannel {
       const now = this.c.clock.now();
       this.c.sendAll(this.c.swim.applyUpdates(now, to, this.memberUpdates(reply.members), true, reply.from));
       await this.c.replica.ingest(reply.entries, 'sync', () => this.c.clock.now(), reply.covered);
+      if (sentEverything(this.c.id, digest, reply.digest, reply.covered)) this.c.synced();
       const delta = this.replicaDiff(reply.digest);
       if (delta.entries.length > 0 || Object.keys(delta.covered).length > 0) {
         const push = this.c.stamp({ type: 'sync-push', entries: delta.entries, covered: delta.covered });
@@ -151,4 +154,17 @@ export class SyncChannel {
     }
     return out;
   }
+}
+
+/**
+ * Whether a sync reply carried all the peer held beyond `asked` (what we said we had): the peer marks an origin
+ * `covered` only when it sent that origin completely, and stops at the size bound. Our own origin is left out:
+ * we are its authority, and on join we ask for it from version 0 only to clear a previous life's leftovers.
+ */
+export function sentEverything(self: string, asked: Digest, theirs: Digest, covered: Digest): boolean {
+  for (const origin in theirs) {
+    if (origin === self) continue;
+    if ((theirs[origin] ?? 0) > (asked[origin] ?? 0) && covered[origin] === undefined) return false;
+  }
+  return true;
 }

@@ -102,6 +102,18 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('takes the converge window from WARREN_MESH_CONVERGE_WINDOW_MS and refuses nonsense', () => {
+    const base = ['--control', 'http://127.0.0.1:1'];
+    expect(nodeConfigFromArgs(base, {}).mesh.convergeWindowMs).toBe(30_000);
+    expect(nodeConfigFromArgs(base, { WARREN_MESH_CONVERGE_WINDOW_MS: '2000' }).mesh.convergeWindowMs).toBe(
+      2000,
+    );
+    for (const bad of ['soon', '-1', '1.5', '3600000'])
+      expect(() => nodeConfigFromArgs(base, { WARREN_MESH_CONVERGE_WINDOW_MS: bad })).toThrow(
+        'WARREN_MESH_CONVERGE_WINDOW_MS',
+      );
+  });
+
   it('reads what a cloud node unit sets: WARREN_DATA_DIR and the join token from WARREN_JOIN_TOKEN_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-cfg-'));
     const file = join(dir, 'join-token');

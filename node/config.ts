@@ -80,6 +80,11 @@ export interface NodeMeshConfig {
   listen: { host: string; port: number } | undefined;
   /** SWIM and gossip timings: production defaults; WARREN_MESH_PROFILE=local and WARREN_MESH_CONFIG tune them. */
   timings: MeshConfig;
+  /**
+   * A valid token for a workspace the registry does not hold gets 503 (not yet known here), not 404, while it is
+   * younger than this (and always while the registry has not synced since start). WARREN_MESH_CONVERGE_WINDOW_MS.
+   */
+  convergeWindowMs: number;
 }
 
 /** The git credential helper's settings. */
@@ -172,7 +177,13 @@ export function defaultNodeConfig(): NodeConfig {
     sandbox: defaultSandboxConfig(),
     git: { allowedOrigins: ['https://github.com'] },
     agent: defaultAgentSupervisorConfig(),
-    mesh: { listen: undefined, timings: defaultMeshConfig() },
+    mesh: {
+      listen: undefined,
+      timings: defaultMeshConfig(),
+      // One production push-pull interval: a workspace's entry that gossip lost still reaches every node by the
+      // next anti-entropy round, so a token issued as the workspace was placed finds it here within about that.
+      convergeWindowMs: 30_000,
+    },
   };
 }
 
@@ -354,6 +365,19 @@ export function nodeConfigFromArgs(
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);
+  const window = env.WARREN_MESH_CONVERGE_WINDOW_MS;
+  if (window)
+    c.mesh.convergeWindowMs = parse(
+      v.pipe(
+        v.string(),
+        v.transform(Number),
+        v.integer('must be an integer'),
+        v.minValue(0),
+        v.maxValue(600_000),
+      ),
+      window,
+      'WARREN_MESH_CONVERGE_WINDOW_MS',
+    );
   const runtime = get('runtime');
   if (runtime) c.isolation = parse(v.picklist(['sandbox', 'process']), runtime, where('runtime'));
   const subnet = get('workspace-subnet');

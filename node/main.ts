@@ -159,6 +159,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
       state: (id) => nodeMesh?.mesh.member(id)?.state,
     },
+    // Until its mesh member has started and synced, this node knows of no workspace elsewhere.
+    convergence: { inSync: () => nodeMesh?.inSync() ?? false, windowMs: config.mesh.convergeWindowMs },
     clientAddress: (req, srv) => {
       const ip = srv.requestIP(req);
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';

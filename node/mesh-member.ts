@@ -62,6 +62,11 @@ export interface NodeMesh {
   controlRevocations(list: Revocation[]): void;
   /** Joins the given seeds unless this member already sees enough live peers. */
   joinSeeds(seeds: readonly string[] | undefined): Promise<void>;
+  /**
+   * Whether the registry has caught up with the mesh since start: a push-pull brought in all a live peer held,
+   * or there was nobody to learn from (no seed but itself and no peer known). It never goes back.
+   */
+  inSync(): boolean;
   /** The registry's latest key set from the control origin, if any. */
   registryKeys(): Jwks | undefined;
   /** Announces a graceful leave, lets it spread briefly, and closes. */
@@ -101,6 +106,8 @@ export async function startNodeMesh(o: NodeMeshOptions): Promise<NodeMesh> {
   });
   memberEntries = () => mesh.entries('member');
   const published = new Map<string, string>();
+  // Set when the control plane's last word (the seeds it gave) names no other member and none is known.
+  let alone = false;
   let fromControl = o.controlRevocations;
 
   const publishMember = (certificate: string) => {
@@ -171,12 +178,14 @@ export async function startNodeMesh(o: NodeMeshOptions): Promise<NodeMesh> {
     },
     async joinSeeds(seeds) {
       const others = (seeds ?? []).filter((s) => s !== mesh.address);
+      if (others.length === 0 && mesh.members().every((m) => m.id === o.nodeId)) alone = true;
       const live = mesh.members().filter((m) => m.id !== o.nodeId && m.state === 'alive').length;
       // Enough peers already: gossip keeps us in; re-joining on every heartbeat would only add traffic.
       if (others.length === 0 || live >= Math.min(2, others.length)) return;
       const n = await mesh.join(others);
       if (n > 0) o.log(`mesh joined through ${n} of ${others.length} seeds`);
     },
+    inSync: () => alone || mesh.syncedAt() !== undefined,
     registryKeys,
     async close() {
       mesh.leave();

@@ -1,15 +1,18 @@
 // Five real node processes and a real control plane on loopback: routing through any node, revocations everywhere,
 // SIGSTOP below and above the suspicion timeout, the control plane killed, and kill -9 of a hosting node.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
 import { decodeJwt } from 'jose';
-import { ECHO_APP, eventually } from '../node/testing/index.ts';
-import { createControlClient } from '../openapi/client/index.ts';
+import { eventually } from '../node/testing/index.ts';
 import {
+  type ControlClient,
   type ControlProc,
+  createRunningWorkspace,
+  getWithToken,
+  httpToken,
   type NodeProc,
-  startControlProcess,
+  startMeshCluster,
   startNodeProcess,
+  stopMeshCluster,
   stopProcess,
   TEST_MESH_CONFIG,
 } from './mesh-harness.ts';
@@ -18,7 +21,7 @@ const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
 // Worst case without confirmations: 6 × the 1 s minimum suspicion, plus a probe round and gossip.
 const DETECTION_BUDGET_MS = 6 * 1_000 + 2_000;
 let control: ControlProc;
-let client: ReturnType<typeof createControlClient>;
+let client: ControlClient;
 const nodes: NodeProc[] = [];
 const byName = (n: string) => nodes.find((x) => x.name === n) as NodeProc;
 
@@ -34,41 +37,9 @@ const members = async (n: NodeProc): Promise<MeshView> =>
 const stateAt = async (at: NodeProc, of: NodeProc) =>
   (await members(at)).members.find((m) => m.id === of.nodeId)?.state;
 
-async function get(url: string, token: string) {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  const text = await res.text();
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), text };
-}
-
-async function createWorkspace(name: string, on: NodeProc) {
-  const project = await client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
-  const ws = await client.POST('/api/v1/workspaces', {
-    body: {
-      name,
-      projectId: project.data!.id,
-      nodeId: on.nodeId,
-      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-    },
-  });
-  expect(ws.response.status).toBeLessThan(300);
-  const id = ws.data!.id;
-  await eventually(
-    async () =>
-      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
-    `workspace ${name} running`,
-    20_000,
-  );
-  return id;
-}
-
-async function token(id: string) {
-  const t = await client.POST('/api/v1/workspaces/{id}/tokens', {
-    params: { path: { id } },
-    body: { scopes: ['http'] },
-  });
-  expect(t.response.status).toBe(200);
-  return t.data!.token;
-}
+const get = getWithToken;
+const createWorkspace = (name: string, on: NodeProc) => createRunningWorkspace(client, name, on.nodeId);
+const token = (id: string) => httpToken(client, id);
 
 /** Every node answers `status` for the workspace (through the mesh for all but its host). */
 async function everyNodeAnswers(id: string, t: string, status: number, what: string, timeoutMs = 15_000) {
@@ -83,35 +54,13 @@ async function everyNodeAnswers(id: string, t: string, status: number, what: str
 }
 
 beforeAll(async () => {
-  control = await startControlProcess({ env });
-  client = createControlClient(control.url, { token: control.adminToken });
-  const started = await Promise.all(
-    ['a', 'b', 'c', 'd', 'e'].map(async (name) => {
-      const jt = await client.POST('/api/v1/join-tokens', { body: {} });
-      return startNodeProcess({ controlUrl: control.url, joinToken: jt.data!.token, name, env });
-    }),
-  );
-  nodes.push(...started);
-  // Everyone sees everyone (5 nodes + control) alive.
-  await eventually(
-    async () => {
-      for (const n of nodes) {
-        const v = await members(n);
-        if (v.members.filter((m) => m.state === 'alive').length < 6) return false;
-      }
-      return true;
-    },
-    'all six members alive everywhere',
-    20_000,
-  );
+  const c = await startMeshCluster(['a', 'b', 'c', 'd', 'e'], env);
+  control = c.control;
+  client = c.client;
+  nodes.push(...c.nodes);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => stopProcess(n)));
-  await stopProcess(control);
-  for (const n of nodes) rmSync(n.dataDir, { recursive: true, force: true });
-  if (control) rmSync(control.dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopMeshCluster({ control, nodes }));
 
 describe('Mesh with real processes', () => {
   let onC = '';

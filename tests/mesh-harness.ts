@@ -1,8 +1,10 @@
 // Real `warren control` and `warren node join` processes for the mesh tests and the mesh benchmark.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
+import { ECHO_APP, eventually } from '../node/testing/index.ts';
+import { createControlClient } from '../openapi/client/index.ts';
 
 const CLI = resolve(import.meta.dir, '../cli/main.ts');
 const ROOT = resolve(import.meta.dir, '..');
@@ -189,4 +191,88 @@ export function killLeftoverApps(dataDir: string): void {
   } catch {
     // A half-written file: nothing to clean.
   }
+}
+
+/** The generated API client of a control process. */
+export type ControlClient = ReturnType<typeof createControlClient>;
+
+/** A GET with a Bearer token: the status, Retry-After and the body as text. */
+export async function getWithToken(url: string, token: string) {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), text };
+}
+
+/** Creates a project and a workspace running the echo app on `nodeId`; resolves with its id once it runs. */
+export async function createRunningWorkspace(
+  client: ControlClient,
+  name: string,
+  nodeId: string,
+): Promise<string> {
+  const project = await client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
+  const ws = await client.POST('/api/v1/workspaces', {
+    body: { name, projectId: project.data!.id, nodeId, appCommand: `exec ${process.execPath} ${ECHO_APP}` },
+  });
+  if (!ws.data) throw new Error(`workspace ${name} not created: ${ws.response.status}`);
+  const id = ws.data.id;
+  await eventually(
+    async () =>
+      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
+    `workspace ${name} running`,
+    20_000,
+  );
+  return id;
+}
+
+/** A workspace token with the `http` scope. */
+export async function httpToken(client: ControlClient, id: string): Promise<string> {
+  const t = await client.POST('/api/v1/workspaces/{id}/tokens', {
+    params: { path: { id } },
+    body: { scopes: ['http'] },
+  });
+  if (!t.data) throw new Error(`no token for ${id}: ${t.response.status}`);
+  return t.data.token;
+}
+
+/** A control process and nodes joined to it. */
+export interface MeshCluster {
+  control: ControlProc;
+  client: ControlClient;
+  nodes: NodeProc[];
+}
+
+/** Starts a control plane and one node per name; resolves once every node sees every member alive. */
+export async function startMeshCluster(names: string[], env: Record<string, string>): Promise<MeshCluster> {
+  const control = await startControlProcess({ env });
+  const client = createControlClient(control.url, { token: control.adminToken });
+  const nodes = await Promise.all(
+    names.map(async (name) => {
+      const jt = await client.POST('/api/v1/join-tokens', { body: {} });
+      return startNodeProcess({ controlUrl: control.url, joinToken: jt.data!.token, name, env });
+    }),
+  );
+  const alive = async (n: NodeProc) => {
+    const res = await fetch(`${n.url}/_node/members`, {
+      headers: { authorization: `Bearer ${n.adminCredential}` },
+    });
+    const view = (await res.json()) as { members: { state: string }[] };
+    return view.members.filter((m) => m.state === 'alive').length;
+  };
+  await eventually(
+    async () => {
+      for (const n of nodes) if ((await alive(n)) < nodes.length + 1) return false;
+      return true;
+    },
+    `all ${nodes.length + 1} members alive everywhere`,
+    20_000,
+  );
+  return { control, client, nodes };
+}
+
+/** Stops the cluster's processes (those still running) and removes their data dirs. */
+export async function stopMeshCluster(c: { control?: ControlProc; nodes: NodeProc[] }): Promise<void> {
+  await Promise.all(c.nodes.map((n) => stopProcess(n)));
+  await stopProcess(c.control);
+  for (const n of c.nodes) rmSync(n.dataDir, { recursive: true, force: true });
+  if (c.control) rmSync(c.control.dataDir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
 // node/proxy: workspace routing, proofs, header hygiene, HTTP and WebSocket forwarding.
 export { originOf } from './app-origin.ts';
+export type { Convergence } from './convergence.ts';
 export { TOKEN_COOKIE } from './credentials.ts';
 export { LiveSessions } from './live-sessions.ts';
 export { HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';

@@ -7,6 +7,7 @@ import type { Route } from '../../mesh/index.ts';
 import { KeySet, Revocations, TokenVerifier } from '../auth/index.ts';
 import { Metrics } from '../metrics.ts';
 import { startTestIssuer, type TestIssuer } from '../testing/index.ts';
+import type { Convergence } from './convergence.ts';
 import { HOP_HEADER, MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import { routeRequest, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
@@ -42,13 +43,20 @@ const alive = (nodeId: string, proxyUrl: string | undefined, state = 'alive'): R
   conflicts: [],
 });
 
-function forwarder(route: () => Route): MeshForwarder {
+function forwarder(route: () => Route, convergence?: Convergence): MeshForwarder {
   const routes: MeshRoutes = { selfId: 'nd-ingress', route, state: () => 'alive' };
-  return new MeshForwarder({ verifier, routes, metrics: new Metrics(), connectTimeoutMs: 2_000 });
+  return new MeshForwarder({
+    verifier,
+    routes,
+    metrics: new Metrics(),
+    connectTimeoutMs: 2_000,
+    convergence,
+  });
 }
 
-async function ask(f: MeshForwarder, extra: Record<string, string> = {}) {
-  const token = await issuer.mint({ workspaceId: ws, userId: user });
+async function ask(f: MeshForwarder, extra: Record<string, string> = {}, issuedAgoSec = 0) {
+  const iat = Math.floor(Date.now() / 1000) - issuedAgoSec;
+  const token = await issuer.mint({ workspaceId: ws, userId: user, iat });
   const url = `http://ingress/w/${ws}/hello`;
   const req = new Request(url, { headers: { authorization: `Bearer ${token}`, ...extra } });
   const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
@@ -184,6 +192,44 @@ describe('MeshForwarder', () => {
     );
     expect(res.status).toBe(421);
     expect(seen.length).toBe(2);
+  });
+
+  it('answers 503 with Retry-After, not 404, for a workspace its registry lacks until it has synced', async () => {
+    const unknown = () => ({ found: false }) as Route;
+    const self = () => alive('nd-ingress', 'http://127.0.0.1:1');
+    let inSync = false;
+    const convergence = { inSync: () => inSync, windowMs: 30_000 };
+    for (const route of [unknown, self]) {
+      // An old token: only the registry's state decides.
+      const res = await ask(forwarder(route, convergence), {}, 120);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('unavailable');
+      expect(body.error.message).toContain('still learning');
+    }
+    inSync = true;
+    for (const route of [unknown, self]) {
+      expect((await ask(forwarder(route, convergence), {}, 120)).status).toBe(404);
+    }
+  });
+
+  it('answers 503 for a token younger than the window though in sync, 404 once it is older', async () => {
+    const convergence = { inSync: () => true, windowMs: 30_000 };
+    const f = forwarder(() => ({ found: false }), convergence);
+    const fresh = await ask(f, {}, 5);
+    expect(fresh.status).toBe(503);
+    expect(((await fresh.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    expect((await ask(f, {}, 31)).status).toBe(404);
+  });
+
+  it('still answers 404 for a token of another workspace, whatever the registry knows', async () => {
+    const f = forwarder(() => ({ found: false }), { inSync: () => false, windowMs: 30_000 });
+    const url = `http://ingress/w/${ws}/hello`;
+    const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+    const other = await issuer.mint({ workspaceId: newId('workspace'), userId: user });
+    const req = new Request(url, { headers: { authorization: `Bearer ${other}` } });
+    expect(((await f.handle(req, undefined as never, r, false)) as Response).status).toBe(404);
   });
 
   it('refuses without a valid token before asking anyone', async () => {

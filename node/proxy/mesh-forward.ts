@@ -10,6 +10,7 @@ import { errorBody } from '../../contract/index.ts';
 import type { Route } from '../../mesh/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
+import { type Convergence, unknownWorkspace } from './convergence.ts';
 import { findProof } from './credentials.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import type { WorkspaceRoute } from './route.ts';
@@ -60,6 +61,8 @@ export class MeshForwarder {
       routes: MeshRoutes;
       metrics: Metrics;
       connectTimeoutMs: number;
+      /** Whether an unknown workspace may only be not known yet; absent: unknown is absent (404). */
+      convergence?: Convergence;
     },
   ) {
     o.metrics.describe('warren_mesh_forwards_total', 'Requests forwarded to the hosting node, by outcome');
@@ -98,7 +101,7 @@ export class MeshForwarder {
     if (req.headers.has(HOP_HEADER)) return this.misdirected(route.workspaceId);
     let r = this.o.routes.route(route.workspaceId);
     for (let attempt = 0; ; attempt++) {
-      const refusal = this.unroutable(r);
+      const refusal = this.unroutable(r, t);
       if (refusal) return refusal;
       const target = r as Extract<Route, { found: true }>;
       const res = websocket ? await this.bridge(req, server, target, t) : await this.forward(req, target);
@@ -121,8 +124,13 @@ export class MeshForwarder {
   }
 
   /** A refusal when the route cannot be used: unknown workspace, ourselves, or a host that is not alive. */
-  private unroutable(r: Route): Response | undefined {
-    if (!r.found || r.nodeId === this.o.routes.selfId) return this.refuse(notFound(), 'not_here');
+  private unroutable(r: Route, token: VerifiedToken): Response | undefined {
+    if (!r.found || r.nodeId === this.o.routes.selfId) {
+      const u = unknownWorkspace(this.o.convergence, token.iat, Date.now());
+      if (u.answer === 'absent') return this.refuse(notFound(), 'not_here');
+      this.count('learning');
+      return unavailable('this node is still learning about this workspace from the mesh', u.retryAfterSec);
+    }
     if (!r.available) {
       this.count('host_down');
       return unavailable(`the node hosting this workspace is ${r.host.state}`, r.retryAfterSeconds);

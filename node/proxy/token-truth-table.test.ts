@@ -170,11 +170,22 @@ for (const fastPath of [true, false]) {
         expect(f.appLog(ws.id).length).toBe(0);
       });
 
-      it('answers 404 for a workspace this node does not host, even with a well-formed token for it', async () => {
+      it('answers 404 for a workspace no node hosts, once its registry is in sync and the token is past the window', async () => {
+        const id = newId('workspace');
+        // Older than the 30 s window in which a workspace may not have reached this node's registry yet.
+        const token = await f.issuer.mint({ workspaceId: id, userId: f.owner, iat: now() - 120 });
+        const res = await fresh(`${f.node.url}/w/${id}/`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      });
+
+      it('answers 503 with Retry-After, not 404, for an unknown workspace while the token is fresh', async () => {
         const id = newId('workspace');
         const token = await f.issuer.mint({ workspaceId: id, userId: f.owner });
         const res = await fresh(`${f.node.url}/w/${id}/`, { headers: { authorization: `Bearer ${token}` } });
-        expect(res.status).toBe(404);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
       });
 
       it('answers 503 with Retry-After while a workspace is starting', async () => {

@@ -5,6 +5,7 @@ import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/inde
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
+import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
@@ -30,6 +31,8 @@ export interface WorkspaceProxyOptions {
   upstreamConnectTimeoutMs?: number;
   /** The registry view: requests for workspaces hosted elsewhere are forwarded to their node. */
   mesh?: MeshRoutes;
+  /** With `mesh`: a valid token for a workspace the registry does not hold gets 503 while this says so. */
+  convergence?: Convergence;
   /** The client's address (the raw front tunnels connections, so the socket peer may be the node itself). */
   clientAddress?: (req: Request, server: Server<SocketData>) => string;
   /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
@@ -63,6 +66,7 @@ export class WorkspaceProxy {
         routes: o.mesh,
         metrics: o.metrics,
         connectTimeoutMs: this.connectTimeoutMs,
+        convergence: o.convergence,
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };

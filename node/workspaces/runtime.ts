@@ -28,7 +28,7 @@ export interface Runtime {
   register(spec: WorkspaceAssignment): void;
   /** Ends every process of the workspace; keeps its directory. */
   stop(id: string): Promise<void>;
-  /** Ends every process and deletes the directory; the runtime forgets it. */
+  /** Ends every process and deletes the directory; the runtime forgets it, then announces `stopped`/`deleted`. */
   remove(id: string): Promise<void>;
   /** The workspace, for routing. */
   get(id: string): WorkspaceTarget | undefined;

@@ -98,6 +98,22 @@ describe('ProcessRuntime', () => {
     expect(existsSync(join(dir, 'workspaces', s.id))).toBe(false);
   });
 
+  it('announces a delete once the workspace is gone, so listeners that list reports() no longer see it', async () => {
+    const { runtime } = setup();
+    const s = spec(`exec ${process.execPath} ${ECHO_APP}`);
+    runtime.start(s);
+    await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
+    const listed: string[][] = [];
+    runtime.onChange(() => listed.push(runtime.reports().map((r) => r.id)));
+    const last: WorkspaceReport[] = [];
+    runtime.onChange((r) => last.push(r));
+    await runtime.remove(s.id);
+    expect(last.at(-1)).toEqual({ id: s.id, status: 'stopped', reason: 'deleted' });
+    // The deleting state is announced while it is listed; the last announcement comes after it left the list.
+    expect(listed.at(0)).toContain(s.id);
+    expect(listed.at(-1)).not.toContain(s.id);
+  });
+
   it('restarts a crashed app with backoff', async () => {
     const { runtime, events } = setup();
     // Crashes on the first run only (a marker file survives in the workspace dir).

@@ -149,6 +149,9 @@ class WorkspaceRuntime implements Runtime {
     this.instances.delete(id);
     rmSync(inst.dir, { recursive: true, force: true });
     rmSync(join(this.logs, `${id}.log`), { force: true });
+    // The last word on it: listeners that list reports() see it gone (the mesh publishes its tombstone now).
+    const gone: WorkspaceReport = { id, status: 'stopped', reason: 'deleted' };
+    for (const l of this.listeners) l(gone);
   }
 
   get(id: string): WorkspaceTarget | undefined {
