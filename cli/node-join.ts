@@ -6,7 +6,9 @@ import {
   LaptopJoinError,
   type NodeConfig,
   nodeConfigFromArgs,
+  type ParentPipe,
   startNode,
+  watchParentPipe,
 } from '../node/index.ts';
 
 export const NODE_JOIN_USAGE = `usage: warren node join --control URL --join-token T [--name NAME] [--data DIR]
@@ -30,11 +32,15 @@ export async function nodeJoin(args: string[]): Promise<number> {
   const installService = args.includes('--install-service');
   const nodeArgs = args.filter((a) => a !== '--install-service');
   let node: { nodeId: string; url: string; stop(): Promise<void> };
+  // Watched from before the start: a parent that dies while the node joins still takes it down.
+  let parent: ParentPipe | undefined;
   try {
     const config = nodeConfigFromArgs(nodeArgs);
     if (installService && !config.laptop) throw new ConfigError('--install-service goes with --laptop');
+    if (config.exitWithParent) parent = watchParentPipe(Bun.stdin.stream());
     node = config.laptop ? await laptop(config, installService) : await startNode(config);
   } catch (e) {
+    parent?.stop();
     if (e instanceof ConfigError) {
       console.error(`warren node join: ${e.message}\n\n${NODE_JOIN_USAGE}`);
       return 2;
@@ -49,7 +55,13 @@ export async function nodeJoin(args: string[]): Promise<number> {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    void parent?.closed.then(() => {
+      console.error('warren node join: the process that started this node is gone; stopping');
+      stop();
+    });
   });
+  parent?.stop();
+  // The same clean stop for every cause: workspaces ended, the sandbox's namespaces released.
   await node.stop();
   return 0;
 }
