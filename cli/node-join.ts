@@ -15,9 +15,12 @@ export const NODE_JOIN_USAGE = `usage: warren node join --control URL --join-tok
                          [--listen host:port] [--network direct|tailscale] [--tailscale-socket PATH]
                          [--laptop [--install-service]] [--join-token-file FILE]
                          [--advertise URL] [--base-domain DOMAIN] [--allow-path-apps] [--capacity N]
+                         [--exit-with-parent]
 
 Joins this machine to a Warren control plane as a node and serves workspaces until stopped.
-Run again with the same --data to resume; the join token is needed only the first time.
+Run again with the same --data to resume; the join token is needed only the first time. One node at a time
+may use a data dir: a second one on it refuses to start. --exit-with-parent stops the node when its stdin
+ends (what warren up uses: it holds a pipe there, which closes when it dies).
 --laptop prints each step, goes awaiting_agent (not offline) while asleep, and prints a run-at-login
 service (systemd user unit or launchd agent); --install-service writes it (it never enables it).
 Browsers open apps on ws-{id}.DOMAIN (default localhost); --allow-path-apps also lets /w/{id}/_auth set a
