@@ -79,6 +79,11 @@ function appCopies(): number[] {
     .map((p) => p.pid);
 }
 
+type Client = ReturnType<typeof createControlClient>;
+
+const statusOf = async (client: Client, id: string) =>
+  (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status;
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -122,9 +127,7 @@ describe('warren up owns its nodes', () => {
     expect(ws.response.status).toBeLessThan(300);
     workspaceId = ws.data!.id;
     await eventually(
-      async () =>
-        (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data
-          ?.status === 'running',
+      async () => (await statusOf(client, workspaceId)) === 'running',
       'the workspace running',
       20_000,
     );
@@ -203,9 +206,7 @@ describe('warren up owns its nodes', () => {
     expect(up.nodes.map((n) => n.id).sort()).toEqual(first.up.nodes.map((n) => n.id).sort());
     const client = createControlClient(up.controlUrl, { token: up.adminToken });
     await eventually(
-      async () =>
-        (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data
-          ?.status === 'running' && appCopies().length > 0,
+      async () => (await statusOf(client, workspaceId)) === 'running' && appCopies().length > 0,
       'the workspace running again',
       20_000,
     );
