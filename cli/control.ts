@@ -1,6 +1,7 @@
 // `warren control`: runs the control plane until SIGINT/SIGTERM; prints one JSON ready line on stdout.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadControlConfig, startControl } from '../control/index.ts';
+import { ConfigError, loadControlConfig, type RunningControl, startControl } from '../control/index.ts';
+import { DataDirLockedError } from '../disk/index.ts';
 
 export default async function control(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -30,7 +31,16 @@ export default async function control(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const running = await startControl(config);
+  let running: RunningControl;
+  try {
+    running = await startControl(config);
+  } catch (e) {
+    if (e instanceof DataDirLockedError) {
+      process.stderr.write(`warren control: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
   if (running.firstStart) {
     // Shown once, on the very first start only; both are also in the data dir with mode 0600.
     process.stdout.write(

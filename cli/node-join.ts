@@ -6,16 +6,21 @@ import {
   LaptopJoinError,
   type NodeConfig,
   nodeConfigFromArgs,
+  type ParentPipe,
   startNode,
+  watchParentPipe,
 } from '../node/index.ts';
 
 export const NODE_JOIN_USAGE = `usage: warren node join --control URL --join-token T [--name NAME] [--data DIR]
                          [--listen host:port] [--network direct|tailscale] [--tailscale-socket PATH]
                          [--laptop [--install-service]] [--join-token-file FILE]
                          [--advertise URL] [--base-domain DOMAIN] [--allow-path-apps] [--capacity N]
+                         [--exit-with-parent]
 
 Joins this machine to a Warren control plane as a node and serves workspaces until stopped.
-Run again with the same --data to resume; the join token is needed only the first time.
+Run again with the same --data to resume; the join token is needed only the first time. One node at a time
+may use a data dir: a second one on it refuses to start. --exit-with-parent stops the node when its stdin
+ends (what warren up uses: it holds a pipe there, which closes when it dies).
 --laptop prints each step, goes awaiting_agent (not offline) while asleep, and prints a run-at-login
 service (systemd user unit or launchd agent); --install-service writes it (it never enables it).
 Browsers open apps on ws-{id}.DOMAIN (default localhost); --allow-path-apps also lets /w/{id}/_auth set a
@@ -30,11 +35,15 @@ export async function nodeJoin(args: string[]): Promise<number> {
   const installService = args.includes('--install-service');
   const nodeArgs = args.filter((a) => a !== '--install-service');
   let node: { nodeId: string; url: string; stop(): Promise<void> };
+  // Watched from before the start: a parent that dies while the node joins still takes it down.
+  let parent: ParentPipe | undefined;
   try {
     const config = nodeConfigFromArgs(nodeArgs);
     if (installService && !config.laptop) throw new ConfigError('--install-service goes with --laptop');
+    if (config.exitWithParent) parent = watchParentPipe(Bun.stdin.stream());
     node = config.laptop ? await laptop(config, installService) : await startNode(config);
   } catch (e) {
+    parent?.stop();
     if (e instanceof ConfigError) {
       console.error(`warren node join: ${e.message}\n\n${NODE_JOIN_USAGE}`);
       return 2;
@@ -49,7 +58,13 @@ export async function nodeJoin(args: string[]): Promise<number> {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    void parent?.closed.then(() => {
+      console.error('warren node join: the process that started this node is gone; stopping');
+      stop();
+    });
   });
+  parent?.stop();
+  // The same clean stop for every cause: workspaces ended, the sandbox's namespaces released.
   await node.stop();
   return 0;
 }

@@ -10,6 +10,7 @@ import {
   startControl,
   UP_FILE,
 } from '../control/index.ts';
+import { DataDirLockedError } from '../disk/index.ts';
 
 /** What `warren up` writes to `<data>/up.json` once everything is ready, for scripts to drive it. */
 export interface UpFile {
@@ -67,7 +68,17 @@ export default async function up(args: string[]): Promise<number> {
   // On --port 0 the URL (the default `iss`) changes every run, which would void the certificates of the nodes
   // coming back; the data dir names this deployment instead.
   if (config.port === 0 && !config.issuer) config.issuer = `warren-up:${dataDir}`;
-  const control: RunningControl = await startControl(config);
+  let control: RunningControl;
+  try {
+    control = await startControl(config);
+  } catch (e) {
+    // Another `up` (or `warren control`) runs on this data dir: a second one would start every node twice.
+    if (e instanceof DataDirLockedError) {
+      console.error(`warren up: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
   const adminToken = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
   const { fleet, store } = control.deps;
   const stopAll = () => control.stop();

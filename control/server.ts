@@ -1,6 +1,7 @@
 // Runs the control plane: binds the port, wires the deps, bootstraps the admin, schedules key rotation.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lockDataDir } from '../disk/index.ts';
 import { createControlApp } from './app.ts';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
 import type { Clock } from './clock.ts';
@@ -28,7 +29,11 @@ export interface StartOptions {
   tailscale?: DepsOptions['tailscale'];
 }
 
-/** Starts the control plane on `config.host:config.port` (0 = a free port). */
+/**
+ * Starts the control plane on `config.host:config.port` (0 = a free port). The data dir is locked first and
+ * until `stop()`: a second control plane (or `warren up`) on it throws DataDirLockedError naming the holder's
+ * pid, before it could start the local nodes a second time or rewrite `control.json`.
+ */
 export async function startControl(
   config: ControlConfig,
   options: StartOptions = {},
@@ -36,6 +41,31 @@ export async function startControl(
   const log = options.log ?? createLog();
   // Before anything reads or writes a secret there: a dir or key others can read is fixed, and said so.
   secureControlDataDir(config, log);
+  const lock = lockDataDir(config.dataDir);
+  try {
+    const running = await startLockedControl(config, options, log);
+    const stop = running.stop;
+    return {
+      ...running,
+      async stop() {
+        try {
+          await stop();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLockedControl(
+  config: ControlConfig,
+  options: StartOptions,
+  log: Log,
+): Promise<RunningControl> {
   let handle: (req: Request) => Response | Promise<Response> = () =>
     new Response('starting', { status: 503 });
   const server = Bun.serve({

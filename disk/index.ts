@@ -1,4 +1,13 @@
-// disk/: what node and control keep on their own machine's disk — the file modes of a data dir.
+// disk/: what node and control keep on their own machine's disk — the file modes of a data dir and its lock.
+export {
+  type DataDirLock,
+  DataDirLockedError,
+  dataDirHolder,
+  LOCK_FILE,
+  type LockHolder,
+  lockDataDir,
+  type ProcessFacts,
+} from './data-dir-lock.ts';
 export {
   createDatabaseFile,
   type DataDirLayout,

@@ -59,6 +59,16 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('outlives its parent unless --exit-with-parent or WARREN_EXIT_WITH_PARENT (what `warren up` sets)', () => {
+    const base = ['--control', 'http://127.0.0.1:7400'];
+    expect(nodeConfigFromArgs(base, {}).exitWithParent).toBe(false);
+    expect(nodeConfigFromArgs([...base, '--exit-with-parent'], {}).exitWithParent).toBe(true);
+    expect(nodeConfigFromArgs(base, { WARREN_EXIT_WITH_PARENT: '1' }).exitWithParent).toBe(true);
+    expect(() => nodeConfigFromArgs(base, { WARREN_EXIT_WITH_PARENT: 'yes' })).toThrow(
+      /WARREN_EXIT_WITH_PARENT/,
+    );
+  });
+
   it('keeps path-mode cookies off unless --allow-path-apps or WARREN_ALLOW_PATH_APPS, and checks the base domain', () => {
     const base = ['--control', 'http://127.0.0.1:7400'];
     expect(nodeConfigFromArgs(base, {}).allowPathApps).toBe(false);

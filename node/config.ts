@@ -47,6 +47,13 @@ export interface NodeConfig {
   /** How many workspaces this node offers to host. */
   capacity: number;
   /**
+   * Stop (cleanly) when stdin reaches its end: set by a parent that started this node with a pipe on stdin
+   * which it never writes (`warren up`, the local provider). The kernel closes the parent's end however the
+   * parent ends, `kill -9` included, so the node never outlives it. Off by default: a node run by hand or by
+   * systemd has a terminal or nothing on stdin.
+   */
+  exitWithParent: boolean;
+  /**
    * true: a raw TCP listener takes plain workspace requests with a known token straight to the app and tunnels
    * the rest to the full server (the proxy benchmark's path); false: every request goes through Bun.serve.
    */
@@ -157,6 +164,7 @@ export function defaultNodeConfig(): NodeConfig {
     baseDomain: 'localhost',
     allowPathApps: false,
     capacity: 32,
+    exitWithParent: false,
     fastPath: true,
     labels: {},
     auth: { jwksCooldownMs: 30_000, cacheSize: 10_000, clockToleranceSec: 5, sessionCheckMs: 500 },
@@ -263,6 +271,7 @@ const FLAGS = {
   advertise: 'WARREN_NODE_ADVERTISE_URL',
   'base-domain': 'WARREN_BASE_DOMAIN',
   'allow-path-apps': 'WARREN_ALLOW_PATH_APPS',
+  'exit-with-parent': 'WARREN_EXIT_WITH_PARENT',
   capacity: 'WARREN_NODE_CAPACITY',
   'tailscale-socket': 'WARREN_TAILSCALE_SOCKET',
   'join-token-file': 'WARREN_JOIN_TOKEN_FILE',
@@ -276,7 +285,7 @@ const FLAGS = {
   'workspace-cpus': 'WARREN_WORKSPACE_CPUS',
 } as const;
 type Flag = keyof typeof FLAGS;
-const BOOLEAN_FLAGS = ['laptop', 'allow-path-apps'] as const;
+const BOOLEAN_FLAGS = ['laptop', 'allow-path-apps', 'exit-with-parent'] as const;
 
 /** Parses `--flag value` / `--flag=value` arguments and the environment into a NodeConfig; throws ConfigError. */
 export function nodeConfigFromArgs(
@@ -418,6 +427,8 @@ export function nodeConfigFromArgs(
   if (laptop) c.laptop = parse(BooleanSchema, laptop, '--laptop');
   const pathApps = get('allow-path-apps');
   if (pathApps) c.allowPathApps = parse(BooleanSchema, pathApps, where('allow-path-apps'));
+  const withParent = get('exit-with-parent');
+  if (withParent) c.exitWithParent = parse(BooleanSchema, withParent, where('exit-with-parent'));
   return c;
 }
 

@@ -11,4 +11,5 @@ export {
 } from './config.ts';
 export { joinLaptop, LaptopJoinError, type LaptopJoinOptions, type LaptopNode } from './laptop/index.ts';
 export { type RunningNode, type StartNodeOptions, startNode } from './main.ts';
+export { type ParentPipe, watchParentPipe } from './parent-pipe.ts';
 export { NODE_VERSION } from './version.ts';

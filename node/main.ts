@@ -4,6 +4,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import { lockDataDir } from '../disk/index.ts';
 import { loadOrCreateAdminCredential } from './admin-credential.ts';
 import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
@@ -72,10 +73,39 @@ export interface StartNodeOptions {
   joinTimeoutMs?: number;
 }
 
-/** Starts a node: joins (first time) or resumes its membership, restores workspaces, serves, heartbeats. */
+/**
+ * Starts a node: joins (first time) or resumes its membership, restores workspaces, serves, heartbeats. The data
+ * dir is locked first and until `stop()`: a second node on it throws DataDirLockedError (naming the holder's pid)
+ * before it touches anything, since its start would end the first one's workspaces as leftovers of a crash.
+ */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = options.log ?? ((line: string) => console.error(`[node] ${line}`));
   secureNodeDataDir(config.dataDir, log);
+  const lock = lockDataDir(config.dataDir);
+  let node: RunningNode;
+  try {
+    node = await startLockedNode(config, options, log);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const stop = node.stop;
+  return Object.assign(node, {
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        lock.release();
+      }
+    },
+  });
+}
+
+async function startLockedNode(
+  config: NodeConfig,
+  options: StartNodeOptions,
+  log: (line: string) => void,
+): Promise<RunningNode> {
   const store = new StateStore(config.dataDir);
   const identity = await loadOrCreateIdentity(config.dataDir);
   let membership = store.loadMembership();

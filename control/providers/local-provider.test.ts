@@ -1,6 +1,6 @@
 // Tests of the local provider and the provisioning pipeline with real node processes on this host.
 import { afterEach, describe, expect, it } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -21,7 +21,7 @@ import {
 /** A stand-in node process: records what it was given, says ready, and runs until stopped. */
 const NODE_SCRIPT = `
 const fs = require('node:fs');
-fs.writeFileSync('started.json', JSON.stringify({ argv: process.argv.slice(2), token: process.env.WARREN_JOIN_TOKEN, key: process.env.WARREN_TAILNET_AUTH_KEY ?? null }));
+fs.writeFileSync('started.json', JSON.stringify({ argv: process.argv.slice(2), token: process.env.WARREN_JOIN_TOKEN, key: process.env.WARREN_TAILNET_AUTH_KEY ?? null, exitWithParent: process.env.WARREN_EXIT_WITH_PARENT ?? null }));
 fs.writeFileSync('ready', '');
 setInterval(() => {}, 1000);
 `;
@@ -80,6 +80,8 @@ describe('Local provider', () => {
     const started = JSON.parse(readFileSync(join(baseDir, 'nd-a', 'started.json'), 'utf8'));
     expect(started.token).toBe('wrn_join_a');
     expect(started.argv).not.toContain('wrn_join_a');
+    // Its stdin is a pipe this process holds: the node stops when it ends (this process died).
+    expect(started.exitWithParent).toBe('1');
     expect(events.map((e) => `${e.step}:${e.state}`)).toEqual([
       'machine:started',
       'machine:done',
@@ -124,6 +126,58 @@ describe('Local provider', () => {
     const node = await provider.create({ nodeId: 'nd-c', controlUrl: 'http://x', joinToken: 'wrn_join_c' });
     await provider.destroy('nd-c');
     expect(alive(Number(node.providerRef))).toBe(false);
+  });
+});
+
+describe('Local provider resume', () => {
+  const warnings: string[] = [];
+  const log = {
+    warn: (msg: string, fields?: Record<string, unknown>) =>
+      warnings.push(JSON.stringify({ msg, ...fields })),
+  };
+
+  it('starts no second process for a node whose data dir a live process holds, and says which pid holds it', async () => {
+    baseDir = mkdtempSync(join(tmpdir(), 'warren-local-'));
+    for (const id of ['nd-held', 'nd-free']) mkdirSync(join(baseDir, id));
+    warnings.length = 0;
+    const provider = createLocalProvider({
+      baseDir,
+      command,
+      holder: (dataDir) => (dataDir.endsWith('nd-held') ? 4242 : undefined),
+      heldWaitMs: 200,
+      log,
+    });
+    try {
+      const resumed = await provider.resume!();
+      expect(resumed.map((n) => n.nodeId)).toEqual(['nd-free']);
+      expect((await provider.list()).map((n) => n.nodeId)).toEqual(['nd-free']);
+      expect(existsSync(join(baseDir, 'nd-held', 'started.json'))).toBe(false);
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ node: 'nd-held', pid: 4242 });
+    } finally {
+      await provider.shutdown!();
+    }
+  });
+
+  it('starts a node whose holder lets go while it waits (one still stopping after its parent died)', async () => {
+    baseDir = mkdtempSync(join(tmpdir(), 'warren-local-'));
+    mkdirSync(join(baseDir, 'nd-stopping'));
+    warnings.length = 0;
+    const freeAt = Date.now() + 300;
+    const provider = createLocalProvider({
+      baseDir,
+      command,
+      holder: () => (Date.now() < freeAt ? 4242 : undefined),
+      heldWaitMs: 5_000,
+      log,
+    });
+    try {
+      const resumed = await provider.resume!();
+      expect(resumed.map((n) => n.nodeId)).toEqual(['nd-stopping']);
+      expect(warnings).toEqual([]);
+    } finally {
+      await provider.shutdown!();
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../clock.ts';
+import type { Log } from '../log.ts';
 import {
   type CreateNodeRequest,
   type ProgressEvent,
@@ -32,6 +33,18 @@ export interface LocalProviderOptions {
   waitReady?(node: { nodeId: string; pid: number; dataDir: string }): Promise<void>;
   /** Which data dirs under `baseDir` hold a node that `resume` may start again (default: every one). */
   resumable?(dataDir: string): boolean;
+  /**
+   * The pid of a live process that holds a node's data dir (its lock), if any: `resume` starts no second
+   * process for that node. Default: none is ever held.
+   */
+  holder?(dataDir: string): number | undefined;
+  /**
+   * How long `resume` waits for a held node's holder to let go before it leaves that node alone. Default 10 s:
+   * a node whose parent died a moment ago is still stopping its workspaces (each gets 3 s before SIGKILL).
+   */
+  heldWaitMs?: number;
+  /** Where `resume` says which nodes it left alone; default nowhere. */
+  log?: Pick<Log, 'warn'>;
   /** How long a node has to exit after SIGTERM before SIGKILL. Default 5 s: a node drains its workspaces' proxies first. */
   stopGraceMs?: number;
   clock?: Clock;
@@ -121,19 +134,32 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
 
     async resume() {
       if (!existsSync(options.baseDir)) return [];
-      const started: ProvisionedNode[] = [];
-      for (const entry of readdirSync(options.baseDir, { withFileTypes: true })) {
-        const nodeId = entry.name;
-        const dataDir = join(options.baseDir, nodeId);
-        if (!entry.isDirectory() || running.has(nodeId)) continue;
-        if (options.resumable && !options.resumable(dataDir)) continue;
-        // No join token: the node joined before and resumes from its data dir.
-        const proc = spawn(options.command({ nodeId, controlUrl: '', joinToken: '', dataDir }), dataDir);
-        const node: ProvisionedNode = { nodeId, provider: 'local', providerRef: String(proc.pid) };
-        running.set(nodeId, { node, proc, dataDir });
-        started.push(node);
-      }
-      return started;
+      const nodeIds = readdirSync(options.baseDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !running.has(e.name))
+        .map((e) => e.name)
+        .filter((nodeId) => !options.resumable || options.resumable(join(options.baseDir, nodeId)));
+      const started = await Promise.all(
+        nodeIds.map(async (nodeId): Promise<ProvisionedNode | undefined> => {
+          const dataDir = join(options.baseDir, nodeId);
+          // One process per node identity: a second one would run every workspace twice and be advertised
+          // in the mesh beside the first. The holder is a node started by hand, or one still stopping.
+          const holder = await heldAfterWaiting(dataDir);
+          if (holder !== undefined) {
+            options.log?.warn('not starting a node whose data dir another process holds', {
+              node: nodeId,
+              pid: holder,
+            });
+            return undefined;
+          }
+          if (running.has(nodeId)) return undefined;
+          // No join token: the node joined before and resumes from its data dir.
+          const proc = spawn(options.command({ nodeId, controlUrl: '', joinToken: '', dataDir }), dataDir);
+          const node: ProvisionedNode = { nodeId, provider: 'local', providerRef: String(proc.pid) };
+          running.set(nodeId, { node, proc, dataDir });
+          return node;
+        }),
+      );
+      return started.filter((n) => n !== undefined);
     },
 
     async shutdown() {
@@ -141,12 +167,30 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     },
   };
 
+  /** The holder of a node's data dir once it had `heldWaitMs` to let go; undefined when it is free. */
+  async function heldAfterWaiting(dataDir: string): Promise<number | undefined> {
+    if (!options.holder) return undefined;
+    // Real time, not the injected clock: this waits on a real process.
+    const deadline = Date.now() + (options.heldWaitMs ?? 10_000);
+    for (;;) {
+      const pid = options.holder(dataDir);
+      if (pid === undefined || Date.now() > deadline) return pid;
+      await Bun.sleep(100);
+    }
+  }
+
+  /**
+   * Starts a node process with a pipe on its stdin that this process keeps open and never writes, and tells
+   * the node to stop when the pipe ends (WARREN_EXIT_WITH_PARENT): the kernel closes this end however this
+   * process ends, `kill -9` included, so no node outlives the `warren up` that started it. (The pipe lives as
+   * long as `running` keeps the process handle.)
+   */
   function spawn(cmd: LocalNodeCommand, dataDir: string): ReturnType<typeof Bun.spawn> {
     const log = openSync(join(dataDir, 'node.log'), 'a', 0o600);
     return Bun.spawn(cmd.argv, {
       cwd: dataDir,
-      env: { ...nodeEnvironment(process.env), ...cmd.env },
-      stdin: 'ignore',
+      env: { ...nodeEnvironment(process.env), ...cmd.env, WARREN_EXIT_WITH_PARENT: '1' },
+      stdin: 'pipe',
       stdout: log,
       stderr: log,
     });

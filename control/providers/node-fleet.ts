@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type NodeProvisioning, newId, type ProgressEvent } from '../../contract/index.ts';
+import { dataDirHolder } from '../../disk/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Store } from '../db/index.ts';
 import { hashSecret, newSecret } from '../identity/index.ts';
@@ -381,6 +382,7 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
   return createLocalProvider({
     baseDir: base,
     clock: deps.clock,
+    log: deps.log,
     command: (input) => {
       // The join token goes through a 0600 file, as on a cloud node: never argv (ps shows argv to everyone).
       mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
@@ -414,6 +416,8 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
       };
     },
     resumable: (dataDir) => existsSync(join(dataDir, 'node', 'node.json')),
+    // `warren node join` locks its --data dir for as long as it runs.
+    holder: (dataDir) => dataDirHolder(join(dataDir, 'node')),
     // Ready: the node joined (its row exists) and saved its membership, so it resumes after a restart.
     waitReady: async ({ nodeId, dataDir }) => {
       const deadline = Date.now() + deps.config.joinTimeoutMs;

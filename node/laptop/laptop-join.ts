@@ -2,6 +2,7 @@
 // written only when asked, and wake detection so a laptop back from sleep re-registers at once.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DataDirLockedError } from '../../disk/index.ts';
 import type { NodeConfig } from '../config.ts';
 import { NODE_LOG_FILE } from '../data-dir.ts';
 import { loadOrCreateIdentity } from '../identity.ts';
@@ -73,7 +74,12 @@ export async function joinLaptop(config: NodeConfig, options: LaptopJoinOptions)
   try {
     node = await startNode(config, options.node);
   } catch (e) {
-    joining.fail((e as Error).message, 'check --control and the join token (tokens are one use)');
+    joining.fail(
+      (e as Error).message,
+      e instanceof DataDirLockedError
+        ? 'this laptop already runs a node on that data dir (its login service?)'
+        : 'check --control and the join token (tokens are one use)',
+    );
     throw new LaptopJoinError((e as Error).message);
   }
   joining.done(`node ${node.nodeId}, serving on ${node.url}`);
