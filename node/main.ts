@@ -158,7 +158,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       },
       route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
       state: (id) => nodeMesh?.mesh.member(id)?.state,
+      reportUnreachable: (id) => nodeMesh?.mesh.reportUnreachable(id),
     },
+    forward: config.forward,
     clientAddress: (req, srv) => {
       const ip = srv.requestIP(req);
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';

@@ -1,6 +1,7 @@
 // node/proxy: workspace routing, proofs, header hygiene, HTTP and WebSocket forwarding.
 export { originOf } from './app-origin.ts';
 export { TOKEN_COOKIE } from './credentials.ts';
+export { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './forward-config.ts';
 export { LiveSessions } from './live-sessions.ts';
 export { HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';
 export { startRawFront } from './raw-front.ts';
