@@ -20,7 +20,7 @@ const ws = newId('workspace');
 const user = newId('user');
 
 /** A fake hosting node: answers with `answer(req)` and records what it received. */
-function host(name: string, answer: (req: Request) => Response): string {
+function host(name: string, answer: (req: Request) => Response | Promise<Response>): string {
   const s = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
