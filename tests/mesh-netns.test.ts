@@ -1,129 +1,38 @@
 // The mesh across real network namespaces: a partition {A,B,control} | {C} and its heal, then 10 % random packet
 // loss on every member for a sustained minute — with iptables, on addresses that exist only in our namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
-import { ECHO_APP, eventually } from '../node/testing/index.ts';
-import type { LoadPlan, LoadReport } from './fixtures/forward-load.ts';
-import {
-  type ControlProc,
-  type NodeProc,
-  startControlProcess,
-  startNodeProcess,
-  stopProcess,
-  TEST_MESH_CONFIG,
-} from './mesh-harness.ts';
-import { createNetnsTopology, curlIn, type NetnsTopology, netnsAvailable } from './netns.ts';
+import { eventually } from '../node/testing/index.ts';
+import type { LoadReport } from './fixtures/forward-load.ts';
+import { TEST_MESH_CONFIG } from './mesh-harness.ts';
+import { netnsAvailable } from './netns.ts';
+import { type Member, type NetnsMesh, type NodeName, startNetnsMesh } from './netns-mesh.ts';
 
 const available = netnsAvailable();
 if (!available) console.warn('mesh-netns: skipped — `ip netns` is unavailable or we are not root');
 
 const P = `wm${process.pid % 100_000}`;
 const SUBNET = `10.200.${process.pid % 250}`;
-const MEMBERS = { ctl: 10, a: 11, b: 12, c: 13 } as const;
-type Name = keyof typeof MEMBERS;
-let net: NetnsTopology<Name>;
-const ip = (n: Name) => `${SUBNET}.${MEMBERS[n]}`;
 const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
 
-/** One HTTP request made from inside namespace `n` (our own process is in the root namespace). */
-const curl = (n: Name, url: string, o: Parameters<typeof curlIn>[2] = {}) => curlIn(net.wrap(n), url, o);
-
-let control: ControlProc | undefined;
-const nodes: Partial<Record<Name, NodeProc>> = {};
-const api = `http://${SUBNET}.${MEMBERS.ctl}:7400`;
-const call = async (path: string, method = 'GET', body?: unknown) => {
-  const r = await curl('ctl', `${api}${path}`, { method, body, token: control!.adminToken });
-  return { status: r.status, data: r.body ? JSON.parse(r.body) : undefined };
-};
-/** A view of `n` from inside its namespace, with its admin credential (loopback alone is no proof). */
-const viewOf = (n: Name, path: '/_node/members' | '/_node/registry') =>
-  curl(n, `http://127.0.0.1:7420${path}`, { token: nodes[n]!.adminCredential });
-const meshOf = async (n: Name) => {
-  const r = await viewOf(n, '/_node/members');
-  return JSON.parse(r.body) as {
-    members: { id: string; state: string }[];
-    metrics: { deaths: number; suspicions: number };
-    registry: { digest: Record<string, number> };
-  };
-};
-const via = (n: Name, id: string, token: string) => curl(n, `http://127.0.0.1:7420/w/${id}/hello`, { token });
-const contactFailures = async (n: Name) => {
+let m: NetnsMesh;
+const ip = (n: Member) => m.net.ip(n);
+const curl: NetnsMesh['curl'] = (...a) => m.curl(...a);
+const call: NetnsMesh['call'] = (...a) => m.call(...a);
+const viewOf: NetnsMesh['viewOf'] = (...a) => m.viewOf(...a);
+const meshOf: NetnsMesh['meshOf'] = (...a) => m.meshOf(...a);
+const via: NetnsMesh['via'] = (...a) => m.via(...a);
+const iptables = (n: Member, ...rule: string[]) => m.net.iptables(n, ...rule);
+const contactFailures = async (n: NodeName) => {
   const text = (await curl(n, 'http://127.0.0.1:7420/metrics')).body;
   return Number(/^warren_mesh_contact_failures_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 };
 
-/** Runs tests/fixtures/forward-load.ts inside `n`'s namespace and returns its report. */
-async function loadAt(n: Name, plan: LoadPlan): Promise<LoadReport> {
-  const proc = Bun.spawn([...net.wrap(n), process.execPath, LOAD, JSON.stringify(plan)], {
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const out = await new Response(proc.stdout).text();
-  if ((await proc.exited) !== 0) throw new Error(`load: ${await new Response(proc.stderr).text()}`);
-  return JSON.parse(out) as LoadReport;
-}
-const LOAD = `${import.meta.dir}/fixtures/forward-load.ts`;
-
-async function createWorkspace(name: string, nodeId: string): Promise<string> {
-  const project = await call('/api/v1/projects', 'POST', { name });
-  const ws = await call('/api/v1/workspaces', 'POST', {
-    name,
-    projectId: project.data.id,
-    nodeId,
-    appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-  });
-  const id = ws.data.id as string;
-  await eventually(
-    async () => (await call(`/api/v1/workspaces/${id}`)).data?.status === 'running',
-    `workspace ${name} running`,
-    20_000,
-  );
-  return id;
-}
-
-const iptables = (n: Name, ...rule: string[]) => net.iptables(n, ...rule);
-
 beforeAll(async () => {
-  if (!available) return;
-  net = createNetnsTopology(P, SUBNET, MEMBERS);
-  control = await startControlProcess({
-    wrap: net.wrap('ctl'),
-    host: ip('ctl'),
-    port: 7400,
-    meshListen: `${ip('ctl')}:7401`,
-    env,
-  });
-  for (const n of ['a', 'b', 'c'] as const) {
-    const jt = await call('/api/v1/join-tokens', 'POST', {});
-    nodes[n] = await startNodeProcess({
-      wrap: net.wrap(n),
-      controlUrl: api,
-      joinToken: jt.data.token,
-      name: n,
-      listen: '0.0.0.0:7420',
-      advertise: `http://${ip(n)}:7420`,
-      meshListen: `${ip(n)}:7421`,
-      env,
-    });
-  }
-  await eventually(
-    async () => {
-      for (const n of ['a', 'b', 'c'] as const) {
-        if ((await meshOf(n)).members.filter((m) => m.state === 'alive').length < 4) return false;
-      }
-      return true;
-    },
-    'four members alive everywhere',
-    20_000,
-  );
+  if (available) m = await startNetnsMesh({ prefix: P, subnet: SUBNET, env });
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(Object.values(nodes).map((n) => stopProcess(n)));
-  await stopProcess(control);
-  if (available) net?.tearDown();
-  for (const n of Object.values(nodes)) rmSync(n.dataDir, { recursive: true, force: true });
-  if (control) rmSync(control.dataDir, { recursive: true, force: true });
+  await m?.stop();
 });
 
 describe.skipIf(!available)('Mesh across network namespaces', () => {
@@ -131,9 +40,8 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
   let token = '';
 
   it('answers 503 at A for C’s workspace while {A,B,control} | {C} are partitioned, and converges after the heal', async () => {
-    const c = nodes.c!;
-    wsId = await createWorkspace('on-c', c.nodeId);
-    token = (await call(`/api/v1/workspaces/${wsId}/tokens`, 'POST', { scopes: ['http'] })).data.token;
+    const c = m.nodes.c;
+    ({ id: wsId, token } = await m.createWorkspace('on-c', c.nodeId));
     await eventually(async () => (await via('a', wsId, token)).status === 200, 'A to route to C', 15_000);
 
     iptables('c', '-A', 'INPUT', '-i', 'eth0', '-j', 'DROP');
@@ -212,10 +120,8 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
   }, 120_000);
 
   it('answers C’s workspace at A with 503 in time and B’s with 200 throughout while only A and C are cut apart', async () => {
-    const b = nodes.b!;
-    const c = nodes.c!;
-    const onB = await createWorkspace('on-b', b.nodeId);
-    const tokenB = (await call(`/api/v1/workspaces/${onB}/tokens`, 'POST', { scopes: ['http'] })).data.token;
+    const c = m.nodes.c;
+    const { id: onB, token: tokenB } = await m.createWorkspace('on-b', m.nodes.b.nodeId);
     for (const [id, t] of [
       [onB, tokenB],
       [wsId, token],
@@ -227,7 +133,7 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     iptables('c', '-A', 'OUTPUT', '-d', ip('a'), '-j', 'DROP');
     let report: LoadReport;
     try {
-      report = await loadAt('a', {
+      report = await m.loadAt('a', {
         cut: { url: `http://127.0.0.1:7420/w/${wsId}/hello`, token, concurrency: 150, durationMs: 0 },
         healthy: {
           url: `http://127.0.0.1:7420/w/${onB}/hello`,
@@ -270,7 +176,7 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     const before = await Promise.all(
       (['a', 'b', 'c'] as const).map(async (n) => (await meshOf(n)).metrics.deaths),
     );
-    const all: Name[] = ['ctl', 'a', 'b', 'c'];
+    const all: Member[] = ['ctl', 'a', 'b', 'c'];
     for (const n of all) {
       iptables(
         n,
