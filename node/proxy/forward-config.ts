@@ -2,7 +2,11 @@
 
 /** Tunables of the mesh hop (ingress node → hosting node). Durations in milliseconds. */
 export interface ForwardConfig {
-  /** A TCP connection to the hosting node that is not open by then counts as a failed forward. */
+  /**
+   * A TCP connection to the hosting node that is not open by then counts as a failed forward. A request sent on
+   * a reused connection (which proves nothing about the path now) that has no answer by then makes the host
+   * prove it is alive, as below.
+   */
   connectTimeoutMs: number;
   /**
    * Time from the request's last byte to the response head. When it passes, the host must prove it is still

@@ -208,24 +208,29 @@ class Exchange {
     this.timer = setTimeout(() => this.cancel('connect_timeout'), d.connectTimeoutMs);
   }
 
-  /** The request went out on `sock`: the first-byte deadline runs from now. */
+  /**
+   * The request went out on `sock`: the first-byte deadline runs from now. A fresh connection has just shown the
+   * path works; a reused one shows nothing about now (a partition since leaves it open and silent), so there
+   * the host is asked to prove itself once the connect timeout has passed without an answer.
+   */
   sent(sock: Sock): void {
     this.sock = sock;
     this.clearTimer();
-    if (this.deadlines) this.awaitFirstByte(this.deadlines);
+    const d = this.deadlines;
+    if (d) this.awaitFirstByte(d, this.reused && d.stillThere ? d.connectTimeoutMs : d.firstByteTimeoutMs);
   }
 
-  private awaitFirstByte(d: Deadlines): void {
+  private awaitFirstByte(d: Deadlines, ms: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.settled) return;
       if (!d.stillThere) return this.cancel('no_response');
       void d.stillThere().then((there) => {
         if (this.settled) return;
-        if (there) this.awaitFirstByte(d);
+        if (there) this.awaitFirstByte(d, d.firstByteTimeoutMs);
         else this.cancel('no_response');
       });
-    }, d.firstByteTimeoutMs);
+    }, ms);
   }
 
   private clearTimer(): void {

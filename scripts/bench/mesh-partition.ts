@@ -7,10 +7,16 @@ import { startNetnsMesh } from '../../tests/netns-mesh.ts';
 
 /** One row of the partial-partition table. */
 export interface PartitionReport {
-  /** Cut → the first 503 at A for C's workspace (answer time, not start time). */
+  /** Cut → the first 503 at A for C's workspace (answer time, not start time), whatever its reason. */
   firstUnavailableMs: number | null;
-  /** Cut → the last request for C's workspace still waiting got its answer. */
-  allAnsweredMs: number;
+  /** Cut → the first 503 because C did not answer (a deadline passed), and → the first from an open breaker. */
+  firstNoAnswerMs: number | null;
+  firstBreakerMs: number | null;
+  /** The longest a request for C's workspace waited for its answer after the cut. */
+  longestWaitMs: number;
+  /** Answers for C's workspace after the cut: 503 because too many waited (the cap), and in all. */
+  capped: number;
+  cutAnswers: number;
   /** Requests for C's workspace that got no answer within the load's own 60 s limit. */
   unanswered: number;
   /** Latency to B's workspace at A before the cut and during it. */
@@ -63,8 +69,9 @@ export async function measurePartialPartition(
     const healthy = { url: url(onB.id), token: onB.token, connections: HEALTHY_CONNECTIONS };
     const cut = { url: url(onC.id), token: onC.token };
     // Warm: both routed at A, pooled connections to B and C open.
+    // Before the cut, the same load (C answering): the baseline of the healthy host's latency.
     const before = await m.loadAt('a', {
-      cut: { ...cut, concurrency: 4, durationMs: 2_000 },
+      cut: { ...cut, concurrency: CUT_CONCURRENCY, durationMs: 5_000 },
       healthy: { ...healthy, durationMs: 5_000 },
       timeoutMs: 60_000,
     });
@@ -88,11 +95,18 @@ export async function measurePartialPartition(
       m.net.iptables('c', '-F');
     }
     const after = report.cut.filter((s) => s.at + s.ms >= cutAt);
-    const unavailable = after.filter((s) => s.status === 503).map((s) => s.at + s.ms - cutAt);
+    const first = (match: (why: string) => boolean) => {
+      const t = after.filter((s) => s.status === 503 && match(s.why ?? '')).map((s) => s.at + s.ms - cutAt);
+      return t.length ? Math.min(...t) : null;
+    };
     const during = report.healthy.filter((s) => s.at >= cutAt);
     return {
-      firstUnavailableMs: unavailable.length ? Math.min(...unavailable) : null,
-      allAnsweredMs: Math.max(0, ...after.map((s) => s.at + s.ms - cutAt)),
+      firstUnavailableMs: first(() => true),
+      firstNoAnswerMs: first((why) => why.includes('does not answer')),
+      firstBreakerMs: first((why) => why.includes('recently')),
+      longestWaitMs: Math.max(0, ...after.map((s) => s.ms)),
+      capped: after.filter((s) => s.why?.includes('too many')).length,
+      cutAnswers: after.length,
       unanswered: after.filter((s) => s.status === 0).length,
       healthyBefore: latency(before.healthy),
       healthyDuring: latency(during),

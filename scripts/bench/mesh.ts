@@ -52,14 +52,18 @@ function processRow(r: ProcessReport): string {
 
 function partitionTable(r: PartitionReport): string {
   const ms = (x: number) => `${x.toFixed(1)} ms`;
+  const opt = (x: number | null) => (x === null ? 'none' : ms(x));
   return [
     '\nPartial partition (real processes in network namespaces, production timings and forward defaults): C cut ' +
       'off from A alone (iptables DROP), the control plane and B reach everyone; at A, 100 loops of requests for ' +
       "C's workspace and 8 for B's, for 15 s.\n",
     '| partial partition | value |',
     '|---|---:|',
-    `| cut → first 503 at A for C's workspace | ${r.firstUnavailableMs === null ? 'none' : ms(r.firstUnavailableMs)} |`,
-    `| cut → every waiting request for C answered | ${ms(r.allAnsweredMs)} (${r.unanswered} unanswered) |`,
+    `| cut → first 503 at A for C's workspace (any reason) | ${opt(r.firstUnavailableMs)} |`,
+    `| cut → first 503 because C did not answer (a deadline passed) | ${opt(r.firstNoAnswerMs)} |`,
+    `| cut → first 503 from C's open breaker (no contact) | ${opt(r.firstBreakerMs)} |`,
+    `| longest wait of a request for C after the cut | ${ms(r.longestWaitMs)} (${r.unanswered} unanswered) |`,
+    `| answers for C after the cut / of them 503 from the in-flight cap | ${r.cutAnswers} / ${r.capped} |`,
     `| B's workspace at A before: p50 / p99 | ${ms(r.healthyBefore.p50)} / ${ms(r.healthyBefore.p99)} (${r.healthyBefore.count} req) |`,
     `| B's workspace at A during: p50 / p99 | ${ms(r.healthyDuring.p50)} / ${ms(r.healthyDuring.p99)} (${r.healthyDuring.count} req, ${r.healthyDuring.errors} not 200) |`,
     `| requests for C in flight at A at peak (client side) | ${r.peakInFlight} |`,
