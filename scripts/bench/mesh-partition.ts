@@ -1,9 +1,7 @@
 // A partial partition with real processes in network namespaces: C cut off from A alone while the control plane
 // and B reach everyone. How soon A answers 503 for C's workspace, and what it costs requests to B's meanwhile.
 // Used by `bun run bench mesh` next to the simulator rows; needs root and `ip netns`.
-import type { LoadReport, Sample } from '../../tests/fixtures/forward-load.ts';
-import { netnsAvailable } from '../../tests/netns.ts';
-import { startNetnsMesh } from '../../tests/netns-mesh.ts';
+import { type LoadReport, netnsAvailable, type Sample, startNetnsMesh } from '../../tests/index.ts';
 
 /** One row of the partial-partition table. */
 export interface PartitionReport {
