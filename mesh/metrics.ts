@@ -41,6 +41,8 @@ export interface MeshMetrics {
   suspicions: number;
   deaths: number;
   refutations: number;
+  /** Failed contacts callers reported (e.g. a forward that got no answer) that started a probe. */
+  contactFailures: number;
   entriesApplied: number;
   tombstonesCollected: number;
   /** Two origins claim the same workspace; routing keeps the incumbent. */
@@ -65,6 +67,7 @@ export function createMeshMetrics(): MeshMetrics {
     suspicions: 0,
     deaths: 0,
     refutations: 0,
+    contactFailures: 0,
     entriesApplied: 0,
     tombstonesCollected: 0,
     conflictingClaims: 0,

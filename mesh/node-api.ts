@@ -101,6 +101,11 @@ export interface MeshNode {
   members(): MemberView[];
   member(id: string): MemberView | undefined;
   route(workspaceId: string): Route;
+  /**
+   * Local evidence that member `id` could not be reached outside the mesh (e.g. a forwarded request got no
+   * answer): a member held alive is probed at once and suspected only if that probe fails too.
+   */
+  reportUnreachable(id: string): void;
   subscribe(listener: (event: MeshEvent) => void): () => void;
   /** A snapshot for status views and the CLI. */
   status(): MeshStatus;

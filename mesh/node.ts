@@ -210,6 +210,12 @@ class MeshNodeImpl implements MeshNode {
     );
   }
 
+  reportUnreachable(id: string): void {
+    if (this.closed) return;
+    this.sendAll(this.swim.contactFailed(this.clock.now(), id));
+    this.wake();
+  }
+
   subscribe(listener: (event: MeshEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -69,6 +69,16 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('takes forward deadlines and limits from WARREN_FORWARD_CONFIG and names a bad knob', () => {
+    const base = ['--control', 'http://127.0.0.1:7400'];
+    expect(nodeConfigFromArgs(base, {}).forward.connectTimeoutMs).toBe(2_000);
+    const c = nodeConfigFromArgs(base, { WARREN_FORWARD_CONFIG: '{"connectTimeoutMs":500}' });
+    expect(c.forward.connectTimeoutMs).toBe(500);
+    expect(c.forward.firstByteTimeoutMs).toBe(10_000);
+    for (const bad of ['{"connectTimeoutMs":0}', '{"bogus":1}', 'nope', '{"maxInFlightPerHost":1.5}'])
+      expect(() => nodeConfigFromArgs(base, { WARREN_FORWARD_CONFIG: bad })).toThrow(/WARREN_FORWARD_CONFIG/);
+  });
+
   it('keeps path-mode cookies off unless --allow-path-apps or WARREN_ALLOW_PATH_APPS, and checks the base domain', () => {
     const base = ['--control', 'http://127.0.0.1:7400'];
     expect(nodeConfigFromArgs(base, {}).allowPathApps).toBe(false);

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { BaseDomain } from '../contract/index.ts';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
+import { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './proxy/index.ts';
 import type { SandboxConfig, WorkspaceLimits } from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
@@ -76,6 +77,12 @@ export interface NodeConfig {
    */
   agent: AgentSupervisorConfig;
   mesh: NodeMeshConfig;
+  /**
+   * Requests for workspaces on other nodes: 2 s to connect, 10 s to the first byte (then the host must prove it
+   * is alive), a breaker after 3 failures in a row, at most 64 waiting per host (node/proxy/forward-config.ts
+   * says why). WARREN_FORWARD_CONFIG (JSON) overrides single knobs.
+   */
+  forward: ForwardConfig;
 }
 
 /** The node's mesh member. */
@@ -192,6 +199,7 @@ export function defaultNodeConfig(): NodeConfig {
       // next anti-entropy round, so a token issued as the workspace was placed finds it here within about that.
       convergeWindowMs: 30_000,
     },
+    forward: defaultForwardConfig(),
   };
 }
 
@@ -232,6 +240,7 @@ export function localNodeConfig(): NodeConfig {
     readyTimeoutMs: 10_000,
   };
   c.mesh.timings = localMeshConfig();
+  c.forward = localForwardConfig();
   // Unit and API tests exercise the lifecycle without isolation; the sandbox has tests of its own.
   c.isolation = 'process';
   return c;
@@ -387,6 +396,7 @@ export function nodeConfigFromArgs(
       window,
       'WARREN_MESH_CONVERGE_WINDOW_MS',
     );
+  if (env.WARREN_FORWARD_CONFIG) c.forward = forwardConfigFrom(env.WARREN_FORWARD_CONFIG, c.forward);
   const runtime = get('runtime');
   if (runtime) c.isolation = parse(v.picklist(['sandbox', 'process']), runtime, where('runtime'));
   const subnet = get('workspace-subnet');
@@ -439,6 +449,39 @@ export function meshTimingsFromEnv(env: Record<string, string | undefined>): Mes
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
+}
+
+const Knob = v.optional(
+  v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be at least 1')),
+);
+const ForwardOverrides = v.strictObject({
+  connectTimeoutMs: Knob,
+  firstByteTimeoutMs: Knob,
+  breakerFailures: Knob,
+  breakerCooldownMs: Knob,
+  breakerMaxCooldownMs: Knob,
+  maxInFlightPerHost: Knob,
+} satisfies Record<keyof ForwardConfig, typeof Knob>);
+
+/** WARREN_FORWARD_CONFIG: a JSON object of ForwardConfig knobs (whole milliseconds and counts, all ≥ 1). */
+export function forwardConfigFrom(json: string, base: ForwardConfig): ForwardConfig {
+  let input: unknown;
+  try {
+    input = JSON.parse(json);
+  } catch {
+    throw new ConfigError('WARREN_FORWARD_CONFIG must be a JSON object');
+  }
+  const r = v.safeParse(ForwardOverrides, input);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const key = issue?.path?.map((p) => String(p.key)).join('.');
+    throw new ConfigError(
+      `WARREN_FORWARD_CONFIG${key ? `: ${key}` : ''}: ${issue?.message ?? 'invalid'} (known: ${Object.keys(base).join(', ')})`,
+    );
+  }
+  const out = { ...base };
+  for (const [k, val] of Object.entries(r.output)) if (val !== undefined) out[k as keyof ForwardConfig] = val;
+  return out;
 }
 
 /** The token in a join-token file; a missing file is fine once joined (the token was spent and deleted). */

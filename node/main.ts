@@ -188,9 +188,11 @@ async function startLockedNode(
       },
       route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
       state: (id) => nodeMesh?.mesh.member(id)?.state,
+      reportUnreachable: (id) => nodeMesh?.mesh.reportUnreachable(id),
     },
     // Until its mesh member has started and synced, this node knows of no workspace elsewhere.
     convergence: { inSync: () => nodeMesh?.inSync() ?? false, windowMs: config.mesh.convergeWindowMs },
+    forward: config.forward,
     clientAddress: (req, srv) => {
       const ip = srv.requestIP(req);
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';

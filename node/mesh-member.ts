@@ -243,6 +243,11 @@ export function renderMeshMetrics(
     ...counter('warren_mesh_refutations_total', 'Suspicions of this node it refuted', [
       `warren_mesh_refutations_total ${m.refutations}`,
     ]),
+    ...counter(
+      'warren_mesh_contact_failures_total',
+      'Peers probed at once because this node could not reach them outside the mesh (a failed forward)',
+      [`warren_mesh_contact_failures_total ${m.contactFailures}`],
+    ),
     ...counter('warren_mesh_syncs_total', 'Push-pull syncs by outcome', [
       `warren_mesh_syncs_total{outcome="ok"} ${m.syncs}`,
       `warren_mesh_syncs_total{outcome="failed"} ${m.syncFailures}`,

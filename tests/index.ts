@@ -1,4 +1,6 @@
-// tests/: the real-process harness, shared with the benchmarks (scripts/bench/mesh.ts).
+// tests/: the real-process and network-namespace harnesses, shared with the benchmarks (scripts/bench/mesh*.ts).
+
+export type { LoadPlan, LoadReport, Sample } from './fixtures/forward-load.ts';
 export {
   type ControlProc,
   killLeftoverApps,
@@ -8,3 +10,5 @@ export {
   stopProcess,
   TEST_MESH_CONFIG,
 } from './mesh-harness.ts';
+export { netnsAvailable } from './netns.ts';
+export { type NetnsMesh, startNetnsMesh } from './netns-mesh.ts';

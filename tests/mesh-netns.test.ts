@@ -1,146 +1,38 @@
 // The mesh across real network namespaces: a partition {A,B,control} | {C} and its heal, then 10 % random packet
 // loss on every member for a sustained minute — with iptables, on addresses that exist only in our namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
-import { ECHO_APP, eventually } from '../node/testing/index.ts';
-import {
-  type ControlProc,
-  type NodeProc,
-  startControlProcess,
-  startNodeProcess,
-  stopProcess,
-  TEST_MESH_CONFIG,
-} from './mesh-harness.ts';
+import { eventually } from '../node/testing/index.ts';
+import type { LoadReport } from './fixtures/forward-load.ts';
+import { TEST_MESH_CONFIG } from './mesh-harness.ts';
+import { netnsAvailable } from './netns.ts';
+import { type Member, type NetnsMesh, type NodeName, startNetnsMesh } from './netns-mesh.ts';
 
-const available = Bun.spawnSync(['ip', 'netns', 'list']).exitCode === 0 && process.getuid?.() === 0;
+const available = netnsAvailable();
 if (!available) console.warn('mesh-netns: skipped — `ip netns` is unavailable or we are not root');
 
 const P = `wm${process.pid % 100_000}`;
 const SUBNET = `10.200.${process.pid % 250}`;
-const HUB = `${P}hub`;
-const MEMBERS = { ctl: 10, a: 11, b: 12, c: 13 } as const;
-type Name = keyof typeof MEMBERS;
-const ns = (n: Name) => `${P}${n}`;
-const ip = (n: Name) => `${SUBNET}.${MEMBERS[n]}`;
 const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
 
-function sh(args: string[]): void {
-  const r = Bun.spawnSync(args, { stderr: 'pipe' });
-  if (r.exitCode !== 0) throw new Error(`${args.join(' ')}: ${r.stderr.toString()}`);
-}
-
-/** One HTTP request made from inside namespace `n` (our own process is in the root namespace). */
-async function curl(
-  n: Name,
-  url: string,
-  o: { method?: string; token?: string; body?: unknown } = {},
-): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const args = ['ip', 'netns', 'exec', ns(n), 'curl', '-s', '-i', '--max-time', '5', '-X', o.method ?? 'GET'];
-  if (o.token) args.push('-H', `authorization: Bearer ${o.token}`);
-  if (o.body !== undefined)
-    args.push('-H', 'content-type: application/json', '--data', JSON.stringify(o.body));
-  args.push(url);
-  const proc = Bun.spawn(args, { stdout: 'pipe', stderr: 'ignore' });
-  const out = await new Response(proc.stdout).text();
-  await proc.exited;
-  const split = out.indexOf('\r\n\r\n');
-  if (split < 0) return { status: 0, headers: {}, body: out };
-  const [statusLine, ...lines] = out.slice(0, split).split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-  }
-  return { status: Number(statusLine?.split(' ')[1]), headers, body: out.slice(split + 4) };
-}
-
-let control: ControlProc | undefined;
-const nodes: Partial<Record<Name, NodeProc>> = {};
-const api = `http://${SUBNET}.${MEMBERS.ctl}:7400`;
-const call = async (path: string, method = 'GET', body?: unknown) => {
-  const r = await curl('ctl', `${api}${path}`, { method, body, token: control!.adminToken });
-  return { status: r.status, data: r.body ? JSON.parse(r.body) : undefined };
+let m: NetnsMesh;
+const ip = (n: Member) => m.net.ip(n);
+const curl: NetnsMesh['curl'] = (...a) => m.curl(...a);
+const call: NetnsMesh['call'] = (...a) => m.call(...a);
+const viewOf: NetnsMesh['viewOf'] = (...a) => m.viewOf(...a);
+const meshOf: NetnsMesh['meshOf'] = (...a) => m.meshOf(...a);
+const via: NetnsMesh['via'] = (...a) => m.via(...a);
+const iptables = (n: Member, ...rule: string[]) => m.net.iptables(n, ...rule);
+const contactFailures = async (n: NodeName) => {
+  const text = (await curl(n, 'http://127.0.0.1:7420/metrics')).body;
+  return Number(/^warren_mesh_contact_failures_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 };
-/** A view of `n` from inside its namespace, with its admin credential (loopback alone is no proof). */
-const viewOf = (n: Name, path: '/_node/members' | '/_node/registry') =>
-  curl(n, `http://127.0.0.1:7420${path}`, { token: nodes[n]!.adminCredential });
-const meshOf = async (n: Name) => {
-  const r = await viewOf(n, '/_node/members');
-  return JSON.parse(r.body) as {
-    members: { id: string; state: string }[];
-    metrics: { deaths: number; suspicions: number };
-    registry: { digest: Record<string, number> };
-  };
-};
-const via = (n: Name, id: string, token: string) => curl(n, `http://127.0.0.1:7420/w/${id}/hello`, { token });
-
-function setUpNamespaces(): void {
-  sh(['ip', 'netns', 'add', HUB]);
-  sh(['ip', '-n', HUB, 'link', 'add', 'br0', 'type', 'bridge']);
-  sh(['ip', '-n', HUB, 'link', 'set', 'br0', 'up']);
-  for (const n of Object.keys(MEMBERS) as Name[]) {
-    sh(['ip', 'netns', 'add', ns(n)]);
-    sh(['ip', 'link', 'add', `${P}${n}h`, 'type', 'veth', 'peer', 'name', `${P}${n}n`]);
-    sh(['ip', 'link', 'set', `${P}${n}h`, 'netns', HUB]);
-    sh(['ip', 'link', 'set', `${P}${n}n`, 'netns', ns(n)]);
-    sh(['ip', '-n', HUB, 'link', 'set', `${P}${n}h`, 'master', 'br0', 'up']);
-    sh(['ip', '-n', ns(n), 'link', 'set', `${P}${n}n`, 'name', 'eth0']);
-    sh(['ip', '-n', ns(n), 'addr', 'add', `${ip(n)}/24`, 'dev', 'eth0']);
-    sh(['ip', '-n', ns(n), 'link', 'set', 'eth0', 'up']);
-    sh(['ip', '-n', ns(n), 'link', 'set', 'lo', 'up']);
-  }
-}
-
-function tearDownNamespaces(): void {
-  for (const n of [...(Object.keys(MEMBERS) as Name[]).map(ns), HUB]) {
-    Bun.spawnSync(['ip', 'netns', 'del', n], { stderr: 'ignore' });
-  }
-}
-
-const iptables = (n: Name, ...rule: string[]) => sh(['ip', 'netns', 'exec', ns(n), 'iptables', ...rule]);
 
 beforeAll(async () => {
-  if (!available) return;
-  tearDownNamespaces();
-  setUpNamespaces();
-  control = await startControlProcess({
-    wrap: ['ip', 'netns', 'exec', ns('ctl')],
-    host: ip('ctl'),
-    port: 7400,
-    meshListen: `${ip('ctl')}:7401`,
-    env,
-  });
-  for (const n of ['a', 'b', 'c'] as const) {
-    const jt = await call('/api/v1/join-tokens', 'POST', {});
-    nodes[n] = await startNodeProcess({
-      wrap: ['ip', 'netns', 'exec', ns(n)],
-      controlUrl: api,
-      joinToken: jt.data.token,
-      name: n,
-      listen: '0.0.0.0:7420',
-      advertise: `http://${ip(n)}:7420`,
-      meshListen: `${ip(n)}:7421`,
-      env,
-    });
-  }
-  await eventually(
-    async () => {
-      for (const n of ['a', 'b', 'c'] as const) {
-        if ((await meshOf(n)).members.filter((m) => m.state === 'alive').length < 4) return false;
-      }
-      return true;
-    },
-    'four members alive everywhere',
-    20_000,
-  );
+  if (available) m = await startNetnsMesh({ prefix: P, subnet: SUBNET, env });
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(Object.values(nodes).map((n) => stopProcess(n)));
-  await stopProcess(control);
-  if (available) tearDownNamespaces();
-  for (const n of Object.values(nodes)) rmSync(n.dataDir, { recursive: true, force: true });
-  if (control) rmSync(control.dataDir, { recursive: true, force: true });
+  await m?.stop();
 });
 
 describe.skipIf(!available)('Mesh across network namespaces', () => {
@@ -148,21 +40,8 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
   let token = '';
 
   it('answers 503 at A for C’s workspace while {A,B,control} | {C} are partitioned, and converges after the heal', async () => {
-    const c = nodes.c!;
-    const project = await call('/api/v1/projects', 'POST', { name: 'netns' });
-    const ws = await call('/api/v1/workspaces', 'POST', {
-      name: 'on-c',
-      projectId: project.data.id,
-      nodeId: c.nodeId,
-      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-    });
-    wsId = ws.data.id;
-    await eventually(
-      async () => (await call(`/api/v1/workspaces/${wsId}`)).data?.status === 'running',
-      'the workspace running on C',
-      20_000,
-    );
-    token = (await call(`/api/v1/workspaces/${wsId}/tokens`, 'POST', { scopes: ['http'] })).data.token;
+    const c = m.nodes.c;
+    ({ id: wsId, token } = await m.createWorkspace('on-c', c.nodeId));
     await eventually(async () => (await via('a', wsId, token)).status === 200, 'A to route to C', 15_000);
 
     iptables('c', '-A', 'INPUT', '-i', 'eth0', '-j', 'DROP');
@@ -240,6 +119,46 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     }
   }, 120_000);
 
+  it('answers C’s workspace at A with 503 in time and B’s with 200 throughout while only A and C are cut apart', async () => {
+    const c = m.nodes.c;
+    const { id: onB, token: tokenB } = await m.createWorkspace('on-b', m.nodes.b.nodeId);
+    for (const [id, t] of [
+      [onB, tokenB],
+      [wsId, token],
+    ] as const)
+      await eventually(async () => (await via('a', id, t)).status === 200, 'A to route to B and C', 15_000);
+    const contactsBefore = await contactFailures('a');
+    // The control plane and B still reach C, so A's membership keeps C alive (indirect probes succeed).
+    iptables('c', '-A', 'INPUT', '-s', ip('a'), '-j', 'DROP');
+    iptables('c', '-A', 'OUTPUT', '-d', ip('a'), '-j', 'DROP');
+    let report: LoadReport;
+    try {
+      report = await m.loadAt('a', {
+        cut: { url: `http://127.0.0.1:7420/w/${wsId}/hello`, token, concurrency: 150, durationMs: 0 },
+        healthy: {
+          url: `http://127.0.0.1:7420/w/${onB}/hello`,
+          token: tokenB,
+          connections: 1,
+          durationMs: 3_000,
+        },
+        // Generous: every answer must come, not come fast (the bench measures how fast).
+        timeoutMs: 40_000,
+      });
+      expect((await meshOf('a')).members.find((m) => m.id === c.nodeId)?.state).not.toBe('dead');
+    } finally {
+      iptables('c', '-F');
+    }
+    // Every request for C's workspace was answered, each with the 503 of an unreachable host.
+    expect(report.cut.length).toBe(150);
+    expect(report.cut.filter((s) => s.status !== 503)).toEqual([]);
+    // B's workspace answered 200 every time, also while requests for C were waiting.
+    expect(report.healthy.filter((s) => s.status !== 200)).toEqual([]);
+    expect(report.healthy.filter((s) => s.inFlight >= 64).length).toBeGreaterThan(0);
+    // The failed forwards were local evidence: A probed C at once.
+    expect(await contactFailures('a')).toBeGreaterThan(contactsBefore);
+    await eventually(async () => (await via('a', wsId, token)).status === 200, 'A reaching C again', 30_000);
+  }, 120_000);
+
   it('keeps /_node/members and /_node/registry from callers without proof, on loopback too', async () => {
     for (const path of ['/_node/members', '/_node/registry'] as const) {
       // From B's namespace to A's address: through A's raw front, as any remote client would come.
@@ -257,7 +176,7 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     const before = await Promise.all(
       (['a', 'b', 'c'] as const).map(async (n) => (await meshOf(n)).metrics.deaths),
     );
-    const all: Name[] = ['ctl', 'a', 'b', 'c'];
+    const all: Member[] = ['ctl', 'a', 'b', 'c'];
     for (const n of all) {
       iptables(
         n,

@@ -179,6 +179,35 @@ describe('Swim', () => {
     expect(out).toEqual([]);
   });
 
+  it('probes a member at once when a caller reports a failed contact, and suspects it if that probe fails', () => {
+    const { swim, metrics } = core(['x', 'h1', 'h2']);
+    const out = swim.contactFailed(0, 'x');
+    expect(out).toEqual([{ to: 'a-x', body: { type: 'ping', seq: expect.any(Number) } }]);
+    // A burst of reports costs one probe; members not alive here or unknown cost none.
+    expect(swim.contactFailed(1, 'x')).toEqual([]);
+    expect(swim.contactFailed(1, 'nobody')).toEqual([]);
+    expect(swim.contactFailed(1, 'self')).toEqual([]);
+    expect(metrics.contactFailures).toBe(1);
+    const later = silence(swim, 1, localMeshConfig().probeIntervalMs);
+    // The probe goes indirect through the other members before it fails.
+    expect(later.filter((o) => o.body.type === 'ping-req' && o.body.target === 'x').length).toBe(2);
+    expect(swim.member('x')?.state).toBe('suspect');
+    expect(swim.contactFailed(200, 'x')).toEqual([]);
+  });
+
+  it('keeps a member alive after a reported failed contact when another member still reaches it', () => {
+    const { swim, metrics } = core(['x', 'h1', 'h2']);
+    const ping = swim.contactFailed(0, 'x')[0] as Outgoing;
+    const seq = (ping.body as { seq: number }).seq;
+    // No direct answer (the path between us is cut) but a helper relays x's ack: the probe succeeded.
+    const indirect = silence(swim, 1, localMeshConfig().probeTimeoutMs);
+    expect(indirect.some((o) => o.body.type === 'ping-req' && o.body.target === 'x')).toBe(true);
+    swim.onAck({ v: 1, from: 'h1', type: 'ack', seq });
+    silence(swim, localMeshConfig().probeTimeoutMs + 1, localMeshConfig().probeIntervalMs + 1);
+    expect(swim.member('x')?.state).toBe('alive');
+    expect(metrics.suspicions).toBe(0);
+  });
+
   it('grows the suspicion timeout with log N', () => {
     const c = localMeshConfig();
     expect(suspicionMinMs(c, 10)).toBe(4 * 100);

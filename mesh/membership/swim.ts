@@ -191,6 +191,22 @@ export class Swim {
     return out;
   }
 
+  /**
+   * Local evidence from outside the protocol: a caller (e.g. the proxy) could not reach member `id`. A member
+   * we hold alive is probed at once, directly and through k others, and suspected only if that probe fails too
+   * — the same rule as for a third party's accusation, so a path that is cut between two members alone (while
+   * others still reach it) never makes it suspect. Returns the ping to send; nothing when the member is not
+   * alive here or a probe of it is already in flight, so a burst of reports costs one probe.
+   */
+  contactFailed(now: number, id: string): Outgoing[] {
+    const m = this.table.get(id);
+    if (!m || m === this.self || m.state !== 'alive' || this.leaving || this.probes.inflight(id)) return [];
+    this.metrics.contactFailures++;
+    const out: Outgoing[] = [];
+    this.startProbe(now, m, false, 'suspect', out);
+    return out;
+  }
+
   onPing(fromAddr: string, seq: number): Outgoing[] {
     if (this.leaving) return [];
     return [{ to: fromAddr, body: { type: 'ack', seq } }];

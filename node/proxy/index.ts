@@ -2,6 +2,7 @@
 export { originOf } from './app-origin.ts';
 export type { Convergence } from './convergence.ts';
 export { TOKEN_COOKIE } from './credentials.ts';
+export { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './forward-config.ts';
 export { LiveSessions } from './live-sessions.ts';
 export { HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';
 export { startRawFront } from './raw-front.ts';

@@ -6,8 +6,9 @@ import { type Jwks, newId } from '../../contract/index.ts';
 import type { Route } from '../../mesh/index.ts';
 import { KeySet, Revocations, TokenVerifier } from '../auth/index.ts';
 import { Metrics } from '../metrics.ts';
-import { startTestIssuer, type TestIssuer } from '../testing/index.ts';
+import { eventually, startTestIssuer, type TestIssuer } from '../testing/index.ts';
 import type { Convergence } from './convergence.ts';
+import { type ForwardConfig, localForwardConfig } from './forward-config.ts';
 import { HOP_HEADER, MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import { routeRequest, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
@@ -20,7 +21,7 @@ const ws = newId('workspace');
 const user = newId('user');
 
 /** A fake hosting node: answers with `answer(req)` and records what it received. */
-function host(name: string, answer: (req: Request) => Response): string {
+function host(name: string, answer: (req: Request) => Response | Promise<Response>): string {
   const s = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -43,22 +44,58 @@ const alive = (nodeId: string, proxyUrl: string | undefined, state = 'alive'): R
   conflicts: [],
 });
 
-function forwarder(route: () => Route, convergence?: Convergence): MeshForwarder {
-  const routes: MeshRoutes = { selfId: 'nd-ingress', route, state: () => 'alive' };
+function forwarder(
+  route: () => Route,
+  config: Partial<ForwardConfig> = {},
+  reported: string[] = [],
+  convergence?: Convergence,
+): MeshForwarder {
+  const routes: MeshRoutes = {
+    selfId: 'nd-ingress',
+    route,
+    state: () => 'alive',
+    reportUnreachable: (id) => reported.push(id),
+  };
   return new MeshForwarder({
     verifier,
     routes,
     metrics: new Metrics(),
-    connectTimeoutMs: 2_000,
+    config: { ...localForwardConfig(), ...config },
     convergence,
   });
 }
 
-async function ask(f: MeshForwarder, extra: Record<string, string> = {}, issuedAgoSec = 0) {
+/** A fake host that accepts connections and never says a word (a peer behind a partition, mid-request). */
+function silentHost(): { url: string; connections: () => number } {
+  let n = 0;
+  const l = Bun.listen({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      open() {
+        n++;
+      },
+      data() {},
+    },
+  });
+  silent.push(l);
+  return { url: `http://127.0.0.1:${l.port}`, connections: () => n };
+}
+const silent: { stop(closeActive?: boolean): void }[] = [];
+
+/** Deadlines short enough for a test on loopback. */
+const QUICK = { connectTimeoutMs: 100, firstByteTimeoutMs: 200, breakerCooldownMs: 60_000 };
+
+async function ask(
+  f: MeshForwarder,
+  extra: Record<string, string> = {},
+  init: RequestInit = {},
+  issuedAgoSec = 0,
+) {
   const iat = Math.floor(Date.now() / 1000) - issuedAgoSec;
   const token = await issuer.mint({ workspaceId: ws, userId: user, iat });
   const url = `http://ingress/w/${ws}/hello`;
-  const req = new Request(url, { headers: { authorization: `Bearer ${token}`, ...extra } });
+  const req = new Request(url, { ...init, headers: { authorization: `Bearer ${token}`, ...extra } });
   const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
   return (await f.handle(req, undefined as unknown as Server<SocketData>, r, false)) as Response;
 }
@@ -80,6 +117,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const h of hosts) h.stop(true);
+  for (const l of silent) l.stop(true);
   await issuer.stop();
 });
 
@@ -201,7 +239,7 @@ describe('MeshForwarder', () => {
     const convergence = { inSync: () => inSync, windowMs: 30_000 };
     for (const route of [unknown, self]) {
       // An old token: only the registry's state decides.
-      const res = await ask(forwarder(route, convergence), {}, 120);
+      const res = await ask(forwarder(route, {}, [], convergence), {}, {}, 120);
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       const body = (await res.json()) as { error: { code: string; message: string } };
@@ -210,21 +248,21 @@ describe('MeshForwarder', () => {
     }
     inSync = true;
     for (const route of [unknown, self]) {
-      expect((await ask(forwarder(route, convergence), {}, 120)).status).toBe(404);
+      expect((await ask(forwarder(route, {}, [], convergence), {}, {}, 120)).status).toBe(404);
     }
   });
 
   it('answers 503 for a token younger than the window though in sync, 404 once it is older', async () => {
     const convergence = { inSync: () => true, windowMs: 30_000 };
-    const f = forwarder(() => ({ found: false }), convergence);
-    const fresh = await ask(f, {}, 5);
+    const f = forwarder(() => ({ found: false }), {}, [], convergence);
+    const fresh = await ask(f, {}, {}, 5);
     expect(fresh.status).toBe(503);
     expect(((await fresh.json()) as { error: { code: string } }).error.code).toBe('unavailable');
-    expect((await ask(f, {}, 31)).status).toBe(404);
+    expect((await ask(f, {}, {}, 31)).status).toBe(404);
   });
 
   it('still answers 404 for a token of another workspace, whatever the registry knows', async () => {
-    const f = forwarder(() => ({ found: false }), { inSync: () => false, windowMs: 30_000 });
+    const f = forwarder(() => ({ found: false }), {}, [], { inSync: () => false, windowMs: 30_000 });
     const url = `http://ingress/w/${ws}/hello`;
     const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
     const other = await issuer.mint({ workspaceId: newId('workspace'), userId: user });
@@ -249,5 +287,98 @@ describe('MeshForwarder', () => {
     )) as Response;
     expect(res2.status).toBe(404);
     expect(seen).toEqual([]);
+  });
+
+  it('answers 503 within its deadlines when the host accepts but never answers, and reports it to membership', async () => {
+    const h = silentHost();
+    const reported: string[] = [];
+    const res = await ask(forwarder(() => alive('nd-silent', h.url), QUICK, reported));
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    expect(reported).toEqual(['nd-silent']);
+  });
+
+  it('answers 503 at once without contacting a host whose breaker opened after failures in a row', async () => {
+    const h = silentHost();
+    const reported: string[] = [];
+    const f = forwarder(() => alive('nd-silent', h.url), { ...QUICK, breakerFailures: 2 }, reported);
+    for (let i = 0; i < 2; i++) expect((await ask(f)).status).toBe(503);
+    const contacted = h.connections();
+    const res = await ask(f);
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('recently');
+    expect(h.connections()).toBe(contacted);
+    expect(reported.length).toBe(2);
+  });
+
+  it('lets one trial through after the cool-down and closes the breaker when the host answers again', async () => {
+    let up = false;
+    // Down: it takes requests and never answers them, /health included.
+    const b = host('b', () => (up ? new Response('back') : new Promise<Response>(() => {})));
+    const f = forwarder(() => alive('nd-b', b), { ...QUICK, breakerFailures: 1, breakerCooldownMs: 300 });
+    expect((await ask(f)).status).toBe(503);
+    seen.length = 0;
+    expect((await ask(f)).status).toBe(503);
+    expect(seen).toEqual([]);
+    up = true;
+    await eventually(async () => (await ask(f)).status === 200, 'the trial after the cool-down', 5_000);
+    expect(await (await ask(f)).text()).toBe('back');
+  });
+
+  it('caps forwards waiting on one host: the excess is answered 503 at once while other hosts still answer', async () => {
+    const h = silentHost();
+    const b = host('b', () => new Response('from b'));
+    let target = h.url;
+    const f = forwarder(() => alive(target === b ? 'nd-b' : 'nd-silent', target), {
+      ...QUICK,
+      firstByteTimeoutMs: 2_000,
+      maxInFlightPerHost: 2,
+    });
+    const stuck = [ask(f), ask(f)];
+    await eventually(() => h.connections() === 2, 'two forwards waiting on the silent host', 5_000);
+    const excess = await ask(f);
+    expect(excess.status).toBe(503);
+    expect(excess.headers.get('retry-after')).toBe('1');
+    expect(((await excess.json()) as { error: { message: string } }).error.message).toContain('too many');
+    target = b;
+    expect(await (await ask(f)).text()).toBe('from b');
+    for (const r of await Promise.all(stuck)) expect(r.status).toBe(503);
+  });
+
+  it('keeps waiting on a slow app past the first-byte deadline while its host answers /health', async () => {
+    const b = host('b', async (req) => {
+      if (new URL(req.url).pathname === '/health') return new Response('ok');
+      await Bun.sleep(3 * QUICK.firstByteTimeoutMs);
+      return new Response('slow but fine');
+    });
+    const reported: string[] = [];
+    const res = await ask(forwarder(() => alive('nd-b', b), QUICK, reported));
+    expect(await res.text()).toBe('slow but fine');
+    expect(reported).toEqual([]);
+  });
+
+  it('forwards a request body, and gives the same 503 when a host never answers one', async () => {
+    const b = host('b', async (req) => new Response(`got ${await req.text()}`));
+    const post = { method: 'POST', body: 'payload' };
+    expect(
+      await (
+        await ask(
+          forwarder(() => alive('nd-b', b)),
+          {},
+          post,
+        )
+      ).text(),
+    ).toBe('got payload');
+    const h = silentHost();
+    const reported: string[] = [];
+    const res = await ask(
+      forwarder(() => alive('nd-silent', h.url), QUICK, reported),
+      {},
+      post,
+    );
+    expect(res.status).toBe(503);
+    expect(reported).toEqual(['nd-silent']);
   });
 });

@@ -12,6 +12,8 @@ import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/inde
 import type { Metrics } from '../metrics.ts';
 import { type Convergence, unknownWorkspace } from './convergence.ts';
 import { findProof } from './credentials.ts';
+import type { ForwardConfig } from './forward-config.ts';
+import { type HopResult, PeerHop } from './peer-hop.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import type { WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
@@ -26,6 +28,8 @@ export interface MeshRoutes {
   route(workspaceId: string): Route;
   /** The member state of a node as this node sees it. */
   state(nodeId: string): string | undefined;
+  /** Local evidence for membership: a forward to `nodeId` got no answer (membership probes it at once). */
+  reportUnreachable?(nodeId: string): void;
 }
 
 /** Headers that describe one connection and never cross a hop (RFC 9110 §7.6.1), plus our own hop marker. */
@@ -55,17 +59,29 @@ const WATCH_MS = 200;
 
 /** Forwards requests for workspaces this node does not host. */
 export class MeshForwarder {
+  /** The hop to hosting nodes: deadlines, a breaker and an in-flight cap per host. */
+  readonly hop: PeerHop;
+
   constructor(
     private readonly o: {
       verifier: TokenVerifier;
       routes: MeshRoutes;
       metrics: Metrics;
-      connectTimeoutMs: number;
+      config: ForwardConfig;
       /** Whether an unknown workspace may only be not known yet; absent: unknown is absent (404). */
       convergence?: Convergence;
     },
   ) {
     o.metrics.describe('warren_mesh_forwards_total', 'Requests forwarded to the hosting node, by outcome');
+    this.hop = new PeerHop({
+      config: o.config,
+      reportUnreachable: (id) => o.routes.reportUnreachable?.(id),
+      count: (outcome) => this.count(outcome),
+    });
+  }
+
+  close(): void {
+    this.hop.close();
   }
 
   /** Answers a request for `route.workspaceId`, which is not hosted here. */
@@ -154,28 +170,42 @@ export class MeshForwarder {
   }
 
   private async forward(req: Request, r: Extract<Route, { found: true }>): Promise<Response> {
-    const url = r.host.proxyUrl + pathAndQuery(req.url);
-    const headers = new Headers();
-    for (const [name, value] of req.headers) if (!HOP_BY_HOP.has(name)) headers.append(name, value);
-    headers.set(HOP_HEADER, this.o.routes.selfId);
+    const headers: [string, string][] = [];
+    for (const [name, value] of req.headers) if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
+    headers.push([HOP_HEADER, this.o.routes.selfId]);
     const abort = new AbortController();
     const stop = this.watch(r.nodeId, abort);
+    const client = req.signal;
+    const left = () => abort.abort();
+    client?.addEventListener('abort', left);
     try {
-      const init = {
-        method: req.method,
-        headers,
-        body: req.body,
-        redirect: 'manual',
-        decompress: false,
-        signal: abort.signal,
-      } as RequestInit;
+      const peer = { nodeId: r.nodeId, proxyUrl: r.host.proxyUrl as string };
+      const target = pathAndQuery(req.url);
+      const res = await this.hop.send(
+        { method: req.method, target, headers, body: req.body },
+        peer,
+        abort.signal,
+      );
       // The host's own answers — 5xx included — pass through unchanged.
-      return await fetch(url, init);
-    } catch {
-      return this.hostUnreachable(r);
+      if (res.kind === 'response') return res.response;
+      return this.notForwarded(res, r);
     } finally {
       stop();
+      client?.removeEventListener('abort', left);
     }
+  }
+
+  /** 503 with Retry-After for a forward that was refused here or got no answer. */
+  private notForwarded(
+    res: Exclude<HopResult, { kind: 'response' }>,
+    r: Extract<Route, { found: true }>,
+  ): Response {
+    if (res.kind === 'failed') return this.hostUnreachable(r);
+    const message =
+      res.why === 'open'
+        ? 'the node hosting this workspace did not answer recently'
+        : 'the node hosting this workspace has too many requests waiting';
+    return unavailable(message, res.retryAfterSec);
   }
 
   /** Opens the hosting node's WebSocket, then upgrades the client (as the local bridge does). */
@@ -190,6 +220,13 @@ export class MeshForwarder {
       if (!HOP_BY_HOP.has(name) && !WS_HANDSHAKE.has(name)) headers[name] = value;
     }
     headers[HOP_HEADER] = this.o.routes.selfId;
+    // The same breaker and cap as plain forwards while the socket opens.
+    const peer = { nodeId: r.nodeId, proxyUrl: r.host.proxyUrl as string };
+    const ticket = this.hop.admit(peer);
+    if ('kind' in ticket) {
+      this.count(`refused_${ticket.why}`);
+      return this.notForwarded(ticket, r);
+    }
     const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -211,7 +248,8 @@ export class MeshForwarder {
       else data.pending.push(e.data as string | ArrayBuffer);
     };
     const opened = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.o.connectTimeoutMs);
+      // The host opens the app's socket before it answers: as long as a plain forward's first byte may take.
+      const timer = setTimeout(() => resolve(false), this.o.config.firstByteTimeoutMs);
       upstream.onopen = () => {
         clearTimeout(timer);
         resolve(true);
@@ -221,6 +259,8 @@ export class MeshForwarder {
         resolve(false);
       };
     });
+    // Opened: the host answered. Not opened: the HTTP retry below finds out why and counts a failure if any.
+    ticket.settle(opened ? 'answered' : 'abandoned');
     if (!opened) {
       upstream.close();
       const now = this.o.routes.route(r.workspace.workspaceId);
@@ -243,11 +283,7 @@ export class MeshForwarder {
       const s = this.o.routes.state(nodeId);
       if (s !== 'alive') abort.abort();
     }, WATCH_MS);
-    const deadline = setTimeout(() => abort.abort(), this.o.connectTimeoutMs * 6);
-    return () => {
-      clearInterval(timer);
-      clearTimeout(deadline);
-    };
+    return () => clearInterval(timer);
   }
 
   /** The host did not answer: 503 with the membership's estimate of when to retry. */

@@ -1,4 +1,5 @@
-// A keep-alive HTTP/1.1 client for workspace apps on loopback: pooled raw sockets on the event loop, no thread hop.
+// A keep-alive HTTP/1.1 client over pooled raw sockets on the event loop (no thread hop): to workspace apps on
+// loopback, and with deadlines to the nodes that host workspaces elsewhere.
 import type { Socket } from 'bun';
 import { ChunkedDecoder, parseResponseHead, type ResponseHead } from './http1-parser.ts';
 
@@ -14,6 +15,32 @@ type Sock = Socket<Conn>;
 
 /** Idle sockets kept per port; past this they are closed (the app would hold them open otherwise). */
 const MAX_IDLE_PER_PORT = 256;
+
+/** Why an exchange got no response: the caller decides whether that says something about the host. */
+export type UpstreamFailure = 'refused' | 'connect_timeout' | 'no_response' | 'closed' | 'aborted';
+
+export class UpstreamError extends Error {
+  constructor(readonly code: UpstreamFailure) {
+    super(`upstream: ${code}`);
+  }
+}
+
+/** Deadlines of an exchange with a host across the network (none for apps on loopback). */
+export interface Deadlines {
+  /** The connection must open within this. */
+  connectTimeoutMs: number;
+  /** The response head must start within this after the request was written… */
+  firstByteTimeoutMs: number;
+  /** …unless this, asked when it passes, says the host is still there: then the wait goes on. */
+  stillThere?: () => Promise<boolean>;
+}
+
+/** A request in flight: its outcome, and a way to give up on it. */
+export interface PendingExchange {
+  result: Promise<Response | UpstreamError>;
+  /** Ends the exchange (and its connection) unless a response already started; the result is `aborted`. */
+  abort(): void;
+}
 
 /** Sends body-less requests (GET, HEAD, …) to loopback apps over reused connections. */
 export class UpstreamPool {
@@ -31,11 +58,27 @@ export class UpstreamPool {
     fallback: () => Response,
   ): Promise<Response> {
     return new Promise<Response>((resolve) => {
-      const ex = new Exchange(this, host, port, head, noBody, resolve, () => resolve(fallback()));
-      const sock = this.idle.get(`${host}:${port}`)?.pop();
-      if (sock) this.send(sock, ex);
-      else this.connect(ex);
+      this.start(new Exchange(this, host, port, head, noBody, undefined, resolve, () => resolve(fallback())));
     });
+  }
+
+  /** Like `request`, with deadlines, for a host across the network; failures come back as UpstreamError. */
+  exchange(host: string, port: number, head: string, noBody: boolean, deadlines: Deadlines): PendingExchange {
+    let ex: Exchange | undefined;
+    const result = new Promise<Response | UpstreamError>((resolve) => {
+      ex = new Exchange(this, host, port, head, noBody, deadlines, resolve, (e) =>
+        resolve(e instanceof UpstreamError ? e : new UpstreamError('closed')),
+      );
+      this.start(ex);
+    });
+    return { result, abort: () => ex?.cancel('aborted') };
+  }
+
+  /** Closes the idle sockets to `host:port` (after it failed: they are likely as dead as the one that did). */
+  dropIdle(host: string, port: number): void {
+    const key = `${host}:${port}`;
+    for (const s of this.idle.get(key) ?? []) s.terminate();
+    this.idle.delete(key);
   }
 
   /** Closes every idle socket. */
@@ -44,13 +87,24 @@ export class UpstreamPool {
     this.idle.clear();
   }
 
+  private start(ex: Exchange): void {
+    const sock = this.idle.get(`${ex.host}:${ex.port}`)?.pop();
+    if (sock) this.send(sock, ex);
+    else this.connect(ex);
+  }
+
   connect(ex: Exchange): void {
+    ex.connecting();
     Bun.connect<Conn>({
       hostname: ex.host,
       port: ex.port,
       data: { key: `${ex.host}:${ex.port}`, exchange: undefined, pending: undefined, reused: false },
       socket: {
-        open: (s) => this.send(s, ex),
+        open: (s) => {
+          // Given up on while connecting (a deadline): the connection is of no use now.
+          if (ex.settled) s.terminate();
+          else this.send(s, ex);
+        },
         data: (s, chunk) => {
           const e = s.data.exchange;
           if (e) e.onData(s, chunk);
@@ -64,9 +118,9 @@ export class UpstreamPool {
         },
         close: (s) => this.onClose(s),
         error: (s) => this.onClose(s),
-        connectError: (_s, err) => ex.fail(err),
+        connectError: () => ex.fail(new UpstreamError('refused')),
       },
-    }).catch((err: Error) => ex.fail(err));
+    }).catch(() => ex.fail(new UpstreamError('refused')));
   }
 
   private send(sock: Sock, ex: Exchange): void {
@@ -75,6 +129,7 @@ export class UpstreamPool {
     const bytes = Buffer.from(ex.requestHead, 'latin1');
     const n = sock.write(bytes);
     if (n < bytes.length) sock.data.pending = bytes.subarray(Math.max(0, n));
+    ex.sent(sock);
   }
 
   /** The exchange on `sock` is complete: keep the connection for the next request or close it. */
@@ -116,7 +171,9 @@ class Exchange {
   private remaining = 0;
   private decoder: ChunkedDecoder | undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  private settled = false;
+  settled = false;
+  private sock: Sock | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -124,6 +181,7 @@ class Exchange {
     readonly port: number,
     readonly requestHead: string,
     private readonly noBody: boolean,
+    private readonly deadlines: Deadlines | undefined,
     private readonly resolve: (r: Response) => void,
     private readonly reject: (e: Error) => void,
   ) {}
@@ -131,7 +189,53 @@ class Exchange {
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.clearTimer();
     this.reject(err);
+  }
+
+  /** Gives up before the response started: the connection, half-used, is closed. */
+  cancel(code: UpstreamFailure): void {
+    if (this.settled) return;
+    this.fail(new UpstreamError(code));
+    this.sock?.terminate();
+  }
+
+  /** A new connection is being opened for this exchange. */
+  connecting(): void {
+    const d = this.deadlines;
+    if (!d) return;
+    this.clearTimer();
+    this.timer = setTimeout(() => this.cancel('connect_timeout'), d.connectTimeoutMs);
+  }
+
+  /**
+   * The request went out on `sock`: the first-byte deadline runs from now. A fresh connection has just shown the
+   * path works; a reused one shows nothing about now (a partition since leaves it open and silent), so there
+   * the host is asked to prove itself once the connect timeout has passed without an answer.
+   */
+  sent(sock: Sock): void {
+    this.sock = sock;
+    this.clearTimer();
+    const d = this.deadlines;
+    if (d) this.awaitFirstByte(d, this.reused && d.stillThere ? d.connectTimeoutMs : d.firstByteTimeoutMs);
+  }
+
+  private awaitFirstByte(d: Deadlines, ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.settled) return;
+      if (!d.stillThere) return this.cancel('no_response');
+      void d.stillThere().then((there) => {
+        if (this.settled) return;
+        if (there) this.awaitFirstByte(d, d.firstByteTimeoutMs);
+        else this.cancel('no_response');
+      });
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   onData(sock: Sock, chunk: Buffer): void {
@@ -255,7 +359,7 @@ class Exchange {
         this.pool.connect(this);
         return;
       }
-      this.fail(new Error('upstream closed before answering'));
+      this.fail(new UpstreamError('closed'));
       return;
     }
     if (this.controller) {
@@ -278,6 +382,7 @@ class Exchange {
   private settle(r: Response): void {
     if (this.settled) return;
     this.settled = true;
+    this.clearTimer();
     this.resolve(r);
   }
 }

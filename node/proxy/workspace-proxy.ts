@@ -7,6 +7,7 @@ import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
 import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
+import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import {
@@ -33,6 +34,8 @@ export interface WorkspaceProxyOptions {
   mesh?: MeshRoutes;
   /** With `mesh`: a valid token for a workspace the registry does not hold gets 503 while this says so. */
   convergence?: Convergence;
+  /** Deadlines and limits of those forwards; default defaultForwardConfig(). */
+  forward?: ForwardConfig;
   /** The client's address (the raw front tunnels connections, so the socket peer may be the node itself). */
   clientAddress?: (req: Request, server: Server<SocketData>) => string;
   /** Searches the workspace's agent transcript (`GET /_agent/search?q=`, `agent` scope); absent: 404. */
@@ -65,7 +68,7 @@ export class WorkspaceProxy {
         verifier: o.verifier,
         routes: o.mesh,
         metrics: o.metrics,
-        connectTimeoutMs: this.connectTimeoutMs,
+        config: o.forward ?? defaultForwardConfig(),
         convergence: o.convergence,
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
@@ -204,6 +207,7 @@ export class WorkspaceProxy {
   /** Closes pooled upstream connections. */
   close(): void {
     this.pool.close();
+    this.remote?.close();
   }
 
   /** `/_auth?token=…`: checks the token, sets it as an HttpOnly cookie scoped to the workspace, redirects without it. */

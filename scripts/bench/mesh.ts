@@ -1,6 +1,7 @@
 // `bun run bench mesh`: the mesh simulator at N = 100, 1,000 and 5,000 — convergence, bandwidth, detection, false positives.
 import { defaultMeshConfig } from '../../mesh/index.ts';
 import { type SimulationReport, simulate } from '../../mesh/testing/index.ts';
+import { measurePartialPartition, type PartitionReport } from './mesh-partition.ts';
 import { measureProcesses, type ProcessReport } from './mesh-processes.ts';
 
 interface Run {
@@ -49,15 +50,37 @@ function processRow(r: ProcessReport): string {
   } | ${s(r.killToDeadMs)} | not run | ${(r.wallMs / 1000).toFixed(1)} s |`;
 }
 
+function partitionTable(r: PartitionReport): string {
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  const opt = (x: number | null) => (x === null ? 'none' : ms(x));
+  return [
+    '\nPartial partition (real processes in network namespaces, production timings and forward defaults): C cut ' +
+      'off from A alone (iptables DROP), the control plane and B reach everyone; at A, 100 loops of requests for ' +
+      "C's workspace and 8 for B's, for 15 s.\n",
+    '| partial partition | value |',
+    '|---|---:|',
+    `| cut → first 503 at A for C's workspace (any reason) | ${opt(r.firstUnavailableMs)} |`,
+    `| cut → first 503 because C did not answer (a deadline passed) | ${opt(r.firstNoAnswerMs)} |`,
+    `| cut → first 503 from C's open breaker (no contact) | ${opt(r.firstBreakerMs)} |`,
+    `| longest wait of a request for C after the cut | ${ms(r.longestWaitMs)} (${r.unanswered} unanswered) |`,
+    `| answers for C after the cut / of them 503 from the in-flight cap | ${r.cutAnswers} / ${r.capped} |`,
+    `| B's workspace at A before: p50 / p99 | ${ms(r.healthyBefore.p50)} / ${ms(r.healthyBefore.p99)} (${r.healthyBefore.count} req) |`,
+    `| B's workspace at A during: p50 / p99 | ${ms(r.healthyDuring.p50)} / ${ms(r.healthyDuring.p99)} (${r.healthyDuring.count} req, ${r.healthyDuring.errors} not 200) |`,
+    `| requests for C in flight at A at peak (client side) | ${r.peakInFlight} |`,
+  ].join('\n');
+}
+
 /**
  * Args: optional member counts (e.g. `bun run bench mesh 100 1000`), `--seed=N`, `--no-processes` (simulator
- * only) and `--processes-only`.
+ * only), `--processes-only`, `--no-partition` and `--partition-only` (the partial-partition rows, root only).
  */
 export default async function meshBench(args: string[]): Promise<void> {
   const seedArg = args.find((a) => a.startsWith('--seed='));
   const seed = seedArg ? Number(seedArg.slice(7)) : 1;
   const only = args.filter((a) => /^\d+$/.test(a)).map(Number);
   const processesOnly = args.includes('--processes-only');
+  const partition = !args.includes('--no-processes') && !args.includes('--no-partition');
+  const partitionOnly = args.includes('--partition-only');
   const processes = args.includes('--no-processes')
     ? []
     : only.length
@@ -88,6 +111,11 @@ export default async function meshBench(args: string[]): Promise<void> {
     '| N | change → 99 % | change → 100 % | bytes/member/s | msgs/member/s | kill → first suspect | kill → 99 % suspect | kill → all dead | false positives at 10 % loss | wall |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
+  if (partitionOnly) {
+    const r = await measurePartialPartition((line) => console.error(line));
+    if (r) console.log(partitionTable(r));
+    return;
+  }
   for (const n of processes) {
     console.log(processRow(await measureProcesses(n, (line) => console.error(line))));
   }
@@ -100,6 +128,9 @@ export default async function meshBench(args: string[]): Promise<void> {
     });
     console.log(row(r));
   }
+  const pp =
+    partition && only.length === 0 ? await measurePartialPartition((l) => console.error(l)) : undefined;
+  if (pp) console.log(partitionTable(pp));
   console.log(
     '\nGoals: 99 % of 100 members < 1.5 s, of 1,000 < 2 s, at ≤ 20 KB/s per member; no false positive at 10 % loss.',
   );
