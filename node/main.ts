@@ -390,7 +390,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       });
     },
     async stop() {
-      heartbeat.stop();
+      const lastBeat = heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
       front?.stop();
@@ -398,6 +398,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       sessions.stop();
       proxy.close();
       await agents.close();
+      // The leave is the last word the control plane hears: a heartbeat answered after it would read as alive.
+      // Bounded: a beat hanging on an unreachable control plane must not hold up the stop.
+      await Promise.race([lastBeat, Bun.sleep(2_000)]);
       await theMesh.close();
       await runtime.shutdown();
       await git.stop();
