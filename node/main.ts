@@ -400,7 +400,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       await agents.close();
       // The leave is the last word the control plane hears: a heartbeat answered after it would read as alive.
       // Bounded: a beat hanging on an unreachable control plane must not hold up the stop.
-      await Promise.race([lastBeat, Bun.sleep(2_000)]);
+      let giveUp: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([lastBeat, new Promise((r) => (giveUp = setTimeout(r, 2_000)))]);
+      clearTimeout(giveUp);
       await theMesh.close();
       await runtime.shutdown();
       await git.stop();
