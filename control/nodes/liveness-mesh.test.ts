@@ -1,8 +1,8 @@
 // Node status driven by the control plane's own mesh member, in process: the member's changes re-evaluate a node
 // at once (no sweep timer runs here), both when peers lose it and when they reach it again.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Jwks, NodeJoined } from '../../contract/index.ts';
+import { KeyObject } from 'node:crypto';
+import type { Jwks } from '../../contract/index.ts';
 import {
   CertificateTrust,
   createMeshNode,
@@ -10,7 +10,7 @@ import {
   localMeshConfig,
   type MeshNode,
 } from '../../mesh/index.ts';
-import { eventually, startTestControl, type TestControl } from '../testing/index.ts';
+import { eventually, joinTestNode, startTestControl, type TestControl } from '../testing/index.ts';
 
 /**
  * Deadlines, not speed claims: a lone suspicion lasts up to 6 × 400 ms with the local timings. The sweep timer is
@@ -19,9 +19,8 @@ import { eventually, startTestControl, type TestControl } from '../testing/index
 const MESH_DEADLINE_MS = 5_000;
 
 let control: TestControl;
-let joined: NodeJoined;
+let joined: Awaited<ReturnType<typeof joinTestNode>>;
 let jwks: Jwks;
-const keys = generateKeyPairSync('ed25519');
 let incarnation = 1;
 let member: MeshNode | undefined;
 
@@ -29,7 +28,11 @@ let member: MeshNode | undefined;
 async function startMember(): Promise<MeshNode> {
   const m = createMeshNode({
     transport: await createUdpTransport({ hostname: '127.0.0.1' }),
-    identity: { origin: joined.nodeId, privateKey: keys.privateKey, certificate: joined.certificate },
+    identity: {
+      origin: joined.nodeId,
+      privateKey: KeyObject.from(joined.key.privateKey),
+      certificate: joined.certificate,
+    },
     trust: new CertificateTrust({ controlJwks: jwks, issuer: joined.issuer }),
     config: localMeshConfig(),
     incarnation: incarnation++,
@@ -48,8 +51,7 @@ async function startMember(): Promise<MeshNode> {
 const status = async () =>
   (await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: joined.nodeId } } })).data!.status;
 const heartbeat = async () => {
-  const node = { certificate: joined.certificate, key: { privateKey: keys.privateKey as KeyObject } };
-  const r = await control.nodeClient(node).POST('/api/v1/nodes/{id}/heartbeat', {
+  const r = await control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
     params: { path: { id: joined.nodeId } },
     body: { workspaces: [] },
   });
@@ -83,19 +85,7 @@ beforeAll(async () => {
       heartbeatIntervalMs: 3_600_000,
     },
   });
-  const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  const jwk = keys.publicKey.export({ format: 'jwk' }) as { x: string };
-  const r = await control.clientWith().POST('/api/v1/nodes/join', {
-    body: {
-      joinToken: jt.data!.token,
-      name: 'watched',
-      publicKey: { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
-      address: 'http://127.0.0.1:9',
-      capacity: { workspaces: 2 },
-    },
-  });
-  expect(r.response.status).toBe(200);
-  joined = r.data!;
+  joined = await joinTestNode(control, { name: 'watched', address: 'http://127.0.0.1:9' });
   jwks = (await (await fetch(`${control.url}/.well-known/jwks.json`)).json()) as Jwks;
   member = await startMember();
   await eventually(() => peerState() === 'alive', MESH_DEADLINE_MS, 'the node alive to the control member');
