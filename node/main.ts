@@ -398,7 +398,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       sessions.stop();
       proxy.close();
       await agents.close();
-      // The leave is the last word the control plane hears: a heartbeat answered after it would read as alive.
+      // The leave is the last word the control plane hears: a heartbeat handled after it would read as a node
+      // still running but cut off from the mesh (partitioned).
       // Bounded: a beat hanging on an unreachable control plane must not hold up the stop.
       let giveUp: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([lastBeat, new Promise((r) => (giveUp = setTimeout(r, 2_000)))]);

@@ -64,8 +64,8 @@ export function nodeStatusOf(
 export interface Liveness {
   /** Re-evaluates every node; returns the nodes whose status changed. */
   sweep(): Promise<{ nodeId: string; from: NodeStatus; to: NodeStatus }[]>;
-  /** The status a node takes as its heartbeat arrives: online, unless its peers cannot reach it. */
-  onHeartbeat(node: Pick<NodeRow, 'id' | 'laptop'>): NodeStatus;
+  /** The status a node takes as its heartbeat arrives at `at`: online, unless its peers cannot reach it. */
+  onHeartbeat(node: Pick<NodeRow, 'id' | 'laptop'>, at: number): NodeStatus;
   /** A node is back (heartbeat or re-registration): its unreachable workspaces get their status back. */
   returned(nodeId: string): Promise<void>;
 }
@@ -113,8 +113,9 @@ export function createLiveness(deps: {
       }
       return changes;
     },
-    onHeartbeat(node) {
-      return nodeStatusOf('fresh', peerView(node.id, clock.now()).state, node.laptop);
+    onHeartbeat(node, at) {
+      // Seen here first, the loss dates from no later than this heartbeat, which therefore counts as after it.
+      return nodeStatusOf('fresh', peerView(node.id, at).state, node.laptop);
     },
     async returned(nodeId) {
       await store.workspaces.restoreReachable(nodeId, clock.now());

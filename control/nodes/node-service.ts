@@ -102,7 +102,7 @@ export function createNodeService(deps: {
       if (!before) throw unauthorized('unknown node');
       await store.nodes.update(nodeId, {
         // A heartbeat does not make a node its peers cannot reach `online`.
-        status: deps.liveness.onHeartbeat(before),
+        status: deps.liveness.onHeartbeat(before, now),
         lastHeartbeatAt: now,
         ...(input.load
           ? { loadCpu: Math.round(input.load.cpu * 1000), loadMemory: Math.round(input.load.memory * 1000) }
