@@ -92,30 +92,35 @@ afterAll(async () => {
 describe('Node status with real processes', () => {
   it('shows a node stopped with SIGTERM offline promptly, straight from online', async () => {
     const n = byName('stopped');
+    expect(await statusOf(n)).toBe('online');
     n.kill('SIGTERM');
     const seen = await watch(n, 'offline', LEFT_DEADLINE_MS);
     expect(await n.exited).toBe(0);
-    expect(seen).toEqual(['online', 'offline']);
+    // Often offline by the first look already; never anything between.
+    for (const s of seen) expect(['online', 'offline']).toContain(s);
   }, 30_000);
 
   it('shows a laptop stopped with SIGTERM awaiting_agent promptly, never offline', async () => {
     const n = byName('laptop');
+    expect(await statusOf(n)).toBe('online');
     n.kill('SIGTERM');
     const seen = await watch(n, 'awaiting_agent', LEFT_DEADLINE_MS);
     expect(await n.exited).toBe(0);
-    expect(seen).toEqual(['online', 'awaiting_agent']);
+    for (const s of seen) expect(['online', 'awaiting_agent']).toContain(s);
   }, 30_000);
 
   it('shows a node killed with SIGKILL offline once its peers declare it dead, never partitioned', async () => {
     const n = byName('killed');
+    expect(await statusOf(n)).toBe('online');
     n.kill('SIGKILL');
     await n.exited;
     const seen = await watch(n, 'offline', DEAD_DEADLINE_MS);
-    // Gone because its peers declared it dead, not because its heartbeats aged.
-    expect(await stateAt(byName('a'), n)).toBe('dead');
+    // Gone because the mesh declared it dead (the control plane's member first), not because heartbeats aged.
+    const members = (await client.GET('/api/v1/mesh')).data!.members;
+    expect(members.find((m) => m.id === n.nodeId)?.state).toBe('dead');
+    await eventually(async () => (await stateAt(byName('a'), n)) === 'dead', 'A to agree', DEAD_DEADLINE_MS);
     expect(seen).not.toContain('partitioned');
-    expect(seen[0]).toBe('online');
     // On the way it may be suspect (the mesh was still checking), nothing else.
-    for (const s of seen.slice(1, -1)) expect(s).toBe('suspect');
+    for (const s of seen) expect(['online', 'suspect', 'offline']).toContain(s);
   }, 30_000);
 });
