@@ -1,4 +1,5 @@
 // Everything the routes need, built once per process from the config (the wiring half of the composition root).
+import type { MemberState } from '../contract/index.ts';
 import { type ActivityLog, createActivityLog } from './activity/index.ts';
 import {
   type Authenticator,
@@ -74,6 +75,8 @@ export interface DepsOptions {
   /** Tests: a provider or Tailscale API other than the configured ones. */
   provider?: Provider;
   tailscale?: TailscaleApi;
+  /** Tests: the peers' view of each node, in place of the mesh member's (liveness rules without a mesh). */
+  peerState?: (nodeId: string) => MemberState | undefined;
 }
 
 /** Opens the database (migrating it), loads the master key and the key ring, and wires the services. */
@@ -137,7 +140,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
           issuer: issuerName,
           log,
         });
-  const peerState = (nodeId: string) => mesh?.peerState(nodeId);
+  const peerState = options.peerState ?? ((nodeId: string) => mesh?.peerState(nodeId));
   const liveness = createLiveness({ store, clock, log, config, peerState });
   return {
     config,
@@ -164,7 +167,6 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       workspaces,
       liveness,
       config,
-      peerState,
       meshSeeds: () => mesh?.seeds(),
     }),
     mesh,

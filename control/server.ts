@@ -27,6 +27,7 @@ export interface StartOptions {
   /** Tests: a provider or Tailscale API other than the configured ones. */
   provider?: DepsOptions['provider'];
   tailscale?: DepsOptions['tailscale'];
+  peerState?: DepsOptions['peerState'];
 }
 
 /**
@@ -80,9 +81,9 @@ async function startLockedControl(
   try {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options, log });
-    // Peers' view of a node changes its status at once, not at the next sweep.
-    deps.mesh?.onMemberChange((m) => {
-      if (m.state === 'alive') return;
+    // Peers' view of a node changes its status at once, not at the next sweep: losing it, and reaching it again.
+    deps.mesh?.onMemberChange((m, previous) => {
+      if (m.state === 'alive' && (previous === undefined || previous === 'alive')) return;
       deps.liveness
         .sweep()
         .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));

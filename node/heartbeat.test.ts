@@ -1,4 +1,4 @@
-// HeartbeatLoop: jittered intervals, exponential backoff with jitter on failure, pokes coalesce.
+// HeartbeatLoop: jittered intervals, exponential backoff with jitter on failure, pokes coalesce, stop waits for the beat in flight.
 import { describe, expect, it } from 'bun:test';
 import { HeartbeatLoop } from './heartbeat.ts';
 import { eventually } from './testing/index.ts';
@@ -48,5 +48,33 @@ describe('HeartbeatLoop', () => {
     await eventually(() => loop.ok >= 2, 'the poked beat');
     loop.stop();
     expect(beats).toBeLessThanOrEqual(3);
+  });
+
+  it('stops beating at once and resolves stop only after the beat in flight is answered', async () => {
+    let answer: (ms: number) => void = () => {};
+    let beats = 0;
+    const loop = new HeartbeatLoop(
+      () => {
+        beats++;
+        return new Promise<number>((resolve) => {
+          answer = resolve;
+        });
+      },
+      { backoffBaseMs: 10, backoffMaxMs: 100, jitter: 0.2 },
+    );
+    loop.start();
+    await eventually(() => beats === 1, 'a beat in flight');
+    let stopped = false;
+    const stopping = loop.stop().then(() => {
+      stopped = true;
+    });
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    answer(10);
+    await stopping;
+    expect(loop.ok).toBe(1);
+    // With nothing in flight, stop resolves at once.
+    await loop.stop();
+    expect(beats).toBe(1);
   });
 });

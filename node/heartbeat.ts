@@ -8,6 +8,7 @@ export class HeartbeatLoop {
   private again = false;
   private stopped = true;
   private failures = 0;
+  private inFlight: Promise<void> | undefined;
   /** Successful and failed beats, for /metrics. */
   ok = 0;
   failed = 0;
@@ -25,10 +26,12 @@ export class HeartbeatLoop {
     this.schedule(0);
   }
 
-  stop(): void {
+  /** Stops beating; resolves once a beat already in flight has been answered (or failed). */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    return this.inFlight ?? Promise.resolve();
   }
 
   /** Heartbeat as soon as possible (a workspace changed status); coalesces bursts into one beat. */
@@ -48,10 +51,18 @@ export class HeartbeatLoop {
     this.timer = setTimeout(() => void this.run(), ms);
   }
 
-  private async run(): Promise<void> {
+  private run(): Promise<void> {
     this.timer = undefined;
-    if (this.stopped || this.running) return;
+    if (this.stopped || this.running) return Promise.resolve();
     this.running = true;
+    const beat = this.beatOnce().finally(() => {
+      if (this.inFlight === beat) this.inFlight = undefined;
+    });
+    this.inFlight = beat;
+    return beat;
+  }
+
+  private async beatOnce(): Promise<void> {
     this.again = false;
     let next: number;
     try {

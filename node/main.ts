@@ -424,7 +424,7 @@ async function startLockedNode(
       });
     },
     async stop() {
-      heartbeat.stop();
+      const lastBeat = heartbeat.stop();
       for (const f of waiters) f();
       waiters = [];
       front?.stop();
@@ -432,6 +432,12 @@ async function startLockedNode(
       sessions.stop();
       proxy.close();
       await agents.close();
+      // The leave is the last word the control plane hears: a heartbeat handled after it would read as a node
+      // still running but cut off from the mesh (partitioned).
+      // Bounded: a beat hanging on an unreachable control plane must not hold up the stop.
+      let giveUp: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([lastBeat, new Promise((r) => (giveUp = setTimeout(r, 2_000)))]);
+      clearTimeout(giveUp);
       await theMesh.close();
       await runtime.shutdown();
       await git.stop();

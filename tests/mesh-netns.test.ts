@@ -26,6 +26,9 @@ const contactFailures = async (n: NodeName) => {
   const text = (await curl(n, 'http://127.0.0.1:7420/metrics')).body;
   return Number(/^warren_mesh_contact_failures_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 };
+/** The control plane's record of a node: its status and when it last heard a heartbeat. */
+const nodeOf = async (n: { nodeId: string }) =>
+  (await call(`/api/v1/nodes/${n.nodeId}`)).data as { status: string; lastHeartbeatAt: string | null };
 
 beforeAll(async () => {
   if (available) m = await startNetnsMesh({ prefix: P, subnet: SUBNET, env });
@@ -60,12 +63,11 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
       );
       expect(Number(during.headers['retry-after'])).toBeGreaterThan(0);
       expect(JSON.parse(during.body).error.code).toBe('unavailable');
-      // The control plane, on the majority side, shows C as partitioned: its peers lost it.
+      // The control plane, on the majority side, shows C offline: its peers lost it, and its heartbeats do not
+      // reach the control plane either — from here it cannot be told from a machine that is down.
       await eventually(
-        async () =>
-          (await call('/api/v1/nodes')).data.items.find((x: { id: string }) => x.id === c.nodeId)?.status ===
-          'partitioned',
-        'the control plane to show C partitioned',
+        async () => (await nodeOf(c)).status === 'offline',
+        'the control plane to show C offline',
         20_000,
       );
       // B agrees; C, alone, considers the others dead.
@@ -158,6 +160,61 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
     expect(await contactFailures('a')).toBeGreaterThan(contactsBefore);
     await eventually(async () => (await via('a', wsId, token)).status === 200, 'A reaching C again', 30_000);
   }, 120_000);
+
+  it('shows C partitioned while its heartbeats reach the control plane but its peers cannot reach it', async () => {
+    const c = m.nodes.c;
+    await eventually(async () => (await nodeOf(c)).status === 'online', 'C online again', 30_000);
+    // Everything on C's link is dropped but its HTTP to the control plane's API: the mesh (members and the
+    // control plane's own member alike) loses C, while C goes on heartbeating.
+    const api = ['-p', 'tcp', '--dport', '7400', '-d', ip('ctl'), '-j', 'ACCEPT'];
+    iptables('c', '-A', 'OUTPUT', '-o', 'eth0', ...api);
+    iptables('c', '-A', 'OUTPUT', '-o', 'eth0', '-j', 'DROP');
+    iptables(
+      'c',
+      '-A',
+      'INPUT',
+      '-i',
+      'eth0',
+      '-p',
+      'tcp',
+      '--sport',
+      '7400',
+      '-s',
+      ip('ctl'),
+      '-j',
+      'ACCEPT',
+    );
+    iptables('c', '-A', 'INPUT', '-i', 'eth0', '-j', 'DROP');
+    const cutAt = Date.now();
+    const seen: string[] = [];
+    try {
+      await eventually(
+        async () => (await meshOf('a')).members.find((m) => m.id === c.nodeId)?.state === 'dead',
+        'A to declare C dead',
+        20_000,
+      );
+      // Heartbeats come every 10 s (with jitter): the next one after C was lost makes it partitioned.
+      const cut = await eventually(
+        async () => {
+          const n = await nodeOf(c);
+          if (seen.at(-1) !== n.status) seen.push(n.status);
+          return n.status === 'partitioned' ? n : undefined;
+        },
+        'the control plane to show C partitioned',
+        30_000,
+      );
+      // It says so because heartbeats still arrive: the last one came after the cut.
+      expect(Date.parse(cut.lastHeartbeatAt!)).toBeGreaterThan(cutAt);
+      expect(seen.at(-1)).toBe('partitioned');
+    } finally {
+      iptables('c', '-F');
+    }
+    await eventually(
+      async () => (await nodeOf(c)).status === 'online',
+      `C online again after the heal (seen: ${seen.join(' → ')})`,
+      30_000,
+    );
+  }, 90_000);
 
   it('keeps /_node/members and /_node/registry from callers without proof, on loopback too', async () => {
     for (const path of ['/_node/members', '/_node/registry'] as const) {

@@ -22,8 +22,8 @@ export interface ControlMesh {
   seeds(): string[];
   /** A node's state as the mesh sees it (peer-observed liveness), undefined when it never joined. */
   peerState(nodeId: string): MemberState | undefined;
-  /** Called on every member state change. */
-  onMemberChange(listener: (m: MemberView) => void): void;
+  /** Called on every member state change, with the state before it (undefined for a member new to us). */
+  onMemberChange(listener: (m: MemberView, previous: MemberState | undefined) => void): void;
   close(): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ const SEED_NODES = 4;
 /** Binds the member and publishes what the database holds; the caller closes it. */
 export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMesh> {
   const trust = new CertificateTrust({ controlJwks: o.ring.jwks(), issuer: o.issuer });
-  const listeners: ((m: MemberView) => void)[] = [];
+  const listeners: ((m: MemberView, previous: MemberState | undefined) => void)[] = [];
   let kid = '';
   let lastKeys = '';
   const lastRevocations = new Map<string, number>();
@@ -75,7 +75,7 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
       if (e.type !== 'member') return;
       if (e.member.state !== 'alive')
         o.log.info('mesh member changed', { node: e.member.id, state: e.member.state });
-      for (const l of listeners) l(e.member);
+      for (const l of listeners) l(e.member, e.previous);
     });
     lastKeys = '';
     lastRevocations.clear();

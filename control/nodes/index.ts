@@ -1,4 +1,4 @@
 // control/nodes: join, heartbeat and node liveness.
 
-export { createLiveness, GONE, type Liveness, type LivenessConfig, livenessOf } from './liveness.ts';
+export { createLiveness, GONE, type Liveness, type LivenessConfig, nodeStatusOf } from './liveness.ts';
 export { createNodeService, type NodeService } from './node-service.ts';

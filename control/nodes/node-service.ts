@@ -1,6 +1,5 @@
 // Nodes joining with a one-use token, heartbeating with their certificate, and what the control plane answers.
 
-import type { MemberState } from '../../contract/index.ts';
 import {
   type Heartbeat,
   type HeartbeatAck,
@@ -15,7 +14,7 @@ import type { Store } from '../db/index.ts';
 import { unauthorized } from '../errors.ts';
 import { hashSecret, type Issuer, type KeyRing, looksLike, sameDigest } from '../identity/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
-import { type Liveness, withPeerView } from './liveness.ts';
+import type { Liveness } from './liveness.ts';
 
 export interface NodeService {
   join(input: NodeJoinRequest): Promise<NodeJoined>;
@@ -32,8 +31,6 @@ export function createNodeService(deps: {
   workspaces: WorkspaceService;
   liveness: Liveness;
   config: Pick<ControlConfig, 'heartbeatIntervalMs'>;
-  /** The mesh's view of a node; a heartbeat does not make a node its peers suspect `online`. */
-  peerState?: (nodeId: string) => MemberState | undefined;
   /** Mesh addresses to hand a node in join and heartbeat answers. */
   meshSeeds?: () => string[] | undefined;
 }): NodeService {
@@ -104,7 +101,8 @@ export function createNodeService(deps: {
       const before = await store.nodes.get(nodeId);
       if (!before) throw unauthorized('unknown node');
       await store.nodes.update(nodeId, {
-        status: withPeerView('online', deps.peerState?.(nodeId), before.laptop),
+        // A heartbeat does not make a node its peers cannot reach `online`.
+        status: deps.liveness.onHeartbeat(before, now),
         lastHeartbeatAt: now,
         ...(input.load
           ? { loadCpu: Math.round(input.load.cpu * 1000), loadMemory: Math.round(input.load.memory * 1000) }

@@ -66,6 +66,8 @@ export interface TestControlOptions {
   github?: GitHubConfig;
   /** A node provider other than the configured one (e.g. Hetzner on MockNodeStacks). */
   provider?: StartOptions['provider'];
+  /** The peers' view of each node (alive, suspect, dead, left), as a mesh member would report it. */
+  peerState?: StartOptions['peerState'];
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -86,6 +88,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     log: createLog({ quiet: true }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.peerState ? { peerState: options.peerState } : {}),
   });
   const adminToken = running.firstStart?.adminToken;
   if (!adminToken) throw new Error('a fresh test control plane must bootstrap an admin');

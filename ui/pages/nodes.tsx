@@ -14,7 +14,7 @@ const MEANING: Record<Node['status'], string> = {
   degraded: 'Heartbeats are late; it still serves its workspaces.',
   suspect: 'Peers cannot reach it right now; the mesh is checking.',
   partitioned: 'Cut off from part of the mesh.',
-  offline: 'No heartbeat for a while. Check the machine and its `warren node` process.',
+  offline: 'Stopped, or no longer heard from. Check the machine and its `warren node` process.',
   awaiting_agent: 'A laptop that is asleep or whose agent stopped. It re-joins by itself when back.',
 };
 
