@@ -22,6 +22,7 @@ import {
   badHost,
   createSocketHandler,
   LiveSessions,
+  type MeshRoutes,
   NOT_A_WORKSPACE,
   originOf,
   type SocketData,
@@ -177,19 +178,21 @@ async function startLockedNode(
   const clientAddresses = new Map<number, string>();
   // Pages that may open a workspace's WebSockets with its cookie, besides the app's own origin.
   const origins = { controlOrigin: originOf(config.controlUrl), allowPathApps: config.allowPathApps };
+  // The registry view of both paths: the full server's forwards and the raw front's.
+  const meshRoutes: MeshRoutes = {
+    get selfId() {
+      return membership?.nodeId ?? '';
+    },
+    route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
+    state: (id) => nodeMesh?.mesh.member(id)?.state,
+    reportUnreachable: (id) => nodeMesh?.mesh.reportUnreachable(id),
+  };
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
     baseDomain: config.baseDomain,
     metrics,
-    mesh: {
-      get selfId() {
-        return membership?.nodeId ?? '';
-      },
-      route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
-      state: (id) => nodeMesh?.mesh.member(id)?.state,
-      reportUnreachable: (id) => nodeMesh?.mesh.reportUnreachable(id),
-    },
+    mesh: meshRoutes,
     // Until its mesh member has started and synced, this node knows of no workspace elsewhere.
     convergence: { inSync: () => nodeMesh?.inSync() ?? false, windowMs: config.mesh.convergeWindowMs },
     forward: config.forward,
@@ -285,6 +288,8 @@ async function startLockedNode(
         clientAddresses,
         ...origins,
         sessions,
+        // One breaker and in-flight cap per host for both paths.
+        mesh: proxy.hop && { routes: meshRoutes, hop: proxy.hop },
       })
     : undefined;
   // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.

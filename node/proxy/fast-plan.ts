@@ -4,6 +4,7 @@ import type { Runtime } from '../workspaces/index.ts';
 import { cookieSocketAllowed } from './app-origin.ts';
 import { cookieValue, TOKEN_COOKIE, withoutTokenParam } from './credentials.ts';
 import { forwardHead } from './forward-headers.ts';
+import { HOP_HEADER } from './mesh-forward.ts';
 import { isNodePath, isWorkspaceId, routeTarget } from './route.ts';
 
 /** Control characters other than tab, and CR or LF anywhere but as a CRLF pair: never forwarded verbatim. */
@@ -21,6 +22,13 @@ export interface FastPlan {
   upgrade: boolean;
   /** The app's port and the request head to send it, or undefined when the full server must answer. */
   head: (t: VerifiedToken) => { host: string; port: number; text: string } | undefined;
+  workspaceId: string;
+  /** The request as the client sent it (header names lowercased), for a forward to the hosting node. */
+  method: string;
+  target: string;
+  headers: [string, string][];
+  /** The client's head carries the hop marker: this node must not forward it (the full server answers 421). */
+  hopMarked: boolean;
 }
 
 export interface FastPlanContext {
@@ -60,6 +68,7 @@ export function planFastRequest(
   let origin: string | undefined;
   let upgrade: boolean | undefined;
   let connection = 'keep-alive';
+  let hopMarked = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -97,6 +106,9 @@ export function planFastRequest(
       case 'connection':
         connection = value.toLowerCase();
         break;
+      case HOP_HEADER:
+        hopMarked = true;
+        break;
     }
     headers.push([name, value]);
   }
@@ -126,6 +138,11 @@ export function planFastRequest(
     token,
     noBody: method === 'HEAD',
     upgrade: ws,
+    workspaceId: route.workspaceId,
+    method,
+    target,
+    headers,
+    hopMarked,
     head: (t) => {
       const workspace = o.runtime.get(route.workspaceId);
       if (workspace?.status !== 'running' || workspace.port === undefined) return undefined;

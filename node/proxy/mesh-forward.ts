@@ -33,7 +33,7 @@ export interface MeshRoutes {
 }
 
 /** Headers that describe one connection and never cross a hop (RFC 9110 §7.6.1), plus our own hop marker. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

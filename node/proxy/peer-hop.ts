@@ -41,7 +41,7 @@ export interface PeerHopOptions {
 }
 
 /** A plain-HTTP peer address for the raw pool; undefined (use fetch) for anything else, e.g. https. */
-function socketAddress(proxyUrl: string): { host: string; port: number } | undefined {
+export function socketAddress(proxyUrl: string): { host: string; port: number } | undefined {
   let u: URL;
   try {
     u = new URL(proxyUrl);
@@ -198,8 +198,13 @@ export class PeerHop {
     }
   }
 
+  /** The deadlines and limits this hop applies (the raw front's forwards use the same). */
+  get config(): ForwardConfig {
+    return this.o.config;
+  }
+
   /** Whether the peer answers `GET /health` within the connect timeout; one check per peer at a time. */
-  private stillThere(peer: PeerTarget): Promise<boolean> {
+  stillThere(peer: PeerTarget): Promise<boolean> {
     const running = this.liveness.get(peer.proxyUrl);
     if (running) return running;
     const check = this.health(peer).finally(() => this.liveness.delete(peer.proxyUrl));

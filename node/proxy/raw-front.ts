@@ -5,6 +5,7 @@ import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../workspaces/index.ts';
 import { withoutWarrenSetCookieLines } from './credentials.ts';
+import { type FastForwardContext, type PeerForward, planPeerForward } from './fast-forward.ts';
 import { planFastRequest } from './fast-plan.ts';
 import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
 import type { LiveSessions } from './live-sessions.ts';
@@ -29,6 +30,8 @@ export interface RawFrontOptions {
   allowPathApps?: boolean;
   /** Piped WebSockets end when their token expires or is revoked, like the full server's. */
   sessions: LiveSessions;
+  /** With the mesh: plain requests for workspaces hosted elsewhere go straight to their node's proxy. */
+  mesh?: FastForwardContext;
 }
 
 interface ClientState {
@@ -70,8 +73,20 @@ interface UpstreamState {
   framing: number;
   keepAlive: boolean;
   decoder: ChunkedDecoder | undefined;
+  /** A connection to another node's proxy: its answers pass unchanged (no Set-Cookie filtering). */
+  peer: boolean;
+  /** The forward in flight on it until its response starts: its slot at the host and its deadline. */
+  leg: Leg | undefined;
 }
 type Upstream = Socket<UpstreamState>;
+
+interface Leg {
+  forward: PeerForward;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The hosting node's answer that its registry entry is stale: the full server retries with the new route. */
+const MISDIRECTED = 421;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
@@ -157,6 +172,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         onUpstreamData(u, c, chunk);
       } catch {
         u.data.client = undefined;
+        endLeg(u, 'failed');
         u.terminate();
         if (!u.data.started) replay(c, u.data.request);
         else c.terminate();
@@ -167,6 +183,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       removeIdle(u);
       const c = u.data.client;
       u.data.client = undefined;
+      // Closed before an answer: a pooled connection the host had closed is noise, a fresh one a failure.
+      endLeg(u, c && !u.data.reused ? 'failed' : 'abandoned');
       if (!c) return;
       if (!u.data.started) {
         // Nothing reached the client yet: let the full server answer (a retry, or a structured 503).
@@ -177,6 +195,29 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       else c.terminate();
     },
     error() {},
+  };
+
+  /** Settles the forward on `u` (once): the host's breaker and in-flight cap learn how it went. */
+  const endLeg = (u: Upstream, outcome: 'answered' | 'failed' | 'abandoned'): void => {
+    const leg = u.data.leg;
+    if (!leg) return;
+    u.data.leg = undefined;
+    clearTimeout(leg.timer);
+    leg.forward.ticket.settle(outcome);
+  };
+
+  /** Past the first-byte deadline the host must prove it is there (as PeerHop's); if not, the full server answers. */
+  const armFirstByte = (u: Upstream, leg: Leg, hop: FastForwardContext['hop']): void => {
+    leg.timer = setTimeout(async () => {
+      const there = await hop.stillThere(leg.forward.peer);
+      if (u.data.leg !== leg) return;
+      if (there) return armFirstByte(u, leg, hop);
+      const c = u.data.client;
+      u.data.client = undefined;
+      endLeg(u, 'failed');
+      u.terminate();
+      if (c) replay(c, u.data.request);
+    }, hop.config.firstByteTimeoutMs);
   };
 
   const removeIdle = (u: Upstream): void => {
@@ -203,9 +244,20 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         return;
       }
       if (head.status < 200) throw new Error('interim responses go through the full server');
-      const [buf, used] = head.setCookie
-        ? withoutWarrenCookies(received, head.headLength)
-        : [received, head.headLength];
+      if (d.leg) {
+        endLeg(u, 'answered');
+        if (head.status === MISDIRECTED) {
+          // The full server's retry with the updated route owns this case; the connection is mid-response.
+          u.data.client = undefined;
+          u.terminate();
+          replay(c, d.request);
+          return;
+        }
+      }
+      const [buf, used] =
+        head.setCookie && !d.peer
+          ? withoutWarrenCookies(received, head.headLength)
+          : [received, head.headLength];
       d.buf = undefined;
       d.started = true;
       d.request = undefined;
@@ -286,8 +338,10 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     head: Buffer,
     noBody: boolean,
     request: Buffer,
+    forward?: PeerForward,
   ): void => {
-    const key = `${host}:${port}`;
+    const key = forward ? `peer ${host}:${port}` : `${host}:${port}`;
+    const hop = forward && o.mesh?.hop;
     const ready = (u: Upstream) => {
       const d = u.data;
       d.client = c;
@@ -296,6 +350,11 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       d.started = false;
       d.buf = undefined;
       c.data.upstream = u;
+      if (forward && hop) {
+        const leg: Leg = { forward, timer: undefined };
+        d.leg = leg;
+        armFirstByte(u, leg, hop);
+      }
       u.write(head);
     };
     const pooled = idle.get(key)?.pop();
@@ -303,6 +362,14 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       ready(pooled);
       return;
     }
+    // A host that does not accept the connection in time: a failed forward, and the full server answers.
+    let gaveUp = false;
+    const giveUp = () => {
+      gaveUp = true;
+      forward?.ticket.settle('failed');
+      replay(c, request);
+    };
+    const connecting = hop ? setTimeout(giveUp, hop.config.connectTimeoutMs) : undefined;
     Bun.connect<UpstreamState>({
       hostname: host,
       port,
@@ -318,15 +385,27 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         framing: 0,
         keepAlive: false,
         decoder: undefined,
+        peer: forward !== undefined,
+        leg: undefined,
       },
       socket: {
         ...upstreamHandlers,
         open: (u) => {
+          clearTimeout(connecting);
           upstreamHandlers.open(u);
+          if (gaveUp) {
+            u.end();
+            return;
+          }
           ready(u);
         },
       },
-    }).catch(() => replay(c, request));
+    }).catch(() => {
+      clearTimeout(connecting);
+      if (forward) {
+        if (!gaveUp) giveUp();
+      } else replay(c, request);
+    });
   };
 
   // ---- WebSocket handshakes piped to the app ----
@@ -490,7 +569,21 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     const go = (token: VerifiedToken | undefined) => {
       const head = token && plan.head(token);
       if (token === undefined || head === undefined) {
-        replay(c, request);
+        const forward = token && o.mesh && planPeerForward(plan, token, o.mesh, o);
+        if (!forward) {
+          replay(c, request);
+          return;
+        }
+        o.metrics.inc('warren_proxy_requests_total{outcome="forwarded_fast"}');
+        send(
+          c,
+          forward.host,
+          forward.port,
+          Buffer.from(forward.head, 'latin1'),
+          plan.noBody,
+          request,
+          forward,
+        );
         return;
       }
       const bytes = Buffer.from(head.text, 'latin1');

@@ -10,6 +10,7 @@ import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } f
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
+import type { PeerHop } from './peer-hop.ts';
 import {
   errorResponse,
   forbidden,
@@ -74,6 +75,11 @@ export class WorkspaceProxy {
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
     o.metrics.describe('warren_proxy_requests_total', 'Workspace requests by outcome');
+  }
+
+  /** The hop to hosting nodes (breaker and in-flight cap per host), shared with the raw front's forwards. */
+  get hop(): PeerHop | undefined {
+    return this.remote?.hop;
   }
 
   handle(req: Request, server: Server<SocketData>): Result | typeof NOT_A_WORKSPACE {
