@@ -140,6 +140,14 @@ describe('Fast forward', () => {
     expect(b.appLog(ws.id)).not.toContain('GET /after');
   });
 
+  it('checks the token here before anything leaves: a token for another workspace is never forwarded', async () => {
+    const a = ingress((id) => hosted(b.node.nodeId, id, b.node.url));
+    const other = await b.issuer.mint({ workspaceId: newId('workspace'), userId: b.owner, scopes: ['http'] });
+    const out = await get(a.url, `/w/${b.ws.id}/wrong`, other);
+    expect(out).toStartWith('HTTP/1.1 404');
+    expect(a.fast()).toBe(0);
+  });
+
   it('never forwards a request the client marked with the hop header itself', async () => {
     const a = ingress((id) => hosted(b.node.nodeId, id, b.node.url));
     const token = await b.issuer.mint({ workspaceId: b.ws.id, userId: b.owner, scopes: ['http'] });
