@@ -4,78 +4,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type Jwks, newId } from '../../contract/index.ts';
 import type { Route } from '../../mesh/index.ts';
 import { KeySet, Revocations, TokenVerifier } from '../auth/index.ts';
-import { Metrics } from '../metrics.ts';
-import { type ProxyFixture, rawSession, startProxyFixture } from '../testing/index.ts';
-import type { Runtime } from '../workspaces/index.ts';
-import { type ForwardConfig, localForwardConfig } from './forward-config.ts';
-import { LiveSessions } from './live-sessions.ts';
-import { HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';
-import { startRawFront } from './raw-front.ts';
-import type { SocketData } from './socket-data.ts';
-import { NOT_A_WORKSPACE, WorkspaceProxy } from './workspace-proxy.ts';
+import {
+  hostedRoute,
+  type ProxyFixture,
+  rawSession,
+  startProxyFixture,
+  startTestIngress,
+} from '../testing/index.ts';
+import type { ForwardConfig } from './forward-config.ts';
+import { HOP_HEADER } from './mesh-forward.ts';
 
 let b: ProxyFixture;
 let verifier: TokenVerifier;
 const stops: (() => void)[] = [];
 
-const hosted = (nodeId: string, workspaceId: string, proxyUrl: string): Route => ({
-  found: true,
-  workspace: { workspaceId, nodeId, status: 'running', ports: [3000] },
-  nodeId,
-  host: { state: 'alive', proxyUrl },
-  available: true,
-  retryAfterSeconds: 0,
-  conflicts: [],
-});
+const hosted = hostedRoute;
 
-/** Node A: a raw front and its full server, hosting nothing, whose registry answers with `route`. */
+/** Node A: an ingress hosting nothing, whose registry answers with `route`. */
 function ingress(route: (id: string) => Route, config: Partial<ForwardConfig> = {}) {
-  const metrics = new Metrics();
-  const reported: string[] = [];
-  const routes: MeshRoutes = {
-    selfId: 'nd-ingress',
-    route,
-    state: () => 'alive',
-    reportUnreachable: (id) => reported.push(id),
-  };
-  const runtime = { get: () => undefined } as unknown as Runtime;
-  const proxy = new WorkspaceProxy({
-    verifier,
-    runtime,
-    baseDomain: 'localhost',
-    metrics,
-    mesh: routes,
-    forward: { ...localForwardConfig(), ...config },
-  });
-  const server = Bun.serve<SocketData>({
-    hostname: '127.0.0.1',
-    port: 0,
-    fetch(req, srv) {
-      const r = proxy.handle(req, srv);
-      return r === NOT_A_WORKSPACE ? new Response('not a workspace', { status: 404 }) : r;
-    },
-    websocket: { message() {} },
-  });
-  const front = startRawFront({
-    hostname: '127.0.0.1',
-    port: 0,
-    internalPort: server.port as number,
-    baseDomain: 'localhost',
-    verifier,
-    runtime,
-    metrics,
-    clientAddresses: new Map(),
-    sessions: new LiveSessions({ verifier, intervalMs: 60_000 }),
-    mesh: { routes, hop: proxy.hop! },
-  });
-  stops.push(() => {
-    front.stop();
-    server.stop(true);
-  });
-  const url = `http://127.0.0.1:${front.port}`;
-  const count = (name: string) =>
-    Number(new RegExp(`${name.replace(/[{}]/g, '\\$&')} (\\d+)`).exec(metrics.render())?.[1] ?? 0);
-  return { url, reported, fast: () => count('warren_proxy_requests_total{outcome="forwarded_fast"}'), count };
+  const a = startTestIngress({ verifier, route, config });
+  stops.push(() => a.stop());
+  return { ...a, fast: () => a.count('warren_proxy_requests_total{outcome="forwarded_fast"}') };
 }
 
 /** One GET on a fresh connection; the whole answer as text. */

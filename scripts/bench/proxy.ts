@@ -3,7 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { newId } from '../../contract/index.ts';
 import { KeySet, Revocations, TokenVerifier } from '../../node/index.ts';
-import { startTestIssuer } from '../../node/testing/index.ts';
+import {
+  hostedRoute,
+  startTestIngress,
+  startTestIssuer,
+  type TestIngress,
+} from '../../node/testing/index.ts';
 import { type BenchNode, startBenchNode } from './_bench-node.ts';
 import { type LoadResult, runLoad, runWebSocketEcho } from './_load-generator.ts';
 import { startNginx } from './_nginx.ts';
@@ -51,19 +56,33 @@ export default async function proxyBench(args: string[]): Promise<void> {
   const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
   let node: BenchNode | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  let ingress: TestIngress | undefined;
+  type Target = [string, string, Record<string, string>, () => number[]];
   try {
     // The process runtime: the direct and nginx rows reach the same app on 127.0.0.1 (`bench sandbox` measures
     // the proxy into a network namespace).
     node = await startBenchNode(issuer, 'bench', ['--runtime', 'process']);
     const { workspaceUrl: warrenUrl, auth, token, port } = node;
     const nodePid = node.pid;
-    nginx = await startNginx(port);
+    nginx = await startNginx(port).catch((e: Error) => {
+      console.log(`nginx row skipped: ${e.message}\n`);
+      return undefined;
+    });
     const ng = nginx;
+    // An ingress that hosts nothing and whose registry routes every workspace to the bench node: the mesh hop.
+    ingress = await forwardingIngress(issuer, node);
+    const workspacePath = new URL(warrenUrl).pathname;
     // The proxy's own processes, whose CPU time per request is the figure least disturbed by a busy machine.
-    const targets: [string, string, Record<string, string>, () => number[]][] = [
+    const targets: Target[] = [
       ['direct', `http://127.0.0.1:${port}/`, {}, () => []],
       ['warren (token checked)', warrenUrl, auth, () => [nodePid]],
-      ['nginx', `http://127.0.0.1:${nginx.port}/`, {}, () => ng.workerPids()],
+      [
+        'warren forwarded (ingress → host)',
+        `${ingress.url}${workspacePath}`,
+        auth,
+        () => [nodePid, process.pid],
+      ],
+      ...(ng ? [['nginx', `http://127.0.0.1:${ng.port}/`, {}, () => ng.workerPids()] as Target] : []),
     ];
     const runs: Record<string, LoadResult[]> = {};
     const cpu: Record<string, number[]> = {};
@@ -94,7 +113,7 @@ export default async function proxyBench(args: string[]): Promise<void> {
     const wsTargets: [string, string][] = [
       ['direct', `ws://127.0.0.1:${port}/ws`],
       ['warren (token checked)', `${warrenUrl.replace('http', 'ws')}ws?token=${token}`],
-      ['nginx', `ws://127.0.0.1:${nginx.port}/ws`],
+      ...(ng ? [['nginx', `ws://127.0.0.1:${ng.port}/ws`] as [string, string]] : []),
     ];
     for (const [name, url] of wsTargets) {
       wsRates[name] = (
@@ -107,9 +126,32 @@ export default async function proxyBench(args: string[]): Promise<void> {
     printTable(o, http, wsRates, tokens, cpuPerRequest);
   } finally {
     await nginx?.stop();
+    ingress?.stop();
     await node?.stop();
     await issuer.stop();
   }
+}
+
+/** The ingress of the forwarded row, with a verifier of its own (as a second node has). */
+async function forwardingIngress(
+  issuer: Awaited<ReturnType<typeof startTestIssuer>>,
+  host: BenchNode,
+): Promise<TestIngress> {
+  const keys = new KeySet(async () => (await fetch(`${issuer.url}/.well-known/jwks.json`)).json(), 60_000);
+  await keys.refresh();
+  const verifier = new TokenVerifier({
+    keys,
+    revocations: new Revocations(),
+    issuer: () => issuer.issuer,
+    cacheSize: 100_000,
+    clockToleranceSec: 5,
+  });
+  // The bench's long runs: a production connect deadline, no early breaker.
+  return startTestIngress({
+    verifier,
+    route: (id) => hostedRoute(host.nodeId, id, host.url),
+    config: { connectTimeoutMs: 2_000, firstByteTimeoutMs: 10_000 },
+  });
 }
 
 /** Verifications per second: full EdDSA checks of distinct tokens, and cache hits. */
@@ -165,6 +207,12 @@ function printTable(
   if (w && x) {
     console.log(
       `\nwarren/nginx: p50 ${n(w.p50 / x.p50, 2)}× (goal ≤ 1.2×), throughput ${n((100 * w.rps) / x.rps)} % (goal ≥ 80 %)`,
+    );
+  }
+  const f = http['warren forwarded (ingress → host)'];
+  if (w && f) {
+    console.log(
+      `warren forwarded/local: p50 ${n(f.p50 / w.p50, 2)}× (goal ≤ 1.5×), throughput ${n((100 * f.rps) / w.rps)} % (goal ≥ 70 %)`,
     );
   }
   console.log(`\n| token verification | per second |\n|---|---:|`);
