@@ -1,9 +1,10 @@
 // Who is calling: users by API token (Bearer) or session cookie, nodes by their certificate. Each proof only where meant.
 import { type ApiScope, AUDIENCE, type NodeCertificateClaims, type Role } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
-import type { Store, UserRow } from '../db/index.ts';
+import type { ApiTokenRow, SessionRow, Store, UserRow } from '../db/index.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { hashSecret, type KeyRing, looksLike, sameDigest, verifyToken } from '../identity/index.ts';
+import { type CredentialCacheConfig, createCredentialCache } from './credential-cache.ts';
 import { createNodeProofCheck, type NodeProofConfig } from './node-proof.ts';
 
 /** Name of the httpOnly session cookie of the UI. */
@@ -54,9 +55,17 @@ export function createAuthenticator(deps: {
   clock: Clock;
   issuer: () => string;
   nodeProof?: NodeProofConfig;
+  credentialCache?: CredentialCacheConfig;
 }): Authenticator {
   const { store, clock } = deps;
   const checkNodeProof = createNodeProofCheck(clock, deps.nodeProof);
+  // Every request of a user reads its credential and user; any credential write of this process drops them.
+  const apiTokenCache = createCredentialCache<ApiTokenRow>(
+    clock,
+    store.credentialEpoch,
+    deps.credentialCache,
+  );
+  const sessionCache = createCredentialCache<SessionRow>(clock, store.credentialEpoch, deps.credentialCache);
 
   /** A user awaiting approval holds no usable credential, whatever it presents. */
   const activeUser = async (id: string) => {
@@ -69,24 +78,40 @@ export function createAuthenticator(deps: {
   const fromApiToken = async (secret: string): Promise<UserPrincipal> => {
     if (!looksLike('apiToken', secret)) throw unauthorized('this kind of token is not accepted here');
     const hash = hashSecret(secret);
-    const row = await store.apiTokens.findByHash(hash);
+    let found = apiTokenCache.get(hash);
+    if (!found) {
+      const epoch = store.credentialEpoch();
+      const row = await store.apiTokens.findByHash(hash);
+      if (!row || !sameDigest(row.tokenHash, hash)) throw unauthorized();
+      if (row.revokedAt !== null) throw unauthorized('token revoked');
+      found = { row, user: await activeUser(row.userId) };
+      apiTokenCache.set(hash, epoch, found);
+    }
+    const { row, user } = found;
     const now = clock.now();
-    if (!row || !sameDigest(row.tokenHash, hash)) throw unauthorized();
-    if (row.revokedAt !== null) throw unauthorized('token revoked');
     if (row.expiresAt !== null && row.expiresAt <= now) throw unauthorized('token expired');
-    const user = await activeUser(row.userId);
     // Recording use is best effort; it must not fail the request.
-    if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) await store.apiTokens.touch(row.id, now);
+    if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
+      row.lastUsedAt = now;
+      await store.apiTokens.touch(row.id, now);
+    }
     return { user, role: user.role, scopes: JSON.parse(row.scopes) as ApiScope[], via: 'api_token' };
   };
 
   const fromSession = async (secret: string): Promise<UserPrincipal> => {
     if (!looksLike('session', secret)) throw unauthorized();
     const hash = hashSecret(secret);
-    const row = await store.sessions.findByHash(hash);
-    if (!row || !sameDigest(row.tokenHash, hash) || row.revokedAt !== null || row.expiresAt <= clock.now())
-      throw unauthorized('session expired or revoked');
-    const user = await activeUser(row.userId);
+    let found = sessionCache.get(hash);
+    if (!found) {
+      const epoch = store.credentialEpoch();
+      const row = await store.sessions.findByHash(hash);
+      if (!row || !sameDigest(row.tokenHash, hash) || row.revokedAt !== null)
+        throw unauthorized('session expired or revoked');
+      found = { row, user: await activeUser(row.userId) };
+      sessionCache.set(hash, epoch, found);
+    }
+    if (found.row.expiresAt <= clock.now()) throw unauthorized('session expired or revoked');
+    const { user } = found;
     return { user, role: user.role, scopes: ALL_SCOPES, via: 'session' };
   };
 

@@ -1,5 +1,6 @@
 // The store: every aggregate's queries over one database handle.
 import { createApiTokenQueries } from './api-tokens.ts';
+import { createCredentialEpoch } from './credential-epoch.ts';
 import type { Db } from './database.ts';
 import { createGitHubQueries } from './github.ts';
 import { createJoinTokenQueries } from './join-tokens.ts';
@@ -13,10 +14,14 @@ import { createWorkspaceQueries } from './workspaces.ts';
 
 /** All queries of the control plane, grouped by aggregate. */
 export function createStore(db: Db) {
+  const credentialEpoch = createCredentialEpoch();
   return {
-    users: createUserQueries(db),
-    sessions: createSessionQueries(db),
-    apiTokens: createApiTokenQueries(db),
+    /** Moves on every write to users, sessions and API tokens; caches of those lookups check it. */
+    credentialEpoch: credentialEpoch.current,
+    users: credentialEpoch.watch(createUserQueries(db), ['get', 'getByGithubId', 'count', 'list']),
+    sessions: credentialEpoch.watch(createSessionQueries(db), ['findByHash']),
+    // `touch` only records when a token was last used; it changes nothing a credential check reads.
+    apiTokens: credentialEpoch.watch(createApiTokenQueries(db), ['findByHash', 'listOfUser', 'touch']),
     signingKeys: createSigningKeyQueries(db),
     projects: createProjectQueries(db),
     nodes: createNodeQueries(db),

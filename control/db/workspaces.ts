@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
+import type { NodeRow } from './nodes.ts';
 import { nodes, workspaces } from './schema.ts';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
@@ -67,6 +68,15 @@ export function createWorkspaceQueries(db: Db) {
     },
     async get(id: string): Promise<WorkspaceRow | undefined> {
       return db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
+    },
+    /** The workspace with its hosting node (null when unplaced) in one round trip. */
+    async getWithNode(id: string): Promise<{ workspace: WorkspaceRow; node: NodeRow | null } | undefined> {
+      const rows = await db
+        .select({ workspace: workspaces, node: nodes })
+        .from(workspaces)
+        .leftJoin(nodes, eq(workspaces.nodeId, nodes.id))
+        .where(eq(workspaces.id, id));
+      return rows[0];
     },
     /** All workspaces, or those of one owner. */
     async list(ownerId?: string): Promise<WorkspaceRow[]> {

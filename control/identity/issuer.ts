@@ -1,5 +1,5 @@
 // Mints every signed token kind of contract/tokens.ts with the ring's current key.
-import { SignJWT } from 'jose';
+import { sign as signBytes } from 'node:crypto';
 import {
   AUDIENCE,
   CONTROL_COMMAND_TTL,
@@ -46,20 +46,21 @@ export interface Issuer {
   controlCommand(input: { nodeId: string }): Promise<Minted>;
 }
 
+const base64url = (json: string) => Buffer.from(json).toString('base64url');
+
 export function createIssuer(ring: KeyRing, clock: Clock, config: IssuerConfig): Issuer {
   const sign = async (typ: string, claims: Record<string, unknown>, aud: string | string[], ttl: number) => {
     const key = await ring.signingKey();
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + ttl;
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ })
-      .setIssuer(config.issuer)
-      .setAudience(aud)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .setJti(crypto.randomUUID())
-      .sign(key.privateKey);
-    return { token, expiresAt: exp };
+    // A compact JWS by hand: jose signs through WebCrypto, several times slower per token than node:crypto.
+    const header = base64url(JSON.stringify({ alg: TOKEN_ALG, kid: key.kid, typ }));
+    const payload = base64url(
+      JSON.stringify({ ...claims, iss: config.issuer, aud, iat, exp, jti: crypto.randomUUID() }),
+    );
+    const input = `${header}.${payload}`;
+    const signature = signBytes(null, Buffer.from(input), key.keyObject).toString('base64url');
+    return { token: `${input}.${signature}`, expiresAt: exp };
   };
   return {
     issuer: config.issuer,

@@ -25,6 +25,8 @@ export function defaultKeyRingConfig(): KeyRingConfig {
 export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
+  /** The same key for node:crypto, which signs Ed25519 several times faster than WebCrypto through jose. */
+  keyObject: KeyObject;
 }
 
 export interface Rotation {
@@ -75,7 +77,7 @@ export async function createKeyRing(
   config: KeyRingConfig = defaultKeyRingConfig(),
 ): Promise<KeyRing> {
   let rows = await store.signingKeys.list();
-  const privateKeys = new Map<string, CryptoKey>();
+  const privateKeys = new Map<string, { privateKey: CryptoKey; keyObject: KeyObject }>();
 
   const reload = async () => {
     rows = await store.signingKeys.list();
@@ -91,9 +93,16 @@ export async function createKeyRing(
     let key = privateKeys.get(row.kid);
     if (!key) {
       const pkcs8 = await unseal(masterKey, row.sealedPrivateKey, row.kid);
-      key = await crypto.subtle.importKey('pkcs8', pkcs8 as BufferSource, { name: 'Ed25519' }, false, [
-        'sign',
-      ]);
+      key = {
+        privateKey: await crypto.subtle.importKey(
+          'pkcs8',
+          pkcs8 as BufferSource,
+          { name: 'Ed25519' },
+          false,
+          ['sign'],
+        ),
+        keyObject: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
+      };
       privateKeys.set(row.kid, key);
     }
     return key;
@@ -132,16 +141,12 @@ export async function createKeyRing(
     async meshSigningKey() {
       const row = active();
       if (!row) throw new Error('no active signing key');
-      const pkcs8 = await unseal(masterKey, row.sealedPrivateKey, row.kid);
-      return {
-        kid: row.kid,
-        key: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
-      };
+      return { kid: row.kid, key: (await privateKey(row)).keyObject };
     },
     async signingKey() {
       const row = active();
       if (!row) throw new Error('no active signing key');
-      return { kid: row.kid, privateKey: await privateKey(row) };
+      return { kid: row.kid, ...(await privateKey(row)) };
     },
     jwks() {
       return { keys: published().map((r) => JSON.parse(r.publicJwk) as PublicJwk) };

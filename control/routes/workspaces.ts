@@ -53,8 +53,13 @@ export function workspaceRoutes(deps: ControlDeps) {
     )
     .get(
       '/:id',
-      async ({ request, params }) =>
-        present(await deps.workspaces.get(await deps.auth.user(request, 'read'), params.id)),
+      async ({ request, params }) => {
+        const { workspace, node } = await deps.workspaces.getWithNode(
+          await deps.auth.user(request, 'read'),
+          params.id,
+        );
+        return workspaceView(workspace, node?.address ?? null);
+      },
       { ...one, detail: doc('getWorkspace', 'Get a workspace') },
     )
     .post(
@@ -79,10 +84,9 @@ export function workspaceRoutes(deps: ControlDeps) {
       '/:id/tokens',
       async ({ request, params, body }) => {
         const p = await deps.auth.user(request, 'write');
-        const row = await deps.workspaces.get(p, params.id);
+        const { workspace: row, node } = await deps.workspaces.getWithNode(p, params.id);
         if (row.desiredState === 'deleted')
           throw new ControlError('illegal_transition', 'the workspace is being deleted');
-        const node = row.nodeId ? await deps.store.nodes.get(row.nodeId) : undefined;
         const minted = await deps.issuer.workspaceAccess({
           userId: p.user.id,
           workspaceId: row.id,

@@ -9,7 +9,7 @@ import {
 import type { ActivityLog } from '../activity/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock.ts';
-import { type Store, type WorkspaceRow, workspaceResources } from '../db/index.ts';
+import { type NodeRow, type Store, type WorkspaceRow, workspaceResources } from '../db/index.ts';
 import { ControlError, notFound } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from './node-push.ts';
@@ -20,6 +20,8 @@ export interface WorkspaceService {
   create(p: UserPrincipal, input: WorkspaceCreate): Promise<WorkspaceRow>;
   /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  /** `get` with the hosting node (null when unplaced or gone), read in the same round trip. */
+  getWithNode(p: UserPrincipal, id: string): Promise<{ workspace: WorkspaceRow; node: NodeRow | null }>;
   list(p: UserPrincipal): Promise<WorkspaceRow[]>;
   start(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   stop(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
@@ -75,9 +77,10 @@ export function createWorkspaceService(deps: {
     ),
   });
 
-  const pushTo = async (row: WorkspaceRow) => {
+  /** Sends the row to its node; `known` saves reading the node when the caller holds it already. */
+  const pushTo = async (row: WorkspaceRow, known?: NodeRow) => {
     if (!row.nodeId) return;
-    const node = await store.nodes.get(row.nodeId);
+    const node = known?.id === row.nodeId ? known : await store.nodes.get(row.nodeId);
     if (node) await deps.push.assignment(node, assignment(row));
   };
 
@@ -91,10 +94,17 @@ export function createWorkspaceService(deps: {
     );
   };
 
+  const visible = (p: UserPrincipal, row: WorkspaceRow | undefined): row is WorkspaceRow =>
+    row !== undefined && (p.role === 'admin' || row.ownerId === p.user.id);
   const get = async (p: UserPrincipal, id: string) => {
     const row = await store.workspaces.get(id);
-    if (!row || (p.role !== 'admin' && row.ownerId !== p.user.id)) throw notFound('workspace');
+    if (!visible(p, row)) throw notFound('workspace');
     return row;
+  };
+  const getWithNode = async (p: UserPrincipal, id: string) => {
+    const found = await store.workspaces.getWithNode(id);
+    if (!found || !visible(p, found.workspace)) throw notFound('workspace');
+    return found;
   };
 
   /** Applies `patch` with compare-and-set on the status; retries once if a report moved it meanwhile. */
@@ -140,6 +150,7 @@ export function createWorkspaceService(deps: {
         updatedAt: now,
       };
       let placed: WorkspaceRow | undefined;
+      let host: NodeRow | undefined;
       if (input.nodeId) {
         const node = await store.nodes.get(input.nodeId);
         if (!node) throw new ControlError('not_found', 'node not found');
@@ -147,6 +158,7 @@ export function createWorkspaceService(deps: {
         if (!(await store.workspaces.insertIfCapacity(row)))
           throw new ControlError('conflict', 'the named node has no free capacity');
         placed = row;
+        host = node;
       } else {
         const pooled = await deps.nodeSource?.acquire(project.id, base.id);
         if (pooled) {
@@ -160,6 +172,7 @@ export function createWorkspaceService(deps: {
           const row = { ...base, nodeId: node.id, status: 'starting' as const };
           if (await store.workspaces.insertIfCapacity(row)) {
             placed = row;
+            host = node;
             break;
           }
         }
@@ -171,10 +184,11 @@ export function createWorkspaceService(deps: {
       }
       await note(placed.id, 'created', `workspace ${placed.name} created`);
       await note(placed.id, 'placed', `placed on node ${placed.nodeId}`);
-      await pushTo(placed);
+      await pushTo(placed, host);
       return placed;
     },
     get,
+    getWithNode,
     async list(p) {
       return store.workspaces.list(p.role === 'admin' ? undefined : p.user.id);
     },
