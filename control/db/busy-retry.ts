@@ -29,8 +29,7 @@ export function retryingOnBusy(client: Client, waitMs: number): Client {
     get(target, prop) {
       if (prop === 'execute')
         return (...args: Parameters<Client['execute']>) => retry(() => target.execute(...args));
-      if (prop === 'batch')
-        return (...args: Parameters<Client['batch']>) => retry(() => target.batch(...args));
+      if (prop === 'batch') return (...args: Parameters<Client['batch']>) => retry(() => target.batch(...args));
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -40,10 +40,7 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   if (file) createDatabaseFile(file);
   // `timeout` is the busy timeout of every pooled file connection (a PRAGMA would reach only one of them).
   const options = { url, timeout: FILE_BUSY_TIMEOUT_MS };
-  const client = retryingOnBusy(
-    createClient(authToken ? { ...options, authToken } : options),
-    BUSY_TIMEOUT_MS,
-  );
+  const client = retryingOnBusy(createClient(authToken ? { ...options, authToken } : options), BUSY_TIMEOUT_MS);
   if (kind === 'file') await client.execute('PRAGMA journal_mode = WAL');
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });

@@ -10,8 +10,7 @@ import { createStore, type Store } from './store.ts';
 
 const WRITERS = 50;
 const T = 1_800_000_000_000;
-const times = <X>(n: number, f: (i: number) => Promise<X>) =>
-  Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+const times = <X>(n: number, f: (i: number) => Promise<X>) => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
 
 for (const backend of STORE_BACKENDS) {
   describe(`Store under contention on ${backend.name}`, () => {
@@ -47,13 +46,7 @@ for (const backend of STORE_BACKENDS) {
       userId = newId('user');
       await store.users.insert({ id: userId, name: 'u', email: null, role: 'member', createdAt: T });
       projectId = newId('project');
-      await store.projects.insert({
-        id: projectId,
-        name: 'p',
-        description: '',
-        ownerId: userId,
-        createdAt: T,
-      });
+      await store.projects.insert({ id: projectId, name: 'p', description: '', ownerId: userId, createdAt: T });
       workspaceId = newId('workspace');
       await store.workspaces.insert({
         id: workspaceId,
@@ -128,21 +121,17 @@ for (const backend of STORE_BACKENDS) {
       ]);
 
       expect(
-        await count(
-          `SELECT count(*) AS n FROM activity_events WHERE workspace_id = ? AND kind = 'lifecycle'`,
-          [workspaceId],
-        ),
-      ).toBe(WRITERS);
-      expect(
-        await count(
-          `SELECT count(*) AS n FROM activity_events WHERE workspace_id = ? AND type = 'task.cancelled'`,
-          [workspaceId],
-        ),
-      ).toBe(WRITERS);
-      expect(
-        await count(`SELECT count(*) AS n FROM tasks WHERE workspace_id = ? AND status = 'cancelled'`, [
+        await count(`SELECT count(*) AS n FROM activity_events WHERE workspace_id = ? AND kind = 'lifecycle'`, [
           workspaceId,
         ]),
+      ).toBe(WRITERS);
+      expect(
+        await count(`SELECT count(*) AS n FROM activity_events WHERE workspace_id = ? AND type = 'task.cancelled'`, [
+          workspaceId,
+        ]),
+      ).toBe(WRITERS);
+      expect(
+        await count(`SELECT count(*) AS n FROM tasks WHERE workspace_id = ? AND status = 'cancelled'`, [workspaceId]),
       ).toBe(WRITERS);
       const tokens = await store.apiTokens.listOfUser(userId);
       expect(tokens.filter((t) => tokenIds.includes(t.id) && t.lastUsedAt !== null)).toHaveLength(WRITERS);
@@ -153,9 +142,7 @@ for (const backend of STORE_BACKENDS) {
       if (database.kind === 'file') {
         // Every pooled connection waits for the lock, including ones opened after the first.
         const tx = await database.client.transaction('read');
-        expect(Object.values((await tx.execute('PRAGMA busy_timeout')).rows[0] ?? {})).toContain(
-          FILE_BUSY_TIMEOUT_MS,
-        );
+        expect(Object.values((await tx.execute('PRAGMA busy_timeout')).rows[0] ?? {})).toContain(FILE_BUSY_TIMEOUT_MS);
         tx.close();
       }
       // A second handle on the same database, as another process would have.
@@ -167,12 +154,7 @@ for (const backend of STORE_BACKENDS) {
                 VALUES (?, ?, 'agent', 'agent.held', 'held')`,
           args: [workspaceId, T],
         });
-        const waiting = activity.append({
-          workspaceId,
-          kind: 'agent',
-          type: 'agent.waited',
-          message: 'waited',
-        });
+        const waiting = activity.append({ workspaceId, kind: 'agent', type: 'agent.waited', message: 'waited' });
         // The holder keeps the lock for a moment while the other writer is already waiting on it.
         await Bun.sleep(300);
         await holder.commit();
