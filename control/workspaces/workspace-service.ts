@@ -52,12 +52,14 @@ export function createWorkspaceService(deps: {
 }): WorkspaceService {
   const { store, clock } = deps;
 
-  /**
-   * Appends a lifecycle event. A write that meets contention waits (control/db retries SQLITE_BUSY); one that
-   * still fails is the request's error, never a silently lost event.
-   */
+  /** Appends a lifecycle event; a failed write is logged as an error, it never undoes the change itself. */
   const note = async (workspaceId: string, type: string, message: string) => {
-    await deps.activity?.append({ workspaceId, kind: 'lifecycle', type: `workspace.${type}`, message });
+    if (!deps.activity) return;
+    try {
+      await deps.activity.append({ workspaceId, kind: 'lifecycle', type: `workspace.${type}`, message });
+    } catch (e) {
+      deps.log.error('activity append failed', { workspace: workspaceId, type, error: (e as Error).message });
+    }
   };
 
   const assignment = (row: WorkspaceRow): WorkspaceAssignment => ({
