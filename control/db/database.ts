@@ -19,6 +19,9 @@ export interface Database {
 
 const MIGRATIONS = join(import.meta.dir, 'migrations');
 
+/** 5 s: how long a write on the file waits for another writer's lock before it fails. */
+export const FILE_BUSY_TIMEOUT_MS = 5_000;
+
 /**
  * Opens `url` (`file:/path/control.db`, `http://…`, `libsql://…`) and brings the schema up to date.
  * A file database runs in WAL mode with foreign keys on; every statement is committed before it returns,
@@ -28,11 +31,11 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   const kind = url.startsWith('file:') ? 'file' : 'remote';
   const file = databaseFile(url);
   if (file) createDatabaseFile(file);
-  const client = createClient(authToken ? { url, authToken } : { url });
-  if (kind === 'file') {
-    await client.execute('PRAGMA journal_mode = WAL');
-    await client.execute('PRAGMA busy_timeout = 5000');
-  }
+  // `timeout` is the busy timeout of every pooled file connection: a PRAGMA reaches only the one connection it
+  // runs on, and the others answered SQLITE_BUSY at once under concurrent writes (a lost workspace create).
+  const options = kind === 'file' ? { url, timeout: FILE_BUSY_TIMEOUT_MS } : { url };
+  const client = createClient(authToken ? { ...options, authToken } : options);
+  if (kind === 'file') await client.execute('PRAGMA journal_mode = WAL');
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
