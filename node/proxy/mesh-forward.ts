@@ -17,6 +17,7 @@ import { type HopResult, PeerHop } from './peer-hop.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import type { WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
+import { openUpstreamSocket } from './upstream-socket.ts';
 
 /** Set by the ingress node on a forwarded request; a node never forwards a request that carries it. */
 export const HOP_HEADER = 'x-warren-hop';
@@ -227,26 +228,10 @@ export class MeshForwarder {
       this.count(`refused_${ticket.why}`);
       return this.notForwarded(ticket, r);
     }
-    const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
     const url = (r.host.proxyUrl as string).replace(/^http/, 'ws') + pathAndQuery(req.url);
-    const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
-    upstream.binaryType = 'arraybuffer';
     // The hosting node ends the socket when the token lapses; this node does too, should it learn first.
-    const data: BridgeData = {
-      kind: 'bridge',
-      token,
-      upstream,
-      client: undefined,
-      pending: [],
-      detach: undefined,
-    };
-    upstream.onmessage = (e: MessageEvent) => {
-      if (data.client) data.client.send(e.data as string | ArrayBuffer);
-      else data.pending.push(e.data as string | ArrayBuffer);
-    };
+    const data = openUpstreamSocket(url, req, headers, token);
+    const upstream = data.upstream;
     const opened = await new Promise<boolean>((resolve) => {
       // The host opens the app's socket before it answers: as long as a plain forward's first byte may take.
       const timer = setTimeout(() => resolve(false), this.o.config.firstByteTimeoutMs);

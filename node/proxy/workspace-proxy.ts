@@ -23,6 +23,7 @@ import {
 import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
+import { openUpstreamSocket } from './upstream-socket.ts';
 
 export interface WorkspaceProxyOptions {
   verifier: TokenVerifier;
@@ -269,25 +270,9 @@ export class WorkspaceProxy {
       },
       true,
     );
-    const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
     const url = `ws://${target.host}:${target.port}${route.path}${withoutTokenParam(route.search)}`;
-    const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
-    upstream.binaryType = 'arraybuffer';
-    const data: BridgeData = {
-      kind: 'bridge',
-      token,
-      upstream,
-      client: undefined,
-      pending: [],
-      detach: undefined,
-    };
-    upstream.onmessage = (e: MessageEvent) => {
-      if (data.client) data.client.send(e.data as string | ArrayBuffer);
-      else data.pending.push(e.data as string | ArrayBuffer);
-    };
+    const data = openUpstreamSocket(url, req, headers, token);
+    const upstream = data.upstream;
     const opened = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.connectTimeoutMs);
       upstream.onopen = () => {
