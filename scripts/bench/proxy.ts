@@ -132,20 +132,25 @@ export default async function proxyBench(args: string[]): Promise<void> {
   }
 }
 
-/** The ingress of the forwarded row, with a verifier of its own (as a second node has). */
-async function forwardingIngress(
-  issuer: Awaited<ReturnType<typeof startTestIssuer>>,
-  host: BenchNode,
-): Promise<TestIngress> {
+/** A verifier of the issuer's tokens, with the issuer's key set (as a node holds it). */
+async function issuerVerifier(issuer: Awaited<ReturnType<typeof startTestIssuer>>): Promise<TokenVerifier> {
   const keys = new KeySet(async () => (await fetch(`${issuer.url}/.well-known/jwks.json`)).json(), 60_000);
   await keys.refresh();
-  const verifier = new TokenVerifier({
+  return new TokenVerifier({
     keys,
     revocations: new Revocations(),
     issuer: () => issuer.issuer,
     cacheSize: 100_000,
     clockToleranceSec: 5,
   });
+}
+
+/** The ingress of the forwarded row, with a verifier of its own (as a second node has). */
+async function forwardingIngress(
+  issuer: Awaited<ReturnType<typeof startTestIssuer>>,
+  host: BenchNode,
+): Promise<TestIngress> {
+  const verifier = await issuerVerifier(issuer);
   // The bench's long runs: a production connect deadline, no early breaker.
   return startTestIngress({
     verifier,
@@ -158,15 +163,7 @@ async function forwardingIngress(
 async function tokenRates(issuer: Awaited<ReturnType<typeof startTestIssuer>>) {
   const workspaceId = newId('workspace');
   const userId = newId('user');
-  const keys = new KeySet(async () => (await fetch(`${issuer.url}/.well-known/jwks.json`)).json(), 60_000);
-  await keys.refresh();
-  const verifier = new TokenVerifier({
-    keys,
-    revocations: new Revocations(),
-    issuer: () => issuer.issuer,
-    cacheSize: 100_000,
-    clockToleranceSec: 5,
-  });
+  const verifier = await issuerVerifier(issuer);
   const tokens: string[] = [];
   for (let i = 0; i < 3000; i++) tokens.push(await issuer.mint({ workspaceId, userId, scopes: ['http'] }));
   let t0 = performance.now();
