@@ -14,10 +14,10 @@ import {
   startNodeProcess,
   stopMeshCluster,
   stopProcess,
-  TEST_MESH_CONFIG,
+  TEST_MESH_ENV,
 } from './mesh-harness.ts';
 
-const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
+const env = TEST_MESH_ENV;
 // Worst case without confirmations: 6 × the 1 s minimum suspicion, plus a probe round and gossip.
 const DETECTION_BUDGET_MS = 6 * 1_000 + 2_000;
 let control: ControlProc;

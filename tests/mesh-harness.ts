@@ -19,6 +19,8 @@ export const TEST_MESH_CONFIG = {
   pushPullIntervalMs: 2_000,
   syncTimeoutMs: 1_000,
 };
+/** The environment that gives a member process TEST_MESH_CONFIG's timings. */
+export const TEST_MESH_ENV = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
 
 /** A started process and the output it printed (stderr kept for failure messages). */
 export interface Proc {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { eventually } from '../node/testing/index.ts';
 import type { LoadReport } from './fixtures/forward-load.ts';
-import { TEST_MESH_CONFIG } from './mesh-harness.ts';
+import { TEST_MESH_ENV } from './mesh-harness.ts';
 import { netnsAvailable } from './netns.ts';
 import { type Member, type NetnsMesh, type NodeName, startNetnsMesh } from './netns-mesh.ts';
 
@@ -12,7 +12,7 @@ if (!available) console.warn('mesh-netns: skipped — `ip netns` is unavailable 
 
 const P = `wm${process.pid % 100_000}`;
 const SUBNET = `10.200.${process.pid % 250}`;
-const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
+const env = TEST_MESH_ENV;
 
 let m: NetnsMesh;
 const ip = (n: Member) => m.net.ip(n);

@@ -11,10 +11,10 @@ import {
   startControlProcess,
   startNodeProcess,
   stopProcess,
-  TEST_MESH_CONFIG,
+  TEST_MESH_ENV,
 } from './mesh-harness.ts';
 
-const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
+const env = TEST_MESH_ENV;
 /**
  * Deadlines, not speed claims. Heartbeat age alone would take 30 s (3 heartbeat intervals) to say anything, so a
  * status reached well before that came from the mesh. A kill is detected within the suspicion window without

@@ -12,11 +12,11 @@ import {
   startControlProcess,
   startNodeProcess,
   stopProcess,
-  TEST_MESH_CONFIG,
+  TEST_MESH_ENV,
 } from './mesh-harness.ts';
 import { launchUiBrowser, type UiBrowser } from './testing/index.ts';
 
-const env = { WARREN_MESH_CONFIG: JSON.stringify(TEST_MESH_CONFIG) };
+const env = TEST_MESH_ENV;
 let control: ControlProc;
 let client: ReturnType<typeof createControlClient>;
 let ui: UiBrowser;
