@@ -83,7 +83,10 @@ export interface DepsOptions {
 export async function openControlDeps(config: ControlConfig, options: DepsOptions): Promise<ControlDeps> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLog();
-  const database = await openDatabase(config.dbUrl, config.dbAuthToken);
+  const database = await openDatabase(config.dbUrl, {
+    ...(config.dbAuthToken ? { authToken: config.dbAuthToken } : {}),
+    sync: config.dbSync,
+  });
   const store = createStore(database.db);
   const masterKey = await loadMasterKey(config.dataDir, config.masterKey);
   const ring = await createKeyRing(store, masterKey, clock, config.keyRing);
@@ -116,7 +119,6 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     clock,
     push,
     log,
-    activity,
     ...(fleet.warmPool ? { nodeSource: fleet } : {}),
   });
   const tasks = createTaskService({

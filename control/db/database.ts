@@ -5,6 +5,7 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { createDatabaseFile } from '../../disk/index.ts';
 import * as schema from './schema.ts';
+import { singleWriter } from './single-writer.ts';
 
 /** The drizzle handle every query module takes. */
 export type Db = LibSQLDatabase<typeof schema>;
@@ -19,23 +20,35 @@ export interface Database {
 
 const MIGRATIONS = join(import.meta.dir, 'migrations');
 
-/** 5 s: how long a write on the file waits for another writer's lock before it fails. */
-export const FILE_BUSY_TIMEOUT_MS = 5_000;
+export const DB_SYNC = ['normal', 'full'] as const;
+/** How often a database file is synced to disk: see `dbSync` in the control plane's configuration. */
+export type DbSync = (typeof DB_SYNC)[number];
+
+/** 5 s: how long a write waits for another writer's lock (file busy timeout, sqld retries) before it fails. */
+export const BUSY_WAIT_MS = 5_000;
 
 /**
  * Opens `url` (`file:/path/control.db`, `http://…`, `libsql://…`) and brings the schema up to date.
  * A file database runs in WAL mode with foreign keys on; every statement is committed before it returns,
- * so a write the API acknowledged survives a SIGKILL of the process.
+ * so a write the API acknowledged survives a SIGKILL of the process (and with `sync: 'full'` a power cut).
  */
-export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+export async function openDatabase(
+  url: string,
+  options: { authToken?: string; sync?: DbSync } = {},
+): Promise<Database> {
   const kind = url.startsWith('file:') ? 'file' : 'remote';
   const file = databaseFile(url);
   if (file) createDatabaseFile(file);
-  // `timeout` is the busy timeout of every pooled file connection: a PRAGMA reaches only the one connection it
-  // runs on, and the others answered SQLITE_BUSY at once under concurrent writes (a lost workspace create).
-  const options = kind === 'file' ? { url, timeout: FILE_BUSY_TIMEOUT_MS } : { url };
-  const client = createClient(authToken ? { ...options, authToken } : options);
+  // A file client gets one connection: its calls are synchronous, so more would add no parallelism, and the
+  // PRAGMAs below reach every statement (a PRAGMA applies to the connection it runs on). `timeout` is that
+  // connection's busy timeout, for other processes holding the lock (the CLI, a second control plane).
+  const config = kind === 'file' ? { url, timeout: BUSY_WAIT_MS, concurrency: 1 } : { url };
+  const opened = createClient(options.authToken ? { ...config, authToken: options.authToken } : config);
+  // A server has no busy timeout for its clients: this process's writes take turns instead (single-writer.ts).
+  const client = kind === 'file' ? opened : singleWriter(opened, { busyWaitMs: BUSY_WAIT_MS });
   if (kind === 'file') await client.execute('PRAGMA journal_mode = WAL');
+  if (kind === 'file')
+    await client.execute(`PRAGMA synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });

@@ -1,6 +1,6 @@
 // control/db: the database handle, schema and per-aggregate queries.
 export type { ApiTokenRow } from './api-tokens.ts';
-export { type Database, type Db, databaseFile, openDatabase } from './database.ts';
+export { type Database, DB_SYNC, type Db, type DbSync, databaseFile, openDatabase } from './database.ts';
 export type { InstallationRow, ProjectRepoBindingRow, SignInStateRow } from './github.ts';
 export type { NodeRow, NodeWithCount } from './nodes.ts';
 export type { ProjectRow } from './projects.ts';
@@ -10,4 +10,4 @@ export type { SessionRow } from './sessions.ts';
 export type { SigningKeyRow } from './signing-keys.ts';
 export { createStore, type Store } from './store.ts';
 export type { NewUserRow, UserRow } from './users.ts';
-export { type WorkspaceRow, workspaceResources } from './workspaces.ts';
+export { type LifecycleNote, type WorkspaceRow, workspaceResources } from './workspaces.ts';

@@ -11,6 +11,18 @@ export type NodeWithCount = NodeRow & { workspaceCount: number };
 // Table-qualified by hand: drizzle renders bare column names here, and a bare "id" would mean workspaces.id.
 const occupying = sql<number>`(SELECT count(*) FROM "workspaces" AS "w" WHERE "w"."node_id" = "nodes"."id" AND "w"."desired_state" != 'deleted')`;
 
+/** Every node with its occupied slots, oldest first: what `list` runs, and what placement reads in its batch. */
+export const listNodesQuery = (db: Db) =>
+  db
+    .select({ node: nodes, workspaceCount: occupying })
+    .from(nodes)
+    .orderBy(asc(nodes.createdAt), asc(nodes.id));
+
+export const withWorkspaceCount = (r: { node: NodeRow; workspaceCount: number }): NodeWithCount => ({
+  ...r.node,
+  workspaceCount: Number(r.workspaceCount),
+});
+
 export function createNodeQueries(db: Db) {
   return {
     async insert(row: NodeRow): Promise<void> {
@@ -21,14 +33,10 @@ export function createNodeQueries(db: Db) {
         .select({ node: nodes, workspaceCount: occupying })
         .from(nodes)
         .where(eq(nodes.id, id));
-      return r ? { ...r.node, workspaceCount: Number(r.workspaceCount) } : undefined;
+      return r ? withWorkspaceCount(r) : undefined;
     },
     async list(): Promise<NodeWithCount[]> {
-      const rows = await db
-        .select({ node: nodes, workspaceCount: occupying })
-        .from(nodes)
-        .orderBy(asc(nodes.createdAt), asc(nodes.id));
-      return rows.map((r) => ({ ...r.node, workspaceCount: Number(r.workspaceCount) }));
+      return (await listNodesQuery(db)).map(withWorkspaceCount);
     },
     async update(id: string, patch: Partial<Omit<NodeRow, 'id'>>): Promise<void> {
       await db.update(nodes).set(patch).where(eq(nodes.id, id));

@@ -203,7 +203,8 @@ export const workspaces = sqliteTable(
     ),
     check('workspaces_desired_check', oneOf('desired_state', DESIRED_STATES)),
     index('workspaces_owner').on(t.ownerId),
-    index('workspaces_node').on(t.nodeId),
+    // With desired_state: the capacity checks count a node's occupying workspaces from the index alone.
+    index('workspaces_node').on(t.nodeId, t.desiredState),
   ],
 );
 

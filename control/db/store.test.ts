@@ -1,8 +1,5 @@
 // One contract suite for the store, run against an embedded libSQL file and a real sqld process.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
@@ -15,31 +12,12 @@ import {
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { firstMigrations, migrationsBefore, startSqld } from '../testing/index.ts';
+import { firstMigrations, migrationsBefore, STORE_BACKENDS } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import * as schema from './schema.ts';
 import { createStore, type Store } from './store.ts';
 import { type WorkspaceRow, workspaceResources } from './workspaces.ts';
-
-interface Backend {
-  name: string;
-  start(): Promise<{ url: string; stop(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'an embedded libSQL file',
-    async start() {
-      const dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
-      return {
-        url: `file:${join(dir, 'control.db')}`,
-        stop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  { name: 'a real sqld process', start: startSqld },
-];
 
 const T = 1_800_000_000_000;
 
@@ -64,7 +42,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
   };
 }
 
-for (const backend of BACKENDS) {
+for (const backend of STORE_BACKENDS) {
   describe(`Store on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;
@@ -281,6 +259,46 @@ for (const backend of BACKENDS) {
       expect((await store.workspaces.update(row.id, 'running', { status: 'stopping' }))?.status).toBe(
         'stopping',
       );
+    });
+
+    it('writes lifecycle notes with the change they describe, and none when the change lost', async () => {
+      const notes = async (id: string) =>
+        (
+          await database.client.execute({
+            sql: 'SELECT type, message FROM activity_events WHERE workspace_id = ? ORDER BY id',
+            args: [id],
+          })
+        ).rows.map((r) => `${r.type}: ${r.message}`);
+      const node = nodeRow({ capacityWorkspaces: 1 });
+      await store.nodes.insert(node);
+      const created = [
+        { type: 'created', message: 'made' },
+        { type: 'placed', message: `on ${node.id}` },
+      ];
+      const first = workspaceRow({ nodeId: node.id, status: 'starting' });
+      const second = workspaceRow({ nodeId: node.id, status: 'starting' });
+      expect(await store.workspaces.insertIfCapacity(first, created)).toBe(true);
+      // The node is full: no row, so no notes either (the foreign key would refuse them anyway).
+      expect(await store.workspaces.insertIfCapacity(second, created)).toBe(false);
+      expect(await notes(first.id)).toEqual(['workspace.created: made', `workspace.placed: on ${node.id}`]);
+      expect(await notes(second.id)).toEqual([]);
+      const stop = [{ type: 'stopping', message: 'stop requested' }];
+      // A compare-and-set that lost (the status moved) writes no note; the one that won writes it.
+      expect(
+        await store.workspaces.update(first.id, 'running', { status: 'stopping', updatedAt: T }, stop),
+      ).toBe(undefined);
+      expect(
+        (await store.workspaces.update(first.id, 'starting', { status: 'stopping', updatedAt: T }, stop))
+          ?.status,
+      ).toBe('stopping');
+      expect(await notes(first.id)).toEqual([
+        'workspace.created: made',
+        `workspace.placed: on ${node.id}`,
+        'workspace.stopping: stop requested',
+      ]);
+      const waiting = workspaceRow();
+      await store.workspaces.insert(waiting, [{ type: 'created', message: 'waiting for room' }]);
+      expect(await notes(waiting.id)).toEqual(['workspace.created: waiting for room']);
     });
 
     it('uses a join token once, even when two joins race', async () => {

@@ -2,10 +2,21 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
-import type { NodeRow } from './nodes.ts';
-import { nodes, workspaces } from './schema.ts';
+import { listNodesQuery, type NodeRow, type NodeWithCount, withWorkspaceCount } from './nodes.ts';
+import type { ProjectRow } from './projects.ts';
+import { activityEvents, nodes, projects, workspaces } from './schema.ts';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
+
+/**
+ * A lifecycle event of the workspace's activity log, written in the same transaction as the change it
+ * describes: the change and its record land together or not at all, and neither waits on the other.
+ */
+export interface LifecycleNote {
+  /** `created`, `placed`, `started`…; stored as `workspace.<type>`. */
+  type: string;
+  message: string;
+}
 
 /**
  * A row's resource limits, validated on the way out. The column only ever holds what WorkspaceCreate accepted,
@@ -30,19 +41,30 @@ export function workspaceResources(
 }
 
 export function createWorkspaceQueries(db: Db) {
+  /**
+   * The statements recording `notes` right after a write in one batch. `changes()` is the row count of the
+   * batch's previous statement on the same connection (triggers excluded), so each note lands only if the
+   * write before it changed its row: a compare-and-set that lost writes no event.
+   */
+  const notesAfterWrite = (workspaceId: string, at: number, notes: LifecycleNote[]) =>
+    notes.map((n) =>
+      db.run(sql`INSERT INTO ${activityEvents} (workspace_id, at, kind, type, message)
+        SELECT ${workspaceId}, ${at}, 'lifecycle', ${`workspace.${n.type}`}, ${n.message} WHERE changes() = 1`),
+    );
+
   return {
-    /** Inserts an unplaced (`pending`) workspace. */
-    async insert(row: WorkspaceRow): Promise<void> {
-      await db.insert(workspaces).values(row);
+    /** Inserts an unplaced (`pending`) workspace with its lifecycle notes. */
+    async insert(row: WorkspaceRow, notes: LifecycleNote[] = []): Promise<void> {
+      await db.batch([db.insert(workspaces).values(row), ...notesAfterWrite(row.id, row.createdAt, notes)]);
     },
     /**
      * Inserts `row` on `row.nodeId` only if that node still has a free slot, checked in the same
-     * statement, so concurrent creates never overfill a node. False when it was full.
+     * statement, so concurrent creates never overfill a node; `notes` land with it. False when it was full.
      */
-    async insertIfCapacity(row: WorkspaceRow): Promise<boolean> {
+    async insertIfCapacity(row: WorkspaceRow, notes: LifecycleNote[] = []): Promise<boolean> {
       const nodeId = row.nodeId;
       if (!nodeId) throw new Error('insertIfCapacity needs a node');
-      const r = await db.run(sql`INSERT INTO ${workspaces}
+      const insert = db.run(sql`INSERT INTO ${workspaces}
         (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
          status_reason, app_command, agent_command, env, resources, port, created_at, updated_at)
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
@@ -50,6 +72,7 @@ export function createWorkspaceQueries(db: Db) {
           ${row.resources}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
           < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+      const [r] = await db.batch([insert, ...notesAfterWrite(row.id, row.createdAt, notes)]);
       return r.rowsAffected === 1;
     },
     /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
@@ -58,13 +81,23 @@ export function createWorkspaceQueries(db: Db) {
       nodeId: string,
       status: WorkspaceStatus,
       now: number,
+      notes: LifecycleNote[] = [],
     ): Promise<boolean> {
-      const r =
-        await db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
+      const place =
+        db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
         WHERE id = ${id} AND node_id IS NULL
           AND (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
             < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+      const [r] = await db.batch([place, ...notesAfterWrite(id, now, notes)]);
       return r.rowsAffected === 1;
+    },
+    /** What a create decides with, read in one round trip: the project and every node with its load. */
+    async placementInputs(projectId: string): Promise<{ project?: ProjectRow; nodes: NodeWithCount[] }> {
+      const [project, nodeRows] = await db.batch([
+        db.select().from(projects).where(eq(projects.id, projectId)),
+        listNodesQuery(db),
+      ]);
+      return { project: project[0], nodes: nodeRows.map(withWorkspaceCount) };
     },
     async get(id: string): Promise<WorkspaceRow | undefined> {
       return db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
@@ -102,18 +135,23 @@ export function createWorkspaceQueries(db: Db) {
     },
     /**
      * Updates a workspace only if its status is still `from` (compare-and-set), so a transition checked
-     * against the table cannot race another writer. Returns the new row, or undefined if it moved.
+     * against the table cannot race another writer; `notes` land only with the update. Returns the new row,
+     * or undefined if it moved.
      */
     async update(
       id: string,
       from: WorkspaceStatus,
       patch: Partial<Omit<WorkspaceRow, 'id' | 'createdAt'>>,
+      notes: LifecycleNote[] = [],
     ): Promise<WorkspaceRow | undefined> {
-      const rows = await db
+      const update = db
         .update(workspaces)
         .set(patch)
         .where(and(eq(workspaces.id, id), eq(workspaces.status, from)))
         .returning();
+      if (notes.length === 0) return (await update)[0];
+      if (patch.updatedAt === undefined) throw new Error('an update with notes needs updatedAt, their time');
+      const [rows] = await db.batch([update, ...notesAfterWrite(id, patch.updatedAt, notes)]);
       return rows[0];
     },
     /** Marks every workspace of a gone node `unreachable`, remembering each one's status. Returns how many. */

@@ -29,8 +29,13 @@ export function workspaceRoutes(deps: ControlDeps) {
   return new Elysia({ name: 'workspaces', prefix: '/api/v1/workspaces' })
     .post(
       '',
-      async ({ request, body }) =>
-        present(await deps.workspaces.create(await deps.auth.user(request, 'write'), body)),
+      async ({ request, body }) => {
+        const { workspace, node } = await deps.workspaces.create(
+          await deps.auth.user(request, 'write'),
+          body,
+        );
+        return workspaceView(workspace, node?.address ?? null);
+      },
       {
         body: WorkspaceCreate,
         response: responses(Workspace, 400, 401, 403, 404, 409),

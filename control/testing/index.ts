@@ -40,6 +40,7 @@ export {
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
+export { STORE_BACKENDS, type StoreBackend } from './store-backends.ts';
 
 export interface TestControl {
   url: string;

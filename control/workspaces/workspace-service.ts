@@ -6,10 +6,15 @@ import {
   type WorkspaceReport,
   type WorkspaceStatus,
 } from '../../contract/index.ts';
-import type { ActivityLog } from '../activity/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock.ts';
-import { type NodeRow, type Store, type WorkspaceRow, workspaceResources } from '../db/index.ts';
+import {
+  type LifecycleNote,
+  type NodeRow,
+  type Store,
+  type WorkspaceRow,
+  workspaceResources,
+} from '../db/index.ts';
 import { ControlError, notFound } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from './node-push.ts';
@@ -17,7 +22,11 @@ import { rankNodes } from './placement.ts';
 import { assertAction, canTransition } from './workspace-transitions.ts';
 
 export interface WorkspaceService {
-  create(p: UserPrincipal, input: WorkspaceCreate): Promise<WorkspaceRow>;
+  /** The new workspace with the node it was placed on (null while it waits for room). */
+  create(
+    p: UserPrincipal,
+    input: WorkspaceCreate,
+  ): Promise<{ workspace: WorkspaceRow; node: NodeRow | null }>;
   /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   /** `get` with the hosting node (null when unplaced or gone), read in the same round trip. */
@@ -45,22 +54,10 @@ export function createWorkspaceService(deps: {
   clock: Clock;
   push: NodePush;
   log: Log;
-  /** Lifecycle events go to the workspace's activity log when given. */
-  activity?: ActivityLog;
   /** The warm pool, when one is configured. */
   nodeSource?: WorkspaceNodeSource;
 }): WorkspaceService {
   const { store, clock } = deps;
-
-  /** Appends a lifecycle event; a failed write is logged as an error, it never undoes the change itself. */
-  const note = async (workspaceId: string, type: string, message: string) => {
-    if (!deps.activity) return;
-    try {
-      await deps.activity.append({ workspaceId, kind: 'lifecycle', type: `workspace.${type}`, message });
-    } catch (e) {
-      deps.log.error('activity append failed', { workspace: workspaceId, type, error: (e as Error).message });
-    }
-  };
 
   const assignment = (row: WorkspaceRow): WorkspaceAssignment => ({
     id: row.id,
@@ -79,10 +76,10 @@ export function createWorkspaceService(deps: {
     ),
   });
 
-  /** Sends the row to its node; `known` saves reading the node when the caller holds it already. */
-  const pushTo = async (row: WorkspaceRow, known?: NodeRow) => {
+  /** Sends the row to its node. */
+  const pushTo = async (row: WorkspaceRow) => {
     if (!row.nodeId) return;
-    const node = known?.id === row.nodeId ? known : await store.nodes.get(row.nodeId);
+    const node = await store.nodes.get(row.nodeId);
     if (node) await deps.push.assignment(node, assignment(row));
   };
 
@@ -94,6 +91,12 @@ export function createWorkspaceService(deps: {
         message: (e as Error).message,
       }),
     );
+  };
+
+  /** Sends a just-placed workspace to its node and answers the create with both. */
+  const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null) => {
+    if (node) await deps.push.assignment(node, assignment(workspace));
+    return { workspace, node };
   };
 
   const visible = (p: UserPrincipal, row: WorkspaceRow | undefined): row is WorkspaceRow =>
@@ -109,17 +112,20 @@ export function createWorkspaceService(deps: {
     return found;
   };
 
-  /** Applies `patch` with compare-and-set on the status; retries once if a report moved it meanwhile. */
+  /** Applies `patch` and its `note` with compare-and-set on the status; retries if a report moved it meanwhile. */
   const change = async (
     row: WorkspaceRow,
+    note: LifecycleNote,
     next: (r: WorkspaceRow) => Partial<WorkspaceRow>,
   ): Promise<WorkspaceRow> => {
     let current = row;
     for (let i = 0; i < 3; i++) {
-      const updated = await store.workspaces.update(current.id, current.status, {
-        ...next(current),
-        updatedAt: clock.now(),
-      });
+      const updated = await store.workspaces.update(
+        current.id,
+        current.status,
+        { ...next(current), updatedAt: clock.now() },
+        [note],
+      );
       if (updated) return updated;
       const fresh = await store.workspaces.get(current.id);
       if (!fresh) throw notFound('workspace');
@@ -130,7 +136,9 @@ export function createWorkspaceService(deps: {
 
   return {
     async create(p, input) {
-      const project = await store.projects.get(input.projectId);
+      // One read (the project and the nodes) and one write (the row with its notes): on sqld every round
+      // trip is an HTTP request, on the file every write transaction a sync of the log.
+      const { project, nodes } = await store.workspaces.placementInputs(input.projectId);
       if (!project || (p.role !== 'admin' && project.ownerId !== p.user.id)) throw notFound('project');
       const now = clock.now();
       const base: WorkspaceRow = {
@@ -151,43 +159,33 @@ export function createWorkspaceService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      let placed: WorkspaceRow | undefined;
-      let host: NodeRow | undefined;
+      const on = (node: { id: string }) => ({ ...base, nodeId: node.id, status: 'starting' as const });
+      const placedNotes = (nodeId: string) => [
+        { type: 'created', message: `workspace ${base.name} created` },
+        { type: 'placed', message: `placed on node ${nodeId}` },
+      ];
       if (input.nodeId) {
-        const node = await store.nodes.get(input.nodeId);
+        const node = nodes.find((n) => n.id === input.nodeId);
         if (!node) throw new ControlError('not_found', 'node not found');
-        const row = { ...base, nodeId: node.id, status: 'starting' as const };
-        if (!(await store.workspaces.insertIfCapacity(row)))
+        if (!(await store.workspaces.insertIfCapacity(on(node), placedNotes(node.id))))
           throw new ControlError('conflict', 'the named node has no free capacity');
-        placed = row;
-        host = node;
-      } else {
-        const pooled = await deps.nodeSource?.acquire(project.id, base.id);
-        if (pooled) {
-          const row = { ...base, nodeId: pooled, status: 'starting' as const };
-          if (await store.workspaces.insertIfCapacity(row)) placed = row;
-          else await deps.nodeSource?.workspaceRemoved(base.id);
-        }
+        return placedOn(on(node), node);
       }
-      if (!placed && !input.nodeId) {
-        for (const node of rankNodes(await store.nodes.list())) {
-          const row = { ...base, nodeId: node.id, status: 'starting' as const };
-          if (await store.workspaces.insertIfCapacity(row)) {
-            placed = row;
-            host = node;
-            break;
-          }
-        }
+      const pooled = await deps.nodeSource?.acquire(project.id, base.id);
+      if (pooled) {
+        const node = nodes.find((n) => n.id === pooled);
+        if (await store.workspaces.insertIfCapacity(on({ id: pooled }), placedNotes(pooled)))
+          return placedOn(on({ id: pooled }), node ?? (await store.nodes.get(pooled)) ?? null);
+        await deps.nodeSource?.workspaceRemoved(base.id);
       }
-      if (!placed) {
-        await store.workspaces.insert(base);
-        await note(base.id, 'created', `workspace ${base.name} created; waiting for a node with room`);
-        return base;
+      for (const node of rankNodes(nodes)) {
+        if (await store.workspaces.insertIfCapacity(on(node), placedNotes(node.id)))
+          return placedOn(on(node), node);
       }
-      await note(placed.id, 'created', `workspace ${placed.name} created`);
-      await note(placed.id, 'placed', `placed on node ${placed.nodeId}`);
-      await pushTo(placed, host);
-      return placed;
+      await store.workspaces.insert(base, [
+        { type: 'created', message: `workspace ${base.name} created; waiting for a node with room` },
+      ]);
+      return { workspace: base, node: null };
     },
     get,
     getWithNode,
@@ -197,20 +195,19 @@ export function createWorkspaceService(deps: {
     async start(p, id) {
       const row = await get(p, id);
       assertAction('start', row.status);
-      const updated = await change(row, (r) => {
+      const updated = await change(row, { type: 'started', message: 'start requested' }, (r) => {
         assertAction('start', r.status);
         const status: WorkspaceStatus =
           r.nodeId && (r.status === 'stopped' || r.status === 'error') ? 'starting' : r.status;
         return { desiredState: 'running', status, statusReason: null };
       });
-      await note(updated.id, 'started', 'start requested');
       await pushTo(updated);
       return updated;
     },
     async stop(p, id) {
       const row = await get(p, id);
       assertAction('stop', row.status);
-      const updated = await change(row, (r) => {
+      const updated = await change(row, { type: 'stopping', message: 'stop requested' }, (r) => {
         assertAction('stop', r.status);
         const status: WorkspaceStatus =
           r.status === 'running' || r.status === 'starting'
@@ -220,7 +217,6 @@ export function createWorkspaceService(deps: {
               : r.status;
         return { desiredState: 'stopped', status };
       });
-      await note(updated.id, 'stopping', 'stop requested');
       await pushTo(updated);
       return updated;
     },
@@ -232,12 +228,11 @@ export function createWorkspaceService(deps: {
         await released(row.id);
         return { ...row, desiredState: 'deleted', status: 'deleting' };
       }
-      const updated = await change(row, (r) => {
+      // The log goes with the workspace's row once its node has deleted it.
+      const updated = await change(row, { type: 'deleted', message: 'delete requested' }, (r) => {
         assertAction('delete', r.status);
         return { desiredState: 'deleted', status: r.status === 'unreachable' ? 'unreachable' : 'deleting' };
       });
-      // The log goes with the workspace's row once its node has deleted it.
-      await note(updated.id, 'deleted', 'delete requested');
       await pushTo(updated);
       return updated;
     },
@@ -246,9 +241,9 @@ export function createWorkspaceService(deps: {
       for (const row of await store.workspaces.listUnplaced()) {
         const status: WorkspaceStatus = row.desiredState === 'running' ? 'starting' : 'stopped';
         for (const node of rankNodes(await store.nodes.list())) {
-          if (await store.workspaces.placeIfCapacity(row.id, node.id, status, clock.now())) {
+          const placed = { type: 'placed', message: `placed on node ${node.id}` };
+          if (await store.workspaces.placeIfCapacity(row.id, node.id, status, clock.now(), [placed])) {
             placedCount++;
-            await note(row.id, 'placed', `placed on node ${node.id}`);
             await deps.push.assignment(node, assignment({ ...row, nodeId: node.id, status }));
             break;
           }
@@ -287,21 +282,26 @@ export function createWorkspaceService(deps: {
           deps.log.warn('illegal status report ignored', { workspace: row.id, from: row.status, to });
           continue;
         }
-        const done = await store.workspaces.update(row.id, row.status, {
-          status: to,
-          statusBeforeUnreachable: null,
-          statusReason: report.reason ?? null,
-          port: report.port ?? null,
-          updatedAt: clock.now(),
-        });
-        if (done) {
-          applied++;
-          if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
-            await note(row.id, to, report.reason ? `${to}: ${report.reason}` : to);
-          // A new reason without a new status (a limit the running workspace ran into) belongs in its log too.
-          else if (to === row.status && report.reason && report.reason !== row.statusReason)
-            await note(row.id, to, `${to}: ${report.reason}`);
-        } else ignored++;
+        const notes: LifecycleNote[] = [];
+        if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
+          notes.push({ type: to, message: report.reason ? `${to}: ${report.reason}` : to });
+        // A new reason without a new status (a limit the running workspace ran into) belongs in its log too.
+        else if (to === row.status && report.reason && report.reason !== row.statusReason)
+          notes.push({ type: to, message: `${to}: ${report.reason}` });
+        const done = await store.workspaces.update(
+          row.id,
+          row.status,
+          {
+            status: to,
+            statusBeforeUnreachable: null,
+            statusReason: report.reason ?? null,
+            port: report.port ?? null,
+            updatedAt: clock.now(),
+          },
+          notes,
+        );
+        if (done) applied++;
+        else ignored++;
       }
       // Reports about workspaces not placed on this node are not this node's to make.
       const ids = new Set(hosted.map((r) => r.id));
