@@ -52,6 +52,14 @@ export function createWorkspaceQueries(db: Db) {
         SELECT ${workspaceId}, ${at}, 'lifecycle', ${`workspace.${n.type}`}, ${n.message} WHERE changes() = 1`),
     );
 
+  // Built once: every token mint and workspace read runs it, and building the SQL was a tenth of a mint's time.
+  const getWithNode = db
+    .select({ workspace: workspaces, node: nodes })
+    .from(workspaces)
+    .leftJoin(nodes, eq(workspaces.nodeId, nodes.id))
+    .where(eq(workspaces.id, sql.placeholder('id')))
+    .prepare();
+
   return {
     /** Inserts an unplaced (`pending`) workspace with its lifecycle notes. */
     async insert(row: WorkspaceRow, notes: LifecycleNote[] = []): Promise<void> {
@@ -104,12 +112,7 @@ export function createWorkspaceQueries(db: Db) {
     },
     /** The workspace with its hosting node (null when unplaced) in one round trip. */
     async getWithNode(id: string): Promise<{ workspace: WorkspaceRow; node: NodeRow | null } | undefined> {
-      const rows = await db
-        .select({ workspace: workspaces, node: nodes })
-        .from(workspaces)
-        .leftJoin(nodes, eq(workspaces.nodeId, nodes.id))
-        .where(eq(workspaces.id, id));
-      return rows[0];
+      return (await getWithNode.execute({ id }))[0];
     },
     /** All workspaces, or those of one owner. */
     async list(ownerId?: string): Promise<WorkspaceRow[]> {

@@ -11,6 +11,7 @@ import {
 import type { WorkspaceRow } from '../db/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError } from '../errors.ts';
+import type { PlacedWorkspace } from '../workspaces/index.ts';
 import { responses, userSecurity } from './responses.ts';
 import { appOrigin, workspaceView } from './views.ts';
 
@@ -18,6 +19,7 @@ export function workspaceRoutes(deps: ControlDeps) {
   const addressOf = async (row: WorkspaceRow) =>
     row.nodeId ? ((await deps.store.nodes.get(row.nodeId))?.address ?? null) : null;
   const present = async (row: WorkspaceRow) => workspaceView(row, await addressOf(row));
+  const placed = ({ workspace, node }: PlacedWorkspace) => workspaceView(workspace, node?.address ?? null);
   const one = { params: IdParams, response: responses(Workspace, 400, 401, 403, 404, 409) };
   const doc = (operationId: string, summary: string) => ({
     operationId,
@@ -70,19 +72,19 @@ export function workspaceRoutes(deps: ControlDeps) {
     .post(
       '/:id/start',
       async ({ request, params }) =>
-        present(await deps.workspaces.start(await deps.auth.user(request, 'write'), params.id)),
+        placed(await deps.workspaces.start(await deps.auth.user(request, 'write'), params.id)),
       { ...one, detail: doc('startWorkspace', 'Ask for a workspace to run') },
     )
     .post(
       '/:id/stop',
       async ({ request, params }) =>
-        present(await deps.workspaces.stop(await deps.auth.user(request, 'write'), params.id)),
+        placed(await deps.workspaces.stop(await deps.auth.user(request, 'write'), params.id)),
       { ...one, detail: doc('stopWorkspace', 'Ask for a workspace to stop') },
     )
     .delete(
       '/:id',
       async ({ request, params }) =>
-        present(await deps.workspaces.remove(await deps.auth.user(request, 'write'), params.id)),
+        placed(await deps.workspaces.remove(await deps.auth.user(request, 'write'), params.id)),
       { ...one, detail: doc('deleteWorkspace', 'Delete a workspace') },
     )
     .post(

@@ -3,6 +3,7 @@ export { createNodePush, type NodePush } from './node-push.ts';
 export { POOL_LABEL, rankNodes } from './placement.ts';
 export {
   createWorkspaceService,
+  type PlacedWorkspace,
   type WorkspaceNodeSource,
   type WorkspaceService,
 } from './workspace-service.ts';

@@ -21,6 +21,12 @@ import type { NodePush } from './node-push.ts';
 import { rankNodes } from './placement.ts';
 import { assertAction, canTransition } from './workspace-transitions.ts';
 
+/** A workspace with the node that hosts it (null while unplaced). */
+export interface PlacedWorkspace {
+  workspace: WorkspaceRow;
+  node: NodeRow | null;
+}
+
 export interface WorkspaceService {
   /** The new workspace with the node it was placed on (null while it waits for room). */
   create(
@@ -30,11 +36,12 @@ export interface WorkspaceService {
   /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   /** `get` with the hosting node (null when unplaced or gone), read in the same round trip. */
-  getWithNode(p: UserPrincipal, id: string): Promise<{ workspace: WorkspaceRow; node: NodeRow | null }>;
+  getWithNode(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
   list(p: UserPrincipal): Promise<WorkspaceRow[]>;
-  start(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
-  stop(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
-  remove(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  /** start, stop and remove answer with the changed workspace and its node, as `create` does. */
+  start(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
+  stop(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
+  remove(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
   /** Places every unplaced workspace that fits on an online node; called when nodes join or recover. */
   placePending(): Promise<number>;
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
@@ -76,11 +83,11 @@ export function createWorkspaceService(deps: {
     ),
   });
 
-  /** Sends the row to its node. */
-  const pushTo = async (row: WorkspaceRow) => {
-    if (!row.nodeId) return;
-    const node = await store.nodes.get(row.nodeId);
-    if (node) await deps.push.assignment(node, assignment(row));
+  /** Sends the changed row to the node read with it, and answers with both. */
+  const pushTo = async (workspace: WorkspaceRow, node: NodeRow | null) => {
+    const host = node && node.id === workspace.nodeId ? node : null;
+    if (host) await deps.push.assignment(host, assignment(workspace));
+    return { workspace, node: host };
   };
 
   /** A workspace row is gone: a pool node it claimed is warm again. Never fails the caller's request. */
@@ -193,7 +200,7 @@ export function createWorkspaceService(deps: {
       return store.workspaces.list(p.role === 'admin' ? undefined : p.user.id);
     },
     async start(p, id) {
-      const row = await get(p, id);
+      const { workspace: row, node } = await getWithNode(p, id);
       assertAction('start', row.status);
       const updated = await change(row, { type: 'started', message: 'start requested' }, (r) => {
         assertAction('start', r.status);
@@ -201,11 +208,10 @@ export function createWorkspaceService(deps: {
           r.nodeId && (r.status === 'stopped' || r.status === 'error') ? 'starting' : r.status;
         return { desiredState: 'running', status, statusReason: null };
       });
-      await pushTo(updated);
-      return updated;
+      return pushTo(updated, node);
     },
     async stop(p, id) {
-      const row = await get(p, id);
+      const { workspace: row, node } = await getWithNode(p, id);
       assertAction('stop', row.status);
       const updated = await change(row, { type: 'stopping', message: 'stop requested' }, (r) => {
         assertAction('stop', r.status);
@@ -217,24 +223,22 @@ export function createWorkspaceService(deps: {
               : r.status;
         return { desiredState: 'stopped', status };
       });
-      await pushTo(updated);
-      return updated;
+      return pushTo(updated, node);
     },
     async remove(p, id) {
-      const row = await get(p, id);
+      const { workspace: row, node } = await getWithNode(p, id);
       assertAction('delete', row.status);
       if (!row.nodeId) {
         await store.workspaces.remove(row.id);
         await released(row.id);
-        return { ...row, desiredState: 'deleted', status: 'deleting' };
+        return { workspace: { ...row, desiredState: 'deleted', status: 'deleting' }, node: null };
       }
       // The log goes with the workspace's row once its node has deleted it.
       const updated = await change(row, { type: 'deleted', message: 'delete requested' }, (r) => {
         assertAction('delete', r.status);
         return { desiredState: 'deleted', status: r.status === 'unreachable' ? 'unreachable' : 'deleting' };
       });
-      await pushTo(updated);
-      return updated;
+      return pushTo(updated, node);
     },
     async placePending() {
       let placedCount = 0;
