@@ -84,6 +84,9 @@ export const Project = v.object({
   createdAt: Timestamp,
 });
 export type Project = v.InferOutput<typeof Project>;
+/** `GET /api/v1/workspaces/{id}/app?path=`: the page of the app to land on (a path on its origin; else `/`). */
+export const AppLinkQuery = v.object({ path: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
+
 export const ProjectCreate = v.object({
   name: Name,
   description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),

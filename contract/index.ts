@@ -1,6 +1,7 @@
 // contract/: the valibot schemas for everything that crosses a boundary. Imports nothing of Warren's.
 export * from './agent.ts';
 export * from './api.ts';
+export * from './app-link.ts';
 export * from './decode.ts';
 export * from './error.ts';
 export * from './events.ts';

@@ -119,6 +119,87 @@ for (const fastPath of [true, false]) {
       });
     });
 
+    describe('Fresh cookies for browsers', () => {
+      const PAGE = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'sec-fetch-mode': 'navigate' };
+      const control = () => new URL(f.issuer.url).origin;
+      const appLink = (path: string) =>
+        `${control()}/api/v1/workspaces/${f.ws.id}/app?path=${encodeURIComponent(path)}`;
+
+      it('sends a page load without a cookie, or with one that no longer verifies, to the control plane for a fresh one', async () => {
+        for (const cookie of [undefined, 'warren_token=eyJhbGciOiJFZERTQSJ9.e30.c2ln']) {
+          const res = await fresh(`${f.node.url}/deep/page?q=1`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f), ...PAGE, ...(cookie ? { cookie } : {}) },
+          });
+          expect(res.status).toBe(303);
+          expect(res.headers.get('location')).toBe(appLink('/deep/page?q=1'));
+          expect(res.headers.get('set-cookie')).toBeNull();
+        }
+        expect(f.appLog().some((l) => l.includes('/deep/page'))).toBe(false);
+      });
+
+      it('answers API clients, bearer tokens, other methods and path mode with the 401 error shape', async () => {
+        const cases: [string, RequestInit][] = [
+          ['/', { headers: { host: hostOf(f), accept: 'application/json' } }],
+          ['/', { headers: { host: hostOf(f) } }],
+          ['/', { headers: { host: hostOf(f), ...PAGE, authorization: 'Bearer not-a-token' } }],
+          ['/', { method: 'POST', body: '{}', headers: { host: hostOf(f), ...PAGE } }],
+          [`/w/${f.ws.id}/`, { headers: PAGE }],
+        ];
+        for (const [path, init] of cases) {
+          const res = await fresh(`${f.node.url}${path}`, { ...init, redirect: 'manual' });
+          expect(res.status).toBe(401);
+          expect(codeOf(await res.text())).toBe('unauthorized');
+        }
+      });
+
+      it('redirects only to its configured control origin, whatever the request names', async () => {
+        const tries: [string, Record<string, string>][] = [
+          ['/?return=https://evil.example/', {}],
+          ['//evil.example/x', {}],
+          [
+            '/',
+            {
+              'x-forwarded-host': 'evil.example',
+              referer: 'https://evil.example/',
+              origin: 'https://evil.example',
+            },
+          ],
+        ];
+        for (const [path, headers] of tries) {
+          const res = await fresh(`${f.node.url}${path}`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f), ...PAGE, ...headers },
+          });
+          expect(res.status).toBe(303);
+          const to = res.headers.get('location')!;
+          expect(to.startsWith(`${control()}/api/v1/workspaces/${f.ws.id}/app?path=`)).toBe(true);
+          expect(new URL(to).origin).toBe(control());
+        }
+      });
+
+      it("sends the browser back to the page it asked for after the exchange, a path on the app's origin only", async () => {
+        const t = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner });
+        const back = async (ret: string) => {
+          const res = await fresh(`${f.node.url}/_auth?token=${t}&return=${encodeURIComponent(ret)}`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f) },
+          });
+          expect(res.status).toBe(303);
+          expect(res.headers.get('set-cookie')).toStartWith(`warren_token=${t};`);
+          return res.headers.get('location');
+        };
+        expect(await back('/deep/page?q=1')).toBe('/deep/page?q=1');
+        for (const evil of [
+          '//evil.example/',
+          'https://evil.example/',
+          '/\\evil.example',
+          '/a\r\nset-cookie: x=1',
+        ])
+          expect(await back(evil)).toBe('/');
+      });
+    });
+
     describe('Cookie WebSockets', () => {
       const cookie = () => `warren_token=${cookieToken}`;
       const onHost = (origin: string | undefined) => ({
