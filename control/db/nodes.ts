@@ -13,7 +13,7 @@ const occupying = sql<number>`(SELECT count(*) FROM "workspaces" AS "w" WHERE "w
 
 export function createNodeQueries(db: Db) {
   return {
-    async insert(row: NodeRow): Promise<void> {
+    async insert(row: typeof nodes.$inferInsert): Promise<void> {
       await db.insert(nodes).values(row);
     },
     async get(id: string): Promise<NodeWithCount | undefined> {

@@ -58,6 +58,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
     version: null,
     isolation: null,
     baseDomain: null,
+    drainedAt: null,
     lastHeartbeatAt: T,
     createdAt: T,
     ...overrides,

@@ -49,7 +49,7 @@ export function createWorkspaceQueries(db: Db) {
           ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
           ${row.resources}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
       return r.rowsAffected === 1;
     },
     /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
@@ -63,7 +63,7 @@ export function createWorkspaceQueries(db: Db) {
         await db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
         WHERE id = ${id} AND node_id IS NULL
           AND (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
       return r.rowsAffected === 1;
     },
     async get(id: string): Promise<WorkspaceRow | undefined> {

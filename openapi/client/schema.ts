@@ -271,7 +271,8 @@ export interface paths {
         delete: operations["deleteNode"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a node, or drain it (admin): a drained node gets no new workspaces, warm-pool claims or tasks; the workspaces it has keep running */
+        patch: operations["updateNode"];
         trace?: never;
     };
     "/api/v1/nodes/{id}/heartbeat": {
@@ -341,7 +342,8 @@ export interface paths {
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a project or change its description and the defaults its new workspaces start from (existing workspaces keep theirs) */
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{id}/repositories": {
@@ -1862,6 +1864,7 @@ export interface operations {
                                 workspaces: number;
                             };
                             createdAt: string;
+                            drainedAt: string | null;
                             id: string;
                             /** @enum {string|null} */
                             isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2208,6 +2211,7 @@ export interface operations {
                             workspaces: number;
                         };
                         createdAt: string;
+                        drainedAt: string | null;
                         id: string;
                         /** @enum {string|null} */
                         isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2426,6 +2430,134 @@ export interface operations {
             };
             /** @description Response for status 409 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drained?: boolean;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string;
+                        capacity: {
+                            workspaces: number;
+                        };
+                        createdAt: string;
+                        drainedAt: string | null;
+                        id: string;
+                        /** @enum {string|null} */
+                        isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
+                        labels: {
+                            [key: string]: string;
+                        };
+                        laptop: boolean;
+                        lastHeartbeatAt: string | null;
+                        load: {
+                            cpu: number;
+                            memory: number;
+                        } | null;
+                        name: string;
+                        /** @enum {string} */
+                        status: "online" | "degraded" | "suspect" | "partitioned" | "offline" | "awaiting_agent";
+                        version: string | null;
+                        workspaceCount: number;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2717,11 +2849,23 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            agentCommand: string | null;
+                            appCommand: string | null;
                             createdAt: string;
                             description: string;
                             id: string;
                             name: string;
                             ownerId: string;
+                            repositories: {
+                                fullName: string;
+                                /** @enum {string} */
+                                role: "primary" | "additional";
+                            }[];
+                            resources: {
+                                cpus?: number;
+                                memoryMb?: number;
+                                pids?: number;
+                            };
                         }[];
                     };
                 };
@@ -2783,9 +2927,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    agentCommand?: string;
+                    appCommand?: string;
                     /** @default  */
                     description?: string;
                     name: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
                 };
             };
         };
@@ -2797,11 +2948,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -2885,11 +3048,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -2988,11 +3163,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    description?: string;
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        description: string;
+                        id: string;
+                        name: string;
+                        ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
