@@ -3,10 +3,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Project } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { EmptyState, ErrorNotice } from '../components/notice.tsx';
+import { LimitInputs, type Limits, resourcesOf } from '../components/resource-limits.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { useLive } from '../live.ts';
 import { describe } from '../problem.ts';
-import { LIMIT_FIELDS, type Limits, resourcesOf } from './workspace-create.tsx';
 
 type Draft = {
   name: string;
@@ -318,27 +318,12 @@ function ProjectForm({
           <legend>
             Resources <span class="optional">optional</span>
           </legend>
-          <div class="limits">
-            {LIMIT_FIELDS.map((f) => (
-              <div key={f.key} class="field">
-                <label for={`project-${id}-${f.key}`}>{f.label}</label>
-                <input
-                  id={`project-${id}-${f.key}`}
-                  type="number"
-                  inputMode={f.step === 'any' ? 'decimal' : 'numeric'}
-                  min={f.min}
-                  max={f.max}
-                  step={f.step}
-                  placeholder="default"
-                  value={draft.limits[f.key]}
-                  onInput={(e) => {
-                    const value = e.currentTarget.value;
-                    setDraft((d) => ({ ...d, limits: { ...d.limits, [f.key]: value } }));
-                  }}
-                />
-              </div>
-            ))}
-          </div>
+          <LimitInputs
+            idPrefix={`project-${id}`}
+            limits={draft.limits}
+            placeholder={() => 'default'}
+            onChange={(key, value) => setDraft((d) => ({ ...d, limits: { ...d.limits, [key]: value } }))}
+          />
           <span id={`project-${id}-limits-help`} class="help">
             Limits new workspaces get; blank takes the node's default. Existing workspaces keep theirs.
           </span>

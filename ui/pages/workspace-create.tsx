@@ -2,34 +2,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Node, type Project, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { LimitInputs, type Limits, resourcesOf } from '../components/resource-limits.tsx';
 import { upsertWorkspace } from '../live.ts';
 import { describe } from '../problem.ts';
 
 const NEW_PROJECT = '__new__';
-
-export type Limits = { memoryMb: string; pids: string; cpus: string };
-
-/** The inputs of the Resources group, with the API's bounds so the browser checks them first. */
-export const LIMIT_FIELDS: {
-  key: keyof Limits;
-  label: string;
-  min: number;
-  max: number;
-  step: number | 'any';
-}[] = [
-  { key: 'memoryMb', label: 'Memory (MB)', min: 64, max: 262_144, step: 1 },
-  { key: 'pids', label: 'Processes', min: 16, max: 1_000_000, step: 1 },
-  { key: 'cpus', label: 'CPUs', min: 0.1, max: 256, step: 'any' },
-];
-
-/** The limits that were filled in, as numbers; blank fields are left out so the node's defaults apply. */
-export function resourcesOf(limits: Limits): Partial<Record<keyof Limits, number>> {
-  const out: Partial<Record<keyof Limits, number>> = {};
-  for (const key of Object.keys(limits) as (keyof Limits)[]) {
-    if (limits[key].trim()) out[key] = Number(limits[key]);
-  }
-  return out;
-}
 
 export interface WorkspaceCreateProps {
   nodes: Node[];
@@ -202,27 +179,12 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
           <legend>
             Resources <span class="optional">optional</span>
           </legend>
-          <div class="limits">
-            {LIMIT_FIELDS.map((f) => (
-              <div key={f.key} class="field">
-                <label for={`ws-${f.key}`}>{f.label}</label>
-                <input
-                  id={`ws-${f.key}`}
-                  type="number"
-                  inputMode={f.step === 'any' ? 'decimal' : 'numeric'}
-                  min={f.min}
-                  max={f.max}
-                  step={f.step}
-                  placeholder={defaults?.resources[f.key]?.toString() ?? 'default'}
-                  value={limits[f.key]}
-                  onInput={(e) => {
-                    const value = e.currentTarget.value;
-                    setLimits((l) => ({ ...l, [f.key]: value }));
-                  }}
-                />
-              </div>
-            ))}
-          </div>
+          <LimitInputs
+            idPrefix="ws"
+            limits={limits}
+            placeholder={(key) => defaults?.resources[key]?.toString() ?? 'default'}
+            onChange={(key, value) => setLimits((l) => ({ ...l, [key]: value }))}
+          />
           <span id="ws-limits-help" class="help">
             Limits for all the workspace's processes together; blank takes the project's, else the node's
             default.
