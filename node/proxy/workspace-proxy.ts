@@ -72,6 +72,7 @@ export class WorkspaceProxy {
         metrics: o.metrics,
         config: o.forward ?? defaultForwardConfig(),
         convergence: o.convergence,
+        unauthorized: (req, route, websocket) => this.unauthorizedFor(req, route, websocket),
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
