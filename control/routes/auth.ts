@@ -75,7 +75,7 @@ function spentLinkPage(): Response {
     [
       'A sign-in link works once, for a limited time, and this one has been used or has expired.',
       'If you already signed in with it in this browser, open Warren. Otherwise ask an admin for a new link ' +
-        '(`warren up` prints one at every start), or sign in with GitHub if this Warren offers it.',
+        '(warren up prints one at every start), or sign in with GitHub if this Warren offers it.',
     ],
     { href: '/', text: 'Open Warren' },
   );
