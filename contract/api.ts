@@ -202,6 +202,7 @@ const Command = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
 
 /** A repository of a project, as bound through the GitHub App (`primary` first). */
 export const ProjectRepositoryRef = v.object({
+  repoId: v.number(),
   fullName: v.string(),
   role: v.picklist(['primary', 'additional']),
 });

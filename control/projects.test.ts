@@ -64,9 +64,9 @@ describe('Projects', () => {
         sql: 'INSERT INTO project_repos (project_id, repo_id, full_name, role) VALUES (?, ?, ?, ?)',
         args: [p.id, id, name, role],
       });
-    const expected: { fullName: string; role: 'primary' | 'additional' }[] = [
-      { fullName: 'acme/shop', role: 'primary' },
-      { fullName: 'acme/lib', role: 'additional' },
+    const expected: { repoId: number; fullName: string; role: 'primary' | 'additional' }[] = [
+      { repoId: 1, fullName: 'acme/shop', role: 'primary' },
+      { repoId: 2, fullName: 'acme/lib', role: 'additional' },
     ];
     expect((await get(p.id)).data!.repositories).toEqual(expected);
     const listed = (await control.client.GET('/api/v1/projects')).data!.items;

@@ -3,11 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { Page } from 'playwright-core';
 import {
+  type GitHubWorld,
   joinTestNode,
   type PushRecorder,
+  signInWithGitHub,
+  startGitHubWorld,
   startPushRecorder,
   startTestControl,
   type TestControl,
+  WORLD,
 } from '../control/testing/index.ts';
 import { launchUiBrowser, type UiBrowser } from './testing/index.ts';
 
@@ -126,6 +130,68 @@ describe('Nodes page', () => {
         params: { path: { id: joined.nodeId } },
       });
       expect(back.data!.drainedAt).toBeNull();
+    });
+  }, 60_000);
+});
+
+describe('Project repositories in the UI', () => {
+  let world: GitHubWorld;
+  let gh: TestControl;
+  beforeAll(async () => {
+    world = startGitHubWorld();
+    gh = await startTestControl({ github: world.config });
+    // The installation is known (as after the App's setup redirect or a webhook).
+    await gh.deps.store.github.installations.upsert({
+      id: WORLD.installationId,
+      accountId: WORLD.org.id,
+      accountLogin: WORLD.org.login,
+      accountType: 'Organization',
+      suspended: false,
+    });
+  });
+  afterAll(async () => {
+    await gh?.stop();
+    await world?.stop();
+  });
+
+  it('binds the primary, adds a suggested submodule, says why one cannot be added, and removes one', async () => {
+    const signed = await signInWithGitHub(gh.url, world.fake, WORLD.alice);
+    await ui.run('project-repositories', async (page) => {
+      await page.context().addCookies([{ name: 'warren_session', value: signed.session!, url: gh.url }]);
+      await page.goto(`${gh.url}/projects`);
+      await page.getByRole('button', { name: 'New project' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('app');
+      await page.getByRole('button', { name: 'Create project' }).click();
+      const app = card(page, 'app');
+      await app.getByRole('button', { name: 'Manage repositories of app' }).click();
+      await app.getByLabel('GitHub installation').selectOption({ label: WORLD.org.login });
+      await app.getByLabel('Primary repository').fill('acme/app');
+      await app.getByRole('button', { name: 'Bind' }).click();
+      await app.locator('.repos .mono', { hasText: 'acme/app' }).waitFor();
+
+      // Its same-owner submodules are offered; one the installation does not cover is refused in words.
+      await app.getByRole('button', { name: 'Add acme/lib' }).click();
+      await app.locator('.repos .mono', { hasText: 'acme/lib' }).waitFor();
+      await app.getByLabel('Add a repository').fill('acme/tools');
+      await app.getByRole('button', { name: 'Add', exact: true }).click();
+      await app.getByRole('alert').waitFor();
+      const p = (
+        await gh
+          .clientWith()
+          .GET('/api/v1/projects', { headers: { cookie: `warren_session=${signed.session}` } })
+      ).data!.items[0]!;
+      expect(p.repositories.map((r) => [r.fullName, r.role])).toEqual([
+        ['acme/app', 'primary'],
+        ['acme/lib', 'additional'],
+      ]);
+
+      await app.getByRole('button', { name: 'Remove acme/lib' }).click();
+      await app.locator('.repos .mono', { hasText: 'acme/lib' }).waitFor({ state: 'detached' });
+      const after = await gh.clientWith().GET('/api/v1/projects/{id}', {
+        params: { path: { id: p.id } },
+        headers: { cookie: `warren_session=${signed.session}` },
+      });
+      expect(after.data!.repositories.map((r) => r.fullName)).toEqual(['acme/app']);
     });
   }, 60_000);
 });

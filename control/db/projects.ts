@@ -4,6 +4,8 @@ import type { Db } from './database.ts';
 import { projectGithub, projectRepos, projects, workspaces } from './schema.ts';
 
 export type ProjectRow = typeof projects.$inferSelect;
+/** A repository of a project as the API lists it. */
+export type ProjectRepoRef = { repoId: number; fullName: string; role: 'primary' | 'additional' };
 
 export function createProjectQueries(db: Db) {
   return {
@@ -23,10 +25,8 @@ export function createProjectQueries(db: Db) {
       return rows[0];
     },
     /** The repositories of each of `ids` (primary first, then by name); projects without any are left out. */
-    async repositories(
-      ids: readonly string[],
-    ): Promise<Map<string, { fullName: string; role: 'primary' | 'additional' }[]>> {
-      const out = new Map<string, { fullName: string; role: 'primary' | 'additional' }[]>();
+    async repositories(ids: readonly string[]): Promise<Map<string, ProjectRepoRef[]>> {
+      const out = new Map<string, ProjectRepoRef[]>();
       if (ids.length === 0) return out;
       const rows = await db
         .select()
@@ -36,7 +36,7 @@ export function createProjectQueries(db: Db) {
         .orderBy(asc(projectRepos.projectId), desc(projectRepos.role), asc(projectRepos.fullName));
       for (const r of rows) {
         const list = out.get(r.projectId) ?? [];
-        list.push({ fullName: r.fullName, role: r.role });
+        list.push({ repoId: r.repoId, fullName: r.fullName, role: r.role });
         out.set(r.projectId, list);
       }
       return out;

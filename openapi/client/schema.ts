@@ -2858,6 +2858,7 @@ export interface operations {
                             ownerId: string;
                             repositories: {
                                 fullName: string;
+                                repoId: number;
                                 /** @enum {string} */
                                 role: "primary" | "additional";
                             }[];
@@ -2957,6 +2958,7 @@ export interface operations {
                         ownerId: string;
                         repositories: {
                             fullName: string;
+                            repoId: number;
                             /** @enum {string} */
                             role: "primary" | "additional";
                         }[];
@@ -3057,6 +3059,7 @@ export interface operations {
                         ownerId: string;
                         repositories: {
                             fullName: string;
+                            repoId: number;
                             /** @enum {string} */
                             role: "primary" | "additional";
                         }[];
@@ -3172,6 +3175,7 @@ export interface operations {
                         ownerId: string;
                         repositories: {
                             fullName: string;
+                            repoId: number;
                             /** @enum {string} */
                             role: "primary" | "additional";
                         }[];
@@ -3301,6 +3305,7 @@ export interface operations {
                         ownerId: string;
                         repositories: {
                             fullName: string;
+                            repoId: number;
                             /** @enum {string} */
                             role: "primary" | "additional";
                         }[];

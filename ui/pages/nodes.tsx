@@ -208,7 +208,10 @@ export function NodesPage({ user }: { user: User }) {
                     <h2>{n.name}</h2>
                     <NodeBadge status={n.status} />
                   </div>
-                  <p class="muted small">{MEANING[n.status]}</p>
+                  {/* Drained and online: the drain note says what it does instead of "taking workspaces". */}
+                  {n.drainedAt && n.status === 'online' ? null : (
+                    <p class="muted small">{MEANING[n.status]}</p>
+                  )}
                   {n.drainedAt ? (
                     <p class="drain-note small" data-drained="true">
                       <span class="tag">Drained</span> No new workspaces or tasks go here; the ones it hosts

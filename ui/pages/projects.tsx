@@ -41,12 +41,18 @@ function resourcesText(r: Project['resources']): string {
 export function ProjectsPage() {
   const live = useLive();
   const [projects, setProjects] = useState<Project[]>();
+  const [github, setGithub] = useState(false);
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string>();
   const [deleting, setDeleting] = useState<Project>();
   const [error, setError] = useState<string>();
 
   useEffect(() => {
+    // Repositories are bound through the GitHub App: the editor shows only where one is configured.
+    must(api.GET('/api/v1/auth/providers')).then(
+      (r) => setGithub(r.github.enabled),
+      () => {},
+    );
     must(api.GET('/api/v1/projects')).then(
       (r) => setProjects(r.items),
       (e) => {
@@ -145,17 +151,12 @@ export function ProjectsPage() {
                   <div>
                     <dt>Repositories</dt>
                     <dd>
-                      {p.repositories.length > 0 ? (
-                        <ul class="repos" aria-label={`Repositories of ${p.name}`}>
-                          {p.repositories.map((r) => (
-                            <li key={r.fullName} class="mono">
-                              {r.fullName}
-                              {r.role === 'primary' ? <span class="tag">primary</span> : null}
-                            </li>
-                          ))}
-                        </ul>
+                      {github ? (
+                        <RepositoryEditor project={p} onChange={replace} />
+                      ) : p.repositories.length > 0 ? (
+                        <RepositoryList project={p} />
                       ) : (
-                        <span class="muted">None bound (through the GitHub App)</span>
+                        <span class="muted">None</span>
                       )}
                     </dd>
                   </div>
@@ -191,6 +192,176 @@ export function ProjectsPage() {
           </p>
         </ConfirmDialog>
       ) : null}
+    </div>
+  );
+}
+
+function RepositoryList({ project, onRemove }: { project: Project; onRemove?: (repoId: number) => void }) {
+  return (
+    <ul class="repos" aria-label={`Repositories of ${project.name}`}>
+      {project.repositories.map((r) => (
+        <li key={r.repoId}>
+          <span class="mono">{r.fullName}</span>
+          {r.role === 'primary' ? (
+            <span class="tag">primary</span>
+          ) : onRemove ? (
+            <button type="button" class="link-button" onClick={() => onRemove(r.repoId)}>
+              Remove<span class="sr-only"> {r.fullName}</span>
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+type Installation = { id: number; accountLogin: string };
+
+/**
+ * A project's repositories through the GitHub App: bind the primary (which installation, which repository), add
+ * more (its same-owner submodules are suggested), remove additional ones. The control plane checks that both the
+ * user and the installation reach each repository before it is added.
+ */
+function RepositoryEditor({ project, onChange }: { project: Project; onChange: (p: Project) => void }) {
+  const [open, setOpen] = useState(false);
+  const [installations, setInstallations] = useState<Installation[]>();
+  const [installationId, setInstallationId] = useState('');
+  const [repo, setRepo] = useState('');
+  const [suggestions, setSuggestions] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const path = { params: { path: { id: project.id } } };
+  const bound = project.repositories.length > 0;
+
+  const loadSuggestions = () =>
+    must(api.GET('/api/v1/projects/{id}/repositories/suggestions', path)).then(
+      (r) => setSuggestions(r.repos),
+      () => setSuggestions([]),
+    );
+  useEffect(() => {
+    if (!open) return;
+    if (!bound)
+      must(api.GET('/api/v1/github/installations')).then(
+        (r) => {
+          setInstallations(r.items);
+          setInstallationId(String(r.items[0]?.id ?? ''));
+        },
+        (e) => {
+          setInstallations([]);
+          setError(describe(e));
+        },
+      );
+    else void loadSuggestions();
+  }, [open, bound]);
+
+  /** Runs a change; the answer is the project's repository set, which the card then shows. */
+  const run = async (
+    call: () => Promise<{ repos: { repoId: number; fullName: string; role: 'primary' | 'additional' }[] }>,
+  ) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await call();
+      // The primary first, as the project list shows them.
+      const primaryFirst = [...r.repos].sort(
+        (a, b) => Number(b.role === 'primary') - Number(a.role === 'primary'),
+      );
+      onChange({ ...project, repositories: primaryFirst });
+      setRepo('');
+      void loadSuggestions();
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const add = (name: string) =>
+    run(() =>
+      bound
+        ? must(api.POST('/api/v1/projects/{id}/repositories', { ...path, body: { repo: name } }))
+        : must(
+            api.PUT('/api/v1/projects/{id}/repositories/primary', {
+              ...path,
+              body: { installationId: Number(installationId), repo: name },
+            }),
+          ),
+    );
+  const remove = (repoId: number) =>
+    run(() =>
+      must(
+        api.DELETE('/api/v1/projects/{id}/repositories/{repoId}', {
+          params: { path: { id: project.id, repoId: String(repoId) } },
+        }),
+      ),
+    );
+
+  if (!open)
+    return (
+      <>
+        {bound ? <RepositoryList project={project} /> : <span class="muted">None bound yet. </span>}
+        <button type="button" class="link-button" onClick={() => setOpen(true)}>
+          Manage repositories<span class="sr-only"> of {project.name}</span>
+        </button>
+      </>
+    );
+  const id = `repo-${project.id}`;
+  return (
+    <div class="repo-editor">
+      {bound ? <RepositoryList project={project} onRemove={(r) => void remove(r)} /> : null}
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void add(repo.trim());
+        }}
+      >
+        {!bound ? (
+          <>
+            <label for={`${id}-installation`}>GitHub installation</label>
+            <select
+              id={`${id}-installation`}
+              required
+              value={installationId}
+              onChange={(e) => setInstallationId(e.currentTarget.value)}
+            >
+              {(installations ?? []).map((i) => (
+                <option key={i.id} value={String(i.id)}>
+                  {i.accountLogin}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : null}
+        <label for={`${id}-name`}>{bound ? 'Add a repository' : 'Primary repository'}</label>
+        <input
+          id={`${id}-name`}
+          class="mono"
+          required
+          maxLength={140}
+          autoComplete="off"
+          spellcheck={false}
+          placeholder="owner/name"
+          value={repo}
+          onInput={(e) => setRepo(e.currentTarget.value)}
+        />
+        <button type="submit" class="button small primary" disabled={busy}>
+          {bound ? 'Add' : 'Bind'}
+        </button>
+        <button type="button" class="button small" onClick={() => setOpen(false)}>
+          Done
+        </button>
+      </form>
+      {suggestions.length > 0 ? (
+        <p class="small">
+          Submodules of the primary:{' '}
+          {suggestions.map((s) => (
+            <button key={s} type="button" class="button small" disabled={busy} onClick={() => void add(s)}>
+              Add {s}
+            </button>
+          ))}
+        </p>
+      ) : null}
+      <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
     </div>
   );
 }
