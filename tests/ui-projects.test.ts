@@ -12,6 +12,7 @@ import {
   startTestControl,
   type TestControl,
   WORLD,
+  WORLD_INSTALLATION,
 } from '../control/testing/index.ts';
 import { launchUiBrowser, type UiBrowser } from './testing/index.ts';
 
@@ -141,13 +142,7 @@ describe('Project repositories in the UI', () => {
     world = startGitHubWorld();
     gh = await startTestControl({ github: world.config });
     // The installation is known (as after the App's setup redirect or a webhook).
-    await gh.deps.store.github.installations.upsert({
-      id: WORLD.installationId,
-      accountId: WORLD.org.id,
-      accountLogin: WORLD.org.login,
-      accountType: 'Organization',
-      suspended: false,
-    });
+    await gh.deps.store.github.installations.upsert(WORLD_INSTALLATION);
   });
   afterAll(async () => {
     await gh?.stop();
