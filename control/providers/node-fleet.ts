@@ -390,7 +390,7 @@ function readIfThere(path: string): string | undefined {
  * A local node's human name: the one it got before, else the first `local-N` no other local node holds. Chosen
  * and written synchronously, so nodes created at the same moment in this process never share a name.
  */
-function localNodeName(baseDir: string, dataDir: string): string {
+export function localNodeName(baseDir: string, dataDir: string): string {
   const file = join(dataDir, LOCAL_NODE_NAME_FILE);
   const had = readIfThere(file);
   if (had) return had;
@@ -410,7 +410,7 @@ function localNodeName(baseDir: string, dataDir: string): string {
  * (`ws-{id}.localhost:PORT`) and its URL in up.json keep working across restarts; else a fresh one. Its mesh
  * port is picked afresh either way (the proxy's port + 1, the default, may be taken by anything).
  */
-function listenArgs(host: string, dataDir: string): string[] {
+export function listenArgs(host: string, dataDir: string): string[] {
   const port = Number(readIfThere(join(dataDir, LOCAL_NODE_PORT_FILE)));
   if (!Number.isInteger(port) || port <= 0 || port > 65_535 || !portFree(host, port))
     return ['--listen', `${host}:0`];
