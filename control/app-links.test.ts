@@ -129,6 +129,24 @@ describe('A spent sign-in link', () => {
   });
 });
 
+describe('Content negotiation', () => {
+  it('shows a browser a page for an address with nothing there, and keeps the error shape for the API', async () => {
+    const page = await fetch(`${control.url}/no/such/page`, { headers: PAGE });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toStartWith('text/html');
+    expect(await page.text()).toContain('There is no such page');
+    for (const [path, headers] of [
+      ['/no/such/page', { accept: 'application/json' }],
+      ['/no/such/page', {}],
+      ['/api/v1/no-such-route', PAGE],
+    ] as const) {
+      const res = await fetch(`${control.url}${path}`, { headers });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+  });
+});
+
 describe('appReturnPath', () => {
   it('keeps paths on the same origin and turns everything else into /', () => {
     expect(appReturnPath('/a/b?c=d#e')).toBe('/a/b?c=d#e');
