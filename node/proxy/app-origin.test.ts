@@ -3,6 +3,7 @@
 // WebSocket hijacking); `?token=` sockets are untouched. Each with the fast path on and off.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { connect } from 'node:net';
+import { newId } from '../../contract/index.ts';
 import { type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
 /** A request on a new connection each time, so every request meets the front afresh (no reused tunnel). */
@@ -136,6 +137,45 @@ for (const fastPath of [true, false]) {
           expect(res.headers.get('set-cookie')).toBeNull();
         }
         expect(f.appLog().some((l) => l.includes('/deep/page'))).toBe(false);
+      });
+
+      it("shows a page load this node's refusals as pages, and passes the app's own answers on untouched", async () => {
+        const starting = await f.addWorkspace({ ownerId: f.owner, appCommand: 'sleep 1000', wait: false });
+        const t = await f.issuer.mint({ workspaceId: starting.id, userId: f.owner });
+        const host = `ws-${starting.id}.localhost:${port}`;
+        const page = await fresh(`${f.node.url}/`, {
+          headers: { host, ...PAGE, cookie: `warren_token=${t}` },
+        });
+        expect(page.status).toBe(503);
+        expect(page.headers.get('content-type')).toStartWith('text/html');
+        expect(Number(page.headers.get('retry-after'))).toBeGreaterThan(0);
+        const html = await page.text();
+        expect(html).toContain('The app is not ready');
+        expect(html).toContain('<meta http-equiv="refresh"');
+        expect(html).toContain(`${control()}/workspaces/${starting.id}`);
+        // The same refusal to an API client is the error shape.
+        const api = await fresh(`${f.node.url}/`, {
+          headers: { host, accept: 'application/json', cookie: `warren_token=${t}` },
+        });
+        expect(api.status).toBe(503);
+        expect(codeOf(await api.text())).toBe('unavailable');
+        // A workspace this node does not run: a 404 page.
+        const ghost = newId('workspace');
+        // Issued a while ago: past the window in which a workspace may only be not known here yet (503).
+        const iat = Math.floor(Date.now() / 1000) - 120;
+        const ghostToken = await f.issuer.mint({ workspaceId: ghost, userId: f.owner, iat });
+        const none = await fresh(`${f.node.url}/`, {
+          headers: { host: `ws-${ghost}.localhost:${port}`, ...PAGE, cookie: `warren_token=${ghostToken}` },
+        });
+        expect(none.status).toBe(404);
+        expect(await none.text()).toContain('No such app');
+        // The app's own 404 (JSON) and its own pages are the app's business.
+        const own = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner });
+        const app404 = await fresh(`${f.node.url}/no-upgrade`, {
+          headers: { host: hostOf(f), ...PAGE, cookie: `warren_token=${own}` },
+        });
+        expect(app404.status).toBe(404);
+        expect(await app404.json()).toEqual({ refused: true });
       });
 
       it('answers API clients, bearer tokens, other methods and path mode with the 401 error shape', async () => {

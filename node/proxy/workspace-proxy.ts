@@ -1,10 +1,11 @@
 // The hot path: routes a request to a workspace, checks its proof locally, and forwards HTTP or WebSocket traffic.
 import type { Server } from 'bun';
-import { appOpenPath, appReturnPath, type TranscriptSearchResult, wantsPage } from '../../contract/index.ts';
+import { appOpenPath, appReturnPath, type TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
+import { appPageLoad, asAppPage } from './app-pages.ts';
 import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
@@ -87,9 +88,24 @@ export class WorkspaceProxy {
   handle(req: Request, server: Server<SocketData>): Result | typeof NOT_A_WORKSPACE {
     const route = routeRequest(req.url, req.headers.get('host'), this.o.baseDomain);
     if (route === undefined) return NOT_A_WORKSPACE;
-    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     const upgrade = req.headers.get('upgrade');
     const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    const result = this.dispatch(req, server, route, websocket);
+    if (!appPageLoad(req, route, websocket)) return result;
+    // A browser loading a page of the app gets this node's refusals as pages; the app's answers pass as they are.
+    const control = this.origins.controlOrigin;
+    return result instanceof Promise
+      ? result.then((r) => r && asAppPage(r, route, control))
+      : result && asAppPage(result, route, control);
+  }
+
+  private dispatch(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    websocket: boolean,
+  ): Result {
+    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     if (websocket && foreignCookieSocket(req.headers, route, this.origins))
       return this.refuse(foreignOrigin(), 'foreign_origin');
     // Not hosted here: the registry names the node that hosts it (one Map lookup for the local case).
@@ -325,15 +341,7 @@ export class WorkspaceProxy {
    */
   private unauthorizedFor(req: Request, route: WorkspaceRoute, websocket: boolean): Response {
     const control = this.origins.controlOrigin;
-    if (
-      control === undefined ||
-      websocket ||
-      route.prefix !== '' ||
-      (req.method !== 'GET' && req.method !== 'HEAD') ||
-      req.headers.has('authorization') ||
-      !wantsPage(req.headers)
-    )
-      return unauthorized();
+    if (control === undefined || !appPageLoad(req, route, websocket)) return unauthorized();
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="fresh_cookie_redirect"}`);
     return new Response(null, {
       status: 303,
