@@ -1,5 +1,6 @@
 // `warren node …`: the node verbs.
 
+import { NODE_ADMIN_USAGE, nodeAdmin } from './node-admin.ts';
 import { NODE_JOIN_USAGE, nodeJoin } from './node-join.ts';
 import { NODE_MACHINES_USAGE, nodeMachines } from './node-machines.ts';
 
@@ -8,7 +9,10 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   if (verb === 'join') return nodeJoin(rest);
   if (verb === 'create' || verb === 'delete') return nodeMachines(verb, rest);
-  console.error(`warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}\n${NODE_MACHINES_USAGE}`);
+  if (verb === 'rename' || verb === 'drain' || verb === 'undrain') return nodeAdmin(verb, rest);
+  console.error(
+    `warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}\n${NODE_MACHINES_USAGE}\n${NODE_ADMIN_USAGE}`,
+  );
   return 2;
 }
 

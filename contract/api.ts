@@ -76,18 +76,7 @@ export const ApiTokenCreate = v.object({
 export const ApiTokenCreated = v.object({ ...ApiToken.entries, token: v.string() });
 
 // ---- projects ----
-export const Project = v.object({
-  id: ProjectId,
-  name: v.string(),
-  description: v.string(),
-  ownerId: UserId,
-  createdAt: Timestamp,
-});
-export type Project = v.InferOutput<typeof Project>;
-export const ProjectCreate = v.object({
-  name: Name,
-  description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
-});
+// Project, ProjectCreate and ProjectUpdate are below WorkspaceResources: a project holds defaults for its workspaces.
 
 // ---- nodes ----
 export const Capacity = v.object({
@@ -115,8 +104,15 @@ export const Node = v.object({
   version: v.nullable(v.string()),
   /** How the node isolates its workspaces, as it last reported; null for a node that never reported it. */
   isolation: v.nullable(NodeIsolation),
+  /** Since when the node is drained (no new workspaces or tasks go there; its own keep running); null: not. */
+  drainedAt: v.nullable(Timestamp),
 });
 export type Node = v.InferOutput<typeof Node>;
+/** `PATCH /api/v1/nodes/{id}` (admin): a new name, and/or drain (true) or undrain (false). */
+export const NodeUpdate = v.object({
+  name: v.optional(Name),
+  drained: v.optional(v.boolean()),
+});
 
 export const JoinTokenCreate = v.object({
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(30 * 86400)), 3600),
@@ -201,6 +197,48 @@ export const WorkspaceResources = v.object({
 });
 export type WorkspaceResources = v.InferOutput<typeof WorkspaceResources>;
 
+/** A command line of an app or agent: one shell command. */
+const Command = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
+
+/** A repository of a project, as bound through the GitHub App (`primary` first). */
+export const ProjectRepositoryRef = v.object({
+  repoId: v.number(),
+  fullName: v.string(),
+  role: v.picklist(['primary', 'additional']),
+});
+
+export const Project = v.object({
+  id: ProjectId,
+  name: v.string(),
+  description: v.string(),
+  ownerId: UserId,
+  createdAt: Timestamp,
+  /** What a new workspace of the project runs when its own request does not say (null: nothing). */
+  appCommand: v.nullable(v.string()),
+  agentCommand: v.nullable(v.string()),
+  /** Sandbox limits a new workspace gets when its request sets none (`{}`: the node's defaults). */
+  resources: WorkspaceResources,
+  /** Its GitHub repositories, primary first (empty without a GitHub binding). */
+  repositories: v.array(ProjectRepositoryRef),
+});
+export type Project = v.InferOutput<typeof Project>;
+export const ProjectCreate = v.object({
+  name: Name,
+  description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
+  appCommand: v.optional(Command),
+  agentCommand: v.optional(Command),
+  resources: v.optional(WorkspaceResources),
+});
+/** `PATCH /api/v1/projects/{id}`: each field given replaces the project's; null clears a default command. */
+export const ProjectUpdate = v.object({
+  name: v.optional(Name),
+  description: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+  appCommand: v.optional(v.nullable(Command)),
+  agentCommand: v.optional(v.nullable(Command)),
+  resources: v.optional(WorkspaceResources),
+});
+export type ProjectUpdate = v.InferOutput<typeof ProjectUpdate>;
+
 /** The spec a node needs to run a workspace. */
 export const WorkspaceAssignment = v.object({
   id: WorkspaceId,
@@ -273,6 +311,9 @@ export const WorkspaceCreate = v.object({
   resources: v.optional(WorkspaceResources),
 });
 export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
+
+/** `GET /api/v1/workspaces/{id}/app?path=`: the page of the app to land on (a path on its origin; else `/`). */
+export const AppLinkQuery = v.object({ path: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
 
 export const WorkspaceTokenRequest = v.object({
   scopes: v.pipe(v.array(WorkspaceScope), v.minLength(1, 'name at least one scope')),

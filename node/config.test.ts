@@ -1,7 +1,7 @@
 // nodeConfigFromArgs: flags and environment into a NodeConfig; bad input names the flag.
 import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, meshListen, nodeConfigFromArgs } from './config.ts';
 
@@ -33,6 +33,16 @@ describe('nodeConfigFromArgs', () => {
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 7421 });
     expect(c.laptop).toBe(true);
     expect(c.capacity).toBe(4);
+  });
+
+  it('names the node after its machine when --name is not given', () => {
+    const c = nodeConfigFromArgs(['--control', 'http://127.0.0.1:7400'], {});
+    expect(c.name).toBe(
+      hostname()
+        .replace(/[^A-Za-z0-9 ._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .slice(0, 64) || 'node',
+    );
   });
 
   it('binds the mesh member next to the proxy unless --mesh-listen says otherwise, and reads mesh timings', () => {

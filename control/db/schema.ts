@@ -112,6 +112,11 @@ export const projects = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull(),
+    /** Defaults a new workspace of the project starts from (the form fills them in); null: none. */
+    appCommand: text('app_command'),
+    agentCommand: text('agent_command'),
+    /** WorkspaceResources as JSON; '{}' (the node's defaults) for older rows too. */
+    resources: text('resources').notNull().default('{}'),
   },
   (t) => [index('projects_owner').on(t.ownerId)],
 );
@@ -135,6 +140,8 @@ export const nodes = sqliteTable(
     isolation: text('isolation', { enum: NODE_ISOLATIONS }),
     /** The DNS name the node serves apps under (`ws-{id}.{baseDomain}`), as last reported; null until then. */
     baseDomain: text('base_domain'),
+    /** When an admin drained the node: no new workspace or task is placed there, those it has keep running. */
+    drainedAt: integer('drained_at'),
     lastHeartbeatAt: integer('last_heartbeat_at'),
     createdAt: integer('created_at').notNull(),
   },

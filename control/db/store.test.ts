@@ -36,6 +36,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
     version: null,
     isolation: null,
     baseDomain: null,
+    drainedAt: null,
     lastHeartbeatAt: T,
     createdAt: T,
     ...overrides,
@@ -215,6 +216,20 @@ for (const backend of STORE_BACKENDS) {
       const unplaced = workspaceRow();
       await store.workspaces.insert(unplaced);
       expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+    });
+
+    it('places nothing on a drained node, in the same statement as the capacity check, and keeps its drain time', async () => {
+      const node = nodeRow({ capacityWorkspaces: 3, drainedAt: T });
+      await store.nodes.insert(node);
+      expect((await store.nodes.get(node.id))?.drainedAt).toBe(T);
+      expect(
+        await store.workspaces.insertIfCapacity(workspaceRow({ nodeId: node.id, status: 'starting' })),
+      ).toBe(false);
+      const unplaced = workspaceRow();
+      await store.workspaces.insert(unplaced);
+      expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+      await store.nodes.update(node.id, { drainedAt: null });
+      expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(true);
     });
 
     it('round-trips workspace resources, reading `{}` for rows written without them', async () => {

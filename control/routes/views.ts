@@ -36,13 +36,17 @@ export function apiTokenView(t: ApiTokenRow): ApiToken {
   };
 }
 
-export function projectView(p: ProjectRow): Project {
+export function projectView(p: ProjectRow, repositories: Project['repositories'] = []): Project {
   return {
     id: p.id,
     name: p.name,
     description: p.description,
     ownerId: p.ownerId,
     createdAt: iso(p.createdAt),
+    appCommand: p.appCommand,
+    agentCommand: p.agentCommand,
+    resources: workspaceResources(p),
+    repositories,
   };
 }
 
@@ -61,6 +65,7 @@ export function nodeView(n: NodeWithCount): Node {
     load: n.loadCpu === null ? null : { cpu: n.loadCpu / 1000, memory: (n.loadMemory ?? 0) / 1000 },
     version: n.version,
     isolation: n.isolation,
+    drainedAt: isoOrNull(n.drainedAt),
   };
 }
 

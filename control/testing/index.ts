@@ -18,6 +18,7 @@ export {
   type GitHubWorld,
   startGitHubWorld,
   WORLD,
+  WORLD_INSTALLATION,
 } from '../github/testing/index.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';

@@ -158,10 +158,11 @@ export function createWorkspaceService(deps: {
         statusBeforeUnreachable: null,
         desiredState: 'running',
         statusReason: null,
-        appCommand: input.appCommand ?? null,
-        agentCommand: input.agentCommand ?? null,
+        // What the request leaves out comes from the project's defaults.
+        appCommand: input.appCommand ?? project.appCommand ?? null,
+        agentCommand: input.agentCommand ?? project.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
-        resources: JSON.stringify(input.resources ?? {}),
+        resources: JSON.stringify(input.resources ?? workspaceResources(project)),
         port: null,
         createdAt: now,
         updatedAt: now,
@@ -174,6 +175,8 @@ export function createWorkspaceService(deps: {
       if (input.nodeId) {
         const node = nodes.find((n) => n.id === input.nodeId);
         if (!node) throw new ControlError('not_found', 'node not found');
+        if (node.drainedAt !== null)
+          throw new ControlError('conflict', `node ${node.name} is drained: no new workspaces go there`);
         if (!(await store.workspaces.insertIfCapacity(on(node), placedNotes(node.id))))
           throw new ControlError('conflict', 'the named node has no free capacity');
         return placedOn(on(node), node);

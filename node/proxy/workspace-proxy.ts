@@ -1,10 +1,11 @@
 // The hot path: routes a request to a workspace, checks its proof locally, and forwards HTTP or WebSocket traffic.
 import type { Server } from 'bun';
-import type { TranscriptSearchResult } from '../../contract/index.ts';
+import { appOpenPath, appReturnPath, type TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
+import { appPageLoad, asAppPage } from './app-pages.ts';
 import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
@@ -72,6 +73,7 @@ export class WorkspaceProxy {
         metrics: o.metrics,
         config: o.forward ?? defaultForwardConfig(),
         convergence: o.convergence,
+        unauthorized: (req, route, websocket) => this.unauthorizedFor(req, route, websocket),
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
@@ -86,9 +88,24 @@ export class WorkspaceProxy {
   handle(req: Request, server: Server<SocketData>): Result | typeof NOT_A_WORKSPACE {
     const route = routeRequest(req.url, req.headers.get('host'), this.o.baseDomain);
     if (route === undefined) return NOT_A_WORKSPACE;
-    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     const upgrade = req.headers.get('upgrade');
     const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    const result = this.dispatch(req, server, route, websocket);
+    if (!appPageLoad(req, route, websocket)) return result;
+    // A browser loading a page of the app gets this node's refusals as pages; the app's answers pass as they are.
+    const control = this.origins.controlOrigin;
+    return result instanceof Promise
+      ? result.then((r) => r && asAppPage(r, route, control))
+      : result && asAppPage(result, route, control);
+  }
+
+  private dispatch(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    websocket: boolean,
+  ): Result {
+    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     if (websocket && foreignCookieSocket(req.headers, route, this.origins))
       return this.refuse(foreignOrigin(), 'foreign_origin');
     // Not hosted here: the registry names the node that hosts it (one Map lookup for the local case).
@@ -96,12 +113,13 @@ export class WorkspaceProxy {
       return this.remote.handle(req, server, route, websocket);
     if (route.path === '/_auth') return this.exchange(req, route);
     const proof = findProof(req.headers, route.search, websocket);
-    if (proof === undefined) return this.refuse(unauthorized(), 'no_token');
+    if (proof === undefined) return this.refuse(this.unauthorizedFor(req, route, websocket), 'no_token');
     const cached = this.o.verifier.lookup(proof.token);
     if (cached !== undefined) return this.authorized(req, server, route, cached, websocket);
     return this.o.verifier.verify(proof.token).then(
       (t) => this.authorized(req, server, route, t, websocket),
-      (e) => this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error'),
+      (e) =>
+        this.refuse(this.unauthorizedFor(req, route, websocket), e instanceof TokenError ? e.code : 'error'),
     );
   }
 
@@ -120,7 +138,12 @@ export class WorkspaceProxy {
     const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
     const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
-      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      const res =
+        access.status === 401
+          ? this.unauthorizedFor(req, route, websocket)
+          : access.status === 403
+            ? forbidden()
+            : notFound();
       return this.refuse(res, access.reason);
     }
     if (target === undefined) return this.refuse(notFound(), 'not_here');
@@ -237,13 +260,15 @@ export class WorkspaceProxy {
     }
     if (target === undefined) return this.refuse(notFound(), 'not_here');
     const path = `${route.prefix}/`;
+    // On the app's own origin the browser goes back to the page it asked for (a path there, nothing else).
+    const back = route.prefix === '' ? appReturnPath(new URLSearchParams(route.search).get('return')) : path;
     const maxAge = Math.max(0, Math.floor((t.expMs - Date.now()) / 1000));
     const secure = req.url.startsWith('https:') ? '; Secure' : '';
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="cookie_exchange"}`);
     return new Response(null, {
       status: 303,
       headers: {
-        location: path,
+        location: back,
         'set-cookie': `${TOKEN_COOKIE}=${token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`,
         'cache-control': 'no-store',
         'referrer-policy': 'no-referrer',
@@ -305,6 +330,27 @@ export class WorkspaceProxy {
     upstream.close();
     data.detach();
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /**
+   * The answer to a request without a valid token: the JSON 401 for API clients and everything but a page load;
+   * for a browser loading a page of an app on its own origin (its cookie expired or was never set), a redirect
+   * to the control plane's app link, which mints a fresh token for the signed-in user and sends the browser to
+   * this app's `/_auth`, then back to the page it asked for. The target is the control origin this node was
+   * configured with, never anything from the request, so no request can make the node redirect elsewhere.
+   */
+  private unauthorizedFor(req: Request, route: WorkspaceRoute, websocket: boolean): Response {
+    const control = this.origins.controlOrigin;
+    if (control === undefined || !appPageLoad(req, route, websocket)) return unauthorized();
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="fresh_cookie_redirect"}`);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: `${control}${appOpenPath(route.workspaceId, route.path + route.search)}`,
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      },
+    });
   }
 
   private refuse(res: Response, reason: string): Response {

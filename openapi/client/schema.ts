@@ -271,7 +271,8 @@ export interface paths {
         delete: operations["deleteNode"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a node, or drain it (admin): a drained node gets no new workspaces, warm-pool claims or tasks; the workspaces it has keep running */
+        patch: operations["updateNode"];
         trace?: never;
     };
     "/api/v1/nodes/{id}/heartbeat": {
@@ -341,7 +342,8 @@ export interface paths {
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a project or change its description and the defaults its new workspaces start from (existing workspaces keep theirs) */
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{id}/repositories": {
@@ -636,6 +638,23 @@ export interface paths {
         put?: never;
         /** The hosting node adds an agent event (type agent.*) to the workspace's activity log */
         post: operations["reportWorkspaceActivity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{id}/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open a workspace's app in a browser: mints an http token for the caller and redirects (303) to the app's `/_auth` on its own origin, then to `path` there. A node sends a browser whose app cookie expired here; browsers get a page for an error, API clients the error shape */
+        get: operations["openWorkspaceApp"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1845,6 +1864,7 @@ export interface operations {
                                 workspaces: number;
                             };
                             createdAt: string;
+                            drainedAt: string | null;
                             id: string;
                             /** @enum {string|null} */
                             isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2191,6 +2211,7 @@ export interface operations {
                             workspaces: number;
                         };
                         createdAt: string;
+                        drainedAt: string | null;
                         id: string;
                         /** @enum {string|null} */
                         isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2409,6 +2430,134 @@ export interface operations {
             };
             /** @description Response for status 409 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drained?: boolean;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string;
+                        capacity: {
+                            workspaces: number;
+                        };
+                        createdAt: string;
+                        drainedAt: string | null;
+                        id: string;
+                        /** @enum {string|null} */
+                        isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
+                        labels: {
+                            [key: string]: string;
+                        };
+                        laptop: boolean;
+                        lastHeartbeatAt: string | null;
+                        load: {
+                            cpu: number;
+                            memory: number;
+                        } | null;
+                        name: string;
+                        /** @enum {string} */
+                        status: "online" | "degraded" | "suspect" | "partitioned" | "offline" | "awaiting_agent";
+                        version: string | null;
+                        workspaceCount: number;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2700,11 +2849,24 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            agentCommand: string | null;
+                            appCommand: string | null;
                             createdAt: string;
                             description: string;
                             id: string;
                             name: string;
                             ownerId: string;
+                            repositories: {
+                                fullName: string;
+                                repoId: number;
+                                /** @enum {string} */
+                                role: "primary" | "additional";
+                            }[];
+                            resources: {
+                                cpus?: number;
+                                memoryMb?: number;
+                                pids?: number;
+                            };
                         }[];
                     };
                 };
@@ -2766,9 +2928,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    agentCommand?: string;
+                    appCommand?: string;
                     /** @default  */
                     description?: string;
                     name: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
                 };
             };
         };
@@ -2780,11 +2949,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -2868,11 +3050,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -2971,11 +3166,154 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    description?: string;
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        description: string;
+                        id: string;
+                        name: string;
+                        ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -6077,6 +6415,129 @@ export interface operations {
             };
             /** @description Response for status 401 */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    openWorkspaceApp: {
+        parameters: {
+            query?: {
+                path?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Response for status 303 */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,28 +2,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Node, type Project, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { LimitInputs, type Limits, resourcesOf } from '../components/resource-limits.tsx';
 import { upsertWorkspace } from '../live.ts';
 import { describe } from '../problem.ts';
 
 const NEW_PROJECT = '__new__';
-
-type Limits = { memoryMb: string; pids: string; cpus: string };
-
-/** The inputs of the Resources group, with the API's bounds so the browser checks them first. */
-const LIMIT_FIELDS: { key: keyof Limits; label: string; min: number; max: number; step: number | 'any' }[] = [
-  { key: 'memoryMb', label: 'Memory (MB)', min: 64, max: 262_144, step: 1 },
-  { key: 'pids', label: 'Processes', min: 16, max: 1_000_000, step: 1 },
-  { key: 'cpus', label: 'CPUs', min: 0.1, max: 256, step: 'any' },
-];
-
-/** The limits that were filled in, as numbers; blank fields are left out so the node's defaults apply. */
-function resourcesOf(limits: Limits): Partial<Record<keyof Limits, number>> {
-  const out: Partial<Record<keyof Limits, number>> = {};
-  for (const key of Object.keys(limits) as (keyof Limits)[]) {
-    if (limits[key].trim()) out[key] = Number(limits[key]);
-  }
-  return out;
-}
 
 export interface WorkspaceCreateProps {
   nodes: Node[];
@@ -94,7 +77,9 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
     }
   };
 
-  const usable = nodes.filter((n) => n.status === 'online' || n.status === 'degraded');
+  const usable = nodes.filter((n) => (n.status === 'online' || n.status === 'degraded') && !n.drainedAt);
+  // Fields left blank take the chosen project's defaults (the control plane fills them in); shown as placeholders.
+  const defaults = projects?.find((p) => p.id === projectId);
   return (
     <form class="card create" onSubmit={submit} aria-labelledby="create-title" aria-busy={!!step}>
       <h2 id="create-title">New workspace</h2>
@@ -145,8 +130,9 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
           <select id="ws-node" value={nodeId} onChange={(e) => setNodeId(e.currentTarget.value)}>
             <option value="">Automatic (the node with most room)</option>
             {nodes.map((n) => (
-              <option key={n.id} value={n.id}>
-                {n.name} ({n.status.replace('_', ' ')}, {n.workspaceCount}/{n.capacity.workspaces})
+              <option key={n.id} value={n.id} disabled={!!n.drainedAt}>
+                {n.name} ({n.drainedAt ? 'drained' : n.status.replace('_', ' ')}, {n.workspaceCount}/
+                {n.capacity.workspaces})
               </option>
             ))}
           </select>
@@ -163,12 +149,13 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             class="mono"
             autoComplete="off"
             spellcheck={false}
-            placeholder="bun run dev --port $PORT"
+            placeholder={defaults?.appCommand ?? 'bun run dev --port $PORT'}
             value={appCommand}
             onInput={(e) => setAppCommand(e.currentTarget.value)}
           />
           <span class="help">
-            Started in the workspace with $PORT set; Warren serves it through the node.
+            Started in the workspace with $PORT set; Warren serves it through the node. Blank takes the
+            project's default.
           </span>
         </div>
         <div class="field">
@@ -180,7 +167,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             class="mono"
             autoComplete="off"
             spellcheck={false}
-            placeholder="claude-code-acp"
+            placeholder={defaults?.agentCommand ?? 'claude-code-acp'}
             value={agentCommand}
             onInput={(e) => setAgentCommand(e.currentTarget.value)}
           />
@@ -192,29 +179,15 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
           <legend>
             Resources <span class="optional">optional</span>
           </legend>
-          <div class="limits">
-            {LIMIT_FIELDS.map((f) => (
-              <div key={f.key} class="field">
-                <label for={`ws-${f.key}`}>{f.label}</label>
-                <input
-                  id={`ws-${f.key}`}
-                  type="number"
-                  inputMode={f.step === 'any' ? 'decimal' : 'numeric'}
-                  min={f.min}
-                  max={f.max}
-                  step={f.step}
-                  placeholder="default"
-                  value={limits[f.key]}
-                  onInput={(e) => {
-                    const value = e.currentTarget.value;
-                    setLimits((l) => ({ ...l, [f.key]: value }));
-                  }}
-                />
-              </div>
-            ))}
-          </div>
+          <LimitInputs
+            idPrefix="ws"
+            limits={limits}
+            placeholder={(key) => defaults?.resources[key]?.toString() ?? 'default'}
+            onChange={(key, value) => setLimits((l) => ({ ...l, [key]: value }))}
+          />
           <span id="ws-limits-help" class="help">
-            Limits for all the workspace's processes together; blank takes the node's default.
+            Limits for all the workspace's processes together; blank takes the project's, else the node's
+            default.
           </span>
         </fieldset>
       </div>
