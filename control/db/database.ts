@@ -6,8 +6,8 @@ import { migrate } from 'drizzle-orm/libsql/migrator';
 import { createDatabaseFile } from '../../disk/index.ts';
 import * as schema from './schema.ts';
 
-/** The drizzle handle every query module takes. */
-export type Db = LibSQLDatabase<typeof schema>;
+/** The drizzle handle every query module takes (with its libSQL client, for statements drizzle cannot build). */
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 export interface Database {
   db: Db;
