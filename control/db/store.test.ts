@@ -1,8 +1,5 @@
 // One contract suite for the store, run against an embedded libSQL file and a real sqld process.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
@@ -15,31 +12,12 @@ import {
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { firstMigrations, migrationsBefore, startSqld } from '../testing/index.ts';
+import { DATABASE_BACKENDS, firstMigrations, migrationsBefore } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import * as schema from './schema.ts';
 import { createStore, type Store } from './store.ts';
 import { type WorkspaceRow, workspaceResources } from './workspaces.ts';
-
-interface Backend {
-  name: string;
-  start(): Promise<{ url: string; stop(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'an embedded libSQL file',
-    async start() {
-      const dir = mkdtempSync(join(tmpdir(), 'warren-store-'));
-      return {
-        url: `file:${join(dir, 'control.db')}`,
-        stop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  { name: 'a real sqld process', start: startSqld },
-];
 
 const T = 1_800_000_000_000;
 
@@ -64,7 +42,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
   };
 }
 
-for (const backend of BACKENDS) {
+for (const backend of DATABASE_BACKENDS) {
   describe(`Store on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;

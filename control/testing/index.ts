@@ -19,6 +19,7 @@ export {
   startGitHubWorld,
   WORLD,
 } from '../github/testing/index.ts';
+export { DATABASE_BACKENDS, type DatabaseBackend } from './database-backends.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
 export { firstMigrations, migrationsBefore } from './first-migrations.ts';
