@@ -69,6 +69,11 @@ export interface TestControlOptions {
   provider?: StartOptions['provider'];
   /** The peers' view of each node (alive, suspect, dead, left), as a mesh member would report it. */
   peerState?: StartOptions['peerState'];
+  /**
+   * Another replica of `replicaOf` on its database (`dbUrl` and `config.masterKey` the same): no first start
+   * here, the client uses the first replica's admin token.
+   */
+  replicaOf?: TestControl;
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -91,7 +96,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.peerState ? { peerState: options.peerState } : {}),
   });
-  const adminToken = running.firstStart?.adminToken;
+  const adminToken = running.firstStart?.adminToken ?? options.replicaOf?.adminToken;
   if (!adminToken) throw new Error('a fresh test control plane must bootstrap an admin');
   return {
     url: running.url,

@@ -1,4 +1,5 @@
-// Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`.
+// Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`,
+// `warren control`.
 export {
   ARTIFACTS,
   CHROMIUM,
@@ -8,4 +9,5 @@ export {
   PHONE,
   type UiBrowser,
 } from './ui-browser.ts';
+export { type ControlProcess, startControlProcess } from './control-process.ts';
 export { startWarrenUp, type WarrenUp } from './warren-up.ts';
