@@ -1,5 +1,7 @@
 // Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`,
 // `warren control`.
+
+export { type ControlProcess, startControlProcess } from './control-process.ts';
 export {
   ARTIFACTS,
   CHROMIUM,
@@ -9,5 +11,4 @@ export {
   PHONE,
   type UiBrowser,
 } from './ui-browser.ts';
-export { type ControlProcess, startControlProcess } from './control-process.ts';
 export { startWarrenUp, type WarrenUp } from './warren-up.ts';
