@@ -47,6 +47,11 @@ export interface ControlConfig {
   activity: ActivityConfig;
   /** 5 s, ±20 % jitter: how often tasks still queued (no free warm workspace yet) are dispatched again. */
   taskSweepMs: number;
+  /**
+   * 60 s (WARREN_TASK_STALE_PLACING_MS): a task left `placing` this long lost its dispatcher (a killed replica)
+   * and the sweep takes it over; far past the longest live dispatch (the node's start call times out after 10 s).
+   */
+  taskStalePlacingMs: number;
   /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
   infra: InfraConfig;
   /**
@@ -93,6 +98,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     requireApproval: false,
     activity: defaultActivityConfig(),
     taskSweepMs: 5_000,
+    taskStalePlacingMs: 60_000,
     infra: defaultInfraConfig(),
     meshListen: undefined,
     meshTimings: defaultMeshConfig(),
@@ -222,6 +228,8 @@ export function loadControlConfig(
   if (rotation !== undefined) config.keyRing = { ...config.keyRing, rotationIntervalMs: rotation };
   const lead = parse(Millis(0, 86_400_000), 'WARREN_KEY_PUBLISH_LEAD_MS', env.WARREN_KEY_PUBLISH_LEAD_MS);
   if (lead !== undefined) config.keyRing = { ...config.keyRing, publishLeadMs: lead };
+  const stale = parse(Millis(1_000, 3_600_000), 'WARREN_TASK_STALE_PLACING_MS', env.WARREN_TASK_STALE_PLACING_MS);
+  if (stale !== undefined) config.taskStalePlacingMs = stale;
   const hardening = parseHardeningConfig(env);
   if (!hardening.ok) throw new ConfigError(hardening.message);
   config.hardening = hardening.config;

@@ -196,7 +196,13 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       : null,
     activity,
     tasks,
-    taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log, clock }),
+    taskDispatcher: createTaskDispatcher({
+      tasks,
+      client: database.client,
+      log,
+      clock,
+      staleAfterMs: config.taskStalePlacingMs,
+    }),
     fleet,
   };
   return deps;

@@ -1,7 +1,4 @@
-// Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`,
-// `warren control`.
-
-export { type ControlProcess, startControlProcess } from './control-process.ts';
+// Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`.
 export {
   ARTIFACTS,
   CHROMIUM,
