@@ -228,7 +228,11 @@ export function loadControlConfig(
   if (rotation !== undefined) config.keyRing = { ...config.keyRing, rotationIntervalMs: rotation };
   const lead = parse(Millis(0, 86_400_000), 'WARREN_KEY_PUBLISH_LEAD_MS', env.WARREN_KEY_PUBLISH_LEAD_MS);
   if (lead !== undefined) config.keyRing = { ...config.keyRing, publishLeadMs: lead };
-  const stale = parse(Millis(1_000, 3_600_000), 'WARREN_TASK_STALE_PLACING_MS', env.WARREN_TASK_STALE_PLACING_MS);
+  const stale = parse(
+    Millis(1_000, 3_600_000),
+    'WARREN_TASK_STALE_PLACING_MS',
+    env.WARREN_TASK_STALE_PLACING_MS,
+  );
   if (stale !== undefined) config.taskStalePlacingMs = stale;
   const hardening = parseHardeningConfig(env);
   if (!hardening.ok) throw new ConfigError(hardening.message);
