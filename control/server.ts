@@ -90,18 +90,13 @@ async function startLockedControl(
       mode: 0o600,
     });
     // Every replica: keys another one rotated are published here too, and its sign-outs take effect here.
-    const refresh = setInterval(() => {
-      deps.ring
-        .refresh()
-        .catch((e) => deps.log.error('key refresh failed', { message: (e as Error).message }));
-    }, config.keyRefreshMs);
-    refresh.unref();
-    const follow = setInterval(() => {
-      deps.store
-        .followCredentialEpoch()
-        .catch((e) => deps.log.error('credential follow failed', { message: (e as Error).message }));
-    }, config.credentialFollowMs);
-    follow.unref();
+    const refresh = every(config.keyRefreshMs, 'key refresh', () => deps.ring.refresh(), deps.log);
+    const follow = every(
+      config.credentialFollowMs,
+      'credential follow',
+      deps.store.followCredentialEpoch,
+      deps.log,
+    );
     // What must run once among replicas runs on the lease holder (a lone control plane holds it at once).
     const duties = await startDutyRunner({
       store: createLeaseStore(deps.database.client),
@@ -136,6 +131,15 @@ async function startLockedControl(
     await server.stop(true);
     throw e;
   }
+}
+
+/** Runs `run` every `everyMs` (not keeping the process alive), logging its failures as `what failed`. */
+function every(everyMs: number, what: string, run: () => Promise<unknown>, log: Log) {
+  const timer = setInterval(() => {
+    run().catch((e) => log.error(`${what} failed`, { message: (e as Error).message }));
+  }, everyMs);
+  timer.unref();
+  return timer;
 }
 
 /** The lease whose holder runs the duties below. */
