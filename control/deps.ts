@@ -141,7 +141,15 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     activity,
   });
   const peerState = options.peerState ?? ((nodeId: string) => deps.mesh?.peerState(nodeId));
-  const liveness = createLiveness({ store, clock, log, config, peerState });
+  const liveness = createLiveness({
+    store,
+    clock,
+    log,
+    config,
+    peerState,
+    // Tests that give the peers' view directly always have it; else it is the mesh member's, on one replica.
+    ...(options.peerState ? {} : { seesPeers: () => config.meshListen === null || deps.mesh !== undefined }),
+  });
   const proofUses = createSharedProofUses(database.client);
   const deps: ControlDeps = {
     config,
