@@ -394,3 +394,42 @@ export const warmNodes = sqliteTable(
     index('warm_nodes_pool_state').on(t.pool, t.state, t.readyAt),
   ],
 );
+
+// ---- Replicas (control/lease) ----
+
+/**
+ * Leases: which control plane replica runs the duties that must run once (key rotation, sweeps, warm pools, the
+ * control plane's mesh member). `term` grows with every change of hands; writes a holder makes on the strength
+ * of its lease name the term, so a holder paused past its expiry cannot write after another took over.
+ */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  term: integer('term').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  acquiredAt: integer('acquired_at').notNull(),
+  /** What the holder tells the other replicas (JSON): its mesh member's address and seeds. */
+  info: text('info').notNull().default('{}'),
+});
+
+/**
+ * Counters every replica reads, e.g. `credentials`: moved by each write to users, sessions or API tokens, so
+ * caches of credential lookups in other replicas drop what a sign-out or revocation made stale.
+ */
+export const sharedCounters = sqliteTable('shared_counters', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
+});
+
+/**
+ * Node proofs already used (their `jti`), shared by the replicas: a proof captured on its way to one replica
+ * is refused by the others too. A row is useless once its proof is stale (`expires_at`) and is pruned.
+ */
+export const nodeProofUses = sqliteTable(
+  'node_proof_uses',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('node_proof_uses_expires').on(t.expiresAt)],
+);

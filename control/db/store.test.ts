@@ -12,7 +12,7 @@ import {
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { firstMigrations, migrationsBefore, STORE_BACKENDS } from '../testing/index.ts';
+import { DATABASE_BACKENDS, firstMigrations, migrationsBefore } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import * as schema from './schema.ts';
@@ -43,7 +43,7 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
   };
 }
 
-for (const backend of STORE_BACKENDS) {
+for (const backend of DATABASE_BACKENDS) {
   describe(`Store on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;

@@ -35,6 +35,11 @@ export interface NodeFleetDeps {
   /** Tests: another provider or Tailscale API than the configured ones. */
   provider?: Provider;
   tailscale?: TailscaleApi;
+  /**
+   * Whether this process keeps the pools (the holder of the duties lease among replicas): two replicas
+   * refilling at once would each start the missing nodes. Default: always.
+   */
+  maintains?: () => boolean;
 }
 
 export interface NodeFleet {
@@ -261,7 +266,7 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
 
   let maintaining: Promise<void> | undefined;
   const maintain = () => {
-    if (!warmPool || !config.warmPool) return Promise.resolve();
+    if (!warmPool || !config.warmPool || deps.maintains?.() === false) return Promise.resolve();
     maintaining ??= (async () => {
       await recover();
       const names = new Set(await warmPool.pools());
