@@ -115,6 +115,23 @@ describe('App links in the browser', () => {
     });
   }, 90_000);
 
+  it('shows an app that is not running as a page that reloads itself until the app answers', async () => {
+    await capture(page, 'app-links-not-running', async () => {
+      const admin = createControlClient(warren.controlUrl, { token: warren.adminToken });
+      const path = { params: { path: { id: workspaceId } } };
+      const status = async () => (await admin.GET('/api/v1/workspaces/{id}', path)).data?.status;
+      await admin.POST('/api/v1/workspaces/{id}/stop', path);
+      await eventually(async () => (await status()) === 'stopped', 30_000, 'the workspace stopped');
+      // Signed in (the first test's session), with a valid app cookie: the app is just not there.
+      await page.goto(`${appOrigin}/`);
+      await page.getByRole('heading', { name: 'The app is not ready' }).waitFor({ timeout: 15_000 });
+      await admin.POST('/api/v1/workspaces/{id}/start', path);
+      // No click: the page reloads itself after Retry-After and lands on the app once it answers.
+      await page.getByRole('heading', { name: `app ${workspaceId}` }).waitFor({ timeout: 45_000 });
+      expect(page.url()).toBe(`${appOrigin}/`);
+    });
+  }, 90_000);
+
   it('shows a page that says what to do for a spent sign-in link, and for an app link without a session', async () => {
     await capture(page, 'app-links-spent', async () => {
       // The link was used by the test above.
