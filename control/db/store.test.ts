@@ -106,6 +106,7 @@ for (const backend of BACKENDS) {
       agentCommand: null,
       env: '{}',
       resources: '{}',
+      shell: null,
       port: null,
       createdAt: T,
       updatedAt: T,

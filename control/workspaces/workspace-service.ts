@@ -71,6 +71,7 @@ export function createWorkspaceService(deps: {
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
     agentCommand: row.agentCommand,
+    shell: row.shell,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -147,6 +148,7 @@ export function createWorkspaceService(deps: {
         agentCommand: input.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
         resources: JSON.stringify(input.resources ?? {}),
+        shell: input.shell ?? null,
         port: null,
         createdAt: now,
         updatedAt: now,

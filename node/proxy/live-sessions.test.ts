@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { newId, SOCKET_CLOSE_TOKEN_ENDED, type WorkspaceScope } from '../../contract/index.ts';
-import { eventually, FIXTURE_AGENT, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
+import {
+  eventually,
+  FIXTURE_AGENT,
+  type ProxyFixture,
+  screenLines,
+  startProxyFixture,
+} from '../testing/index.ts';
 
 /** The promise this file checks: from the revocation (or the token's lapse) to the close. */
 const DEADLINE_MS = 2_000;
@@ -101,11 +107,7 @@ for (const fastPath of [true, false]) {
         await eventually(() => t.output().length > 0, 'the first prompt');
         t.ws.send('sleep 600 & echo "PIDS $$ $!"\n');
         const line = await eventually(
-          () =>
-            t
-              .output()
-              .split(/\r?\n/)
-              .find((l) => /^PIDS \d+ \d+$/.test(l.trim())),
+          () => screenLines(t.output()).find((l) => /^PIDS \d+ \d+$/.test(l)),
           'the shell and child pids',
         );
         const pids = line.trim().split(' ').slice(1).map(Number);

@@ -2520,6 +2520,7 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell?: string | null;
                         }[];
                     };
                 };
@@ -5427,6 +5428,7 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell: string | null;
                             /** @enum {string} */
                             status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
@@ -5507,6 +5509,7 @@ export interface operations {
                         memoryMb?: number;
                         pids?: number;
                     };
+                    shell?: string;
                 };
             };
         };
@@ -5533,6 +5536,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -5666,6 +5670,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -5799,6 +5804,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6272,6 +6278,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6405,6 +6412,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
