@@ -1,0 +1,195 @@
+// The workspace terminal in Chromium against real processes (a control plane, a node that allows path-mode apps):
+// "Open app" leaves the terminal and the chat working — an app cookie the browser attaches to the terminal's and
+// the agent's sockets never beats their explicit `?token=` — and a reload keeps each tab's shell and its screen.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ECHO_APP, eventually, FIXTURE_AGENT, screenLines } from '../node/testing/index.ts';
+import { createControlClient } from '../openapi/client/index.ts';
+import {
+  type ControlProc,
+  type NodeProc,
+  startControlProcess,
+  startNodeProcess,
+  stopProcess,
+  TEST_MESH_ENV,
+} from './mesh-harness.ts';
+import { capture, launchUiBrowser, type UiBrowser } from './testing/index.ts';
+
+let control: ControlProc;
+let node: NodeProc;
+let client: ReturnType<typeof createControlClient>;
+let ui: UiBrowser;
+let context: BrowserContext;
+let page: Page;
+let workspaceId: string;
+
+beforeAll(async () => {
+  [control, ui] = await Promise.all([startControlProcess({ env: TEST_MESH_ENV }), launchUiBrowser()]);
+  client = createControlClient(control.url, { token: control.adminToken });
+  const jt = await client.POST('/api/v1/join-tokens', { body: {} });
+  // Path-mode apps allowed: their cookie (Path=/w/{id}/ on the node's own host) then rides along on the
+  // terminal's and the agent's sockets, which live under the same path.
+  node = await startNodeProcess({
+    controlUrl: control.url,
+    joinToken: jt.data!.token,
+    name: 'host',
+    env: { ...TEST_MESH_ENV, WARREN_ALLOW_PATH_APPS: '1' },
+  });
+  ({ context, page } = await ui.page());
+  const project = await client.POST('/api/v1/projects', { body: { name: 'terminals' } });
+  const ws = await client.POST('/api/v1/workspaces', {
+    body: {
+      name: 'shells',
+      projectId: project.data!.id,
+      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
+      agentCommand: `${process.execPath} ${FIXTURE_AGENT}`,
+    },
+  });
+  workspaceId = ws.data!.id;
+  await eventually(
+    async () =>
+      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data
+        ?.status === 'running',
+    'the workspace running',
+    30_000,
+  );
+  await page.goto(readFileSync(join(control.dataDir, 'login-link.txt'), 'utf8').trim());
+  await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+}, 90_000);
+afterAll(async () => {
+  await context?.close();
+  await ui?.close();
+  await stopProcess(node);
+  await stopProcess(control);
+  for (const p of [node, control]) if (p) rmSync(p.dataDir, { recursive: true, force: true });
+});
+
+/** The rows of the terminal tab shown now, as a screen shows them. */
+const rows = async () =>
+  screenLines(
+    (await page.locator('[role="tabpanel"]:not([hidden]) .xterm-rows > div').allTextContents()).join('\n'),
+  );
+
+/** Waits until the shown tab is attached and its shell has printed a prompt. */
+async function shellReady(): Promise<void> {
+  await page
+    .locator('[role="tabpanel"]:not([hidden])')
+    .getByText('Connected to the node')
+    .waitFor({ timeout: 20_000 });
+  await eventually(async () => (await rows()).some((r) => r.length > 0), 'the shell prompt', 10_000);
+}
+
+/** Types `command` and waits for a row matching `re` (its output, computed so the typed line cannot match). */
+async function run(command: string, re: RegExp): Promise<string> {
+  await page.keyboard.type(`${command}\n`);
+  return eventually(async () => (await rows()).find((r) => re.test(r)), `${re} in the terminal`, 10_000);
+}
+
+/** The page's HTML, or '' while it is between two documents (a redirect). */
+const pageText = (p: Page) => p.content().catch(() => '');
+
+async function openWorkspace(): Promise<void> {
+  await page.goto(`${control.url}/workspaces/${workspaceId}`);
+  await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
+}
+
+describe('Workspace terminal in the browser', () => {
+  it('keeps the terminal and the chat working after "Open app" set the app cookie', async () => {
+    await capture(page, 'terminal-after-open-app', async () => {
+      await openWorkspace();
+      const [app] = await Promise.all([
+        context.waitForEvent('page'),
+        page.getByRole('button', { name: 'Open app' }).click(),
+      ]);
+      await eventually(async () => (await pageText(app)).includes('"path"'), 'the app page', 15_000);
+      // The same app in path mode, as a path-mode link opens it: its http-scope cookie now sits on the node's
+      // host under /w/{id}/, where the terminal's and the agent's sockets live.
+      const minted = await client.POST('/api/v1/workspaces/{id}/tokens', {
+        params: { path: { id: workspaceId } },
+        body: { scopes: ['http'] },
+      });
+      await app.goto(`${node.url}/w/${workspaceId}/_auth?token=${minted.data!.token}`);
+      await eventually(async () => (await pageText(app)).includes('"path"'), 'the app in path mode', 15_000);
+      const cookies = await context.cookies(`${node.url}/w/${workspaceId}/_terminal`);
+      expect(cookies.map((c) => c.name)).toContain('warren_token');
+      await app.close();
+
+      await openWorkspace();
+      await shellReady();
+      await run('echo after-app-$((40+2))', /^after-app-42$/);
+      await page.getByText('Agent ready', { exact: true }).waitFor({ timeout: 20_000 });
+      await page.getByLabel('Message to the agent').fill('hello after the app');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await eventually(
+        async () =>
+          (await page.locator('.bubble.agent-reply').allTextContents()).some((t) =>
+            t.includes('echo: hello after the app'),
+          ),
+        'the agent reply',
+        15_000,
+      );
+    });
+  }, 90_000);
+
+  it('keeps each tab’s shell and screen across a reload, and closing a tab ends its shell', async () => {
+    await capture(page, 'terminal-reload', async () => {
+      await openWorkspace();
+      await shellReady();
+      // A shell variable with a random value: only the same shell can print it again later.
+      const first = await run('T=first-$RANDOM$RANDOM; echo "$T"', /^first-\d+$/);
+      await run('echo marker-$((6*7))', /^marker-42$/);
+
+      await page.getByRole('button', { name: 'New terminal' }).click();
+      await expect(page.getByRole('tab', { name: 'Shell 2' }).getAttribute('aria-selected')).resolves.toBe(
+        'true',
+      );
+      await shellReady();
+      const second = await run('T=second-$RANDOM$RANDOM; echo "$T"', /^second-\d+$/);
+      expect(await run('echo "has-$' + '{T%%-*}"', /^has-\w+$/)).toBe('has-second');
+
+      await page.reload();
+      await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
+      // Both tabs came back, the second still shown, on the same shell with its screen replayed.
+      await expect(page.getByRole('tab', { name: 'Shell 2' }).getAttribute('aria-selected')).resolves.toBe(
+        'true',
+      );
+      await shellReady();
+      await eventually(
+        async () => (await rows()).includes(second),
+        'the second tab’s screen replayed',
+        10_000,
+      );
+      expect(await run('echo "again-$T"', /^again-second-\d+$/)).toBe(`again-${second}`);
+
+      await page.getByRole('tab', { name: 'Shell 1' }).click();
+      await shellReady();
+      const screen = await rows();
+      expect(screen).toContain(first);
+      expect(screen).toContain('marker-42');
+      expect(await run('echo "still-$T"', /^still-first-\d+$/)).toBe(`still-${first}`);
+
+      // Closing Shell 2 ends its session on the node; Shell 1 stays.
+      const listed = async () => {
+        const t = await client.POST('/api/v1/workspaces/{id}/tokens', {
+          params: { path: { id: workspaceId } },
+          body: { scopes: ['terminal'] },
+        });
+        const res = await fetch(`${node.url}/w/${workspaceId}/_terminal/sessions`, {
+          headers: { authorization: `Bearer ${t.data!.token}` },
+        });
+        return ((await res.json()) as { items: { id: string }[] }).items.length;
+      };
+      const before = await listed();
+      await page.getByRole('tab', { name: 'Shell 2' }).click();
+      await page.getByRole('button', { name: 'Close Shell 2' }).click();
+      await page.getByRole('tab', { name: 'Shell 2' }).waitFor({ state: 'detached' });
+      await eventually(
+        async () => (await listed()) === before - 1,
+        'the closed tab’s session to end',
+        10_000,
+      );
+    });
+  }, 90_000);
+});
