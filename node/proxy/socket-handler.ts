@@ -26,7 +26,8 @@ export interface AgentSockets {
  */
 export function createSocketHandler(
   runtime: Runtime,
-  terminals: TerminalSessions,
+  /** The node's terminal sessions; absent on a front that hosts nothing (it only bridges). */
+  terminals: TerminalSessions | undefined,
   sessions: LiveSessions,
   agent?: AgentSockets,
 ): WebSocketHandler<SocketData> {
@@ -51,6 +52,7 @@ export function createSocketHandler(
         d.pending.length = 0;
         return;
       }
+      if (!terminals) return ws.close(TERMINAL_CLOSE.notFound, 'no terminals here');
       attachTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, terminals);
     },
     message(ws, message) {
