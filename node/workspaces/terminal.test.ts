@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { newId } from '../../contract/index.ts';
-import { eventually, type ProxyFixture, screenLines, startProxyFixture } from '../testing/index.ts';
+import {
+  eventually,
+  hostedRoute,
+  type ProxyFixture,
+  screenLines,
+  startProxyFixture,
+  startTestIngress,
+} from '../testing/index.ts';
 
 /** Is `pid` alive (and not a zombie)? */
 function alive(pid: number): boolean {
@@ -20,10 +27,14 @@ interface SessionMessage {
 }
 
 /** A terminal socket that collects the session message, everything the shell prints, and how the socket closed. */
-async function connectTerminal(f: ProxyFixture, workspaceId: string, token: string, query = '') {
-  const ws = new WebSocket(
-    `${f.node.url.replace('http', 'ws')}/w/${workspaceId}/_terminal?token=${token}${query}`,
-  );
+async function connectTerminal(
+  f: ProxyFixture,
+  workspaceId: string,
+  token: string,
+  query = '',
+  base = f.node.url,
+) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/w/${workspaceId}/_terminal?token=${token}${query}`);
   ws.binaryType = 'arraybuffer';
   let out = '';
   let session: SessionMessage | undefined;
@@ -185,6 +196,33 @@ describe('Terminal', () => {
     expect((await back.closed()).code).toBe(4000);
     await eventually(() => !alive(pid) && !alive(child), 'the shell and its child to end');
     expect((await sessions()).some((x) => x.id === id)).toBe(false);
+  });
+
+  it('reattaches through another node that forwards the socket over the mesh, to the same shell and screen', async () => {
+    const ingress = startTestIngress({
+      verifier: f.node.verifier,
+      route: (id) => hostedRoute(f.node.nodeId, id, f.node.url),
+    });
+    try {
+      const t = await open();
+      const { id } = await t.session();
+      await t.prompt();
+      const pid = await shellPid(t, 'meshed');
+      t.ws.send('echo via-$((20+22))\n');
+      await t.waitForLine(/^via-42$/);
+      await t.close();
+      const back = await connectTerminal(f, f.ws.id, await token(), `&session=${id}`, ingress.url);
+      expect(await back.session()).toMatchObject({ id, created: false });
+      await back.waitForLine(/^via-42$/);
+      expect(await shellPid(back, 'forwarded')).toBe(pid);
+      back.ws.send(JSON.stringify({ type: 'close' }));
+      expect((await back.closed()).code).toBe(4000);
+      // A session that is gone is a 4404 through the forward too, so the browser starts a new shell.
+      const gone = await connectTerminal(f, f.ws.id, await token(), `&session=${id}`, ingress.url);
+      expect((await gone.closed()).code).toBe(4404);
+    } finally {
+      ingress.stop();
+    }
   });
 
   it('runs several terminals per workspace, each its own shell, listed and closed one by one', async () => {
