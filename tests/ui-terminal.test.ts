@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { ECHO_APP, eventually, FIXTURE_AGENT, screenLines } from '../node/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
 import {
@@ -190,6 +190,34 @@ describe('Workspace terminal in the browser', () => {
         'the closed tab’s session to end',
         10_000,
       );
+    });
+  }, 90_000);
+
+  it('reconnects after a network blip, showing "Reconnecting…", to the same shell and screen', async () => {
+    await capture(page, 'terminal-blip', async () => {
+      // Every terminal socket of this page goes through a route, so the test can cut one as a network would
+      // and hold the next one back while the page shows that it is reconnecting.
+      const routes: WebSocketRoute[] = [];
+      let hold: (() => void) | undefined;
+      await page.routeWebSocket(/\/_terminal\?/, (ws) => {
+        routes.push(ws);
+        if (hold === undefined) ws.connectToServer();
+        else hold = () => ws.connectToServer();
+      });
+      await openWorkspace();
+      await shellReady();
+      const mark = await run('T=blip-$RANDOM$RANDOM; echo "$T"', /^blip-\d+$/);
+      hold = () => {};
+      await routes.at(-1)!.close({ code: 3000, reason: 'network blip' });
+      const pane = page.locator('[role="tabpanel"]:not([hidden])');
+      await pane.getByText('Reconnecting…').waitFor({ timeout: 10_000 });
+      await eventually(() => routes.length >= 2, 'the page to try again', 10_000);
+      const release = hold;
+      hold = undefined;
+      release();
+      await pane.getByText('Connected to the node').waitFor({ timeout: 15_000 });
+      await eventually(async () => (await rows()).includes(mark), 'the screen replayed', 10_000);
+      expect(await run('echo "after-$T"', /^after-blip-\d+$/)).toBe(`after-${mark}`);
     });
   }, 90_000);
 });
