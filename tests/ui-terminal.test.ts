@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
-import { ECHO_APP, eventually, FIXTURE_AGENT, screenLines } from '../node/testing/index.ts';
+import { eventually, FIXTURE_AGENT, screenLines } from '../node/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
 import {
   type ControlProc,
+  createRunningWorkspace,
+  httpToken,
   type NodeProc,
   startControlProcess,
   startNodeProcess,
@@ -38,23 +40,9 @@ beforeAll(async () => {
     env: { ...TEST_MESH_ENV, WARREN_ALLOW_PATH_APPS: '1' },
   });
   ({ context, page } = await ui.page());
-  const project = await client.POST('/api/v1/projects', { body: { name: 'terminals' } });
-  const ws = await client.POST('/api/v1/workspaces', {
-    body: {
-      name: 'shells',
-      projectId: project.data!.id,
-      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
-      agentCommand: `${process.execPath} ${FIXTURE_AGENT}`,
-    },
+  workspaceId = await createRunningWorkspace(client, 'shells', node.nodeId, {
+    agentCommand: `${process.execPath} ${FIXTURE_AGENT}`,
   });
-  workspaceId = ws.data!.id;
-  await eventually(
-    async () =>
-      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data
-        ?.status === 'running',
-    'the workspace running',
-    30_000,
-  );
   await page.goto(readFileSync(join(control.dataDir, 'login-link.txt'), 'utf8').trim());
   await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
 }, 90_000);
@@ -106,11 +94,8 @@ describe('Workspace terminal in the browser', () => {
       await eventually(async () => (await pageText(app)).includes('"path"'), 'the app page', 15_000);
       // The same app in path mode, as a path-mode link opens it: its http-scope cookie now sits on the node's
       // host under /w/{id}/, where the terminal's and the agent's sockets live.
-      const minted = await client.POST('/api/v1/workspaces/{id}/tokens', {
-        params: { path: { id: workspaceId } },
-        body: { scopes: ['http'] },
-      });
-      await app.goto(`${node.url}/w/${workspaceId}/_auth?token=${minted.data!.token}`);
+      const token = await httpToken(client, workspaceId);
+      await app.goto(`${node.url}/w/${workspaceId}/_auth?token=${token}`);
       await eventually(async () => (await pageText(app)).includes('"path"'), 'the app in path mode', 15_000);
       const cookies = await context.cookies(`${node.url}/w/${workspaceId}/_terminal`);
       expect(cookies.map((c) => c.name)).toContain('warren_token');
