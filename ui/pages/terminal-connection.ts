@@ -10,6 +10,8 @@ const SHELL_EXITED = 1000;
 const SESSION_CLOSED = 4000;
 /** The workspace stopped. */
 const GOING_AWAY = 1001;
+/** The workspace has as many terminals as the node allows. */
+const TOO_MANY = 4429;
 
 /** Reconnect delays: 0.5 s doubling to 10 s, each with jitter so many tabs do not retry in step. */
 const BACKOFF_BASE_MS = 500;
@@ -113,7 +115,7 @@ export class TerminalConnection {
   }
 
   private closed(code: number, reason: string, opened: boolean): void {
-    if (code === SESSION_GONE) {
+    if (code === SESSION_GONE && this.sessionId !== undefined) {
       // Ended while we were away (grace period over, closed elsewhere): a new shell in this tab.
       this.sessionId = undefined;
       this.o.onSession(undefined);
@@ -132,6 +134,10 @@ export class TerminalConnection {
     }
     if (code === SHELL_EXITED || code === SESSION_CLOSED) {
       this.end(undefined);
+      return;
+    }
+    if (code === TOO_MANY) {
+      this.end(`${reason || 'Too many terminals'}: close another tab, then start a new shell here.`);
       return;
     }
     if (code === GOING_AWAY) {
