@@ -177,6 +177,8 @@ function TerminalTab(props: {
         cursorBlink: true,
         fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
         fontSize: 13,
+        // As many lines as the node keeps for a reattach (1 MiB ≈ 10,000 lines): a reload can scroll back as far.
+        scrollback: 10_000,
         theme: { background: '#16181d', foreground: '#e6e6e3', cursor: '#9fd8c4' },
       });
       const fit = new FitAddon();
