@@ -205,4 +205,26 @@ describe('Workspace terminal in the browser', () => {
       expect(await run('echo "after-$T"', /^after-blip-\d+$/)).toBe(`after-${mark}`);
     });
   }, 90_000);
+
+  it('creates a workspace with a terminal shell of its choosing from the form, and its terminal runs it', async () => {
+    await capture(page, 'terminal-shell-setting', async () => {
+      await page.goto(`${control.url}/workspaces`);
+      await page.getByRole('button', { name: 'New workspace' }).first().click();
+      await page.getByLabel('Name', { exact: true }).fill('plain-sh');
+      await page.getByLabel('Project', { exact: true }).selectOption({ label: 'p-shells' });
+      await page.getByLabel('Terminal shell').fill('sh');
+      await page.getByRole('button', { name: 'Create workspace' }).click();
+      const row = page.locator('[data-workspace="plain-sh"]');
+      await row.getByText('Running').waitFor({ timeout: 30_000 });
+      const created = (await client.GET('/api/v1/workspaces')).data!.items.find(
+        (w) => w.name === 'plain-sh',
+      )!;
+      expect(created.shell).toBe('sh');
+      await row.getByRole('link', { name: 'plain-sh' }).click();
+      await page.locator('.head-status').getByText('Running').waitFor({ timeout: 30_000 });
+      await shellReady();
+      // sh, not bash: $0 names it and bash's own variable is unset.
+      expect(await run('echo "SH-$0-$' + '{BASH_VERSION:-none}"', /^SH-/)).toBe('SH-sh-none');
+    });
+  }, 90_000);
 });
