@@ -239,6 +239,15 @@ export const ProjectUpdate = v.object({
 });
 export type ProjectUpdate = v.InferOutput<typeof ProjectUpdate>;
 
+/** A login shell: a command name or an absolute path, no arguments (the node adds `-l`). */
+export const TerminalShell = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(256),
+  v.regex(/^(\/[A-Za-z0-9._+-]+)+$|^[A-Za-z0-9._+-]+$/, 'must be a command name or an absolute path'),
+  v.check((s) => !s.split('/').some((p) => p === '.' || p === '..'), 'must not have . or .. segments'),
+);
+
 /** The spec a node needs to run a workspace. */
 export const WorkspaceAssignment = v.object({
   id: WorkspaceId,
@@ -252,6 +261,8 @@ export const WorkspaceAssignment = v.object({
   agentCommand: v.optional(v.nullable(v.string())),
   /** Limits that override the node's defaults; absent or a field left out: the node's default. */
   resources: v.optional(WorkspaceResources),
+  /** The terminal's login shell; absent or null: bash where the workspace has it, else sh. */
+  shell: v.optional(v.nullable(v.string())),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -283,6 +294,8 @@ export const Workspace = v.object({
   agentCommand: v.nullable(v.string()),
   /** The limits set at creation; `{}` when none were, so the node's defaults apply. */
   resources: WorkspaceResources,
+  /** The terminal's login shell (a command name or absolute path); null: bash where present, else sh. */
+  shell: v.nullable(v.string()),
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,
@@ -309,6 +322,11 @@ export const WorkspaceCreate = v.object({
   ),
   /** Limits for this workspace's sandbox; a field left out takes the node's default. */
   resources: v.optional(WorkspaceResources),
+  /**
+   * The login shell of its terminals: a command name (`zsh`) or an absolute path (`/usr/bin/fish`), started with
+   * `-l`. Left out: bash where the workspace has it, else sh.
+   */
+  shell: v.optional(TerminalShell),
 });
 export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
 

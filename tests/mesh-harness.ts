@@ -207,15 +207,25 @@ export async function getWithToken(url: string, token: string) {
   return { status: res.status, retryAfter: res.headers.get('retry-after'), text };
 }
 
-/** Creates a project and a workspace running the echo app on `nodeId`; resolves with its id once it runs. */
+/**
+ * Creates a project and a workspace running the echo app on `nodeId` (with `more` of the create body, e.g. an
+ * agent); resolves with its id once it runs.
+ */
 export async function createRunningWorkspace(
   client: ControlClient,
   name: string,
   nodeId: string,
+  more: { agentCommand?: string; shell?: string } = {},
 ): Promise<string> {
   const project = await client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
   const ws = await client.POST('/api/v1/workspaces', {
-    body: { name, projectId: project.data!.id, nodeId, appCommand: `exec ${process.execPath} ${ECHO_APP}` },
+    body: {
+      name,
+      projectId: project.data!.id,
+      nodeId,
+      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
+      ...more,
+    },
   });
   if (!ws.data) throw new Error(`workspace ${name} not created: ${ws.response.status}`);
   const id = ws.data.id;

@@ -196,6 +196,8 @@ export const workspaces = sqliteTable(
     env: text('env').notNull(),
     /** WorkspaceResources as JSON: the limits set at creation; '{}' (node defaults) for older rows too. */
     resources: text('resources').notNull().default('{}'),
+    /** The terminal's login shell (issue 15); null: bash where the workspace has it, else sh. */
+    shell: text('shell'),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),

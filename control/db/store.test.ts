@@ -85,6 +85,7 @@ for (const backend of DATABASE_BACKENDS) {
       agentCommand: null,
       env: '{}',
       resources: '{}',
+      shell: null,
       port: null,
       createdAt: T,
       updatedAt: T,

@@ -104,6 +104,7 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     appCommand: w.appCommand,
     agentCommand: w.agentCommand,
     resources: workspaceResources(w),
+    shell: w.shell,
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

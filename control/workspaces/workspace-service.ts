@@ -75,6 +75,7 @@ export function createWorkspaceService(deps: {
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
     agentCommand: row.agentCommand,
+    shell: row.shell,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -163,6 +164,7 @@ export function createWorkspaceService(deps: {
         agentCommand: input.agentCommand ?? project.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
         resources: JSON.stringify(input.resources ?? workspaceResources(project)),
+        shell: input.shell ?? null,
         port: null,
         createdAt: now,
         updatedAt: now,

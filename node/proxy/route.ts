@@ -53,7 +53,13 @@ export function routeTarget(
  * Every path that reaches the app must pass through here first, including the raw front's fast path.
  */
 export function isNodePath(path: string): boolean {
-  return path === '/_auth' || path === '/_terminal' || path === '/_agent' || path.startsWith('/_agent/');
+  return (
+    path === '/_auth' ||
+    path === '/_terminal' ||
+    path.startsWith('/_terminal/') ||
+    path === '/_agent' ||
+    path.startsWith('/_agent/')
+  );
 }
 
 /** A Host a request may carry: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */

@@ -1,7 +1,7 @@
 // What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, or an agent session.
 import type { ServerWebSocket } from 'bun';
 import type { VerifiedToken } from '../auth/index.ts';
-import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
+import type { HostedTerminal, TerminalClient, WorkspaceTarget } from '../workspaces/index.ts';
 
 /** What every socket a workspace token let in carries: that token, so the socket ends when the token does. */
 interface TokenBound {
@@ -21,13 +21,18 @@ export interface BridgeData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-/** A client socket attached to a shell on a PTY. */
+/** A client socket attached to a reconnecting terminal session (a shell on a PTY that outlives the socket). */
 export interface TerminalData extends TokenBound {
   kind: 'terminal';
   target: WorkspaceTarget;
+  /** The client's window: the PTY is resized to it on attach. */
   cols: number;
   rows: number;
-  session: TerminalSession | undefined;
+  /** `?session=`: reattach to this session; absent: start a new one. */
+  sessionId: string | undefined;
+  session: HostedTerminal | undefined;
+  /** This socket as the session's client, once attached. */
+  client: TerminalClient | undefined;
   detach: (() => void) | undefined;
 }
 

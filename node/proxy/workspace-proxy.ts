@@ -3,7 +3,12 @@ import type { Server } from 'bun';
 import { appOpenPath, appReturnPath, type TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
+import {
+  isTerminalSessionId,
+  type Runtime,
+  type TerminalSessions,
+  type WorkspaceTarget,
+} from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
 import { appPageLoad, asAppPage } from './app-pages.ts';
 import type { Convergence } from './convergence.ts';
@@ -22,7 +27,7 @@ import {
   unavailable,
 } from './responses.ts';
 import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
-import type { BridgeData, SocketData } from './socket-data.ts';
+import type { SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
 
@@ -47,6 +52,8 @@ export interface WorkspaceProxyOptions {
   allowPathApps?: boolean;
   /** The control plane's UI origin, whose pages may open cookie WebSockets too. */
   controlOrigin?: string;
+  /** The node's terminal sessions (`/_terminal`, `/_terminal/sessions`); absent: 404 (an ingress-only proxy). */
+  terminals?: TerminalSessions;
 }
 
 /** Returned by `handle` when the request is not for a workspace (the node API takes it). */
@@ -132,7 +139,7 @@ export class WorkspaceProxy {
   ): Result {
     const id = route.workspaceId;
     const target = this.o.runtime.get(id);
-    const terminal = route.path === '/_terminal';
+    const terminal = route.path === '/_terminal' || route.path.startsWith('/_terminal/');
     const agentSearch = route.path === '/_agent/search';
     const agent = route.path === '/_agent' || agentSearch;
     const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
@@ -152,21 +159,7 @@ export class WorkspaceProxy {
       this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
       return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
     }
-    if (terminal) {
-      if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
-      const data: SocketData = {
-        kind: 'terminal',
-        token,
-        target,
-        cols: 80,
-        rows: 24,
-        session: undefined,
-        detach: undefined,
-      };
-      this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
-      if (server.upgrade(req, { data })) return undefined;
-      return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
-    }
+    if (terminal) return this.terminal(req, server, route, token, target, websocket);
     if (agentSearch) return this.searchTranscript(req, route);
     if (agent) return this.agentSocket(req, server, route, token);
     if (target.port === undefined) return unavailable('workspace has no app', 10);
@@ -198,6 +191,63 @@ export class WorkspaceProxy {
       withoutWarrenSetCookies,
       appNotAnswering,
     );
+  }
+
+  /**
+   * `/_terminal` (WebSocket; `?session=` reattaches, `?cols=&rows=` is the window), `GET /_terminal/sessions`
+   * and `DELETE /_terminal/sessions/{id}`: the token's user's sessions of this workspace only.
+   */
+  private terminal(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    target: WorkspaceTarget,
+    websocket: boolean,
+  ): Response | undefined {
+    const terminals = this.o.terminals;
+    if (!terminals) return notFound();
+    if (route.path === '/_terminal/sessions') {
+      if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+      return Response.json({ items: terminals.list(target.id, token.userId) });
+    }
+    if (route.path.startsWith('/_terminal/sessions/')) {
+      const sid = route.path.slice('/_terminal/sessions/'.length);
+      if (req.method !== 'DELETE') return errorResponse(405, 'invalid_request', 'use DELETE');
+      if (!isTerminalSessionId(sid))
+        return errorResponse(400, 'invalid_request', 'not a terminal session id');
+      if (!terminals.close(target.id, token.userId, sid)) return notFound();
+      return new Response(null, { status: 204 });
+    }
+    if (route.path !== '/_terminal') return notFound();
+    if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
+    const q = new URLSearchParams(route.search);
+    const sessionId = q.get('session') ?? undefined;
+    if (sessionId !== undefined && !isTerminalSessionId(sessionId))
+      return errorResponse(400, 'invalid_request', 'session is not a terminal session id');
+    const size = (name: string, fallback: number) => {
+      const raw = q.get(name);
+      const n = raw === null ? fallback : Number(raw);
+      return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined;
+    };
+    const cols = size('cols', 80);
+    const rows = size('rows', 24);
+    if (cols === undefined || rows === undefined)
+      return errorResponse(400, 'invalid_request', 'cols and rows are whole numbers from 1 to 1000');
+    const data: SocketData = {
+      kind: 'terminal',
+      token,
+      target,
+      cols,
+      rows,
+      sessionId,
+      session: undefined,
+      client: undefined,
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }
 
   /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */

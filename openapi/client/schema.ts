@@ -2669,6 +2669,7 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell?: string | null;
                         }[];
                     };
                 };
@@ -5765,6 +5766,7 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell: string | null;
                             /** @enum {string} */
                             status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
@@ -5845,6 +5847,7 @@ export interface operations {
                         memoryMb?: number;
                         pids?: number;
                     };
+                    shell?: string;
                 };
             };
         };
@@ -5871,6 +5874,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6004,6 +6008,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6137,6 +6142,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6733,6 +6739,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
@@ -6866,6 +6873,7 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;

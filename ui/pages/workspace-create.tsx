@@ -22,6 +22,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
   const [nodeId, setNodeId] = useState('');
   const [appCommand, setAppCommand] = useState('');
   const [agentCommand, setAgentCommand] = useState('');
+  const [shell, setShell] = useState('');
   const [limits, setLimits] = useState<Limits>({ memoryMb: '', pids: '', cpus: '' });
   const [step, setStep] = useState<string>();
   const [error, setError] = useState<string>();
@@ -64,6 +65,7 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
             ...(nodeId ? { nodeId } : {}),
             ...(appCommand.trim() ? { appCommand: appCommand.trim() } : {}),
             ...(agentCommand.trim() ? { agentCommand: agentCommand.trim() } : {}),
+            ...(shell.trim() ? { shell: shell.trim() } : {}),
             ...(Object.keys(resources).length > 0 ? { resources } : {}),
           },
         }),
@@ -173,6 +175,24 @@ export function WorkspaceCreate({ nodes, onCreated, onCancel }: WorkspaceCreateP
           />
           <span class="help">
             An agent that speaks the Agent Client Protocol; it gets the chat and tasks.
+          </span>
+        </div>
+        <div class="field">
+          <label for="ws-shell">
+            Terminal shell <span class="optional">optional</span>
+          </label>
+          <input
+            id="ws-shell"
+            class="mono"
+            autoComplete="off"
+            spellcheck={false}
+            placeholder="bash"
+            value={shell}
+            onInput={(e) => setShell(e.currentTarget.value)}
+          />
+          <span class="help">
+            A login shell by name or path (zsh, /usr/bin/fish); empty: bash where the workspace has it, else
+            sh.
           </span>
         </div>
         <fieldset class="field" aria-describedby="ws-limits-help">
