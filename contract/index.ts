@@ -7,6 +7,7 @@ export * from './events.ts';
 export * from './git.ts';
 export * from './ids.ts';
 export * from './jwks.ts';
+export * from './logs.ts';
 export * from './node-proof.ts';
 export * from './provisioning.ts';
 export * from './registry.ts';

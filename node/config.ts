@@ -6,7 +6,7 @@ import { BaseDomain } from '../contract/index.ts';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 import { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './proxy/index.ts';
-import type { SandboxConfig, WorkspaceLimits } from './workspaces/index.ts';
+import type { SandboxConfig, WorkspaceLimits, WorkspaceLogsConfig } from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -153,6 +153,8 @@ export interface ProcessRuntimeConfig {
   env: Record<string, string>;
   /** Resource limits of a workspace unless its spec says otherwise (the sandbox enforces them with cgroups). */
   limits: WorkspaceLimits;
+  /** How much app and agent output is kept per workspace (default 1 MiB × 2 files per source). */
+  logs?: WorkspaceLogsConfig;
 }
 
 /** The defaults for production use. */

@@ -189,6 +189,8 @@ export const workspaces = sqliteTable(
     env: text('env').notNull(),
     /** WorkspaceResources as JSON: the limits set at creation; '{}' (node defaults) for older rows too. */
     resources: text('resources').notNull().default('{}'),
+    /** Grows with each retry the user asks for; the node restarts a run whose generation changed. */
+    generation: integer('generation').notNull().default(0),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -204,6 +206,11 @@ export const workspaces = sqliteTable(
     check('workspaces_desired_check', oneOf('desired_state', DESIRED_STATES)),
     index('workspaces_owner').on(t.ownerId),
     index('workspaces_node').on(t.nodeId),
+    // Names are unique within a project, so people and scripts can tell workspaces apart by name. A workspace
+    // being deleted gives its name up at once: it can be reused while the node still tears the old one down.
+    uniqueIndex('workspaces_project_name')
+      .on(t.projectId, t.name)
+      .where(sql.raw(`"desired_state" != 'deleted'`)),
   ],
 );
 

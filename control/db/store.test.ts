@@ -92,9 +92,11 @@ for (const backend of BACKENDS) {
       await server.stop();
     });
 
+    let named = 0;
     const workspaceRow = (overrides: Partial<WorkspaceRow> = {}): WorkspaceRow => ({
       id: newId('workspace'),
-      name: 'w',
+      // Names are unique within a project.
+      name: `w${++named}`,
       projectId,
       ownerId: userId,
       nodeId: null,
@@ -106,6 +108,7 @@ for (const backend of BACKENDS) {
       agentCommand: null,
       env: '{}',
       resources: '{}',
+      generation: 0,
       port: null,
       createdAt: T,
       updatedAt: T,

@@ -99,6 +99,7 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     appCommand: w.appCommand,
     agentCommand: w.agentCommand,
     resources: workspaceResources(w),
+    envNames: Object.keys(JSON.parse(w.env) as Record<string, string>).sort(),
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

@@ -1,10 +1,12 @@
 // Workspace lifecycle: create with placement, start, stop, delete, node reports, and pushes to the hosting node.
 import {
+  ENV_MAX,
   newId,
   type WorkspaceAssignment,
   type WorkspaceCreate,
   type WorkspaceReport,
   type WorkspaceStatus,
+  type WorkspaceUpdate,
 } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
@@ -26,6 +28,10 @@ export interface WorkspaceService {
   start(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   stop(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   remove(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
+  /** Changes name, commands, env or limits; a running workspace restarts with them. 409 on a name taken. */
+  update(p: UserPrincipal, id: string, input: WorkspaceUpdate): Promise<WorkspaceRow>;
+  /** Starts a workspace in `error` (or `degraded`) afresh: a new generation the node restarts for. */
+  retry(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   /** Places every unplaced workspace that fits on an online node; called when nodes join or recover. */
   placePending(): Promise<number>;
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
@@ -38,6 +44,26 @@ export interface WorkspaceNodeSource {
   /** A node for this new workspace, or undefined to place it the ordinary way. */
   acquire(projectId: string, workspaceId: string): Promise<string | undefined>;
   workspaceRemoved(workspaceId: string): Promise<void>;
+}
+
+/** Statuses in which a workspace that should run is restarted by a change of its spec. */
+const RESTARTABLE = new Set<WorkspaceStatus>(['starting', 'running', 'degraded', 'error']);
+
+/** Row fields as the activity log names them. */
+const FIELD_WORDS: Record<string, string> = {
+  name: 'name',
+  appCommand: 'app command',
+  agentCommand: 'agent command',
+  env: 'environment',
+  resources: 'resources',
+};
+
+/** True when `e` is the unique index on (project, name) refusing a second workspace of that name. */
+function nameTaken(e: unknown): boolean {
+  for (let x: unknown = e; x instanceof Error; x = x.cause) {
+    if (/UNIQUE constraint failed: workspaces\.project_id, workspaces\.name/.test(x.message)) return true;
+  }
+  return false;
 }
 
 export function createWorkspaceService(deps: {
@@ -71,6 +97,7 @@ export function createWorkspaceService(deps: {
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
     agentCommand: row.agentCommand,
+    generation: row.generation,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -128,6 +155,19 @@ export function createWorkspaceService(deps: {
     throw new ControlError('conflict', 'the workspace changed concurrently; try again');
   };
 
+  /** Runs `write`; a second workspace of the same name in the project (the unique index says so) is a 409. */
+  const uniqueName = async <T>(name: string, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (e) {
+      if (nameTaken(e))
+        throw new ControlError('conflict', `a workspace named ${name} already exists in this project`, {
+          field: 'name',
+        });
+      throw e;
+    }
+  };
+
   return {
     async create(p, input) {
       const project = await store.projects.get(input.projectId);
@@ -147,6 +187,7 @@ export function createWorkspaceService(deps: {
         agentCommand: input.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
         resources: JSON.stringify(input.resources ?? {}),
+        generation: 0,
         port: null,
         createdAt: now,
         updatedAt: now,
@@ -157,7 +198,7 @@ export function createWorkspaceService(deps: {
         const node = await store.nodes.get(input.nodeId);
         if (!node) throw new ControlError('not_found', 'node not found');
         const row = { ...base, nodeId: node.id, status: 'starting' as const };
-        if (!(await store.workspaces.insertIfCapacity(row)))
+        if (!(await uniqueName(row.name, () => store.workspaces.insertIfCapacity(row))))
           throw new ControlError('conflict', 'the named node has no free capacity');
         placed = row;
         host = node;
@@ -165,14 +206,20 @@ export function createWorkspaceService(deps: {
         const pooled = await deps.nodeSource?.acquire(project.id, base.id);
         if (pooled) {
           const row = { ...base, nodeId: pooled, status: 'starting' as const };
-          if (await store.workspaces.insertIfCapacity(row)) placed = row;
+          const inserted = await uniqueName(row.name, () => store.workspaces.insertIfCapacity(row)).catch(
+            async (e: unknown) => {
+              await deps.nodeSource?.workspaceRemoved(base.id);
+              throw e;
+            },
+          );
+          if (inserted) placed = row;
           else await deps.nodeSource?.workspaceRemoved(base.id);
         }
       }
       if (!placed && !input.nodeId) {
         for (const node of rankNodes(await store.nodes.list())) {
           const row = { ...base, nodeId: node.id, status: 'starting' as const };
-          if (await store.workspaces.insertIfCapacity(row)) {
+          if (await uniqueName(row.name, () => store.workspaces.insertIfCapacity(row))) {
             placed = row;
             host = node;
             break;
@@ -180,7 +227,7 @@ export function createWorkspaceService(deps: {
         }
       }
       if (!placed) {
-        await store.workspaces.insert(base);
+        await uniqueName(base.name, () => store.workspaces.insert(base));
         await note(base.id, 'created', `workspace ${base.name} created; waiting for a node with room`);
         return base;
       }
@@ -241,6 +288,59 @@ export function createWorkspaceService(deps: {
       await pushTo(updated);
       return updated;
     },
+    async update(p, id, input) {
+      const row = await get(p, id);
+      assertAction('update', row.status);
+      const env = JSON.parse(row.env) as Record<string, string>;
+      for (const [k, val] of Object.entries(input.env ?? {})) {
+        if (val === null) delete env[k];
+        else env[k] = val;
+      }
+      if (Object.keys(env).length > ENV_MAX)
+        throw new ControlError('invalid_request', `at most ${ENV_MAX} environment variables`, { field: 'env' });
+      const spec: Partial<WorkspaceRow> = {};
+      if (input.name !== undefined && input.name !== row.name) spec.name = input.name;
+      if (input.appCommand !== undefined && input.appCommand !== row.appCommand) spec.appCommand = input.appCommand;
+      if (input.agentCommand !== undefined && input.agentCommand !== row.agentCommand)
+        spec.agentCommand = input.agentCommand;
+      if (input.env !== undefined && JSON.stringify(env) !== row.env) spec.env = JSON.stringify(env);
+      if (input.resources !== undefined && JSON.stringify(input.resources) !== row.resources)
+        spec.resources = JSON.stringify(input.resources);
+      const changed = Object.keys(spec);
+      if (changed.length === 0) return row;
+      // Only what the run depends on restarts it; a new name is just a new name.
+      const restarts = changed.some((k) => k !== 'name');
+      const updated = await uniqueName(input.name ?? row.name, () =>
+        change(row, (r) => {
+          assertAction('update', r.status);
+          const live = r.nodeId !== null && r.desiredState === 'running' && RESTARTABLE.has(r.status);
+          return restarts && live
+            ? { ...spec, status: 'starting', statusReason: 'restarting with the new spec' }
+            : spec;
+        }),
+      );
+      // Which fields changed, never their values: env values may be secrets.
+      const words = changed.map((k) => FIELD_WORDS[k] ?? k).join(', ');
+      await note(updated.id, 'updated', `changed ${words}${restarts && updated.status === 'starting' ? '; restarting' : ''}`);
+      await pushTo(updated);
+      return updated;
+    },
+    async retry(p, id) {
+      const row = await get(p, id);
+      assertAction('retry', row.status);
+      const updated = await change(row, (r) => {
+        assertAction('retry', r.status);
+        return {
+          desiredState: 'running',
+          status: r.nodeId ? 'starting' : r.status,
+          statusReason: null,
+          generation: r.generation + 1,
+        };
+      });
+      await note(updated.id, 'retried', 'retry requested');
+      await pushTo(updated);
+      return updated;
+    },
     async placePending() {
       let placedCount = 0;
       for (const row of await store.workspaces.listUnplaced()) {
@@ -296,7 +396,10 @@ export function createWorkspaceService(deps: {
         });
         if (done) {
           applied++;
-          if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
+          if (
+            to !== row.status &&
+            (to === 'running' || to === 'stopped' || to === 'error' || to === 'degraded')
+          )
             await note(row.id, to, report.reason ? `${to}: ${report.reason}` : to);
           // A new reason without a new status (a limit the running workspace ran into) belongs in its log too.
           else if (to === row.status && report.reason && report.reason !== row.statusReason)

@@ -15,8 +15,16 @@ export { SandboxError } from './sandbox/host-command.ts';
 export { createSandboxIsolation, type SandboxConfig } from './sandbox/sandbox-isolation.ts';
 export { openTerminal, parseTerminalMessage, type TerminalSession } from './terminal.ts';
 export {
+  createWorkspaceLogs,
+  defaultWorkspaceLogsConfig,
+  type LogWriter,
+  type WorkspaceLogs,
+  type WorkspaceLogsConfig,
+} from './workspace-logs.ts';
+export {
   createProcessRuntime,
   createWorkspaceRuntime,
   LOGS_DIR,
+  runFingerprint,
   WORKSPACES_DIR,
 } from './workspace-runtime.ts';

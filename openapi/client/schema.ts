@@ -621,7 +621,8 @@ export interface paths {
         delete: operations["deleteWorkspace"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change name, commands, environment or limits; a running workspace restarts with them (409: name taken) */
+        patch: operations["updateWorkspace"];
         trace?: never;
     };
     "/api/v1/workspaces/{id}/activity": {
@@ -653,6 +654,23 @@ export interface paths {
         put?: never;
         /** A GitHub installation token for the workspace's project repositories (node certificate; only the hosting node) */
         post: operations["mintGitToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a workspace in error (or degraded) afresh */
+        post: operations["retryWorkspace"];
         delete?: never;
         options?: never;
         head?: never;
@@ -702,7 +720,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mint a short-lived workspace access token (http, terminal, agent) */
+        /** Mint a short-lived workspace access token (http, terminal, agent, logs) */
         post: operations["createWorkspaceToken"];
         delete?: never;
         options?: never;
@@ -1766,7 +1784,7 @@ export interface operations {
                             available: boolean;
                             nodeId: string;
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             workspaceId: string;
                         }[];
                         self: {
@@ -2467,7 +2485,7 @@ export interface operations {
                         port?: number;
                         reason?: string;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                     }[];
                 };
             };
@@ -2511,6 +2529,7 @@ export interface operations {
                             env: {
                                 [key: string]: string;
                             };
+                            generation?: number;
                             id: string;
                             name: string;
                             ownerId: string;
@@ -5417,6 +5436,7 @@ export interface operations {
                             createdAt: string;
                             /** @enum {string} */
                             desiredState: "running" | "stopped" | "deleted";
+                            envNames: string[];
                             id: string;
                             name: string;
                             nodeId: string | null;
@@ -5428,7 +5448,7 @@ export interface operations {
                                 pids?: number;
                             };
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
                             updatedAt: string;
                             url: string | null;
@@ -5523,6 +5543,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -5534,7 +5555,7 @@ export interface operations {
                             pids?: number;
                         };
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -5656,6 +5677,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -5667,7 +5689,7 @@ export interface operations {
                             pids?: number;
                         };
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -5789,6 +5811,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -5800,7 +5823,157 @@ export interface operations {
                             pids?: number;
                         };
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    env?: {
+                        [key: string]: string | null;
+                    };
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6239,6 +6412,140 @@ export interface operations {
             };
         };
     };
+    retryWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     startWorkspace: {
         parameters: {
             query?: never;
@@ -6262,6 +6569,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6273,7 +6581,7 @@ export interface operations {
                             pids?: number;
                         };
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6395,6 +6703,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6406,7 +6715,7 @@ export interface operations {
                             pids?: number;
                         };
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6518,7 +6827,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ports?: number[];
-                    scopes: ("http" | "terminal" | "agent")[];
+                    scopes: ("http" | "terminal" | "agent" | "logs")[];
                     /** @default 600 */
                     ttlSeconds?: number;
                 };
@@ -6536,7 +6845,7 @@ export interface operations {
                         expiresAt: string;
                         nodeId: string | null;
                         nodeUrl: string | null;
-                        scopes: ("http" | "terminal" | "agent")[];
+                        scopes: ("http" | "terminal" | "agent" | "logs")[];
                         token: string;
                         workspaceId: string;
                     };
