@@ -297,10 +297,13 @@ export function createWorkspaceService(deps: {
         else env[k] = val;
       }
       if (Object.keys(env).length > ENV_MAX)
-        throw new ControlError('invalid_request', `at most ${ENV_MAX} environment variables`, { field: 'env' });
+        throw new ControlError('invalid_request', `at most ${ENV_MAX} environment variables`, {
+          field: 'env',
+        });
       const spec: Partial<WorkspaceRow> = {};
       if (input.name !== undefined && input.name !== row.name) spec.name = input.name;
-      if (input.appCommand !== undefined && input.appCommand !== row.appCommand) spec.appCommand = input.appCommand;
+      if (input.appCommand !== undefined && input.appCommand !== row.appCommand)
+        spec.appCommand = input.appCommand;
       if (input.agentCommand !== undefined && input.agentCommand !== row.agentCommand)
         spec.agentCommand = input.agentCommand;
       if (input.env !== undefined && JSON.stringify(env) !== row.env) spec.env = JSON.stringify(env);
@@ -321,7 +324,11 @@ export function createWorkspaceService(deps: {
       );
       // Which fields changed, never their values: env values may be secrets.
       const words = changed.map((k) => FIELD_WORDS[k] ?? k).join(', ');
-      await note(updated.id, 'updated', `changed ${words}${restarts && updated.status === 'starting' ? '; restarting' : ''}`);
+      await note(
+        updated.id,
+        'updated',
+        `changed ${words}${restarts && updated.status === 'starting' ? '; restarting' : ''}`,
+      );
       await pushTo(updated);
       return updated;
     },

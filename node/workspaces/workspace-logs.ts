@@ -105,7 +105,8 @@ export function createWorkspaceLogs(dir: string, config: WorkspaceLogsConfig): W
 
   const tailOf = (id: string, source: LogSource, n: number): LogLine[] => {
     let out: LogLine[] = [];
-    for (let f = 0; f < config.files && out.length < n; f++) out = [...readLines(fileOf(id, source, f)), ...out];
+    for (let f = 0; f < config.files && out.length < n; f++)
+      out = [...readLines(fileOf(id, source, f)), ...out];
     return out.slice(-n);
   };
 
@@ -144,8 +145,8 @@ export function createWorkspaceLogs(dir: string, config: WorkspaceLogsConfig): W
       return all.slice(-n);
     },
     follow(id, listener) {
-      let set = listeners.get(id);
-      if (!set) listeners.set(id, (set = new Set()));
+      const set = listeners.get(id) ?? new Set();
+      listeners.set(id, set);
       set.add(listener);
       return () => {
         set.delete(listener);
@@ -172,4 +173,3 @@ function cut(text: string): string[] {
   for (let i = 0; i < text.length; i += LOG_LINE_MAX) out.push(text.slice(i, i + LOG_LINE_MAX));
   return out;
 }
-

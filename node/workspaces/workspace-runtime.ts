@@ -220,7 +220,10 @@ class WorkspaceRuntime implements Runtime {
   spawn(id: string, request: Omit<SpawnRequest, 'env'> & { env?: Record<string, string> }): LaunchedProcess {
     const inst = this.instances.get(id);
     // A workspace in `error` keeps its sandbox, so a terminal can still look into why.
-    if (!inst?.prepared || (inst.status !== 'running' && inst.status !== 'starting' && inst.status !== 'error'))
+    if (
+      !inst?.prepared ||
+      (inst.status !== 'running' && inst.status !== 'starting' && inst.status !== 'error')
+    )
       throw new Error('the workspace is not running');
     return this.isolation.spawn(id, { ...request, env: { ...inst.env, ...request.env } });
   }
