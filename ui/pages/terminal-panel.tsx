@@ -25,7 +25,8 @@ export function TerminalPanel({ workspace: w }: { workspace: Workspace }) {
   const socket = useRef<WebSocket | undefined>(undefined);
   const [phase, setPhase] = useState<Phase>('idle');
   const [error, setError] = useState<string>();
-  const running = w.status === 'running';
+  // A workspace in error keeps a shell for looking into why; a degraded one runs (its agent failed).
+  const running = w.status === 'running' || w.status === 'degraded' || w.status === 'error';
 
   const connect = async () => {
     setError(undefined);

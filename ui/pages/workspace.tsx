@@ -1,4 +1,5 @@
-// One workspace: status and actions, its app through the node, the terminal, the request path, and placeholders.
+// One workspace: status and actions, editing, its app through the node, the terminal, logs, agent, request path
+// and activity.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
@@ -9,9 +10,11 @@ import { describe } from '../problem.ts';
 import { Link, navigate } from '../router.tsx';
 import { ActivityPanel } from './activity-panel.tsx';
 import { AgentPanel } from './agent-panel.tsx';
+import { LogsPanel } from './logs-panel.tsx';
 import { RequestPath } from './request-path.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { WorkspaceActions } from './workspace-actions.tsx';
+import { WorkspaceCreate } from './workspace-create.tsx';
 
 /** What is under way while a workspace is between states, in words. */
 const MOVING: Partial<Record<Workspace['status'], string>> = {
@@ -24,6 +27,7 @@ export function WorkspacePage({ id }: { id: string }) {
   const live = useLive();
   const [error, setError] = useState<string>();
   const [opening, setOpening] = useState(false);
+  const [editing, setEditing] = useState(false);
   const w: Workspace | undefined = live.workspaces.get(id);
 
   // Deep links: the stream's snapshot may not hold it yet (or at all); ask once to tell "gone" from "loading".
@@ -113,20 +117,38 @@ export function WorkspacePage({ id }: { id: string }) {
           <span class="muted small">{MOVING[w.status]}</span>
         </div>
       ) : null}
-      {w.statusReason ? <p class="status-reason">{w.statusReason}</p> : null}
+      {w.statusReason ? <StatusReason reason={w.statusReason} /> : null}
       <div class="toolbar">
         {w.appCommand ? (
           <button
             type="button"
             class="button primary"
-            disabled={w.status !== 'running' || opening}
+            disabled={(w.status !== 'running' && w.status !== 'degraded') || opening}
             onClick={() => void openApp()}
           >
             {opening ? 'Opening…' : 'Open app'}
           </button>
         ) : null}
+        <button
+          type="button"
+          class="button"
+          aria-expanded={editing}
+          disabled={w.desiredState === 'deleted'}
+          onClick={() => setEditing((e) => !e)}
+        >
+          Edit
+        </button>
         <WorkspaceActions workspace={w} onDeleted={() => navigate('/workspaces')} />
       </div>
+      {editing ? (
+        <WorkspaceCreate
+          key={`edit-${w.id}`}
+          nodes={[]}
+          editing={w}
+          onCreated={() => setEditing(false)}
+          onCancel={() => setEditing(false)}
+        />
+      ) : null}
       <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
       {w.status === 'pending' ? (
         <div class="notice hint">
@@ -153,6 +175,7 @@ export function WorkspacePage({ id }: { id: string }) {
         </div>
       </dl>
       <TerminalPanel key={w.id} workspace={w} />
+      <LogsPanel key={`logs-${w.id}`} workspace={w} />
       {w.agentCommand ? (
         <AgentPanel key={`agent-${w.id}`} workspace={w} />
       ) : (
@@ -168,6 +191,23 @@ export function WorkspacePage({ id }: { id: string }) {
         <RequestPath workspace={w} node={node} />
         <ActivityPanel key={`activity-${w.id}`} workspace={w} />
       </div>
+    </div>
+  );
+}
+
+/** Why the workspace is where it is: the first line in words, the output it quoted (its last lines) below. */
+function StatusReason({ reason }: { reason: string }) {
+  const cut = reason.indexOf('\n');
+  const head = cut < 0 ? reason : reason.slice(0, cut);
+  const output = cut < 0 ? '' : reason.slice(cut + 1);
+  return (
+    <div class="status-reason-wrap">
+      <p class="status-reason">{head}</p>
+      {output ? (
+        <pre class="status-output" title="Its last lines of output">
+          {output}
+        </pre>
+      ) : null}
     </div>
   );
 }
