@@ -41,7 +41,8 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
   const [error, setError] = useState<string>();
   const [draft, setDraft] = useState('');
   const log = useRef<HTMLDivElement>(null);
-  const running = w.status === 'running';
+  // A degraded workspace runs with a failed agent: a new prompt starts it again.
+  const running = w.status === 'running' || w.status === 'degraded';
 
   const connect = async () => {
     setError(undefined);
