@@ -1,5 +1,5 @@
 // Which workspace status may follow which, and which user actions each status allows; illegal moves are 409.
-import type { WorkspaceStatus } from '../../contract/index.ts';
+import { WORKSPACE_STATUSES, type WorkspaceStatus } from '../../contract/index.ts';
 import { ControlError } from '../errors.ts';
 
 /**
@@ -24,17 +24,8 @@ export type WorkspaceAction = 'start' | 'stop' | 'delete' | 'update' | 'retry';
 export const ACTION_ALLOWED: Record<WorkspaceAction, readonly WorkspaceStatus[]> = {
   start: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
   stop: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
-  delete: [
-    'pending',
-    'starting',
-    'running',
-    'degraded',
-    'stopping',
-    'stopped',
-    'error',
-    'unreachable',
-    'deleting',
-  ],
+  /** Any status: a delete can always be asked for (again). */
+  delete: WORKSPACE_STATUSES,
   /** A new spec: anything but a workspace on its way out; a running one restarts with it. */
   update: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
   /** Start afresh a workspace that gave up (its app) or runs degraded (its agent). */

@@ -5,6 +5,7 @@ import type { AgentServerMessage } from '../../contract/index.ts';
 import { applyAgentEvent, busy, emptyTranscript, type Transcript } from '../agent-transcript.ts';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { nodeSocketUrl } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachable';
@@ -18,10 +19,7 @@ const TOKEN_ENDED = 4401;
 
 /** ws(s)://node/w/{id}/_agent?token=… from the node's http(s) address. */
 export function agentUrl(nodeUrl: string, workspaceId: string, token: string): string {
-  const u = new URL(`${nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(workspaceId)}/_agent`);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.searchParams.set('token', token);
-  return u.toString();
+  return nodeSocketUrl(nodeUrl, workspaceId, '_agent', token);
 }
 
 const AGENT_WORDS: Record<string, string> = {

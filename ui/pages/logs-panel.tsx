@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../contract/index.ts';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { nodeSocketUrl } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 /** Lines kept on the page; older ones scroll away (the node keeps more: `GET /w/{id}/_logs?tail=N`). */
@@ -12,15 +13,6 @@ const KEEP = 1000;
 const TAIL = 300;
 
 type Phase = 'idle' | 'connecting' | 'open' | 'closed';
-
-/** ws(s)://node/w/{id}/_logs?tail=…&token=… from the node's http(s) address. */
-export function logsUrl(nodeUrl: string, workspaceId: string, token: string): string {
-  const u = new URL(`${nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(workspaceId)}/_logs`);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.searchParams.set('tail', String(TAIL));
-  u.searchParams.set('token', token);
-  return u.toString();
-}
 
 export function LogsPanel({ workspace: w }: { workspace: Workspace }) {
   const [lines, setLines] = useState<LogLine[]>([]);
@@ -43,7 +35,9 @@ export function LogsPanel({ workspace: w }: { workspace: Workspace }) {
       if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet, so it has no logs.');
       socket.current?.close(1000);
       setLines([]);
-      const ws = new WebSocket(logsUrl(minted.nodeUrl, w.id, minted.token));
+      const ws = new WebSocket(
+        nodeSocketUrl(minted.nodeUrl, w.id, '_logs', minted.token, { tail: String(TAIL) }),
+      );
       socket.current = ws;
       ws.onopen = () => setPhase('open');
       ws.onmessage = (m) => {
