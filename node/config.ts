@@ -6,7 +6,12 @@ import { BaseDomain } from '../contract/index.ts';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 import { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './proxy/index.ts';
-import type { SandboxConfig, WorkspaceLimits, WorkspaceLogsConfig } from './workspaces/index.ts';
+import {
+  defaultWorkspaceLogsConfig,
+  type SandboxConfig,
+  type WorkspaceLimits,
+  type WorkspaceLogsConfig,
+} from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -153,7 +158,10 @@ export interface ProcessRuntimeConfig {
   env: Record<string, string>;
   /** Resource limits of a workspace unless its spec says otherwise (the sandbox enforces them with cgroups). */
   limits: WorkspaceLimits;
-  /** How much app and agent output is kept per workspace (default 1 MiB × 2 files per source). */
+  /**
+   * How much app and agent output is kept per workspace (default 1 MiB × 2 files per source, see
+   * defaultWorkspaceLogsConfig). WARREN_WORKSPACE_LOG_MAX_BYTES and WARREN_WORKSPACE_LOG_FILES override it.
+   */
   logs?: WorkspaceLogsConfig;
 }
 
@@ -382,6 +390,22 @@ export function nodeConfigFromArgs(
       idle,
       'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
     );
+  const logBytes = env.WARREN_WORKSPACE_LOG_MAX_BYTES;
+  const logFiles = env.WARREN_WORKSPACE_LOG_FILES;
+  if (logBytes || logFiles) {
+    const logs = { ...defaultWorkspaceLogsConfig(), ...c.runtime.logs };
+    const whole = (min: number, max: number) =>
+      v.pipe(
+        v.string(),
+        v.transform(Number),
+        v.integer('must be an integer'),
+        v.minValue(min),
+        v.maxValue(max),
+      );
+    if (logBytes) logs.maxBytes = parse(whole(4096, 1 << 30), logBytes, 'WARREN_WORKSPACE_LOG_MAX_BYTES');
+    if (logFiles) logs.files = parse(whole(1, 100), logFiles, 'WARREN_WORKSPACE_LOG_FILES');
+    c.runtime.logs = logs;
+  }
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);
