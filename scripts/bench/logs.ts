@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkspaceLogs, defaultWorkspaceLogsConfig } from '../../node/workspaces/index.ts';
+import { createWorkspaceLogs, defaultWorkspaceLogsConfig } from '../../node/index.ts';
 
 /** Lines of a typical dev server (~80 bytes), written in chunks of 64 lines as a pipe delivers them. */
 const LINE = 'GET /api/items?page=2 200 12.3 ms - 1532 bytes [request id 7f3a9c]';
