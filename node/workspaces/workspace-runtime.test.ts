@@ -170,6 +170,8 @@ describe('ProcessRuntime', () => {
     expect(r.reason).toContain('no-such-command-here');
     expect(r.reason).toContain('not found');
     expect(r.reason!.length).toBeLessThanOrEqual(1000);
+    // Only the last run's lines: each of the two runs printed `config loaded` once.
+    expect(r.reason!.split('\n').filter((l) => l === 'config loaded')).toEqual(['config loaded']);
     // Every line is in the workspace's logs, tagged with its stream.
     const lines = runtime.logs.tail(s.id, 100);
     expect(lines.filter((l) => l.text === 'starting up').map((l) => l.stream)).toEqual(['stdout', 'stdout']);

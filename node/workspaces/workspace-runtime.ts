@@ -367,6 +367,8 @@ class WorkspaceRuntime implements Runtime {
     inst.port = port;
     inst.env = this.envFor(inst.spec, inst);
     let proc: LaunchedProcess;
+    // Before the spawn: every line of this run is read after it (the reason quotes this run's lines only).
+    const startedAt = Date.now();
     try {
       proc = this.isolation.spawn(inst.id, {
         argv: [this.config.shell, '-c', inst.spec.appCommand ?? ''],
@@ -384,7 +386,7 @@ class WorkspaceRuntime implements Runtime {
       pump(proc.proc.stderr, this.logs.writer(inst.id, 'app', 'stderr')),
     ]);
     inst.proc = proc;
-    inst.startedAt = Date.now();
+    inst.startedAt = startedAt;
     this.emit(inst);
     void this.awaitReady(inst, proc);
     void proc.proc.exited.then(async (code) => {
@@ -394,9 +396,13 @@ class WorkspaceRuntime implements Runtime {
     });
   }
 
-  /** The app's last lines of output, for a status reason; empty when it printed nothing. */
-  private lastWords(id: string): string {
-    const lines = this.logs.tail(id, QUOTED_LINES, 'app').map((l) => l.text);
+  /** The last lines the app printed in this run, for a status reason; empty when it printed nothing. */
+  private lastWords(inst: Instance): string {
+    const since = new Date(inst.startedAt).toISOString();
+    const lines = this.logs
+      .tail(inst.id, QUOTED_LINES, 'app')
+      .filter((l) => l.at >= since)
+      .map((l) => l.text);
     let text = lines.join('\n');
     if (text.length > QUOTED_CHARS) text = `…${text.slice(-QUOTED_CHARS)}`;
     return text ? `\n${text}` : '';
@@ -422,7 +428,7 @@ class WorkspaceRuntime implements Runtime {
         this.set(
           inst,
           'error',
-          `app command did not listen on PORT ${inst.port} within ${s} s${this.lastWords(inst.id)}`,
+          `app command did not listen on PORT ${inst.port} within ${s} s${this.lastWords(inst)}`,
         );
         inst.wanted = 'running';
         return;
@@ -443,7 +449,7 @@ class WorkspaceRuntime implements Runtime {
     const signal = proc.proc.signalCode;
     const limit = this.newPressure(inst);
     const why = `app command exited with ${signal ? `signal ${signal}` : `code ${code}`}${limit ? ` (${limit})` : ''}`;
-    const words = this.lastWords(inst.id);
+    const words = this.lastWords(inst);
     if (inst.crashes > this.config.maxRestarts) {
       this.set(inst, 'error', `${why}; gave up after ${inst.crashes} consecutive failures${words}`);
       return;
