@@ -61,7 +61,8 @@ describe('A failing workspace in the browser', () => {
       const quoted = await page.locator('.status-output').textContent();
       expect(quoted).toContain('fatal: config.yml is missing');
       expect(quoted).toContain('no-such-tool');
-      // The Logs panel tails the same output, stderr marked as such.
+      // The Logs tab tails the same output, stderr marked as such.
+      await page.getByRole('tab', { name: 'Logs' }).click();
       const logs = page.getByRole('list', { name: 'Output, oldest first' });
       await logs
         .locator('[data-stream="stderr"]', { hasText: 'fatal: config.yml is missing' })
@@ -71,6 +72,7 @@ describe('A failing workspace in the browser', () => {
         await logs.locator('[data-stream="stdout"]', { hasText: 'booting the server' }).count(),
       ).toBeGreaterThan(0);
       // A workspace in error keeps a working shell for looking into why.
+      await page.getByRole('tab', { name: 'Terminal' }).click();
       await page.getByText('Connected to the node').waitFor({ timeout: 15_000 });
       const rows = page.locator('.xterm-rows > div');
       await eventually(
@@ -78,6 +80,7 @@ describe('A failing workspace in the browser', () => {
         10_000,
         'a prompt',
       );
+      await page.locator('.terminal-host').click();
       await page.keyboard.type('echo still-here\n');
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim() === 'still-here'),
@@ -87,6 +90,15 @@ describe('A failing workspace in the browser', () => {
       // Retry starts it afresh: the status leaves Error and the activity says so.
       await page.getByRole('button', { name: 'Retry broken' }).click();
       await page.locator('.feed-item', { hasText: 'retry requested' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.head-status').getByText('Starting').waitFor({ timeout: 15_000 });
+      // It fails again the same way; a page opened on a failed workspace starts on its Logs tab: they say why.
+      await page.locator('.head-status').getByText('Error').waitFor({ timeout: 60_000 });
+      await page.reload();
+      await page.getByRole('tab', { name: 'Logs', selected: true }).waitFor();
+      await logs
+        .locator('[data-stream="stderr"]', { hasText: 'fatal: config.yml is missing' })
+        .first()
+        .waitFor();
     });
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 // One workspace: status and actions, editing, its app through the node, the terminal, logs, agent, request path
 // and activity.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
 import { WorkspaceBadge } from '../components/status-badge.tsx';
@@ -28,7 +28,16 @@ export function WorkspacePage({ id }: { id: string }) {
   const [error, setError] = useState<string>();
   const [opening, setOpening] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [tab, setTab] = useState<'terminal' | 'logs'>('terminal');
+  const tabChosen = useRef(false);
   const w: Workspace | undefined = live.workspaces.get(id);
+
+  // A workspace that failed opens on its logs: they say why. Decided once, when it is first known.
+  useEffect(() => {
+    if (!w || tabChosen.current) return;
+    tabChosen.current = true;
+    if (w.status === 'error') setTab('logs');
+  }, [!!w]);
 
   // Deep links: the stream's snapshot may not hold it yet (or at all); ask once to tell "gone" from "loading".
   useEffect(() => {
@@ -174,8 +183,33 @@ export function WorkspacePage({ id }: { id: string }) {
           <dd>{w.desiredState}</dd>
         </div>
       </dl>
-      <TerminalPanel key={w.id} workspace={w} />
-      <LogsPanel key={`logs-${w.id}`} workspace={w} />
+      <div class="tabs" role="tablist" aria-label="Terminal and logs">
+        {(['terminal', 'logs'] as const).map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`tab-${t}`}
+            class="tab"
+            aria-selected={tab === t}
+            aria-controls={`panel-${t}`}
+            onClick={() => {
+              setTab(t);
+              // The terminal sizes itself to its box on a resize; a box that was hidden has a new size.
+              if (t === 'terminal') requestAnimationFrame(() => window.dispatchEvent(new Event('resize')));
+            }}
+          >
+            {t === 'terminal' ? 'Terminal' : 'Logs'}
+          </button>
+        ))}
+      </div>
+      {/* Both stay mounted, so switching keeps the shell and the live tail connected. */}
+      <div role="tabpanel" id="panel-terminal" aria-labelledby="tab-terminal" hidden={tab !== 'terminal'}>
+        <TerminalPanel key={w.id} workspace={w} />
+      </div>
+      <div role="tabpanel" id="panel-logs" aria-labelledby="tab-logs" hidden={tab !== 'logs'}>
+        <LogsPanel key={`logs-${w.id}`} workspace={w} />
+      </div>
       {w.agentCommand ? (
         <AgentPanel key={`agent-${w.id}`} workspace={w} />
       ) : (
