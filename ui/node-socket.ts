@@ -1,5 +1,7 @@
-// Addresses of the hosting node's workspace WebSockets (`/w/{id}/_agent`, `/_logs`…), which take their token in
-// the query: a browser cannot set headers on a WebSocket.
+// The hosting node's workspace WebSockets (`/w/{id}/_agent`, `/_logs`…): their addresses, which carry the token in
+// the query (a browser cannot set headers on a WebSocket), and a ref that closes one with its component.
+import type { RefObject } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 
 /** ws(s)://node/w/{id}/{endpoint}?…&token=… from the node's http(s) address. */
 export function nodeSocketUrl(
@@ -14,4 +16,18 @@ export function nodeSocketUrl(
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   u.searchParams.set('token', token);
   return u.toString();
+}
+
+/** A ref for a component's WebSocket to a node, closed normally (1000) when the component goes away. */
+export function useNodeSocket(): RefObject<WebSocket | undefined> {
+  const socket = useRef<WebSocket | undefined>(undefined);
+  useEffect(
+    () => () => {
+      const ws = socket.current;
+      socket.current = undefined;
+      ws?.close(1000);
+    },
+    [],
+  );
+  return socket;
 }

@@ -5,7 +5,7 @@ import type { AgentServerMessage } from '../../contract/index.ts';
 import { applyAgentEvent, busy, emptyTranscript, type Transcript } from '../agent-transcript.ts';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
-import { nodeSocketUrl } from '../node-socket.ts';
+import { nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachable';
@@ -34,7 +34,7 @@ const AGENT_WORDS: Record<string, string> = {
 export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
   const [transcript, setTranscript] = useState<Transcript>(emptyTranscript);
   const seen = useRef(0);
-  const socket = useRef<WebSocket | undefined>(undefined);
+  const socket = useNodeSocket();
   const [phase, setPhase] = useState<Phase>('idle');
   const [error, setError] = useState<string>();
   const [draft, setDraft] = useState('');
@@ -114,14 +114,6 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
   useEffect(() => {
     if (running && phase === 'idle') void connect();
   }, [running]);
-  useEffect(
-    () => () => {
-      const ws = socket.current;
-      socket.current = undefined;
-      ws?.close(1000);
-    },
-    [],
-  );
   // Keep the newest reply in view as it streams.
   useEffect(() => {
     const el = log.current;

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../contract/index.ts';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
-import { nodeSocketUrl } from '../node-socket.ts';
+import { nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 /** Lines kept on the page; older ones scroll away (the node keeps more: `GET /w/{id}/_logs?tail=N`). */
@@ -18,7 +18,7 @@ export function LogsPanel({ workspace: w }: { workspace: Workspace }) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [phase, setPhase] = useState<Phase>('idle');
   const [error, setError] = useState<string>();
-  const socket = useRef<WebSocket | undefined>(undefined);
+  const socket = useNodeSocket();
   const box = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
 
@@ -68,14 +68,6 @@ export function LogsPanel({ workspace: w }: { workspace: Workspace }) {
   useEffect(() => {
     if (placed && phase === 'idle') void connect();
   }, [placed]);
-  useEffect(
-    () => () => {
-      const ws = socket.current;
-      socket.current = undefined;
-      ws?.close(1000);
-    },
-    [],
-  );
   // Follow the newest line unless the reader scrolled up to read.
   useEffect(() => {
     const el = box.current;
