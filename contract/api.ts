@@ -263,6 +263,8 @@ export const WorkspaceAssignment = v.object({
   resources: v.optional(WorkspaceResources),
   /** The terminal's login shell; absent or null: bash where the workspace has it, else sh. */
   shell: v.optional(v.nullable(v.string())),
+  /** Grows with each retry: the node restarts a run whose generation changed even when nothing else did. */
+  generation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -292,10 +294,12 @@ export const Workspace = v.object({
   appCommand: v.nullable(v.string()),
   /** The ACP agent command the node runs for chat and tasks (`/w/{id}/_agent`). */
   agentCommand: v.nullable(v.string()),
-  /** The limits set at creation; `{}` when none were, so the node's defaults apply. */
+  /** The limits set at creation or the last edit; `{}` when none were, so the node's defaults apply. */
   resources: WorkspaceResources,
   /** The terminal's login shell (a command name or absolute path); null: bash where present, else sh. */
   shell: v.nullable(v.string()),
+  /** The names of its environment variables (their values may be secrets and are never shown again). */
+  envNames: v.array(v.string()),
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,
@@ -303,20 +307,21 @@ export const Workspace = v.object({
 });
 export type Workspace = v.InferOutput<typeof Workspace>;
 
+const EnvName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment name'));
+/** Most environment variables a workspace may have. */
+export const ENV_MAX = 128;
+
 export const WorkspaceCreate = v.object({
   name: Name,
   projectId: ProjectId,
   nodeId: v.optional(NodeId),
-  appCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  appCommand: v.optional(Command),
   /** A shell command that speaks the Agent Client Protocol on stdio, run in the workspace's directory. */
-  agentCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  agentCommand: v.optional(Command),
   env: v.optional(
     v.pipe(
-      v.record(
-        v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment name')),
-        v.string(),
-      ),
-      v.check((r) => Object.keys(r).length <= 128, 'at most 128 variables'),
+      v.record(EnvName, v.string()),
+      v.check((r) => Object.keys(r).length <= ENV_MAX, `at most ${ENV_MAX} variables`),
     ),
     {},
   ),
@@ -332,6 +337,31 @@ export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
 
 /** `GET /api/v1/workspaces/{id}/app?path=`: the page of the app to land on (a path on its origin; else `/`). */
 export const AppLinkQuery = v.object({ path: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
+/**
+ * A change to a workspace (`PATCH /api/v1/workspaces/{id}`), validated like a create; fields left out stay as
+ * they are. A running workspace restarts with the new commands, environment or limits; a rename alone does not
+ * restart it.
+ */
+export const WorkspaceUpdate = v.pipe(
+  v.object({
+    name: v.optional(Name),
+    /** null: no app (shell only). */
+    appCommand: v.optional(v.nullable(Command)),
+    /** null: no agent. */
+    agentCommand: v.optional(v.nullable(Command)),
+    /** Changes to the environment: a value sets the variable, null removes it; names left out stay. */
+    env: v.optional(
+      v.pipe(
+        v.record(EnvName, v.nullable(v.string())),
+        v.check((r) => Object.keys(r).length <= ENV_MAX, `at most ${ENV_MAX} variables`),
+      ),
+    ),
+    /** Replaces the limits; `{}` goes back to the node's defaults. */
+    resources: v.optional(WorkspaceResources),
+  }),
+  v.check((u) => Object.values(u).some((x) => x !== undefined), 'name at least one field to change'),
+);
+export type WorkspaceUpdate = v.InferOutput<typeof WorkspaceUpdate>;
 
 export const WorkspaceTokenRequest = v.object({
   scopes: v.pipe(v.array(WorkspaceScope), v.minLength(1, 'name at least one scope')),

@@ -8,6 +8,7 @@ export * from './events.ts';
 export * from './git.ts';
 export * from './ids.ts';
 export * from './jwks.ts';
+export * from './logs.ts';
 export * from './message-page.ts';
 export * from './node-proof.ts';
 export * from './provisioning.ts';

@@ -132,6 +132,25 @@ describe('nodeConfigFromArgs', () => {
     );
   });
 
+  it('takes the workspace log bounds from WARREN_WORKSPACE_LOG_MAX_BYTES and _FILES and refuses nonsense', () => {
+    const base = ['--control', 'http://127.0.0.1:1'];
+    expect(nodeConfigFromArgs(base, {}).runtime.logs).toBeUndefined();
+    expect(
+      nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_MAX_BYTES: '65536', WARREN_WORKSPACE_LOG_FILES: '3' })
+        .runtime.logs,
+    ).toEqual({ maxBytes: 65536, files: 3 });
+    expect(nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_FILES: '4' }).runtime.logs).toEqual({
+      maxBytes: 1024 * 1024,
+      files: 4,
+    });
+    expect(() => nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_MAX_BYTES: '10' })).toThrow(
+      'WARREN_WORKSPACE_LOG_MAX_BYTES',
+    );
+    expect(() => nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_FILES: 'two' })).toThrow(
+      'WARREN_WORKSPACE_LOG_FILES',
+    );
+  });
+
   it('takes the converge window from WARREN_MESH_CONVERGE_WINDOW_MS and refuses nonsense', () => {
     const base = ['--control', 'http://127.0.0.1:1'];
     expect(nodeConfigFromArgs(base, {}).mesh.convergeWindowMs).toBe(30_000);

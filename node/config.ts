@@ -8,9 +8,11 @@ import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agen
 import { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './proxy/index.ts';
 import {
   defaultTerminalConfig,
+  defaultWorkspaceLogsConfig,
   type SandboxConfig,
   type TerminalConfig,
   type WorkspaceLimits,
+  type WorkspaceLogsConfig,
 } from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
@@ -163,6 +165,11 @@ export interface ProcessRuntimeConfig {
   env: Record<string, string>;
   /** Resource limits of a workspace unless its spec says otherwise (the sandbox enforces them with cgroups). */
   limits: WorkspaceLimits;
+  /**
+   * How much app and agent output is kept per workspace (default 1 MiB × 2 files per source, see
+   * defaultWorkspaceLogsConfig). WARREN_WORKSPACE_LOG_MAX_BYTES and WARREN_WORKSPACE_LOG_FILES override it.
+   */
+  logs?: WorkspaceLogsConfig;
 }
 
 /** The defaults for production use. */
@@ -402,6 +409,22 @@ export function nodeConfigFromArgs(
     );
   const grace = env.WARREN_TERMINAL_DETACH_GRACE_MS;
   if (grace) c.terminal.detachGraceMs = parse(wholeMs(0), grace, 'WARREN_TERMINAL_DETACH_GRACE_MS');
+  const logBytes = env.WARREN_WORKSPACE_LOG_MAX_BYTES;
+  const logFiles = env.WARREN_WORKSPACE_LOG_FILES;
+  if (logBytes || logFiles) {
+    const logs = { ...defaultWorkspaceLogsConfig(), ...c.runtime.logs };
+    const whole = (min: number, max: number) =>
+      v.pipe(
+        v.string(),
+        v.transform(Number),
+        v.integer('must be an integer'),
+        v.minValue(min),
+        v.maxValue(max),
+      );
+    if (logBytes) logs.maxBytes = parse(whole(4096, 1 << 30), logBytes, 'WARREN_WORKSPACE_LOG_MAX_BYTES');
+    if (logFiles) logs.files = parse(whole(1, 100), logFiles, 'WARREN_WORKSPACE_LOG_FILES');
+    c.runtime.logs = logs;
+  }
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);

@@ -57,13 +57,13 @@ afterAll(async () => {
 /** The rows of the terminal tab shown now, as a screen shows them. */
 const rows = async () =>
   screenLines(
-    (await page.locator('[role="tabpanel"]:not([hidden]) .xterm-rows > div').allTextContents()).join('\n'),
+    (await page.locator('[data-terminal-state]:not([hidden]) .xterm-rows > div').allTextContents()).join('\n'),
   );
 
 /** Waits until the shown tab is attached and its shell has printed a prompt. */
 async function shellReady(): Promise<void> {
   await page
-    .locator('[role="tabpanel"]:not([hidden])')
+    .locator('[data-terminal-state]:not([hidden])')
     .getByText('Connected to the node')
     .waitFor({ timeout: 20_000 });
   await eventually(async () => (await rows()).some((r) => r.length > 0), 'the shell prompt', 10_000);
@@ -194,7 +194,7 @@ describe('Workspace terminal in the browser', () => {
       const mark = await run('T=blip-$RANDOM$RANDOM; echo "$T"', /^blip-\d+$/);
       hold = () => {};
       await routes.at(-1)!.close({ code: 3000, reason: 'network blip' });
-      const pane = page.locator('[role="tabpanel"]:not([hidden])');
+      const pane = page.locator('[data-terminal-state]:not([hidden])');
       await pane.getByText('Reconnecting…').waitFor({ timeout: 10_000 });
       await eventually(() => routes.length >= 2, 'the page to try again', 10_000);
       const release = hold;

@@ -198,6 +198,8 @@ export const workspaces = sqliteTable(
     resources: text('resources').notNull().default('{}'),
     /** The terminal's login shell (issue 15); null: bash where the workspace has it, else sh. */
     shell: text('shell'),
+    /** Grows with each retry the user asks for; the node restarts a run whose generation changed. */
+    generation: integer('generation').notNull().default(0),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -214,6 +216,11 @@ export const workspaces = sqliteTable(
     index('workspaces_owner').on(t.ownerId),
     // With desired_state: the capacity checks count a node's occupying workspaces from the index alone.
     index('workspaces_node').on(t.nodeId, t.desiredState),
+    // Names are unique within a project, so people and scripts can tell workspaces apart by name. A workspace
+    // being deleted gives its name up at once: it can be reused while the node still tears the old one down.
+    uniqueIndex('workspaces_project_name')
+      .on(t.projectId, t.name)
+      .where(sql.raw(`"desired_state" != 'deleted'`)),
   ],
 );
 

@@ -71,9 +71,11 @@ for (const backend of DATABASE_BACKENDS) {
       await server.stop();
     });
 
+    let named = 0;
     const workspaceRow = (overrides: Partial<WorkspaceRow> = {}): WorkspaceRow => ({
       id: newId('workspace'),
-      name: 'w',
+      // Names are unique within a project.
+      name: `w${++named}`,
       projectId,
       ownerId: userId,
       nodeId: null,
@@ -86,6 +88,7 @@ for (const backend of DATABASE_BACKENDS) {
       env: '{}',
       resources: '{}',
       shell: null,
+      generation: 0,
       port: null,
       createdAt: T,
       updatedAt: T,
@@ -139,6 +142,69 @@ for (const backend of DATABASE_BACKENDS) {
           workspaceCount: 1,
         });
         expect((await s.workspaces.get('ws_old'))?.nodeId).toBe('nd_old');
+        upgraded.close();
+      } finally {
+        await older.stop();
+      }
+    }, 30_000);
+
+    it('upgrades to unique workspace names: later duplicates are renamed, rows and their activity stay', async () => {
+      const older = await backend.start();
+      try {
+        const cut = firstMigrations(migrationsBefore('0013_workspace_edit'));
+        const client = createClient({ url: older.url });
+        await client.execute('PRAGMA foreign_keys = ON');
+        await migrate(drizzle(client, { schema }), { migrationsFolder: cut.dir });
+        cut.remove();
+        const ws = (id: string, name: string, at: number, desired = 'running') => ({
+          sql: `INSERT INTO workspaces (id, name, project_id, owner_id, status, desired_state, env, created_at,
+                  updated_at) VALUES (?, ?, 'prj_dup', 'usr_dup', 'running', ?, '{}', ?, ?)`,
+          args: [id, name, desired, at, at],
+        });
+        await client.batch([
+          {
+            sql: 'INSERT INTO users (id, name, email, role, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['usr_dup', 'dup', null, 'member', T],
+          },
+          {
+            sql: 'INSERT INTO projects (id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['prj_dup', 'p', '', 'usr_dup', T],
+          },
+          ws('ws_first_aaaaaa', 'api', T),
+          ws('ws_second_bbbbbb', 'api', T + 1),
+          ws('ws_gone_cccccc', 'api', T + 2, 'deleted'),
+          ws('ws_long_dddddd', 'x'.repeat(64), T),
+          ws('ws_long2_eeeeee', 'x'.repeat(64), T + 1),
+          {
+            sql: `INSERT INTO activity_events (workspace_id, at, kind, type, message)
+                  VALUES ('ws_second_bbbbbb', ?, 'lifecycle', 'workspace.created', 'kept')`,
+            args: [T],
+          },
+        ]);
+        client.close();
+        const upgraded = await openDatabase(older.url);
+        const s = createStore(upgraded.db);
+        expect((await s.workspaces.get('ws_first_aaaaaa'))?.name).toBe('api');
+        expect(await s.workspaces.get('ws_second_bbbbbb')).toMatchObject({
+          name: 'api-bbbbbb',
+          generation: 0,
+        });
+        // A workspace being deleted does not hold its name.
+        expect((await s.workspaces.get('ws_gone_cccccc'))?.name).toBe('api');
+        expect((await s.workspaces.get('ws_long2_eeeeee'))?.name).toBe(`${'x'.repeat(57)}-eeeeee`);
+        const events = await upgraded.client.execute(
+          "SELECT message FROM activity_events WHERE workspace_id = 'ws_second_bbbbbb'",
+        );
+        expect(events.rows.map((r) => r.message)).toEqual(['kept']);
+        // From now on the database itself refuses a second name in the project.
+        await expect(
+          s.workspaces.insert({ ...workspaceRow({ name: 'api' }), projectId: 'prj_dup', ownerId: 'usr_dup' }),
+        ).rejects.toThrow();
+        await s.workspaces.insert({
+          ...workspaceRow({ name: 'api', desiredState: 'deleted' }),
+          projectId: 'prj_dup',
+          ownerId: 'usr_dup',
+        });
         upgraded.close();
       } finally {
         await older.stop();

@@ -105,6 +105,7 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     agentCommand: w.agentCommand,
     resources: workspaceResources(w),
     shell: w.shell,
+    envNames: Object.keys(JSON.parse(w.env) as Record<string, string>).sort(),
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

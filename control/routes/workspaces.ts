@@ -1,4 +1,4 @@
-// Workspaces: create, list, get, start, stop, delete, and workspace access tokens.
+// Workspaces: create, list, get, edit, start, stop, retry, delete, and workspace access tokens.
 import { Elysia } from 'elysia';
 import * as v from 'valibot';
 import {
@@ -12,6 +12,7 @@ import {
   WorkspaceCreate,
   WorkspaceToken,
   WorkspaceTokenRequest,
+  WorkspaceUpdate,
   wantsPage,
 } from '../../contract/index.ts';
 import type { WorkspaceRow } from '../db/index.ts';
@@ -75,6 +76,26 @@ export function workspaceRoutes(deps: ControlDeps) {
         return workspaceView(workspace, node?.address ?? null);
       },
       { ...one, detail: doc('getWorkspace', 'Get a workspace') },
+    )
+    .patch(
+      '/:id',
+      async ({ request, params, body }) =>
+        placed(await deps.workspaces.update(await deps.auth.user(request, 'write'), params.id, body)),
+      {
+        params: IdParams,
+        body: WorkspaceUpdate,
+        response: responses(Workspace, 400, 401, 403, 404, 409),
+        detail: doc(
+          'updateWorkspace',
+          'Change name, commands, environment or limits; a running workspace restarts with them (409: name taken)',
+        ),
+      },
+    )
+    .post(
+      '/:id/retry',
+      async ({ request, params }) =>
+        placed(await deps.workspaces.retry(await deps.auth.user(request, 'write'), params.id)),
+      { ...one, detail: doc('retryWorkspace', 'Start a workspace in error (or degraded) afresh') },
     )
     .post(
       '/:id/start',
@@ -170,7 +191,7 @@ export function workspaceRoutes(deps: ControlDeps) {
         response: responses(WorkspaceToken, 400, 401, 403, 404, 409),
         detail: doc(
           'createWorkspaceToken',
-          'Mint a short-lived workspace access token (http, terminal, agent)',
+          'Mint a short-lived workspace access token (http, terminal, agent, logs)',
         ),
       },
     );

@@ -122,6 +122,23 @@ afterAll(async () => {
 });
 
 describe('MeshForwarder', () => {
+  it('checks the logs scope at the ingress before forwarding `/_logs`', async () => {
+    seen.length = 0;
+    const b = host('b', () => Response.json({ lines: [] }));
+    const f = forwarder(() => alive('nd-b', b));
+    const logsOf = async (scopes: ('http' | 'terminal' | 'agent' | 'logs')[]) => {
+      const token = await issuer.mint({ workspaceId: ws, userId: user, scopes });
+      const url = `http://ingress/w/${ws}/_logs?tail=5`;
+      const req = new Request(url, { headers: { authorization: `Bearer ${token}` } });
+      const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+      return (await f.handle(req, undefined as unknown as Server<SocketData>, r, false)) as Response;
+    };
+    expect((await logsOf(['http', 'terminal', 'agent'])).status).toBe(403);
+    expect(seen).toEqual([]);
+    expect((await logsOf(['logs'])).status).toBe(200);
+    expect(seen).toEqual([{ host: 'b', hop: 'nd-ingress' }]);
+  });
+
   it('forwards to the hosting node with our hop marker', async () => {
     seen.length = 0;
     const b = host('b', () => new Response('from b'));

@@ -1,4 +1,5 @@
 // Which workspace a request is for: Host `ws-{id}.{baseDomain}` first (the real Host only), else path `/w/{id}/…`.
+import type { WorkspaceScope } from '../../contract/index.ts';
 
 /** A request addressed to a workspace. */
 export interface WorkspaceRoute {
@@ -49,7 +50,7 @@ export function routeTarget(
 }
 
 /**
- * Paths under a workspace that the node answers itself (cookie exchange, terminal, agent), never the app.
+ * Paths under a workspace that the node answers itself (cookie exchange, terminal, logs, agent), never the app.
  * Every path that reaches the app must pass through here first, including the raw front's fast path.
  */
 export function isNodePath(path: string): boolean {
@@ -57,9 +58,18 @@ export function isNodePath(path: string): boolean {
     path === '/_auth' ||
     path === '/_terminal' ||
     path.startsWith('/_terminal/') ||
+    path === '/_logs' ||
     path === '/_agent' ||
     path.startsWith('/_agent/')
   );
+}
+
+/** The scope a token needs for `path` under a workspace: the node's own endpoints each have theirs. */
+export function scopeOf(path: string): WorkspaceScope {
+  if (path === '/_terminal' || path.startsWith('/_terminal/')) return 'terminal';
+  if (path === '/_logs') return 'logs';
+  if (path === '/_agent' || path === '/_agent/search') return 'agent';
+  return 'http';
 }
 
 /** A Host a request may carry: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */

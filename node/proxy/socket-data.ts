@@ -1,4 +1,4 @@
-// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, or an agent session.
+// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session or logs.
 import type { ServerWebSocket } from 'bun';
 import type { VerifiedToken } from '../auth/index.ts';
 import type { HostedTerminal, TerminalClient, WorkspaceTarget } from '../workspaces/index.ts';
@@ -45,4 +45,14 @@ export interface AgentData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-export type SocketData = BridgeData | TerminalData | AgentData;
+/** A client socket following the workspace's output (`/w/{id}/_logs`). */
+export interface LogsData extends TokenBound {
+  kind: 'logs';
+  workspaceId: string;
+  /** Lines of the past sent first. */
+  tail: number;
+  unfollow: (() => void) | undefined;
+  detach: (() => void) | undefined;
+}
+
+export type SocketData = BridgeData | TerminalData | AgentData | LogsData;

@@ -9,7 +9,8 @@ import {
   type TerminalSessions,
 } from '../workspaces/index.ts';
 import type { LiveSessions } from './live-sessions.ts';
-import type { AgentData, SocketData, TerminalData } from './socket-data.ts';
+import { openLogSocket } from './logs-endpoint.ts';
+import type { AgentData, LogsData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
 /** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
@@ -46,6 +47,8 @@ export function createSocketHandler(
         d.detach = runtime.attach(d.workspaceId, () => ws.close(1001, 'workspace stopped'));
         return agent.open(asAgent(ws));
       }
+      if (d.kind === 'logs')
+        return openLogSocket(ws as ServerWebSocket<SocketData> & { data: LogsData }, runtime);
       if (d.kind === 'bridge') {
         d.client = ws;
         for (const m of d.pending) ws.send(m);
@@ -59,6 +62,7 @@ export function createSocketHandler(
       const d = ws.data;
       if (d.ended) return;
       if (d.kind === 'agent') return agent?.message(asAgent(ws), message);
+      if (d.kind === 'logs') return;
       if (d.kind === 'bridge') {
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
         return;
@@ -78,6 +82,7 @@ export function createSocketHandler(
       sessions.untrack(d);
       d.detach?.();
       if (d.kind === 'agent') return agent?.close(asAgent(ws), code, reason);
+      if (d.kind === 'logs') return d.unfollow?.();
       if (d.kind === 'bridge') {
         d.client = undefined;
         if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);

@@ -15,6 +15,7 @@ import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
+import { badTail, logTail, tailParam } from './logs-endpoint.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import type { PeerHop } from './peer-hop.ts';
 import {
@@ -26,7 +27,7 @@ import {
   unauthorized,
   unavailable,
 } from './responses.ts';
-import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
+import { isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
@@ -142,7 +143,7 @@ export class WorkspaceProxy {
     const terminal = route.path === '/_terminal' || route.path.startsWith('/_terminal/');
     const agentSearch = route.path === '/_agent/search';
     const agent = route.path === '/_agent' || agentSearch;
-    const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
+    const scope = scopeOf(route.path);
     const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
       const res =
@@ -154,7 +155,10 @@ export class WorkspaceProxy {
       return this.refuse(res, access.reason);
     }
     if (target === undefined) return this.refuse(notFound(), 'not_here');
-    if (target.status !== 'running') {
+    // What the workspace printed can be read whatever its state: that is how one learns why it stopped.
+    if (scope === 'logs') return this.logs(req, server, route, token);
+    // A workspace in `error` keeps a terminal, to look into why.
+    if (target.status !== 'running' && !(terminal && target.status === 'error')) {
       const starting = target.status === 'starting' || target.status === 'pending';
       this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
       return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
@@ -271,6 +275,30 @@ export class WorkspaceProxy {
       detach: undefined,
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /** `/_logs`: `GET ?tail=N` answers the last lines; a WebSocket sends them and then follows. */
+  private logs(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+  ): Response | undefined {
+    const tail = tailParam(route.search);
+    if (tail === undefined) return badTail();
+    if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return logTail(this.o.runtime, req, route.workspaceId, tail);
+    const data: SocketData = {
+      kind: 'logs',
+      token,
+      workspaceId: route.workspaceId,
+      tail,
+      unfollow: undefined,
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="logs"}`);
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }

@@ -28,8 +28,16 @@ export {
   TerminalSessions,
 } from './terminal-sessions.ts';
 export {
+  createWorkspaceLogs,
+  defaultWorkspaceLogsConfig,
+  type LogWriter,
+  type WorkspaceLogs,
+  type WorkspaceLogsConfig,
+} from './workspace-logs.ts';
+export {
   createProcessRuntime,
   createWorkspaceRuntime,
   LOGS_DIR,
+  runFingerprint,
   WORKSPACES_DIR,
 } from './workspace-runtime.ts';

@@ -623,7 +623,8 @@ export interface paths {
         delete: operations["deleteWorkspace"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change name, commands, environment or limits; a running workspace restarts with them (409: name taken) */
+        patch: operations["updateWorkspace"];
         trace?: never;
     };
     "/api/v1/workspaces/{id}/activity": {
@@ -678,6 +679,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a workspace in error (or degraded) afresh */
+        post: operations["retryWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{id}/start": {
         parameters: {
             query?: never;
@@ -721,7 +739,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mint a short-lived workspace access token (http, terminal, agent) */
+        /** Mint a short-lived workspace access token (http, terminal, agent, logs) */
         post: operations["createWorkspaceToken"];
         delete?: never;
         options?: never;
@@ -1785,7 +1803,7 @@ export interface operations {
                             available: boolean;
                             nodeId: string;
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             workspaceId: string;
                         }[];
                         self: {
@@ -2616,7 +2634,7 @@ export interface operations {
                         port?: number;
                         reason?: string;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                     }[];
                 };
             };
@@ -2660,6 +2678,7 @@ export interface operations {
                             env: {
                                 [key: string]: string;
                             };
+                            generation?: number;
                             id: string;
                             name: string;
                             ownerId: string;
@@ -5756,6 +5775,7 @@ export interface operations {
                             createdAt: string;
                             /** @enum {string} */
                             desiredState: "running" | "stopped" | "deleted";
+                            envNames: string[];
                             id: string;
                             name: string;
                             nodeId: string | null;
@@ -5768,7 +5788,7 @@ export interface operations {
                             };
                             shell: string | null;
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
                             updatedAt: string;
                             url: string | null;
@@ -5864,6 +5884,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -5876,7 +5897,7 @@ export interface operations {
                         };
                         shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -5998,6 +6019,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6010,7 +6032,7 @@ export interface operations {
                         };
                         shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6132,6 +6154,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6144,7 +6167,158 @@ export interface operations {
                         };
                         shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    env?: {
+                        [key: string]: string | null;
+                    };
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        shell: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6706,6 +6880,141 @@ export interface operations {
             };
         };
     };
+    retryWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        shell: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     startWorkspace: {
         parameters: {
             query?: never;
@@ -6729,6 +7038,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6741,7 +7051,7 @@ export interface operations {
                         };
                         shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6863,6 +7173,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6875,7 +7186,7 @@ export interface operations {
                         };
                         shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6987,7 +7298,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ports?: number[];
-                    scopes: ("http" | "terminal" | "agent")[];
+                    scopes: ("http" | "terminal" | "agent" | "logs")[];
                     /** @default 600 */
                     ttlSeconds?: number;
                 };
@@ -7005,7 +7316,7 @@ export interface operations {
                         expiresAt: string;
                         nodeId: string | null;
                         nodeUrl: string | null;
-                        scopes: ("http" | "terminal" | "agent")[];
+                        scopes: ("http" | "terminal" | "agent" | "logs")[];
                         token: string;
                         workspaceId: string;
                     };

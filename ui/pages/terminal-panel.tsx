@@ -45,7 +45,8 @@ const newKey = () => Math.random().toString(36).slice(2, 10);
 
 export function TerminalPanel({ workspace: w }: { workspace: Workspace }) {
   const [saved, setSaved] = useState<Saved>(() => load(w.id));
-  const running = w.status === 'running';
+  // A workspace in error keeps a shell for looking into why; a degraded one runs (its agent failed).
+  const running = w.status === 'running' || w.status === 'degraded' || w.status === 'error';
   const update = (next: Saved) => {
     save(w.id, next);
     setSaved(next);
