@@ -237,7 +237,11 @@ export function loadControlConfig(
   );
   if (rotation !== undefined) config.keyRing = { ...config.keyRing, rotationIntervalMs: rotation };
   const lead = parse(Millis(0, 86_400_000), 'WARREN_KEY_PUBLISH_LEAD_MS', env.WARREN_KEY_PUBLISH_LEAD_MS);
-  if (lead !== undefined) config.keyRing = { ...config.keyRing, publishLeadMs: lead };
+  if (lead !== undefined) {
+    config.keyRing = { ...config.keyRing, publishLeadMs: lead };
+    // Replicas must publish a key well before it signs: re-read the keys ten times within the lead at least.
+    config.keyRefreshMs = Math.max(100, Math.min(config.keyRefreshMs, Math.floor(lead / 10)));
+  }
   const stale = parse(
     Millis(1_000, 3_600_000),
     'WARREN_TASK_STALE_PLACING_MS',

@@ -19,6 +19,9 @@ import {
 /** Short enough to see several rotations, and the lease change hands, within a test. */
 const ROTATION_MS = 1_200;
 const LEASE_TTL_MS = 1_500;
+const PUBLISH_LEAD_MS = 14_000;
+/** Long enough for the next rotation to come due and be made. */
+const ROTATION_WAIT_MS = PUBLISH_LEAD_MS + ROTATION_MS + 10_000;
 
 let sqld: RunningSqld;
 let db: Client;
@@ -115,7 +118,8 @@ beforeAll(async () => {
     WARREN_ISSUER: lb,
     WARREN_LEASE_TTL_MS: String(LEASE_TTL_MS),
     WARREN_KEY_ROTATION_INTERVAL_MS: String(ROTATION_MS),
-    WARREN_KEY_PUBLISH_LEAD_MS: '2500',
+    // Longer than a node's heartbeat (10 s), which brings it the key set: a key never signs before the node has it.
+    WARREN_KEY_PUBLISH_LEAD_MS: String(PUBLISH_LEAD_MS),
     // A task the killed holder left mid-dispatch is taken over this soon (a live dispatch here takes < 1 s).
     WARREN_TASK_STALE_PLACING_MS: '5000',
     // Every request of this test comes from 127.0.0.1 through one balancer.
@@ -208,7 +212,7 @@ describe('Two control plane replicas on one sqld', () => {
       await eventually(async () => (await lease()).replica === b, 15_000, 'B to take the lease');
       // B rotates on its own now.
       const count = (await keys()).length;
-      await eventually(async () => (await keys()).length > count, 15_000, 'a rotation by B');
+      await eventually(async () => (await keys()).length > count, ROTATION_WAIT_MS, 'a rotation by B');
     } finally {
       a.kill('SIGCONT');
     }
@@ -283,12 +287,20 @@ describe('Two control plane replicas on one sqld', () => {
 
     for (let i = 0; i < 4; i++) await submit(`after-${i}`, survivor);
     const keyCount = (await keys()).length;
-    await eventually(async () => (await keys()).length > keyCount, 15_000, 'a rotation by the survivor');
+    await eventually(
+      async () => (await keys()).length > keyCount,
+      ROTATION_WAIT_MS,
+      'a rotation by the survivor',
+    );
     await eventually(
       async () => {
         const list = await client(survivor.url).GET('/api/v1/tasks');
-        const done = (list.data?.items ?? []).filter((t) => [...tasks.values()].includes(t.id));
-        return done.length === tasks.size && done.every((t) => t.status === 'completed');
+        const mine = (list.data?.items ?? []).filter((t) => [...tasks.values()].includes(t.id));
+        if (mine.length === tasks.size && mine.every((t) => t.status === 'completed')) return true;
+        // What is left, for the failure message.
+        throw new Error(
+          JSON.stringify(mine.filter((t) => t.status !== 'completed').map((t) => [t.status, t.outcome])),
+        );
       },
       30_000,
       'every task to complete',

@@ -10,7 +10,7 @@ import {
   type TestControl,
 } from '../../control/testing/index.ts';
 import { type ControlClient, createControlClient } from '../../openapi/client/index.ts';
-import { type ControlProc, startControlProcess, stopProcess, tempDir } from '../../tests/mesh-harness.ts';
+import { type ControlProc, startControlProcess, stopProcess, tempDir } from '../../tests/testing/index.ts';
 import type { Bench } from './main.ts';
 
 const PHASE_MS = 3_000; // each throughput phase; two backends × three phases stays well under a minute
