@@ -57,7 +57,9 @@ afterAll(async () => {
 /** The rows of the terminal tab shown now, as a screen shows them. */
 const rows = async () =>
   screenLines(
-    (await page.locator('[data-terminal-state]:not([hidden]) .xterm-rows > div').allTextContents()).join('\n'),
+    (await page.locator('[data-terminal-state]:not([hidden]) .xterm-rows > div').allTextContents()).join(
+      '\n',
+    ),
   );
 
 /** Waits until the shown tab is attached and its shell has printed a prompt. */
