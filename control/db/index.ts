@@ -10,4 +10,9 @@ export type { SessionRow } from './sessions.ts';
 export type { SigningKeyRow, WriteGuard } from './signing-keys.ts';
 export { createStore, type Store } from './store.ts';
 export type { NewUserRow, UserRow } from './users.ts';
-export { type LifecycleNote, type WorkspaceRow, workspaceResources } from './workspaces.ts';
+export {
+  type LifecycleNote,
+  type WorkspaceAccessTarget,
+  type WorkspaceRow,
+  workspaceResources,
+} from './workspaces.ts';

@@ -165,12 +165,12 @@ export function workspaceRoutes(deps: ControlDeps) {
       '/:id/tokens',
       async ({ request, params, body }) => {
         const p = await deps.auth.user(request, 'write');
-        const { workspace: row, node } = await deps.workspaces.getWithNode(p, params.id);
-        if (row.desiredState === 'deleted')
+        const target = await deps.workspaces.accessTarget(p, params.id);
+        if (target.desiredState === 'deleted')
           throw new ControlError('illegal_transition', 'the workspace is being deleted');
         const minted = await deps.issuer.workspaceAccess({
           userId: p.user.id,
-          workspaceId: row.id,
+          workspaceId: target.id,
           scopes: body.scopes,
           ttlSeconds: body.ttlSeconds,
           ...(body.ports ? { ports: body.ports } : {}),
@@ -178,10 +178,13 @@ export function workspaceRoutes(deps: ControlDeps) {
         return {
           token: minted.token,
           expiresAt: new Date(minted.expiresAt * 1000).toISOString(),
-          workspaceId: row.id,
-          nodeId: row.nodeId,
-          nodeUrl: node?.address ?? null,
-          appUrl: node?.baseDomain ? appOrigin(node.address, node.baseDomain, row.id) : null,
+          workspaceId: target.id,
+          nodeId: target.nodeId,
+          nodeUrl: target.nodeAddress,
+          appUrl:
+            target.nodeAddress && target.nodeBaseDomain
+              ? appOrigin(target.nodeAddress, target.nodeBaseDomain, target.id)
+              : null,
           scopes: body.scopes,
         };
       },

@@ -14,6 +14,7 @@ import {
   type LifecycleNote,
   type NodeRow,
   type Store,
+  type WorkspaceAccessTarget,
   type WorkspaceRow,
   workspaceResources,
 } from '../db/index.ts';
@@ -39,6 +40,8 @@ export interface WorkspaceService {
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
   /** `get` with the hosting node (null when unplaced or gone), read in the same round trip. */
   getWithNode(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
+  /** What a token mint needs of a workspace `p` may see (404 otherwise), in one narrow read. */
+  accessTarget(p: UserPrincipal, id: string): Promise<WorkspaceAccessTarget>;
   list(p: UserPrincipal): Promise<WorkspaceRow[]>;
   /** start, stop and remove answer with the changed workspace and its node, as `create` does. */
   start(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
@@ -250,6 +253,11 @@ export function createWorkspaceService(deps: {
     },
     get,
     getWithNode,
+    async accessTarget(p, id) {
+      const found = await store.workspaces.accessTarget(id);
+      if (!found || (p.role !== 'admin' && found.ownerId !== p.user.id)) throw notFound('workspace');
+      return found;
+    },
     async list(p) {
       return store.workspaces.list(p.role === 'admin' ? undefined : p.user.id);
     },

@@ -104,13 +104,13 @@ async function measure(target: Target) {
 }
 
 /**
- * `replicas` `warren control` processes on one new sqld, sharing what replicas must share (database, master key,
- * issuer); the first migrates and makes the admin.
+ * `replicas` `warren control` processes on one database, sharing what replicas must share (database, master key,
+ * issuer); the first migrates and makes the admin. `file`: one process on its own database file (no replicas).
  */
-async function startReplicas(replicas: number) {
-  const sqld = await startSqld();
+async function startProcesses(database: 'file' | 'sqld', replicas = 1) {
+  const sqld = database === 'sqld' ? await startSqld() : undefined;
   const env = {
-    WARREN_DB_URL: sqld.url,
+    ...(sqld ? { WARREN_DB_URL: sqld.url } : {}),
     WARREN_MASTER_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
     WARREN_ISSUER: 'http://control.bench',
     // Every bench request comes from 127.0.0.1.
@@ -126,7 +126,7 @@ async function startReplicas(replicas: number) {
       procs.push(await startControlProcess({ env, dataDir: tempDir('warren-bench-') }));
   } catch (e) {
     for (const p of procs) await stopProcess(p);
-    await sqld.stop();
+    await sqld?.stop();
     throw e;
   }
   const token = procs[0]?.adminToken ?? '';
@@ -137,13 +137,14 @@ async function startReplicas(replicas: number) {
     },
     async stop() {
       for (const p of procs) await stopProcess(p);
-      await sqld.stop();
+      await sqld?.stop();
     },
   };
 }
 
 const bench: Bench = async () => {
   const rows: string[] = [];
+  const figures = new Map<string, { mints: number; creates: number }>();
   const setups: { name: string; start: () => Promise<{ target: Target; stop(): Promise<void> }> }[] = [
     {
       name: 'libSQL file, in-process',
@@ -166,13 +167,15 @@ const bench: Bench = async () => {
         };
       },
     },
-    { name: 'sqld, 1 replica process', start: () => startReplicas(1) },
-    { name: 'sqld, 2 replica processes', start: () => startReplicas(2) },
+    { name: 'libSQL file, 1 control process', start: () => startProcesses('file') },
+    { name: 'sqld, 1 replica process', start: () => startProcesses('sqld', 1) },
+    { name: 'sqld, 2 replica processes', start: () => startProcesses('sqld', 2) },
   ];
   for (const b of setups) {
     const { target, stop } = await b.start();
     try {
       const r = await measure(target);
+      figures.set(b.name, r);
       rows.push(
         `| ${b.name} | ${r.mints.toFixed(0)} | ${r.creates.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.failed} |`,
       );
@@ -188,6 +191,13 @@ const bench: Bench = async () => {
   console.log('| setup | workspace-token mints/s | workspace creates/s | p50 ms | p99 ms | 5xx answers |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  // The goal for sqld: at least half the file's figures, both served by a `warren control` process.
+  const file = figures.get('libSQL file, 1 control process');
+  const sqld = figures.get('sqld, 1 replica process');
+  if (file && sqld)
+    console.log(
+      `\nsqld / file, one control process each: mints ${(sqld.mints / file.mints).toFixed(2)}, creates ${(sqld.creates / file.creates).toFixed(2)}`,
+    );
 };
 
 export default bench;
