@@ -56,11 +56,18 @@ export function createWorkspaceQueries(db: Db) {
    * batch's previous statement on the same connection (triggers excluded), so each note lands only if the
    * write before it changed its row: a compare-and-set that lost writes no event.
    */
-  const notesAfterWrite = (workspaceId: string, at: number, notes: LifecycleNote[]) =>
-    notes.map((n) =>
-      db.run(sql`INSERT INTO ${activityEvents} (workspace_id, at, kind, type, message)
-        SELECT ${workspaceId}, ${at}, 'lifecycle', ${`workspace.${n.type}`}, ${n.message} WHERE changes() = 1`),
+  const notesAfterWrite = (workspaceId: string, at: number, notes: LifecycleNote[]) => {
+    if (notes.length === 0) return [];
+    const rows = sql.join(
+      notes.map((n) => sql`(${`workspace.${n.type}`}, ${n.message})`),
+      sql`, `,
     );
+    // One statement for all of them: changes() is read before it inserts anything, so every row sees the write's.
+    return [
+      db.run(sql`INSERT INTO ${activityEvents} (workspace_id, at, kind, type, message)
+        SELECT ${workspaceId}, ${at}, 'lifecycle', column1, column2 FROM (VALUES ${rows}) WHERE changes() = 1`),
+    ];
+  };
 
   // Built once: every workspace read runs it, and building the SQL was a tenth of a token mint's time.
   const getWithNode = db
