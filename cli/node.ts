@@ -8,8 +8,12 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   if (verb === 'join') return nodeJoin(rest);
   if (verb === 'create' || verb === 'delete') return nodeMachines(verb, rest);
-  console.error(`warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}\n${NODE_MACHINES_USAGE}`);
+  console.error(
+    `warren node: unknown subcommand "${verb ?? ''}"; use join, create or delete (see warren node --help)`,
+  );
   return 2;
 }
+
+export const usage = `${NODE_JOIN_USAGE}\n\n${NODE_MACHINES_USAGE}`;
 
 export default nodeCommand;

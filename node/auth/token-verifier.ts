@@ -191,7 +191,8 @@ export class TokenVerifier {
     if (c.exp - c.iat > WORKSPACE_TOKEN_TTL.max) throw new TokenError('lifetime_too_long');
     const scopes: WorkspaceScope[] = [];
     for (const s of c.scope.split(' ')) {
-      if ((s === 'http' || s === 'terminal' || s === 'agent') && !scopes.includes(s)) scopes.push(s);
+      if ((s === 'http' || s === 'terminal' || s === 'agent' || s === 'ports') && !scopes.includes(s))
+        scopes.push(s);
     }
     return {
       userId: c.sub,

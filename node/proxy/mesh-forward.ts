@@ -15,7 +15,7 @@ import { findProof } from './credentials.ts';
 import type { ForwardConfig } from './forward-config.ts';
 import { type HopResult, PeerHop } from './peer-hop.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
-import type { WorkspaceRoute } from './route.ts';
+import { scopeFor, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
 
@@ -104,13 +104,7 @@ export class MeshForwarder {
       return this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error');
     }
     // The owner is checked by the hosting node, which knows it; everything else is checked here too.
-    const scope =
-      route.path === '/_terminal'
-        ? 'terminal'
-        : route.path === '/_agent' || route.path === '/_agent/search'
-          ? 'agent'
-          : 'http';
-    const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scope);
+    const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scopeFor(route.path));
     if (!access.ok) {
       const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
       return this.refuse(res, access.reason);

@@ -53,7 +53,34 @@ export function routeTarget(
  * Every path that reaches the app must pass through here first, including the raw front's fast path.
  */
 export function isNodePath(path: string): boolean {
-  return path === '/_auth' || path === '/_terminal' || path === '/_agent' || path.startsWith('/_agent/');
+  return (
+    path === '/_auth' ||
+    path === '/_terminal' ||
+    path === '/_agent' ||
+    path.startsWith('/_agent/') ||
+    path.startsWith(PORT_PREFIX)
+  );
+}
+
+const PORT_PREFIX = '/_port/';
+
+/** The scope a workspace path needs: its terminal, its agent, a port tunnel, or else the app (`http`). */
+export function scopeFor(path: string): 'http' | 'terminal' | 'agent' | 'ports' {
+  if (path === '/_terminal') return 'terminal';
+  if (path === '/_agent' || path === '/_agent/search') return 'agent';
+  if (path.startsWith(PORT_PREFIX)) return 'ports';
+  return 'http';
+}
+
+/**
+ * The port of a port-forward path (`/_port/{port}`); undefined when the path is not one, 0 when the port is
+ * not a whole number from 1 to 65535.
+ */
+export function forwardedPort(path: string): number | undefined {
+  if (!path.startsWith(PORT_PREFIX)) return undefined;
+  const raw = path.slice(PORT_PREFIX.length);
+  const port = /^[1-9][0-9]{0,4}$/.test(raw) ? Number(raw) : 0;
+  return port <= 65535 ? port : 0;
 }
 
 /** A Host a request may carry: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */

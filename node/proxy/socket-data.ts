@@ -1,4 +1,5 @@
-// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, or an agent session.
+// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session or a port tunnel.
+import type { Socket } from 'node:net';
 import type { ServerWebSocket } from 'bun';
 import type { VerifiedToken } from '../auth/index.ts';
 import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
@@ -27,6 +28,8 @@ export interface TerminalData extends TokenBound {
   target: WorkspaceTarget;
   cols: number;
   rows: number;
+  /** `?command=`: run this one command (with the user's shell, `-c`) instead of an interactive shell. */
+  command: string | undefined;
   session: TerminalSession | undefined;
   detach: (() => void) | undefined;
 }
@@ -40,4 +43,16 @@ export interface AgentData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-export type SocketData = BridgeData | TerminalData | AgentData;
+/** A client socket tunnelled to a TCP port of the workspace (`/w/{id}/_port/{port}`, `ports` scope and claim). */
+export interface PortData extends TokenBound {
+  kind: 'port';
+  target: WorkspaceTarget;
+  port: number;
+  /** The TCP connection to the workspace; bytes from the client wait in `pending` until it is open. */
+  upstream: Socket | undefined;
+  connected: boolean;
+  pending: Uint8Array[];
+  detach: (() => void) | undefined;
+}
+
+export type SocketData = BridgeData | TerminalData | AgentData | PortData;

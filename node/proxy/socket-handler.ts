@@ -1,8 +1,9 @@
 // Server-side WebSocket events: pump bridge traffic both ways, or wire a terminal socket to its PTY.
+import { connect } from 'node:net';
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import { openTerminal, parseTerminalMessage, type Runtime } from '../workspaces/index.ts';
 import type { LiveSessions } from './live-sessions.ts';
-import type { AgentData, SocketData, TerminalData } from './socket-data.ts';
+import type { AgentData, PortData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
 /** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
@@ -28,6 +29,10 @@ export function createSocketHandler(
     // Terminal output and app traffic can be bursty; past 16 MiB queued the client is too slow and is dropped.
     backpressureLimit: 16 * 1024 * 1024,
     closeOnBackpressureLimit: true,
+    // A port tunnel stops reading the workspace while the client is behind, and reads again once it drained.
+    drain(ws) {
+      if (ws.data.kind === 'port') ws.data.upstream?.resume();
+    },
     open(ws) {
       const d = ws.data;
       sessions.track(d, d.token, (code, reason) => endSocket(ws, code, reason));
@@ -44,6 +49,7 @@ export function createSocketHandler(
         d.pending.length = 0;
         return;
       }
+      if (d.kind === 'port') return openPort(ws as ServerWebSocket<SocketData> & { data: PortData }, runtime);
       startTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, runtime, shell);
     },
     message(ws, message) {
@@ -54,6 +60,7 @@ export function createSocketHandler(
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
         return;
       }
+      if (d.kind === 'port') return sendToPort(ws, d, message);
       if (!d.session) return;
       if (typeof message === 'string') {
         const control = parseTerminalMessage(message);
@@ -73,6 +80,11 @@ export function createSocketHandler(
         if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);
         return;
       }
+      if (d.kind === 'port') {
+        // The client said goodbye: the workspace gets what was sent, then its end of the connection.
+        d.upstream?.end();
+        return;
+      }
       // The shell ends with its socket.
       d.session?.close();
       d.session = undefined;
@@ -90,6 +102,67 @@ function endSocket(ws: ServerWebSocket<SocketData>, code: number, reason: string
     d.session = undefined;
   } else if (d.kind === 'bridge' && d.upstream.readyState <= WebSocket.OPEN) {
     d.upstream.close(code, reason);
+  } else if (d.kind === 'port') {
+    d.upstream?.destroy();
+  }
+}
+
+/** Bytes from the client a port tunnel holds for a slow workspace before it gives up on the connection. */
+const PORT_BUFFER_LIMIT = 16 * 1024 * 1024;
+
+/** Connects a port tunnel to the workspace's port; either end closing closes the other. */
+function openPort(ws: ServerWebSocket<SocketData> & { data: PortData }, runtime: Runtime): void {
+  const d = ws.data;
+  // Half-open: the client's `eof` ends only the write side; the workspace's answer still comes back.
+  const upstream = connect({ host: d.target.host, port: d.port, allowHalfOpen: true });
+  d.upstream = upstream;
+  upstream.setNoDelay(true);
+  upstream.on('connect', () => {
+    d.connected = true;
+    for (const chunk of d.pending) upstream.write(chunk);
+    d.pending.length = 0;
+  });
+  upstream.on('data', (chunk: Buffer) => {
+    // -1: queued behind earlier frames; pause until the `drain` event says the client caught up.
+    if (ws.sendBinary(chunk) === -1) upstream.pause();
+  });
+  upstream.on('end', () => {
+    if (!d.ended) ws.send(PORT_EOF);
+  });
+  upstream.on('error', (e: NodeJS.ErrnoException) => {
+    if (!d.ended) ws.close(1011, `port ${d.port}: ${e.code ?? 'error'}`.slice(0, 120));
+  });
+  upstream.on('close', () => {
+    if (!d.ended) ws.close(1000, 'port closed');
+  });
+  // Stopping or deleting the workspace ends its tunnels too.
+  d.detach = runtime.attach(d.target.id, () => {
+    upstream.destroy();
+    ws.close(1001, 'workspace stopped');
+  });
+}
+
+/**
+ * A port tunnel's frames: binary frames carry bytes; the text frame `eof` says that side writes no more (a TCP
+ * half-close), so a request sent in full still gets its whole answer back. Other text frames are ignored.
+ */
+const PORT_EOF = 'eof';
+
+function sendToPort(ws: ServerWebSocket<SocketData>, d: PortData, message: string | Buffer): void {
+  if (typeof message === 'string') {
+    if (message !== PORT_EOF) return;
+    if (d.connected) d.upstream?.end();
+    else d.upstream?.once('connect', () => d.upstream?.end());
+    return;
+  }
+  if (!d.connected) {
+    d.pending.push(message);
+    return;
+  }
+  d.upstream?.write(message);
+  if ((d.upstream?.writableLength ?? 0) > PORT_BUFFER_LIMIT) {
+    d.upstream?.destroy();
+    ws.close(1011, 'the workspace reads too slowly');
   }
 }
 
@@ -104,8 +177,10 @@ function startTerminal(
       shell,
       cols: d.cols,
       rows: d.rows,
+      ...(d.command === undefined ? {} : { command: d.command }),
       onData: (bytes) => ws.sendBinary(bytes),
-      onExit: () => ws.close(1000, 'shell exited'),
+      // The exit status rides in the close reason, so `warren ws ssh` can exit with it.
+      onExit: (status) => ws.close(1000, `shell exited ${status}`),
     });
   } catch (e) {
     ws.close(1011, `terminal could not start: ${(e as Error).message}`.slice(0, 120));

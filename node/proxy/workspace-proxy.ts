@@ -20,7 +20,7 @@ import {
   unauthorized,
   unavailable,
 } from './responses.ts';
-import { isWorkspaceId, routeRequest, type WorkspaceRoute } from './route.ts';
+import { forwardedPort, isWorkspaceId, routeRequest, scopeFor, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
@@ -114,10 +114,10 @@ export class WorkspaceProxy {
   ): Result {
     const id = route.workspaceId;
     const target = this.o.runtime.get(id);
-    const terminal = route.path === '/_terminal';
+    const scope = scopeFor(route.path);
+    const terminal = scope === 'terminal';
     const agentSearch = route.path === '/_agent/search';
-    const agent = route.path === '/_agent' || agentSearch;
-    const scope = terminal ? 'terminal' : agent ? 'agent' : 'http';
+    const agent = scope === 'agent';
     const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
       const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
@@ -129,14 +129,19 @@ export class WorkspaceProxy {
       this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
       return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
     }
+    if (scope === 'ports') return this.portSocket(req, server, route, token, target, websocket);
     if (terminal) {
       if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
+      const command = new URLSearchParams(route.search).get('command') ?? undefined;
+      if (command !== undefined && (command.length === 0 || command.length > 4096))
+        return errorResponse(400, 'invalid_request', 'command is 1 to 4096 characters');
       const data: SocketData = {
         kind: 'terminal',
         token,
         target,
         cols: 80,
         rows: 24,
+        command,
         session: undefined,
         detach: undefined,
       };
@@ -198,6 +203,47 @@ export class WorkspaceProxy {
       detach: undefined,
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /**
+   * `/_port/{port}`: a WebSocket tunnelled to a TCP port of the workspace. The port must be in the token's
+   * `ports` claim, or be the workspace's app port when the token has none: a token minted to reach one port
+   * must not open another (a database, sshd) of the same workspace.
+   */
+  private portSocket(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    target: WorkspaceTarget,
+    websocket: boolean,
+  ): Response | undefined {
+    const port = forwardedPort(route.path);
+    if (!port) return errorResponse(400, 'invalid_request', 'the port is a whole number from 1 to 65535');
+    const allowed = token.ports ?? (target.port === undefined ? [] : [target.port]);
+    if (!allowed.includes(port))
+      return this.refuse(
+        errorResponse(
+          403,
+          'forbidden',
+          `the token does not allow port ${port}; ask for a token with it in ports`,
+        ),
+        'port_not_allowed',
+      );
+    if (!websocket) return errorResponse(400, 'invalid_request', 'a port tunnel is a WebSocket endpoint');
+    const data: SocketData = {
+      kind: 'port',
+      token,
+      target,
+      port,
+      upstream: undefined,
+      connected: false,
+      pending: [],
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="port"}`);
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }

@@ -6518,7 +6518,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ports?: number[];
-                    scopes: ("http" | "terminal" | "agent")[];
+                    scopes: ("http" | "terminal" | "agent" | "ports")[];
                     /** @default 600 */
                     ttlSeconds?: number;
                 };
@@ -6536,7 +6536,7 @@ export interface operations {
                         expiresAt: string;
                         nodeId: string | null;
                         nodeUrl: string | null;
-                        scopes: ("http" | "terminal" | "agent")[];
+                        scopes: ("http" | "terminal" | "agent" | "ports")[];
                         token: string;
                         workspaceId: string;
                     };
