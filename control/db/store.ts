@@ -18,7 +18,13 @@ export function createStore(db: Db) {
   return {
     /** Moves on every write to users, sessions and API tokens; caches of those lookups check it. */
     credentialEpoch: credentialEpoch.current,
-    users: credentialEpoch.watch(createUserQueries(db), ['get', 'getByGithubId', 'count', 'list']),
+    users: credentialEpoch.watch(createUserQueries(db), [
+      'get',
+      'getByGithubId',
+      'getByEmail',
+      'count',
+      'list',
+    ]),
     sessions: credentialEpoch.watch(createSessionQueries(db), ['findByHash']),
     // `touch` only records when a token was last used; it changes nothing a credential check reads.
     apiTokens: credentialEpoch.watch(createApiTokenQueries(db), ['findByHash', 'listOfUser', 'touch']),
