@@ -1,6 +1,8 @@
 // `warren admin …` against a real control plane: fresh sign-in links, unique emails, and disabling or deleting a
 // person ending their open session and API token at once.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createControlClient } from '../openapi/client/index.ts';
 import { startWarrenUp, type WarrenUp } from './testing/index.ts';
@@ -119,5 +121,41 @@ describe('warren admin', () => {
     expect(r.code).toBe(0);
     const cookie = await signIn(r.out.trim());
     expect(await me({ cookie: cookie! })).toBe(200);
+  });
+});
+
+describe('warren login', () => {
+  it('stores the control plane and a checked token 0600, and later commands use them from anywhere', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'warren-login-'));
+    const config = join(home, 'cfg', 'config.json');
+    const run = async (...args: string[]) => {
+      const p = Bun.spawn([process.execPath, CLI, ...args], {
+        cwd: home,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: { ...process.env, WARREN_CONFIG: config },
+      });
+      const [out, err, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
+      return { code, out, err };
+    };
+    try {
+      const bad = await run('login', up.controlUrl, '--token', 'wrn_api_not-a-real-token');
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('401');
+      const ok = await run('login', up.controlUrl, '--token', up.adminToken);
+      expect(ok.code).toBe(0);
+      expect(statSync(config).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, 'cfg')).mode & 0o777).toBe(0o700);
+      // No --url, --token or --data: the stored login is used.
+      const users = await run('admin', 'users', '--json');
+      expect(users.code).toBe(0);
+      expect((JSON.parse(users.out) as { role: string }[]).some((u) => u.role === 'admin')).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
