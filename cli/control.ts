@@ -48,6 +48,11 @@ export default async function control(args: string[]): Promise<number> {
     }
     throw e;
   }
+  // Listening before the ready line: a script that stops us as soon as it reads that line gets a clean stop.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   if (running.firstStart) {
     // Shown once, on the very first start only; both are also in the data dir with mode 0600.
     process.stdout.write(
@@ -63,10 +68,7 @@ export default async function control(args: string[]): Promise<number> {
   process.stdout.write(
     `${JSON.stringify({ ready: true, url: running.url, dataDir: config.dataDir, pid: process.pid })}\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopAsked;
   await running.stop();
   return 0;
 }

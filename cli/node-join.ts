@@ -78,7 +78,8 @@ async function laptop(config: NodeConfig, installService: boolean) {
     home: homedir(),
     program: process.execPath,
     args: [
-      Bun.main,
+      // The single executable (modules under Bun's /$bunfs/) is its own program; a checkout runs its main file.
+      ...(Bun.main.startsWith('/$bunfs/') ? [] : [Bun.main]),
       'node',
       'join',
       '--laptop',
