@@ -1,5 +1,5 @@
 // Naming a workspace on the command line (its id or its name) and minting the token a node wants for it.
-import type { Workspace, WorkspaceScope } from '../contract/index.ts';
+import { WORKSPACE_TOKEN_TTL, type Workspace, type WorkspaceScope } from '../contract/index.ts';
 import type { ControlClient } from '../openapi/client/index.ts';
 import { CliError, must } from './connection.ts';
 
@@ -44,7 +44,8 @@ export async function workspaceAccess(
     verb,
     await client.POST('/api/v1/workspaces/{id}/tokens', {
       params: { path: { id: workspace.id } },
-      body: { scopes, ...(ports ? { ports } : {}) },
+      // The longest a workspace token lives: a terminal or a tunnel ends when the token it opened with does.
+      body: { scopes, ttlSeconds: WORKSPACE_TOKEN_TTL.max, ...(ports ? { ports } : {}) },
     }),
   );
   if (!t.nodeUrl)

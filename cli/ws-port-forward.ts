@@ -89,7 +89,7 @@ class TokenSource {
       ['ports'],
       [this.port],
     );
-    this.current = { access, renewAt: Date.now() + (WORKSPACE_TOKEN_TTL.default * 1000) / 2 };
+    this.current = { access, renewAt: Date.now() + (WORKSPACE_TOKEN_TTL.max * 1000) / 2 };
     return access;
   }
 }

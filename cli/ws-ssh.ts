@@ -1,5 +1,6 @@
 // `warren ws ssh WS [-- COMMAND…]`: a terminal in the workspace over its node's terminal WebSocket.
 import { parseArgs } from 'node:util';
+import { SOCKET_CLOSE_TOKEN_ENDED } from '../contract/index.ts';
 import { CONNECTION_OPTIONS, connect } from './connection.ts';
 import { findWorkspace, nodeSocketUrl, workspaceAccess } from './workspace-ref.ts';
 
@@ -68,9 +69,11 @@ export function attach(url: string, token: string): Promise<number> {
       stdin.pause();
       const exited = EXITED.exec(e.reason);
       if (exited) return resolve(Number(exited[1]));
-      const why = opened
-        ? `the terminal ended: ${e.reason || `code ${e.code}`}`
-        : 'the node refused the terminal (is the workspace running? warren ws list)';
+      const why = !opened
+        ? 'the node refused the terminal (is the workspace running? warren ws list)'
+        : e.code === SOCKET_CLOSE_TOKEN_ENDED
+          ? `the terminal ended: ${e.reason} (workspace tokens last an hour; run warren ws ssh again)`
+          : `the terminal ended: ${e.reason || `code ${e.code}`}`;
       process.stderr.write(`warren ws ssh: ${why}\n`);
       resolve(e.code === 1000 && opened ? 0 : TRANSPORT_FAILED);
     };
