@@ -64,6 +64,15 @@ describe('warren ws', () => {
     expect(r.out).toMatch(new RegExp(`${ids.fw}\\s+fw\\s+running`));
   });
 
+  it('opens the app on its own origin through the cookie exchange', async () => {
+    const r = await warren(['ws', 'open', 'fw', '--print', ...conn()]);
+    expect(r.code).toBe(0);
+    const url = new URL(r.out.trim());
+    expect(url.hostname).toStartWith(`ws-${ids.fw}.`);
+    expect(url.pathname).toBe('/_auth');
+    expect(url.searchParams.get('token')).toBeTruthy();
+  });
+
   it('runs a command over ssh and exits with its exit status', async () => {
     const r = await warren(['ws', 'ssh', 'fw', ...conn(), '--', 'echo hello-$((6*7)); exit 3']);
     expect(r.out).toContain('hello-42');

@@ -262,6 +262,7 @@ describe('Web UI', () => {
         // Enabled again, a fresh link from the same table signs them in.
         await page.getByRole('button', { name: 'Enable hopper' }).click();
         await page.getByRole('button', { name: 'New sign-in link for hopper' }).click();
+        await page.getByText('A new link for hopper.').waitFor();
         const fresh = await page.getByLabel('Sign-in link for hopper').inputValue();
         expect(fresh).not.toBe(link);
         await theirs.goto(fresh);
