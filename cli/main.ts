@@ -19,7 +19,7 @@ const VERBS: Record<string, { load: () => Promise<VerbModule>; help: string }> =
   },
   ws: {
     load: () => import('./ws.ts'),
-    help: 'workspaces: list | create | start | stop | delete | open | ssh | port-forward',
+    help: 'workspaces: list | create | edit | start | stop | retry | delete | open | ssh | logs | port-forward',
   },
   admin: {
     load: () => import('./admin.ts'),

@@ -7,6 +7,7 @@ import {
   ConfigError,
   loadControlConfig,
   type RunningControl,
+  rememberLocalNodePort,
   startControl,
   UP_FILE,
 } from '../control/index.ts';
@@ -101,6 +102,8 @@ export default async function up(args: string[]): Promise<number> {
         return r?.status === 'online' && (r.lastHeartbeatAt ?? 0) >= since ? r : undefined;
       });
       ready.push({ nodeId: n.nodeId, url: row.address });
+      // The next `up` starts this node on the same port, so its URL and its apps' links stay the same.
+      rememberLocalNodePort(dataDir, n.nodeId, row.address);
     }
     const upFile: UpFile = {
       controlUrl: control.url,
@@ -108,13 +111,14 @@ export default async function up(args: string[]): Promise<number> {
       nodes: ready.map((r) => ({ id: r.nodeId, url: r.url })),
     };
     writeFileSync(join(dataDir, UP_FILE), `${JSON.stringify(upFile, null, 2)}\n`, { mode: 0o600 });
+    const names = new Map((await store.nodes.list()).map((n) => [n.id, n.name]));
     const admin = (await control.deps.store.users.list()).find((u) => u.role === 'admin');
     const loginLink = admin ? await control.deps.credentials.loginLink(admin.id, control.url) : undefined;
     console.log(
       [
         '',
         `Warren is up: UI and API at ${control.url}`,
-        ...ready.map((r, i) => `  node-${i + 1}  ${r.nodeId}  ${r.url}`),
+        ...ready.map((r) => `  ${names.get(r.nodeId) ?? r.nodeId}  ${r.nodeId}  ${r.url}`),
         loginLink ? `  Sign in (one-time link): ${loginLink}` : '',
         `  State in ${dataDir}; ${UP_FILE} has the URLs and the admin token. Ctrl-C stops everything.`,
         '',

@@ -25,12 +25,31 @@ export async function ssh(args: string[]): Promise<number> {
   const client = connect(values);
   const w = await findWorkspace(client, 'ws ssh', positionals[0]);
   const access = await workspaceAccess(client, 'ws ssh', w, ['terminal']);
-  // Like ssh, the words are joined with spaces and the remote shell reads them.
-  const search = words.length ? `?command=${encodeURIComponent(words.join(' '))}` : '';
-  return attach(nodeSocketUrl(access, w.id, '/_terminal', search), access.token);
+  return attach(nodeSocketUrl(access, w.id, '/_terminal', terminalSearch(words)), access.token);
 }
 
-/** Connects this process's terminal (or pipes) to the remote PTY until the remote side ends. */
+/**
+ * The terminal's query: this window's size (`cols`, `rows`), so the shell starts at it, and with words a one-off
+ * `command` (like ssh, the words joined with spaces for the remote shell to read). A one-off session ends with
+ * this connection; an interactive one is a new session each time.
+ */
+export function terminalSearch(words: string[]): string {
+  const q = new URLSearchParams();
+  const { columns, rows } = process.stdout;
+  if (columns && rows) {
+    q.set('cols', String(Math.min(columns, 1000)));
+    q.set('rows', String(Math.min(rows, 1000)));
+  }
+  if (words.length) q.set('command', words.join(' '));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Connects this process's terminal (or pipes) to the remote PTY until the remote side ends. The node's first
+ * message is the text frame `{"type":"session","id",…}`; binary frames are the PTY's output; the close reason
+ * `shell exited <status>` carries the remote exit status.
+ */
 export function attach(url: string, token: string): Promise<number> {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
@@ -48,9 +67,11 @@ export function attach(url: string, token: string): Promise<number> {
   // Piped input that ends is ^D on the PTY, so a shell reading it sees end of input.
   const onEnd = () => onInput(Buffer.from([4]));
   return new Promise((resolve) => {
+    // True once the node attached this socket to a session (its `session` message): input goes to a shell.
     let opened = false;
+    let raw = false;
     sock.onopen = () => {
-      opened = true;
+      raw = tty;
       if (tty) stdin.setRawMode(true);
       sendSize();
       process.stdout.on('resize', sendSize);
@@ -59,10 +80,13 @@ export function attach(url: string, token: string): Promise<number> {
       stdin.resume();
     };
     sock.onmessage = (e) => {
-      if (typeof e.data !== 'string') process.stdout.write(new Uint8Array(e.data as ArrayBuffer));
+      if (typeof e.data !== 'string') return void process.stdout.write(new Uint8Array(e.data as ArrayBuffer));
+      try {
+        if ((JSON.parse(e.data) as { type?: unknown }).type === 'session') opened = true;
+      } catch {}
     };
     sock.onclose = (e) => {
-      if (tty && opened) stdin.setRawMode(false);
+      if (raw) stdin.setRawMode(false);
       process.stdout.off('resize', sendSize);
       stdin.off('data', onInput);
       stdin.off('end', onEnd);
@@ -70,7 +94,7 @@ export function attach(url: string, token: string): Promise<number> {
       const exited = EXITED.exec(e.reason);
       if (exited) return resolve(Number(exited[1]));
       const why = !opened
-        ? 'the node refused the terminal (is the workspace running? warren ws list)'
+        ? `the node refused the terminal: ${e.reason || 'is the workspace running? (warren ws list)'}`
         : e.code === SOCKET_CLOSE_TOKEN_ENDED
           ? `the terminal ended: ${e.reason} (workspace tokens last an hour; run warren ws ssh again)`
           : `the terminal ended: ${e.reason || `code ${e.code}`}`;

@@ -1,8 +1,10 @@
-// `warren ws …`: workspaces from the terminal — list, create, start, stop, delete, open, ssh, port-forward.
+// `warren ws …`: workspaces from the terminal — list, create, edit, start, stop, retry, delete, open, ssh, logs,
+// port-forward.
 import { parseArgs } from 'node:util';
 import type { Workspace } from '../contract/index.ts';
 import { CliError, CONNECTION_HELP, CONNECTION_OPTIONS, connect, must } from './connection.ts';
 import { findWorkspace, workspaceAccess } from './workspace-ref.ts';
+import { logs } from './ws-logs.ts';
 import { portForward } from './ws-port-forward.ts';
 import { ssh } from './ws-ssh.ts';
 
@@ -11,7 +13,13 @@ export const usage = `usage: warren ws <subcommand> [options]
   list [--json]                               your workspaces (all of them for an admin)
   create NAME [--project ID|NAME] [--node ID] [--app CMD] [--agent CMD] [--env K=V]… [--json]
                                               a workspace; --project may be left out when there is one project
+  edit WS [--name N] [--app-command CMD] [--agent-command CMD] [--env K=V]… [--unset-env K]… [--json]
+                                              change it; a running workspace restarts with the change
+                                              (an empty CMD removes the app or the agent)
   start WS | stop WS | delete WS              ask for the workspace to run, stop, or go away
+  retry WS                                    start a workspace in error (or degraded) afresh
+  logs WS [--tail N] [-f|--follow] [--json]   the app's and the agent's output (last N lines, 200 unless
+                                              told; -f: then follow); "app!" marks a line of stderr
   open WS [--print]                           the app in a browser on its own origin (--print: only the URL)
   ssh WS [-- COMMAND…]                        a terminal in the workspace (raw mode, resize); with COMMAND,
                                               runs it and exits with its exit status
@@ -33,10 +41,15 @@ export default async function ws(args: string[]): Promise<number> {
       return list(rest);
     case 'create':
       return create(rest);
+    case 'edit':
+      return edit(rest);
     case 'start':
     case 'stop':
+    case 'retry':
     case 'delete':
       return lifecycle(sub, rest);
+    case 'logs':
+      return logs(rest);
     case 'open':
       return open(rest);
     case 'ssh':
@@ -46,7 +59,7 @@ export default async function ws(args: string[]): Promise<number> {
     default:
       throw new CliError(
         `warren ws: ${sub ? `unknown subcommand "${sub}"` : 'name a subcommand'}; ` +
-          'one of list, create, start, stop, delete, open, ssh, port-forward (see warren ws --help)',
+          'one of list, create, edit, start, stop, retry, delete, open, ssh, logs, port-forward (see warren ws --help)',
         2,
       );
   }
@@ -87,12 +100,7 @@ async function create(args: string[]): Promise<number> {
   });
   const name = positionals[0];
   if (!name) throw new CliError('warren ws create: name the workspace: warren ws create NAME', 2);
-  const env: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new CliError(`warren ws create: --env takes NAME=VALUE, got "${pair}"`, 2);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const env = envPairs('ws create', values.env);
   const client = connect(values);
   const projects = must('ws create', await client.GET('/api/v1/projects')).items;
   const project = values.project
@@ -124,7 +132,59 @@ async function create(args: string[]): Promise<number> {
   return 0;
 }
 
-async function lifecycle(verb: 'start' | 'stop' | 'delete', args: string[]): Promise<number> {
+/** `--env NAME=VALUE` flags as a record; a flag without a name and `=` is a usage error. */
+function envPairs(verb: string, pairs: string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new CliError(`warren ${verb}: --env takes NAME=VALUE, got "${pair}"`, 2);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+async function edit(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...CONNECTION_OPTIONS,
+      name: { type: 'string' },
+      'app-command': { type: 'string' },
+      'agent-command': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'unset-env': { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  // A value sets the variable, null removes it; names left out stay as they are.
+  const env: Record<string, string | null> = envPairs('ws edit', values.env);
+  for (const name of values['unset-env'] ?? []) env[name] = null;
+  const command = (c: string | undefined) => (c === undefined ? {} : { v: c === '' ? null : c });
+  const app = command(values['app-command']);
+  const agent = command(values['agent-command']);
+  const body = {
+    ...(values.name === undefined ? {} : { name: values.name }),
+    ...('v' in app ? { appCommand: app.v } : {}),
+    ...('v' in agent ? { agentCommand: agent.v } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+  };
+  if (Object.keys(body).length === 0)
+    throw new CliError(
+      'warren ws edit: name something to change: --name, --app-command, --agent-command, --env or --unset-env',
+      2,
+    );
+  const client = connect(values);
+  const w = await findWorkspace(client, 'ws edit', positionals[0]);
+  const updated = must(
+    'ws edit',
+    await client.PATCH('/api/v1/workspaces/{id}', { params: { path: { id: w.id } }, body }),
+  );
+  process.stdout.write(values.json ? `${JSON.stringify(updated)}\n` : `${describe(updated)}\n`);
+  return 0;
+}
+
+async function lifecycle(verb: 'start' | 'stop' | 'retry' | 'delete', args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: CONNECTION_OPTIONS, allowPositionals: true });
   const client = connect(values);
   const w = await findWorkspace(client, `ws ${verb}`, positionals[0]);
@@ -134,7 +194,9 @@ async function lifecycle(verb: 'start' | 'stop' | 'delete', args: string[]): Pro
       ? await client.POST('/api/v1/workspaces/{id}/start', params)
       : verb === 'stop'
         ? await client.POST('/api/v1/workspaces/{id}/stop', params)
-        : await client.DELETE('/api/v1/workspaces/{id}', params);
+        : verb === 'retry'
+          ? await client.POST('/api/v1/workspaces/{id}/retry', params)
+          : await client.DELETE('/api/v1/workspaces/{id}', params);
   process.stdout.write(`${describe(must(`ws ${verb}`, r))}\n`);
   return 0;
 }

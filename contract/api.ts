@@ -81,18 +81,7 @@ export const ApiTokenCreate = v.object({
 export const ApiTokenCreated = v.object({ ...ApiToken.entries, token: v.string() });
 
 // ---- projects ----
-export const Project = v.object({
-  id: ProjectId,
-  name: v.string(),
-  description: v.string(),
-  ownerId: UserId,
-  createdAt: Timestamp,
-});
-export type Project = v.InferOutput<typeof Project>;
-export const ProjectCreate = v.object({
-  name: Name,
-  description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
-});
+// Project, ProjectCreate and ProjectUpdate are below WorkspaceResources: a project holds defaults for its workspaces.
 
 // ---- nodes ----
 export const Capacity = v.object({
@@ -120,8 +109,15 @@ export const Node = v.object({
   version: v.nullable(v.string()),
   /** How the node isolates its workspaces, as it last reported; null for a node that never reported it. */
   isolation: v.nullable(NodeIsolation),
+  /** Since when the node is drained (no new workspaces or tasks go there; its own keep running); null: not. */
+  drainedAt: v.nullable(Timestamp),
 });
 export type Node = v.InferOutput<typeof Node>;
+/** `PATCH /api/v1/nodes/{id}` (admin): a new name, and/or drain (true) or undrain (false). */
+export const NodeUpdate = v.object({
+  name: v.optional(Name),
+  drained: v.optional(v.boolean()),
+});
 
 export const JoinTokenCreate = v.object({
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(30 * 86400)), 3600),
@@ -206,6 +202,57 @@ export const WorkspaceResources = v.object({
 });
 export type WorkspaceResources = v.InferOutput<typeof WorkspaceResources>;
 
+/** A command line of an app or agent: one shell command. */
+const Command = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
+
+/** A repository of a project, as bound through the GitHub App (`primary` first). */
+export const ProjectRepositoryRef = v.object({
+  repoId: v.number(),
+  fullName: v.string(),
+  role: v.picklist(['primary', 'additional']),
+});
+
+export const Project = v.object({
+  id: ProjectId,
+  name: v.string(),
+  description: v.string(),
+  ownerId: UserId,
+  createdAt: Timestamp,
+  /** What a new workspace of the project runs when its own request does not say (null: nothing). */
+  appCommand: v.nullable(v.string()),
+  agentCommand: v.nullable(v.string()),
+  /** Sandbox limits a new workspace gets when its request sets none (`{}`: the node's defaults). */
+  resources: WorkspaceResources,
+  /** Its GitHub repositories, primary first (empty without a GitHub binding). */
+  repositories: v.array(ProjectRepositoryRef),
+});
+export type Project = v.InferOutput<typeof Project>;
+export const ProjectCreate = v.object({
+  name: Name,
+  description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
+  appCommand: v.optional(Command),
+  agentCommand: v.optional(Command),
+  resources: v.optional(WorkspaceResources),
+});
+/** `PATCH /api/v1/projects/{id}`: each field given replaces the project's; null clears a default command. */
+export const ProjectUpdate = v.object({
+  name: v.optional(Name),
+  description: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+  appCommand: v.optional(v.nullable(Command)),
+  agentCommand: v.optional(v.nullable(Command)),
+  resources: v.optional(WorkspaceResources),
+});
+export type ProjectUpdate = v.InferOutput<typeof ProjectUpdate>;
+
+/** A login shell: a command name or an absolute path, no arguments (the node adds `-l`). */
+export const TerminalShell = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(256),
+  v.regex(/^(\/[A-Za-z0-9._+-]+)+$|^[A-Za-z0-9._+-]+$/, 'must be a command name or an absolute path'),
+  v.check((s) => !s.split('/').some((p) => p === '.' || p === '..'), 'must not have . or .. segments'),
+);
+
 /** The spec a node needs to run a workspace. */
 export const WorkspaceAssignment = v.object({
   id: WorkspaceId,
@@ -219,6 +266,10 @@ export const WorkspaceAssignment = v.object({
   agentCommand: v.optional(v.nullable(v.string())),
   /** Limits that override the node's defaults; absent or a field left out: the node's default. */
   resources: v.optional(WorkspaceResources),
+  /** The terminal's login shell; absent or null: bash where the workspace has it, else sh. */
+  shell: v.optional(v.nullable(v.string())),
+  /** Grows with each retry: the node restarts a run whose generation changed even when nothing else did. */
+  generation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -248,8 +299,12 @@ export const Workspace = v.object({
   appCommand: v.nullable(v.string()),
   /** The ACP agent command the node runs for chat and tasks (`/w/{id}/_agent`). */
   agentCommand: v.nullable(v.string()),
-  /** The limits set at creation; `{}` when none were, so the node's defaults apply. */
+  /** The limits set at creation or the last edit; `{}` when none were, so the node's defaults apply. */
   resources: WorkspaceResources,
+  /** The terminal's login shell (a command name or absolute path); null: bash where present, else sh. */
+  shell: v.nullable(v.string()),
+  /** The names of its environment variables (their values may be secrets and are never shown again). */
+  envNames: v.array(v.string()),
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,
@@ -257,27 +312,61 @@ export const Workspace = v.object({
 });
 export type Workspace = v.InferOutput<typeof Workspace>;
 
+const EnvName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment name'));
+/** Most environment variables a workspace may have. */
+export const ENV_MAX = 128;
+
 export const WorkspaceCreate = v.object({
   name: Name,
   projectId: ProjectId,
   nodeId: v.optional(NodeId),
-  appCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  appCommand: v.optional(Command),
   /** A shell command that speaks the Agent Client Protocol on stdio, run in the workspace's directory. */
-  agentCommand: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  agentCommand: v.optional(Command),
   env: v.optional(
     v.pipe(
-      v.record(
-        v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment name')),
-        v.string(),
-      ),
-      v.check((r) => Object.keys(r).length <= 128, 'at most 128 variables'),
+      v.record(EnvName, v.string()),
+      v.check((r) => Object.keys(r).length <= ENV_MAX, `at most ${ENV_MAX} variables`),
     ),
     {},
   ),
   /** Limits for this workspace's sandbox; a field left out takes the node's default. */
   resources: v.optional(WorkspaceResources),
+  /**
+   * The login shell of its terminals: a command name (`zsh`) or an absolute path (`/usr/bin/fish`), started with
+   * `-l`. Left out: bash where the workspace has it, else sh.
+   */
+  shell: v.optional(TerminalShell),
 });
 export type WorkspaceCreate = v.InferOutput<typeof WorkspaceCreate>;
+
+/** `GET /api/v1/workspaces/{id}/app?path=`: the page of the app to land on (a path on its origin; else `/`). */
+export const AppLinkQuery = v.object({ path: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
+/**
+ * A change to a workspace (`PATCH /api/v1/workspaces/{id}`), validated like a create; fields left out stay as
+ * they are. A running workspace restarts with the new commands, environment or limits; a rename alone does not
+ * restart it.
+ */
+export const WorkspaceUpdate = v.pipe(
+  v.object({
+    name: v.optional(Name),
+    /** null: no app (shell only). */
+    appCommand: v.optional(v.nullable(Command)),
+    /** null: no agent. */
+    agentCommand: v.optional(v.nullable(Command)),
+    /** Changes to the environment: a value sets the variable, null removes it; names left out stay. */
+    env: v.optional(
+      v.pipe(
+        v.record(EnvName, v.nullable(v.string())),
+        v.check((r) => Object.keys(r).length <= ENV_MAX, `at most ${ENV_MAX} variables`),
+      ),
+    ),
+    /** Replaces the limits; `{}` goes back to the node's defaults. */
+    resources: v.optional(WorkspaceResources),
+  }),
+  v.check((u) => Object.values(u).some((x) => x !== undefined), 'name at least one field to change'),
+);
+export type WorkspaceUpdate = v.InferOutput<typeof WorkspaceUpdate>;
 
 export const WorkspaceTokenRequest = v.object({
   scopes: v.pipe(v.array(WorkspaceScope), v.minLength(1, 'name at least one scope')),

@@ -1,11 +1,15 @@
 // Every status union of Warren, in one place: the database, the API and the mesh use these.
 import * as v from 'valibot';
 
-/** Observed lifecycle of a workspace. `unreachable`: its node is gone, so it is not known to run. */
+/**
+ * Observed lifecycle of a workspace. `unreachable`: its node is gone, so it is not known to run. `degraded`: it
+ * runs (app, terminal) but its agent failed; the status reason says why.
+ */
 export const WORKSPACE_STATUSES = [
   'pending',
   'starting',
   'running',
+  'degraded',
   'stopping',
   'stopped',
   'error',
@@ -79,9 +83,9 @@ export type Role = v.InferOutput<typeof Role>;
 
 /**
  * Scopes a workspace access token can carry. `ports`: a TCP tunnel to a port of the workspace
- * (`/w/{id}/_port/{port}`), limited to the token's `ports` claim.
+ * (`/w/{id}/_port/{port}`), limited to the token's `ports` claim. `logs`: the workspace's output (`/w/{id}/_logs`).
  */
-export const WORKSPACE_SCOPES = ['http', 'terminal', 'agent', 'ports'] as const;
+export const WORKSPACE_SCOPES = ['http', 'terminal', 'agent', 'logs', 'ports'] as const;
 export const WorkspaceScope = v.picklist(WORKSPACE_SCOPES);
 export type WorkspaceScope = v.InferOutput<typeof WorkspaceScope>;
 

@@ -224,6 +224,52 @@ describe('Control API', () => {
     expect(listed.data!.items.filter((w) => w.projectId === project.data!.id)).toEqual([]);
   });
 
+  it("keeps a workspace's terminal shell and hands it to its node; none set is null", async () => {
+    const joined = await joinNode('n-shell');
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'shells' } });
+    const ws = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'zsh', projectId: project.data!.id, nodeId: joined.nodeId, shell: '/usr/bin/zsh' },
+    });
+    expect(ws.response.status).toBe(200);
+    const id = ws.data!.id;
+    expect(ws.data!.shell).toBe('/usr/bin/zsh');
+    const got = await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } });
+    expect(got.data!.shell).toBe('/usr/bin/zsh');
+    expect(node.pushes.find((p) => p.workspaceId === id)?.assignment.shell).toBe('/usr/bin/zsh');
+    const ack = await control.nodeClient(joined).POST('/api/v1/nodes/{id}/heartbeat', {
+      params: { path: { id: joined.nodeId } },
+      body: { workspaces: [{ id, status: 'running' }] },
+    });
+    expect(ack.data!.workspaces.find((w) => w.id === id)?.shell).toBe('/usr/bin/zsh');
+    const plain = await control.client.POST('/api/v1/workspaces', {
+      body: { name: 'plain', projectId: project.data!.id, nodeId: joined.nodeId },
+    });
+    expect(plain.data!.shell).toBeNull();
+    expect(node.pushes.find((p) => p.workspaceId === plain.data!.id)?.assignment.shell).toBeNull();
+  });
+
+  it('refuses a shell that is not a command name or an absolute path with 400 invalid_request', async () => {
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'bad-shells' } });
+    for (const shell of [
+      '',
+      'bash -c id',
+      'zsh;id',
+      '../bin/sh',
+      '/bin/../sh',
+      'relative/sh',
+      '$(id)',
+      'x'.repeat(257),
+    ]) {
+      const r = await control.client.POST('/api/v1/workspaces', {
+        body: { name: 'bad', projectId: project.data!.id, shell },
+      });
+      expect(r.response.status).toBe(400);
+      expect(r.error!.error.code).toBe('invalid_request');
+    }
+    const listed = await control.client.GET('/api/v1/workspaces');
+    expect(listed.data!.items.filter((w) => w.projectId === project.data!.id)).toEqual([]);
+  });
+
   it('shows how each node isolates its workspaces, from its join and its heartbeats', async () => {
     const listed = async (id: string) =>
       (await control.client.GET('/api/v1/nodes')).data!.items.find((n) => n.id === id)?.isolation;

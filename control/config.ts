@@ -7,6 +7,7 @@ import { DB_SYNC, type DbSync } from './db/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultHardeningConfig, type HardeningConfig, parseHardeningConfig } from './hardening/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
+import { defaultLeaseConfig, type LeaseConfig } from './lease/index.ts';
 import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
 export interface ControlConfig {
@@ -53,6 +54,11 @@ export interface ControlConfig {
   activity: ActivityConfig;
   /** 5 s, ±20 % jitter: how often tasks still queued (no free warm workspace yet) are dispatched again. */
   taskSweepMs: number;
+  /**
+   * 60 s (WARREN_TASK_STALE_PLACING_MS): a task left `placing` this long lost its dispatcher (a killed replica)
+   * and the sweep takes it over; far past the longest live dispatch (the node's start call times out after 10 s).
+   */
+  taskStalePlacingMs: number;
   /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
   infra: InfraConfig;
   /**
@@ -65,6 +71,18 @@ export interface ControlConfig {
   meshTimings: MeshConfig;
   /** Body limits, JSON depth, rate limits and trusted proxies (WARREN_RATE_LIMITS, WARREN_PROXY_HOPS). */
   hardening: HardeningConfig;
+  /**
+   * The lease of the duties that run once among replicas (WARREN_LEASE_TTL_MS): key rotation, sweeps, warm
+   * pools, the control plane's mesh member. A lone control plane simply holds it.
+   */
+  lease: LeaseConfig;
+  /**
+   * 5 s: how often a replica re-reads the signing keys, so it publishes keys another replica rotated; far
+   * under the publish lead (2 min), so every replica publishes a key before any signs with it.
+   */
+  keyRefreshMs: number;
+  /** 1 s: how often a replica catches up with sign-outs and revocations other replicas wrote. */
+  credentialFollowMs: number;
 }
 
 export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
@@ -88,10 +106,14 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     requireApproval: false,
     activity: defaultActivityConfig(),
     taskSweepMs: 5_000,
+    taskStalePlacingMs: 60_000,
     infra: defaultInfraConfig(),
     meshListen: undefined,
     meshTimings: defaultMeshConfig(),
     hardening: defaultHardeningConfig(),
+    lease: defaultLeaseConfig(),
+    keyRefreshMs: 5_000,
+    credentialFollowMs: 1_000,
   };
 }
 
@@ -124,6 +146,17 @@ const DbUrl = v.pipe(
     'must start with file:, http(s)://, libsql:// or ws(s)://',
   ),
 );
+
+/** Milliseconds between `min` and `max`. */
+const Millis = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.transform(Number),
+    v.number('must be a number of milliseconds'),
+    v.integer('must be an integer'),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 
 const Flag = v.pipe(
   v.string(),
@@ -194,6 +227,27 @@ export function loadControlConfig(
   );
   if (retentionDays !== undefined)
     config.activity = { ...config.activity, retentionMs: Math.round(retentionDays * 86_400_000) };
+  const leaseTtl = parse(Millis(300, 600_000), 'WARREN_LEASE_TTL_MS', env.WARREN_LEASE_TTL_MS);
+  if (leaseTtl !== undefined) config.lease = { ttlMs: leaseTtl, renewEveryMs: Math.round(leaseTtl / 3) };
+  // Rotation timings (tests and drills: a rotation every few seconds); the defaults are in KeyRingConfig.
+  const rotation = parse(
+    Millis(100, 365 * 86_400_000),
+    'WARREN_KEY_ROTATION_INTERVAL_MS',
+    env.WARREN_KEY_ROTATION_INTERVAL_MS,
+  );
+  if (rotation !== undefined) config.keyRing = { ...config.keyRing, rotationIntervalMs: rotation };
+  const lead = parse(Millis(0, 86_400_000), 'WARREN_KEY_PUBLISH_LEAD_MS', env.WARREN_KEY_PUBLISH_LEAD_MS);
+  if (lead !== undefined) {
+    config.keyRing = { ...config.keyRing, publishLeadMs: lead };
+    // Replicas must publish a key well before it signs: re-read the keys ten times within the lead at least.
+    config.keyRefreshMs = Math.max(100, Math.min(config.keyRefreshMs, Math.floor(lead / 10)));
+  }
+  const stale = parse(
+    Millis(1_000, 3_600_000),
+    'WARREN_TASK_STALE_PLACING_MS',
+    env.WARREN_TASK_STALE_PLACING_MS,
+  );
+  if (stale !== undefined) config.taskStalePlacingMs = stale;
   const hardening = parseHardeningConfig(env);
   if (!hardening.ok) throw new ConfigError(hardening.message);
   config.hardening = hardening.config;

@@ -6,6 +6,8 @@ import {
   type Credentials,
   createAuthenticator,
   createCredentials,
+  createSharedProofUses,
+  type SharedProofUses,
 } from './auth/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
@@ -41,6 +43,8 @@ export interface ControlDeps {
   config: ControlConfig;
   /** The base URL people and nodes reach this control plane at (also the default `iss`). */
   publicUrl: string;
+  /** The bound API port as configured (0: a free one); the mesh member defaults to port + 1. */
+  port?: number;
   database: Database;
   store: Store;
   clock: Clock;
@@ -53,8 +57,17 @@ export interface ControlDeps {
   nodes: NodeService;
   liveness: Liveness;
   metrics: Metrics;
-  /** The control plane's mesh member; undefined when `meshListen` is null. */
+  /**
+   * The control plane's mesh member (origin `control`); undefined when `meshListen` is null, and on a replica
+   * that does not hold the duties lease (one member publishes the control plane's entries: see startMeshMember).
+   */
   mesh: ControlMesh | undefined;
+  /** Whether this process holds the duties lease now (set once the lease runner started). */
+  dutiesHeld?: () => boolean;
+  /** On a replica without the mesh member: the seeds the holder last published (joining nodes get those). */
+  standbyMeshSeeds?: () => string[] | undefined;
+  /** Node proofs used by any replica (the database's record), pruned by the duties holder. */
+  proofUses: SharedProofUses;
   /** GitHub sign-in, repositories and git tokens; null when no GitHub App is configured. */
   github: GitHubService | null;
   /** Per-workspace activity log (lifecycle, task and agent events). */
@@ -111,6 +124,7 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     log,
     dataDir: config.dataDir,
     controlUrl: config.infra.publicUrl ?? options.publicUrl,
+    maintains: () => deps.dutiesHeld?.() ?? true,
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.tailscale ? { tailscale: options.tailscale } : {}),
   });
@@ -128,32 +142,35 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     agents: createNodeTaskAgents({ store, push, log }),
     activity,
   });
-  const mesh =
-    config.meshListen === null
-      ? undefined
-      : await startControlMesh({
-          listen: config.meshListen ?? {
-            host: config.host,
-            port: options.port === undefined || options.port === 0 ? 0 : options.port + 1,
-          },
-          timings: config.meshTimings,
-          ring,
-          store,
-          issuer: issuerName,
-          log,
-        });
-  const peerState = options.peerState ?? ((nodeId: string) => mesh?.peerState(nodeId));
-  const liveness = createLiveness({ store, clock, log, config, peerState });
-  return {
+  const peerState = options.peerState ?? ((nodeId: string) => deps.mesh?.peerState(nodeId));
+  const liveness = createLiveness({
+    store,
+    clock,
+    log,
+    config,
+    peerState,
+    // Tests that give the peers' view directly always have it; else it is the mesh member's, on one replica.
+    ...(options.peerState ? {} : { seesPeers: () => config.meshListen === null || deps.mesh !== undefined }),
+  });
+  const proofUses = createSharedProofUses(database.client);
+  const deps: ControlDeps = {
     config,
     publicUrl: options.publicUrl,
+    ...(options.port !== undefined ? { port: options.port } : {}),
     database,
     store,
     clock,
     log,
     ring,
     issuer,
-    auth: createAuthenticator({ store, ring, clock, issuer: () => issuerName }),
+    auth: createAuthenticator({
+      store,
+      ring,
+      clock,
+      issuer: () => issuerName,
+      sharedProofUses: proofUses.claim,
+    }),
+    proofUses,
     credentials: createCredentials({
       store,
       clock,
@@ -169,9 +186,9 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       workspaces,
       liveness,
       config,
-      meshSeeds: () => mesh?.seeds(),
+      meshSeeds: () => deps.mesh?.seeds() ?? deps.standbyMeshSeeds?.(),
     }),
-    mesh,
+    mesh: undefined,
     liveness,
     metrics: createMetrics(),
     github: config.github
@@ -189,9 +206,43 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       : null,
     activity,
     tasks,
-    taskDispatcher: createTaskDispatcher({ tasks, client: database.client, log, clock }),
+    taskDispatcher: createTaskDispatcher({
+      tasks,
+      client: database.client,
+      log,
+      clock,
+      staleAfterMs: config.taskStalePlacingMs,
+    }),
     fleet,
   };
+  return deps;
+}
+
+/**
+ * Starts the control plane's mesh member into `deps.mesh` (unless `meshListen` is null). Only the holder of the
+ * duties lease runs one: every replica would otherwise publish the `control` origin's entries under the same
+ * member id from two addresses. `seeds` (what the previous holder last saw) lets a new holder find the nodes.
+ */
+export async function startMeshMember(
+  deps: ControlDeps,
+  seeds: string[] = [],
+): Promise<ControlMesh | undefined> {
+  const { config } = deps;
+  if (config.meshListen === null) return undefined;
+  const port = deps.port;
+  deps.mesh = await startControlMesh({
+    listen: config.meshListen ?? {
+      host: config.host,
+      port: port === undefined || port === 0 ? 0 : port + 1,
+    },
+    timings: config.meshTimings,
+    ring: deps.ring,
+    store: deps.store,
+    issuer: config.issuer ?? deps.publicUrl,
+    log: deps.log,
+    seeds,
+  });
+  return deps.mesh;
 }
 
 /** Users' GitHub tokens sealed with the master key, bound to their user id (AAD) so rows cannot be swapped. */

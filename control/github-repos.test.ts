@@ -1,6 +1,6 @@
 // Project repositories and the node's git-token exchange on a real control plane, against the FakeGitHub.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { type GitHubWorld, startGitHubWorld, WORLD } from './github/testing/index.ts';
+import { type GitHubWorld, startGitHubWorld, WORLD, WORLD_INSTALLATION } from './github/testing/index.ts';
 import {
   joinTestNode,
   type PushRecorder,
@@ -23,13 +23,7 @@ beforeAll(async () => {
   const signed = await signInWithGitHub(control.url, world.fake, WORLD.alice);
   alice = { session: signed.session!, headers: { cookie: `warren_session=${signed.session}` } };
   // The installation is known (as after the setup redirect or a webhook).
-  await control.deps.store.github.installations.upsert({
-    id: WORLD.installationId,
-    accountId: WORLD.org.id,
-    accountLogin: WORLD.org.login,
-    accountType: 'Organization',
-    suspended: false,
-  });
+  await control.deps.store.github.installations.upsert(WORLD_INSTALLATION);
 });
 afterAll(async () => {
   await control.stop();

@@ -12,4 +12,5 @@ export {
 export { CONTROL_FILE, UP_FILE } from './data-dir.ts';
 export { type ControlDeps, openControlDeps } from './deps.ts';
 export { createLog, type Log } from './log.ts';
+export { rememberLocalNodePort } from './providers/index.ts';
 export { type RunningControl, type StartOptions, startControl } from './server.ts';

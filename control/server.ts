@@ -1,5 +1,6 @@
-// Runs the control plane: binds the port, wires the deps, bootstraps the admin, schedules key rotation.
+// Runs the control plane: binds the port, wires the deps, bootstraps the admin, runs the duties while it holds their lease.
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lockDataDir } from '../disk/index.ts';
 import { createControlApp } from './app.ts';
@@ -7,8 +8,9 @@ import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
 import type { Clock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
 import { CONTROL_FILE, secureControlDataDir } from './data-dir.ts';
-import { type ControlDeps, type DepsOptions, openControlDeps } from './deps.ts';
+import { type ControlDeps, type DepsOptions, openControlDeps, startMeshMember } from './deps.ts';
 import { notePeerAddress } from './hardening/index.ts';
+import { createLeaseStore, type Duty, intervalDuty, startDutyRunner } from './lease/index.ts';
 import { createLog, type Log } from './log.ts';
 
 export interface RunningControl {
@@ -81,45 +83,33 @@ async function startLockedControl(
   try {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     const deps = await openControlDeps(config, { publicUrl: url, port: config.port, ...options, log });
-    // Peers' view of a node changes its status at once, not at the next sweep: losing it, and reaching it again.
-    deps.mesh?.onMemberChange((m, previous) => {
-      if (m.state === 'alive' && (previous === undefined || previous === 'alive')) return;
-      deps.liveness
-        .sweep()
-        .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
-    });
     const app = createControlApp(deps);
     handle = (req) => app.handle(req);
     const firstStart = await bootstrapAdmin(deps);
     writeFileSync(join(config.dataDir, CONTROL_FILE), `${JSON.stringify({ url, pid: process.pid })}\n`, {
       mode: 0o600,
     });
-    const timer = setInterval(() => {
-      deps.ring.tick().catch((e) => deps.log.error('key rotation failed', { message: (e as Error).message }));
-      // A revocation older than the longest token life voids nothing any more.
-      const horizon = deps.clock.now() - config.keyRing.maxTokenLifetimeMs - 3_600_000;
-      deps.store.revocations
-        .prune(horizon)
-        .catch((e) => deps.log.error('revocation pruning failed', { message: (e as Error).message }));
-      deps.activity
-        .prune()
-        .catch((e) => deps.log.error('activity pruning failed', { message: (e as Error).message }));
-      deps.store.github.signInStates
-        .prune(deps.clock.now())
-        .catch((e) => deps.log.error('sign-in state pruning failed', { message: (e as Error).message }));
-    }, options.keyTickMs ?? 3_600_000);
-    timer.unref();
-    const sweep = setInterval(() => {
-      deps.liveness
-        .sweep()
-        .catch((e) => deps.log.error('liveness sweep failed', { message: (e as Error).message }));
-    }, config.heartbeatIntervalMs);
-    sweep.unref();
-    const taskSweep = startTaskSweep(deps, config.taskSweepMs);
-    // Warm pools: refilled and reaped on a timer (claims also trigger a refill).
-    const warm = config.infra.warmPool;
-    const maintain = warm ? setInterval(() => void deps.fleet.maintain(), warm.maintainEveryMs) : undefined;
-    maintain?.unref();
+    // Every replica: keys another one rotated are published here too, and its sign-outs take effect here.
+    const refresh = every(config.keyRefreshMs, 'key refresh', () => deps.ring.refresh(), deps.log);
+    const follow = every(
+      config.credentialFollowMs,
+      'credential follow',
+      deps.store.followCredentialEpoch,
+      deps.log,
+    );
+    // What must run once among replicas runs on the lease holder (a lone control plane holds it at once).
+    const duties = await startDutyRunner({
+      store: createLeaseStore(deps.database.client),
+      name: DUTIES_LEASE,
+      holder: `${hostname()}:${config.dataDir}`,
+      clock: deps.clock,
+      log: deps.log,
+      config: config.lease,
+      duties: controlDuties(deps, options),
+      info: () => JSON.stringify({ meshSeeds: deps.mesh?.seeds() ?? [] }),
+    });
+    deps.dutiesHeld = () => duties.fence() !== undefined;
+    deps.standbyMeshSeeds = () => holderSeeds(duties.holderInfo());
     // Local node machines of an earlier run come back with the control plane, then pools are filled.
     void deps.fleet.start();
     return {
@@ -127,14 +117,13 @@ async function startLockedControl(
       deps,
       ...(firstStart ? { firstStart } : {}),
       async stop() {
-        clearInterval(timer);
-        clearInterval(sweep);
-        taskSweep.stop();
-        clearInterval(maintain);
+        clearInterval(refresh);
+        clearInterval(follow);
+        // Released, so another replica takes the duties over at once.
+        await duties.stop();
         // Before the server stops: a node still joining needs it to finish (then it is stopped too).
         await deps.fleet.stop();
         await server.stop(true);
-        await deps.mesh?.close();
         deps.database.close();
       },
     };
@@ -142,6 +131,92 @@ async function startLockedControl(
     await server.stop(true);
     throw e;
   }
+}
+
+/** Runs `run` every `everyMs` (not keeping the process alive), logging its failures as `what failed`. */
+function every(everyMs: number, what: string, run: () => Promise<unknown>, log: Log) {
+  const timer = setInterval(() => {
+    run().catch((e) => log.error(`${what} failed`, { message: (e as Error).message }));
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+
+/** The lease whose holder runs the duties below. */
+const DUTIES_LEASE = 'control-duties';
+
+/** The mesh seeds the holder published in its lease row, for nodes that join through a standby. */
+function holderSeeds(info: string | undefined): string[] | undefined {
+  if (!info) return undefined;
+  try {
+    const seeds = (JSON.parse(info) as { meshSeeds?: unknown }).meshSeeds;
+    return Array.isArray(seeds) ? seeds.filter((s): s is string => typeof s === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The work that must run on one replica at a time: the control plane's mesh member (one origin `control`),
+ * key rotation and pruning, the liveness sweep, task dispatch sweeps and warm-pool upkeep.
+ */
+function controlDuties(deps: ControlDeps, options: StartOptions): Duty[] {
+  const { config, log } = deps;
+  // Often enough for a rotation interval shortened for a drill, hourly at most.
+  const keyTickMs =
+    options.keyTickMs ?? Math.min(3_600_000, Math.max(100, config.keyRing.rotationIntervalMs / 4));
+  const sweepLiveness = () =>
+    deps.liveness.sweep().catch((e) => log.error('liveness sweep failed', { message: (e as Error).message }));
+  let taskSweep: { stop(): void } | undefined;
+  const duties: Duty[] = [
+    {
+      name: 'mesh member',
+      async start(fence) {
+        // The nodes the previous holder's member last saw: joining them brings this member into the mesh.
+        const member = await startMeshMember(deps, holderSeeds(fence.previousInfo) ?? []);
+        // Peers' view of a node changes its status at once, not at the next sweep: losing it, and reaching it again.
+        member?.onMemberChange((m, previous) => {
+          if (m.state === 'alive' && (previous === undefined || previous === 'alive')) return;
+          void sweepLiveness();
+        });
+      },
+      async stop() {
+        const member = deps.mesh;
+        deps.mesh = undefined;
+        await member?.close();
+      },
+    },
+    intervalDuty(
+      'housekeeping',
+      keyTickMs,
+      async (fence) => {
+        // The rotation is written only while this term still holds the lease.
+        await deps.ring.tick(fence.condition());
+        const now = deps.clock.now();
+        // A revocation older than the longest token life voids nothing any more.
+        await deps.store.revocations.prune(now - config.keyRing.maxTokenLifetimeMs - 3_600_000);
+        await deps.activity.prune();
+        await deps.store.github.signInStates.prune(now);
+        await deps.proofUses.prune(now);
+      },
+      log,
+    ),
+    intervalDuty('liveness sweep', config.heartbeatIntervalMs, sweepLiveness, log),
+    {
+      name: 'task sweep',
+      start() {
+        taskSweep = startTaskSweep(deps, config.taskSweepMs);
+      },
+      stop() {
+        taskSweep?.stop();
+      },
+    },
+  ];
+  // Warm pools: refilled and reaped on a timer (claims also trigger a refill).
+  const warm = config.infra.warmPool;
+  if (warm)
+    duties.push(intervalDuty('warm pool upkeep', warm.maintainEveryMs, () => deps.fleet.maintain(), log));
+  return duties;
 }
 
 /**

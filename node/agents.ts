@@ -22,7 +22,7 @@ import {
 } from './agent/index.ts';
 import { ControlError } from './control-link.ts';
 import type { AgentData, AgentSockets } from './proxy/index.ts';
-import type { Runtime } from './workspaces/index.ts';
+import { type Runtime, runFingerprint } from './workspaces/index.ts';
 
 export interface NodeAgentsOptions {
   dataDir: string;
@@ -51,6 +51,10 @@ export interface NodeAgents {
 const ACTIVITY_QUEUE_MAX = 1000;
 const ENDED = new Set(['stopping', 'stopped', 'deleting', 'error']);
 
+/** Lines of the agent's stderr quoted when it failed for good. */
+const QUOTED_STDERR_LINES = 5;
+const QUOTED_CHARS = 600;
+
 export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents> {
   const queue: { workspaceId: string; report: AgentActivityReport }[] = [];
   let draining = false;
@@ -76,10 +80,34 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     draining = false;
   };
 
+  /** What each session was started with (runFingerprint): a changed spec restarts the agent. */
+  const startedWith = new Map<string, string>();
+
+  /** The agent's last words on stderr, for the degraded reason. */
+  const lastWords = (workspaceId: string) => {
+    const lines = o.runtime.logs
+      .tail(workspaceId, 200, 'agent')
+      .filter((l) => l.stream === 'stderr')
+      .slice(-QUOTED_STDERR_LINES)
+      .map((l) => l.text);
+    let text = lines.join('\n');
+    if (text.length > QUOTED_CHARS) text = `…${text.slice(-QUOTED_CHARS)}`;
+    return text ? `\n${text}` : '';
+  };
+
   const host = await createAgentHost({
     dataDir: o.dataDir,
     config: o.config,
     onEvent(workspaceId, event) {
+      // An agent that failed for good leaves its workspace running but degraded, saying why; ready again heals it.
+      if (event.data.kind === 'agent_state') {
+        if (event.data.state === 'failed')
+          o.runtime.degrade(
+            workspaceId,
+            `agent failed: ${event.data.detail ?? 'it exited'}${lastWords(workspaceId)}`,
+          );
+        else if (event.data.state === 'ready') o.runtime.degrade(workspaceId, undefined);
+      }
       const a = agentActivityOf(event);
       if (!a) return;
       queue.push({ workspaceId, report: { type: a.type, message: a.message.slice(0, 2000) } });
@@ -91,20 +119,34 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   /** The workspace's session, started if it runs and names an agent command; else undefined. */
   const sessionFor = (workspaceId: string): AgentSession | undefined => {
     const target = o.runtime.get(workspaceId);
-    const command = o.spec(workspaceId)?.agentCommand;
-    if (target?.status !== 'running' || !command) return host.get(workspaceId);
+    const spec = o.spec(workspaceId);
+    const command = spec?.agentCommand;
+    if (target?.status !== 'running' || !command || !spec) return host.get(workspaceId);
+    if (!host.get(workspaceId)) startedWith.set(workspaceId, runFingerprint(spec));
     return host.ensure(workspaceId, {
       argv: [o.shell, '-c', command],
       cwd: target.env.HOME ?? target.dir,
       env: {},
       launch: (request) => o.runtime.spawn(workspaceId, request),
+      output: {
+        stdout: o.runtime.logs.writer(workspaceId, 'agent', 'stdout'),
+        stderr: o.runtime.logs.writer(workspaceId, 'agent', 'stderr'),
+      },
     });
   };
 
+  const stop = (workspaceId: string) => {
+    startedWith.delete(workspaceId);
+    return host.remove(workspaceId).catch((e) => o.log(`agent stop failed: ${(e as Error).message}`));
+  };
+
   o.runtime.onChange((report) => {
-    if (report.status === 'running') sessionFor(report.id);
-    else if (ENDED.has(report.status) && host.get(report.id))
-      void host.remove(report.id).catch((e) => o.log(`agent stop failed: ${(e as Error).message}`));
+    const spec = o.spec(report.id);
+    const stale = host.get(report.id) && spec && startedWith.get(report.id) !== runFingerprint(spec);
+    // The workspace was edited (or retried): its agent starts again with the new command and environment.
+    if (stale) void stop(report.id).then(() => sessionFor(report.id));
+    else if (report.status === 'running') sessionFor(report.id);
+    else if (ENDED.has(report.status) && host.get(report.id)) void stop(report.id);
   });
 
   const tasks = createAgentTasks({

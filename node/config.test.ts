@@ -1,7 +1,7 @@
 // nodeConfigFromArgs: flags and environment into a NodeConfig; bad input names the flag.
 import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, meshListen, nodeConfigFromArgs } from './config.ts';
 
@@ -33,6 +33,16 @@ describe('nodeConfigFromArgs', () => {
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 7421 });
     expect(c.laptop).toBe(true);
     expect(c.capacity).toBe(4);
+  });
+
+  it('names the node after its machine when --name is not given', () => {
+    const c = nodeConfigFromArgs(['--control', 'http://127.0.0.1:7400'], {});
+    expect(c.name).toBe(
+      hostname()
+        .replace(/[^A-Za-z0-9 ._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .slice(0, 64) || 'node',
+    );
   });
 
   it('binds the mesh member next to the proxy unless --mesh-listen says otherwise, and reads mesh timings', () => {
@@ -119,6 +129,25 @@ describe('nodeConfigFromArgs', () => {
     );
     expect(() => nodeConfigFromArgs(base, { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: '5' })).toThrow(
       'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
+    );
+  });
+
+  it('takes the workspace log bounds from WARREN_WORKSPACE_LOG_MAX_BYTES and _FILES and refuses nonsense', () => {
+    const base = ['--control', 'http://127.0.0.1:1'];
+    expect(nodeConfigFromArgs(base, {}).runtime.logs).toBeUndefined();
+    expect(
+      nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_MAX_BYTES: '65536', WARREN_WORKSPACE_LOG_FILES: '3' })
+        .runtime.logs,
+    ).toEqual({ maxBytes: 65536, files: 3 });
+    expect(nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_FILES: '4' }).runtime.logs).toEqual({
+      maxBytes: 1024 * 1024,
+      files: 4,
+    });
+    expect(() => nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_MAX_BYTES: '10' })).toThrow(
+      'WARREN_WORKSPACE_LOG_MAX_BYTES',
+    );
+    expect(() => nodeConfigFromArgs(base, { WARREN_WORKSPACE_LOG_FILES: 'two' })).toThrow(
+      'WARREN_WORKSPACE_LOG_FILES',
     );
   });
 

@@ -6,7 +6,14 @@ import { BaseDomain } from '../contract/index.ts';
 import { defaultMeshConfig, localMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent/index.ts';
 import { defaultForwardConfig, type ForwardConfig, localForwardConfig } from './proxy/index.ts';
-import type { SandboxConfig, WorkspaceLimits } from './workspaces/index.ts';
+import {
+  defaultTerminalConfig,
+  defaultWorkspaceLogsConfig,
+  type SandboxConfig,
+  type TerminalConfig,
+  type WorkspaceLimits,
+  type WorkspaceLogsConfig,
+} from './workspaces/index.ts';
 
 /** Everything a node needs to run; `defaultNodeConfig()` fills what is not given. */
 export interface NodeConfig {
@@ -76,6 +83,11 @@ export interface NodeConfig {
    * the agent ends a turn, 5 s cancel grace). WARREN_AGENT_TURN_IDLE_TIMEOUT_MS overrides the turn watchdog.
    */
   agent: AgentSupervisorConfig;
+  /**
+   * Reconnecting terminals (node/workspaces/terminal-sessions.ts: 1 MiB of scrollback, 5 minutes of grace after
+   * the last socket closes). WARREN_TERMINAL_SCROLLBACK_BYTES and WARREN_TERMINAL_DETACH_GRACE_MS override them.
+   */
+  terminal: TerminalConfig;
   mesh: NodeMeshConfig;
   /**
    * Requests for workspaces on other nodes: 2 s to connect, 10 s to the first byte (then the host must prove it
@@ -153,6 +165,11 @@ export interface ProcessRuntimeConfig {
   env: Record<string, string>;
   /** Resource limits of a workspace unless its spec says otherwise (the sandbox enforces them with cgroups). */
   limits: WorkspaceLimits;
+  /**
+   * How much app and agent output is kept per workspace (default 1 MiB × 2 files per source, see
+   * defaultWorkspaceLogsConfig). WARREN_WORKSPACE_LOG_MAX_BYTES and WARREN_WORKSPACE_LOG_FILES override it.
+   */
+  logs?: WorkspaceLogsConfig;
 }
 
 /** The defaults for production use. */
@@ -192,6 +209,7 @@ export function defaultNodeConfig(): NodeConfig {
     sandbox: defaultSandboxConfig(),
     git: { allowedOrigins: ['https://github.com'] },
     agent: defaultAgentSupervisorConfig(),
+    terminal: defaultTerminalConfig(),
     mesh: {
       listen: undefined,
       timings: defaultMeshConfig(),
@@ -380,6 +398,33 @@ export function nodeConfigFromArgs(
       idle,
       'WARREN_AGENT_TURN_IDLE_TIMEOUT_MS',
     );
+  const wholeMs = (min: number) =>
+    v.pipe(v.string(), v.transform(Number), v.integer('must be an integer'), v.minValue(min));
+  const scrollback = env.WARREN_TERMINAL_SCROLLBACK_BYTES;
+  if (scrollback)
+    c.terminal.scrollbackBytes = parse(
+      v.pipe(wholeMs(1024), v.maxValue(64 * 1024 * 1024, 'must be at most 64 MiB')),
+      scrollback,
+      'WARREN_TERMINAL_SCROLLBACK_BYTES',
+    );
+  const grace = env.WARREN_TERMINAL_DETACH_GRACE_MS;
+  if (grace) c.terminal.detachGraceMs = parse(wholeMs(0), grace, 'WARREN_TERMINAL_DETACH_GRACE_MS');
+  const logBytes = env.WARREN_WORKSPACE_LOG_MAX_BYTES;
+  const logFiles = env.WARREN_WORKSPACE_LOG_FILES;
+  if (logBytes || logFiles) {
+    const logs = { ...defaultWorkspaceLogsConfig(), ...c.runtime.logs };
+    const whole = (min: number, max: number) =>
+      v.pipe(
+        v.string(),
+        v.transform(Number),
+        v.integer('must be an integer'),
+        v.minValue(min),
+        v.maxValue(max),
+      );
+    if (logBytes) logs.maxBytes = parse(whole(4096, 1 << 30), logBytes, 'WARREN_WORKSPACE_LOG_MAX_BYTES');
+    if (logFiles) logs.files = parse(whole(1, 100), logFiles, 'WARREN_WORKSPACE_LOG_FILES');
+    c.runtime.logs = logs;
+  }
   const meshAt = get('mesh-listen');
   if (meshAt) c.mesh.listen = parse(ListenSchema, meshAt, where('mesh-listen'));
   c.mesh.timings = meshTimingsFromEnv(env);

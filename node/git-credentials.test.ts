@@ -117,7 +117,12 @@ describe('Git credentials in the workspace start pipeline', () => {
     await iss.place(first.nodeId, w, first.url);
     await running(first, w.id);
     const socket = first.gitSocket(w.id)!;
-    const inode = statSync(socket).ino;
+    // Which file: its inode with its change time, since a filesystem may give a new file the inode of a deleted one.
+    const fileOf = (path: string) => {
+      const st = statSync(path, { bigint: true });
+      return `${st.ino}@${st.ctimeNs}`;
+    };
+    const inode = fileOf(socket);
     // Crash: the restarted process of the same run reaches the same socket.
     const pid = first.runtime.processGroup(w.id)!;
     process.kill(pid, 'SIGKILL');
@@ -127,7 +132,7 @@ describe('Git credentials in the workspace start pipeline', () => {
     );
     await running(first, w.id);
     expect((await credential(processEnv(first, w.id))).status).toBe(200);
-    expect(statSync(socket).ino).toBe(inode);
+    expect(fileOf(socket)).toBe(inode);
     // Node restart: the node's sockets go with it; the restored workspace gets a fresh one.
     await first.stop();
     closed = true;
@@ -136,7 +141,7 @@ describe('Git credentials in the workspace start pipeline', () => {
     await running(second, w.id);
     const after = processEnv(second, w.id);
     expect(after.WARREN_GIT_SOCKET).toBe(socket);
-    expect(statSync(socket).ino).not.toBe(inode);
+    expect(fileOf(socket)).not.toBe(inode);
     expect((await credential(after)).text).toContain(`password=ghs_${w.id}_`);
     // Stopped: the socket is gone, a connect fails.
     await iss.place(second.nodeId, { ...w, desiredState: 'stopped' }, second.url);

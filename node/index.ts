@@ -13,3 +13,4 @@ export { joinLaptop, LaptopJoinError, type LaptopJoinOptions, type LaptopNode } 
 export { type RunningNode, type StartNodeOptions, startNode } from './main.ts';
 export { type ParentPipe, watchParentPipe } from './parent-pipe.ts';
 export { NODE_VERSION } from './version.ts';
+export { createWorkspaceLogs, defaultWorkspaceLogsConfig } from './workspaces/index.ts';

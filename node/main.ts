@@ -47,6 +47,7 @@ import {
   type IsolationKind,
   Placement,
   type Runtime,
+  TerminalSessions,
 } from './workspaces/index.ts';
 
 /** A started node. */
@@ -174,6 +175,13 @@ async function startLockedNode(
     ended: (id) => git.ended(id),
   });
   const placement = new Placement(runtime, store, log);
+  // Reconnecting terminals: each shell outlives its socket for the grace period, with its output kept to replay.
+  const terminals = new TerminalSessions({
+    runtime,
+    config: config.terminal,
+    launcher: config.runtime.shell,
+    shellOf: (id) => placement.spec(id)?.shell,
+  });
   // Local port of each raw-front tunnel → the real client's address.
   const clientAddresses = new Map<number, string>();
   // Pages that may open a workspace's WebSockets with its cookie, besides the app's own origin.
@@ -201,6 +209,7 @@ async function startLockedNode(
       return ip ? (clientAddresses.get(ip.port) ?? ip.address) : '';
     },
     agentSearch: (id, q) => agents.search(id, q),
+    terminals,
     ...origins,
   });
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
@@ -274,7 +283,7 @@ async function startLockedNode(
       log(`request failed: ${e.name}${(e.stack ?? '').split('\n').slice(1, 4).join(' ')}`);
       return unexpectedError(e);
     },
-    websocket: createSocketHandler(runtime, config.runtime.shell, sessions, agents.sockets),
+    websocket: createSocketHandler(runtime, terminals, sessions, agents.sockets),
   });
   const front = config.fastPath
     ? startRawFront({
@@ -435,6 +444,7 @@ async function startLockedNode(
       front?.stop();
       server.stop(true);
       sessions.stop();
+      terminals.closeAll();
       proxy.close();
       await agents.close();
       // The leave is the last word the control plane hears: a heartbeat handled after it would read as a node

@@ -24,11 +24,14 @@ const COMMANDS = [
   ['ws'],
   ['ws', 'list'],
   ['ws', 'create'],
+  ['ws', 'edit'],
   ['ws', 'start'],
   ['ws', 'stop'],
+  ['ws', 'retry'],
   ['ws', 'delete'],
   ['ws', 'open'],
   ['ws', 'ssh'],
+  ['ws', 'logs'],
   ['ws', 'port-forward'],
   ['admin'],
   ['admin', 'users'],
@@ -47,6 +50,9 @@ const COMMANDS = [
   ['node', 'join'],
   ['node', 'create'],
   ['node', 'delete'],
+  ['node', 'rename'],
+  ['node', 'drain'],
+  ['node', 'undrain'],
 ];
 
 /** A line of a stack trace (`    at fn (file:1:2)`) or Bun's source excerpt of a throw. */
@@ -91,6 +97,10 @@ describe('warren misuse', () => {
   it('says what is missing', () => {
     oneLine(warren('ws', 'ssh'), 2, /name the workspace/);
     oneLine(warren('ws', 'create'), 2, /warren ws create NAME/);
+    oneLine(warren('ws', 'edit', 'box'), 2, /name something to change/);
+    oneLine(warren('ws', 'edit', 'box', '--env', 'NOVALUE'), 2, /--env takes NAME=VALUE/);
+    oneLine(warren('ws', 'logs', 'box', '--tail', 'many'), 2, /--tail is a whole number/);
+    oneLine(warren('ws', 'retry'), 2, /name the workspace/);
     oneLine(warren('ws', 'port-forward', 'box'), 2, /LOCAL:REMOTE/);
     oneLine(warren('ws', 'port-forward', 'box', 'x:y'), 2, /not LOCAL:REMOTE/);
     oneLine(warren('login'), 2, /warren login https:/);

@@ -1,4 +1,4 @@
-// Real `warren control` and `warren node join` processes for the mesh tests and the mesh benchmark.
+// Real `warren control` and `warren node join` processes for the mesh and replica tests and the mesh benchmark.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,6 +91,7 @@ export async function spawnWarren(
 export interface ControlProc extends Proc {
   url: string;
   dataDir: string;
+  /** Written on the first start of a database only: empty for a replica joining an existing one. */
   adminToken: string;
 }
 
@@ -103,7 +104,8 @@ export async function startControlProcess(
   args.push('--mesh-listen', o.meshListen ?? '127.0.0.1:0');
   const { p, match } = await spawnWarren(args, /^(\{"ready".*\})$/m, o);
   const url = (JSON.parse(match[1] as string) as { url: string }).url;
-  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const tokenFile = join(dataDir, 'admin-token');
+  const adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
   return Object.assign(p, { url, dataDir, adminToken });
 }
 
@@ -205,15 +207,25 @@ export async function getWithToken(url: string, token: string) {
   return { status: res.status, retryAfter: res.headers.get('retry-after'), text };
 }
 
-/** Creates a project and a workspace running the echo app on `nodeId`; resolves with its id once it runs. */
+/**
+ * Creates a project and a workspace running the echo app on `nodeId` (with `more` of the create body, e.g. an
+ * agent); resolves with its id once it runs.
+ */
 export async function createRunningWorkspace(
   client: ControlClient,
   name: string,
   nodeId: string,
+  more: { agentCommand?: string; shell?: string } = {},
 ): Promise<string> {
   const project = await client.POST('/api/v1/projects', { body: { name: `p-${name}` } });
   const ws = await client.POST('/api/v1/workspaces', {
-    body: { name, projectId: project.data!.id, nodeId, appCommand: `exec ${process.execPath} ${ECHO_APP}` },
+    body: {
+      name,
+      projectId: project.data!.id,
+      nodeId,
+      appCommand: `exec ${process.execPath} ${ECHO_APP}`,
+      ...more,
+    },
   });
   if (!ws.data) throw new Error(`workspace ${name} not created: ${ws.response.status}`);
   const id = ws.data.id;

@@ -77,7 +77,8 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
     expect([...at].sort((a, b) => a - b)).toEqual(at);
 
     const node = await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } });
-    expect(node.data).toMatchObject({ id: nodeId, name: nodeId, status: 'online' });
+    // A local node's human name: the first free local-N.
+    expect(node.data).toMatchObject({ id: nodeId, name: 'local-1', status: 'online' });
     expect(node.data?.labels['warren.provider']).toBe('local');
     // The join token went through a 0600 file that the node deleted after joining.
     const dir = join(control.dataDir, 'nodes', nodeId);

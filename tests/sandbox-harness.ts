@@ -120,6 +120,8 @@ export async function inTerminal(
   try {
     return await done;
   } finally {
+    // The session would outlive its socket for the grace period: end the shell with it.
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'close' }));
     ws.close();
   }
 }

@@ -31,7 +31,11 @@ beforeAll(async () => {
   const join = (name: string, isolation: NodeIsolation) =>
     joinTestNode(control, { name, address: pushes.url, isolation });
   const node = await join('box', 'process');
-  const projectId = (await control.client.POST('/api/v1/projects', { body: { name: 'site' } })).data!.id;
+  const projectId = (
+    await control.client.POST('/api/v1/projects', {
+      body: { name: 'site', appCommand: 'bun dev', resources: { memoryMb: 512 } },
+    })
+  ).data!.id;
   const a = (
     await control.client.POST('/api/v1/workspaces', { body: { name: 'a', projectId, appCommand: 'x' } })
   ).data!;
@@ -42,7 +46,11 @@ beforeAll(async () => {
   });
   workspaceId = a.id;
   await join('laptop', 'sandbox-shared-network');
-  await join('server', 'sandbox');
+  const server = await join('server', 'sandbox');
+  await control.client.PATCH('/api/v1/nodes/{id}', {
+    params: { path: { id: server.nodeId } },
+    body: { drained: true },
+  });
 });
 afterAll(async () => {
   await ui?.close();
@@ -85,6 +93,11 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
     name: 'nodes',
     path: () => '/nodes',
     ready: (p) => p.locator('[data-node="box"] [data-isolation="process"]').waitFor(),
+  },
+  {
+    name: 'projects',
+    path: () => '/projects',
+    ready: (p) => p.locator('[data-project="site"]').waitFor(),
   },
   { name: 'settings', path: () => '/settings', ready: (p) => p.locator('tbody tr').first().waitFor() },
   {

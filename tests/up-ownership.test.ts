@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LOCK_FILE } from '../disk/index.ts';
 import { ECHO_APP, eventually, tempDataDir } from '../node/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
@@ -66,7 +66,8 @@ function nodeProcesses(): Map<string, number[]> {
   for (const p of processes()) {
     const at = p.argv.indexOf('join');
     if (at < 1 || p.argv[at - 1] !== 'node' || !p.argv.some((a) => a.startsWith(dataDir))) continue;
-    const id = p.argv[p.argv.indexOf('--name') + 1] ?? '';
+    // Its data dir is <data>/nodes/<nodeId>/node (its --name is a human one, local-N).
+    const id = basename(dirname(p.argv[p.argv.indexOf('--data') + 1] ?? ''));
     byId.set(id, [...(byId.get(id) ?? []), p.pid]);
   }
   return byId;

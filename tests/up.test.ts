@@ -82,6 +82,10 @@ describe('warren up', () => {
       const nodes = (await client.GET('/api/v1/nodes')).data?.items ?? [];
       return nodes.length === 2 && nodes.every((n) => n.status === 'online');
     }, 'both nodes online');
+    // Local nodes get human names, printed beside their ids.
+    const names = ((await client.GET('/api/v1/nodes')).data?.items ?? []).map((n) => n.name).sort();
+    expect(names).toEqual(['local-1', 'local-2']);
+    expect(out()).toMatch(/ {2}local-1 {2}nd/);
   });
 
   it("shows a node's mesh through `warren mesh status --data` with that node's admin credential", async () => {
@@ -134,6 +138,9 @@ describe('warren up', () => {
     const { up } = await startUp();
     expect(up.adminToken).toBe(first.adminToken);
     expect(up.nodes.map((n) => n.id).sort()).toEqual(first.nodes.map((n) => n.id).sort());
+    // Each node is back on the port it had, so its URL and its apps' links still work.
+    const urlOf = (f: UpFile) => Object.fromEntries(f.nodes.map((n) => [n.id, n.url]));
+    expect(urlOf(up)).toEqual(urlOf(first));
     const client = createControlClient(up.controlUrl, { token: up.adminToken });
     await eventually(
       async () =>

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type User } from './api.ts';
 import { connectLive, disconnectLive, useLive } from './live.ts';
 import { NodesPage } from './pages/nodes.tsx';
+import { ProjectsPage } from './pages/projects.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { TaskPage } from './pages/task.tsx';
@@ -16,6 +17,7 @@ type Session = { state: 'loading' } | { state: 'signed-out'; reason?: string } |
 
 const NAV = [
   { href: '/workspaces', label: 'Workspaces' },
+  { href: '/projects', label: 'Projects' },
   { href: '/nodes', label: 'Nodes' },
   { href: '/tasks', label: 'Tasks' },
   { href: '/settings', label: 'Settings' },
@@ -108,6 +110,7 @@ function Page({ path, user }: { path: string; user: User }) {
   const ws = /^\/workspaces\/([^/]+)$/.exec(path);
   if (ws?.[1]) return <WorkspacePage id={decodeURIComponent(ws[1])} />;
   if (path === '/nodes') return <NodesPage user={user} />;
+  if (path === '/projects') return <ProjectsPage />;
   const task = /^\/tasks\/([^/]+)$/.exec(path);
   if (task?.[1]) return <TaskPage id={decodeURIComponent(task[1])} />;
   if (path === '/tasks') return <TasksPage />;

@@ -31,6 +31,11 @@ const empty = (): LiveState => ({
 
 let state: LiveState = empty();
 let source: EventSource | undefined;
+/**
+ * Workspaces the stream said are gone. An API answer sent before the removal can arrive after it (a delete's own
+ * answer, when the node finished first); ids are never reused, so such an answer must not bring the row back.
+ */
+const removed = new Set<string>();
 const listeners = new Set<() => void>();
 
 function publish(next: Partial<LiveState>) {
@@ -38,7 +43,8 @@ function publish(next: Partial<LiveState>) {
   for (const l of listeners) l();
 }
 
-function apply(event: LiveEvent) {
+/** Applies one frame of the stream to the picture (exported for tests). */
+export function applyLiveEvent(event: LiveEvent) {
   switch (event.type) {
     case 'snapshot':
       publish({
@@ -53,6 +59,7 @@ function apply(event: LiveEvent) {
       upsertWorkspace(event.workspace);
       return;
     case 'workspace_removed': {
+      removed.add(event.id);
       const workspaces = new Map(state.workspaces);
       workspaces.delete(event.id);
       publish({ workspaces });
@@ -97,7 +104,7 @@ const notOlder = (held: { updatedAt: string } | undefined, next: { updatedAt: st
  * showed a newer state (the node reported while the answer travelled); the older one never wins.
  */
 export function upsertWorkspace(w: Workspace): void {
-  if (!notOlder(state.workspaces.get(w.id), w)) return;
+  if (removed.has(w.id) || !notOlder(state.workspaces.get(w.id), w)) return;
   const workspaces = new Map(state.workspaces);
   workspaces.set(w.id, w);
   publish({ workspaces });
@@ -122,7 +129,7 @@ export function connectLive(onClosed: () => void): void {
   source = es;
   es.onmessage = (m) => {
     try {
-      apply(JSON.parse(m.data) as LiveEvent);
+      applyLiveEvent(JSON.parse(m.data) as LiveEvent);
     } catch {
       // A frame we cannot read is skipped; the next snapshot (after a reconnect) repairs the picture.
     }
@@ -142,8 +149,14 @@ export function connectLive(onClosed: () => void): void {
 export function disconnectLive(): void {
   source?.close();
   source = undefined;
+  removed.clear();
   state = empty();
   for (const l of listeners) l();
+}
+
+/** The live state as it is now, outside a component (tests). */
+export function currentLive(): LiveState {
+  return state;
 }
 
 /** The live state; re-renders on every change. */

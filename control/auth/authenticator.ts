@@ -5,7 +5,7 @@ import type { ApiTokenRow, SessionRow, Store, UserRow } from '../db/index.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { hashSecret, type KeyRing, looksLike, sameDigest, verifyToken } from '../identity/index.ts';
 import { type CredentialCacheConfig, createCredentialCache } from './credential-cache.ts';
-import { createNodeProofCheck, type NodeProofConfig } from './node-proof.ts';
+import { createNodeProofCheck, type NodeProofConfig, type SharedProofClaim } from './node-proof.ts';
 
 /** Name of the httpOnly session cookie of the UI. */
 export const SESSION_COOKIE = 'warren_session';
@@ -55,10 +55,12 @@ export function createAuthenticator(deps: {
   clock: Clock;
   issuer: () => string;
   nodeProof?: NodeProofConfig;
+  /** Proofs used by every replica on the database; without it only this process's memory refuses a replay. */
+  sharedProofUses?: SharedProofClaim;
   credentialCache?: CredentialCacheConfig;
 }): Authenticator {
   const { store, clock } = deps;
-  const checkNodeProof = createNodeProofCheck(clock, deps.nodeProof);
+  const checkNodeProof = createNodeProofCheck(clock, deps.nodeProof, deps.sharedProofUses);
   // Every request of a user reads its credential and user; any credential write of this process drops them.
   const apiTokenCache = createCredentialCache<ApiTokenRow>(
     clock,

@@ -1,5 +1,6 @@
 // Cached credential lookups end at once on this process: revoked tokens, ended sessions, revoked or changed users.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { join } from 'node:path';
 import { startTestControl, type TestControl } from '../testing/index.ts';
 
 let control: TestControl;
@@ -54,9 +55,10 @@ describe('Credential cache', () => {
     await store.users.list();
     expect(store.credentialEpoch()).toBe(before);
     await store.sessions.revokeAllOfUser('nobody', 0);
-    expect(store.credentialEpoch()).toBe(before + 1);
+    const after = store.credentialEpoch();
+    expect(after).toBeGreaterThan(before);
     await store.users.setRole('nobody', 'member');
-    expect(store.credentialEpoch()).toBe(before + 2);
+    expect(store.credentialEpoch()).toBeGreaterThan(after);
   });
 
   it('refuses an admin operation on the next request after the role was taken away', async () => {
@@ -70,5 +72,47 @@ describe('Credential cache', () => {
     expect((await admin()).status).toBe(200);
     await control.deps.store.users.setRole(member.user.id, 'member');
     expect((await admin()).status).toBe(403);
+  });
+});
+
+describe('Credential cache with two replicas on one database', () => {
+  let b: TestControl;
+  beforeAll(async () => {
+    // A second control plane on the first one's database and master key, as behind a load balancer.
+    b = await startTestControl({
+      dbUrl: `file:${join(control.dataDir, 'control.db')}`,
+      config: {
+        masterKey: new Uint8Array(
+          Buffer.from((await Bun.file(join(control.dataDir, 'master.key')).text()).trim(), 'base64url'),
+        ),
+      },
+      replicaOf: control,
+    });
+  });
+  afterAll(async () => {
+    await b.stop();
+  });
+
+  it('refuses on replica B, once it follows the shared epoch, a token revoked through replica A', async () => {
+    const created = await control.client.POST('/api/v1/tokens', { body: { name: 'replicated' } });
+    const onB = b.clientWith(created.data!.token);
+    expect((await onB.GET('/api/v1/projects')).response.status).toBe(200);
+    expect((await onB.GET('/api/v1/projects')).response.status).toBe(200);
+    await control.client.DELETE('/api/v1/tokens/{id}', { params: { path: { id: created.data!.id } } });
+    // B's timer does this every second; by hand here, so the answer cannot come from the cache's TTL.
+    await b.deps.store.followCredentialEpoch();
+    expect((await onB.GET('/api/v1/projects')).response.status).toBe(401);
+  });
+
+  it('refuses on replica B a session signed out through replica A', async () => {
+    const member = await newMember('two-replicas');
+    const res = await fetch(member.loginLink, { redirect: 'manual' });
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const meOnB = () => fetch(`${b.url}/api/v1/auth/me`, { headers: { cookie } });
+    expect((await meOnB()).status).toBe(200);
+    expect((await meOnB()).status).toBe(200);
+    await fetch(`${control.url}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    await b.deps.store.followCredentialEpoch();
+    expect((await meOnB()).status).toBe(401);
   });
 });

@@ -8,3 +8,4 @@ export {
 export { type Credentials, createCredentials } from './credentials.ts';
 export { defaultNodeProofConfig, type NodeProofConfig } from './node-proof.ts';
 export { keepBodyBytes } from './raw-body.ts';
+export { createSharedProofUses, type SharedProofUses } from './shared-proof-uses.ts';

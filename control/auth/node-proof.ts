@@ -27,7 +27,17 @@ export function defaultNodeProofConfig(): NodeProofConfig {
 /** Checks the proof on a node-certificate request; throws 401 (or 503 when the replay cache is full). */
 export type NodeProofCheck = (request: Request, certificate: NodeCertificateClaims) => Promise<void>;
 
-export function createNodeProofCheck(clock: Clock, config = defaultNodeProofConfig()): NodeProofCheck {
+/**
+ * Where proofs used by any replica are recorded: true when `jti` was new there (and is now taken until
+ * `expiresAt`), false when some replica saw it already.
+ */
+export type SharedProofClaim = (jti: string, expiresAt: number) => Promise<boolean>;
+
+export function createNodeProofCheck(
+  clock: Clock,
+  config = defaultNodeProofConfig(),
+  shared?: SharedProofClaim,
+): NodeProofCheck {
   const used = createReplayCache(config.replayCapacity);
   return async (request, certificate) => {
     const proof = request.headers.get(NODE_PROOF_HEADER);
@@ -44,9 +54,13 @@ export function createNodeProofCheck(clock: Clock, config = defaultNodeProofConf
     );
     if (!r.ok) throw unauthorized(r.reason);
     // Past iat + window the proof is stale anyway; one second more covers iat's rounding down.
-    const verdict = used.claim(r.claims.jti, (r.claims.iat + config.windowSec + 1) * 1000, now);
+    const expiresAt = (r.claims.iat + config.windowSec + 1) * 1000;
+    const verdict = used.claim(r.claims.jti, expiresAt, now);
     if (verdict === 'replayed') throw unauthorized('node proof was already used (replay)');
     if (verdict === 'full')
       throw new ControlError('unavailable', 'too many recent node proofs; try again shortly');
+    // Replicas behind one load balancer: a proof sent to one must not pass at another, nor after a restart.
+    if (shared && !(await shared(r.claims.jti, expiresAt)))
+      throw unauthorized('node proof was already used (replay)');
   };
 }

@@ -10,8 +10,8 @@ import { EMBEDDED_MIGRATIONS } from './embedded-migrations.ts';
 import * as schema from './schema.ts';
 import { singleWriter } from './single-writer.ts';
 
-/** The drizzle handle every query module takes. */
-export type Db = LibSQLDatabase<typeof schema>;
+/** The drizzle handle every query module takes (with its libSQL client, for statements drizzle cannot build). */
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 export interface Database {
   db: Db;

@@ -1,20 +1,17 @@
 // The GitHub tables and the user status, run against an embedded libSQL file and a real sqld process.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { newId, USER_STATUSES } from '../../contract/index.ts';
-import { firstMigrations, STORE_BACKENDS } from '../testing/index.ts';
+import { DATABASE_BACKENDS, firstMigrations } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import * as schema from './schema.ts';
 import { createStore, type Store } from './store.ts';
 
 const T = 1_800_000_000_000;
 
-for (const backend of STORE_BACKENDS) {
+for (const backend of DATABASE_BACKENDS) {
   describe(`GitHub store on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;

@@ -7,7 +7,7 @@ export type { ProjectRow } from './projects.ts';
 export * as schema from './schema.ts';
 export { WARM_NODE_STATES } from './schema.ts';
 export type { SessionRow } from './sessions.ts';
-export type { SigningKeyRow } from './signing-keys.ts';
+export type { SigningKeyRow, WriteGuard } from './signing-keys.ts';
 export { createStore, type Store } from './store.ts';
 export type { NewUserRow, UserRow } from './users.ts';
 export { type LifecycleNote, type WorkspaceRow, workspaceResources } from './workspaces.ts';

@@ -25,7 +25,7 @@ export const withWorkspaceCount = (r: { node: NodeRow; workspaceCount: number })
 
 export function createNodeQueries(db: Db) {
   return {
-    async insert(row: NodeRow): Promise<void> {
+    async insert(row: typeof nodes.$inferInsert): Promise<void> {
       await db.insert(nodes).values(row);
     },
     async get(id: string): Promise<NodeWithCount | undefined> {

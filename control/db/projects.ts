@@ -1,17 +1,45 @@
 // Queries for projects.
-import { asc, eq } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import { projectGithub, projectRepos, projects, workspaces } from './schema.ts';
 
 export type ProjectRow = typeof projects.$inferSelect;
+/** A repository of a project as the API lists it. */
+export type ProjectRepoRef = { repoId: number; fullName: string; role: 'primary' | 'additional' };
 
 export function createProjectQueries(db: Db) {
   return {
-    async insert(row: ProjectRow): Promise<void> {
+    async insert(row: typeof projects.$inferInsert): Promise<void> {
       await db.insert(projects).values(row);
     },
     async get(id: string): Promise<ProjectRow | undefined> {
       return db.query.projects.findFirst({ where: eq(projects.id, id) });
+    },
+    /** Changes a project's name, description or workspace defaults; the row after, or undefined when gone. */
+    async update(
+      id: string,
+      patch: Partial<Pick<ProjectRow, 'name' | 'description' | 'appCommand' | 'agentCommand' | 'resources'>>,
+    ): Promise<ProjectRow | undefined> {
+      if (Object.keys(patch).length === 0) return this.get(id);
+      const rows = await db.update(projects).set(patch).where(eq(projects.id, id)).returning();
+      return rows[0];
+    },
+    /** The repositories of each of `ids` (primary first, then by name); projects without any are left out. */
+    async repositories(ids: readonly string[]): Promise<Map<string, ProjectRepoRef[]>> {
+      const out = new Map<string, ProjectRepoRef[]>();
+      if (ids.length === 0) return out;
+      const rows = await db
+        .select()
+        .from(projectRepos)
+        .where(inArray(projectRepos.projectId, [...ids]))
+        // 'primary' sorts after 'additional': descending puts it first.
+        .orderBy(asc(projectRepos.projectId), desc(projectRepos.role), asc(projectRepos.fullName));
+      for (const r of rows) {
+        const list = out.get(r.projectId) ?? [];
+        list.push({ repoId: r.repoId, fullName: r.fullName, role: r.role });
+        out.set(r.projectId, list);
+      }
+      return out;
     },
     /** All projects, or those of one owner. */
     async list(ownerId?: string): Promise<ProjectRow[]> {

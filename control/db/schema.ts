@@ -116,6 +116,11 @@ export const projects = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull(),
+    /** Defaults a new workspace of the project starts from (the form fills them in); null: none. */
+    appCommand: text('app_command'),
+    agentCommand: text('agent_command'),
+    /** WorkspaceResources as JSON; '{}' (the node's defaults) for older rows too. */
+    resources: text('resources').notNull().default('{}'),
   },
   (t) => [index('projects_owner').on(t.ownerId)],
 );
@@ -139,6 +144,8 @@ export const nodes = sqliteTable(
     isolation: text('isolation', { enum: NODE_ISOLATIONS }),
     /** The DNS name the node serves apps under (`ws-{id}.{baseDomain}`), as last reported; null until then. */
     baseDomain: text('base_domain'),
+    /** When an admin drained the node: no new workspace or task is placed there, those it has keep running. */
+    drainedAt: integer('drained_at'),
     lastHeartbeatAt: integer('last_heartbeat_at'),
     createdAt: integer('created_at').notNull(),
   },
@@ -193,6 +200,10 @@ export const workspaces = sqliteTable(
     env: text('env').notNull(),
     /** WorkspaceResources as JSON: the limits set at creation; '{}' (node defaults) for older rows too. */
     resources: text('resources').notNull().default('{}'),
+    /** The terminal's login shell (issue 15); null: bash where the workspace has it, else sh. */
+    shell: text('shell'),
+    /** Grows with each retry the user asks for; the node restarts a run whose generation changed. */
+    generation: integer('generation').notNull().default(0),
     port: integer('port'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -209,6 +220,11 @@ export const workspaces = sqliteTable(
     index('workspaces_owner').on(t.ownerId),
     // With desired_state: the capacity checks count a node's occupying workspaces from the index alone.
     index('workspaces_node').on(t.nodeId, t.desiredState),
+    // Names are unique within a project, so people and scripts can tell workspaces apart by name. A workspace
+    // being deleted gives its name up at once: it can be reused while the node still tears the old one down.
+    uniqueIndex('workspaces_project_name')
+      .on(t.projectId, t.name)
+      .where(sql.raw(`"desired_state" != 'deleted'`)),
   ],
 );
 
@@ -390,4 +406,43 @@ export const warmNodes = sqliteTable(
     check('warm_nodes_claimed_check', sql.raw(`("state" = 'claimed') = ("claimed_by" IS NOT NULL)`)),
     index('warm_nodes_pool_state').on(t.pool, t.state, t.readyAt),
   ],
+);
+
+// ---- Replicas (control/lease) ----
+
+/**
+ * Leases: which control plane replica runs the duties that must run once (key rotation, sweeps, warm pools, the
+ * control plane's mesh member). `term` grows with every change of hands; writes a holder makes on the strength
+ * of its lease name the term, so a holder paused past its expiry cannot write after another took over.
+ */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  term: integer('term').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  acquiredAt: integer('acquired_at').notNull(),
+  /** What the holder tells the other replicas (JSON): its mesh member's address and seeds. */
+  info: text('info').notNull().default('{}'),
+});
+
+/**
+ * Counters every replica reads, e.g. `credentials`: moved by each write to users, sessions or API tokens, so
+ * caches of credential lookups in other replicas drop what a sign-out or revocation made stale.
+ */
+export const sharedCounters = sqliteTable('shared_counters', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
+});
+
+/**
+ * Node proofs already used (their `jti`), shared by the replicas: a proof captured on its way to one replica
+ * is refused by the others too. A row is useless once its proof is stale (`expires_at`) and is pruned.
+ */
+export const nodeProofUses = sqliteTable(
+  'node_proof_uses',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('node_proof_uses_expires').on(t.expiresAt)],
 );

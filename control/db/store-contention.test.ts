@@ -5,7 +5,7 @@ import { newId } from '../../contract/index.ts';
 import { type ActivityLog, createActivityLog } from '../activity/index.ts';
 import { systemClock } from '../clock.ts';
 import { createTaskService, type TaskService } from '../tasks/index.ts';
-import { STORE_BACKENDS, seedRows } from '../testing/index.ts';
+import { DATABASE_BACKENDS, seedRows } from '../testing/index.ts';
 
 const HOLD_WRITE_LOCK = join(import.meta.dir, '../testing/hold-write-lock.ts');
 
@@ -17,7 +17,7 @@ const T = 1_800_000_000_000;
 const times = <X>(n: number, f: (i: number) => Promise<X>) =>
   Promise.all(Array.from({ length: n }, (_, i) => f(i)));
 
-for (const backend of STORE_BACKENDS) {
+for (const backend of DATABASE_BACKENDS) {
   describe(`Store under contention on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;

@@ -12,7 +12,7 @@ import {
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { firstMigrations, migrationsBefore, STORE_BACKENDS } from '../testing/index.ts';
+import { DATABASE_BACKENDS, firstMigrations, migrationsBefore } from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import * as schema from './schema.ts';
@@ -36,13 +36,14 @@ function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
     version: null,
     isolation: null,
     baseDomain: null,
+    drainedAt: null,
     lastHeartbeatAt: T,
     createdAt: T,
     ...overrides,
   };
 }
 
-for (const backend of STORE_BACKENDS) {
+for (const backend of DATABASE_BACKENDS) {
   describe(`Store on ${backend.name}`, () => {
     let server: { url: string; stop(): Promise<void> };
     let database: Database;
@@ -70,9 +71,11 @@ for (const backend of STORE_BACKENDS) {
       await server.stop();
     });
 
+    let named = 0;
     const workspaceRow = (overrides: Partial<WorkspaceRow> = {}): WorkspaceRow => ({
       id: newId('workspace'),
-      name: 'w',
+      // Names are unique within a project.
+      name: `w${++named}`,
       projectId,
       ownerId: userId,
       nodeId: null,
@@ -84,6 +87,8 @@ for (const backend of STORE_BACKENDS) {
       agentCommand: null,
       env: '{}',
       resources: '{}',
+      shell: null,
+      generation: 0,
       port: null,
       createdAt: T,
       updatedAt: T,
@@ -137,6 +142,115 @@ for (const backend of STORE_BACKENDS) {
           workspaceCount: 1,
         });
         expect((await s.workspaces.get('ws_old'))?.nodeId).toBe('nd_old');
+        upgraded.close();
+      } finally {
+        await older.stop();
+      }
+    }, 30_000);
+
+    it('upgrades to unique workspace names: later duplicates are renamed, rows and their activity stay', async () => {
+      const older = await backend.start();
+      try {
+        const cut = firstMigrations(migrationsBefore('0013_workspace_edit'));
+        const client = createClient({ url: older.url });
+        await client.execute('PRAGMA foreign_keys = ON');
+        await migrate(drizzle(client, { schema }), { migrationsFolder: cut.dir });
+        cut.remove();
+        const ws = (id: string, name: string, at: number, desired = 'running') => ({
+          sql: `INSERT INTO workspaces (id, name, project_id, owner_id, status, desired_state, env, created_at,
+                  updated_at) VALUES (?, ?, 'prj_dup', 'usr_dup', 'running', ?, '{}', ?, ?)`,
+          args: [id, name, desired, at, at],
+        });
+        await client.batch([
+          {
+            sql: 'INSERT INTO users (id, name, email, role, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['usr_dup', 'dup', null, 'member', T],
+          },
+          {
+            sql: 'INSERT INTO projects (id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?)',
+            args: ['prj_dup', 'p', '', 'usr_dup', T],
+          },
+          ws('ws_first_aaaaaa', 'api', T),
+          ws('ws_second_bbbbbb', 'api', T + 1),
+          ws('ws_gone_cccccc', 'api', T + 2, 'deleted'),
+          ws('ws_long_dddddd', 'x'.repeat(64), T),
+          ws('ws_long2_eeeeee', 'x'.repeat(64), T + 1),
+          {
+            sql: `INSERT INTO activity_events (workspace_id, at, kind, type, message)
+                  VALUES ('ws_second_bbbbbb', ?, 'lifecycle', 'workspace.created', 'kept')`,
+            args: [T],
+          },
+        ]);
+        client.close();
+        const upgraded = await openDatabase(older.url);
+        const s = createStore(upgraded.db);
+        expect((await s.workspaces.get('ws_first_aaaaaa'))?.name).toBe('api');
+        expect(await s.workspaces.get('ws_second_bbbbbb')).toMatchObject({
+          name: 'api-bbbbbb',
+          generation: 0,
+        });
+        // A workspace being deleted does not hold its name.
+        expect((await s.workspaces.get('ws_gone_cccccc'))?.name).toBe('api');
+        expect((await s.workspaces.get('ws_long2_eeeeee'))?.name).toBe(`${'x'.repeat(57)}-eeeeee`);
+        const events = await upgraded.client.execute(
+          "SELECT message FROM activity_events WHERE workspace_id = 'ws_second_bbbbbb'",
+        );
+        expect(events.rows.map((r) => r.message)).toEqual(['kept']);
+        // From now on the database itself refuses a second name in the project.
+        await expect(
+          s.workspaces.insert({ ...workspaceRow({ name: 'api' }), projectId: 'prj_dup', ownerId: 'usr_dup' }),
+        ).rejects.toThrow();
+        await s.workspaces.insert({
+          ...workspaceRow({ name: 'api', desiredState: 'deleted' }),
+          projectId: 'prj_dup',
+          ownerId: 'usr_dup',
+        });
+        upgraded.close();
+      } finally {
+        await older.stop();
+      }
+    }, 30_000);
+
+    it('upgrades to emails unique whatever their case: the oldest user keeps a shared email, later ones lose it', async () => {
+      const older = await backend.start();
+      try {
+        const cut = firstMigrations(migrationsBefore('0014_people'));
+        const client = createClient({ url: older.url });
+        await migrate(drizzle(client, { schema }), { migrationsFolder: cut.dir });
+        cut.remove();
+        const user = (id: string, email: string | null, at: number) => ({
+          sql: 'INSERT INTO users (id, name, email, role, created_at) VALUES (?, ?, ?, ?, ?)',
+          args: [id, id, email, 'member', at],
+        });
+        await client.batch([
+          user('usr_late', 'Ada@Example.com', T + 5),
+          user('usr_first', 'ada@example.com', T),
+          user('usr_same', 'ADA@example.COM', T + 1),
+          user('usr_tie_b', 'Carol@example.com', T + 1),
+          user('usr_tie_a', 'carol@example.com', T + 1),
+          user('usr_other', 'bob@example.com', T + 2),
+          user('usr_none', null, T + 3),
+        ]);
+        client.close();
+        const upgraded = await openDatabase(older.url);
+        const s = createStore(upgraded.db);
+        const email = async (id: string) => (await s.users.get(id))?.email;
+        expect(await email('usr_first')).toBe('ada@example.com');
+        expect(await email('usr_same')).toBeNull();
+        expect(await email('usr_late')).toBeNull();
+        // Same creation time: the smaller id counts as the older one.
+        expect(await email('usr_tie_a')).toBe('carol@example.com');
+        expect(await email('usr_tie_b')).toBeNull();
+        expect(await email('usr_other')).toBe('bob@example.com');
+        expect(await s.users.get('usr_none')).toMatchObject({ email: null, disabledAt: null });
+        expect((await s.users.getByEmail('ADA@example.com'))?.id).toBe('usr_first');
+        // From now on the database itself refuses the email again, in any case.
+        await expect(
+          upgraded.client.execute({
+            sql: 'UPDATE users SET email = ? WHERE id = ?',
+            args: ['aDa@example.com', 'usr_late'],
+          }),
+        ).rejects.toThrow();
         upgraded.close();
       } finally {
         await older.stop();
@@ -215,6 +329,20 @@ for (const backend of STORE_BACKENDS) {
       const unplaced = workspaceRow();
       await store.workspaces.insert(unplaced);
       expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+    });
+
+    it('places nothing on a drained node, in the same statement as the capacity check, and keeps its drain time', async () => {
+      const node = nodeRow({ capacityWorkspaces: 3, drainedAt: T });
+      await store.nodes.insert(node);
+      expect((await store.nodes.get(node.id))?.drainedAt).toBe(T);
+      expect(
+        await store.workspaces.insertIfCapacity(workspaceRow({ nodeId: node.id, status: 'starting' })),
+      ).toBe(false);
+      const unplaced = workspaceRow();
+      await store.workspaces.insert(unplaced);
+      expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
+      await store.nodes.update(node.id, { drainedAt: null });
+      expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(true);
     });
 
     it('round-trips workspace resources, reading `{}` for rows written without them', async () => {

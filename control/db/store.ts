@@ -14,10 +14,12 @@ import { createWorkspaceQueries } from './workspaces.ts';
 
 /** All queries of the control plane, grouped by aggregate. */
 export function createStore(db: Db) {
-  const credentialEpoch = createCredentialEpoch();
+  const credentialEpoch = createCredentialEpoch(db.$client);
   return {
-    /** Moves on every write to users, sessions and API tokens; caches of those lookups check it. */
+    /** Moves on every write to users, sessions and API tokens (of any replica); caches of those lookups check it. */
     credentialEpoch: credentialEpoch.current,
+    /** Catches up with credential writes of other replicas (see CredentialEpoch.follow). */
+    followCredentialEpoch: credentialEpoch.follow,
     users: credentialEpoch.watch(createUserQueries(db), [
       'get',
       'getByGithubId',

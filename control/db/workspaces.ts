@@ -74,12 +74,12 @@ export function createWorkspaceQueries(db: Db) {
       if (!nodeId) throw new Error('insertIfCapacity needs a node');
       const insert = db.run(sql`INSERT INTO ${workspaces}
         (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
-         status_reason, app_command, agent_command, env, resources, port, created_at, updated_at)
+         status_reason, app_command, agent_command, env, resources, shell, port, created_at, updated_at)
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
           ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
-          ${row.resources}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
+          ${row.resources}, ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
       const [r] = await db.batch([insert, ...notesAfterWrite(row.id, row.createdAt, notes)]);
       return r.rowsAffected === 1;
     },
@@ -95,7 +95,7 @@ export function createWorkspaceQueries(db: Db) {
         db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
         WHERE id = ${id} AND node_id IS NULL
           AND (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId})`);
+            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
       const [r] = await db.batch([place, ...notesAfterWrite(id, now, notes)]);
       return r.rowsAffected === 1;
     },

@@ -30,7 +30,7 @@ beforeAll(() => {
 afterAll(() => world.stop());
 
 describe('Git token authorization', () => {
-  it('allows only the node the workspace is placed on, while the workspace starts or runs', () => {
+  it('allows only the node the workspace is placed on, while the workspace starts or runs (degraded too)', () => {
     const allowed: [WorkspaceStatus, DesiredState, string | null, string, boolean][] = [];
     for (const status of WORKSPACE_STATUSES) {
       for (const desired of ['running', 'stopped', 'deleted'] as const) {
@@ -46,6 +46,7 @@ describe('Git token authorization', () => {
     expect(allowed).toEqual([
       ['starting', 'running', NODE_A, NODE_A, true],
       ['running', 'running', NODE_A, NODE_A, true],
+      ['degraded', 'running', NODE_A, NODE_A, true],
     ]);
     expect(authorizeGitTokenRequest(undefined, NODE_A)).toMatchObject({ ok: false, code: 'not_found' });
   });

@@ -20,8 +20,11 @@ export interface GitTokenWorkspaces {
   get(id: string): Promise<GitTokenWorkspace | undefined>;
 }
 
-/** Workspace states in which git may run: while starting (the initial clone) and while running. */
-const LIVE: readonly WorkspaceStatus[] = ['starting', 'running'];
+/**
+ * Workspace states in which git may run: while starting (the initial clone) and while running, degraded included
+ * (its agent failed, but its app and terminals run).
+ */
+const LIVE: readonly WorkspaceStatus[] = ['starting', 'running', 'degraded'];
 
 /**
  * Decides whether the node `callerNodeId` (from its verified certificate) may get a git token for

@@ -8,6 +8,7 @@ import {
   MemoryProjectRepoStore,
   startGitHubWorld,
   WORLD,
+  WORLD_INSTALLATION,
 } from './testing/index.ts';
 
 let world: GitHubWorld;
@@ -25,13 +26,7 @@ afterAll(() => world.stop());
 beforeEach(async () => {
   store = new MemoryProjectRepoStore();
   const installations = new MemoryInstallationStore();
-  await installations.upsert({
-    id: WORLD.installationId,
-    accountId: WORLD.org.id,
-    accountLogin: 'acme',
-    accountType: 'Organization',
-    suspended: false,
-  });
+  await installations.upsert(WORLD_INSTALLATION);
   repos = createProjectRepos({ app: world.app, store, installations });
 });
 

@@ -14,7 +14,7 @@ export interface RateLimits {
   signIn: RateLimit;
   /** `POST /api/v1/nodes/join` (unauthenticated: the join token is in the body). */
   nodeJoin: RateLimit;
-  /** `POST /api/v1/tokens` and `POST /api/v1/workspaces/{id}/tokens`. */
+  /** `POST /api/v1/tokens`, `POST /api/v1/workspaces/{id}/tokens` and the app link `GET …/{id}/app`. */
   tokenMint: RateLimit;
   /** Answers of 401; when a client's bucket is empty its credentialed requests are refused until it refills. */
   failedAuth: RateLimit;

@@ -332,6 +332,16 @@ describe('Rate limits', () => {
     expect((await mint()).status).toBe(429);
   });
 
+  it('counts the app link toward token minting: it mints a workspace token too, on GET and HEAD', async () => {
+    const app = appWith({ limits: { tokenMint: { burst: 2, perMinute: 1 } } });
+    const open = (method = 'GET') =>
+      app.handle(request('/api/v1/workspaces/wsnone/app?path=/', { method, headers: asAdmin() }));
+    expect((await open()).status).not.toBe(429);
+    expect((await open('HEAD')).status).not.toBe(429);
+    expect((await open()).status).toBe(429);
+    expect((await open('HEAD')).status).toBe(429);
+  });
+
   it('keys clients by the address the trusted proxy saw when WARREN_PROXY_HOPS says there is one', async () => {
     const app = appWith({ limits: { signIn: { burst: 1, perMinute: 1 } }, hardening: { proxyHops: 1 } });
     const via = (client: string) =>

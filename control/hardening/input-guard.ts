@@ -30,6 +30,8 @@ const RATE_LIMITED: (RouteMatch & { limit: RateLimitName })[] = [
   { method: 'POST', path: /^\/api\/v1\/nodes\/join\/?$/, limit: 'nodeJoin' },
   { method: 'POST', path: /^\/api\/v1\/tokens\/?$/, limit: 'tokenMint' },
   { method: 'POST', path: /^\/api\/v1\/workspaces\/[^/]+\/tokens\/?$/, limit: 'tokenMint' },
+  // The app link mints a workspace token too.
+  { method: 'GET', path: /^\/api\/v1\/workspaces\/[^/]+\/app\/?$/, limit: 'tokenMint' },
 ];
 
 const matches = (r: RouteMatch, method: string, path: string) => r.method === method && r.path.test(path);

@@ -116,4 +116,52 @@ describe('KeyRing', () => {
     const { ring: b } = await ring();
     expect((await b.signingKey()).kid).toBe(kid);
   });
+
+  it('makes one first key when two replicas start together on an empty database', async () => {
+    const [a, b] = await Promise.all([ring(), ring()]);
+    expect(await a.store.signingKeys.list()).toHaveLength(1);
+    expect((await a.ring.signingKey()).kid).toBe((await b.ring.signingKey()).kid);
+  });
+
+  it('rotates once when two replicas find the key due at the same moment', async () => {
+    const a = await ring();
+    const b = await ring();
+    clock.advance(config.rotationIntervalMs);
+    const [ra, rb] = await Promise.all([a.ring.tick(), b.ring.tick()]);
+    // Exactly one of them wrote a key: the other's conditional write found the key it meant to retire retired.
+    expect([ra, rb].filter(Boolean)).toHaveLength(1);
+    const rows = await a.store.signingKeys.list();
+    expect(rows).toHaveLength(2);
+    expect(rows.filter((r) => r.retiredAt === null)).toHaveLength(1);
+  });
+
+  it('answers a manual rotation racing another replica with the key that won, not a second one', async () => {
+    const a = await ring();
+    const b = await ring();
+    const [ra, rb] = await Promise.all([a.ring.rotate(), b.ring.rotate()]);
+    const rows = await a.store.signingKeys.list();
+    expect(rows).toHaveLength(2);
+    expect(ra.kid).toBe(rb.kid);
+  });
+
+  it('writes no rotation when its guard fails (a holder that lost its lease)', async () => {
+    const a = await ring();
+    clock.advance(config.rotationIntervalMs);
+    expect(await a.ring.tick({ sql: '1 = 0', args: [] })).toBeUndefined();
+    expect(await a.store.signingKeys.list()).toHaveLength(1);
+    expect(await a.ring.tick({ sql: '1 = ?', args: [1] })).toBeDefined();
+    expect(await a.store.signingKeys.list()).toHaveLength(2);
+  });
+
+  it('publishes a key another replica rotated once it refreshes', async () => {
+    const a = await ring();
+    const b = await ring();
+    const rotation = await a.ring.rotate();
+    expect(kids(b.ring)).not.toContain(rotation.kid);
+    await b.ring.refresh();
+    expect(kids(b.ring)).toContain(rotation.kid);
+    clock.advance(config.publishLeadMs);
+    // B signs with it once it activates, and A's verifier-side JWKS had it since the rotation.
+    expect((await b.ring.signingKey()).kid).toBe(rotation.kid);
+  });
 });

@@ -2,7 +2,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { newId, type PublicJwk } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
-import type { SigningKeyRow, Store } from '../db/index.ts';
+import type { SigningKeyRow, Store, WriteGuard } from '../db/index.ts';
 import { seal, unseal } from './master-key.ts';
 
 export interface KeyRingConfig {
@@ -35,7 +35,11 @@ export interface Rotation {
   activatesAt: number;
 }
 
-/** The key ring of one control plane process; the only writer of signing keys, so it caches them. */
+/**
+ * The key ring of one control plane process. It caches the keys; with several replicas on one database only
+ * the lease holder rotates on schedule, and the others pick new keys up with `refresh()` (well within the
+ * publish lead, so every replica publishes a key before any signs with it).
+ */
 export interface KeyRing {
   /** The key that signs now: the newest key whose activation time has passed. */
   signingKey(): Promise<SigningKey>;
@@ -43,10 +47,19 @@ export interface KeyRing {
   meshSigningKey(): Promise<{ kid: string; key: KeyObject }>;
   /** Every key that is published now: active, pending and retired-but-unexpired. */
   jwks(): { keys: PublicJwk[] };
-  /** Publishes a new key that starts signing after the publish lead; the current key retires then. */
+  /**
+   * Publishes a new key that starts signing after the publish lead; the current key retires then. When another
+   * replica rotated at the same moment, the key it published is the rotation (never two new keys).
+   */
   rotate(): Promise<Rotation>;
-  /** Rotates if the signing key is older than the rotation interval; drops expired keys. */
-  tick(): Promise<Rotation | undefined>;
+  /**
+   * Rotates if the signing key is older than the rotation interval; drops expired keys. With `guard` (the lease
+   * holder's fence) the rotation is written only while the guard holds, so a holder that lost its lease while
+   * paused cannot rotate a second time after the new holder did.
+   */
+  tick(guard?: WriteGuard): Promise<Rotation | undefined>;
+  /** Reads the keys again from the database (keys another replica rotated). */
+  refresh(): Promise<void>;
 }
 
 async function generate(masterKey: CryptoKey, now: number, activatesAt: number): Promise<SigningKeyRow> {
@@ -108,22 +121,40 @@ export async function createKeyRing(
     return key;
   };
 
-  const rotate = async (): Promise<Rotation> => {
+  /** One conditional rotation from the keys as last read; undefined when the database changed meanwhile. */
+  const rotateOnce = async (guard?: WriteGuard): Promise<Rotation | undefined> => {
     const now = clock.now();
     const activatesAt = now + config.publishLeadMs;
     const row = await generate(masterKey, now, activatesAt);
     // The newest key not yet retired hands over signing when the new one activates.
     const newest = rows.filter((r) => r.retiredAt === null).at(-1);
-    await store.signingKeys.insert(row);
+    let written: boolean;
     if (newest)
-      await store.signingKeys.retire(newest.kid, activatesAt, activatesAt + config.maxTokenLifetimeMs);
+      written = await store.signingKeys.rotate(
+        row,
+        newest.kid,
+        { retiredAt: activatesAt, expiresAt: activatesAt + config.maxTokenLifetimeMs },
+        guard,
+      );
+    else written = await store.signingKeys.insertFirst(row);
     await reload();
-    return { kid: row.kid, publishedAt: now, activatesAt };
+    return written ? { kid: row.kid, publishedAt: now, activatesAt } : undefined;
+  };
+
+  const rotate = async (): Promise<Rotation> => {
+    await reload();
+    const done = await rotateOnce();
+    if (done) return done;
+    // Another replica rotated between our read and write: its new key is the rotation asked for.
+    const pending = rows.filter((r) => r.retiredAt === null).at(-1);
+    if (!pending) throw new Error('key rotation found no key to hand over to');
+    return { kid: pending.kid, publishedAt: pending.createdAt, activatesAt: pending.activatesAt };
   };
 
   if (rows.length === 0) {
     const now = clock.now();
-    await store.signingKeys.insert(await generate(masterKey, now, now));
+    // Conditional: replicas starting together on an empty database make one first key, not one each.
+    await store.signingKeys.insertFirst(await generate(masterKey, now, now));
     await reload();
   }
   // Fail at start, not at the first mint, when the master key cannot open the stored keys.
@@ -152,7 +183,8 @@ export async function createKeyRing(
       return { keys: published().map((r) => JSON.parse(r.publicJwk) as PublicJwk) };
     },
     rotate,
-    async tick() {
+    refresh: reload,
+    async tick(guard) {
       const now = clock.now();
       for (const r of rows) {
         if (r.expiresAt !== null && r.expiresAt <= now) {
@@ -162,7 +194,7 @@ export async function createKeyRing(
       }
       await reload();
       const newest = rows.at(-1);
-      if (newest && newest.activatesAt + config.rotationIntervalMs <= now) return rotate();
+      if (newest && newest.activatesAt + config.rotationIntervalMs <= now) return rotateOnce(guard);
       return undefined;
     },
   };

@@ -42,6 +42,8 @@ export interface ControlMeshOptions {
    * (90 s in production, under the ring's 2-minute publish lead): anti-entropy reaches everyone by then.
    */
   keyHandoverMs?: number;
+  /** Members to join at start: a replica taking over the duties joins the nodes its predecessor last saw. */
+  seeds?: string[];
 }
 
 /** How many live nodes a joining node gets besides the control plane's own member. */
@@ -132,6 +134,9 @@ export async function startControlMesh(o: ControlMeshOptions): Promise<ControlMe
     return next;
   };
   await sync();
+  const seeds = (o.seeds ?? []).filter((a) => a !== mesh.address);
+  if (seeds.length > 0)
+    void mesh.join(seeds).catch((e) => o.log.warn('mesh join failed', { message: (e as Error).message }));
   const timer = setInterval(() => void sync().catch(() => {}), o.syncIntervalMs ?? 1_000);
   timer.unref();
   o.log.info('mesh member listening', { address: mesh.address });

@@ -2,6 +2,8 @@
 // an injected clock — gone at once when peers lose a silent node, partitioned only while heartbeats still arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { MemberState, NodeStatus } from '../../contract/index.ts';
+import type { Store } from '../db/index.ts';
+import { createLog } from '../log.ts';
 import {
   createTestNodeKey,
   FakeClock,
@@ -10,7 +12,7 @@ import {
   type TestNodeCredential,
   type TestNodeKey,
 } from '../testing/index.ts';
-import { freshnessOf, type HeartbeatFreshness, nodeStatusOf } from './liveness.ts';
+import { createLiveness, freshnessOf, type HeartbeatFreshness, nodeStatusOf } from './liveness.ts';
 
 const config = { degradedAfterMs: 30_000, offlineAfterMs: 60_000 };
 
@@ -81,6 +83,27 @@ describe('freshnessOf', () => {
   });
   it('counts from registration until the first heartbeat', () => {
     expect(freshnessOf({ lastHeartbeatAt: null, createdAt: 0 }, 60_000, config)).toBe('silent');
+  });
+});
+
+describe('Liveness on a replica without the mesh member', () => {
+  const liveness = (seesPeers: boolean) =>
+    createLiveness({
+      // onHeartbeat reads no rows.
+      store: {} as Store,
+      clock: new FakeClock(),
+      log: createLog({ quiet: true }),
+      config,
+      peerState: () => 'dead',
+      seesPeers: () => seesPeers,
+    });
+
+  it("leaves the peers' judgement to the replica that has their view: partitioned stays, online stays", () => {
+    const standby = liveness(false);
+    expect(standby.onHeartbeat({ id: 'n', laptop: false, status: 'partitioned' }, 0)).toBe('partitioned');
+    expect(standby.onHeartbeat({ id: 'n', laptop: false, status: 'online' }, 0)).toBe('online');
+    // The replica with the member decides from its peers: a heartbeat from a node they lost is partitioned.
+    expect(liveness(true).onHeartbeat({ id: 'n', laptop: false, status: 'online' }, 0)).toBe('partitioned');
   });
 });
 

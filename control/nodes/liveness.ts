@@ -65,7 +65,7 @@ export interface Liveness {
   /** Re-evaluates every node; returns the nodes whose status changed. */
   sweep(): Promise<{ nodeId: string; from: NodeStatus; to: NodeStatus }[]>;
   /** The status a node takes as its heartbeat arrives at `at`: online, unless its peers cannot reach it. */
-  onHeartbeat(node: Pick<NodeRow, 'id' | 'laptop'>, at: number): NodeStatus;
+  onHeartbeat(node: Pick<NodeRow, 'id' | 'laptop' | 'status'>, at: number): NodeStatus;
   /** A node is back (heartbeat or re-registration): its unreachable workspaces get their status back. */
   returned(nodeId: string): Promise<void>;
 }
@@ -77,6 +77,11 @@ export function createLiveness(deps: {
   config: LivenessConfig;
   /** The mesh's view of a node (peer-observed liveness); absent without a mesh member. */
   peerState?: (nodeId: string) => MemberState | undefined;
+  /**
+   * Whether this process has the peers' view now (runs the mesh member); false on a replica that does not
+   * hold the duties lease. Default: whenever `peerState` is given.
+   */
+  seesPeers?: () => boolean;
 }): Liveness {
   const { store, clock } = deps;
   /**
@@ -114,6 +119,9 @@ export function createLiveness(deps: {
       return changes;
     },
     onHeartbeat(node, at) {
+      // A replica without the mesh member has no peers' view: a node its peers cannot reach stays partitioned
+      // (the member's replica judges that), rather than flapping back to online with each heartbeat here.
+      if (deps.seesPeers?.() === false) return node.status === 'partitioned' ? 'partitioned' : 'online';
       // Seen here first, the loss dates from no later than this heartbeat, which therefore counts as after it.
       return nodeStatusOf('fresh', peerView(node.id, at).state, node.laptop);
     },

@@ -58,7 +58,8 @@ export function createNodeService(deps: {
       const laptop = input.laptop || token.laptop;
       const labels = { ...(JSON.parse(token.labels) as Record<string, string>), ...input.labels };
       const row = {
-        name: input.name,
+        // A machine that re-registers keeps the name it has here: an admin may have renamed it.
+        name: existing?.name ?? input.name,
         status: 'online' as const,
         address: input.address,
         publicKey,
@@ -82,7 +83,7 @@ export function createNodeService(deps: {
         nodeId,
         publicKey: input.publicKey,
         address: input.address,
-        name: input.name,
+        name: row.name,
         laptop,
       });
       await deps.workspaces.placePending();

@@ -25,7 +25,13 @@ export {
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
-export { createNodeFleet, LOCAL_NODES_DIR, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';
+export {
+  createNodeFleet,
+  LOCAL_NODES_DIR,
+  type NodeFleet,
+  type NodeFleetDeps,
+  rememberLocalNodePort,
+} from './node-fleet.ts';
 export {
   type AutomationStacksConfig,
   automationNodeStacks,

@@ -1,11 +1,12 @@
 // Sign-in for the UI: GET /auth/login exchanges a one-time link for a session cookie; logout and "who am I".
 import { Elysia } from 'elysia';
 import * as v from 'valibot';
-import { LoginLinkRequest, User } from '../../contract/index.ts';
+import { LoginLinkRequest, User, wantsPage } from '../../contract/index.ts';
 import { SESSION_COOKIE } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { unauthorized } from '../errors.ts';
 import { hashSecret } from '../identity/index.ts';
+import { messagePage } from './pages.ts';
 import { responses, userSecurity } from './responses.ts';
 import { clearedSessionCookie, requestCookie, sessionCookie } from './session-cookie.ts';
 import { userView } from './views.ts';
@@ -14,8 +15,9 @@ export function authRoutes(deps: ControlDeps) {
   return new Elysia({ name: 'auth' })
     .get(
       '/auth/login',
-      async ({ query }) => {
+      async ({ query, request }) => {
         const session = await deps.credentials.session(query.token);
+        if (!session && wantsPage(request.headers)) return spentLinkPage();
         if (!session) throw unauthorized('login link invalid, used or expired');
         return new Response(null, {
           status: 302,
@@ -24,6 +26,7 @@ export function authRoutes(deps: ControlDeps) {
       },
       {
         query: LoginLinkRequest,
+        // A browser that follows a spent link gets a page (text/html) saying what to do; API clients the JSON 401.
         response: { ...responses(v.string(), 400, 401), 302: v.string() },
         detail: {
           operationId: 'login',
@@ -62,4 +65,18 @@ export function authRoutes(deps: ControlDeps) {
       response: responses(User, 401),
       detail: { operationId: 'getMe', summary: 'The calling user', tags: ['auth'], security: userSecurity },
     });
+}
+
+/** What a person who opened a used or expired sign-in link reads, with the way on. */
+function spentLinkPage(): Response {
+  return messagePage(
+    401,
+    'This sign-in link no longer works',
+    [
+      'A sign-in link works once, for a limited time, and this one has been used or has expired.',
+      'If you already signed in with it in this browser, open Warren. Otherwise ask an admin for a new link ' +
+        '(warren up prints one at every start), or sign in with GitHub if this Warren offers it.',
+    ],
+    { href: '/', text: 'Open Warren' },
+  );
 }

@@ -1,8 +1,9 @@
 // The one mapping from anything thrown to the wire error shape: 400 validation, 404 unknown route, 500 without internals.
 import type { ErrorBody } from '../../contract/index.ts';
-import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
+import { ERROR_STATUS, errorBody, wantsPage } from '../../contract/index.ts';
 import { ControlError } from '../errors.ts';
 import type { Log } from '../log.ts';
+import { messagePage } from './pages.ts';
 
 interface StandardIssue {
   message: string;
@@ -34,7 +35,17 @@ type Set = { status?: number | string; headers: Record<string, string | number> 
 
 /** Builds the app's `onError` handler. */
 export function createErrorHandler(log: Log) {
-  return ({ code, error, set }: { code: string | number; error: unknown; set: Set }): ErrorBody => {
+  return ({
+    code,
+    error,
+    set,
+    request,
+  }: {
+    code: string | number;
+    error: unknown;
+    set: Set;
+    request?: Request;
+  }): ErrorBody | Response => {
     set.headers['content-type'] = 'application/json';
     if (error instanceof ControlError) {
       set.status = ERROR_STATUS[error.code];
@@ -50,6 +61,14 @@ export function createErrorHandler(log: Log) {
       return errorBody('invalid_request', 'the request body is not valid JSON');
     }
     if (code === 'NOT_FOUND') {
+      // A person who typed or followed a link to no page gets a page; the API's paths keep the error shape.
+      if (request && request.method === 'GET' && wantsPage(request.headers) && !isApiPath(request.url))
+        return messagePage(
+          404,
+          'There is no such page',
+          ['Nothing in Warren lives at this address. It may have moved, or the link was mistyped.'],
+          { href: '/', text: 'Open Warren' },
+        );
       set.status = 404;
       return errorBody('not_found', 'no such route');
     }
@@ -64,4 +83,10 @@ export function createErrorHandler(log: Log) {
     set.status = 500;
     return errorBody('internal', 'internal error');
   };
+}
+
+/** True for the API's own paths (and the well-known ones), which answer in the JSON error shape whoever asks. */
+function isApiPath(url: string): boolean {
+  const path = new URL(url).pathname;
+  return path.startsWith('/api/') || path.startsWith('/.well-known/') || path === '/health';
 }

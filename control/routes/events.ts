@@ -4,6 +4,7 @@ import type { LiveEvent, Node, Task, Workspace } from '../../contract/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { taskView } from '../tasks/index.ts';
+import { type ChangeMark, readChangeMark, workspacesWithActivityAfter } from './change-mark.ts';
 import { userSecurity } from './responses.ts';
 import { nodeView, workspaceView } from './views.ts';
 
@@ -15,11 +16,16 @@ export interface LiveFeedConfig {
    * through the API is pushed at once; this catches changes only time makes (a node missing heartbeats).
    */
   sweepMs: number;
+  /**
+   * 1 s: how often the feed reads the database's change mark, so writes another replica made (through the load
+   * balancer) reach this replica's streams too, and activity appended anywhere is announced.
+   */
+  followMs: number;
 }
 
 /** Defaults for a control plane whose nodes heartbeat every `heartbeatIntervalMs`. */
 export function defaultLiveFeedConfig(heartbeatIntervalMs: number): LiveFeedConfig {
-  return { keepAliveMs: 5_000, sweepMs: heartbeatIntervalMs };
+  return { keepAliveMs: 5_000, sweepMs: heartbeatIntervalMs, followMs: 1_000 };
 }
 
 interface Subscriber {
@@ -52,6 +58,9 @@ export function eventRoutes(
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastKeepAlive = 0;
   let lastSweep = 0;
+  let lastFollow = 0;
+  let mark: ChangeMark | undefined;
+  let following = false;
   let running: Promise<void> | undefined;
   let again = false;
 
@@ -142,6 +151,26 @@ export function eventRoutes(
     });
   };
 
+  /** Compares the database's change mark with the last one: refreshes on a change, announces new activity. */
+  const follow = async () => {
+    if (following) return;
+    following = true;
+    try {
+      const next = await readChangeMark(deps.database.client);
+      const before = mark;
+      mark = next;
+      if (!before) return;
+      if (next.activityId > before.activityId)
+        for (const id of await workspacesWithActivityAfter(deps.database.client, before.activityId))
+          activityGrew(id);
+      if (next.rows !== before.rows) refresh();
+    } catch (e) {
+      deps.log.error('live feed follow failed', { message: (e as Error).message });
+    } finally {
+      following = false;
+    }
+  };
+
   // Timers run on wall time (they pace the stream); what the state says comes from the store and its clock.
   const tick = () => {
     const now = Date.now();
@@ -153,13 +182,20 @@ export function eventRoutes(
       lastSweep = now;
       refresh();
     }
+    if (now - lastFollow >= config.followMs) {
+      lastFollow = now;
+      void follow();
+    }
   };
 
   const join = (s: Subscriber) => {
     subscribers.add(s);
     if (!timer) {
-      lastKeepAlive = lastSweep = Date.now();
-      timer = setInterval(tick, Math.min(config.keepAliveMs, config.sweepMs));
+      lastKeepAlive = lastSweep = lastFollow = Date.now();
+      // The mark from before the first stream: what changes after it is announced.
+      mark = undefined;
+      void follow();
+      timer = setInterval(tick, Math.min(config.keepAliveMs, config.sweepMs, config.followMs));
       timer.unref?.();
     }
   };

@@ -1,4 +1,4 @@
-// Nodes: join tokens (admin), join, heartbeat (node certificate), list and get.
+// Nodes: join tokens (admin), join, heartbeat (node certificate), list and get, rename and drain (admin).
 import { Elysia } from 'elysia';
 import {
   Heartbeat,
@@ -12,6 +12,7 @@ import {
   NodeJoinRequest,
   NodeProvisioning,
   NodeProvisionRequest,
+  NodeUpdate,
   newId,
 } from '../../contract/index.ts';
 import { keepBodyBytes } from '../auth/index.ts';
@@ -133,6 +134,41 @@ export function nodeRoutes(deps: ControlDeps) {
           operationId: 'createNode',
           summary:
             'Create a node machine with the configured provider (admin); answers 202 at once, progress at GET /nodes/{id}/provisioning',
+          tags: ['nodes'],
+          security: userSecurity,
+        },
+      },
+    )
+    .patch(
+      '/nodes/:id',
+      async ({ request, params, body }) => {
+        await deps.auth.user(request, 'admin');
+        const node = await deps.store.nodes.get(params.id);
+        if (!node) throw notFound('node');
+        const drainedAt =
+          body.drained === undefined
+            ? node.drainedAt
+            : body.drained
+              ? (node.drainedAt ?? deps.clock.now())
+              : null;
+        await deps.store.nodes.update(node.id, {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          drainedAt,
+        });
+        // Undrained: workspaces waiting for room may fit there now.
+        if (node.drainedAt !== null && drainedAt === null) await deps.workspaces.placePending();
+        const after = await deps.store.nodes.get(node.id);
+        if (!after) throw notFound('node');
+        return nodeView(after);
+      },
+      {
+        params: IdParams,
+        body: NodeUpdate,
+        response: responses(Node, 400, 401, 403, 404),
+        detail: {
+          operationId: 'updateNode',
+          summary:
+            'Rename a node, or drain it (admin): a drained node gets no new workspaces, warm-pool claims or tasks; the workspaces it has keep running',
           tags: ['nodes'],
           security: userSecurity,
         },

@@ -8,7 +8,17 @@ import type { ControlDeps } from '../deps.ts';
 export const UI_ENTRY = resolve(import.meta.dir, '../../ui/index.html');
 
 /** Client-side routes of the UI; each answers with index.html and the UI picks the page. */
-const PAGES = ['/', '/sign-in', '/workspaces', '/workspaces/*', '/nodes', '/tasks', '/tasks/*', '/settings'];
+const PAGES = [
+  '/',
+  '/sign-in',
+  '/workspaces',
+  '/workspaces/*',
+  '/projects',
+  '/nodes',
+  '/tasks',
+  '/tasks/*',
+  '/settings',
+];
 
 /**
  * The page may talk to this origin and, for terminals, straight to nodes (any http/ws origin); it is never

@@ -37,13 +37,17 @@ export function apiTokenView(t: ApiTokenRow): ApiToken {
   };
 }
 
-export function projectView(p: ProjectRow): Project {
+export function projectView(p: ProjectRow, repositories: Project['repositories'] = []): Project {
   return {
     id: p.id,
     name: p.name,
     description: p.description,
     ownerId: p.ownerId,
     createdAt: iso(p.createdAt),
+    appCommand: p.appCommand,
+    agentCommand: p.agentCommand,
+    resources: workspaceResources(p),
+    repositories,
   };
 }
 
@@ -62,6 +66,7 @@ export function nodeView(n: NodeWithCount): Node {
     load: n.loadCpu === null ? null : { cpu: n.loadCpu / 1000, memory: (n.loadMemory ?? 0) / 1000 },
     version: n.version,
     isolation: n.isolation,
+    drainedAt: isoOrNull(n.drainedAt),
   };
 }
 
@@ -100,6 +105,8 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     appCommand: w.appCommand,
     agentCommand: w.agentCommand,
     resources: workspaceResources(w),
+    shell: w.shell,
+    envNames: Object.keys(JSON.parse(w.env) as Record<string, string>).sort(),
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),

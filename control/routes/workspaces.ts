@@ -1,17 +1,25 @@
-// Workspaces: create, list, get, start, stop, delete, and workspace access tokens.
+// Workspaces: create, list, get, edit, start, stop, retry, delete, and workspace access tokens.
 import { Elysia } from 'elysia';
+import * as v from 'valibot';
 import {
+  AppLinkQuery,
+  appReturnPath,
+  ERROR_STATUS,
   IdParams,
   list,
+  WORKSPACE_TOKEN_TTL,
   Workspace,
   WorkspaceCreate,
   WorkspaceToken,
   WorkspaceTokenRequest,
+  WorkspaceUpdate,
+  wantsPage,
 } from '../../contract/index.ts';
 import type { WorkspaceRow } from '../db/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError } from '../errors.ts';
 import type { PlacedWorkspace } from '../workspaces/index.ts';
+import { messagePage } from './pages.ts';
 import { responses, userSecurity } from './responses.ts';
 import { appOrigin, workspaceView } from './views.ts';
 
@@ -69,6 +77,26 @@ export function workspaceRoutes(deps: ControlDeps) {
       },
       { ...one, detail: doc('getWorkspace', 'Get a workspace') },
     )
+    .patch(
+      '/:id',
+      async ({ request, params, body }) =>
+        placed(await deps.workspaces.update(await deps.auth.user(request, 'write'), params.id, body)),
+      {
+        params: IdParams,
+        body: WorkspaceUpdate,
+        response: responses(Workspace, 400, 401, 403, 404, 409),
+        detail: doc(
+          'updateWorkspace',
+          'Change name, commands, environment or limits; a running workspace restarts with them (409: name taken)',
+        ),
+      },
+    )
+    .post(
+      '/:id/retry',
+      async ({ request, params }) =>
+        placed(await deps.workspaces.retry(await deps.auth.user(request, 'write'), params.id)),
+      { ...one, detail: doc('retryWorkspace', 'Start a workspace in error (or degraded) afresh') },
+    )
     .post(
       '/:id/start',
       async ({ request, params }) =>
@@ -86,6 +114,52 @@ export function workspaceRoutes(deps: ControlDeps) {
       async ({ request, params }) =>
         placed(await deps.workspaces.remove(await deps.auth.user(request, 'write'), params.id)),
       { ...one, detail: doc('deleteWorkspace', 'Delete a workspace') },
+    )
+    .get(
+      '/:id/app',
+      async ({ request, params, query }) => {
+        try {
+          const p = await deps.auth.user(request, 'write');
+          const { workspace: row, node } = await deps.workspaces.getWithNode(p, params.id);
+          if (row.desiredState === 'deleted')
+            throw new ControlError('illegal_transition', 'the workspace is being deleted');
+          const app = node?.baseDomain ? appOrigin(node.address, node.baseDomain, row.id) : null;
+          if (!app)
+            throw new ControlError(
+              'conflict',
+              'the workspace has no node with an app domain a browser can reach (start the node with --base-domain)',
+            );
+          const minted = await deps.issuer.workspaceAccess({
+            userId: p.user.id,
+            workspaceId: row.id,
+            scopes: ['http'],
+            ttlSeconds: WORKSPACE_TOKEN_TTL.default,
+          });
+          // The token travels only to the app's own origin, whose node swaps it for the cookie before the app
+          // sees anything; the return path is one on that origin, never a URL of its own.
+          const back = appReturnPath(query.path);
+          return new Response(null, {
+            status: 303,
+            headers: {
+              location: `${app}/_auth?token=${encodeURIComponent(minted.token)}&return=${encodeURIComponent(back)}`,
+              'cache-control': 'no-store',
+              'referrer-policy': 'no-referrer',
+            },
+          });
+        } catch (e) {
+          if (e instanceof ControlError && wantsPage(request.headers)) return appLinkPage(e, params.id);
+          throw e;
+        }
+      },
+      {
+        params: IdParams,
+        query: AppLinkQuery,
+        response: { ...responses(v.string(), 400, 401, 403, 404, 409), 303: v.string() },
+        detail: doc(
+          'openWorkspaceApp',
+          "Open a workspace's app in a browser: mints an http token for the caller and redirects (303) to the app's `/_auth` on its own origin, then to `path` there. A node sends a browser whose app cookie expired here; browsers get a page for an error, API clients the error shape",
+        ),
+      },
     )
     .post(
       '/:id/tokens',
@@ -117,8 +191,36 @@ export function workspaceRoutes(deps: ControlDeps) {
         response: responses(WorkspaceToken, 400, 401, 403, 404, 409),
         detail: doc(
           'createWorkspaceToken',
-          'Mint a short-lived workspace access token (http, terminal, agent)',
+          'Mint a short-lived workspace access token (http, terminal, agent, logs)',
         ),
       },
     );
+}
+
+/** What a browser shows when an app link cannot be followed: sign in first, or why the app cannot open. */
+function appLinkPage(e: ControlError, workspaceId: string): Response {
+  const status = ERROR_STATUS[e.code];
+  if (e.code === 'unauthorized')
+    return messagePage(
+      status,
+      'Sign in to Warren to open this app',
+      [
+        'The app asked for a fresh sign-in: its cookie expired, and this browser has no Warren session to get a new one.',
+        'Sign in to Warren in this browser, then open the app again from its workspace page.',
+      ],
+      { href: '/', text: 'Sign in to Warren' },
+    );
+  return messagePage(
+    status,
+    e.code === 'not_found' ? 'No such workspace' : 'This app cannot be opened',
+    [
+      e.code === 'not_found'
+        ? 'This workspace does not exist, or your account cannot see it.'
+        : e.message.charAt(0).toUpperCase() + e.message.slice(1),
+    ],
+    {
+      href: e.code === 'not_found' ? '/workspaces' : `/workspaces/${encodeURIComponent(workspaceId)}`,
+      text: e.code === 'not_found' ? 'Your workspaces' : 'Open the workspace in Warren',
+    },
+  );
 }

@@ -1,5 +1,5 @@
 // Placement of a task on a warm workspace: one of its owner's running workspaces of the task's project that runs
-// an agent, on an online node, and holds no other task. None free: the task stays queued (a retryable placement failure).
+// an agent, on an online node not drained, and holds no other task. None free: the task stays queued (a retryable placement failure).
 import type { Client } from '@libsql/client';
 import type { Store } from '../db/index.ts';
 import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
@@ -15,7 +15,8 @@ export function createWarmPlacement(deps: { store: Store; client: Client }): Tas
           "SELECT workspace_id FROM tasks WHERE status IN ('placing', 'running') AND workspace_id IS NOT NULL",
         ),
       ]);
-      const online = new Set(nodes.filter((n) => n.status === 'online').map((n) => n.id));
+      // A drained node gets no new work, tasks included; what runs there keeps running.
+      const online = new Set(nodes.filter((n) => n.status === 'online' && !n.drainedAt).map((n) => n.id));
       const held = new Set(busy.rows.map((r) => String(r.workspace_id)));
       const warm = workspaces
         .filter(

@@ -18,7 +18,9 @@ export {
   type GitHubWorld,
   startGitHubWorld,
   WORLD,
+  WORLD_INSTALLATION,
 } from '../github/testing/index.ts';
+export { DATABASE_BACKENDS, type DatabaseBackend } from './database-backends.ts';
 export { eventually } from './eventually.ts';
 export { FakeClock } from './fake-clock.ts';
 export { firstMigrations, migrationsBefore } from './first-migrations.ts';
@@ -40,7 +42,6 @@ export {
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
-export { STORE_BACKENDS, type StoreBackend } from './store-backends.ts';
 
 export interface TestControl {
   url: string;
@@ -69,6 +70,11 @@ export interface TestControlOptions {
   provider?: StartOptions['provider'];
   /** The peers' view of each node (alive, suspect, dead, left), as a mesh member would report it. */
   peerState?: StartOptions['peerState'];
+  /**
+   * Another replica of `replicaOf` on its database (`dbUrl` and `config.masterKey` the same): no first start
+   * here, the client uses the first replica's admin token.
+   */
+  replicaOf?: TestControl;
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
@@ -91,7 +97,7 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.peerState ? { peerState: options.peerState } : {}),
   });
-  const adminToken = running.firstStart?.adminToken;
+  const adminToken = running.firstStart?.adminToken ?? options.replicaOf?.adminToken;
   if (!adminToken) throw new Error('a fresh test control plane must bootstrap an admin');
   return {
     url: running.url,

@@ -27,8 +27,9 @@ export async function seedRows(
     })),
     ...(rows.workspaces ?? []).map((id) => ({
       sql: `INSERT OR IGNORE INTO workspaces (id, name, project_id, owner_id, status, desired_state, env, created_at, updated_at)
-            VALUES (?, 'w', ?, ?, 'running', 'running', '{}', ?, ?)`,
-      args: [id, project ?? null, owner ?? null, T, T],
+            VALUES (?, ?, ?, ?, 'running', 'running', '{}', ?, ?)`,
+      // Named after its id: names are unique within a project.
+      args: [id, id, project ?? null, owner ?? null, T, T],
     })),
   ];
   if (stmts.length > 0) await client.batch(stmts, 'write');

@@ -18,13 +18,15 @@ export interface WarmNodeRow {
 /**
  * Claims the oldest warm node of a pool for a workspace, in one statement. SQLite runs a write statement
  * alone, and the outer WHERE re-checks `claimed_by IS NULL AND state = 'warm'`, so of two claims that picked
- * the same row in their subquery only one updates it; the other updates nothing and gets no row back.
+ * the same row in their subquery only one updates it; the other updates nothing and gets no row back. A node an
+ * admin drained is never claimed.
  */
 export const CLAIM_SQL = `UPDATE warm_nodes
   SET state = 'claimed', claimed_by = ?, claimed_at = ?, idle_since = NULL
   WHERE id = (
     SELECT id FROM warm_nodes
     WHERE pool = ? AND state = 'warm' AND claimed_by IS NULL
+      AND id NOT IN (SELECT id FROM nodes WHERE drained_at IS NOT NULL)
     ORDER BY ready_at, id LIMIT 1
   ) AND state = 'warm' AND claimed_by IS NULL
   RETURNING id`;
@@ -134,7 +136,9 @@ export class WarmPoolStore {
   /** Nodes of a pool counting toward its minimum (warm or on their way). */
   async countAvailable(pool: string): Promise<number> {
     const r = await this.db.execute({
-      sql: `SELECT count(*) AS n FROM warm_nodes WHERE pool = ? AND state IN ('provisioning', 'warm')`,
+      // A drained node takes no claim, so it does not count: the pool refills without it.
+      sql: `SELECT count(*) AS n FROM warm_nodes WHERE pool = ? AND state IN ('provisioning', 'warm')
+            AND id NOT IN (SELECT id FROM nodes WHERE drained_at IS NOT NULL)`,
       args: [pool],
     });
     return Number(r.rows[0]?.n ?? 0);

@@ -28,4 +28,9 @@ describe('rankNodes', () => {
     const plain = { ...node('q', 2, 1), labels: JSON.stringify({ team: 'a' }) };
     expect(rankNodes([pool, plain]).map((n) => n.id)).toEqual(['q']);
   });
+
+  it('never places on a drained node: an admin is emptying it', () => {
+    const drained = { ...node('d', 50, 0), drainedAt: 1 };
+    expect(rankNodes([drained, node('e', 2, 1)]).map((n) => n.id)).toEqual(['e']);
+  });
 });

@@ -14,11 +14,15 @@ function pooled(node: NodeWithCount): boolean {
 
 /**
  * Online nodes with a free slot, most free slots first (ties by id, so placement is deterministic). Warm-pool
- * nodes are left out: an idle one may be reaped at any time, so nothing lands there but its own claim.
+ * nodes are left out: an idle one may be reaped at any time, so nothing lands there but its own claim. Drained
+ * nodes are left out: an admin is emptying them.
  */
 export function rankNodes(nodes: readonly NodeWithCount[]): NodeWithCount[] {
   return nodes
-    .filter((n) => n.status === 'online' && n.capacityWorkspaces - n.workspaceCount > 0 && !pooled(n))
+    .filter(
+      (n) =>
+        n.status === 'online' && !n.drainedAt && n.capacityWorkspaces - n.workspaceCount > 0 && !pooled(n),
+    )
     .sort(
       (a, b) =>
         b.capacityWorkspaces - b.workspaceCount - (a.capacityWorkspaces - a.workspaceCount) ||

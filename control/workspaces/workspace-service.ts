@@ -1,10 +1,12 @@
 // Workspace lifecycle: create with placement, start, stop, delete, node reports, and pushes to the hosting node.
 import {
+  ENV_MAX,
   newId,
   type WorkspaceAssignment,
   type WorkspaceCreate,
   type WorkspaceReport,
   type WorkspaceStatus,
+  type WorkspaceUpdate,
 } from '../../contract/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock.ts';
@@ -42,6 +44,10 @@ export interface WorkspaceService {
   start(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
   stop(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
   remove(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
+  /** Changes name, commands, env or limits; a running workspace restarts with them. 409 on a name taken. */
+  update(p: UserPrincipal, id: string, input: WorkspaceUpdate): Promise<PlacedWorkspace>;
+  /** Starts a workspace in `error` (or `degraded`) afresh: a new generation the node restarts for. */
+  retry(p: UserPrincipal, id: string): Promise<PlacedWorkspace>;
   /** Places every unplaced workspace that fits on an online node; called when nodes join or recover. */
   placePending(): Promise<number>;
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
@@ -54,6 +60,26 @@ export interface WorkspaceNodeSource {
   /** A node for this new workspace, or undefined to place it the ordinary way. */
   acquire(projectId: string, workspaceId: string): Promise<string | undefined>;
   workspaceRemoved(workspaceId: string): Promise<void>;
+}
+
+/** Statuses in which a workspace that should run is restarted by a change of its spec. */
+const RESTARTABLE = new Set<WorkspaceStatus>(['starting', 'running', 'degraded', 'error']);
+
+/** Row fields as the activity log names them. */
+const FIELD_WORDS: Record<string, string> = {
+  name: 'name',
+  appCommand: 'app command',
+  agentCommand: 'agent command',
+  env: 'environment',
+  resources: 'resources',
+};
+
+/** True when `e` is the unique index on (project, name) refusing a second workspace of that name. */
+function nameTaken(e: unknown): boolean {
+  for (let x: unknown = e; x instanceof Error; x = x.cause) {
+    if (/UNIQUE constraint failed: workspaces\.project_id, workspaces\.name/.test(x.message)) return true;
+  }
+  return false;
 }
 
 export function createWorkspaceService(deps: {
@@ -75,6 +101,8 @@ export function createWorkspaceService(deps: {
     appCommand: row.appCommand,
     env: JSON.parse(row.env) as Record<string, string>,
     agentCommand: row.agentCommand,
+    shell: row.shell,
+    generation: row.generation,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -141,6 +169,21 @@ export function createWorkspaceService(deps: {
     throw new ControlError('conflict', 'the workspace changed concurrently; try again');
   };
 
+  /** Runs `write`; a second workspace of the same name in the project (the unique index says so) is a 409. */
+  const uniqueName = async <T>(name: string, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (e) {
+      if (nameTaken(e))
+        throw new ControlError('conflict', `a workspace named ${name} already exists in this project`, {
+          field: 'name',
+        });
+      throw e;
+    }
+  };
+  const insertNamed = (row: WorkspaceRow, notes: LifecycleNote[]) =>
+    uniqueName(row.name, () => store.workspaces.insertIfCapacity(row, notes));
+
   return {
     async create(p, input) {
       // One read (the project and the nodes) and one write (the row with its notes): on sqld every round
@@ -158,10 +201,13 @@ export function createWorkspaceService(deps: {
         statusBeforeUnreachable: null,
         desiredState: 'running',
         statusReason: null,
-        appCommand: input.appCommand ?? null,
-        agentCommand: input.agentCommand ?? null,
+        // What the request leaves out comes from the project's defaults.
+        appCommand: input.appCommand ?? project.appCommand ?? null,
+        agentCommand: input.agentCommand ?? project.agentCommand ?? null,
         env: JSON.stringify(input.env ?? {}),
-        resources: JSON.stringify(input.resources ?? {}),
+        resources: JSON.stringify(input.resources ?? workspaceResources(project)),
+        shell: input.shell ?? null,
+        generation: 0,
         port: null,
         createdAt: now,
         updatedAt: now,
@@ -174,24 +220,32 @@ export function createWorkspaceService(deps: {
       if (input.nodeId) {
         const node = nodes.find((n) => n.id === input.nodeId);
         if (!node) throw new ControlError('not_found', 'node not found');
-        if (!(await store.workspaces.insertIfCapacity(on(node), placedNotes(node.id))))
+        if (node.drainedAt !== null)
+          throw new ControlError('conflict', `node ${node.name} is drained: no new workspaces go there`);
+        if (!(await insertNamed(on(node), placedNotes(node.id))))
           throw new ControlError('conflict', 'the named node has no free capacity');
         return placedOn(on(node), node);
       }
       const pooled = await deps.nodeSource?.acquire(project.id, base.id);
       if (pooled) {
         const node = nodes.find((n) => n.id === pooled);
-        if (await store.workspaces.insertIfCapacity(on({ id: pooled }), placedNotes(pooled)))
-          return placedOn(on({ id: pooled }), node ?? (await store.nodes.get(pooled)) ?? null);
+        const inserted = await insertNamed(on({ id: pooled }), placedNotes(pooled)).catch(
+          async (e: unknown) => {
+            await deps.nodeSource?.workspaceRemoved(base.id);
+            throw e;
+          },
+        );
+        if (inserted) return placedOn(on({ id: pooled }), node ?? (await store.nodes.get(pooled)) ?? null);
         await deps.nodeSource?.workspaceRemoved(base.id);
       }
       for (const node of rankNodes(nodes)) {
-        if (await store.workspaces.insertIfCapacity(on(node), placedNotes(node.id)))
-          return placedOn(on(node), node);
+        if (await insertNamed(on(node), placedNotes(node.id))) return placedOn(on(node), node);
       }
-      await store.workspaces.insert(base, [
-        { type: 'created', message: `workspace ${base.name} created; waiting for a node with room` },
-      ]);
+      await uniqueName(base.name, () =>
+        store.workspaces.insert(base, [
+          { type: 'created', message: `workspace ${base.name} created; waiting for a node with room` },
+        ]),
+      );
       return { workspace: base, node: null };
     },
     get,
@@ -237,6 +291,63 @@ export function createWorkspaceService(deps: {
       const updated = await change(row, { type: 'deleted', message: 'delete requested' }, (r) => {
         assertAction('delete', r.status);
         return { desiredState: 'deleted', status: r.status === 'unreachable' ? 'unreachable' : 'deleting' };
+      });
+      return pushTo(updated, node);
+    },
+    async update(p, id, input) {
+      const { workspace: row, node } = await getWithNode(p, id);
+      assertAction('update', row.status);
+      const env = JSON.parse(row.env) as Record<string, string>;
+      for (const [k, val] of Object.entries(input.env ?? {})) {
+        if (val === null) delete env[k];
+        else env[k] = val;
+      }
+      if (Object.keys(env).length > ENV_MAX)
+        throw new ControlError('invalid_request', `at most ${ENV_MAX} environment variables`, {
+          field: 'env',
+        });
+      const spec: Partial<WorkspaceRow> = {};
+      if (input.name !== undefined && input.name !== row.name) spec.name = input.name;
+      if (input.appCommand !== undefined && input.appCommand !== row.appCommand)
+        spec.appCommand = input.appCommand;
+      if (input.agentCommand !== undefined && input.agentCommand !== row.agentCommand)
+        spec.agentCommand = input.agentCommand;
+      if (input.env !== undefined && JSON.stringify(env) !== row.env) spec.env = JSON.stringify(env);
+      if (input.resources !== undefined && JSON.stringify(input.resources) !== row.resources)
+        spec.resources = JSON.stringify(input.resources);
+      const changed = Object.keys(spec);
+      if (changed.length === 0) return { workspace: row, node };
+      // Only what the run depends on restarts it; a new name is just a new name.
+      const restarts = changed.some((k) => k !== 'name');
+      const live = (r: WorkspaceRow) =>
+        r.nodeId !== null && r.desiredState === 'running' && RESTARTABLE.has(r.status);
+      // Which fields changed, never their values: env values may be secrets.
+      const words = changed.map((k) => FIELD_WORDS[k] ?? k).join(', ');
+      const note = {
+        type: 'updated',
+        message: `changed ${words}${restarts && live(row) ? '; restarting' : ''}`,
+      };
+      const updated = await uniqueName(input.name ?? row.name, () =>
+        change(row, note, (r) => {
+          assertAction('update', r.status);
+          return restarts && live(r)
+            ? { ...spec, status: 'starting', statusReason: 'restarting with the new spec' }
+            : spec;
+        }),
+      );
+      return pushTo(updated, node);
+    },
+    async retry(p, id) {
+      const { workspace: row, node } = await getWithNode(p, id);
+      assertAction('retry', row.status);
+      const updated = await change(row, { type: 'retried', message: 'retry requested' }, (r) => {
+        assertAction('retry', r.status);
+        return {
+          desiredState: 'running',
+          status: r.nodeId ? 'starting' : r.status,
+          statusReason: null,
+          generation: r.generation + 1,
+        };
       });
       return pushTo(updated, node);
     },
@@ -287,7 +398,10 @@ export function createWorkspaceService(deps: {
           continue;
         }
         const notes: LifecycleNote[] = [];
-        if (to !== row.status && (to === 'running' || to === 'stopped' || to === 'error'))
+        if (
+          to !== row.status &&
+          (to === 'running' || to === 'stopped' || to === 'error' || to === 'degraded')
+        )
           notes.push({ type: to, message: report.reason ? `${to}: ${report.reason}` : to });
         // A new reason without a new status (a limit the running workspace ran into) belongs in its log too.
         else if (to === row.status && report.reason && report.reason !== row.statusReason)

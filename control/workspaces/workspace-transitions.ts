@@ -1,5 +1,5 @@
 // Which workspace status may follow which, and which user actions each status allows; illegal moves are 409.
-import type { WorkspaceStatus } from '../../contract/index.ts';
+import { WORKSPACE_STATUSES, type WorkspaceStatus } from '../../contract/index.ts';
 import { ControlError } from '../errors.ts';
 
 /**
@@ -8,22 +8,28 @@ import { ControlError } from '../errors.ts';
  */
 export const WORKSPACE_TRANSITIONS: Record<WorkspaceStatus, readonly WorkspaceStatus[]> = {
   pending: ['starting', 'running', 'stopped', 'error', 'deleting', 'unreachable'],
-  starting: ['running', 'stopping', 'stopped', 'error', 'deleting', 'unreachable'],
-  running: ['starting', 'stopping', 'stopped', 'error', 'deleting', 'unreachable'],
+  starting: ['running', 'degraded', 'stopping', 'stopped', 'error', 'deleting', 'unreachable'],
+  running: ['starting', 'degraded', 'stopping', 'stopped', 'error', 'deleting', 'unreachable'],
+  degraded: ['starting', 'running', 'stopping', 'stopped', 'error', 'deleting', 'unreachable'],
   stopping: ['stopped', 'running', 'error', 'deleting', 'unreachable'],
   stopped: ['starting', 'running', 'error', 'deleting', 'unreachable'],
   error: ['starting', 'running', 'stopping', 'stopped', 'deleting', 'unreachable'],
-  unreachable: ['pending', 'starting', 'running', 'stopping', 'stopped', 'error', 'deleting'],
+  unreachable: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'deleting'],
   deleting: ['unreachable'],
 };
 
-export type WorkspaceAction = 'start' | 'stop' | 'delete';
+export type WorkspaceAction = 'start' | 'stop' | 'delete' | 'update' | 'retry';
 
 /** Statuses in which each user action is accepted. */
 export const ACTION_ALLOWED: Record<WorkspaceAction, readonly WorkspaceStatus[]> = {
-  start: ['pending', 'starting', 'running', 'stopping', 'stopped', 'error', 'unreachable'],
-  stop: ['pending', 'starting', 'running', 'stopping', 'stopped', 'error', 'unreachable'],
-  delete: ['pending', 'starting', 'running', 'stopping', 'stopped', 'error', 'unreachable', 'deleting'],
+  start: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
+  stop: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
+  /** Any status: a delete can always be asked for (again). */
+  delete: WORKSPACE_STATUSES,
+  /** A new spec: anything but a workspace on its way out; a running one restarts with it. */
+  update: ['pending', 'starting', 'running', 'degraded', 'stopping', 'stopped', 'error', 'unreachable'],
+  /** Start afresh a workspace that gave up (its app) or runs degraded (its agent). */
+  retry: ['error', 'degraded'],
 };
 
 /** True when `from → to` is in the table (or no change). */

@@ -1,7 +1,7 @@
 // One agent process: started through the workspace's launcher (its sandbox), its stdout fed to a JSON-RPC
 // connection, killed with everything it started so no helper outlives it.
 import type { Subprocess } from 'bun';
-import type { LaunchedProcess, SpawnRequest } from '../workspaces/index.ts';
+import type { LaunchedProcess, LogWriter, SpawnRequest } from '../workspaces/index.ts';
 import { JsonRpcConnection, type JsonRpcHandlers } from './json-rpc-connection.ts';
 
 export interface AgentCommand {
@@ -13,9 +13,11 @@ export interface AgentCommand {
   env: Record<string, string>;
   /** The workspace's launcher (Runtime.spawn): the agent runs in the same sandbox as the app and terminals. */
   launch(request: SpawnRequest): LaunchedProcess;
+  /** Where the agent's output is kept too (the workspace's logs); each run ends its lines. */
+  output?: { stdout: LogWriter; stderr: LogWriter };
 }
 
-/** How much of the agent's stderr is kept for diagnostics (never logged, never sent to clients). */
+/** How much of the agent's stderr is kept in memory for diagnostics (the workspace's logs keep it all). */
 const STDERR_TAIL = 8 * 1024;
 
 export interface AgentProcess {
@@ -45,18 +47,30 @@ export function spawnAgentProcess(command: AgentCommand, handlers: JsonRpcHandle
     proc.stdin.flush();
   }, handlers);
   let tail = '';
-  const pump = async (stream: ReadableStream<Uint8Array>, sink: (text: string) => void) => {
+  const pump = async (
+    stream: ReadableStream<Uint8Array>,
+    sink: (text: string) => void,
+    log: LogWriter | undefined,
+  ) => {
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
+      for await (const chunk of stream) {
+        log?.write(chunk);
+        sink(decoder.decode(chunk, { stream: true }));
+      }
     } catch {
       // The stream breaks when the process dies; the exit handler reports that.
     }
+    log?.end();
   };
-  const stdoutDone = pump(proc.stdout, (t) => rpc.feed(t));
-  void pump(proc.stderr, (t) => {
-    tail = (tail + t).slice(-STDERR_TAIL);
-  });
+  const stdoutDone = pump(proc.stdout, (t) => rpc.feed(t), command.output?.stdout);
+  void pump(
+    proc.stderr,
+    (t) => {
+      tail = (tail + t).slice(-STDERR_TAIL);
+    },
+    command.output?.stderr,
+  );
   const signal = (sig: 'SIGTERM' | 'SIGKILL') => launched.signal(sig);
   const exited = proc.exited.then(async (code) => {
     // Whatever the agent left behind in its group goes with it.

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import {
   TOKEN_ALG,
   TOKEN_TYP,
+  WORKSPACE_SCOPES,
   WORKSPACE_TOKEN_TTL,
   WorkspaceAccessClaims,
   type WorkspaceScope,
@@ -191,8 +192,8 @@ export class TokenVerifier {
     if (c.exp - c.iat > WORKSPACE_TOKEN_TTL.max) throw new TokenError('lifetime_too_long');
     const scopes: WorkspaceScope[] = [];
     for (const s of c.scope.split(' ')) {
-      if ((s === 'http' || s === 'terminal' || s === 'agent' || s === 'ports') && !scopes.includes(s))
-        scopes.push(s);
+      if ((WORKSPACE_SCOPES as readonly string[]).includes(s) && !scopes.includes(s as WorkspaceScope))
+        scopes.push(s as WorkspaceScope);
     }
     return {
       userId: c.sub,

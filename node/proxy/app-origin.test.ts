@@ -3,6 +3,7 @@
 // WebSocket hijacking); `?token=` sockets are untouched. Each with the fast path on and off.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { connect } from 'node:net';
+import { newId } from '../../contract/index.ts';
 import { type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
 /** A request on a new connection each time, so every request meets the front afresh (no reused tunnel). */
@@ -116,6 +117,126 @@ for (const fastPath of [true, false]) {
         expect(parts).toContain('SameSite=Lax');
         expect(parts.some((p) => p.toLowerCase().startsWith('domain'))).toBe(false);
         expect(parts.length).toBe(5); // name=value, Path, Max-Age, HttpOnly, SameSite: nothing else
+      });
+    });
+
+    describe('Fresh cookies for browsers', () => {
+      const PAGE = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'sec-fetch-mode': 'navigate' };
+      const control = () => new URL(f.issuer.url).origin;
+      const appLink = (path: string) =>
+        `${control()}/api/v1/workspaces/${f.ws.id}/app?path=${encodeURIComponent(path)}`;
+
+      it('sends a page load without a cookie, or with one that no longer verifies, to the control plane for a fresh one', async () => {
+        for (const cookie of [undefined, 'warren_token=eyJhbGciOiJFZERTQSJ9.e30.c2ln']) {
+          const res = await fresh(`${f.node.url}/deep/page?q=1`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f), ...PAGE, ...(cookie ? { cookie } : {}) },
+          });
+          expect(res.status).toBe(303);
+          expect(res.headers.get('location')).toBe(appLink('/deep/page?q=1'));
+          expect(res.headers.get('set-cookie')).toBeNull();
+        }
+        expect(f.appLog().some((l) => l.includes('/deep/page'))).toBe(false);
+      });
+
+      it("shows a page load this node's refusals as pages, and passes the app's own answers on untouched", async () => {
+        const starting = await f.addWorkspace({ ownerId: f.owner, appCommand: 'sleep 1000', wait: false });
+        const t = await f.issuer.mint({ workspaceId: starting.id, userId: f.owner });
+        const host = `ws-${starting.id}.localhost:${port}`;
+        const page = await fresh(`${f.node.url}/`, {
+          headers: { host, ...PAGE, cookie: `warren_token=${t}` },
+        });
+        expect(page.status).toBe(503);
+        expect(page.headers.get('content-type')).toStartWith('text/html');
+        expect(Number(page.headers.get('retry-after'))).toBeGreaterThan(0);
+        const html = await page.text();
+        expect(html).toContain('The app is not ready');
+        expect(html).toContain('<meta http-equiv="refresh"');
+        expect(html).toContain(`${control()}/workspaces/${starting.id}`);
+        // The same refusal to an API client is the error shape.
+        const api = await fresh(`${f.node.url}/`, {
+          headers: { host, accept: 'application/json', cookie: `warren_token=${t}` },
+        });
+        expect(api.status).toBe(503);
+        expect(codeOf(await api.text())).toBe('unavailable');
+        // A workspace this node does not run: a 404 page.
+        const ghost = newId('workspace');
+        // Issued a while ago: past the window in which a workspace may only be not known here yet (503).
+        const iat = Math.floor(Date.now() / 1000) - 120;
+        const ghostToken = await f.issuer.mint({ workspaceId: ghost, userId: f.owner, iat });
+        const none = await fresh(`${f.node.url}/`, {
+          headers: { host: `ws-${ghost}.localhost:${port}`, ...PAGE, cookie: `warren_token=${ghostToken}` },
+        });
+        expect(none.status).toBe(404);
+        expect(await none.text()).toContain('No such app');
+        // The app's own 404 (JSON) and its own pages are the app's business.
+        const own = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner });
+        const app404 = await fresh(`${f.node.url}/no-upgrade`, {
+          headers: { host: hostOf(f), ...PAGE, cookie: `warren_token=${own}` },
+        });
+        expect(app404.status).toBe(404);
+        expect(await app404.json()).toEqual({ refused: true });
+      });
+
+      it('answers API clients, bearer tokens, other methods and path mode with the 401 error shape', async () => {
+        const cases: [string, RequestInit][] = [
+          ['/', { headers: { host: hostOf(f), accept: 'application/json' } }],
+          ['/', { headers: { host: hostOf(f) } }],
+          ['/', { headers: { host: hostOf(f), ...PAGE, authorization: 'Bearer not-a-token' } }],
+          ['/', { method: 'POST', body: '{}', headers: { host: hostOf(f), ...PAGE } }],
+          [`/w/${f.ws.id}/`, { headers: PAGE }],
+        ];
+        for (const [path, init] of cases) {
+          const res = await fresh(`${f.node.url}${path}`, { ...init, redirect: 'manual' });
+          expect(res.status).toBe(401);
+          expect(codeOf(await res.text())).toBe('unauthorized');
+        }
+      });
+
+      it('redirects only to its configured control origin, whatever the request names', async () => {
+        const tries: [string, Record<string, string>][] = [
+          ['/?return=https://evil.example/', {}],
+          ['//evil.example/x', {}],
+          [
+            '/',
+            {
+              'x-forwarded-host': 'evil.example',
+              referer: 'https://evil.example/',
+              origin: 'https://evil.example',
+            },
+          ],
+        ];
+        for (const [path, headers] of tries) {
+          const res = await fresh(`${f.node.url}${path}`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f), ...PAGE, ...headers },
+          });
+          expect(res.status).toBe(303);
+          const to = res.headers.get('location')!;
+          expect(to.startsWith(`${control()}/api/v1/workspaces/${f.ws.id}/app?path=`)).toBe(true);
+          expect(new URL(to).origin).toBe(control());
+        }
+      });
+
+      it("sends the browser back to the page it asked for after the exchange, a path on the app's origin only", async () => {
+        const t = await f.issuer.mint({ workspaceId: f.ws.id, userId: f.owner });
+        const back = async (ret: string) => {
+          const res = await fresh(`${f.node.url}/_auth?token=${t}&return=${encodeURIComponent(ret)}`, {
+            redirect: 'manual',
+            headers: { host: hostOf(f) },
+          });
+          expect(res.status).toBe(303);
+          expect(res.headers.get('set-cookie')).toStartWith(`warren_token=${t};`);
+          return res.headers.get('location');
+        };
+        expect(await back('/deep/page?q=1')).toBe('/deep/page?q=1');
+        for (const evil of [
+          '//evil.example/',
+          'https://evil.example/',
+          '/\\evil.example',
+          '/a\r\nset-cookie: x=1',
+        ])
+          expect(await back(evil)).toBe('/');
       });
     });
 

@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { newId, SOCKET_CLOSE_TOKEN_ENDED, type WorkspaceScope } from '../../contract/index.ts';
-import { eventually, FIXTURE_AGENT, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
+import {
+  eventually,
+  FIXTURE_AGENT,
+  type ProxyFixture,
+  screenLines,
+  startProxyFixture,
+} from '../testing/index.ts';
 
 /** The promise this file checks: from the revocation (or the token's lapse) to the close. */
 const DEADLINE_MS = 2_000;
@@ -75,7 +81,7 @@ for (const fastPath of [true, false]) {
       const ws = await f.addWorkspace({ ownerId: userId });
       const exp = now() - (TOLERANCE_S - 2);
       const token = await f.issuer.mint({ workspaceId: ws.id, userId, scopes, iat: exp - 60, ttlSec: 60 });
-      return { ws, token, lapse: (exp + TOLERANCE_S) * 1000 };
+      return { ws, userId, token, lapse: (exp + TOLERANCE_S) * 1000 };
     }
 
     /** Publishes a revocation the way the control plane does (in the heartbeat answer); returns when it was sent. */
@@ -101,11 +107,7 @@ for (const fastPath of [true, false]) {
         await eventually(() => t.output().length > 0, 'the first prompt');
         t.ws.send('sleep 600 & echo "PIDS $$ $!"\n');
         const line = await eventually(
-          () =>
-            t
-              .output()
-              .split(/\r?\n/)
-              .find((l) => /^PIDS \d+ \d+$/.test(l.trim())),
+          () => screenLines(t.output()).find((l) => /^PIDS \d+ \d+$/.test(l)),
           'the shell and child pids',
         );
         const pids = line.trim().split(' ').slice(1).map(Number);
@@ -117,8 +119,8 @@ for (const fastPath of [true, false]) {
         await eventually(() => pids.every((p) => !alive(p)), 'the shell and its child to end');
       });
 
-      it('closes a terminal when its token expires while it is open', async () => {
-        const { ws, token, lapse } = await expiringToken(['terminal']);
+      it('closes a terminal when its token expires while it is open, keeping its shell for a fresh token', async () => {
+        const { ws, userId, token, lapse } = await expiringToken(['terminal']);
         const t = await connect(wsUrl(ws.id, '/_terminal', token));
         expect(Date.now()).toBeLessThan(lapse);
         const closed = await t.closed();
@@ -126,6 +128,13 @@ for (const fastPath of [true, false]) {
         expect(closed.reason).toBe('token expired');
         expect(closed.at).toBeGreaterThanOrEqual(lapse);
         expect(closed.at - lapse).toBeLessThan(DEADLINE_MS);
+        // Unlike a revocation, an expiry leaves the session to its grace period: a new token reattaches.
+        const id = (JSON.parse(t.output().slice(0, t.output().indexOf('}') + 1)) as { id: string }).id;
+        const fresh = await f.issuer.mint({ workspaceId: ws.id, userId, scopes: ['terminal'] });
+        const again = await connect(`${wsUrl(ws.id, '/_terminal', fresh)}&session=${id}`);
+        await eventually(() => again.output().includes('"created":false'), 'the reattach');
+        again.ws.send(JSON.stringify({ type: 'close' }));
+        expect((await again.closed()).code).toBe(4000);
       });
 
       it("closes an app WebSocket when the workspace's tokens are revoked", async () => {

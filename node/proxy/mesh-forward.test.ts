@@ -122,6 +122,23 @@ afterAll(async () => {
 });
 
 describe('MeshForwarder', () => {
+  it('checks the logs scope at the ingress before forwarding `/_logs`', async () => {
+    seen.length = 0;
+    const b = host('b', () => Response.json({ lines: [] }));
+    const f = forwarder(() => alive('nd-b', b));
+    const logsOf = async (scopes: ('http' | 'terminal' | 'agent' | 'logs')[]) => {
+      const token = await issuer.mint({ workspaceId: ws, userId: user, scopes });
+      const url = `http://ingress/w/${ws}/_logs?tail=5`;
+      const req = new Request(url, { headers: { authorization: `Bearer ${token}` } });
+      const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+      return (await f.handle(req, undefined as unknown as Server<SocketData>, r, false)) as Response;
+    };
+    expect((await logsOf(['http', 'terminal', 'agent'])).status).toBe(403);
+    expect(seen).toEqual([]);
+    expect((await logsOf(['logs'])).status).toBe(200);
+    expect(seen).toEqual([{ host: 'b', hop: 'nd-ingress' }]);
+  });
+
   it('forwards to the hosting node with our hop marker', async () => {
     seen.length = 0;
     const b = host('b', () => new Response('from b'));
@@ -287,6 +304,40 @@ describe('MeshForwarder', () => {
     )) as Response;
     expect(res2.status).toBe(404);
     expect(seen).toEqual([]);
+  });
+
+  it("gives its own refusals to the node's answer for page loads, and passes a host's or an app's 401 on as it is", async () => {
+    seen.length = 0;
+    const b = host('b', () => new Response('app says no', { status: 401 }));
+    const calls: string[] = [];
+    const f = new MeshForwarder({
+      verifier,
+      routes: { selfId: 'nd-ingress', route: () => alive('nd-b', b), state: () => 'alive' },
+      metrics: new Metrics(),
+      config: localForwardConfig(),
+      unauthorized: (req, route) => {
+        calls.push(`${req.method} ${route.path}`);
+        return new Response(null, { status: 303, headers: { location: 'http://control/fresh' } });
+      },
+    });
+    const url = `http://ingress/w/${ws}/page`;
+    const r = routeRequest(url, 'ingress', 'localhost') as WorkspaceRoute;
+    const none = (await f.handle(new Request(url), undefined as never, r, false)) as Response;
+    expect(none.status).toBe(303);
+    const bad = (await f.handle(
+      new Request(url, { headers: { cookie: 'warren_token=eyJhbGciOiJFZERTQSJ9.e30.c2ln' } }),
+      undefined as never,
+      r,
+      false,
+    )) as Response;
+    expect(bad.status).toBe(303);
+    expect(calls).toEqual(['GET /page', 'GET /page']);
+    expect(seen).toEqual([]);
+    // A valid token reaches the host; the app's own 401 is the app's business.
+    const res = await ask(f);
+    expect(res.status).toBe(401);
+    expect(await res.text()).toBe('app says no');
+    expect(calls).toHaveLength(2);
   });
 
   it('answers 503 within its deadlines when the host accepts but never answers, and reports it to membership', async () => {

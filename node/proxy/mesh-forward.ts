@@ -15,7 +15,7 @@ import { findProof } from './credentials.ts';
 import type { ForwardConfig } from './forward-config.ts';
 import { type HopResult, PeerHop } from './peer-hop.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
-import { scopeFor, type WorkspaceRoute } from './route.ts';
+import { scopeOf, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
 
@@ -71,6 +71,11 @@ export class MeshForwarder {
       config: ForwardConfig;
       /** Whether an unknown workspace may only be not known yet; absent: unknown is absent (404). */
       convergence?: Convergence;
+      /**
+       * This node's answer to a request without a valid token (a browser's page load gets sent for a fresh app
+       * cookie); default the JSON 401. Only for this node's own refusals, never for a host's or an app's 401.
+       */
+      unauthorized?: (req: Request, route: WorkspaceRoute, websocket: boolean) => Response;
     },
   ) {
     o.metrics.describe('warren_mesh_forwards_total', 'Requests forwarded to the hosting node, by outcome');
@@ -96,17 +101,21 @@ export class MeshForwarder {
     const token = exchange
       ? (new URLSearchParams(route.search).get('token') ?? undefined)
       : findProof(req.headers, route.search, websocket)?.token;
-    if (!token) return this.refuse(unauthorized(), 'no_token');
+    // The cookie exchange carries a token fresh from the control plane: refusing it never sends the browser back.
+    const denied = () =>
+      exchange || !this.o.unauthorized ? unauthorized() : this.o.unauthorized(req, route, websocket);
+    if (!token) return this.refuse(denied(), 'no_token');
     let t: VerifiedToken;
     try {
       t = await this.o.verifier.verify(token);
     } catch (e) {
-      return this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error');
+      return this.refuse(denied(), e instanceof TokenError ? e.code : 'error');
     }
     // The owner is checked by the hosting node, which knows it; everything else is checked here too.
-    const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scopeFor(route.path));
+    const scope = scopeOf(route.path);
+    const access = this.o.verifier.authorize(t, route.workspaceId, undefined, scope);
     if (!access.ok) {
-      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      const res = access.status === 401 ? denied() : access.status === 403 ? forbidden() : notFound();
       return this.refuse(res, access.reason);
     }
     if (req.headers.has(HOP_HEADER)) return this.misdirected(route.workspaceId);

@@ -131,7 +131,7 @@ describe('Raw front', () => {
 
   it("never sends the node's own paths (cookie exchange, terminal, agent) to the app", async () => {
     const before = await fastCount();
-    for (const path of ['/_auth', '/_terminal', '/_agent', '/_agent/search?q=x']) {
+    for (const path of ['/_auth', '/_terminal', '/_terminal/sessions', '/_agent', '/_agent/search?q=x']) {
       const out = await rawExchange(
         `GET /w/${f.ws.id}${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
         (r) => {

@@ -3,6 +3,22 @@ import { type ErrorCode, errorBody } from '../../contract/index.ts';
 
 const JSON_TYPE = 'application/json';
 
+/**
+ * The message of each error this node built (not an app's or another node's answer it passes on), so a browser's
+ * page load can get a page saying it instead (app-pages.ts). Weak: the entry goes with the response.
+ */
+const OWN_ERRORS = new WeakMap<Response, string>();
+
+/** The message of an error response this node built; undefined for any other response. */
+export function ownErrorMessage(res: Response): string | undefined {
+  return OWN_ERRORS.get(res);
+}
+
+function own(res: Response, message: string): Response {
+  OWN_ERRORS.set(res, message);
+  return res;
+}
+
 /** A JSON error response; `headers` adds e.g. Retry-After or WWW-Authenticate. */
 export function errorResponse(
   status: number,
@@ -10,10 +26,13 @@ export function errorResponse(
   message: string,
   headers?: Record<string, string>,
 ): Response {
-  return new Response(JSON.stringify(errorBody(code, message)), {
-    status,
-    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers },
-  });
+  return own(
+    new Response(JSON.stringify(errorBody(code, message)), {
+      status,
+      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers },
+    }),
+    message,
+  );
 }
 
 const UNAUTHORIZED = JSON.stringify(errorBody('unauthorized', 'a valid workspace token is required'));
@@ -22,25 +41,34 @@ const FORBIDDEN = JSON.stringify(errorBody('forbidden', 'the token does not carr
 
 /** 401 with a challenge; the reason stays in metrics, not in the body. */
 export function unauthorized(): Response {
-  return new Response(UNAUTHORIZED, {
-    status: 401,
-    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
-  });
+  return own(
+    new Response(UNAUTHORIZED, {
+      status: 401,
+      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
+    }),
+    'a valid workspace token is required',
+  );
 }
 
 /** 404 that does not say whether the workspace exists. */
 export function notFound(): Response {
-  return new Response(NOT_FOUND, {
-    status: 404,
-    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
-  });
+  return own(
+    new Response(NOT_FOUND, {
+      status: 404,
+      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+    }),
+    'no such workspace',
+  );
 }
 
 export function forbidden(): Response {
-  return new Response(FORBIDDEN, {
-    status: 403,
-    headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
-  });
+  return own(
+    new Response(FORBIDDEN, {
+      status: 403,
+      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+    }),
+    'the token does not carry the scope this needs',
+  );
 }
 
 /** 403 to a cookie WebSocket from a page of another origin (cross-site WebSocket hijacking). */

@@ -1,13 +1,14 @@
 // Which node path needs which scope, and which ports a port-tunnel path names: the app never sees `/_port/…`.
 import { describe, expect, it } from 'bun:test';
-import { forwardedPort, isNodePath, scopeFor } from './route.ts';
+import { forwardedPort, isNodePath, scopeOf } from './route.ts';
 
 describe('Workspace node paths', () => {
   it('asks the ports scope for a port tunnel, and keeps the path from the app', () => {
-    expect(scopeFor('/_port/22')).toBe('ports');
-    expect(scopeFor('/_terminal')).toBe('terminal');
-    expect(scopeFor('/_agent/search')).toBe('agent');
-    expect(scopeFor('/_portal')).toBe('http');
+    expect(scopeOf('/_port/22')).toBe('ports');
+    expect(scopeOf('/_terminal')).toBe('terminal');
+    expect(scopeOf('/_agent/search')).toBe('agent');
+    expect(scopeOf('/_logs')).toBe('logs');
+    expect(scopeOf('/_portal')).toBe('http');
     expect(isNodePath('/_port/22')).toBe(true);
     expect(isNodePath('/_portal')).toBe(false);
   });

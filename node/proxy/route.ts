@@ -1,4 +1,5 @@
 // Which workspace a request is for: Host `ws-{id}.{baseDomain}` first (the real Host only), else path `/w/{id}/…`.
+import type { WorkspaceScope } from '../../contract/index.ts';
 
 /** A request addressed to a workspace. */
 export interface WorkspaceRoute {
@@ -49,13 +50,16 @@ export function routeTarget(
 }
 
 /**
- * Paths under a workspace that the node answers itself (cookie exchange, terminal, agent), never the app.
+ * Paths under a workspace that the node answers itself (cookie exchange, terminal, logs, agent, port
+ * tunnels), never the app.
  * Every path that reaches the app must pass through here first, including the raw front's fast path.
  */
 export function isNodePath(path: string): boolean {
   return (
     path === '/_auth' ||
     path === '/_terminal' ||
+    path.startsWith('/_terminal/') ||
+    path === '/_logs' ||
     path === '/_agent' ||
     path.startsWith('/_agent/') ||
     path.startsWith(PORT_PREFIX)
@@ -64,9 +68,13 @@ export function isNodePath(path: string): boolean {
 
 const PORT_PREFIX = '/_port/';
 
-/** The scope a workspace path needs: its terminal, its agent, a port tunnel, or else the app (`http`). */
-export function scopeFor(path: string): 'http' | 'terminal' | 'agent' | 'ports' {
-  if (path === '/_terminal') return 'terminal';
+/**
+ * The scope a token needs for `path` under a workspace: the node's own endpoints each have theirs (a port
+ * tunnel needs `ports`); everything else is the app (`http`).
+ */
+export function scopeOf(path: string): WorkspaceScope {
+  if (path === '/_terminal' || path.startsWith('/_terminal/')) return 'terminal';
+  if (path === '/_logs') return 'logs';
   if (path === '/_agent' || path === '/_agent/search') return 'agent';
   if (path.startsWith(PORT_PREFIX)) return 'ports';
   return 'http';

@@ -1,8 +1,9 @@
-// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session or a port tunnel.
+// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session, logs
+// or a port tunnel.
 import type { Socket } from 'node:net';
 import type { ServerWebSocket } from 'bun';
 import type { VerifiedToken } from '../auth/index.ts';
-import type { TerminalSession, WorkspaceTarget } from '../workspaces/index.ts';
+import type { HostedTerminal, TerminalClient, WorkspaceTarget } from '../workspaces/index.ts';
 
 /** What every socket a workspace token let in carries: that token, so the socket ends when the token does. */
 interface TokenBound {
@@ -22,15 +23,23 @@ export interface BridgeData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-/** A client socket attached to a shell on a PTY. */
+/** A client socket attached to a reconnecting terminal session (a shell on a PTY that outlives the socket). */
 export interface TerminalData extends TokenBound {
   kind: 'terminal';
   target: WorkspaceTarget;
+  /** The client's window: the PTY is resized to it on attach. */
   cols: number;
   rows: number;
-  /** `?command=`: run this one command (with the user's shell, `-c`) instead of an interactive shell. */
+  /** `?session=`: reattach to this session; absent: start a new one. */
+  sessionId: string | undefined;
+  /**
+   * `?command=`: run this one command (with the user's shell, `-c`) instead of an interactive shell. Such a
+   * session cannot be reattached: it ends with its socket, and the close reason carries the exit status.
+   */
   command: string | undefined;
-  session: TerminalSession | undefined;
+  session: HostedTerminal | undefined;
+  /** This socket as the session's client, once attached. */
+  client: TerminalClient | undefined;
   detach: (() => void) | undefined;
 }
 
@@ -40,6 +49,16 @@ export interface AgentData extends TokenBound {
   workspaceId: string;
   /** `?afterSeq=`: replay the transcript after this sequence number on open. */
   afterSeq?: number;
+  detach: (() => void) | undefined;
+}
+
+/** A client socket following the workspace's output (`/w/{id}/_logs`). */
+export interface LogsData extends TokenBound {
+  kind: 'logs';
+  workspaceId: string;
+  /** Lines of the past sent first. */
+  tail: number;
+  unfollow: (() => void) | undefined;
   detach: (() => void) | undefined;
 }
 
@@ -55,4 +74,4 @@ export interface PortData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-export type SocketData = BridgeData | TerminalData | AgentData | PortData;
+export type SocketData = BridgeData | TerminalData | AgentData | LogsData | PortData;

@@ -1,9 +1,18 @@
-// Server-side WebSocket events: pump bridge traffic both ways, or wire a terminal socket to its PTY.
+// Server-side WebSocket events: pump bridge traffic both ways, attach a terminal socket to its session, or
+// tunnel a port.
 import { connect } from 'node:net';
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
-import { openTerminal, parseTerminalMessage, type Runtime } from '../workspaces/index.ts';
+import {
+  type HostedTerminal,
+  parseTerminalMessage,
+  type Runtime,
+  TERMINAL_CLOSE,
+  TerminalLimitError,
+  type TerminalSessions,
+} from '../workspaces/index.ts';
 import type { LiveSessions } from './live-sessions.ts';
-import type { AgentData, PortData, SocketData, TerminalData } from './socket-data.ts';
+import { openLogSocket } from './logs-endpoint.ts';
+import type { AgentData, LogsData, PortData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
 /** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
@@ -20,7 +29,8 @@ export interface AgentSockets {
  */
 export function createSocketHandler(
   runtime: Runtime,
-  shell: string,
+  /** The node's terminal sessions; absent on a front that hosts nothing (it only bridges). */
+  terminals: TerminalSessions | undefined,
   sessions: LiveSessions,
   agent?: AgentSockets,
 ): WebSocketHandler<SocketData> {
@@ -43,6 +53,8 @@ export function createSocketHandler(
         d.detach = runtime.attach(d.workspaceId, () => ws.close(1001, 'workspace stopped'));
         return agent.open(asAgent(ws));
       }
+      if (d.kind === 'logs')
+        return openLogSocket(ws as ServerWebSocket<SocketData> & { data: LogsData }, runtime);
       if (d.kind === 'bridge') {
         d.client = ws;
         for (const m of d.pending) ws.send(m);
@@ -50,12 +62,14 @@ export function createSocketHandler(
         return;
       }
       if (d.kind === 'port') return openPort(ws as ServerWebSocket<SocketData> & { data: PortData }, runtime);
-      startTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, runtime, shell);
+      if (!terminals) return ws.close(TERMINAL_CLOSE.notFound, 'no terminals here');
+      attachTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, terminals);
     },
     message(ws, message) {
       const d = ws.data;
       if (d.ended) return;
       if (d.kind === 'agent') return agent?.message(asAgent(ws), message);
+      if (d.kind === 'logs') return;
       if (d.kind === 'bridge') {
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
         return;
@@ -64,7 +78,8 @@ export function createSocketHandler(
       if (!d.session) return;
       if (typeof message === 'string') {
         const control = parseTerminalMessage(message);
-        if (control) d.session.resize(control.cols, control.rows);
+        if (control?.type === 'resize') d.session.resize(control.cols, control.rows);
+        else if (control?.type === 'close') d.session.end(TERMINAL_CLOSE.closed, 'terminal closed');
         else d.session.write(message);
       } else {
         d.session.write(message);
@@ -75,6 +90,7 @@ export function createSocketHandler(
       sessions.untrack(d);
       d.detach?.();
       if (d.kind === 'agent') return agent?.close(asAgent(ws), code, reason);
+      if (d.kind === 'logs') return d.unfollow?.();
       if (d.kind === 'bridge') {
         d.client = undefined;
         if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);
@@ -85,8 +101,8 @@ export function createSocketHandler(
         d.upstream?.end();
         return;
       }
-      // The shell ends with its socket.
-      d.session?.close();
+      // The shell outlives its socket: the session counts down its grace period once no client is left.
+      if (d.client) d.session?.detach(d.client);
       d.session = undefined;
     },
   };
@@ -96,10 +112,15 @@ export function createSocketHandler(
 function endSocket(ws: ServerWebSocket<SocketData>, code: number, reason: string): void {
   const d = ws.data;
   d.ended = true;
+  // Taken before the close, whose handler may run at once and detach the socket from its session.
+  const session = d.kind === 'terminal' ? d.session : undefined;
   ws.close(code, reason);
   if (d.kind === 'terminal') {
-    d.session?.close();
+    if (d.client) session?.detach(d.client);
     d.session = undefined;
+    // A revoked token ends the shell at once: nobody may keep using it. An expired one only ends this socket, and
+    // the client reattaches with a fresh token (the session waits out its grace period meanwhile).
+    if (reason === 'token revoked') session?.end(code, reason);
   } else if (d.kind === 'bridge' && d.upstream.readyState <= WebSocket.OPEN) {
     d.upstream.close(code, reason);
   } else if (d.kind === 'port') {
@@ -166,30 +187,43 @@ function sendToPort(ws: ServerWebSocket<SocketData>, d: PortData, message: strin
   }
 }
 
-function startTerminal(
+/**
+ * Attaches the socket to the session it names (`?session=`) or to a new one, then sends
+ * `{"type":"session","id","created","replayBytes"}` and the replay: the output the session kept, which redraws
+ * the screen as it was. A session id this workspace and user do not have ends the socket with 4404.
+ */
+function attachTerminal(
   ws: ServerWebSocket<SocketData> & { data: TerminalData },
-  runtime: Runtime,
-  shell: string,
+  terminals: TerminalSessions,
 ): void {
   const d = ws.data;
-  try {
-    d.session = openTerminal(runtime, d.target, {
-      shell,
-      cols: d.cols,
-      rows: d.rows,
-      ...(d.command === undefined ? {} : { command: d.command }),
-      onData: (bytes) => ws.sendBinary(bytes),
-      // The exit status rides in the close reason, so `warren ws ssh` can exit with it.
-      onExit: (status) => ws.close(1000, `shell exited ${status}`),
-    });
-  } catch (e) {
-    ws.close(1011, `terminal could not start: ${(e as Error).message}`.slice(0, 120));
-    return;
+  let t: HostedTerminal | undefined;
+  const created = d.sessionId === undefined;
+  if (d.sessionId !== undefined) {
+    t = terminals.find(d.target.id, d.token.userId, d.sessionId);
+    if (!t) {
+      ws.close(TERMINAL_CLOSE.notFound, 'terminal session not found');
+      return;
+    }
+  } else {
+    try {
+      t = terminals.open(d.target, d.token.userId, d.cols, d.rows, d.command);
+    } catch (e) {
+      if (e instanceof TerminalLimitError) ws.close(TERMINAL_CLOSE.tooMany, e.message);
+      else ws.close(1011, `terminal could not start: ${(e as Error).message}`.slice(0, 120));
+      return;
+    }
   }
-  // Stopping or deleting the workspace ends its terminals too.
-  d.detach = runtime.attach(d.target.id, () => {
-    d.session?.close();
-    d.session = undefined;
-    ws.close(1001, 'workspace stopped');
-  });
+  const client = {
+    data: (bytes: Uint8Array) => ws.sendBinary(bytes),
+    ended: (code: number, reason: string) => {
+      d.session = undefined;
+      ws.close(code, reason);
+    },
+  };
+  d.session = t;
+  d.client = client;
+  const replay = t.attach(client, d.cols, d.rows);
+  ws.send(JSON.stringify({ type: 'session', id: t.id, created, replayBytes: replay.length }));
+  if (replay.length > 0) ws.sendBinary(replay);
 }

@@ -1,14 +1,21 @@
 // The hot path: routes a request to a workspace, checks its proof locally, and forwards HTTP or WebSocket traffic.
 import type { Server } from 'bun';
-import type { TranscriptSearchResult } from '../../contract/index.ts';
+import { appOpenPath, appReturnPath, type TranscriptSearchResult } from '../../contract/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Runtime, WorkspaceTarget } from '../workspaces/index.ts';
+import {
+  isTerminalSessionId,
+  type Runtime,
+  type TerminalSessions,
+  type WorkspaceTarget,
+} from '../workspaces/index.ts';
 import { foreignCookieSocket, type OriginPolicy } from './app-origin.ts';
+import { appPageLoad, asAppPage } from './app-pages.ts';
 import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
 import { forwardHead, forwardHeaders } from './forward-headers.ts';
+import { badTail, logTail, tailParam } from './logs-endpoint.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import type { PeerHop } from './peer-hop.ts';
 import {
@@ -20,7 +27,7 @@ import {
   unauthorized,
   unavailable,
 } from './responses.ts';
-import { forwardedPort, isWorkspaceId, routeRequest, scopeFor, type WorkspaceRoute } from './route.ts';
+import { forwardedPort, isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
 import type { BridgeData, SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
@@ -46,6 +53,8 @@ export interface WorkspaceProxyOptions {
   allowPathApps?: boolean;
   /** The control plane's UI origin, whose pages may open cookie WebSockets too. */
   controlOrigin?: string;
+  /** The node's terminal sessions (`/_terminal`, `/_terminal/sessions`); absent: 404 (an ingress-only proxy). */
+  terminals?: TerminalSessions;
 }
 
 /** Returned by `handle` when the request is not for a workspace (the node API takes it). */
@@ -72,6 +81,7 @@ export class WorkspaceProxy {
         metrics: o.metrics,
         config: o.forward ?? defaultForwardConfig(),
         convergence: o.convergence,
+        unauthorized: (req, route, websocket) => this.unauthorizedFor(req, route, websocket),
       });
     this.clientAddress = o.clientAddress ?? ((req, server) => server.requestIP(req)?.address ?? '');
     this.origins = { controlOrigin: o.controlOrigin, allowPathApps: o.allowPathApps ?? false };
@@ -86,9 +96,24 @@ export class WorkspaceProxy {
   handle(req: Request, server: Server<SocketData>): Result | typeof NOT_A_WORKSPACE {
     const route = routeRequest(req.url, req.headers.get('host'), this.o.baseDomain);
     if (route === undefined) return NOT_A_WORKSPACE;
-    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     const upgrade = req.headers.get('upgrade');
     const websocket = upgrade !== null && upgrade.toLowerCase() === 'websocket';
+    const result = this.dispatch(req, server, route, websocket);
+    if (!appPageLoad(req, route, websocket)) return result;
+    // A browser loading a page of the app gets this node's refusals as pages; the app's answers pass as they are.
+    const control = this.origins.controlOrigin;
+    return result instanceof Promise
+      ? result.then((r) => r && asAppPage(r, route, control))
+      : result && asAppPage(result, route, control);
+  }
+
+  private dispatch(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    websocket: boolean,
+  ): Result {
+    if (!isWorkspaceId(route.workspaceId)) return this.refuse(notFound(), 'bad_id');
     if (websocket && foreignCookieSocket(req.headers, route, this.origins))
       return this.refuse(foreignOrigin(), 'foreign_origin');
     // Not hosted here: the registry names the node that hosts it (one Map lookup for the local case).
@@ -96,12 +121,13 @@ export class WorkspaceProxy {
       return this.remote.handle(req, server, route, websocket);
     if (route.path === '/_auth') return this.exchange(req, route);
     const proof = findProof(req.headers, route.search, websocket);
-    if (proof === undefined) return this.refuse(unauthorized(), 'no_token');
+    if (proof === undefined) return this.refuse(this.unauthorizedFor(req, route, websocket), 'no_token');
     const cached = this.o.verifier.lookup(proof.token);
     if (cached !== undefined) return this.authorized(req, server, route, cached, websocket);
     return this.o.verifier.verify(proof.token).then(
       (t) => this.authorized(req, server, route, t, websocket),
-      (e) => this.refuse(unauthorized(), e instanceof TokenError ? e.code : 'error'),
+      (e) =>
+        this.refuse(this.unauthorizedFor(req, route, websocket), e instanceof TokenError ? e.code : 'error'),
     );
   }
 
@@ -114,41 +140,31 @@ export class WorkspaceProxy {
   ): Result {
     const id = route.workspaceId;
     const target = this.o.runtime.get(id);
-    const scope = scopeFor(route.path);
-    const terminal = scope === 'terminal';
+    const terminal = route.path === '/_terminal' || route.path.startsWith('/_terminal/');
     const agentSearch = route.path === '/_agent/search';
-    const agent = scope === 'agent';
+    const agent = route.path === '/_agent' || agentSearch;
+    const scope = scopeOf(route.path);
     const access = this.o.verifier.authorize(token, id, target?.ownerId, scope);
     if (!access.ok) {
-      const res = access.status === 401 ? unauthorized() : access.status === 403 ? forbidden() : notFound();
+      const res =
+        access.status === 401
+          ? this.unauthorizedFor(req, route, websocket)
+          : access.status === 403
+            ? forbidden()
+            : notFound();
       return this.refuse(res, access.reason);
     }
     if (target === undefined) return this.refuse(notFound(), 'not_here');
-    if (target.status !== 'running') {
+    // What the workspace printed can be read whatever its state: that is how one learns why it stopped.
+    if (scope === 'logs') return this.logs(req, server, route, token);
+    // A workspace in `error` keeps a terminal, to look into why.
+    if (target.status !== 'running' && !(terminal && target.status === 'error')) {
       const starting = target.status === 'starting' || target.status === 'pending';
       this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
       return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
     }
     if (scope === 'ports') return this.portSocket(req, server, route, token, target, websocket);
-    if (terminal) {
-      if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
-      const command = new URLSearchParams(route.search).get('command') ?? undefined;
-      if (command !== undefined && (command.length === 0 || command.length > 4096))
-        return errorResponse(400, 'invalid_request', 'command is 1 to 4096 characters');
-      const data: SocketData = {
-        kind: 'terminal',
-        token,
-        target,
-        cols: 80,
-        rows: 24,
-        command,
-        session: undefined,
-        detach: undefined,
-      };
-      this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
-      if (server.upgrade(req, { data })) return undefined;
-      return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
-    }
+    if (terminal) return this.terminal(req, server, route, token, target, websocket);
     if (agentSearch) return this.searchTranscript(req, route);
     if (agent) return this.agentSocket(req, server, route, token);
     if (target.port === undefined) return unavailable('workspace has no app', 10);
@@ -182,6 +198,70 @@ export class WorkspaceProxy {
     );
   }
 
+  /**
+   * `/_terminal` (WebSocket; `?session=` reattaches, `?cols=&rows=` is the window), `GET /_terminal/sessions`
+   * and `DELETE /_terminal/sessions/{id}`: the token's user's sessions of this workspace only.
+   */
+  private terminal(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    target: WorkspaceTarget,
+    websocket: boolean,
+  ): Response | undefined {
+    const terminals = this.o.terminals;
+    if (!terminals) return notFound();
+    if (route.path === '/_terminal/sessions') {
+      if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+      return Response.json({ items: terminals.list(target.id, token.userId) });
+    }
+    if (route.path.startsWith('/_terminal/sessions/')) {
+      const sid = route.path.slice('/_terminal/sessions/'.length);
+      if (req.method !== 'DELETE') return errorResponse(405, 'invalid_request', 'use DELETE');
+      if (!isTerminalSessionId(sid))
+        return errorResponse(400, 'invalid_request', 'not a terminal session id');
+      if (!terminals.close(target.id, token.userId, sid)) return notFound();
+      return new Response(null, { status: 204 });
+    }
+    if (route.path !== '/_terminal') return notFound();
+    if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
+    const q = new URLSearchParams(route.search);
+    const sessionId = q.get('session') ?? undefined;
+    if (sessionId !== undefined && !isTerminalSessionId(sessionId))
+      return errorResponse(400, 'invalid_request', 'session is not a terminal session id');
+    // `?command=`: a one-off session running just that command (`warren ws ssh WS -- cmd`); it cannot be reattached.
+    const command = q.get('command') ?? undefined;
+    if (command !== undefined && (command.length === 0 || command.length > 4096))
+      return errorResponse(400, 'invalid_request', 'command is 1 to 4096 characters');
+    if (command !== undefined && sessionId !== undefined)
+      return errorResponse(400, 'invalid_request', 'command starts a new session; it cannot name one');
+    const size = (name: string, fallback: number) => {
+      const raw = q.get(name);
+      const n = raw === null ? fallback : Number(raw);
+      return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined;
+    };
+    const cols = size('cols', 80);
+    const rows = size('rows', 24);
+    if (cols === undefined || rows === undefined)
+      return errorResponse(400, 'invalid_request', 'cols and rows are whole numbers from 1 to 1000');
+    const data: SocketData = {
+      kind: 'terminal',
+      token,
+      target,
+      cols,
+      rows,
+      sessionId,
+      command,
+      session: undefined,
+      client: undefined,
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
   /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
   private agentSocket(
     req: Request,
@@ -203,6 +283,30 @@ export class WorkspaceProxy {
       detach: undefined,
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /** `/_logs`: `GET ?tail=N` answers the last lines; a WebSocket sends them and then follows. */
+  private logs(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+  ): Response | undefined {
+    const tail = tailParam(route.search);
+    if (tail === undefined) return badTail();
+    if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return logTail(this.o.runtime, req, route.workspaceId, tail);
+    const data: SocketData = {
+      kind: 'logs',
+      token,
+      workspaceId: route.workspaceId,
+      tail,
+      unfollow: undefined,
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="logs"}`);
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }
@@ -283,13 +387,15 @@ export class WorkspaceProxy {
     }
     if (target === undefined) return this.refuse(notFound(), 'not_here');
     const path = `${route.prefix}/`;
+    // On the app's own origin the browser goes back to the page it asked for (a path there, nothing else).
+    const back = route.prefix === '' ? appReturnPath(new URLSearchParams(route.search).get('return')) : path;
     const maxAge = Math.max(0, Math.floor((t.expMs - Date.now()) / 1000));
     const secure = req.url.startsWith('https:') ? '; Secure' : '';
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="cookie_exchange"}`);
     return new Response(null, {
       status: 303,
       headers: {
-        location: path,
+        location: back,
         'set-cookie': `${TOKEN_COOKIE}=${token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`,
         'cache-control': 'no-store',
         'referrer-policy': 'no-referrer',
@@ -351,6 +457,27 @@ export class WorkspaceProxy {
     upstream.close();
     data.detach();
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /**
+   * The answer to a request without a valid token: the JSON 401 for API clients and everything but a page load;
+   * for a browser loading a page of an app on its own origin (its cookie expired or was never set), a redirect
+   * to the control plane's app link, which mints a fresh token for the signed-in user and sends the browser to
+   * this app's `/_auth`, then back to the page it asked for. The target is the control origin this node was
+   * configured with, never anything from the request, so no request can make the node redirect elsewhere.
+   */
+  private unauthorizedFor(req: Request, route: WorkspaceRoute, websocket: boolean): Response {
+    const control = this.origins.controlOrigin;
+    if (control === undefined || !appPageLoad(req, route, websocket)) return unauthorized();
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="fresh_cookie_redirect"}`);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: `${control}${appOpenPath(route.workspaceId, route.path + route.search)}`,
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      },
+    });
   }
 
   private refuse(res: Response, reason: string): Response {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newId, type WorkspaceAssignment } from '../../contract/index.ts';
+import type { TerminalConfig } from '../workspaces/index.ts';
 import { eventually } from './eventually.ts';
 import { startTestIssuer, type TestIssuer } from './test-issuer.ts';
 import { startTestNode, type TestNode } from './test-node.ts';
@@ -23,6 +24,8 @@ export interface ProxyFixture {
     appCommand?: string | null;
     /** The workspace's ACP agent command; default none. */
     agentCommand?: string;
+    /** The terminal's login shell; default none (bash where present, else sh). */
+    shell?: string;
     wait?: boolean;
   }): Promise<WorkspaceAssignment>;
   close(): Promise<void>;
@@ -33,7 +36,7 @@ export interface ProxyFixture {
  * `allowPathApps` starts the node with `--allow-path-apps`.
  */
 export async function startProxyFixture(
-  o: { fastPath?: boolean; allowPathApps?: boolean } = {},
+  o: { fastPath?: boolean; allowPathApps?: boolean; terminal?: Partial<TerminalConfig> } = {},
 ): Promise<ProxyFixture> {
   // Heartbeats only when a test asks (heartbeatNow) or a workspace changes, so key-set fetches are countable.
   const issuer = await startTestIssuer({ heartbeatIntervalMs: 60_000 });
@@ -43,6 +46,7 @@ export async function startProxyFixture(
     configure: (c) => {
       if (o.fastPath !== undefined) c.fastPath = o.fastPath;
       if (o.allowPathApps !== undefined) c.allowPathApps = o.allowPathApps;
+      c.terminal = { ...c.terminal, ...o.terminal };
     },
   });
   const addWorkspace: ProxyFixture['addWorkspace'] = async (o = {}) => {
@@ -54,6 +58,7 @@ export async function startProxyFixture(
       desiredState: 'running',
       appCommand: o.appCommand === undefined ? `exec ${process.execPath} ${ECHO_APP}` : o.appCommand,
       ...(o.agentCommand === undefined ? {} : { agentCommand: o.agentCommand }),
+      ...(o.shell === undefined ? {} : { shell: o.shell }),
       env: {},
     };
     await issuer.place(node.nodeId, spec, node.url);

@@ -28,6 +28,7 @@ export {
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { rawSession } from './raw-http.ts';
+export { screenLines } from './screen-lines.ts';
 export { hostedRoute, startTestIngress, type TestIngress } from './test-ingress.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';

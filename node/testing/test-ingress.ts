@@ -4,6 +4,7 @@ import type { Route } from '../../mesh/index.ts';
 import type { TokenVerifier } from '../auth/index.ts';
 import { Metrics } from '../metrics.ts';
 import {
+  createSocketHandler,
   type ForwardConfig,
   LiveSessions,
   localForwardConfig,
@@ -53,6 +54,7 @@ export function startTestIngress(o: {
     reportUnreachable: (id) => reported.push(id),
   };
   const runtime = { get: () => undefined } as unknown as Runtime;
+  const sessions = new LiveSessions({ verifier, intervalMs: 60_000 });
   const proxy = new WorkspaceProxy({
     verifier,
     runtime,
@@ -68,7 +70,8 @@ export function startTestIngress(o: {
       const r = proxy.handle(req, srv);
       return r === NOT_A_WORKSPACE ? new Response('not a workspace', { status: 404 }) : r;
     },
-    websocket: { message() {} },
+    // Forwarded WebSockets (terminals, agents, apps on the host) are bridges: pumped both ways here.
+    websocket: createSocketHandler(runtime, undefined, sessions),
   });
   const front = startRawFront({
     hostname: '127.0.0.1',
@@ -79,7 +82,7 @@ export function startTestIngress(o: {
     runtime,
     metrics,
     clientAddresses: new Map(),
-    sessions: new LiveSessions({ verifier, intervalMs: 60_000 }),
+    sessions,
     mesh: proxy.hop && { routes, hop: proxy.hop },
   });
   return {
@@ -90,6 +93,7 @@ export function startTestIngress(o: {
     stop() {
       front.stop();
       server.stop(true);
+      sessions.stop();
       proxy.hop?.close();
     },
   };

@@ -13,10 +13,31 @@ export { createProcessIsolation, spawnInGroup } from './process-isolation.ts';
 export type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
 export { SandboxError } from './sandbox/host-command.ts';
 export { createSandboxIsolation, type SandboxConfig } from './sandbox/sandbox-isolation.ts';
+export { Scrollback } from './scrollback.ts';
 export { openTerminal, parseTerminalMessage, type TerminalSession } from './terminal.ts';
+export {
+  defaultTerminalConfig,
+  HostedTerminal,
+  isTerminalSessionId,
+  loginShellArgv,
+  TERMINAL_CLOSE,
+  type TerminalClient,
+  type TerminalConfig,
+  TerminalLimitError,
+  type TerminalSessionInfo,
+  TerminalSessions,
+} from './terminal-sessions.ts';
+export {
+  createWorkspaceLogs,
+  defaultWorkspaceLogsConfig,
+  type LogWriter,
+  type WorkspaceLogs,
+  type WorkspaceLogsConfig,
+} from './workspace-logs.ts';
 export {
   createProcessRuntime,
   createWorkspaceRuntime,
   LOGS_DIR,
+  runFingerprint,
   WORKSPACES_DIR,
 } from './workspace-runtime.ts';

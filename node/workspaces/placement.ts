@@ -2,6 +2,7 @@
 import type { WorkspaceAssignment, WorkspaceReport } from '../../contract/index.ts';
 import type { StateStore, StoredWorkspace } from '../state-store.ts';
 import type { Runtime } from './runtime.ts';
+import { runFingerprint } from './workspace-runtime.ts';
 
 /** Reconciles the runtime toward assigned desired states; persists specs so a restarted node keeps them. */
 export class Placement {
@@ -67,7 +68,8 @@ export class Placement {
           ? !prev && status === undefined
           : prev !== undefined &&
             prev.desiredState === spec.desiredState &&
-            prev.appCommand === spec.appCommand &&
+            // An edit or a retry whose push was lost arrives with the heartbeat: a new spec is applied.
+            runFingerprint(prev) === runFingerprint(spec) &&
             (spec.desiredState !== 'running' || status !== 'stopped');
       if (!settled) work.push(this.apply(spec));
     }

@@ -1,6 +1,7 @@
 // The Runtime interface: how a node runs a workspace (process runtime now; containers or VMs later).
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
 import type { IsolationKind, LaunchedProcess, PreparedWorkspace, SpawnRequest } from './isolation.ts';
+import type { WorkspaceLogs } from './workspace-logs.ts';
 
 /** What the proxy and terminal need to know about one workspace, looked up on every request. */
 export interface WorkspaceTarget {
@@ -46,6 +47,13 @@ export interface Runtime {
   spawn(id: string, request: Omit<SpawnRequest, 'env'> & { env?: Record<string, string> }): LaunchedProcess;
   /** How this runtime isolates workspaces. */
   readonly kind: IsolationKind;
+  /** The output of every workspace's app and agent (`/w/{id}/_logs`). */
+  readonly logs: WorkspaceLogs;
+  /**
+   * Marks a running workspace degraded (its agent failed) with the reason, or healthy again with undefined: it
+   * keeps running and serving, but reports `degraded` so nobody reads it as fine.
+   */
+  degrade(id: string, reason: string | undefined): void;
   /** Stops every process (the node is shutting down); the specs stay with the caller. */
   shutdown(): Promise<void>;
 }

@@ -11,11 +11,10 @@ export interface TerminalSession {
 }
 
 export interface TerminalOptions {
-  shell: string;
+  /** The shell's command line (a login shell: terminal-sessions.ts picks it). */
+  argv: string[];
   cols?: number;
   rows?: number;
-  /** One command for `shell -c`, instead of an interactive shell. */
-  command?: string;
   onData: (data: Uint8Array) => void;
   /** The shell's exit status (128 + signal number when a signal ended it). */
   onExit: (status: number) => void;
@@ -25,7 +24,7 @@ export interface TerminalOptions {
 export function openTerminal(runtime: Runtime, target: WorkspaceTarget, o: TerminalOptions): TerminalSession {
   let closed = false;
   const launched = runtime.spawn(target.id, {
-    argv: o.command === undefined ? [o.shell] : [o.shell, '-c', o.command],
+    argv: o.argv,
     purpose: 'terminal',
     env: { TERM: 'xterm-256color' },
     terminal: { cols: o.cols ?? 80, rows: o.rows ?? 24, data: (data) => o.onData(data) },
@@ -58,10 +57,12 @@ export function openTerminal(runtime: Runtime, target: WorkspaceTarget, o: Termi
 /** A control message on the terminal socket: text frames holding JSON; anything else is keyboard input. */
 export function parseTerminalMessage(
   text: string,
-): { type: 'resize'; cols: number; rows: number } | undefined {
+): { type: 'resize'; cols: number; rows: number } | { type: 'close' } | undefined {
   if (text.charCodeAt(0) !== 123 /* { */) return undefined;
   try {
     const m = JSON.parse(text) as { type?: unknown; cols?: unknown; rows?: unknown };
+    // Ends the session for good (a tab closed); a socket that merely closes leaves it to reattach.
+    if (m.type === 'close') return { type: 'close' };
     if (
       m.type === 'resize' &&
       Number.isInteger(m.cols) &&

@@ -154,4 +154,94 @@ describe('ProcessRuntime', () => {
     expect(r.reason).toContain('code 9');
     expect(r.reason).toContain('3 consecutive failures');
   });
+
+  it('quotes the last lines the app printed when it exits (exited with code 127 says what was missing)', async () => {
+    const { runtime } = setup((c) => {
+      c.maxRestarts = 1;
+      c.restartBaseMs = 10;
+    });
+    const s = spec('echo starting up; echo "config loaded" >&2; no-such-command-here');
+    runtime.start(s);
+    const r = await eventually(() => {
+      const rep = runtime.report(s.id);
+      return rep?.status === 'error' ? rep : undefined;
+    }, 'error');
+    expect(r.reason).toStartWith('app command exited with code 127');
+    expect(r.reason).toContain('no-such-command-here');
+    expect(r.reason).toContain('not found');
+    expect(r.reason!.length).toBeLessThanOrEqual(1000);
+    // Only the last run's lines: each of the two runs printed `config loaded` once.
+    expect(r.reason!.split('\n').filter((l) => l === 'config loaded')).toEqual(['config loaded']);
+    // Every line is in the workspace's logs, tagged with its stream.
+    const lines = runtime.logs.tail(s.id, 100);
+    expect(lines.filter((l) => l.text === 'starting up').map((l) => l.stream)).toEqual(['stdout', 'stdout']);
+    expect(lines.filter((l) => l.text === 'config loaded').map((l) => l.stream)).toEqual([
+      'stderr',
+      'stderr',
+    ]);
+    expect(lines.every((l) => l.source === 'app')).toBe(true);
+  });
+
+  it('restarts a running workspace with a changed spec, and leaves it alone when the spec is the same', async () => {
+    const { runtime, events } = setup();
+    const s = spec(`exec ${process.execPath} ${ECHO_APP}`, { GREETING: 'hello' });
+    runtime.start(s);
+    await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
+    const pid = runtime.processGroup(s.id);
+    runtime.start({ ...s });
+    expect(runtime.processGroup(s.id)).toBe(pid);
+    expect(runtime.report(s.id)?.status).toBe('running');
+    runtime.start({ ...s, env: { GREETING: 'bonjour' } });
+    expect(runtime.report(s.id)).toMatchObject({
+      status: 'starting',
+      reason: 'restarting with the new spec',
+    });
+    await eventually(
+      () => runtime.report(s.id)?.status === 'running' && runtime.processGroup(s.id) !== pid,
+      'running again with a new process',
+    );
+    const body = await get(runtime.get(s.id)!.port!, '/x');
+    expect(body.env).toEqual({ WORKSPACE: s.id, GREETING: 'bonjour' });
+    // A retry: the same spec with a new generation starts afresh too.
+    const before = runtime.processGroup(s.id);
+    runtime.start({ ...s, env: { GREETING: 'bonjour' }, generation: 1 });
+    await eventually(
+      () => runtime.report(s.id)?.status === 'running' && runtime.processGroup(s.id) !== before,
+      'a new process for the new generation',
+    );
+    expect(events.filter((e) => e.reason === 'restarting with the new spec').length).toBe(2);
+  });
+
+  it('lets a workspace in error still start processes (a terminal to look into why)', async () => {
+    const { runtime } = setup((c) => {
+      c.maxRestarts = 0;
+    });
+    const s = spec('exit 3');
+    runtime.start(s);
+    await eventually(() => runtime.report(s.id)?.status === 'error', 'error');
+    const launched = runtime.spawn(s.id, {
+      argv: ['sh', '-c', 'echo alive'],
+      purpose: 'terminal',
+      stdout: 'pipe',
+    });
+    expect(await new Response(launched.proc.stdout as ReadableStream).text()).toBe('alive\n');
+    await runtime.stop(s.id);
+    expect(() => runtime.spawn(s.id, { argv: ['true'], purpose: 'terminal' })).toThrow('not running');
+  });
+
+  it('reports a running workspace whose agent failed as degraded with the reason, until it is healthy again', async () => {
+    const { runtime } = setup();
+    const s = spec(null);
+    runtime.start(s);
+    await eventually(() => runtime.report(s.id)?.status === 'running', 'running');
+    runtime.degrade(s.id, 'agent failed: the agent exited 5 times in a row (last code 127)');
+    expect(runtime.report(s.id)).toMatchObject({
+      status: 'degraded',
+      reason: expect.stringContaining('code 127'),
+    });
+    // It still runs: routing and terminals see it running.
+    expect(runtime.get(s.id)?.status).toBe('running');
+    runtime.degrade(s.id, undefined);
+    expect(runtime.report(s.id)?.status).toBe('running');
+  });
 });

@@ -1,5 +1,5 @@
 // The workspace runtime: a directory, an environment and an app command per workspace, confined by an Isolation.
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
 import type { ProcessRuntimeConfig } from '../config.ts';
@@ -14,6 +14,12 @@ import type {
 import { belongsToWorkspace, endGroup } from './process-group.ts';
 import { createProcessIsolation } from './process-isolation.ts';
 import type { Attachment, Runtime, WorkspaceHooks, WorkspaceTarget } from './runtime.ts';
+import {
+  createWorkspaceLogs,
+  defaultWorkspaceLogsConfig,
+  type LogWriter,
+  type WorkspaceLogs,
+} from './workspace-logs.ts';
 
 interface Instance extends WorkspaceTarget {
   spec: WorkspaceAssignment;
@@ -36,9 +42,11 @@ interface Instance extends WorkspaceTarget {
   attachments: Set<Attachment>;
   /** Serialises stop/remove so two calls never race on the same group. */
   ending: Promise<void> | undefined;
+  /** Why the workspace runs but is degraded (its agent failed); reported as `degraded` while it runs. */
+  degraded: string | undefined;
 }
 
-/** Below the data dir: one directory per workspace, and one log file per workspace (its app's output). */
+/** Below the data dir: one directory per workspace, and the node-private logs of their apps and agents. */
 export const WORKSPACES_DIR = 'workspaces';
 export const LOGS_DIR = 'logs';
 
@@ -64,12 +72,32 @@ export function createProcessRuntime(
 /** How often resource counters (OOM kills, refused forks) are read for running workspaces. */
 const PRESSURE_POLL_MS = 1_000;
 
+/** Lines of the app's output quoted in the status reason when it exits (the reason is at most 1000 characters). */
+const QUOTED_LINES = 5;
+const QUOTED_CHARS = 600;
+
+/**
+ * What a run of the workspace depends on: a change in any of it restarts the app (and the agent) with the new
+ * spec; `generation` grows with each retry the user asks for, so the same spec can be started afresh.
+ */
+export function runFingerprint(spec: WorkspaceAssignment): string {
+  const sorted = (r: Record<string, unknown> | undefined) =>
+    Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify([
+    spec.appCommand,
+    spec.agentCommand ?? null,
+    sorted(spec.env),
+    sorted(spec.resources),
+    spec.generation ?? 0,
+  ]);
+}
+
 class WorkspaceRuntime implements Runtime {
   private readonly instances = new Map<string, Instance>();
   private readonly listeners: ((r: WorkspaceReport) => void)[] = [];
   private readonly root: string;
-  private readonly logs: string;
   private readonly pressureTimer: ReturnType<typeof setInterval>;
+  readonly logs: WorkspaceLogs;
 
   constructor(
     dataDir: string,
@@ -78,9 +106,10 @@ class WorkspaceRuntime implements Runtime {
     private readonly hooks?: WorkspaceHooks,
   ) {
     this.root = join(dataDir, WORKSPACES_DIR);
-    this.logs = join(dataDir, LOGS_DIR);
+    const logsDir = join(dataDir, LOGS_DIR);
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    mkdirSync(this.logs, { recursive: true, mode: 0o700 });
+    mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+    this.logs = createWorkspaceLogs(logsDir, config.logs ?? defaultWorkspaceLogsConfig());
     this.pressureTimer = setInterval(() => this.checkPressure(), PRESSURE_POLL_MS);
     this.pressureTimer.unref?.();
   }
@@ -91,14 +120,24 @@ class WorkspaceRuntime implements Runtime {
       void endGroup(leftoverPgid, this.config.stopGraceMs);
     }
     const inst = this.upsert(spec);
+    const wasRunning = inst.wanted === 'running';
     inst.wanted = 'running';
-    if (inst.status === 'running' || inst.status === 'starting') {
-      if (inst.spec.appCommand === spec.appCommand) return;
+    const changed = runFingerprint(inst.spec) !== runFingerprint(spec);
+    if ((inst.status === 'running' || inst.status === 'starting') && !changed) {
+      inst.spec = spec;
+      return;
     }
+    // New limits need a new sandbox (its cgroup): the old one goes before the next run prepares.
+    const limitsChanged = JSON.stringify(this.limits(inst.spec)) !== JSON.stringify(this.limits(spec));
     inst.spec = spec;
     inst.env = this.envFor(spec, inst);
     inst.crashes = 0;
+    inst.degraded = undefined;
+    if (changed && wasRunning && inst.status !== 'stopped')
+      this.set(inst, 'starting', 'restarting with the new spec');
     const launch = async () => {
+      if (inst.wanted !== 'running') return;
+      if (limitsChanged) await this.release(inst);
       mkdirSync(inst.dir, { recursive: true, mode: 0o700 });
       if (!inst.prepared) this.set(inst, 'starting');
       if (!(await this.prepare(inst)) || inst.wanted !== 'running') return;
@@ -111,8 +150,15 @@ class WorkspaceRuntime implements Runtime {
       this.launch(inst);
     };
     if (inst.ending) void inst.ending.then(launch);
-    else if (inst.proc) void this.end(inst).then(launch);
+    else if (inst.proc || (changed && inst.attachments.size > 0)) void this.end(inst).then(launch);
     else void launch();
+  }
+
+  degrade(id: string, reason: string | undefined): void {
+    const inst = this.instances.get(id);
+    if (!inst || inst.degraded === reason) return;
+    inst.degraded = reason;
+    this.emit(inst);
   }
 
   register(spec: WorkspaceAssignment): void {
@@ -148,7 +194,7 @@ class WorkspaceRuntime implements Runtime {
     await this.release(inst);
     this.instances.delete(id);
     rmSync(inst.dir, { recursive: true, force: true });
-    rmSync(join(this.logs, `${id}.log`), { force: true });
+    this.logs.remove(id);
     // The last word on it: listeners that list reports() see it gone (the mesh publishes its tombstone now).
     const gone: WorkspaceReport = { id, status: 'stopped', reason: 'deleted' };
     for (const l of this.listeners) l(gone);
@@ -173,7 +219,11 @@ class WorkspaceRuntime implements Runtime {
 
   spawn(id: string, request: Omit<SpawnRequest, 'env'> & { env?: Record<string, string> }): LaunchedProcess {
     const inst = this.instances.get(id);
-    if (!inst?.prepared || (inst.status !== 'running' && inst.status !== 'starting'))
+    // A workspace in `error` keeps its sandbox, so a terminal can still look into why.
+    if (
+      !inst?.prepared ||
+      (inst.status !== 'running' && inst.status !== 'starting' && inst.status !== 'error')
+    )
       throw new Error('the workspace is not running');
     return this.isolation.spawn(id, { ...request, env: { ...inst.env, ...request.env } });
   }
@@ -290,6 +340,7 @@ class WorkspaceRuntime implements Runtime {
         timer: undefined,
         attachments: new Set(),
         ending: undefined,
+        degraded: undefined,
       };
       inst.env = this.envFor(spec, inst);
       this.instances.set(spec.id, inst);
@@ -315,27 +366,46 @@ class WorkspaceRuntime implements Runtime {
     const port = inst.port ?? freePort();
     inst.port = port;
     inst.env = this.envFor(inst.spec, inst);
-    const log = openSync(join(this.logs, `${inst.id}.log`), 'a', 0o600);
     let proc: LaunchedProcess;
+    // Before the spawn: every line of this run is read after it (the reason quotes this run's lines only).
+    const startedAt = Date.now();
     try {
       proc = this.isolation.spawn(inst.id, {
         argv: [this.config.shell, '-c', inst.spec.appCommand ?? ''],
         env: inst.env,
         purpose: 'app',
-        stdout: log,
-        stderr: log,
+        stdout: 'pipe',
+        stderr: 'pipe',
       });
     } catch (e) {
-      closeSync(log);
       this.set(inst, 'error', `app command could not start: ${(e as Error).message}`);
       return;
     }
-    closeSync(log);
+    const output = Promise.all([
+      pump(proc.proc.stdout, this.logs.writer(inst.id, 'app', 'stdout')),
+      pump(proc.proc.stderr, this.logs.writer(inst.id, 'app', 'stderr')),
+    ]);
     inst.proc = proc;
-    inst.startedAt = Date.now();
+    inst.startedAt = startedAt;
     this.emit(inst);
     void this.awaitReady(inst, proc);
-    void proc.proc.exited.then((code) => this.exited(inst, proc, code));
+    void proc.proc.exited.then(async (code) => {
+      // Its last words belong in the reason: read them first, unless an escaped child still holds the pipes.
+      await Promise.race([output, Bun.sleep(1000)]);
+      this.exited(inst, proc, code);
+    });
+  }
+
+  /** The last lines the app printed in this run, for a status reason; empty when it printed nothing. */
+  private lastWords(inst: Instance): string {
+    const since = new Date(inst.startedAt).toISOString();
+    const lines = this.logs
+      .tail(inst.id, QUOTED_LINES, 'app')
+      .filter((l) => l.at >= since)
+      .map((l) => l.text);
+    let text = lines.join('\n');
+    if (text.length > QUOTED_CHARS) text = `…${text.slice(-QUOTED_CHARS)}`;
+    return text ? `\n${text}` : '';
   }
 
   /**
@@ -355,7 +425,11 @@ class WorkspaceRuntime implements Runtime {
         inst.wanted = 'stopped'; // its exit is not a crash to restart
         await this.end(inst);
         const s = Math.round(this.config.readyTimeoutMs / 1000);
-        this.set(inst, 'error', `app command did not listen on PORT ${inst.port} within ${s} s`);
+        this.set(
+          inst,
+          'error',
+          `app command did not listen on PORT ${inst.port} within ${s} s${this.lastWords(inst)}`,
+        );
         inst.wanted = 'running';
         return;
       }
@@ -375,15 +449,16 @@ class WorkspaceRuntime implements Runtime {
     const signal = proc.proc.signalCode;
     const limit = this.newPressure(inst);
     const why = `app command exited with ${signal ? `signal ${signal}` : `code ${code}`}${limit ? ` (${limit})` : ''}`;
+    const words = this.lastWords(inst);
     if (inst.crashes > this.config.maxRestarts) {
-      this.set(inst, 'error', `${why}; gave up after ${inst.crashes} consecutive failures`);
+      this.set(inst, 'error', `${why}; gave up after ${inst.crashes} consecutive failures${words}`);
       return;
     }
     const delay = this.config.restartBaseMs * 2 ** (inst.crashes - 1);
     this.set(
       inst,
       'starting',
-      `${why}; restart ${inst.crashes} of ${this.config.maxRestarts} in ${delay} ms`,
+      `${why}; restart ${inst.crashes} of ${this.config.maxRestarts} in ${delay} ms${words}`,
     );
     inst.timer = setTimeout(() => {
       inst.timer = undefined;
@@ -425,10 +500,24 @@ class WorkspaceRuntime implements Runtime {
 }
 
 function toReport(inst: Instance): WorkspaceReport {
-  const r: WorkspaceReport = { id: inst.id, status: inst.status };
-  if (inst.reason !== undefined) r.reason = inst.reason;
+  // A degraded workspace still runs (the proxy and terminals treat it so); only what it reports says otherwise.
+  const degraded = inst.status === 'running' && inst.degraded !== undefined;
+  const r: WorkspaceReport = { id: inst.id, status: degraded ? 'degraded' : inst.status };
+  const reason = degraded ? inst.degraded : inst.reason;
+  if (reason !== undefined) r.reason = reason.slice(0, 1000);
   if (inst.port !== undefined) r.port = inst.port;
   return r;
+}
+
+/** Feeds a process's output pipe to a log writer until it closes. */
+async function pump(stream: unknown, writer: LogWriter): Promise<void> {
+  if (!(stream instanceof ReadableStream)) return;
+  try {
+    for await (const chunk of stream as ReadableStream<Uint8Array>) writer.write(chunk);
+  } catch {
+    // The pipe breaks when the process dies; what was read is kept.
+  }
+  writer.end();
 }
 
 /** A loopback port nobody listens on right now. */

@@ -271,7 +271,8 @@ export interface paths {
         delete: operations["deleteNode"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a node, or drain it (admin): a drained node gets no new workspaces, warm-pool claims or tasks; the workspaces it has keep running */
+        patch: operations["updateNode"];
         trace?: never;
     };
     "/api/v1/nodes/{id}/heartbeat": {
@@ -341,7 +342,8 @@ export interface paths {
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a project or change its description and the defaults its new workspaces start from (existing workspaces keep theirs) */
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{id}/repositories": {
@@ -689,7 +691,8 @@ export interface paths {
         delete: operations["deleteWorkspace"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change name, commands, environment or limits; a running workspace restarts with them (409: name taken) */
+        patch: operations["updateWorkspace"];
         trace?: never;
     };
     "/api/v1/workspaces/{id}/activity": {
@@ -710,6 +713,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{id}/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open a workspace's app in a browser: mints an http token for the caller and redirects (303) to the app's `/_auth` on its own origin, then to `path` there. A node sends a browser whose app cookie expired here; browsers get a page for an error, API clients the error shape */
+        get: operations["openWorkspaceApp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{id}/git-token": {
         parameters: {
             query?: never;
@@ -721,6 +741,23 @@ export interface paths {
         put?: never;
         /** A GitHub installation token for the workspace's project repositories (node certificate; only the hosting node) */
         post: operations["mintGitToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a workspace in error (or degraded) afresh */
+        post: operations["retryWorkspace"];
         delete?: never;
         options?: never;
         head?: never;
@@ -770,7 +807,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mint a short-lived workspace access token (http, terminal, agent) */
+        /** Mint a short-lived workspace access token (http, terminal, agent, logs) */
         post: operations["createWorkspaceToken"];
         delete?: never;
         options?: never;
@@ -1838,7 +1875,7 @@ export interface operations {
                             available: boolean;
                             nodeId: string;
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             workspaceId: string;
                         }[];
                         self: {
@@ -1917,6 +1954,7 @@ export interface operations {
                                 workspaces: number;
                             };
                             createdAt: string;
+                            drainedAt: string | null;
                             id: string;
                             /** @enum {string|null} */
                             isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2263,6 +2301,7 @@ export interface operations {
                             workspaces: number;
                         };
                         createdAt: string;
+                        drainedAt: string | null;
                         id: string;
                         /** @enum {string|null} */
                         isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
@@ -2511,6 +2550,134 @@ export interface operations {
             };
         };
     };
+    updateNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drained?: boolean;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string;
+                        capacity: {
+                            workspaces: number;
+                        };
+                        createdAt: string;
+                        drainedAt: string | null;
+                        id: string;
+                        /** @enum {string|null} */
+                        isolation: "sandbox" | "sandbox-shared-network" | "process" | null;
+                        labels: {
+                            [key: string]: string;
+                        };
+                        laptop: boolean;
+                        lastHeartbeatAt: string | null;
+                        load: {
+                            cpu: number;
+                            memory: number;
+                        } | null;
+                        name: string;
+                        /** @enum {string} */
+                        status: "online" | "degraded" | "suspect" | "partitioned" | "offline" | "awaiting_agent";
+                        version: string | null;
+                        workspaceCount: number;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     heartbeat: {
         parameters: {
             query?: never;
@@ -2539,7 +2706,7 @@ export interface operations {
                         port?: number;
                         reason?: string;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                     }[];
                 };
             };
@@ -2583,6 +2750,7 @@ export interface operations {
                             env: {
                                 [key: string]: string;
                             };
+                            generation?: number;
                             id: string;
                             name: string;
                             ownerId: string;
@@ -2592,6 +2760,7 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell?: string | null;
                         }[];
                     };
                 };
@@ -2772,11 +2941,24 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            agentCommand: string | null;
+                            appCommand: string | null;
                             createdAt: string;
                             description: string;
                             id: string;
                             name: string;
                             ownerId: string;
+                            repositories: {
+                                fullName: string;
+                                repoId: number;
+                                /** @enum {string} */
+                                role: "primary" | "additional";
+                            }[];
+                            resources: {
+                                cpus?: number;
+                                memoryMb?: number;
+                                pids?: number;
+                            };
                         }[];
                     };
                 };
@@ -2838,9 +3020,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    agentCommand?: string;
+                    appCommand?: string;
                     /** @default  */
                     description?: string;
                     name: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
                 };
             };
         };
@@ -2852,11 +3041,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -2940,11 +3142,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -3043,11 +3258,154 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
                         createdAt: string;
                         description: string;
                         id: string;
                         name: string;
                         ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    description?: string;
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        description: string;
+                        id: string;
+                        name: string;
+                        ownerId: string;
+                        repositories: {
+                            fullName: string;
+                            repoId: number;
+                            /** @enum {string} */
+                            role: "primary" | "additional";
+                        }[];
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
                     };
                 };
             };
@@ -5981,6 +6339,7 @@ export interface operations {
                             createdAt: string;
                             /** @enum {string} */
                             desiredState: "running" | "stopped" | "deleted";
+                            envNames: string[];
                             id: string;
                             name: string;
                             nodeId: string | null;
@@ -5991,8 +6350,9 @@ export interface operations {
                                 memoryMb?: number;
                                 pids?: number;
                             };
+                            shell: string | null;
                             /** @enum {string} */
-                            status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                            status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
                             updatedAt: string;
                             url: string | null;
@@ -6071,6 +6431,7 @@ export interface operations {
                         memoryMb?: number;
                         pids?: number;
                     };
+                    shell?: string;
                 };
             };
         };
@@ -6087,6 +6448,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6097,8 +6459,9 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6220,6 +6583,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6230,8 +6594,9 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6353,6 +6718,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6363,8 +6729,160 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentCommand?: string | null;
+                    appCommand?: string | null;
+                    env?: {
+                        [key: string]: string | null;
+                    };
+                    name?: string;
+                    resources?: {
+                        cpus?: number;
+                        memoryMb?: number;
+                        pids?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        shell: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6671,6 +7189,129 @@ export interface operations {
             };
         };
     };
+    openWorkspaceApp: {
+        parameters: {
+            query?: {
+                path?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Response for status 303 */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     mintGitToken: {
         parameters: {
             query?: never;
@@ -6803,6 +7444,141 @@ export interface operations {
             };
         };
     };
+    retryWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentCommand: string | null;
+                        appCommand: string | null;
+                        createdAt: string;
+                        /** @enum {string} */
+                        desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
+                        id: string;
+                        name: string;
+                        nodeId: string | null;
+                        ownerId: string;
+                        projectId: string;
+                        resources: {
+                            cpus?: number;
+                            memoryMb?: number;
+                            pids?: number;
+                        };
+                        shell: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        statusReason: string | null;
+                        updatedAt: string;
+                        url: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            detail?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     startWorkspace: {
         parameters: {
             query?: never;
@@ -6826,6 +7602,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6836,8 +7613,9 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -6959,6 +7737,7 @@ export interface operations {
                         createdAt: string;
                         /** @enum {string} */
                         desiredState: "running" | "stopped" | "deleted";
+                        envNames: string[];
                         id: string;
                         name: string;
                         nodeId: string | null;
@@ -6969,8 +7748,9 @@ export interface operations {
                             memoryMb?: number;
                             pids?: number;
                         };
+                        shell: string | null;
                         /** @enum {string} */
-                        status: "pending" | "starting" | "running" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
+                        status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
                         updatedAt: string;
                         url: string | null;
@@ -7082,7 +7862,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ports?: number[];
-                    scopes: ("http" | "terminal" | "agent" | "ports")[];
+                    scopes: ("http" | "terminal" | "agent" | "logs" | "ports")[];
                     /** @default 600 */
                     ttlSeconds?: number;
                 };
@@ -7100,7 +7880,7 @@ export interface operations {
                         expiresAt: string;
                         nodeId: string | null;
                         nodeUrl: string | null;
-                        scopes: ("http" | "terminal" | "agent" | "ports")[];
+                        scopes: ("http" | "terminal" | "agent" | "logs" | "ports")[];
                         token: string;
                         workspaceId: string;
                     };

@@ -16,6 +16,9 @@ export interface BenchNode {
   nodeId: string;
   url: string;
   pid: number;
+  /** The workspace placed on it and its owner (for minting tokens of other scopes). */
+  workspaceId: string;
+  ownerId: string;
   /** `<node>/w/<id>/`: the workspace through the node's proxy. */
   workspaceUrl: string;
   /** Headers that carry the workspace token. */
@@ -89,7 +92,17 @@ export async function startBenchNode(issuer: Issuer, name: string, args: string[
       `the bench workspace on ${name} to run`,
       20_000,
     );
-    return { ...ready, pid: node.pid, workspaceUrl, auth, token, port, stop };
+    return {
+      ...ready,
+      pid: node.pid,
+      workspaceId: ws.id,
+      ownerId: ws.ownerId,
+      workspaceUrl,
+      auth,
+      token,
+      port,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

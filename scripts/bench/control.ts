@@ -1,4 +1,5 @@
-// `bun run bench control`: token mints/s, workspace creates/s and API latency on a libSQL file and on sqld.
+// `bun run bench control`: token mints/s, workspace creates/s and API latency on a libSQL file and on sqld, with
+// one control plane and with two replicas (`warren control` processes) on one sqld.
 
 import {
   createTestNodeKey,
@@ -8,22 +9,23 @@ import {
   startTestControl,
   type TestControl,
 } from '../../control/testing/index.ts';
+import { type ControlClient, createControlClient } from '../../openapi/client/index.ts';
+import { type ControlProc, startControlProcess, stopProcess, tempDir } from '../../tests/testing/index.ts';
 import type { Bench } from './main.ts';
 
 const PHASE_MS = 3_000; // each throughput phase; two backends × three phases stays well under a minute
 const CONCURRENCY = 8;
 const LATENCY_SAMPLES = 1_000;
 
-/** Runs `op` from CONCURRENCY loops for PHASE_MS; returns completed operations per second. */
-async function throughput(op: () => Promise<void>): Promise<number> {
+/** Runs `op` from CONCURRENCY loops for PHASE_MS; returns completed operations per second (`false`: failed). */
+async function throughput(op: () => Promise<boolean>): Promise<number> {
   let done = 0;
   const end = performance.now() + PHASE_MS;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) {
-        await op();
-        done++;
+        if (await op()) done++;
       }
     }),
   );
@@ -34,13 +36,27 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-async function measure(control: TestControl) {
+/** The control plane(s) under test: one admin client per replica (requests are spread over them), one anonymous. */
+interface Target {
+  clients: ControlClient[];
+  anonymous: ControlClient;
+}
+
+const inProcess = (control: TestControl): Target => ({
+  clients: [control.client],
+  anonymous: control.clientWith(),
+});
+
+async function measure(target: Target) {
   const node = startPushRecorder();
   try {
-    const c = control.client;
+    let turn = 0;
+    /** The next replica's client, round robin, as a load balancer without stickiness would. */
+    const spread = () => target.clients[turn++ % target.clients.length] as ControlClient;
+    const c = target.clients[0] as ControlClient;
     const jt = await c.POST('/api/v1/join-tokens', { body: {} });
     const key = await createTestNodeKey();
-    await control.clientWith().POST('/api/v1/nodes/join', {
+    await target.anonymous.POST('/api/v1/nodes/join', {
       body: {
         joinToken: jt.data!.token,
         name: 'bench',
@@ -53,13 +69,18 @@ async function measure(control: TestControl) {
     const projectId = project.data!.id;
     const ws = await c.POST('/api/v1/workspaces', { body: { name: 'target', projectId } });
     const id = ws.data!.id;
+    // A 5xx under write contention (SQLITE_BUSY) is counted and reported, not fatal: the run still gives figures.
+    let failed = 0;
     const must = (r: { response: Response }) => {
-      if (!r.response.ok) throw new Error(`bench request failed with ${r.response.status}`);
+      if (r.response.ok) return true;
+      if (r.response.status < 500) throw new Error(`bench request failed with ${r.response.status}`);
+      failed++;
+      return false;
     };
 
     const mints = await throughput(async () =>
       must(
-        await c.POST('/api/v1/workspaces/{id}/tokens', {
+        await spread().POST('/api/v1/workspaces/{id}/tokens', {
           params: { path: { id } },
           body: { scopes: ['http'] },
         }),
@@ -67,50 +88,105 @@ async function measure(control: TestControl) {
     );
     let n = 0;
     const creates = await throughput(async () =>
-      must(await c.POST('/api/v1/workspaces', { body: { name: `w${n++}`, projectId } })),
+      must(await spread().POST('/api/v1/workspaces', { body: { name: `w${n++}`, projectId } })),
     );
     const samples: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       const t = performance.now();
-      must(await c.GET('/api/v1/workspaces/{id}', { params: { path: { id } } }));
+      must(await spread().GET('/api/v1/workspaces/{id}', { params: { path: { id } } }));
       samples.push(performance.now() - t);
     }
     samples.sort((a, b) => a - b);
-    return { mints, creates, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+    return { mints, creates, p50: percentile(samples, 50), p99: percentile(samples, 99), failed };
   } finally {
     await node.stop();
   }
 }
 
+/**
+ * `replicas` `warren control` processes on one new sqld, sharing what replicas must share (database, master key,
+ * issuer); the first migrates and makes the admin.
+ */
+async function startReplicas(replicas: number) {
+  const sqld = await startSqld();
+  const env = {
+    WARREN_DB_URL: sqld.url,
+    WARREN_MASTER_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+    WARREN_ISSUER: 'http://control.bench',
+    // Every bench request comes from 127.0.0.1.
+    WARREN_RATE_LIMITS: JSON.stringify({
+      tokenMint: { burst: 1_000_000, perMinute: 1_000_000 },
+      nodeJoin: { burst: 1_000, perMinute: 1_000 },
+      failedAuth: { burst: 1_000, perMinute: 1_000 },
+    }),
+  };
+  const procs: ControlProc[] = [];
+  try {
+    for (let i = 0; i < replicas; i++)
+      procs.push(await startControlProcess({ env, dataDir: tempDir('warren-bench-') }));
+  } catch (e) {
+    for (const p of procs) await stopProcess(p);
+    await sqld.stop();
+    throw e;
+  }
+  const token = procs[0]?.adminToken ?? '';
+  return {
+    target: {
+      clients: procs.map((p) => createControlClient(p.url, { token })),
+      anonymous: createControlClient(procs[0]?.url ?? ''),
+    },
+    async stop() {
+      for (const p of procs) await stopProcess(p);
+      await sqld.stop();
+    },
+  };
+}
+
 const bench: Bench = async () => {
   const rows: string[] = [];
-  const backends: { name: string; start: () => Promise<{ control: TestControl; sqld?: RunningSqld }> }[] = [
-    { name: 'libSQL file', start: async () => ({ control: await startTestControl() }) },
+  const setups: { name: string; start: () => Promise<{ target: Target; stop(): Promise<void> }> }[] = [
     {
-      name: 'sqld (HTTP)',
+      name: 'libSQL file, in-process',
       start: async () => {
-        const sqld = await startSqld();
-        return { control: await startTestControl({ dbUrl: sqld.url }), sqld };
+        const control = await startTestControl();
+        return { target: inProcess(control), stop: () => control.stop() };
       },
     },
+    {
+      name: 'sqld (HTTP), in-process',
+      start: async () => {
+        const sqld: RunningSqld = await startSqld();
+        const control = await startTestControl({ dbUrl: sqld.url });
+        return {
+          target: inProcess(control),
+          async stop() {
+            await control.stop();
+            await sqld.stop();
+          },
+        };
+      },
+    },
+    { name: 'sqld, 1 replica process', start: () => startReplicas(1) },
+    { name: 'sqld, 2 replica processes', start: () => startReplicas(2) },
   ];
-  for (const b of backends) {
-    const { control, sqld } = await b.start();
+  for (const b of setups) {
+    const { target, stop } = await b.start();
     try {
-      const r = await measure(control);
+      const r = await measure(target);
       rows.push(
-        `| ${b.name} | ${r.mints.toFixed(0)} | ${r.creates.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+        `| ${b.name} | ${r.mints.toFixed(0)} | ${r.creates.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.failed} |`,
       );
     } finally {
-      await control.stop();
-      await sqld?.stop();
+      await stop();
     }
   }
   console.log(
-    `Concurrency ${CONCURRENCY}, ${PHASE_MS / 1000} s per throughput phase; latency: GET /api/v1/workspaces/{id}, ${LATENCY_SAMPLES} sequential calls.\n`,
+    `Concurrency ${CONCURRENCY}, ${PHASE_MS / 1000} s per throughput phase; latency: GET /api/v1/workspaces/{id}, ${LATENCY_SAMPLES} sequential calls.\n` +
+      'In-process rows share one thread with the client; replica processes are `warren control` processes behind a ' +
+      'client that spreads requests round robin (no stickiness).\n',
   );
-  console.log('| database | workspace-token mints/s | workspace creates/s | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|---|');
+  console.log('| setup | workspace-token mints/s | workspace creates/s | p50 ms | p99 ms | 5xx answers |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 };
 

@@ -2,13 +2,8 @@
 // HTTP latency and throughput, WebSocket echo rate, and token verification rates, as one markdown table.
 import { readFileSync } from 'node:fs';
 import { newId } from '../../contract/index.ts';
-import { KeySet, Revocations, TokenVerifier } from '../../node/index.ts';
-import {
-  hostedRoute,
-  startTestIngress,
-  startTestIssuer,
-  type TestIngress,
-} from '../../node/testing/index.ts';
+import { startTestIssuer, type TestIngress } from '../../node/testing/index.ts';
+import { forwardingIngress, issuerVerifier } from './_bench-ingress.ts';
 import { type BenchNode, startBenchNode } from './_bench-node.ts';
 import { type LoadResult, runLoad, runWebSocketEcho } from './_load-generator.ts';
 import { startNginx } from './_nginx.ts';
@@ -130,33 +125,6 @@ export default async function proxyBench(args: string[]): Promise<void> {
     await node?.stop();
     await issuer.stop();
   }
-}
-
-/** A verifier of the issuer's tokens, with the issuer's key set (as a node holds it). */
-async function issuerVerifier(issuer: Awaited<ReturnType<typeof startTestIssuer>>): Promise<TokenVerifier> {
-  const keys = new KeySet(async () => (await fetch(`${issuer.url}/.well-known/jwks.json`)).json(), 60_000);
-  await keys.refresh();
-  return new TokenVerifier({
-    keys,
-    revocations: new Revocations(),
-    issuer: () => issuer.issuer,
-    cacheSize: 100_000,
-    clockToleranceSec: 5,
-  });
-}
-
-/** The ingress of the forwarded row, with a verifier of its own (as a second node has). */
-async function forwardingIngress(
-  issuer: Awaited<ReturnType<typeof startTestIssuer>>,
-  host: BenchNode,
-): Promise<TestIngress> {
-  const verifier = await issuerVerifier(issuer);
-  // The bench's long runs: a production connect deadline, no early breaker.
-  return startTestIngress({
-    verifier,
-    route: (id) => hostedRoute(host.nodeId, id, host.url),
-    config: { connectTimeoutMs: 2_000, firstByteTimeoutMs: 10_000 },
-  });
 }
 
 /** Verifications per second: full EdDSA checks of distinct tokens, and cache hits. */

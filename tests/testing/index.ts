@@ -1,4 +1,7 @@
-// Shared harnesses of the cross-process tests (and the screenshot script): a headless Chromium, `warren up`.
+// Shared harnesses of the cross-process tests (and the screenshot and bench scripts): a headless Chromium,
+// `warren up`, `warren control` processes.
+
+export { type ControlProc, startControlProcess, stopProcess, tempDir } from '../mesh-harness.ts';
 export {
   ARTIFACTS,
   CHROMIUM,

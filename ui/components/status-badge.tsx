@@ -5,6 +5,7 @@ const WORKSPACE_WORDS: Record<WorkspaceStatus, string> = {
   pending: 'Waiting for a node',
   starting: 'Starting',
   running: 'Running',
+  degraded: 'Degraded',
   stopping: 'Stopping',
   stopped: 'Stopped',
   error: 'Error',

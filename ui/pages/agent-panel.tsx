@@ -5,6 +5,7 @@ import type { AgentServerMessage } from '../../contract/index.ts';
 import { applyAgentEvent, busy, emptyTranscript, type Transcript } from '../agent-transcript.ts';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachable';
@@ -18,10 +19,7 @@ const TOKEN_ENDED = 4401;
 
 /** ws(s)://node/w/{id}/_agent?token=… from the node's http(s) address. */
 export function agentUrl(nodeUrl: string, workspaceId: string, token: string): string {
-  const u = new URL(`${nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(workspaceId)}/_agent`);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.searchParams.set('token', token);
-  return u.toString();
+  return nodeSocketUrl(nodeUrl, workspaceId, '_agent', token);
 }
 
 const AGENT_WORDS: Record<string, string> = {
@@ -36,12 +34,13 @@ const AGENT_WORDS: Record<string, string> = {
 export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
   const [transcript, setTranscript] = useState<Transcript>(emptyTranscript);
   const seen = useRef(0);
-  const socket = useRef<WebSocket | undefined>(undefined);
+  const socket = useNodeSocket();
   const [phase, setPhase] = useState<Phase>('idle');
   const [error, setError] = useState<string>();
   const [draft, setDraft] = useState('');
   const log = useRef<HTMLDivElement>(null);
-  const running = w.status === 'running';
+  // A degraded workspace runs with a failed agent: a new prompt starts it again.
+  const running = w.status === 'running' || w.status === 'degraded';
 
   const connect = async () => {
     setError(undefined);
@@ -115,14 +114,6 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
   useEffect(() => {
     if (running && phase === 'idle') void connect();
   }, [running]);
-  useEffect(
-    () => () => {
-      const ws = socket.current;
-      socket.current = undefined;
-      ws?.close(1000);
-    },
-    [],
-  );
   // Keep the newest reply in view as it streams.
   useEffect(() => {
     const el = log.current;

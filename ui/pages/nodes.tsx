@@ -1,11 +1,13 @@
 // Nodes: each node's status in words, how it isolates workspaces, what it hosts, its address and load, and
-// a picture of the mesh.
-import type { Node, User } from '../api.ts';
-import { EmptyState } from '../components/notice.tsx';
+// a picture of the mesh; admins rename and drain nodes.
+import { useState } from 'preact/hooks';
+import { api, must, type Node, type User } from '../api.ts';
+import { EmptyState, ErrorNotice } from '../components/notice.tsx';
 import { NodeBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { useLive } from '../live.ts';
 import { useMesh } from '../mesh.ts';
+import { describe } from '../problem.ts';
 import { Link } from '../router.tsx';
 import { MeshPicture } from './mesh-picture.tsx';
 
@@ -62,6 +64,79 @@ function Meter({ label, value }: { label: string; value: number }) {
         <span style={{ width: `${pct}%` }} />
       </span>
       <span class="meter-value">{pct}%</span>
+    </div>
+  );
+}
+
+/** Rename and drain (admins): a drained node takes no new workspaces or tasks, those it has keep running. */
+function NodeAdmin({ node }: { node: Node }) {
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(node.name);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const change = async (body: { name?: string; drained?: boolean }) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      // The live stream brings the changed node to every open page.
+      await must(api.PATCH('/api/v1/nodes/{id}', { params: { path: { id: node.id } }, body }));
+      setRenaming(false);
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="node-admin">
+      {renaming ? (
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void change({ name: name.trim() });
+          }}
+        >
+          <label for={`node-${node.id}-name`}>New name</label>
+          <input
+            id={`node-${node.id}-name`}
+            required
+            maxLength={64}
+            autoComplete="off"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+          <button type="submit" class="button small primary" disabled={busy}>
+            Save name
+          </button>
+          <button type="button" class="button small" onClick={() => setRenaming(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <div class="card-actions">
+          <button
+            type="button"
+            class="button small"
+            onClick={() => {
+              setName(node.name);
+              setRenaming(true);
+            }}
+          >
+            Rename<span class="sr-only"> {node.name}</span>
+          </button>
+          <button
+            type="button"
+            class="button small"
+            disabled={busy}
+            onClick={() => void change({ drained: !node.drainedAt })}
+          >
+            {node.drainedAt ? 'Undrain' : 'Drain'}
+            <span class="sr-only"> {node.name}</span>
+          </button>
+        </div>
+      )}
+      <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
     </div>
   );
 }
@@ -133,7 +208,17 @@ export function NodesPage({ user }: { user: User }) {
                     <h2>{n.name}</h2>
                     <NodeBadge status={n.status} />
                   </div>
-                  <p class="muted small">{MEANING[n.status]}</p>
+                  {/* Drained and online: the drain note says what it does instead of "taking workspaces". */}
+                  {n.drainedAt && n.status === 'online' ? null : (
+                    <p class="muted small">{MEANING[n.status]}</p>
+                  )}
+                  {n.drainedAt ? (
+                    <p class="drain-note small" data-drained="true">
+                      <span class="tag">Drained</span> No new workspaces or tasks go here; the ones it hosts
+                      keep running.
+                    </p>
+                  ) : null}
+                  {user.role === 'admin' ? <NodeAdmin node={n} /> : null}
                   <Isolation isolation={n.isolation} />
                   <dl class="facts compact">
                     <div class="address">

@@ -1,157 +1,262 @@
-// The workspace terminal: xterm.js wired straight to the hosting node's WebSocket with a short-lived token.
+// The workspace terminals: tabs of xterm.js, each attached to a session on the hosting node that survives reloads.
 import type { FitAddon } from '@xterm/addon-fit';
 import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
-import { describe } from '../problem.ts';
+import { TerminalConnection, type TerminalState } from './terminal-connection.ts';
 
-/** The node closed the socket because its token expired or was revoked (SOCKET_CLOSE_TOKEN_ENDED). */
-const TOKEN_ENDED = 4401;
+export { terminalUrl } from './terminal-connection.ts';
 
-type Phase = 'idle' | 'connecting' | 'open' | 'closed';
-
-/** ws(s)://node/w/{id}/_terminal?token=… from the node's http(s) address. */
-export function terminalUrl(nodeUrl: string, workspaceId: string, token: string): string {
-  const u = new URL(`${nodeUrl.replace(/\/$/, '')}/w/${encodeURIComponent(workspaceId)}/_terminal`);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.searchParams.set('token', token);
-  return u.toString();
+/** A tab: a stable key for rendering and the session it shows (unknown until the node names it). */
+interface Tab {
+  key: string;
+  session?: string;
 }
 
+interface Saved {
+  tabs: Tab[];
+  active: string;
+}
+
+/**
+ * Where a browser tab remembers its terminals: sessionStorage, per workspace. It survives a reload (the reason it
+ * exists) and stays with this browser tab, so two windows on one workspace keep their own shells.
+ */
+const storageKey = (workspaceId: string) => `warren.terminals.${workspaceId}`;
+
+function load(workspaceId: string): Saved {
+  try {
+    const raw = sessionStorage.getItem(storageKey(workspaceId));
+    const s = raw ? (JSON.parse(raw) as Saved) : undefined;
+    if (s && Array.isArray(s.tabs) && s.tabs.length > 0) return s;
+  } catch {}
+  const key = newKey();
+  return { tabs: [{ key }], active: key };
+}
+
+function save(workspaceId: string, s: Saved): void {
+  try {
+    sessionStorage.setItem(storageKey(workspaceId), JSON.stringify(s));
+  } catch {}
+}
+
+const newKey = () => Math.random().toString(36).slice(2, 10);
+
 export function TerminalPanel({ workspace: w }: { workspace: Workspace }) {
-  const host = useRef<HTMLDivElement>(null);
-  const term = useRef<{ term: Terminal; fit: FitAddon } | undefined>(undefined);
-  const socket = useRef<WebSocket | undefined>(undefined);
-  const [phase, setPhase] = useState<Phase>('idle');
-  const [error, setError] = useState<string>();
-  const running = w.status === 'running';
-
-  const connect = async () => {
-    setError(undefined);
-    setPhase('connecting');
-    try {
-      // xterm.js is loaded only when a terminal opens, so the list pages stay small.
-      if (!term.current && host.current) {
-        const [{ Terminal }, { FitAddon }] = await Promise.all([
-          import('@xterm/xterm'),
-          import('@xterm/addon-fit'),
-        ]);
-        const t = new Terminal({
-          cursorBlink: true,
-          fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
-          fontSize: 13,
-          theme: { background: '#16181d', foreground: '#e6e6e3', cursor: '#9fd8c4' },
-        });
-        const fit = new FitAddon();
-        t.loadAddon(fit);
-        t.open(host.current);
-        fit.fit();
-        t.onData((d) => socket.current?.readyState === WebSocket.OPEN && socket.current.send(d));
-        t.onResize(({ cols, rows }) => {
-          if (socket.current?.readyState === WebSocket.OPEN)
-            socket.current.send(JSON.stringify({ type: 'resize', cols, rows }));
-        });
-        term.current = { term: t, fit };
-      }
-      const minted = await must(
-        api.POST('/api/v1/workspaces/{id}/tokens', {
-          params: { path: { id: w.id } },
-          body: { scopes: ['terminal'] },
-        }),
-      );
-      if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet, so it has no terminal.');
-      const ws = new WebSocket(terminalUrl(minted.nodeUrl, w.id, minted.token));
-      ws.binaryType = 'arraybuffer';
-      socket.current = ws;
-      ws.onopen = () => {
-        setPhase('open');
-        const t = term.current;
-        if (!t) return;
-        t.fit.fit();
-        ws.send(JSON.stringify({ type: 'resize', cols: t.term.cols, rows: t.term.rows }));
-        t.term.focus();
-      };
-      ws.onmessage = (m) => {
-        const t = term.current?.term;
-        if (!t) return;
-        t.write(typeof m.data === 'string' ? m.data : new Uint8Array(m.data as ArrayBuffer));
-      };
-      let opened = false;
-      ws.addEventListener('open', () => {
-        opened = true;
-      });
-      ws.onclose = (ev) => {
-        if (socket.current !== ws) return;
-        setPhase('closed');
-        if (!opened)
-          setError(
-            'Could not open a terminal on the node that hosts this workspace. Check that the node is online (Nodes page), then reconnect.',
-          );
-        else if (ev.code === TOKEN_ENDED)
-          setError(
-            ev.reason === 'token expired'
-              ? 'The terminal’s access token expired, so the node ended the shell. Reconnect to open a new one.'
-              : 'Your access to this terminal was revoked, so the node ended the shell.',
-          );
-        else if (ev.code !== 1000 && ev.code !== 1005)
-          setError(
-            `The terminal closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''}). Reconnect to open a new shell.`,
-          );
-      };
-    } catch (e) {
-      setPhase('closed');
-      setError(describe(e));
-    }
+  const [saved, setSaved] = useState<Saved>(() => load(w.id));
+  // A workspace in error keeps a shell for looking into why; a degraded one runs (its agent failed).
+  const running = w.status === 'running' || w.status === 'degraded' || w.status === 'error';
+  const update = (next: Saved) => {
+    save(w.id, next);
+    setSaved(next);
   };
+  const links = useRef(new Map<string, TerminalConnection>());
+  const activeIndex = Math.max(
+    0,
+    saved.tabs.findIndex((t) => t.key === saved.active),
+  );
+  const latest = useRef(saved);
+  latest.current = saved;
 
-  // Connect by itself once the workspace runs; close the socket when leaving the page.
-  useEffect(() => {
-    if (running && phase === 'idle') void connect();
-  }, [running]);
-  useEffect(() => {
-    const onResize = () => term.current?.fit.fit();
-    window.addEventListener('resize', onResize);
-    return () => {
-      window.removeEventListener('resize', onResize);
-      const ws = socket.current;
-      socket.current = undefined;
-      ws?.close(1000);
-      term.current?.term.dispose();
-    };
-  }, []);
+  const addTab = () => {
+    const key = newKey();
+    update({ tabs: [...saved.tabs, { key }], active: key });
+  };
+  const closeTab = (key: string) => {
+    // Closing a tab ends its shell on the node; the tab's unmount alone would leave it for the grace period.
+    links.current.get(key)?.dispose(true);
+    const tabs = saved.tabs.filter((t) => t.key !== key);
+    if (tabs.length === 0) {
+      const fresh = newKey();
+      update({ tabs: [{ key: fresh }], active: fresh });
+      return;
+    }
+    update({ tabs, active: saved.active === key ? tabs[tabs.length - 1]!.key : saved.active });
+  };
+  const sessionOf = (key: string, session: string | undefined) => {
+    const cur = latest.current;
+    update({ ...cur, tabs: cur.tabs.map((t) => (t.key === key ? { key, session } : t)) });
+  };
 
   return (
     <section class="card terminal-card" aria-labelledby="terminal-title">
       <div class="card-head">
         <h2 id="terminal-title">Terminal</h2>
+      </div>
+      {running ? (
+        <>
+          <div class="terminal-tabs">
+            <div role="tablist" aria-label="Terminals" class="terminal-tablist">
+              {saved.tabs.map((t, i) => (
+                <button
+                  key={t.key}
+                  type="button"
+                  role="tab"
+                  class="terminal-tab"
+                  id={`terminal-tab-${t.key}`}
+                  aria-selected={t.key === saved.active}
+                  aria-controls={`terminal-pane-${t.key}`}
+                  onClick={() => update({ ...saved, active: t.key })}
+                >
+                  Shell {i + 1}
+                </button>
+              ))}
+            </div>
+            <button type="button" class="button small" aria-label="New terminal" onClick={addTab}>
+              +
+            </button>
+            <button
+              type="button"
+              class="button small"
+              aria-label={`Close Shell ${activeIndex + 1}`}
+              title="Close this shell"
+              onClick={() => closeTab(saved.active)}
+            >
+              ×
+            </button>
+          </div>
+          {saved.tabs.map((t) => (
+            <TerminalTab
+              key={t.key}
+              tabKey={t.key}
+              workspace={w}
+              session={t.session}
+              active={t.key === saved.active}
+              onSession={(s) => sessionOf(t.key, s)}
+              onLink={(link) => {
+                if (link) links.current.set(t.key, link);
+                else links.current.delete(t.key);
+              }}
+            />
+          ))}
+        </>
+      ) : (
+        <div class="terminal">
+          <p class="terminal-hint">Start the workspace to open a shell here.</p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+const STATE_TEXT: Record<TerminalState, string> = {
+  connecting: 'Connecting…',
+  open: 'Connected to the node',
+  reconnecting: 'Reconnecting…',
+  closed: 'Disconnected',
+};
+
+/** One tab: its own xterm and its own session; hidden while another tab is shown, but still attached. */
+function TerminalTab(props: {
+  tabKey: string;
+  workspace: Workspace;
+  session: string | undefined;
+  active: boolean;
+  onSession(id: string | undefined): void;
+  /** Hands the panel this tab's link, so closing the tab can end its shell. */
+  onLink(link: TerminalConnection | undefined): void;
+}) {
+  const { workspace: w, active } = props;
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<{ term: Terminal; fit: FitAddon; link: TerminalConnection } | undefined>(undefined);
+  const [state, setState] = useState<TerminalState>('connecting');
+  const [error, setError] = useState<string>();
+  const onSession = useRef(props.onSession);
+  onSession.current = props.onSession;
+
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      // xterm.js is loaded only when a terminal opens, so the list pages stay small.
+      const [{ Terminal }, { FitAddon }] = await Promise.all([
+        import('@xterm/xterm'),
+        import('@xterm/addon-fit'),
+      ]);
+      if (cancelled || !host.current) return;
+      const term = new Terminal({
+        cursorBlink: true,
+        fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+        fontSize: 13,
+        // As many lines as the node keeps for a reattach (1 MiB ≈ 10,000 lines): a reload can scroll back as far.
+        scrollback: 10_000,
+        theme: { background: '#16181d', foreground: '#e6e6e3', cursor: '#9fd8c4' },
+      });
+      const fit = new FitAddon();
+      term.loadAddon(fit);
+      term.open(host.current);
+      fit.fit();
+      const link = new TerminalConnection({
+        workspaceId: w.id,
+        sessionId: props.session,
+        term,
+        async mint() {
+          const minted = await must(
+            api.POST('/api/v1/workspaces/{id}/tokens', {
+              params: { path: { id: w.id } },
+              body: { scopes: ['terminal'] },
+            }),
+          );
+          if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet, so it has no terminal.');
+          return { token: minted.token, nodeUrl: minted.nodeUrl };
+        },
+        onState(s, e) {
+          setState(s);
+          setError(e);
+          if (s === 'open' && !host.current?.hidden) term.focus();
+        },
+        onSession: (id) => onSession.current(id),
+      });
+      view.current = { term, fit, link };
+      props.onLink(link);
+      void link.connect();
+    })();
+    const onResize = () => view.current?.fit.fit();
+    window.addEventListener('resize', onResize);
+    return () => {
+      cancelled = true;
+      window.removeEventListener('resize', onResize);
+      // Leaving the page keeps the session on the node for the next visit (closing the tab ended it already).
+      view.current?.link.dispose(false);
+      props.onLink(undefined);
+      view.current?.term.dispose();
+      view.current = undefined;
+    };
+  }, []);
+
+  // A tab shown again fits its (possibly resized) window and takes the keyboard.
+  useEffect(() => {
+    const v = view.current;
+    if (!active || !v) return;
+    v.fit.fit();
+    // Drawn while hidden (display: none), the rows were never laid out: paint them all now.
+    v.term.refresh(0, v.term.rows - 1);
+    v.term.focus();
+  }, [active]);
+
+  return (
+    <div
+      id={`terminal-pane-${props.tabKey}`}
+      role="tabpanel"
+      aria-labelledby={`terminal-tab-${props.tabKey}`}
+      hidden={!active}
+      data-terminal-state={state}
+    >
+      <div class="terminal-status">
         <span class="muted small" aria-live="polite">
-          {phase === 'open'
-            ? 'Connected to the node'
-            : phase === 'connecting'
-              ? 'Connecting…'
-              : phase === 'closed'
-                ? 'Disconnected'
-                : running
-                  ? ''
-                  : 'Available while the workspace runs'}
+          {STATE_TEXT[state]}
         </span>
-        {phase === 'closed' && running ? (
-          <button type="button" class="button small" onClick={() => void connect()}>
-            Reconnect
+        {state === 'closed' ? (
+          <button type="button" class="button small" onClick={() => view.current?.link.restart()}>
+            New shell
           </button>
         ) : null}
       </div>
       <ErrorNotice message={error} />
       <div class="terminal">
-        {phase === 'idle' ? (
-          <p class="terminal-hint">
-            {running ? 'Opening a shell…' : 'Start the workspace to open a shell here.'}
-          </p>
-        ) : null}
         {/* xterm.js owns this element's children; Preact never renders into it. */}
-        <div ref={host} class="terminal-host" hidden={phase === 'idle'} />
+        <div ref={host} class="terminal-host" />
       </div>
-    </section>
+    </div>
   );
 }

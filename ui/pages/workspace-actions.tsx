@@ -1,4 +1,4 @@
-// Start, stop and delete for one workspace: confirmation before delete, progress while a request runs, errors in words.
+// Start, stop, retry and delete for one workspace: confirmation before delete, progress while a request runs, errors in words.
 import { useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
@@ -6,7 +6,7 @@ import { ErrorNotice } from '../components/notice.tsx';
 import { upsertWorkspace } from '../live.ts';
 import { describe } from '../problem.ts';
 
-type Busy = 'start' | 'stop' | 'delete' | undefined;
+type Busy = 'start' | 'stop' | 'retry' | 'delete' | undefined;
 
 export function WorkspaceActions({
   workspace: w,
@@ -29,7 +29,9 @@ export function WorkspaceActions({
           ? await must(api.POST('/api/v1/workspaces/{id}/start', params))
           : what === 'stop'
             ? await must(api.POST('/api/v1/workspaces/{id}/stop', params))
-            : await must(api.DELETE('/api/v1/workspaces/{id}', params));
+            : what === 'retry'
+              ? await must(api.POST('/api/v1/workspaces/{id}/retry', params))
+              : await must(api.DELETE('/api/v1/workspaces/{id}', params));
       upsertWorkspace(next);
       if (what === 'delete') onDeleted?.();
     } catch (e) {
@@ -44,6 +46,18 @@ export function WorkspaceActions({
   return (
     <div class="actions-wrap">
       <div class="actions">
+        {w.status === 'error' || w.status === 'degraded' ? (
+          <button
+            type="button"
+            class="button small primary"
+            disabled={!!busy || deleting}
+            aria-busy={busy === 'retry'}
+            onClick={() => run('retry')}
+          >
+            {busy === 'retry' ? 'Retrying…' : 'Retry'}
+            <span class="sr-only"> {w.name}</span>
+          </button>
+        ) : null}
         {wantsRunning ? (
           <button
             type="button"

@@ -1,5 +1,6 @@
-// One workspace: status and actions, its app through the node, the terminal, the request path, and placeholders.
-import { useEffect, useState } from 'preact/hooks';
+// One workspace: status and actions, editing, its app through the node, the terminal, logs, agent, request path
+// and activity.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
 import { WorkspaceBadge } from '../components/status-badge.tsx';
@@ -9,9 +10,11 @@ import { describe } from '../problem.ts';
 import { Link, navigate } from '../router.tsx';
 import { ActivityPanel } from './activity-panel.tsx';
 import { AgentPanel } from './agent-panel.tsx';
+import { LogsPanel } from './logs-panel.tsx';
 import { RequestPath } from './request-path.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { WorkspaceActions } from './workspace-actions.tsx';
+import { WorkspaceCreate } from './workspace-create.tsx';
 
 /** What is under way while a workspace is between states, in words. */
 const MOVING: Partial<Record<Workspace['status'], string>> = {
@@ -24,7 +27,17 @@ export function WorkspacePage({ id }: { id: string }) {
   const live = useLive();
   const [error, setError] = useState<string>();
   const [opening, setOpening] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [tab, setTab] = useState<'terminal' | 'logs'>('terminal');
+  const tabChosen = useRef(false);
   const w: Workspace | undefined = live.workspaces.get(id);
+
+  // A workspace that failed opens on its logs: they say why. Decided once, when it is first known.
+  useEffect(() => {
+    if (!w || tabChosen.current) return;
+    tabChosen.current = true;
+    if (w.status === 'error') setTab('logs');
+  }, [!!w]);
 
   // Deep links: the stream's snapshot may not hold it yet (or at all); ask once to tell "gone" from "loading".
   useEffect(() => {
@@ -113,20 +126,38 @@ export function WorkspacePage({ id }: { id: string }) {
           <span class="muted small">{MOVING[w.status]}</span>
         </div>
       ) : null}
-      {w.statusReason ? <p class="status-reason">{w.statusReason}</p> : null}
+      {w.statusReason ? <StatusReason reason={w.statusReason} /> : null}
       <div class="toolbar">
         {w.appCommand ? (
           <button
             type="button"
             class="button primary"
-            disabled={w.status !== 'running' || opening}
+            disabled={(w.status !== 'running' && w.status !== 'degraded') || opening}
             onClick={() => void openApp()}
           >
             {opening ? 'Opening…' : 'Open app'}
           </button>
         ) : null}
+        <button
+          type="button"
+          class="button"
+          aria-expanded={editing}
+          disabled={w.desiredState === 'deleted'}
+          onClick={() => setEditing((e) => !e)}
+        >
+          Edit
+        </button>
         <WorkspaceActions workspace={w} onDeleted={() => navigate('/workspaces')} />
       </div>
+      {editing ? (
+        <WorkspaceCreate
+          key={`edit-${w.id}`}
+          nodes={[]}
+          editing={w}
+          onCreated={() => setEditing(false)}
+          onCancel={() => setEditing(false)}
+        />
+      ) : null}
       <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
       {w.status === 'pending' ? (
         <div class="notice hint">
@@ -152,7 +183,33 @@ export function WorkspacePage({ id }: { id: string }) {
           <dd>{w.desiredState}</dd>
         </div>
       </dl>
-      <TerminalPanel key={w.id} workspace={w} />
+      <div class="tabs" role="tablist" aria-label="Terminal and logs">
+        {(['terminal', 'logs'] as const).map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`tab-${t}`}
+            class="tab"
+            aria-selected={tab === t}
+            aria-controls={`panel-${t}`}
+            onClick={() => {
+              setTab(t);
+              // The terminal sizes itself to its box on a resize; a box that was hidden has a new size.
+              if (t === 'terminal') requestAnimationFrame(() => window.dispatchEvent(new Event('resize')));
+            }}
+          >
+            {t === 'terminal' ? 'Terminal' : 'Logs'}
+          </button>
+        ))}
+      </div>
+      {/* Both stay mounted, so switching keeps the shell and the live tail connected. */}
+      <div role="tabpanel" id="panel-terminal" aria-labelledby="tab-terminal" hidden={tab !== 'terminal'}>
+        <TerminalPanel key={w.id} workspace={w} />
+      </div>
+      <div role="tabpanel" id="panel-logs" aria-labelledby="tab-logs" hidden={tab !== 'logs'}>
+        <LogsPanel key={`logs-${w.id}`} workspace={w} />
+      </div>
       {w.agentCommand ? (
         <AgentPanel key={`agent-${w.id}`} workspace={w} />
       ) : (
@@ -168,6 +225,23 @@ export function WorkspacePage({ id }: { id: string }) {
         <RequestPath workspace={w} node={node} />
         <ActivityPanel key={`activity-${w.id}`} workspace={w} />
       </div>
+    </div>
+  );
+}
+
+/** Why the workspace is where it is: the first line in words, the output it quoted (its last lines) below. */
+function StatusReason({ reason }: { reason: string }) {
+  const cut = reason.indexOf('\n');
+  const head = cut < 0 ? reason : reason.slice(0, cut);
+  const output = cut < 0 ? '' : reason.slice(cut + 1);
+  return (
+    <div class="status-reason-wrap">
+      <p class="status-reason">{head}</p>
+      {output ? (
+        <pre class="status-output" title="Its last lines of output">
+          {output}
+        </pre>
+      ) : null}
     </div>
   );
 }

@@ -24,6 +24,15 @@ const GITMODULES = `[submodule "lib"]
 \turl = git@github.com:other/ext.git
 `;
 
+/** The world's installation (77 on acme) as Warren records it after the App's setup redirect or a webhook. */
+export const WORLD_INSTALLATION = {
+  id: WORLD.installationId,
+  accountId: WORLD.org.id,
+  accountLogin: WORLD.org.login,
+  accountType: 'Organization' as const,
+  suspended: false,
+};
+
 export interface GitHubWorld {
   fake: FakeGitHub;
   config: GitHubConfig;

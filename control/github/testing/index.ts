@@ -9,6 +9,6 @@ export {
   type MintedToken,
   startFakeGitHub,
 } from './fake-github.ts';
-export { type GitHubWorld, startGitHubWorld, WORLD } from './github-world.ts';
+export { type GitHubWorld, startGitHubWorld, WORLD, WORLD_INSTALLATION } from './github-world.ts';
 export { MemoryInstallationStore, MemoryProjectRepoStore, MemoryStateStore } from './memory-stores.ts';
 export { deliverWebhook } from './webhook-delivery.ts';
