@@ -1,5 +1,6 @@
 // `warren ws …` as a real process against a real `warren up`: ssh round trips with the remote exit status, a port
-// tunnel moving 10 MB both ways intact, and the node refusing ports the token does not name.
+// tunnel moving 10 MB both ways intact, the node refusing ports the token does not name, edits that reach the
+// running workspace, and its output read back and followed.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
@@ -147,6 +148,79 @@ describe('warren ws', () => {
     // A token for workspace A does not open B's port (404: B's existence is not revealed).
     expect(await status(allowed.nodeUrl!, ids.other!, ECHO_PORT, allowed.token)).toBe(404);
   });
+
+  // These change the `other` workspace (it restarts), so they run after the tests that use it as it was.
+  it('edits a workspace: a new name and environment, then a variable removed', async () => {
+    const r = await warren([
+      'ws',
+      'edit',
+      ids.other!,
+      '--name',
+      'other2',
+      '--env',
+      'GREETING=hi there',
+      '--json',
+      ...conn(),
+    ]);
+    expect(r.code).toBe(0);
+    // The API shows the names of the variables, never their values; the shell in the workspace sees the value.
+    expect(JSON.parse(r.out)).toMatchObject({ id: ids.other, name: 'other2', envNames: ['GREETING'] });
+    await eventually(
+      async () =>
+        (await warren(['ws', 'ssh', 'other2', ...conn(), '--', 'echo "g=$GREETING"'])).out.includes(
+          'g=hi there',
+        ),
+      30_000,
+      'the restarted workspace to have the new variable',
+    );
+    const unset = await warren(['ws', 'edit', 'other2', '--unset-env', 'GREETING', '--json', ...conn()]);
+    expect(unset.code).toBe(0);
+    expect((JSON.parse(unset.out) as { envNames: string[] }).envNames).not.toContain('GREETING');
+    const taken = await warren(['ws', 'edit', 'other2', '--name', 'fw', ...conn()]);
+    expect(taken.code).toBe(1);
+    expect(taken.err).toMatch(/^warren ws edit: .*fw/);
+  }, 60_000);
+
+  it('prints the app’s output and follows it as the app writes more', async () => {
+    const app = (word: string) =>
+      `echo ${word}-$((40+2)); echo oops-${word} >&2; exec ${process.execPath} ${ECHO_APP}`;
+    expect((await warren(['ws', 'edit', 'other2', '--app-command', app('first'), ...conn()])).code).toBe(0);
+    await eventually(
+      async () => (await warren(['ws', 'logs', 'other2', ...conn()])).out.includes('first-42'),
+      30_000,
+      'the edited app to print its line',
+    );
+    const tail = await warren(['ws', 'logs', 'other2', '--tail', '50', ...conn()]);
+    expect(tail.code).toBe(0);
+    expect(tail.out).toContain('app  | first-42\n');
+    expect(tail.out).toContain('app! | oops-first\n');
+    const json = await warren(['ws', 'logs', 'other2', '--tail', '1', '--json', ...conn()]);
+    expect(json.out.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(json.out)).toMatchObject({ source: 'app' });
+
+    const f = Bun.spawn([process.execPath, CLI, 'ws', 'logs', 'other2', '-f', '--tail', '0', ...conn()], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { ...process.env, WARREN_CONFIG: join(up.dataDir, 'no-login.json') },
+    });
+    try {
+      const reader = f.stdout.getReader();
+      let seen = '';
+      // A restart of the app (this edit) writes a new line, which reaches the follower without asking again.
+      const edited = warren(['ws', 'edit', 'other2', '--app-command', app('second'), ...conn()]);
+      while (!seen.includes('second-42')) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`logs -f exited: ${await new Response(f.stderr).text()}`);
+        seen += new TextDecoder().decode(value);
+      }
+      expect((await edited).code).toBe(0);
+      // --tail 0: nothing of the past, only what came after.
+      expect(seen).not.toContain('first-42');
+    } finally {
+      f.kill('SIGTERM');
+      await f.exited;
+    }
+  }, 60_000);
 });
 
 /** Sends `data` through the tunnel at `port`, half-closes, and resolves with everything echoed back. */
