@@ -16,7 +16,7 @@ import type { ForwardConfig } from './forward-config.ts';
 import { type HopResult, PeerHop } from './peer-hop.ts';
 import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import { scopeOf, type WorkspaceRoute } from './route.ts';
-import type { BridgeData, SocketData } from './socket-data.ts';
+import type { SocketData } from './socket-data.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
 
 /** Set by the ingress node on a forwarded request; a node never forwards a request that carries it. */

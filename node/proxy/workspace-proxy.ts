@@ -28,7 +28,7 @@ import {
   unavailable,
 } from './responses.ts';
 import { forwardedPort, isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
-import type { BridgeData, SocketData } from './socket-data.ts';
+import type { SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
 
