@@ -3,6 +3,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadControlConfig, type RunningControl, startControl } from '../control/index.ts';
 import { DataDirLockedError } from '../disk/index.ts';
 
+export const usage = `usage: warren control [--port 7400] [--data .warren] [--db-url URL] [--host 127.0.0.1]
+                      [--mesh-listen host:port]
+
+Runs the control plane in the foreground until Ctrl-C and prints one JSON ready line. On the first start it
+creates an admin and prints a one-time sign-in link and an admin API token (both also saved, 0600, in the
+data dir). Locked out later? warren admin login-link --data DIR prints a fresh link.`;
+
 export default async function control(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -41,6 +48,11 @@ export default async function control(args: string[]): Promise<number> {
     }
     throw e;
   }
+  // Listening before the ready line: a script that stops us as soon as it reads that line gets a clean stop.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   if (running.firstStart) {
     // Shown once, on the very first start only; both are also in the data dir with mode 0600.
     process.stdout.write(
@@ -56,10 +68,7 @@ export default async function control(args: string[]): Promise<number> {
   process.stdout.write(
     `${JSON.stringify({ ready: true, url: running.url, dataDir: config.dataDir, pid: process.pid })}\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopAsked;
   await running.stop();
   return 0;
 }

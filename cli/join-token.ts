@@ -1,6 +1,12 @@
 // `warren join-token create`: a one-use token (and the command) for a machine to join as a node.
 import { parseArgs } from 'node:util';
-import { CONNECTION_OPTIONS, connect, reportError } from './connection.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, reportError } from './connection.ts';
+
+export const usage = `usage: warren join-token create [--ttl SECONDS] [--laptop] [--url URL] [--data DIR] [--token T]
+
+Prints a one-use token (and the command to run) for a machine to join as a node (admin).
+
+${CONNECTION_HELP}`;
 
 export default async function joinToken(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -9,9 +15,7 @@ export default async function joinToken(args: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals[0] !== 'create') {
-    process.stderr.write(
-      'usage: warren join-token create [--ttl SECONDS] [--laptop] [--url URL] [--data DIR]\n',
-    );
+    process.stderr.write('warren join-token: the one subcommand is create (see warren join-token --help)\n');
     return 2;
   }
   try {

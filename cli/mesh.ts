@@ -5,18 +5,22 @@ import { parseArgs } from 'node:util';
 import { ADMIN_CREDENTIAL_FILE } from '../node/index.ts';
 import type { UpFile } from './up.ts';
 
-export const MESH_USAGE = `usage: warren mesh status [--node URL] (--data DIR | --credential-file FILE | --token TOKEN) [--json]
+export const usage = `usage: warren mesh status [--node URL] [--data DIR | --credential-file FILE | --token TOKEN] [--json]
 
 Shows what the node at URL (default http://127.0.0.1:7420) sees of the mesh. The node answers only a caller
 with proof, never one for being on loopback:
   --data DIR              the node's data dir, or a \`warren up\` data dir: reads the admin credential of the
                           node at URL (without --node, of the first node in its up.json)
   --credential-file FILE  a file holding the node's admin credential (<node data dir>/${ADMIN_CREDENTIAL_FILE})
-  --token TOKEN           a control command token for that node`;
+  --token TOKEN           a control command token for that node
+With none of these it looks for ./.warren/node (a node's default data dir), then ./.warren (warren up's).`;
 
 const DEFAULT_NODE = 'http://127.0.0.1:7420';
 // cli/up.ts's UP_FILE, not imported: that module loads the whole control plane.
 const UP_FILE = 'up.json';
+/** Where `warren node join` and `warren up` keep their state unless told otherwise. */
+const DEFAULT_NODE_DATA = join('.warren', 'node');
+const DEFAULT_UP_DATA = '.warren';
 const NO_PROOF =
   'the node wants proof: pass --data DIR (its data dir or a `warren up` data dir) or --credential-file FILE, ' +
   'or --token TOKEN (a control command token)';
@@ -51,16 +55,9 @@ interface MeshStatusView {
 }
 
 export default async function mesh(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    process.stderr.write(`warren mesh: ${(e as Error).message}\n\n${MESH_USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(args);
   if (positionals[0] !== 'status') {
-    process.stderr.write(`${MESH_USAGE}\n`);
+    process.stderr.write('warren mesh: the one subcommand is status (see warren mesh --help)\n');
     return 2;
   }
   const target = resolveTarget(values);
@@ -116,7 +113,14 @@ export function resolveTarget(values: {
 }): Target {
   const node = values.node && trimSlashes(values.node);
   const given = [values.data, values['credential-file'], values.token].filter((v) => v !== undefined);
-  if (given.length === 0) return { error: NO_PROOF };
+  if (given.length === 0) {
+    // The defaults of `warren node join` (.warren/node) and `warren up` (.warren), run from this directory.
+    const local = [DEFAULT_NODE_DATA, DEFAULT_UP_DATA].find(
+      (d) => existsSync(join(d, ADMIN_CREDENTIAL_FILE)) || existsSync(join(d, UP_FILE)),
+    );
+    if (local === undefined) return { error: NO_PROOF };
+    return resolveTarget({ ...values, data: local });
+  }
   if (given.length > 1) return { error: 'pass only one of --data, --credential-file and --token' };
   if (values.token !== undefined) return { base: node ?? DEFAULT_NODE, token: values.token };
   if (values['credential-file'] !== undefined) {

@@ -45,7 +45,7 @@ export async function nodeJoin(args: string[]): Promise<number> {
   } catch (e) {
     parent?.stop();
     if (e instanceof ConfigError) {
-      console.error(`warren node join: ${e.message}\n\n${NODE_JOIN_USAGE}`);
+      console.error(`warren node join: ${e.message} (see warren node join --help)`);
       return 2;
     }
     // A laptop step already printed what failed and what to do.
@@ -78,7 +78,8 @@ async function laptop(config: NodeConfig, installService: boolean) {
     home: homedir(),
     program: process.execPath,
     args: [
-      Bun.main,
+      // The single executable (modules under Bun's /$bunfs/) is its own program; a checkout runs its main file.
+      ...(Bun.main.startsWith('/$bunfs/') ? [] : [Bun.main]),
       'node',
       'join',
       '--laptop',

@@ -54,7 +54,7 @@ export async function nodeMachines(verb: 'create' | 'delete', args: string[]): P
     }
     const id = positionals[0];
     if (!id) {
-      process.stderr.write(`${NODE_MACHINES_USAGE}\n`);
+      process.stderr.write('warren node delete: name the node: warren node delete NODE_ID\n');
       return 2;
     }
     const r = await client.DELETE('/api/v1/nodes/{id}', { params: { path: { id } } });

@@ -11,9 +11,11 @@ export async function nodeCommand(args: string[]): Promise<number> {
   if (verb === 'create' || verb === 'delete') return nodeMachines(verb, rest);
   if (verb === 'rename' || verb === 'drain' || verb === 'undrain') return nodeAdmin(verb, rest);
   console.error(
-    `warren node: unknown verb "${verb ?? ''}"\n\n${NODE_JOIN_USAGE}\n${NODE_MACHINES_USAGE}\n${NODE_ADMIN_USAGE}`,
+    `warren node: unknown subcommand "${verb ?? ''}"; use join, create, delete, rename, drain or undrain (see warren node --help)`,
   );
   return 2;
 }
+
+export const usage = `${NODE_JOIN_USAGE}\n\n${NODE_MACHINES_USAGE}\n\n${NODE_ADMIN_USAGE}`;
 
 export default nodeCommand;

@@ -20,7 +20,7 @@ export interface UpFile {
   nodes: { id: string; url: string }[];
 }
 
-const USAGE = `usage: warren up [--port 7400] [--data .warren] [--nodes 1] [--host 127.0.0.1]
+export const usage = `usage: warren up [--port 7400] [--data .warren] [--nodes 1] [--host 127.0.0.1]
 
 Runs the control plane and N local nodes (direct mode) until Ctrl-C. Running it again keeps all state.`;
 
@@ -37,7 +37,7 @@ export default async function up(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
   const count = Number(values.nodes ?? '1');

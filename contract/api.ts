@@ -42,8 +42,13 @@ export const User = v.object({
   /** The GitHub login the user signs in with; null for users without a linked GitHub account. */
   githubLogin: v.nullable(v.string()),
   createdAt: Timestamp,
+  /** When an admin disabled the user (none of their credentials works until enabled); null when enabled. */
+  disabledAt: v.optional(v.nullable(Timestamp), null),
 });
 export type User = v.InferOutput<typeof User>;
+
+/** A fresh one-time sign-in link for an existing user (admin). */
+export const UserLoginLink = v.object({ loginLink: v.string() });
 
 /** Admin creates a user; the response carries a one-time login link and a first API token, once. */
 export const UserCreate = v.object({

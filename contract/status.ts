@@ -81,8 +81,11 @@ export const ROLES = ['admin', 'member'] as const;
 export const Role = v.picklist(ROLES);
 export type Role = v.InferOutput<typeof Role>;
 
-/** Scopes a workspace access token can carry. */
-export const WORKSPACE_SCOPES = ['http', 'terminal', 'agent', 'logs'] as const;
+/**
+ * Scopes a workspace access token can carry. `ports`: a TCP tunnel to a port of the workspace
+ * (`/w/{id}/_port/{port}`), limited to the token's `ports` claim. `logs`: the workspace's output (`/w/{id}/_logs`).
+ */
+export const WORKSPACE_SCOPES = ['http', 'terminal', 'agent', 'logs', 'ports'] as const;
 export const WorkspaceScope = v.picklist(WORKSPACE_SCOPES);
 export type WorkspaceScope = v.InferOutput<typeof WorkspaceScope>;
 

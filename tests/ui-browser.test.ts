@@ -243,6 +243,36 @@ describe('Web UI', () => {
     });
   });
 
+  it('disables a person from People after asking, and their open session ends at once', async () => {
+    await ui.run('disable-person', async (page) => {
+      await signIn(page);
+      await page.goto(`${control.url}/settings`);
+      await page.getByLabel('Name', { exact: true }).fill('hopper');
+      await page.getByRole('button', { name: 'Add person' }).click();
+      const link = await page.getByLabel('Sign-in link for hopper').inputValue();
+      const { context, page: theirs } = await ui.page();
+      try {
+        await theirs.goto(link);
+        await theirs.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+        await page.getByRole('button', { name: 'Disable hopper' }).click();
+        await page.getByRole('button', { name: 'Disable person' }).click();
+        await page.locator('tr[data-user="hopper"]').getByRole('cell', { name: 'disabled' }).waitFor();
+        await theirs.reload();
+        await theirs.getByRole('heading', { name: 'Sign in' }).waitFor();
+        // Enabled again, a fresh link from the same table signs them in.
+        await page.getByRole('button', { name: 'Enable hopper' }).click();
+        await page.getByRole('button', { name: 'New sign-in link for hopper' }).click();
+        await page.getByText('A new link for hopper.').waitFor();
+        const fresh = await page.getByLabel('Sign-in link for hopper').inputValue();
+        expect(fresh).not.toBe(link);
+        await theirs.goto(fresh);
+        await theirs.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
   it('signs out, and the session no longer works', async () => {
     await ui.run('sign-out', async (page) => {
       await signIn(page);

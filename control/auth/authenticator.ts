@@ -73,6 +73,7 @@ export function createAuthenticator(deps: {
   const activeUser = async (id: string) => {
     const user = await store.users.get(id);
     if (!user) throw unauthorized();
+    if (user.disabledAt !== null) throw unauthorized('this account is disabled; ask an admin');
     if (user.status !== 'active') throw forbidden('your account is awaiting approval by an admin');
     return user;
   };

@@ -1,9 +1,12 @@
 // Opens the control plane database (embedded libSQL file or a libSQL server) and applies migrations.
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { createDatabaseFile } from '../../disk/index.ts';
+import { EMBEDDED_MIGRATIONS } from './embedded-migrations.ts';
 import * as schema from './schema.ts';
 import { singleWriter } from './single-writer.ts';
 
@@ -51,8 +54,27 @@ export async function openDatabase(
     await client.execute(`PRAGMA synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder: MIGRATIONS });
+  await withMigrationsFolder((migrationsFolder) => migrate(db, { migrationsFolder }));
   return { db, client, kind, close: () => client.close() };
+}
+
+/**
+ * Runs `use` with the migrations folder: the one in the checkout, or in the single executable a temporary copy
+ * of the embedded files (drizzle's migrator reads a folder).
+ */
+async function withMigrationsFolder(use: (folder: string) => Promise<void>): Promise<void> {
+  const files = Object.entries(EMBEDDED_MIGRATIONS);
+  if (existsSync(join(MIGRATIONS, 'meta', '_journal.json')) || files.length === 0) return use(MIGRATIONS);
+  const folder = mkdtempSync(join(tmpdir(), 'warren-migrations-'));
+  try {
+    for (const [name, text] of files) {
+      mkdirSync(dirname(join(folder, name)), { recursive: true });
+      writeFileSync(join(folder, name), text);
+    }
+    await use(folder);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** The file of a `file:` database URL (absolute); undefined for a libSQL server or `file::memory:`. */

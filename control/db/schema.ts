@@ -36,11 +36,15 @@ export const users = sqliteTable(
     githubId: integer('github_id'),
     githubLogin: text('github_login'),
     createdAt: integer('created_at').notNull(),
+    /** Set by an admin: the user holds no usable credential until enabled again. */
+    disabledAt: integer('disabled_at'),
   },
   (t) => [
     check('users_role_check', oneOf('role', ROLES)),
     check('users_status_check', oneOf('status', USER_STATUSES)),
     uniqueIndex('users_github_id').on(t.githubId),
+    // One person per address, whatever its case: sign-in links and invitations go by it.
+    uniqueIndex('users_email_unique').on(sql`lower(${t.email})`),
   ],
 );
 

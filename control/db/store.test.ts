@@ -211,6 +211,52 @@ for (const backend of DATABASE_BACKENDS) {
       }
     }, 30_000);
 
+    it('upgrades to emails unique whatever their case: the oldest user keeps a shared email, later ones lose it', async () => {
+      const older = await backend.start();
+      try {
+        const cut = firstMigrations(migrationsBefore('0014_people'));
+        const client = createClient({ url: older.url });
+        await migrate(drizzle(client, { schema }), { migrationsFolder: cut.dir });
+        cut.remove();
+        const user = (id: string, email: string | null, at: number) => ({
+          sql: 'INSERT INTO users (id, name, email, role, created_at) VALUES (?, ?, ?, ?, ?)',
+          args: [id, id, email, 'member', at],
+        });
+        await client.batch([
+          user('usr_late', 'Ada@Example.com', T + 5),
+          user('usr_first', 'ada@example.com', T),
+          user('usr_same', 'ADA@example.COM', T + 1),
+          user('usr_tie_b', 'Carol@example.com', T + 1),
+          user('usr_tie_a', 'carol@example.com', T + 1),
+          user('usr_other', 'bob@example.com', T + 2),
+          user('usr_none', null, T + 3),
+        ]);
+        client.close();
+        const upgraded = await openDatabase(older.url);
+        const s = createStore(upgraded.db);
+        const email = async (id: string) => (await s.users.get(id))?.email;
+        expect(await email('usr_first')).toBe('ada@example.com');
+        expect(await email('usr_same')).toBeNull();
+        expect(await email('usr_late')).toBeNull();
+        // Same creation time: the smaller id counts as the older one.
+        expect(await email('usr_tie_a')).toBe('carol@example.com');
+        expect(await email('usr_tie_b')).toBeNull();
+        expect(await email('usr_other')).toBe('bob@example.com');
+        expect(await s.users.get('usr_none')).toMatchObject({ email: null, disabledAt: null });
+        expect((await s.users.getByEmail('ADA@example.com'))?.id).toBe('usr_first');
+        // From now on the database itself refuses the email again, in any case.
+        await expect(
+          upgraded.client.execute({
+            sql: 'UPDATE users SET email = ? WHERE id = ?',
+            args: ['aDa@example.com', 'usr_late'],
+          }),
+        ).rejects.toThrow();
+        upgraded.close();
+      } finally {
+        await older.stop();
+      }
+    }, 30_000);
+
     it('round-trips every workspace status, desired state, node status, node isolation and role', async () => {
       for (const status of WORKSPACE_STATUSES) {
         const row = workspaceRow({ status, statusBeforeUnreachable: status });

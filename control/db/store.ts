@@ -20,7 +20,13 @@ export function createStore(db: Db) {
     credentialEpoch: credentialEpoch.current,
     /** Catches up with credential writes of other replicas (see CredentialEpoch.follow). */
     followCredentialEpoch: credentialEpoch.follow,
-    users: credentialEpoch.watch(createUserQueries(db), ['get', 'getByGithubId', 'count', 'list']),
+    users: credentialEpoch.watch(createUserQueries(db), [
+      'get',
+      'getByGithubId',
+      'getByEmail',
+      'count',
+      'list',
+    ]),
     sessions: credentialEpoch.watch(createSessionQueries(db), ['findByHash']),
     // `touch` only records when a token was last used; it changes nothing a credential check reads.
     apiTokens: credentialEpoch.watch(createApiTokenQueries(db), ['findByHash', 'listOfUser', 'touch']),

@@ -1,5 +1,5 @@
 // Queries for users and their one-time login links.
-import { and, asc, count, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Role, UserStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
 import { loginLinks, users } from './schema.ts';
@@ -44,6 +44,20 @@ export function createUserQueries(db: Db) {
     },
     async list(): Promise<UserRow[]> {
       return db.select().from(users).orderBy(asc(users.createdAt), asc(users.id));
+    },
+    /** Disables (`at`: when) or enables (`null`) a user; returns it, undefined when there is no such user. */
+    async setDisabled(id: string, at: number | null): Promise<UserRow | undefined> {
+      const rows = await db.update(users).set({ disabledAt: at }).where(eq(users.id, id)).returning();
+      return rows[0];
+    },
+    /** The user with this email, whatever its case. */
+    async getByEmail(email: string): Promise<UserRow | undefined> {
+      return db.query.users.findFirst({ where: sql`lower(${users.email}) = lower(${email})` });
+    },
+    /** Deletes the user; their sessions, API tokens and login links go with them (cascade). */
+    async remove(id: string): Promise<boolean> {
+      const rows = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+      return rows.length === 1;
     },
     async setRole(id: string, role: Role): Promise<void> {
       await db.update(users).set({ role }).where(eq(users.id, id));

@@ -36,6 +36,17 @@ function parse(text: string): Parsed {
 }
 
 describe('renderCloudInit', () => {
+  it('installs the single warren executable from a URL instead of Bun and an install command', () => {
+    const url = 'https://releases.example/warren-linux-x64';
+    const doc = parse(renderCloudInit(input({ warrenBinaryUrl: url })));
+    const order = doc.runcmd.map((c) => c.join(' '));
+    expect(order).toContain(`curl -fsSL --retry 5 -o /usr/local/bin/warren ${url}`);
+    expect(order).toContain('chmod 0755 /usr/local/bin/warren');
+    expect(order.some((c) => c.includes('bun.sh/install') || c.includes('bun install -g'))).toBe(false);
+    const idx = (s: string) => order.findIndex((c) => c.includes(s));
+    expect(idx('chmod 0755')).toBeLessThan(idx('systemctl enable --now warren-node.service'));
+  });
+
   it('writes the one-use values root-only and joins the tailnet from the key file', () => {
     const doc = parse(renderCloudInit(input()));
     const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f]));

@@ -19,6 +19,11 @@ export interface CloudInitInput {
   /** Shell command that installs the `warren` command (from config; e.g. fetch a release tarball). */
   warrenInstall: string;
   /**
+   * Where to download the single `warren` executable (`bun run build:cli`) instead: it is installed as
+   * /usr/local/bin/warren, Bun inside it, so neither Bun nor `warrenInstall` is run.
+   */
+  warrenBinaryUrl?: string;
+  /**
    * The node's command line, without secrets: it reads the join token from WARREN_JOIN_TOKEN_FILE, keeps its
    * certificate in its data dir after the first join, and deletes the token file.
    */
@@ -37,6 +42,9 @@ export const CLOUD_INIT_PATHS = {
   unit: '/etc/systemd/system/warren-node.service',
   dataDir: '/var/lib/warren',
 } as const;
+
+/** Where the single executable goes; the unit's ExecStart (nodeArgv) names it. */
+const WARREN_BINARY = '/usr/local/bin/warren';
 
 /** Prefixes of long-lived credentials that never belong in user data. */
 const LONG_LIVED_PREFIXES = [
@@ -98,12 +106,19 @@ export function renderCloudInit(input: CloudInitInput): string {
       ],
       // The key is spent once the device joined; remove it from disk.
       ['rm', '-f', CLOUD_INIT_PATHS.tailnetAuthKey],
-      [
-        'sh',
-        '-c',
-        `curl -fsSL https://bun.sh/install | BUN_INSTALL=/usr/local bash -s bun-v${input.bunVersion}`,
-      ],
-      ['sh', '-c', input.warrenInstall],
+      ...(input.warrenBinaryUrl
+        ? [
+            ['curl', '-fsSL', '--retry', '5', '-o', WARREN_BINARY, input.warrenBinaryUrl],
+            ['chmod', '0755', WARREN_BINARY],
+          ]
+        : [
+            [
+              'sh',
+              '-c',
+              `curl -fsSL https://bun.sh/install | BUN_INSTALL=/usr/local bash -s bun-v${input.bunVersion}`,
+            ],
+            ['sh', '-c', input.warrenInstall],
+          ]),
       ['mkdir', '-p', '-m', '0700', CLOUD_INIT_PATHS.dataDir],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'warren-node.service'],

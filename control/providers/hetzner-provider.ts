@@ -33,6 +33,8 @@ export interface HetznerConfig {
   bunVersion: string;
   /** Shell command installing the `warren` command on the node. */
   warrenInstall: string;
+  /** URL of the single `warren` executable to install instead of running `warrenInstall` (and Bun's installer). */
+  warrenBinaryUrl?: string;
   /** The node's command line (without secrets; the join token comes from WARREN_JOIN_TOKEN_FILE). */
   nodeArgv: string[];
   /** Tags the node advertises on the tailnet; those of its auth key. Default `tag:warren-node`. */
@@ -118,6 +120,7 @@ export function createHetznerProvider(
         tailnetTags: config.tailnetTags,
         bunVersion: config.bunVersion,
         warrenInstall: config.warrenInstall,
+        ...(config.warrenBinaryUrl ? { warrenBinaryUrl: config.warrenBinaryUrl } : {}),
         nodeArgv: config.nodeArgv,
         forbiddenSecrets: forbidden,
       });

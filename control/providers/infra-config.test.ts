@@ -20,6 +20,17 @@ function fails(env: Record<string, string>): string {
 }
 
 describe('Infrastructure configuration', () => {
+  it('takes the single executable by https URL in place of an install command', () => {
+    const { WARREN_NODE_INSTALL: _, ...rest } = HETZNER;
+    const r = parseInfraConfig({ ...rest, WARREN_NODE_BINARY_URL: 'https://r.example/warren' }, '/data');
+    if (!r.ok || r.config.provider.kind !== 'hetzner') throw new Error(r.ok ? 'not hetzner' : r.message);
+    expect(r.config.provider.hetzner.warrenBinaryUrl).toBe('https://r.example/warren');
+    expect(fails({ ...rest, WARREN_NODE_BINARY_URL: 'http://r.example/warren' })).toContain(
+      'WARREN_NODE_BINARY_URL',
+    );
+    expect(fails(rest)).toContain('WARREN_NODE_BINARY_URL');
+  });
+
   it('defaults to the local provider, no tailnet and no warm pool', () => {
     const r = parseInfraConfig({}, '/data');
     expect(r.ok && r.config).toMatchObject({ provider: { kind: 'local' }, tailscale: null, warmPool: null });

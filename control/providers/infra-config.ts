@@ -168,15 +168,26 @@ function parseHetzner(env: Env, dataDir: string): HetznerConfig {
   };
   const hcloudToken = need('WARREN_HETZNER_TOKEN', 'a read-write Hetzner Cloud API token');
   const passphrase = need('WARREN_PULUMI_PASSPHRASE', 'it encrypts the secrets in the Pulumi state');
-  const warrenInstall = need(
-    'WARREN_NODE_INSTALL',
-    'the shell command that installs `warren` on a new server',
-  );
+  // The single executable (bun run build:cli) at a URL, or a shell command that installs `warren`.
+  const warrenBinaryUrl = get(env, 'WARREN_NODE_BINARY_URL');
+  if (warrenBinaryUrl)
+    check(
+      v.pipe(v.string(), v.url(), v.startsWith('https://', 'must be an https:// URL')),
+      'WARREN_NODE_BINARY_URL',
+      warrenBinaryUrl,
+    );
+  const warrenInstall = warrenBinaryUrl
+    ? ''
+    : need(
+        'WARREN_NODE_INSTALL',
+        'the shell command that installs `warren` on a new server (or WARREN_NODE_BINARY_URL: the executable)',
+      );
   const config = defaultHetznerConfig({
     hcloudToken,
     stateDir: join(dataDir, PULUMI_STATE_DIR),
     stateEncryptionPassphrase: passphrase,
     warrenInstall,
+    ...(warrenBinaryUrl ? { warrenBinaryUrl } : {}),
     // Settings come from the unit's environment (cloud-init.ts); the argv carries no secret.
     nodeArgv: ['/usr/local/bin/warren', 'node', 'join', '--network', 'tailscale'],
   });

@@ -21,6 +21,11 @@ import { deprovisionNode, type ProvisioningDeps, provisionNode } from './provisi
 
 /** The `warren` command of this checkout, for local node processes. */
 const CLI = resolve(import.meta.dir, '../../cli/main.ts');
+/**
+ * How this `warren` runs itself again: the single executable (`bun run build:cli`, whose modules live under
+ * Bun's `/$bunfs/`) is its own program; a checkout runs cli/main.ts with Bun.
+ */
+const SELF = import.meta.dir.startsWith('/$bunfs/') ? [process.execPath] : [process.execPath, CLI];
 
 export interface NodeFleetDeps {
   config: InfraConfig;
@@ -455,7 +460,7 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
       if (input.joinToken) writeFileSync(tokenFile, input.joinToken, { mode: 0o600 });
       return {
         argv: [
-          ...(p.nodeCommand ?? [process.execPath, CLI]),
+          ...(p.nodeCommand ?? SELF),
           'node',
           'join',
           '--name',

@@ -133,11 +133,13 @@ async function matchOrCreateUser(
     }
     return (await users.get(current.user.id)) ?? current.user;
   }
+  // Emails are unique; one already held by another user stays theirs (users are never matched by email).
+  const email = identity.email && !(await users.getByEmail(identity.email)) ? identity.email : null;
   try {
     return await users.insert({
       id: newId('user'),
       name: identity.name ?? identity.login,
-      email: identity.email,
+      email,
       role: 'member',
       status: deps.config.requireApproval ? 'pending' : 'active',
       githubId: identity.githubId,

@@ -5,6 +5,29 @@ import type { ControlDeps } from '../deps.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { nodeSecurity, responses, userSecurity } from './responses.ts';
 
+/**
+ * Voids every token of `subject` issued up to now and publishes that to the mesh; for a user, also their API
+ * tokens and sessions, so nothing they hold works a moment later (disabling and deleting people use this too).
+ */
+export async function revokeSubject(deps: ControlDeps, subject: string) {
+  const [kind, id = ''] = subject.split(':') as [string, string];
+  const now = deps.clock.now();
+  // `iat` has whole seconds: void everything issued up to and including this second (iat < notBefore).
+  const notBefore = Math.floor(now / 1000) + 1;
+  const revocation = await deps.store.revocations.upsert(subject, notBefore, now);
+  if (kind === 'user') {
+    await deps.store.apiTokens.revokeAllOfUser(id, now);
+    await deps.store.sessions.revokeAllOfUser(id, now);
+  }
+  // Into the registry now rather than at the next periodic sync: every node enforces it within a gossip round.
+  await deps.mesh
+    ?.sync()
+    .catch((e) =>
+      deps.log.error('publishing a revocation to the mesh failed', { message: (e as Error).message }),
+    );
+  return revocation;
+}
+
 export function revocationRoutes(deps: ControlDeps) {
   return new Elysia({ name: 'revocations', prefix: '/api/v1/revocations' })
     .post(
@@ -19,20 +42,7 @@ export function revocationRoutes(deps: ControlDeps) {
           if (kind === 'workspace') await deps.workspaces.get(p, id);
         } else if (kind === 'workspace' && !(await deps.store.workspaces.get(id)))
           throw notFound('workspace');
-        const now = deps.clock.now();
-        // `iat` has whole seconds: void everything issued up to and including this second (iat < notBefore).
-        const notBefore = Math.floor(now / 1000) + 1;
-        const revocation = await deps.store.revocations.upsert(body.subject, notBefore, now);
-        if (kind === 'user') {
-          await deps.store.apiTokens.revokeAllOfUser(id, now);
-          await deps.store.sessions.revokeAllOfUser(id, now);
-        }
-        // Into the registry now rather than at the next periodic sync: every node enforces it within a gossip round.
-        await deps.mesh
-          ?.sync()
-          .catch((e) =>
-            deps.log.error('publishing a revocation to the mesh failed', { message: (e as Error).message }),
-          );
+        const revocation = await revokeSubject(deps, body.subject);
         return revocation;
       },
       {

@@ -21,6 +21,7 @@ export function userView(u: UserRow): User {
     status: u.status,
     githubLogin: u.githubLogin,
     createdAt: iso(u.createdAt),
+    disabledAt: u.disabledAt === null ? null : iso(u.disabledAt),
   };
 }
 

@@ -50,7 +50,8 @@ export function routeTarget(
 }
 
 /**
- * Paths under a workspace that the node answers itself (cookie exchange, terminal, logs, agent), never the app.
+ * Paths under a workspace that the node answers itself (cookie exchange, terminal, logs, agent, port
+ * tunnels), never the app.
  * Every path that reaches the app must pass through here first, including the raw front's fast path.
  */
 export function isNodePath(path: string): boolean {
@@ -60,16 +61,34 @@ export function isNodePath(path: string): boolean {
     path.startsWith('/_terminal/') ||
     path === '/_logs' ||
     path === '/_agent' ||
-    path.startsWith('/_agent/')
+    path.startsWith('/_agent/') ||
+    path.startsWith(PORT_PREFIX)
   );
 }
 
-/** The scope a token needs for `path` under a workspace: the node's own endpoints each have theirs. */
+const PORT_PREFIX = '/_port/';
+
+/**
+ * The scope a token needs for `path` under a workspace: the node's own endpoints each have theirs (a port
+ * tunnel needs `ports`); everything else is the app (`http`).
+ */
 export function scopeOf(path: string): WorkspaceScope {
   if (path === '/_terminal' || path.startsWith('/_terminal/')) return 'terminal';
   if (path === '/_logs') return 'logs';
   if (path === '/_agent' || path === '/_agent/search') return 'agent';
+  if (path.startsWith(PORT_PREFIX)) return 'ports';
   return 'http';
+}
+
+/**
+ * The port of a port-forward path (`/_port/{port}`); undefined when the path is not one, 0 when the port is
+ * not a whole number from 1 to 65535.
+ */
+export function forwardedPort(path: string): number | undefined {
+  if (!path.startsWith(PORT_PREFIX)) return undefined;
+  const raw = path.slice(PORT_PREFIX.length);
+  const port = /^[1-9][0-9]{0,4}$/.test(raw) ? Number(raw) : 0;
+  return port <= 65535 ? port : 0;
 }
 
 /** A Host a request may carry: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */

@@ -1,4 +1,6 @@
-// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session or logs.
+// What each server-side WebSocket carries: a bridge to the workspace's app, a terminal, an agent session, logs
+// or a port tunnel.
+import type { Socket } from 'node:net';
 import type { ServerWebSocket } from 'bun';
 import type { VerifiedToken } from '../auth/index.ts';
 import type { HostedTerminal, TerminalClient, WorkspaceTarget } from '../workspaces/index.ts';
@@ -30,6 +32,11 @@ export interface TerminalData extends TokenBound {
   rows: number;
   /** `?session=`: reattach to this session; absent: start a new one. */
   sessionId: string | undefined;
+  /**
+   * `?command=`: run this one command (with the user's shell, `-c`) instead of an interactive shell. Such a
+   * session cannot be reattached: it ends with its socket, and the close reason carries the exit status.
+   */
+  command: string | undefined;
   session: HostedTerminal | undefined;
   /** This socket as the session's client, once attached. */
   client: TerminalClient | undefined;
@@ -55,4 +62,16 @@ export interface LogsData extends TokenBound {
   detach: (() => void) | undefined;
 }
 
-export type SocketData = BridgeData | TerminalData | AgentData | LogsData;
+/** A client socket tunnelled to a TCP port of the workspace (`/w/{id}/_port/{port}`, `ports` scope and claim). */
+export interface PortData extends TokenBound {
+  kind: 'port';
+  target: WorkspaceTarget;
+  port: number;
+  /** The TCP connection to the workspace; bytes from the client wait in `pending` until it is open. */
+  upstream: Socket | undefined;
+  connected: boolean;
+  pending: Uint8Array[];
+  detach: (() => void) | undefined;
+}
+
+export type SocketData = BridgeData | TerminalData | AgentData | LogsData | PortData;

@@ -1,4 +1,6 @@
-// Server-side WebSocket events: pump bridge traffic both ways, or attach a terminal socket to its session.
+// Server-side WebSocket events: pump bridge traffic both ways, attach a terminal socket to its session, or
+// tunnel a port.
+import { connect } from 'node:net';
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import {
   type HostedTerminal,
@@ -10,7 +12,7 @@ import {
 } from '../workspaces/index.ts';
 import type { LiveSessions } from './live-sessions.ts';
 import { openLogSocket } from './logs-endpoint.ts';
-import type { AgentData, LogsData, SocketData, TerminalData } from './socket-data.ts';
+import type { AgentData, LogsData, PortData, SocketData, TerminalData } from './socket-data.ts';
 import { sendableCode } from './workspace-proxy.ts';
 
 /** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
@@ -37,6 +39,10 @@ export function createSocketHandler(
     // Terminal output and app traffic can be bursty; past 16 MiB queued the client is too slow and is dropped.
     backpressureLimit: 16 * 1024 * 1024,
     closeOnBackpressureLimit: true,
+    // A port tunnel stops reading the workspace while the client is behind, and reads again once it drained.
+    drain(ws) {
+      if (ws.data.kind === 'port') ws.data.upstream?.resume();
+    },
     open(ws) {
       const d = ws.data;
       sessions.track(d, d.token, (code, reason) => endSocket(ws, code, reason));
@@ -55,6 +61,7 @@ export function createSocketHandler(
         d.pending.length = 0;
         return;
       }
+      if (d.kind === 'port') return openPort(ws as ServerWebSocket<SocketData> & { data: PortData }, runtime);
       if (!terminals) return ws.close(TERMINAL_CLOSE.notFound, 'no terminals here');
       attachTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, terminals);
     },
@@ -67,6 +74,7 @@ export function createSocketHandler(
         if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
         return;
       }
+      if (d.kind === 'port') return sendToPort(ws, d, message);
       if (!d.session) return;
       if (typeof message === 'string') {
         const control = parseTerminalMessage(message);
@@ -86,6 +94,11 @@ export function createSocketHandler(
       if (d.kind === 'bridge') {
         d.client = undefined;
         if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);
+        return;
+      }
+      if (d.kind === 'port') {
+        // The client said goodbye: the workspace gets what was sent, then its end of the connection.
+        d.upstream?.end();
         return;
       }
       // The shell outlives its socket: the session counts down its grace period once no client is left.
@@ -110,6 +123,67 @@ function endSocket(ws: ServerWebSocket<SocketData>, code: number, reason: string
     if (reason === 'token revoked') session?.end(code, reason);
   } else if (d.kind === 'bridge' && d.upstream.readyState <= WebSocket.OPEN) {
     d.upstream.close(code, reason);
+  } else if (d.kind === 'port') {
+    d.upstream?.destroy();
+  }
+}
+
+/** Bytes from the client a port tunnel holds for a slow workspace before it gives up on the connection. */
+const PORT_BUFFER_LIMIT = 16 * 1024 * 1024;
+
+/** Connects a port tunnel to the workspace's port; either end closing closes the other. */
+function openPort(ws: ServerWebSocket<SocketData> & { data: PortData }, runtime: Runtime): void {
+  const d = ws.data;
+  // Half-open: the client's `eof` ends only the write side; the workspace's answer still comes back.
+  const upstream = connect({ host: d.target.host, port: d.port, allowHalfOpen: true });
+  d.upstream = upstream;
+  upstream.setNoDelay(true);
+  upstream.on('connect', () => {
+    d.connected = true;
+    for (const chunk of d.pending) upstream.write(chunk);
+    d.pending.length = 0;
+  });
+  upstream.on('data', (chunk: Buffer) => {
+    // -1: queued behind earlier frames; pause until the `drain` event says the client caught up.
+    if (ws.sendBinary(chunk) === -1) upstream.pause();
+  });
+  upstream.on('end', () => {
+    if (!d.ended) ws.send(PORT_EOF);
+  });
+  upstream.on('error', (e: NodeJS.ErrnoException) => {
+    if (!d.ended) ws.close(1011, `port ${d.port}: ${e.code ?? 'error'}`.slice(0, 120));
+  });
+  upstream.on('close', () => {
+    if (!d.ended) ws.close(1000, 'port closed');
+  });
+  // Stopping or deleting the workspace ends its tunnels too.
+  d.detach = runtime.attach(d.target.id, () => {
+    upstream.destroy();
+    ws.close(1001, 'workspace stopped');
+  });
+}
+
+/**
+ * A port tunnel's frames: binary frames carry bytes; the text frame `eof` says that side writes no more (a TCP
+ * half-close), so a request sent in full still gets its whole answer back. Other text frames are ignored.
+ */
+const PORT_EOF = 'eof';
+
+function sendToPort(ws: ServerWebSocket<SocketData>, d: PortData, message: string | Buffer): void {
+  if (typeof message === 'string') {
+    if (message !== PORT_EOF) return;
+    if (d.connected) d.upstream?.end();
+    else d.upstream?.once('connect', () => d.upstream?.end());
+    return;
+  }
+  if (!d.connected) {
+    d.pending.push(message);
+    return;
+  }
+  d.upstream?.write(message);
+  if ((d.upstream?.writableLength ?? 0) > PORT_BUFFER_LIMIT) {
+    d.upstream?.destroy();
+    ws.close(1011, 'the workspace reads too slowly');
   }
 }
 
@@ -133,7 +207,7 @@ function attachTerminal(
     }
   } else {
     try {
-      t = terminals.open(d.target, d.token.userId, d.cols, d.rows);
+      t = terminals.open(d.target, d.token.userId, d.cols, d.rows, d.command);
     } catch (e) {
       if (e instanceof TerminalLimitError) ws.close(TERMINAL_CLOSE.tooMany, e.message);
       else ws.close(1011, `terminal could not start: ${(e as Error).message}`.slice(0, 120));

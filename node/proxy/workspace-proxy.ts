@@ -27,7 +27,7 @@ import {
   unauthorized,
   unavailable,
 } from './responses.ts';
-import { isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
+import { forwardedPort, isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { openUpstreamSocket } from './upstream-socket.ts';
@@ -163,6 +163,7 @@ export class WorkspaceProxy {
       this.o.metrics.inc(`warren_proxy_requests_total{outcome="unavailable"}`);
       return unavailable(`workspace is ${target.status}`, starting ? 2 : 10);
     }
+    if (scope === 'ports') return this.portSocket(req, server, route, token, target, websocket);
     if (terminal) return this.terminal(req, server, route, token, target, websocket);
     if (agentSearch) return this.searchTranscript(req, route);
     if (agent) return this.agentSocket(req, server, route, token);
@@ -229,6 +230,12 @@ export class WorkspaceProxy {
     const sessionId = q.get('session') ?? undefined;
     if (sessionId !== undefined && !isTerminalSessionId(sessionId))
       return errorResponse(400, 'invalid_request', 'session is not a terminal session id');
+    // `?command=`: a one-off session running just that command (`warren ws ssh WS -- cmd`); it cannot be reattached.
+    const command = q.get('command') ?? undefined;
+    if (command !== undefined && (command.length === 0 || command.length > 4096))
+      return errorResponse(400, 'invalid_request', 'command is 1 to 4096 characters');
+    if (command !== undefined && sessionId !== undefined)
+      return errorResponse(400, 'invalid_request', 'command starts a new session; it cannot name one');
     const size = (name: string, fallback: number) => {
       const raw = q.get(name);
       const n = raw === null ? fallback : Number(raw);
@@ -245,6 +252,7 @@ export class WorkspaceProxy {
       cols,
       rows,
       sessionId,
+      command,
       session: undefined,
       client: undefined,
       detach: undefined,
@@ -299,6 +307,47 @@ export class WorkspaceProxy {
       detach: undefined,
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="logs"}`);
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+  }
+
+  /**
+   * `/_port/{port}`: a WebSocket tunnelled to a TCP port of the workspace. The port must be in the token's
+   * `ports` claim, or be the workspace's app port when the token has none: a token minted to reach one port
+   * must not open another (a database, sshd) of the same workspace.
+   */
+  private portSocket(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+    target: WorkspaceTarget,
+    websocket: boolean,
+  ): Response | undefined {
+    const port = forwardedPort(route.path);
+    if (!port) return errorResponse(400, 'invalid_request', 'the port is a whole number from 1 to 65535');
+    const allowed = token.ports ?? (target.port === undefined ? [] : [target.port]);
+    if (!allowed.includes(port))
+      return this.refuse(
+        errorResponse(
+          403,
+          'forbidden',
+          `the token does not allow port ${port}; ask for a token with it in ports`,
+        ),
+        'port_not_allowed',
+      );
+    if (!websocket) return errorResponse(400, 'invalid_request', 'a port tunnel is a WebSocket endpoint');
+    const data: SocketData = {
+      kind: 'port',
+      token,
+      target,
+      port,
+      upstream: undefined,
+      connected: false,
+      pending: [],
+      detach: undefined,
+    };
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="port"}`);
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
   }

@@ -76,6 +76,21 @@ export function loginShellArgv(launcher: string, shell: string | null | undefine
   return [launcher, '-c', script, shell || 'sh'];
 }
 
+/**
+ * One command run by the workspace's shell (`shell -c command`, as ssh runs a command), not a login shell: the
+ * shell is picked inside the sandbox as for `loginShellArgv`, and the command is its one argument, never parsed here.
+ */
+export function commandShellArgv(
+  launcher: string,
+  shell: string | null | undefined,
+  command: string,
+): string[] {
+  const script = shell
+    ? 'command -v "$0" >/dev/null 2>&1 && exec "$0" -c "$1"; echo "warren: shell $0 not found in this workspace, using sh" >&2; exec sh -c "$1"'
+    : 'command -v bash >/dev/null 2>&1 && exec bash -c "$1"; exec sh -c "$1"';
+  return [launcher, '-c', script, shell || 'sh', command];
+}
+
 /** One shell that outlives its sockets until it exits, is closed, or stays detached past the grace period. */
 export class HostedTerminal {
   readonly createdAt = new Date();
@@ -96,6 +111,11 @@ export class HostedTerminal {
     public rows: number,
     private readonly config: TerminalConfig,
     private readonly forget: (t: HostedTerminal) => void,
+    /**
+     * A one-off command (`?command=`): it cannot be found again (no reattach, not listed) and ends with its last
+     * socket instead of waiting out a grace period, as a command run over ssh ends with its connection.
+     */
+    readonly oneOff = false,
   ) {
     this.scrollback = new Scrollback(config.scrollbackBytes);
   }
@@ -119,9 +139,13 @@ export class HostedTerminal {
     return this.scrollback.snapshot();
   }
 
-  /** The client's socket closed; the last one to go starts the grace period. */
+  /** The client's socket closed; the last one to go starts the grace period (a one-off command just ends). */
   detach(client: TerminalClient): void {
     if (!this.clients.delete(client) || this.clients.size > 0 || this.ended) return;
+    if (this.oneOff) {
+      this.end(TERMINAL_CLOSE.closed, 'terminal closed');
+      return;
+    }
     this.expiresAt = Date.now() + this.config.detachGraceMs;
     this.graceTimer = setTimeout(
       () => this.end(TERMINAL_CLOSE.closed, 'detached too long'),
@@ -193,22 +217,43 @@ export class TerminalSessions {
 
   constructor(private readonly o: TerminalSessionsOptions) {}
 
-  /** Starts a shell in the workspace (through the runtime's one launcher, inside its sandbox). */
-  open(target: WorkspaceTarget, userId: string, cols: number, rows: number): HostedTerminal {
+  /**
+   * Starts a shell in the workspace (through the runtime's one launcher, inside its sandbox), or with `command`
+   * a one-off session running just that command. When the shell exits, the close reason is
+   * `shell exited <status>` (128 + the signal number when a signal ended it), so `warren ws ssh` can exit with it.
+   */
+  open(
+    target: WorkspaceTarget,
+    userId: string,
+    cols: number,
+    rows: number,
+    command?: string,
+  ): HostedTerminal {
     let count = 0;
     for (const t of this.byId.values()) if (t.workspaceId === target.id) count++;
     if (count >= this.o.config.maxPerWorkspace)
       throw new TerminalLimitError(`a workspace has at most ${this.o.config.maxPerWorkspace} terminals`);
     const id = newSessionId();
-    const t = new HostedTerminal(id, target.id, userId, cols, rows, this.o.config, (x) =>
-      this.byId.delete(x.id),
+    const t = new HostedTerminal(
+      id,
+      target.id,
+      userId,
+      cols,
+      rows,
+      this.o.config,
+      (x) => this.byId.delete(x.id),
+      command !== undefined,
     );
+    const shell = this.o.shellOf(target.id);
     t.session = openTerminal(this.o.runtime, target, {
-      argv: loginShellArgv(this.o.launcher, this.o.shellOf(target.id)),
+      argv:
+        command === undefined
+          ? loginShellArgv(this.o.launcher, shell)
+          : commandShellArgv(this.o.launcher, shell, command),
       cols,
       rows,
       onData: (bytes) => t.output(bytes),
-      onExit: () => t.end(TERMINAL_CLOSE.exited, 'shell exited'),
+      onExit: (status) => t.end(TERMINAL_CLOSE.exited, `shell exited ${status}`),
     });
     this.byId.set(id, t);
     // Stopping or deleting the workspace ends its terminals too.
@@ -219,13 +264,15 @@ export class TerminalSessions {
   /** The session `id` of this workspace and user; undefined for any other (never says whose it is). */
   find(workspaceId: string, userId: string, id: string): HostedTerminal | undefined {
     const t = this.byId.get(id);
-    return t && t.workspaceId === workspaceId && t.userId === userId && !t.isEnded ? t : undefined;
+    return t && t.workspaceId === workspaceId && t.userId === userId && !t.isEnded && !t.oneOff
+      ? t
+      : undefined;
   }
 
   list(workspaceId: string, userId: string): TerminalSessionInfo[] {
     const out: TerminalSessionInfo[] = [];
     for (const t of this.byId.values())
-      if (t.workspaceId === workspaceId && t.userId === userId) out.push(t.info());
+      if (t.workspaceId === workspaceId && t.userId === userId && !t.oneOff) out.push(t.info());
     return out;
   }
 

@@ -243,8 +243,26 @@ describe('Terminal', () => {
     expect(alive(pb)).toBe(true);
     expect((await remove(sa.id)).status).toBe(404);
     b.ws.send('exit\n');
-    expect(await b.closed()).toEqual({ code: 1000, reason: 'shell exited' });
+    expect(await b.closed()).toEqual({ code: 1000, reason: 'shell exited 0' });
     expect((await sessions()).map((s) => s.id)).not.toContain(sb.id);
+  });
+
+  it('runs a one-off ?command= with the shell, ends with its exit status, and never lets it be reattached', async () => {
+    const once = await open(`&command=${encodeURIComponent('echo once-$((6*7)); exit 5')}`);
+    expect((await once.session()).created).toBe(true);
+    expect(await once.closed()).toEqual({ code: 1000, reason: 'shell exited 5' });
+    expect(screenLines(once.output())).toContain('once-42');
+
+    // A long command: not listed, not reattachable by its id, and it ends with its socket (no grace period).
+    const long = await open(`&command=${encodeURIComponent('echo "PID-long $$"; exec sleep 300')}`);
+    const { id } = await long.session();
+    const pid = Number((await long.waitForLine(/^PID-long \d+$/)).split(' ')[1]);
+    expect((await sessions()).map((x) => x.id)).not.toContain(id);
+    const again = await open(`&session=${id}`);
+    expect(await again.closed()).toEqual({ code: 4404, reason: 'terminal session not found' });
+    expect(alive(pid)).toBe(true);
+    await long.close();
+    await eventually(() => !alive(pid), 'the one-off command to end with its socket');
   });
 
   it('answers an unknown session with 4404 and malformed input with a 400', async () => {
@@ -257,7 +275,15 @@ describe('Terminal', () => {
       'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
       'sec-websocket-version': '13',
     };
-    for (const q of ['session=short', 'cols=0', 'rows=abc', 'cols=5000']) {
+    for (const q of [
+      'session=short',
+      'cols=0',
+      'rows=abc',
+      'cols=5000',
+      'command=',
+      `command=${'x'.repeat(4097)}`,
+      `command=true&session=${'A'.repeat(22)}`,
+    ]) {
       const res = await fetch(`${f.node.url}/w/${f.ws.id}/_terminal?${q}`, { headers });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');

@@ -1,4 +1,5 @@
 // A terminal session: a shell on a PTY (Bun's built-in `terminal` spawn option), started through the workspace's launcher.
+import { constants as osConstants } from 'node:os';
 import type { Runtime, WorkspaceTarget } from './runtime.ts';
 
 /** One shell on a PTY; `close` ends the shell and everything it started. */
@@ -15,7 +16,8 @@ export interface TerminalOptions {
   cols?: number;
   rows?: number;
   onData: (data: Uint8Array) => void;
-  onExit: () => void;
+  /** The shell's exit status (128 + signal number when a signal ended it). */
+  onExit: (status: number) => void;
 }
 
 /** Starts a shell in the workspace (its sandbox, directory and environment). */
@@ -28,8 +30,11 @@ export function openTerminal(runtime: Runtime, target: WorkspaceTarget, o: Termi
     terminal: { cols: o.cols ?? 80, rows: o.rows ?? 24, data: (data) => o.onData(data) },
   });
   const proc = launched.proc;
-  void proc.exited.then(() => {
-    if (!closed) o.onExit();
+  void proc.exited.then((code) => {
+    const signal = proc.signalCode;
+    if (closed) return;
+    if (!signal) o.onExit(code);
+    else o.onExit(128 + (typeof signal === 'number' ? signal : (signalNumber(signal) ?? 0)));
   });
   const term = proc.terminal!;
   return {
@@ -71,4 +76,9 @@ export function parseTerminalMessage(
     }
   } catch {}
   return undefined;
+}
+
+/** The number of a signal name (SIGKILL → 9), as shells report `128 + n`. */
+function signalNumber(name: string): number | undefined {
+  return (osConstants.signals as Record<string, number>)[name];
 }

@@ -121,7 +121,9 @@ export function SignInPage({ reason, onSignedIn }: SignInProps) {
           </button>
         </form>
         <p class="muted small">
-          A link works once. Need another? Ask an admin: they add people under Settings, People.
+          A link works once. Need another? Ask an admin (<code>warren admin login-link USER</code>). The admin
+          locked out? On the control plane’s machine, <code>warren admin login-link --data DIR</code> prints a
+          fresh link.
         </p>
       </div>
     </main>

@@ -1,12 +1,16 @@
-// People (admin): who can sign in, and adding someone with a one-time sign-in link to hand over.
+// People (admin): who can sign in, adding someone with a one-time sign-in link to hand over, a fresh link for
+// someone locked out, and disabling or deleting people (their sessions and tokens end at once).
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type User } from '../api.ts';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorNotice } from '../components/notice.tsx';
 import { SecretField } from '../components/secret-field.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { describe } from '../problem.ts';
 
-type Created = { user: User; loginLink: string };
+type Created = { user: User; loginLink: string; fresh?: true };
+/** What an admin does to one person; disabling and deleting ask first. */
+type PersonAction = 'link' | 'disable' | 'enable' | 'delete';
 
 export function Users() {
   const [users, setUsers] = useState<User[]>();
@@ -17,6 +21,8 @@ export function Users() {
   const [created, setCreated] = useState<Created>();
   const [error, setError] = useState<string>();
   const [approving, setApproving] = useState<string>();
+  const [acting, setActing] = useState<string>();
+  const [confirming, setConfirming] = useState<{ user: User; action: 'disable' | 'delete' }>();
 
   const load = () =>
     must(api.GET('/api/v1/users')).then(
@@ -61,6 +67,26 @@ export function Users() {
       setError(describe(err));
     } finally {
       setApproving(undefined);
+    }
+  };
+
+  const act = async (u: User, action: PersonAction) => {
+    setConfirming(undefined);
+    setActing(u.id);
+    setError(undefined);
+    const params = { params: { path: { id: u.id } } };
+    try {
+      if (action === 'link') {
+        const r = await must(api.POST('/api/v1/users/{id}/login-link', params));
+        setCreated({ user: u, loginLink: r.loginLink, fresh: true });
+      } else if (action === 'disable') await must(api.POST('/api/v1/users/{id}/disable', params));
+      else if (action === 'enable') await must(api.POST('/api/v1/users/{id}/enable', params));
+      else await must(api.DELETE('/api/v1/users/{id}', params));
+      await load();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setActing(undefined);
     }
   };
 
@@ -110,7 +136,10 @@ export function Users() {
       <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
       {created ? (
         <div class="created" role="status">
-          <strong>{created.user.name} added.</strong> Send them this link; it works once.
+          <strong>
+            {created.fresh ? `A new link for ${created.user.name}.` : `${created.user.name} added.`}
+          </strong>{' '}
+          Send them this link; it works once.
           <SecretField
             id="user-link"
             label={`Sign-in link for ${created.user.name}`}
@@ -136,6 +165,9 @@ export function Users() {
                   Added
                 </th>
                 <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -159,15 +191,72 @@ export function Users() {
                         {approving === u.id ? 'Approving…' : 'Approve'}
                         <span class="sr-only"> {u.name}</span>
                       </button>
+                    ) : u.disabledAt ? (
+                      'disabled'
                     ) : (
                       'active'
                     )}
+                  </td>
+                  <td class="actions">
+                    {u.disabledAt ? (
+                      <button
+                        type="button"
+                        class="button small"
+                        disabled={acting === u.id}
+                        onClick={() => void act(u, 'enable')}
+                      >
+                        Enable<span class="sr-only"> {u.name}</span>
+                      </button>
+                    ) : (
+                      <>
+                        <button
+                          type="button"
+                          class="button small"
+                          disabled={acting === u.id}
+                          onClick={() => void act(u, 'link')}
+                        >
+                          New sign-in link<span class="sr-only"> for {u.name}</span>
+                        </button>
+                        <button
+                          type="button"
+                          class="button small"
+                          disabled={acting === u.id}
+                          onClick={() => setConfirming({ user: u, action: 'disable' })}
+                        >
+                          Disable<span class="sr-only"> {u.name}</span>
+                        </button>
+                      </>
+                    )}
+                    <button
+                      type="button"
+                      class="button small danger-outline"
+                      disabled={acting === u.id}
+                      onClick={() => setConfirming({ user: u, action: 'delete' })}
+                    >
+                      Delete<span class="sr-only"> {u.name}</span>
+                    </button>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
+      ) : null}
+      {confirming ? (
+        <ConfirmDialog
+          title={`${confirming.action === 'delete' ? 'Delete' : 'Disable'} ${confirming.user.name}?`}
+          confirmLabel={confirming.action === 'delete' ? 'Delete person' : 'Disable person'}
+          danger
+          onCancel={() => setConfirming(undefined)}
+          onConfirm={() => void act(confirming.user, confirming.action)}
+        >
+          <p>
+            Their open sessions, API tokens and workspace tokens stop working at once.
+            {confirming.action === 'delete'
+              ? ' This cannot be undone; their workspaces must be deleted first.'
+              : ' Enable them later and send a new sign-in link.'}
+          </p>
+        </ConfirmDialog>
       ) : null}
     </section>
   );
