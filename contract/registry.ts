@@ -1,4 +1,4 @@
-// Entries of the gossiped registry (DESIGN.md "The mesh"): owned by one origin, versioned per origin, signed.
+// Entries of the gossiped registry (docs/architecture.md "The mesh"): owned by one origin, versioned per origin, signed.
 import * as v from 'valibot';
 import { NodeId, WorkspaceId } from './ids.ts';
 import { Jwks, Revocation } from './jwks.ts';

@@ -1,4 +1,4 @@
-// Claims of every signed token kind (DESIGN.md "Identities"), their `typ` headers and audiences.
+// Claims of every signed token kind (docs/architecture.md "Identities"), their `typ` headers and audiences.
 import * as v from 'valibot';
 import { NodeId, UserId, WorkspaceId } from './ids.ts';
 import { WorkspaceScope } from './status.ts';

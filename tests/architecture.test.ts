@@ -1,4 +1,4 @@
-// Enforces the dependency direction of DESIGN.md and CONVENTIONS.md: who may import whom, and only through index files.
+// Enforces the dependency direction of docs/architecture.md: who may import whom, and only through index files.
 import { describe, expect, it } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -152,7 +152,7 @@ function violations(): Violation[] {
 }
 
 describe('Architecture', () => {
-  it('keeps every import inside the dependency direction of DESIGN.md', () => {
+  it('keeps every import inside the dependency direction of docs/architecture.md', () => {
     expect(violations()).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type ErrorCode, errorBody } from '../../contract/index.ts';
 
-/** The path git credential requests are served on (DESIGN.md). */
+/** The path git credential requests are served on (docs/architecture.md, "A node"). */
 export const GIT_CREDENTIAL_PATH = '/_node/git-credential';
 
 /** A listening credential socket. */
