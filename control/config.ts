@@ -4,11 +4,11 @@ import * as v from 'valibot';
 import { defaultMeshConfig, type MeshConfig, meshConfigFrom } from '../mesh/index.ts';
 import { type ActivityConfig, defaultActivityConfig } from './activity/index.ts';
 import { DB_SYNC, type DbSync } from './db/index.ts';
+import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './fleet/index.ts';
 import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultHardeningConfig, type HardeningConfig, parseHardeningConfig } from './hardening/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 import { defaultLeaseConfig, type LeaseConfig } from './lease/index.ts';
-import { defaultInfraConfig, type InfraConfig, parseInfraConfig } from './providers/index.ts';
 
 export interface ControlConfig {
   /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */

@@ -3,9 +3,9 @@ import { databaseFiles, formatMode, type ModeFix, secureDataDir } from '../disk/
 import { ADMIN_TOKEN_FILE, LOGIN_LINK_FILE } from './bootstrap.ts';
 import type { ControlConfig } from './config.ts';
 import { databaseFile } from './db/index.ts';
+import { LOCAL_NODES_DIR, PULUMI_STATE_DIR } from './fleet/index.ts';
 import { MASTER_KEY_FILE } from './identity/index.ts';
 import type { Log } from './log.ts';
-import { LOCAL_NODES_DIR, PULUMI_STATE_DIR } from './providers/index.ts';
 
 /** File with `{ url, pid }` written once the control plane listens (for --port 0 and the CLI). */
 export const CONTROL_FILE = 'control.json';

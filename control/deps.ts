@@ -12,6 +12,7 @@ import {
 import { type Clock, systemClock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
 import { createStore, type Database, openDatabase, type Store } from './db/index.ts';
+import { createNodeFleet, type NodeFleet } from './fleet/index.ts';
 import { createGitHubService, type GitHubService, type UserTokenStore } from './github/index.ts';
 import {
   createIssuer,
@@ -27,7 +28,7 @@ import { createLog, type Log } from './log.ts';
 import { type ControlMesh, startControlMesh } from './mesh/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createLiveness, createNodeService, type Liveness, type NodeService } from './nodes/index.ts';
-import { createNodeFleet, type NodeFleet, type Provider } from './providers/index.ts';
+import type { Provider } from './providers/index.ts';
 import type { TailscaleApi } from './tailscale/index.ts';
 import {
   createNodeTaskAgents,

@@ -11,6 +11,6 @@ export {
 } from './config.ts';
 export { CONTROL_FILE, UP_FILE } from './data-dir.ts';
 export { type ControlDeps, openControlDeps } from './deps.ts';
+export { rememberLocalNodePort } from './fleet/index.ts';
 export { createLog, type Log } from './log.ts';
-export { rememberLocalNodePort } from './providers/index.ts';
 export { type RunningControl, type StartOptions, startControl } from './server.ts';

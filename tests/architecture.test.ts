@@ -195,3 +195,69 @@ describe('The workspace launcher', () => {
     for (const file of Object.keys(SPAWN_ALLOWED)) expect(statSync(join(ROOT, file)).isFile()).toBe(true);
   });
 });
+
+/**
+ * control/'s inner layers, lowest first: a subfolder may import only subfolders of a lower layer (files at
+ * control/'s top, such as deps.ts and server.ts, wire everything and are not layered). Every subfolder must be
+ * listed, so a new one is placed on purpose.
+ */
+const CONTROL_LAYERS: string[][] = [
+  ['db', 'tailscale', 'activity', 'lease', 'github', 'testing'],
+  ['identity'],
+  ['auth', 'mesh'],
+  ['workspaces'],
+  ['nodes', 'tasks', 'providers'],
+  ['warm-pool'],
+  ['fleet'],
+  ['routes'],
+  ['hardening'],
+];
+
+const CONTROL_LAYER_OF = new Map(CONTROL_LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));
+
+/** True when control/`from`/ may not import control/`to`/: `to` is not in a lower layer. */
+function upward(from: string, to: string): boolean {
+  const mine = CONTROL_LAYER_OF.get(from);
+  const theirs = CONTROL_LAYER_OF.get(to);
+  return mine === undefined || theirs === undefined || theirs >= mine;
+}
+
+function controlLayerViolations(): string[] {
+  const found: string[] = [];
+  const controlDir = join(ROOT, 'control');
+  for (const file of sourceFiles(controlDir)) {
+    const parts = relative(controlDir, file).split('/');
+    const from = parts[0] ?? '';
+    // Tests and test helpers wire real parts together; only the code itself is layered.
+    if (parts.length < 2 || file.endsWith('.test.ts') || parts.includes('testing')) continue;
+    if (!CONTROL_LAYER_OF.has(from)) {
+      found.push(`control/${from}/ is in no layer of CONTROL_LAYERS`);
+      continue;
+    }
+    for (const spec of importsOf(file)) {
+      if (!spec.startsWith('.')) continue;
+      const to = relative(controlDir, resolve(dirname(file), spec)).split('/');
+      if (to.length < 2 || to[0]?.startsWith('..') || to[0] === from) continue;
+      if (upward(from, to[0] ?? ''))
+        found.push(
+          `${relative(ROOT, file)} imports control/${to[0]}/ from ${spec}: only lower layers may be imported`,
+        );
+    }
+  }
+  return found;
+}
+
+describe("control's layers", () => {
+  it('imports only downward: providers and the warm pool below the fleet, the fleet below the routes', () => {
+    expect(controlLayerViolations()).toEqual([]);
+  });
+
+  it('would catch an upward or sideways import (the check itself can fail)', () => {
+    // The cycle this table ended: providers/ importing the warm pool, which imports providers/.
+    expect(upward('providers', 'warm-pool')).toBe(true);
+    expect(upward('warm-pool', 'providers')).toBe(false);
+    expect(upward('providers', 'fleet')).toBe(true);
+    expect(upward('nodes', 'tasks')).toBe(true);
+    expect(upward('fleet', 'not-a-layer')).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 // control/providers: where node machines come from (local processes, Hetzner via Pulumi) and the one
-// provisioning pipeline (join token, tailnet key, provider) with progress steps.
+// provisioning pipeline (join token, tailnet key, provider) with progress steps. control/fleet builds on it.
 export { CLOUD_INIT_PATHS, type CloudInitInput, renderCloudInit } from './cloud-init.ts';
 // The Hetzner program itself (hetzner-program.ts) loads @pulumi/hcloud; it is imported lazily, not from here.
 export type { HetznerNodeSpec } from './hetzner-program.ts';
@@ -10,28 +10,11 @@ export {
   progressFromEngineEvent,
 } from './hetzner-provider.ts';
 export {
-  defaultInfraConfig,
-  type InfraConfig,
-  type InfraConfigResult,
-  type ProviderConfig,
-  PULUMI_STATE_DIR,
-  parseInfraConfig,
-  WARM_POOL_SCOPES,
-  type WarmPoolScope,
-} from './infra-config.ts';
-export {
   createLocalProvider,
   type LocalNodeCommand,
   type LocalNodeCommandInput,
   type LocalProviderOptions,
 } from './local-provider.ts';
-export {
-  createNodeFleet,
-  LOCAL_NODES_DIR,
-  type NodeFleet,
-  type NodeFleetDeps,
-  rememberLocalNodePort,
-} from './node-fleet.ts';
 export {
   type AutomationStacksConfig,
   automationNodeStacks,

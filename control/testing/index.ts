@@ -116,8 +116,9 @@ export async function startTestControl(options: TestControlOptions = {}): Promis
     },
   };
 }
+export { defaultInfraConfig } from '../fleet/index.ts';
 export { hashSecret, newSecret } from '../identity/index.ts';
-export { createHetznerProvider, defaultHetznerConfig, defaultInfraConfig } from '../providers/index.ts';
+export { createHetznerProvider, defaultHetznerConfig } from '../providers/index.ts';
 /** Node stacks running the real Hetzner program under Pulumi mocks; loaded on demand (Pulumi's SDK is heavy). */
 export const loadMockNodeStacks = async () => (await import('../providers/testing/index.ts')).MockNodeStacks;
 export { defaultTailscaleApiConfig } from '../tailscale/index.ts';

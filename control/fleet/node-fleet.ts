@@ -8,14 +8,19 @@ import type { Clock } from '../clock.ts';
 import type { Database, Store } from '../db/index.ts';
 import { hashSecret, newSecret } from '../identity/index.ts';
 import type { Log } from '../log.ts';
+import {
+  createHetznerProvider,
+  createLocalProvider,
+  deprovisionNode,
+  type Provider,
+  type ProvisionedNode,
+  type ProvisioningDeps,
+  provisionNode,
+} from '../providers/index.ts';
 import { createTailscaleApi, type TailscaleApi } from '../tailscale/index.ts';
 import { INSTANCE_POOL, WarmPool, WarmPoolStore } from '../warm-pool/index.ts';
 import { POOL_LABEL } from '../workspaces/index.ts';
-import { createHetznerProvider } from './hetzner-provider.ts';
 import type { InfraConfig } from './infra-config.ts';
-import { createLocalProvider } from './local-provider.ts';
-import type { Provider, ProvisionedNode } from './provider.ts';
-import { deprovisionNode, type ProvisioningDeps, provisionNode } from './provisioning.ts';
 
 // Every pool node carries POOL_LABEL (from its join token): ordinary placement skips it; only claims land there.
 
@@ -94,16 +99,12 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
   const provider = deps.provider ?? createConfiguredProvider(deps);
   const records = new Map<string, Entry>();
 
-  const waitJoined = async (nodeId: string): Promise<void> => {
-    // Real time, not the injected clock: this waits on a real machine.
-    const deadline = Date.now() + config.joinTimeoutMs;
-    for (;;) {
-      if (await store.nodes.get(nodeId)) return;
-      if (Date.now() > deadline)
-        throw new Error(`node ${nodeId} did not join within ${config.joinTimeoutMs} ms`);
-      await Bun.sleep(50);
-    }
-  };
+  const waitJoined = (nodeId: string) =>
+    pollUntil(
+      config.joinTimeoutMs,
+      `node ${nodeId} did not join within ${config.joinTimeoutMs} ms`,
+      async () => Boolean(await store.nodes.get(nodeId)),
+    );
 
   const pipeline = (createdBy: string | null, labels: Record<string, string>): ProvisioningDeps => ({
     provider,
@@ -176,6 +177,22 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
     await store.revocations.upsert(`node:${nodeId}`, Math.floor(clock.now() / 1000) + 1, clock.now());
   };
 
+  /**
+   * Records why `entry`'s work failed and says so; with `cleanUp`, removes everything of the node, since
+   * nothing of a failed node may stay behind (no machine, no tailnet device, no row: a half-created cloud
+   * stack costs money).
+   */
+  const failed = async (entry: Entry, error: unknown, what: string, cleanUp: boolean) => {
+    const nodeId = entry.record.nodeId;
+    entry.record.state = 'failed';
+    entry.record.error = (error as Error).message.slice(0, 1000);
+    log.warn(`${what} failed`, { node: nodeId, message: entry.record.error });
+    if (cleanUp)
+      await destroy(nodeId).catch((e) =>
+        log.error(`cleaning up after ${what} failed`, { node: nodeId, message: (e as Error).message }),
+      );
+  };
+
   const track = (nodeId: string, state: NodeProvisioning['state'], work: (entry: Entry) => Promise<void>) => {
     const entry: Entry = {
       record: { nodeId, provider: provider.kind, state, events: [] },
@@ -219,15 +236,7 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
               await outcome;
               e.record.state = 'ready';
             } catch (error) {
-              e.record.state = 'failed';
-              e.record.error = (error as Error).message.slice(0, 1000);
-              // Nothing of a failed pool node stays behind either (a half-created cloud stack costs money).
-              await destroy(nodeId).catch((x) =>
-                log.error('cleaning up a failed pool node failed', {
-                  node: nodeId,
-                  message: (x as Error).message,
-                }),
-              );
+              await failed(e, error, 'pool node provisioning', true);
             }
           });
           return entry.done.then(() => {
@@ -312,13 +321,7 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
           );
           entry.record.state = 'ready';
         } catch (error) {
-          entry.record.state = 'failed';
-          entry.record.error = (error as Error).message.slice(0, 1000);
-          log.warn('node provisioning failed', { node: nodeId, message: entry.record.error });
-          // Nothing of a failed node stays behind: no machine, no tailnet device, no row.
-          await destroy(nodeId).catch((e) =>
-            log.error('cleaning up a failed node failed', { node: nodeId, message: (e as Error).message }),
-          );
+          await failed(entry, error, 'node provisioning', true);
         }
       }).record;
     },
@@ -335,9 +338,7 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
           await pools.remove(nodeId);
           entry.record.state = 'deleted';
         } catch (error) {
-          entry.record.state = 'failed';
-          entry.record.error = (error as Error).message.slice(0, 1000);
-          log.warn('node deletion failed', { node: nodeId, message: entry.record.error });
+          await failed(entry, error, 'node deletion', false);
         }
       }).record;
     },
@@ -379,6 +380,18 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
       await provider.shutdown?.();
     },
   };
+}
+
+/**
+ * Resolves once `ready()` holds, checking every 50 ms; throws `message` after `timeoutMs`. Real time, not the
+ * injected clock: it waits on real machines.
+ */
+async function pollUntil(timeoutMs: number, message: string, ready: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(message);
+    await Bun.sleep(50);
+  }
 }
 
 /** The local provider's node machines, below the control plane's data dir: `nodes/<nodeId>/`. */
@@ -487,12 +500,12 @@ function createConfiguredProvider(deps: NodeFleetDeps): Provider {
     // `warren node join` locks its --data dir for as long as it runs.
     holder: (dataDir) => dataDirHolder(join(dataDir, 'node')),
     // Ready: the node joined (its row exists) and saved its membership, so it resumes after a restart.
-    waitReady: async ({ nodeId, dataDir }) => {
-      const deadline = Date.now() + deps.config.joinTimeoutMs;
-      while (!existsSync(join(dataDir, 'node', 'node.json')) || !(await deps.store.nodes.get(nodeId))) {
-        if (Date.now() > deadline) throw new Error(`node ${nodeId} did not join in time`);
-        await Bun.sleep(50);
-      }
-    },
+    waitReady: ({ nodeId, dataDir }) =>
+      pollUntil(
+        deps.config.joinTimeoutMs,
+        `node ${nodeId} did not join in time`,
+        async () =>
+          existsSync(join(dataDir, 'node', 'node.json')) && Boolean(await deps.store.nodes.get(nodeId)),
+      ),
   });
 }

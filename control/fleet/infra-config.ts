@@ -2,10 +2,9 @@
 // control/config.ts calls this with the environment; nothing here reads process.env itself.
 import { join } from 'node:path';
 import * as v from 'valibot';
+import { defaultHetznerConfig, type HetznerConfig, PROVIDER_KINDS } from '../providers/index.ts';
 import { defaultTailscaleApiConfig, type TailscaleApiConfig } from '../tailscale/index.ts';
 import { defaultWarmPoolConfig, type WarmPoolConfig } from '../warm-pool/index.ts';
-import { defaultHetznerConfig, type HetznerConfig } from './hetzner-provider.ts';
-import { PROVIDER_KINDS } from './provider.ts';
 
 /** Where node machines come from. */
 export type ProviderConfig =
