@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   illegal_transition: 409,
   gone: 410,
@@ -36,4 +37,51 @@ export type ErrorBody = v.InferOutput<typeof ErrorBody>;
 /** Builds the wire error body; `detail` must never carry secrets or stack traces. */
 export function errorBody(code: ErrorCode, message: string, detail?: unknown): ErrorBody {
   return detail === undefined ? { error: { code, message } } : { error: { code, message, detail } };
+}
+
+/** One problem with a request's input: where (`body`, `query`, `param`, …), the dotted path, and what is wrong. */
+export interface ValidationIssue {
+  in: string;
+  path: string;
+  message: string;
+}
+
+/** An issue as a Standard Schema validator reports it (valibot's, Elysia's). */
+export interface StandardIssueLike {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: unknown }>;
+}
+
+/**
+ * The `detail` of every `invalid_request` about a schema, control's and the node's alike: `{ issues }`, at most
+ * 20, never echoing the input (it may hold a secret).
+ */
+export function validationDetail(
+  where: string,
+  issues: readonly StandardIssueLike[],
+): { issues: ValidationIssue[] } {
+  return {
+    issues: issues.slice(0, 20).map((i) => ({
+      in: where,
+      path: (i.path ?? [])
+        .map((s) => String(typeof s === 'object' && s !== null && 'key' in s ? s.key : s))
+        .join('.'),
+      message: i.message,
+    })),
+  };
+}
+
+/**
+ * The one writer of error responses: the body in the wire shape, the status its code maps to, JSON, never cached.
+ * `headers` adds e.g. Retry-After or WWW-Authenticate.
+ */
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  options: { detail?: unknown; headers?: Record<string, string> } = {},
+): Response {
+  return new Response(JSON.stringify(errorBody(code, message, options.detail)), {
+    status: ERROR_STATUS[code],
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...options.headers },
+  });
 }

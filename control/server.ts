@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { errorResponse } from '../contract/index.ts';
 import { lockDataDir } from '../disk/index.ts';
 import { createControlApp } from './app.ts';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.ts';
@@ -70,7 +71,7 @@ async function startLockedControl(
   log: Log,
 ): Promise<RunningControl> {
   let handle: (req: Request) => Response | Promise<Response> = () =>
-    new Response('starting', { status: 503 });
+    errorResponse('unavailable', 'the control plane is starting');
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,

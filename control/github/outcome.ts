@@ -1,5 +1,5 @@
 // The result union the GitHub operations return; `code` maps to an HTTP status through contract's ERROR_STATUS.
-import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contract/index.ts';
+import { type ErrorCode, errorResponse } from '../../contract/index.ts';
 import { GitHubError } from './github-client.ts';
 
 /** Success with a value, or a wire error code and a message safe to show (no secrets). */
@@ -26,10 +26,6 @@ export function githubFailure<T = never>(error: unknown): Outcome<T> {
 /** The HTTP answer for an outcome: the value as JSON, or the one error shape with its status. */
 export function outcomeResponse<T>(outcome: Outcome<T>, status = 200): Response {
   if (outcome.ok) return Response.json(outcome.value, { status, headers: { 'cache-control': 'no-store' } });
-  const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (outcome.code === 'unavailable') headers['retry-after'] = '5';
-  return Response.json(errorBody(outcome.code, outcome.message), {
-    status: ERROR_STATUS[outcome.code],
-    headers,
-  });
+  const headers: Record<string, string> = outcome.code === 'unavailable' ? { 'retry-after': '5' } : {};
+  return errorResponse(outcome.code, outcome.message, { headers });
 }

@@ -1,7 +1,7 @@
 // The GitHub webhook endpoint: HMAC-SHA256 signature check (constant-time), then installation bookkeeping.
 import { verify } from '@octokit/webhooks-methods';
 import * as v from 'valibot';
-import { ERROR_STATUS, type ErrorCode, errorBody } from '../../contract/index.ts';
+import { type ErrorCode, errorResponse } from '../../contract/index.ts';
 import { InstallationEventPayload } from './github-shapes.ts';
 import type { InstallationStore } from './store.ts';
 
@@ -88,5 +88,5 @@ export async function applyWebhook(
 }
 
 function error(code: ErrorCode, message: string): Response {
-  return Response.json(errorBody(code, message), { status: ERROR_STATUS[code] });
+  return errorResponse(code, message);
 }

@@ -1,34 +1,32 @@
 // The one mapping from anything thrown to the wire error shape: 400 validation, 404 unknown route, 500 without internals.
 import type { ErrorBody } from '../../contract/index.ts';
-import { ERROR_STATUS, errorBody, wantsPage } from '../../contract/index.ts';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  errorBody,
+  type StandardIssueLike,
+  validationDetail,
+  wantsPage,
+} from '../../contract/index.ts';
 import { ControlError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { messagePage } from './pages.ts';
 
-interface StandardIssue {
-  message: string;
-  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
-}
 interface StandardLike {
-  '~standard': { validate(value: unknown): { issues?: readonly StandardIssue[] } | Promise<unknown> };
+  '~standard': {
+    validate(value: unknown): { issues?: readonly StandardIssueLike[] } | Promise<unknown>;
+  };
 }
 
-/** Issues of an Elysia validation error, as `{ in, path, message }` without echoing the (maybe secret) value. */
+/** Issues of an Elysia validation error, in the contract's one shape, without echoing the (maybe secret) value. */
 function validationIssues(error: { type?: string; validator?: unknown; value?: unknown }) {
   const validator = error.validator as (Partial<StandardLike> & { schema?: StandardLike }) | undefined;
   const standard: Partial<StandardLike> | undefined = validator?.['~standard']
     ? validator
     : validator?.schema;
   const result = standard?.['~standard']?.validate(error.value);
-  const issues =
-    result && !(result instanceof Promise) ? ((result as { issues?: StandardIssue[] }).issues ?? []) : [];
-  return issues.slice(0, 20).map((i) => ({
-    in: error.type ?? 'body',
-    path: (i.path ?? [])
-      .map((s) => String(typeof s === 'object' && s !== null && 'key' in s ? s.key : s))
-      .join('.'),
-    message: i.message,
-  }));
+  const issues = result && !(result instanceof Promise) ? ((result as { issues?: [] }).issues ?? []) : [];
+  return validationDetail(error.type ?? 'body', issues);
 }
 
 type Set = { status?: number | string; headers: Record<string, string | number> };
@@ -47,19 +45,16 @@ export function createErrorHandler(log: Log) {
     request?: Request;
   }): ErrorBody | Response => {
     set.headers['content-type'] = 'application/json';
-    if (error instanceof ControlError) {
-      set.status = ERROR_STATUS[error.code];
-      return errorBody(error.code, error.message, error.detail);
-    }
+    // Elysia writes the body it is handed with `set`, so the status comes from the code here as in errorResponse.
+    const fail = (code: ErrorCode, message: string, detail?: unknown): ErrorBody => {
+      set.status = ERROR_STATUS[code];
+      return errorBody(code, message, detail);
+    };
+    if (error instanceof ControlError) return fail(error.code, error.message, error.detail);
     const e = error as { type?: string; validator?: unknown; value?: unknown };
-    if (code === 'VALIDATION' && e.type !== 'response') {
-      set.status = 400;
-      return errorBody('invalid_request', `invalid ${e.type ?? 'request'}`, { issues: validationIssues(e) });
-    }
-    if (code === 'PARSE') {
-      set.status = 400;
-      return errorBody('invalid_request', 'the request body is not valid JSON');
-    }
+    if (code === 'VALIDATION' && e.type !== 'response')
+      return fail('invalid_request', `invalid ${e.type ?? 'request'}`, validationIssues(e));
+    if (code === 'PARSE') return fail('invalid_request', 'the request body is not valid JSON');
     if (code === 'NOT_FOUND') {
       // A person who typed or followed a link to no page gets a page; the API's paths keep the error shape.
       if (request && request.method === 'GET' && wantsPage(request.headers) && !isApiPath(request.url))
@@ -69,8 +64,7 @@ export function createErrorHandler(log: Log) {
           ['Nothing in Warren lives at this address. It may have moved, or the link was mistyped.'],
           { href: '/', text: 'Open Warren' },
         );
-      set.status = 404;
-      return errorBody('not_found', 'no such route');
+      return fail('not_found', 'no such route');
     }
     // Anything else is our bug: log its name and message (never request data), answer without internals.
     log.error('unexpected error', {
@@ -80,8 +74,7 @@ export function createErrorHandler(log: Log) {
       message: String((error as Error)?.message ?? '').split('\nparams:')[0],
       type: e.type,
     });
-    set.status = 500;
-    return errorBody('internal', 'internal error');
+    return fail('internal', 'internal error');
   };
 }
 

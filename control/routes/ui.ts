@@ -1,7 +1,7 @@
 // Serves the web UI at `/`: ui/index.html bundled by Bun's HTML bundler when the control plane starts, held in memory.
 import { resolve } from 'node:path';
 import { Elysia } from 'elysia';
-import { errorBody } from '../../contract/index.ts';
+import { errorResponse } from '../../contract/index.ts';
 import type { ControlDeps } from '../deps.ts';
 
 /** The UI's entry; the control plane bundles it as files and never imports it (tests/architecture.test.ts). */
@@ -88,9 +88,7 @@ export function uiRoutes(deps: ControlDeps, entry = UI_ENTRY) {
   built(entry).catch(() => {});
   const failed = (e: unknown) => {
     deps.log.error('the web UI failed to build', { message: (e as Error).message });
-    return Response.json(errorBody('internal', 'the web UI failed to build; see the control plane log'), {
-      status: 500,
-    });
+    return errorResponse('internal', 'the web UI failed to build; see the control plane log');
   };
   const page = async () => {
     try {
@@ -111,7 +109,7 @@ export function uiRoutes(deps: ControlDeps, entry = UI_ENTRY) {
         return failed(e);
       }
       const asset = ui.assets.get(params.file);
-      if (!asset) return Response.json(errorBody('not_found', 'no such file'), { status: 404 });
+      if (!asset) return errorResponse('not_found', 'no such file');
       const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
       return new Response(gzip ? asset.gzip : asset.bytes, {
         headers: {

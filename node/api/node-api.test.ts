@@ -77,9 +77,12 @@ describe('Node API', () => {
       body: JSON.stringify({ ...f.ws, desiredState: 'flying' }),
     });
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as { error: { code: string; detail: { path: string }[] } };
+    const body = (await bad.json()) as {
+      error: { code: string; detail: { issues: { in: string; path: string }[] } };
+    };
     expect(body.error.code).toBe('invalid_request');
-    expect(body.error.detail[0]!.path).toBe('desiredState');
+    expect(body.error.detail.issues[0]!.path).toBe('desiredState');
+    expect(body.error.detail.issues[0]!.in).toBe('json');
     const mismatch = await call(`/_node/workspaces/${newId('workspace')}`, {
       method: 'PUT',
       headers: { ...(await auth()), 'content-type': 'application/json' },

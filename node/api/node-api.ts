@@ -4,7 +4,7 @@ import { describeRoute, resolver, validator } from 'hono-openapi';
 import type * as v from 'valibot';
 import {
   ErrorBody,
-  errorBody,
+  errorResponse,
   Health,
   IdParams,
   list,
@@ -13,6 +13,7 @@ import {
   NodeTaskStart,
   NodeTaskStarted,
   TaskMessageCreate,
+  validationDetail,
   WorkspaceAssignment,
   WorkspaceReport,
 } from '../../contract/index.ts';
@@ -61,24 +62,23 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
   const controlOnly: MiddlewareHandler = async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (!token || !(await deps.verifyCommand(token))) {
-      return c.json(errorBody('unauthorized', 'a control command token for this node is required'), 401, {
-        'www-authenticate': 'Bearer',
+      return errorResponse('unauthorized', 'a control command token for this node is required', {
+        headers: {
+          'www-authenticate': 'Bearer',
+        },
       });
     }
     await next();
   };
-  const invalid = (
-    r: { success: boolean; error?: readonly { message: string; path?: readonly unknown[] }[] },
-    c: { json: (b: unknown, s: 400) => Response },
-  ) => {
+  const invalid = (r: {
+    success: boolean;
+    target: string;
+    error?: readonly { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }[];
+  }) => {
     if (r.success) return;
-    const detail = (r.error ?? []).map((i) => ({
-      path: (i.path ?? [])
-        .map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p))
-        .join('.'),
-      message: i.message,
-    }));
-    return c.json(errorBody('invalid_request', 'the request does not match the schema', detail), 400);
+    return errorResponse('invalid_request', 'the request does not match the schema', {
+      detail: validationDetail(r.target, r.error ?? []),
+    });
   };
 
   app.get(
@@ -108,10 +108,10 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
   const adminOrControl: MiddlewareHandler = async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (token && (deps.verifyAdmin(token) || (await deps.verifyCommand(token)))) return next();
-    return c.json(
-      errorBody('unauthorized', "a control command token or this node's admin credential is required"),
-      401,
-      { 'www-authenticate': 'Bearer' },
+    return errorResponse(
+      'unauthorized',
+      "a control command token or this node's admin credential is required",
+      { headers: { 'www-authenticate': 'Bearer' } },
     );
   };
   app.get(
@@ -127,8 +127,10 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     (c) => {
       const status = deps.mesh?.();
       if (!status)
-        return c.json(errorBody('unavailable', 'the mesh member has not started'), 503, {
-          'retry-after': '1',
+        return errorResponse('unavailable', 'the mesh member has not started', {
+          headers: {
+            'retry-after': '1',
+          },
         });
       return c.json(status);
     },
@@ -187,7 +189,7 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     async (c) => {
       const spec = c.req.valid('json');
       if (spec.id !== c.req.valid('param').id) {
-        return c.json(errorBody('invalid_request', 'the body id differs from the path id'), 400);
+        return errorResponse('invalid_request', 'the body id differs from the path id');
       }
       return c.json(await deps.apply(spec));
     },
@@ -206,12 +208,12 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
       },
     });
   const taskCall = async (c: Context, run: (tasks: AgentTasks) => Promise<unknown>) => {
-    if (!deps.agentTasks) return c.json(errorBody('not_found', 'this node runs no agents'), 404);
+    if (!deps.agentTasks) return errorResponse('not_found', 'this node runs no agents');
     try {
       return c.json((await run(deps.agentTasks)) ?? {});
     } catch (e) {
       if (!(e instanceof AgentTaskError)) throw e;
-      return c.json(errorBody(e.code, e.message), e.code === 'not_found' ? 404 : 409);
+      return errorResponse(e.code, e.message);
     }
   };
 
@@ -252,10 +254,10 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     },
   );
 
-  app.notFound((c) => c.json(errorBody('not_found', 'no such route'), 404));
-  app.onError((e, c) => {
+  app.notFound(() => errorResponse('not_found', 'no such route'));
+  app.onError((e) => {
     console.error(`node api: ${e.message}`);
-    return c.json(errorBody('internal', 'internal error'), 500);
+    return errorResponse('internal', 'internal error');
   });
   return app;
 }

@@ -202,7 +202,7 @@ describe('git credential endpoint', () => {
     const unix = sockets.get(W1)!.path;
     const get = await fetch('http://warren/_node/git-credential', { unix });
     expect(get.status).toBe(405);
-    expect(await get.json()).toMatchObject({ error: { code: 'invalid_request', message: 'use POST' } });
+    expect(await get.json()).toMatchObject({ error: { code: 'method_not_allowed', message: 'use POST' } });
     const other = await fetch('http://warren/_node/members', { unix, method: 'POST', body: GITHUB });
     expect(other.status).toBe(404);
     expect(await other.json()).toMatchObject({ error: { code: 'not_found' } });

@@ -1,6 +1,6 @@
 // The node's `/_node/git-credential` endpoint: git credential requests from workspaces, answered with tokens.
-import type { ErrorCode, WorkspaceStatus } from '../../contract/index.ts';
-import { ERROR_STATUS, errorBody } from '../../contract/index.ts';
+import type { WorkspaceStatus } from '../../contract/index.ts';
+import { errorResponse } from '../../contract/index.ts';
 import { formatCredentialAnswer, parseCredentialRequest } from './credential-protocol.ts';
 import type { GitTokenCache } from './token-cache.ts';
 
@@ -54,30 +54,31 @@ export function createGitCredentialHandler(
   return async (req, ctx) => {
     // A browser cannot reach a unix socket; refusing its headers anyway costs nothing (defence in depth).
     if (req.headers.has('origin') || req.headers.has('referer'))
-      return fail('forbidden', 'requests carrying Origin or Referer are refused');
-    if (req.method !== 'POST') return fail('invalid_request', 'use POST', 405);
+      return errorResponse('forbidden', 'requests carrying Origin or Referer are refused');
+    if (req.method !== 'POST') return errorResponse('method_not_allowed', 'use POST');
     const { workspaceId } = ctx;
     const workspace = options.workspaces.get(workspaceId);
     if (!workspace || !LIVE.includes(workspace.status))
-      return fail('not_found', 'workspace not found on this node');
+      return errorResponse('not_found', 'workspace not found on this node');
 
     const body = await readLimited(req, config.maxBodyBytes);
-    if (body === null) return fail('invalid_request', 'credential input too large');
+    if (body === null) return errorResponse('invalid_request', 'credential input too large');
     const parsed = parseCredentialRequest(body);
-    if (!parsed.ok) return fail('invalid_request', parsed.message);
+    if (!parsed.ok) return errorResponse('invalid_request', parsed.message);
     const { protocol, host } = parsed.value;
-    if (!allowed.has(`${protocol}://${host}`)) return fail('invalid_request', 'no credentials for that host');
+    if (!allowed.has(`${protocol}://${host}`))
+      return errorResponse('invalid_request', 'no credentials for that host');
 
     const op = new URL(req.url).searchParams.get('op') ?? 'get';
     if (op === 'erase') {
       if (parsed.value.password) options.tokens.invalidate(workspaceId, parsed.value.password);
       return new Response(null, { status: 204 });
     }
-    if (op !== 'get') return fail('invalid_request', 'op must be get or erase');
+    if (op !== 'get') return errorResponse('invalid_request', 'op must be get or erase');
 
     const token = await options.tokens.get(workspaceId);
     if (!token.ok) {
-      const res = fail('unavailable', token.message);
+      const res = errorResponse('unavailable', token.message);
       res.headers.set('retry-after', String(Math.ceil(token.retryAfterMs / 1000)));
       return res;
     }
@@ -106,8 +107,4 @@ async function readLimited(req: Request, max: number): Promise<string | null> {
     chunks.push(chunk);
   }
   return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
-function fail(code: ErrorCode, message: string, status: number = ERROR_STATUS[code]): Response {
-  return Response.json(errorBody(code, message), { status, headers: { 'cache-control': 'no-store' } });
 }

@@ -1,7 +1,7 @@
 // One workspace's unix socket for the git credential endpoint: bound safely inside its run folder, removed on stop.
 import { chmodSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type ErrorCode, errorBody } from '../../contract/index.ts';
+import { errorResponse } from '../../contract/index.ts';
 
 /** The path git credential requests are served on (docs/architecture.md, "A node"). */
 export const GIT_CREDENTIAL_PATH = '/_node/git-credential';
@@ -39,10 +39,10 @@ export function serveCredentialSocket(
       fetch: (req) => {
         // An odd Host leaves Bun's req.url without scheme and host: not a URL (new URL would throw).
         const path = URL.parse(req.url)?.pathname;
-        if (path === undefined) return fail(400, 'invalid_request', 'the request could not be parsed');
-        return path === GIT_CREDENTIAL_PATH ? handler(req) : fail(404, 'not_found', 'not found');
+        if (path === undefined) return errorResponse('invalid_request', 'the request could not be parsed');
+        return path === GIT_CREDENTIAL_PATH ? handler(req) : errorResponse('not_found', 'not found');
       },
-      error: () => fail(500, 'internal', 'internal error'),
+      error: () => errorResponse('internal', 'internal error'),
     });
     try {
       chmodSync(staged, 0o666);
@@ -62,8 +62,4 @@ export function serveCredentialSocket(
       return server.stop(true);
     },
   };
-}
-
-function fail(status: number, code: ErrorCode, message: string): Response {
-  return Response.json(errorBody(code, message), { status, headers: { 'cache-control': 'no-store' } });
 }

@@ -1,6 +1,11 @@
 // `/w/{id}/_logs`: the last lines and a live tail for a token with the `logs` scope of that workspace, nobody else.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import type { LogLine, WorkspaceAssignment } from '../../contract/index.ts';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  type LogLine,
+  type WorkspaceAssignment,
+} from '../../contract/index.ts';
 import { ECHO_APP, eventually, type ProxyFixture, startProxyFixture } from '../testing/index.ts';
 
 let f: ProxyFixture;
@@ -40,6 +45,17 @@ describe('Workspace logs endpoint', () => {
     const res = await tail(await mint(['logs']), '?tail=-1');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+  });
+
+  it('answers another method with 405 and a code that maps to 405', async () => {
+    const res = await fetch(`${f.node.url}/w/${w.id}/_logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await mint(['logs'])}` },
+    });
+    expect(res.status).toBe(405);
+    const body = (await res.json()) as { error: { code: ErrorCode } };
+    expect(body.error.code).toBe('method_not_allowed');
+    expect(ERROR_STATUS[body.error.code]).toBe(405);
   });
 
   it('refuses a token without the logs scope, for another workspace, or of another user', async () => {

@@ -17,12 +17,12 @@ export function tailParam(search: string): number | undefined {
 }
 
 export function badTail(): Response {
-  return errorResponse(400, 'invalid_request', `tail must be a whole number from 0 to ${LOG_TAIL_MAX}`);
+  return errorResponse('invalid_request', `tail must be a whole number from 0 to ${LOG_TAIL_MAX}`);
 }
 
 /** `GET /_logs?tail=N`: `{ lines }`, oldest first. */
 export function logTail(runtime: Runtime, req: Request, workspaceId: string, tail: number): Response {
-  if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+  if (req.method !== 'GET') return errorResponse('method_not_allowed', 'use GET');
   return Response.json(
     { lines: runtime.logs.tail(workspaceId, tail) },
     { headers: { 'cache-control': 'no-store' } },

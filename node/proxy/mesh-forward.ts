@@ -6,7 +6,7 @@
 // retries once with its own updated route. A client that sets the header itself on a node gains nothing:
 // that node only refuses to forward, and still checks the token before it says anything.
 import type { Server } from 'bun';
-import { errorBody } from '../../contract/index.ts';
+import { errorResponse as wireError } from '../../contract/index.ts';
 import type { Route } from '../../mesh/index.ts';
 import { TokenError, type TokenVerifier, type VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
@@ -167,10 +167,7 @@ export class MeshForwarder {
         ? { nodeId: r.nodeId, state: r.host.state }
         : { nodeId: null };
     this.count('misdirected_here');
-    return new Response(
-      JSON.stringify(errorBody('misdirected', 'this node does not host the workspace', detail)),
-      { status: 421, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } },
-    );
+    return wireError('misdirected', 'this node does not host the workspace', { detail });
   }
 
   private async forward(req: Request, r: Extract<Route, { found: true }>): Promise<Response> {
@@ -262,7 +259,7 @@ export class MeshForwarder {
     if (upstream.protocol) upgradeHeaders['sec-websocket-protocol'] = upstream.protocol;
     if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
     upstream.close();
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /** Aborts `abort` when the host turns suspect or dead before it answered; returns the stop function. */

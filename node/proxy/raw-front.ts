@@ -556,7 +556,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     // Bun.serve would answer a missing Host with a bare 400 of its own: the one error shape instead, and a
     // request without a usable Host never reaches an app.
     if (!validHost(requestHost(headText))) {
-      refuse(c, rawErrorResponse(400, 'invalid_request', 'a valid Host header is required'));
+      refuse(c, rawErrorResponse('invalid_request', 'a valid Host header is required'));
       return;
     }
     const plan = planFastRequest(headText, c.remoteAddress, o);

@@ -1,5 +1,5 @@
 // The proxy's error responses in the one wire shape; the common ones are built once.
-import { type ErrorCode, errorBody } from '../../contract/index.ts';
+import { ERROR_STATUS, type ErrorCode, errorBody, errorResponse as wireError } from '../../contract/index.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -19,78 +19,43 @@ function own(res: Response, message: string): Response {
   return res;
 }
 
-/** A JSON error response; `headers` adds e.g. Retry-After or WWW-Authenticate. */
-export function errorResponse(
-  status: number,
-  code: ErrorCode,
-  message: string,
-  headers?: Record<string, string>,
-): Response {
-  return own(
-    new Response(JSON.stringify(errorBody(code, message)), {
-      status,
-      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers },
-    }),
-    message,
-  );
+/** A JSON error response this node built (contract's one writer); `headers` adds e.g. Retry-After. */
+export function errorResponse(code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  return own(wireError(code, message, { headers }), message);
 }
-
-const UNAUTHORIZED = JSON.stringify(errorBody('unauthorized', 'a valid workspace token is required'));
-const NOT_FOUND = JSON.stringify(errorBody('not_found', 'no such workspace'));
-const FORBIDDEN = JSON.stringify(errorBody('forbidden', 'the token does not carry the scope this needs'));
 
 /** 401 with a challenge; the reason stays in metrics, not in the body. */
 export function unauthorized(): Response {
-  return own(
-    new Response(UNAUTHORIZED, {
-      status: 401,
-      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
-    }),
-    'a valid workspace token is required',
-  );
+  return errorResponse('unauthorized', 'a valid workspace token is required', {
+    'www-authenticate': 'Bearer',
+  });
 }
 
 /** 404 that does not say whether the workspace exists. */
 export function notFound(): Response {
-  return own(
-    new Response(NOT_FOUND, {
-      status: 404,
-      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
-    }),
-    'no such workspace',
-  );
+  return errorResponse('not_found', 'no such workspace');
 }
 
 export function forbidden(): Response {
-  return own(
-    new Response(FORBIDDEN, {
-      status: 403,
-      headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
-    }),
-    'the token does not carry the scope this needs',
-  );
+  return errorResponse('forbidden', 'the token does not carry the scope this needs');
 }
 
 /** 403 to a cookie WebSocket from a page of another origin (cross-site WebSocket hijacking). */
 export function foreignOrigin(): Response {
-  return errorResponse(
-    403,
-    'forbidden',
-    "only the app's own origin and the Warren UI may use its cookie here",
-  );
+  return errorResponse('forbidden', "only the app's own origin and the Warren UI may use its cookie here");
 }
 
 /** 403 to `/w/{id}/_auth` unless the node allows path apps: path mode shares the node's origin among all apps. */
 export function pathCookieOff(): Response {
   return errorResponse(
-    403,
     'forbidden',
     'open the app on its own origin (ws-{id}.<base domain>/_auth); path mode takes a bearer token',
   );
 }
 
 /** An error in the one shape as raw HTTP/1.1 bytes, closing the connection (the raw front answers with it). */
-export function rawErrorResponse(status: number, code: ErrorCode, message: string): Buffer {
+export function rawErrorResponse(code: ErrorCode, message: string): Buffer {
+  const status = ERROR_STATUS[code];
   const body = JSON.stringify(errorBody(code, message));
   const reason = status === 400 ? 'Bad Request' : 'Error';
   return Buffer.from(
@@ -101,7 +66,7 @@ export function rawErrorResponse(status: number, code: ErrorCode, message: strin
 
 /** 400 for a request without a usable Host header. */
 export function badHost(): Response {
-  return errorResponse(400, 'invalid_request', 'a valid Host header is required');
+  return errorResponse('invalid_request', 'a valid Host header is required');
 }
 
 /**
@@ -111,11 +76,11 @@ export function badHost(): Response {
  */
 export function unexpectedError(e: unknown): Response {
   if (e instanceof SyntaxError || (e as { code?: unknown } | undefined)?.code === 'ERR_INVALID_URL')
-    return errorResponse(400, 'invalid_request', 'the request could not be parsed');
-  return errorResponse(500, 'internal', 'internal error');
+    return errorResponse('invalid_request', 'the request could not be parsed');
+  return errorResponse('internal', 'internal error');
 }
 
 /** 503 with Retry-After: the workspace is here but cannot answer now. */
 export function unavailable(message: string, retryAfterSec: number): Response {
-  return errorResponse(503, 'unavailable', message, { 'retry-after': String(retryAfterSec) });
+  return errorResponse('unavailable', message, { 'retry-after': String(retryAfterSec) });
 }

@@ -213,29 +213,28 @@ export class WorkspaceProxy {
     const terminals = this.o.terminals;
     if (!terminals) return notFound();
     if (route.path === '/_terminal/sessions') {
-      if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+      if (req.method !== 'GET') return errorResponse('method_not_allowed', 'use GET');
       return Response.json({ items: terminals.list(target.id, token.userId) });
     }
     if (route.path.startsWith('/_terminal/sessions/')) {
       const sid = route.path.slice('/_terminal/sessions/'.length);
-      if (req.method !== 'DELETE') return errorResponse(405, 'invalid_request', 'use DELETE');
-      if (!isTerminalSessionId(sid))
-        return errorResponse(400, 'invalid_request', 'not a terminal session id');
+      if (req.method !== 'DELETE') return errorResponse('method_not_allowed', 'use DELETE');
+      if (!isTerminalSessionId(sid)) return errorResponse('invalid_request', 'not a terminal session id');
       if (!terminals.close(target.id, token.userId, sid)) return notFound();
       return new Response(null, { status: 204 });
     }
     if (route.path !== '/_terminal') return notFound();
-    if (!websocket) return errorResponse(400, 'invalid_request', 'the terminal is a WebSocket endpoint');
+    if (!websocket) return errorResponse('invalid_request', 'the terminal is a WebSocket endpoint');
     const q = new URLSearchParams(route.search);
     const sessionId = q.get('session') ?? undefined;
     if (sessionId !== undefined && !isTerminalSessionId(sessionId))
-      return errorResponse(400, 'invalid_request', 'session is not a terminal session id');
+      return errorResponse('invalid_request', 'session is not a terminal session id');
     // `?command=`: a one-off session running just that command (`warren ws ssh WS -- cmd`); it cannot be reattached.
     const command = q.get('command') ?? undefined;
     if (command !== undefined && (command.length === 0 || command.length > 4096))
-      return errorResponse(400, 'invalid_request', 'command is 1 to 4096 characters');
+      return errorResponse('invalid_request', 'command is 1 to 4096 characters');
     if (command !== undefined && sessionId !== undefined)
-      return errorResponse(400, 'invalid_request', 'command starts a new session; it cannot name one');
+      return errorResponse('invalid_request', 'command starts a new session; it cannot name one');
     const size = (name: string, fallback: number) => {
       const raw = q.get(name);
       const n = raw === null ? fallback : Number(raw);
@@ -244,7 +243,7 @@ export class WorkspaceProxy {
     const cols = size('cols', 80);
     const rows = size('rows', 24);
     if (cols === undefined || rows === undefined)
-      return errorResponse(400, 'invalid_request', 'cols and rows are whole numbers from 1 to 1000');
+      return errorResponse('invalid_request', 'cols and rows are whole numbers from 1 to 1000');
     const data: SocketData = {
       kind: 'terminal',
       token,
@@ -259,7 +258,7 @@ export class WorkspaceProxy {
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
     if (server.upgrade(req, { data })) return undefined;
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /** `/_agent`: upgrades to the agent session's socket (`agent` scope checked above); `?afterSeq=` resumes. */
@@ -270,11 +269,11 @@ export class WorkspaceProxy {
     token: VerifiedToken,
   ): Response | undefined {
     if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
-      return errorResponse(400, 'invalid_request', 'the agent is a WebSocket endpoint');
+      return errorResponse('invalid_request', 'the agent is a WebSocket endpoint');
     const raw = new URLSearchParams(route.search).get('afterSeq');
     const afterSeq = raw === null ? undefined : Number(raw);
     if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0))
-      return errorResponse(400, 'invalid_request', 'afterSeq must be a whole number');
+      return errorResponse('invalid_request', 'afterSeq must be a whole number');
     const data: SocketData = {
       kind: 'agent',
       token,
@@ -284,7 +283,7 @@ export class WorkspaceProxy {
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
     if (server.upgrade(req, { data })) return undefined;
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /** `/_logs`: `GET ?tail=N` answers the last lines; a WebSocket sends them and then follows. */
@@ -308,7 +307,7 @@ export class WorkspaceProxy {
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="logs"}`);
     if (server.upgrade(req, { data })) return undefined;
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /**
@@ -325,18 +324,14 @@ export class WorkspaceProxy {
     websocket: boolean,
   ): Response | undefined {
     const port = forwardedPort(route.path);
-    if (!port) return errorResponse(400, 'invalid_request', 'the port is a whole number from 1 to 65535');
+    if (!port) return errorResponse('invalid_request', 'the port is a whole number from 1 to 65535');
     const allowed = token.ports ?? (target.port === undefined ? [] : [target.port]);
     if (!allowed.includes(port))
       return this.refuse(
-        errorResponse(
-          403,
-          'forbidden',
-          `the token does not allow port ${port}; ask for a token with it in ports`,
-        ),
+        errorResponse('forbidden', `the token does not allow port ${port}; ask for a token with it in ports`),
         'port_not_allowed',
       );
-    if (!websocket) return errorResponse(400, 'invalid_request', 'a port tunnel is a WebSocket endpoint');
+    if (!websocket) return errorResponse('invalid_request', 'a port tunnel is a WebSocket endpoint');
     const data: SocketData = {
       kind: 'port',
       token,
@@ -349,14 +344,14 @@ export class WorkspaceProxy {
     };
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="port"}`);
     if (server.upgrade(req, { data })) return undefined;
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /** `/_agent/search?q=`: the workspace's transcript turns matching every word (quoted terms only). */
   private async searchTranscript(req: Request, route: WorkspaceRoute): Promise<Response> {
-    if (req.method !== 'GET') return errorResponse(405, 'invalid_request', 'use GET');
+    if (req.method !== 'GET') return errorResponse('method_not_allowed', 'use GET');
     const q = new URLSearchParams(route.search).get('q') ?? '';
-    if (q.length > 500) return errorResponse(400, 'invalid_request', 'q is at most 500 characters');
+    if (q.length > 500) return errorResponse('invalid_request', 'q is at most 500 characters');
     if (!this.o.agentSearch) return notFound();
     return Response.json(await this.o.agentSearch(route.workspaceId, q));
   }
@@ -456,7 +451,7 @@ export class WorkspaceProxy {
     if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
     upstream.close();
     data.detach();
-    return errorResponse(400, 'invalid_request', 'WebSocket upgrade failed');
+    return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
 
   /**

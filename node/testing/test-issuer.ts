@@ -4,7 +4,7 @@ import { decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import * as v from 'valibot';
 import {
   AUDIENCE,
-  errorBody,
+  errorResponse,
   Heartbeat,
   type HeartbeatAck,
   type Jwks,
@@ -195,10 +195,9 @@ export async function startTestIssuer(
       }
       if (req.method === 'POST' && url.pathname === '/api/v1/nodes/join') {
         const r = v.safeParse(NodeJoinRequest, await req.json().catch(() => null));
-        if (!r.success)
-          return Response.json(errorBody('invalid_request', r.issues[0]!.message), { status: 400 });
+        if (!r.success) return errorResponse('invalid_request', r.issues[0]!.message);
         if (!joinTokens.delete(r.output.joinToken)) {
-          return Response.json(errorBody('unauthorized', 'join token unknown or used'), { status: 401 });
+          return errorResponse('unauthorized', 'join token unknown or used');
         }
         stats.joins++;
         self.joinRequests.push(r.output);
@@ -221,11 +220,9 @@ export async function startTestIssuer(
         const n = nodes.get(nodeId);
         const auth = req.headers.get('authorization') ?? '';
         const ok = n && (await verifyCertificate(auth.replace(/^Bearer /, ''), nodeId).catch(() => false));
-        if (!n || !ok)
-          return Response.json(errorBody('unauthorized', 'bad node certificate'), { status: 401 });
+        if (!n || !ok) return errorResponse('unauthorized', 'bad node certificate');
         const r = v.safeParse(Heartbeat, await req.json().catch(() => null));
-        if (!r.success)
-          return Response.json(errorBody('invalid_request', r.issues[0]!.message), { status: 400 });
+        if (!r.success) return errorResponse('invalid_request', r.issues[0]!.message);
         stats.heartbeats++;
         self.lastHeartbeat = r.output;
         n.reports = r.output.workspaces;
@@ -254,8 +251,7 @@ export async function startTestIssuer(
         const auth = (req.headers.get('authorization') ?? '').replace(/^Bearer /, '');
         const host = [...nodes].find(([, n]) => n.assignments.get(workspaceId)?.desiredState === 'running');
         const ok = host && (await verifyCertificate(auth, host[0]).catch(() => false));
-        if (!host || !ok)
-          return Response.json(errorBody('not_found', 'workspace not found on this node'), { status: 404 });
+        if (!host || !ok) return errorResponse('not_found', 'workspace not found on this node');
         const token = `ghs_${workspaceId}_${++stats.gitTokens}`;
         return Response.json({
           token,
@@ -263,7 +259,7 @@ export async function startTestIssuer(
           repositoryIds: [1],
         });
       }
-      return Response.json(errorBody('not_found', 'no such route'), { status: 404 });
+      return errorResponse('not_found', 'no such route');
     },
   });
 

@@ -7,6 +7,8 @@ export type { components, operations, paths };
 export type ControlClient = Client<paths>;
 /** The schemas of the control plane API by name. */
 export type Schemas = components['schemas'];
+/** The one error shape every answer other than 2xx carries: `{ error: { code, message, detail? } }`. */
+export type ErrorBody = components['schemas']['ErrorBody'];
 
 export interface ControlClientOptions {
   /** An API token (wrn_api_…) or other bearer credential, sent as `Authorization: Bearer`. */

@@ -869,7 +869,15 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        ErrorBody: {
+            error: {
+                code: string;
+                detail?: unknown;
+                message: string;
+            };
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -915,13 +923,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -963,13 +965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -978,13 +974,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -993,13 +983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1008,13 +992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -1023,13 +1001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -1038,13 +1010,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1084,13 +1050,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -1099,13 +1059,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1114,13 +1068,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1161,13 +1109,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1176,13 +1118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1223,13 +1159,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1238,13 +1168,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1279,13 +1203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1331,13 +1249,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1346,13 +1258,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -1361,13 +1267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -1376,13 +1276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1391,13 +1285,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -1406,13 +1294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -1421,13 +1303,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1468,13 +1344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -1483,13 +1353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1498,13 +1362,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -1513,13 +1371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -1528,13 +1380,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1543,13 +1389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -1558,13 +1398,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -1573,13 +1407,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1611,13 +1439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -1626,13 +1448,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -1641,13 +1457,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1656,13 +1466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1709,13 +1513,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -1724,13 +1522,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1739,13 +1531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1754,13 +1540,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1793,13 +1573,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1808,13 +1582,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1823,13 +1591,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1891,13 +1653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1906,13 +1662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -1921,13 +1671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1982,13 +1726,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -1997,13 +1735,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2012,13 +1744,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2092,13 +1818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2107,13 +1827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2122,13 +1836,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -2137,13 +1845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2152,13 +1854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2237,13 +1933,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2252,13 +1942,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2267,13 +1951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2328,13 +2006,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2343,13 +2015,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2358,13 +2024,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -2373,13 +2033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2388,13 +2042,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2464,13 +2112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2479,13 +2121,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2494,13 +2130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -2509,13 +2139,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -2524,13 +2148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2539,13 +2157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2607,13 +2219,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2622,13 +2228,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2637,13 +2237,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -2652,13 +2246,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2667,13 +2255,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2771,13 +2353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2786,13 +2362,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2801,13 +2371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2853,13 +2417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -2868,13 +2426,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2883,13 +2435,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -2898,13 +2444,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2913,13 +2453,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2969,13 +2503,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -2984,13 +2512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -2999,13 +2521,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3068,13 +2584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3083,13 +2593,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3098,13 +2602,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3113,13 +2611,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3169,13 +2661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3184,13 +2670,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3199,13 +2679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3214,13 +2688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3229,13 +2697,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3285,13 +2747,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3300,13 +2756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3315,13 +2765,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3330,13 +2774,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3345,13 +2783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3415,13 +2847,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3430,13 +2856,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3445,13 +2865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3460,13 +2874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3475,13 +2883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3520,13 +2922,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3535,13 +2931,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3550,13 +2940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3565,13 +2949,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3580,13 +2958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3631,13 +3003,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3646,13 +3012,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3661,13 +3021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3676,13 +3030,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -3691,13 +3039,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 422 */
@@ -3706,13 +3048,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3721,13 +3057,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -3736,13 +3066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -3751,13 +3075,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3803,13 +3121,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3818,13 +3130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3833,13 +3139,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -3848,13 +3148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -3863,13 +3157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 422 */
@@ -3878,13 +3166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -3893,13 +3175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -3908,13 +3184,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -3923,13 +3193,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3962,13 +3226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -3977,13 +3235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -3992,13 +3244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4007,13 +3253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -4022,13 +3262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4037,13 +3271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -4052,13 +3280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -4067,13 +3289,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4113,13 +3329,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4128,13 +3338,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4143,13 +3347,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4158,13 +3356,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -4173,13 +3365,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4188,13 +3374,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4229,13 +3409,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4244,13 +3418,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4259,13 +3427,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4304,13 +3466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4319,13 +3475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4334,13 +3484,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4349,13 +3493,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4364,13 +3502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4425,13 +3557,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4440,13 +3566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4455,13 +3575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4470,13 +3584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4535,13 +3643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4550,13 +3652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4565,13 +3661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4580,13 +3670,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -4595,13 +3679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4610,13 +3688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4669,13 +3741,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4684,13 +3750,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4699,13 +3759,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4714,13 +3768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -4729,13 +3777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4744,13 +3786,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4803,13 +3839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4818,13 +3848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4833,13 +3857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4848,13 +3866,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -4863,13 +3875,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4878,13 +3884,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4922,13 +3922,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -4937,13 +3931,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -4952,13 +3940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -4967,13 +3949,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -4982,13 +3958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5030,13 +4000,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5045,13 +4009,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5060,13 +4018,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -5075,13 +4027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -5090,13 +4036,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5105,13 +4045,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5180,13 +4114,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5195,13 +4123,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -5210,13 +4132,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -5225,13 +4141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5240,13 +4150,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5285,13 +4189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5300,13 +4198,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5315,13 +4207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5373,13 +4259,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5388,13 +4268,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5403,13 +4277,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5418,13 +4286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5463,13 +4325,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5478,13 +4334,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5493,13 +4343,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -5508,13 +4352,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5523,13 +4361,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5572,13 +4404,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5587,13 +4413,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5602,13 +4422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5666,13 +4480,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5681,13 +4489,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5696,13 +4498,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -5711,13 +4507,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5726,13 +4516,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5775,13 +4559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5790,13 +4568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5805,13 +4577,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -5820,13 +4586,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -5835,13 +4595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5850,13 +4604,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5899,13 +4647,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -5914,13 +4656,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -5929,13 +4665,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -5944,13 +4674,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -5959,13 +4683,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6008,13 +4726,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6023,13 +4735,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6038,13 +4744,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6053,13 +4753,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6068,13 +4762,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6083,13 +4771,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6132,13 +4814,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6147,13 +4823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6162,13 +4832,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6177,13 +4841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6192,13 +4850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6231,13 +4883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6246,13 +4892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6261,13 +4901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6276,13 +4910,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6291,13 +4919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6306,13 +4928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6366,13 +4982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6381,13 +4991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6396,13 +5000,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6474,13 +5072,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6489,13 +5081,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6504,13 +5090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6519,13 +5099,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6534,13 +5108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6549,13 +5117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6609,13 +5171,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6624,13 +5180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6639,13 +5189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6654,13 +5198,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6669,13 +5207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6684,13 +5216,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6744,13 +5270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6759,13 +5279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6774,13 +5288,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6789,13 +5297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6804,13 +5306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6819,13 +5315,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6895,13 +5385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -6910,13 +5394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -6925,13 +5403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -6940,13 +5412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -6955,13 +5421,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -6970,13 +5430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7021,13 +5475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7036,13 +5484,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7051,13 +5493,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7066,13 +5502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 410 */
@@ -7081,13 +5511,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7096,13 +5520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7148,13 +5566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7163,13 +5575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7178,13 +5584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7226,13 +5626,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7241,13 +5635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7256,13 +5644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7271,13 +5653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7286,13 +5662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7301,13 +5671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7343,13 +5707,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7358,13 +5716,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7373,13 +5725,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7388,13 +5734,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7403,13 +5743,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 502 */
@@ -7418,13 +5752,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 503 */
@@ -7433,13 +5761,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7493,13 +5815,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7508,13 +5824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7523,13 +5833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7538,13 +5842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7553,13 +5851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7568,13 +5860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7628,13 +5914,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7643,13 +5923,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7658,13 +5932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7673,13 +5941,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7688,13 +5950,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7703,13 +5959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7763,13 +6013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7778,13 +6022,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7793,13 +6031,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7808,13 +6040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7823,13 +6049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7838,13 +6058,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7892,13 +6106,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -7907,13 +6115,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 403 */
@@ -7922,13 +6124,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 404 */
@@ -7937,13 +6133,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 409 */
@@ -7952,13 +6142,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -7967,13 +6151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8013,13 +6191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 401 */
@@ -8028,13 +6200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Response for status 500 */
@@ -8043,13 +6209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8083,13 +6243,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8118,13 +6272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            detail?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,6 +1,8 @@
 // `bun run openapi`: writes openapi/<name>.json from each server's routes and generates the TypeScript client.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { ErrorBody } from '../../contract/index.ts';
 import { nodeOpenApiDocument } from '../../node/index.ts';
 import { buildControlDocument } from './control-document.ts';
 import { normalizeDocument } from './normalize.ts';
@@ -16,6 +18,9 @@ const DOCUMENTS: { name: string; build: () => Promise<Record<string, unknown>> }
   { name: 'control', build: buildControlDocument },
   { name: 'node', build: nodeOpenApiDocument },
 ];
+
+/** Schemas both documents name as components instead of inlining: every error answer is one `ErrorBody`. */
+const NAMED_SCHEMAS = { ErrorBody: toJsonSchema(ErrorBody, { errorMode: 'ignore' }) };
 
 const ROOT_PACKAGE = (await Bun.file(join(import.meta.dir, '..', '..', 'package.json')).json()) as {
   version: string;
@@ -33,6 +38,8 @@ export type { components, operations, paths };
 export type ControlClient = Client<paths>;
 /** The schemas of the control plane API by name. */
 export type Schemas = components['schemas'];
+/** The one error shape every answer other than 2xx carries: \`{ error: { code, message, detail? } }\`. */
+export type ErrorBody = components['schemas']['ErrorBody'];
 
 export interface ControlClientOptions {
   /** An API token (wrn_api_…) or other bearer credential, sent as \`Authorization: Bearer\`. */
@@ -115,7 +122,7 @@ async function main() {
   const { default: openapiTS, astToString } = await loadOpenapiTS();
   mkdirSync(join(OUT, 'client'), { recursive: true });
   for (const doc of DOCUMENTS) {
-    const spec = normalizeDocument(await doc.build());
+    const spec = normalizeDocument(await doc.build(), NAMED_SCHEMAS);
     writeFileSync(join(OUT, `${doc.name}.json`), `${JSON.stringify(spec, null, 2)}\n`);
     if (doc.name === 'control') {
       const ast = await openapiTS(spec as unknown as Parameters<typeof openapiTS>[0]);

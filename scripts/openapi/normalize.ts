@@ -25,8 +25,34 @@ function jsonBodiesOnly(doc: Record<string, unknown>) {
     }
 }
 
-export function normalizeDocument(doc: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Replaces every inline copy of a named schema with a `$ref` to `components.schemas.<name>` and adds the schema
+ * there, so the generated client exports it by name (the servers' generators inline every schema).
+ */
+function nameSchemas(doc: Record<string, unknown>, named: Record<string, unknown>): Record<string, unknown> {
+  const byText = new Map(Object.entries(named).map(([name, s]) => [JSON.stringify(canonical(s)), name]));
+  const replace = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(replace);
+    if (!value || typeof value !== 'object') return value;
+    const name = byText.get(JSON.stringify(value));
+    if (name) return { $ref: `#/components/schemas/${name}` };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replace(v)]));
+  };
+  const out = replace(doc) as Record<string, unknown>;
+  const components = (out.components ?? {}) as Record<string, unknown>;
+  const schemas = (components.schemas ?? {}) as Record<string, unknown>;
+  for (const [name, s] of Object.entries(named)) schemas[name] = canonical(s);
+  components.schemas = schemas;
+  out.components = components;
+  return out;
+}
+
+/** The canonical document; `named` schemas (e.g. `ErrorBody`) become components referenced where they occur. */
+export function normalizeDocument(
+  doc: Record<string, unknown>,
+  named: Record<string, unknown> = {},
+): Record<string, unknown> {
   const copy = structuredClone(doc);
   jsonBodiesOnly(copy);
-  return canonical(copy) as Record<string, unknown>;
+  return canonical(nameSchemas(canonical(copy) as Record<string, unknown>, named)) as Record<string, unknown>;
 }
