@@ -70,8 +70,8 @@ async function startLaptop(extra: string[]) {
       const m = /node ready (\{.*\})/.exec(out);
       return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
     },
-    20_000,
     'the laptop node ready',
+    20_000,
   );
   reader.releaseLock();
   return { proc, home, out, ...ready! };
@@ -113,15 +113,15 @@ describe('warren node join --laptop', () => {
     const nodeStatus = async () =>
       (await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: laptop.nodeId } } })).data
         ?.status;
-    await eventually(async () => (await status()) === 'running', 20_000, 'the workspace running');
+    await eventually(async () => (await status()) === 'running', 'the workspace running', 20_000);
 
     laptop.proc.kill('SIGSTOP');
-    await eventually(async () => (await nodeStatus()) === 'awaiting_agent', 20_000, 'awaiting_agent');
+    await eventually(async () => (await nodeStatus()) === 'awaiting_agent', 'awaiting_agent', 20_000);
     expect(await status()).toBe('unreachable');
 
     laptop.proc.kill('SIGCONT');
-    await eventually(async () => (await nodeStatus()) === 'online', 20_000, 'the laptop online again');
-    await eventually(async () => (await status()) === 'running', 20_000, 'the workspace running again');
+    await eventually(async () => (await nodeStatus()) === 'online', 'the laptop online again', 20_000);
+    await eventually(async () => (await status()) === 'running', 'the workspace running again', 20_000);
   }, 60_000);
 
   it('writes the systemd user unit with --install-service, without the join token, and enables nothing', async () => {
