@@ -3,7 +3,7 @@
 // hang recovery, cancel, and the activity feed with its cursors.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   createTestNodeKey,
   nodeHeaders,
@@ -19,7 +19,8 @@ import {
   tempDataDir,
 } from '../node/testing/index.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
+import { NODE_READY, startWarren } from './testing/index.ts';
+
 const IDLE_TIMEOUT_MS = 1500;
 let control: TestControl;
 let nodeProc: ReturnType<typeof Bun.spawn> | undefined;
@@ -56,10 +57,8 @@ afterAll(async () => {
 
 /** Runs `warren node join` on the test data dir (a restart when it joined before) and waits until it serves. */
 async function startNodeProcess(extra: string[] = []) {
-  const proc = Bun.spawn(
+  const { proc, ready } = await startWarren<{ nodeId: string; url: string }, 'inherit'>(
     [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
       'node',
       'join',
       '--control',
@@ -76,23 +75,11 @@ async function startNodeProcess(extra: string[] = []) {
       '--runtime',
       'process',
     ],
-    {
-      stdout: 'pipe',
-      stderr: 'inherit',
-      env: { ...process.env, WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) },
-    },
+    NODE_READY,
+    'the node to serve',
+    { stderr: 'inherit', env: { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) } },
   );
   nodeProc = proc;
-  const reader = proc.stdout.getReader();
-  let out = '';
-  const ready = await eventually(async () => {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('node exited before it was ready');
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-  }, 'the node to serve');
-  reader.releaseLock();
   return ready;
 }
 

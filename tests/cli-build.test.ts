@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CONTROL_READY, readReadyLine } from './testing/index.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const dir = mkdtempSync(join(tmpdir(), 'warren-build-'));
@@ -24,16 +25,14 @@ describe('bun run build:cli', () => {
       stdout: 'pipe',
       stderr: 'pipe',
     });
-    const reader = control.stdout.getReader();
-    let out = '';
-    while (!out.includes('{"ready":true')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
+    const { ready } = await readReadyLine<{ url: string }>(
+      control,
+      CONTROL_READY,
+      'the built warren control',
+      30_000,
+    );
     control.kill('SIGTERM');
     expect(await control.exited).toBe(0);
-    const ready = JSON.parse(out.slice(out.indexOf('{"ready"')).split('\n')[0]!) as { url: string };
     expect(ready.url).toStartWith('http://');
   }, 60_000);
 });

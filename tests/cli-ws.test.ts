@@ -52,8 +52,8 @@ beforeAll(async () => {
       const items = JSON.parse(listed.out) as { status: string }[];
       return items.length === 2 && items.every((w) => w.status === 'running');
     },
-    30_000,
     'both workspaces running',
+    30_000,
   );
 }, 60_000);
 afterAll(() => up?.stop());
@@ -170,8 +170,8 @@ describe('warren ws', () => {
         (await warren(['ws', 'ssh', 'other2', ...conn(), '--', 'echo "g=$GREETING"'])).out.includes(
           'g=hi there',
         ),
-      30_000,
       'the restarted workspace to have the new variable',
+      30_000,
     );
     const unset = await warren(['ws', 'edit', 'other2', '--unset-env', 'GREETING', '--json', ...conn()]);
     expect(unset.code).toBe(0);
@@ -187,8 +187,8 @@ describe('warren ws', () => {
     expect((await warren(['ws', 'edit', 'other2', '--app-command', app('first'), ...conn()])).code).toBe(0);
     await eventually(
       async () => (await warren(['ws', 'logs', 'other2', ...conn()])).out.includes('first-42'),
-      30_000,
       'the edited app to print its line',
+      30_000,
     );
     const tail = await warren(['ws', 'logs', 'other2', '--tail', '50', ...conn()]);
     expect(tail.code).toBe(0);

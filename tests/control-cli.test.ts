@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CONTROL_READY, startWarren } from './testing/index.ts';
 
 const CLI = resolve(import.meta.dir, '../cli/main.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
@@ -13,20 +14,12 @@ afterAll(() => {
 
 /** Runs `warren control` until it is ready; returns its stdout so far and a stop function. */
 async function start(data = dataDir) {
-  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', data], {
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const reader = proc.stdout.getReader();
-  let out = '';
-  const deadline = Date.now() + 15_000;
-  while (!out.includes('{"ready"') && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const ready = JSON.parse(out.split('\n').find((l) => l.startsWith('{"ready"')) ?? '{}') as { url: string };
+  const { proc, out, ready } = await startWarren<{ url: string }>(
+    ['control', '--port', '0', '--data', data],
+    CONTROL_READY,
+    'warren control',
+    { timeoutMs: 15_000 },
+  );
   return {
     out,
     url: ready.url,

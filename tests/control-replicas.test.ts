@@ -189,35 +189,35 @@ describe('Two control plane replicas on one sqld', () => {
           seen.includes(`{"type":"activity","workspaceId":"${workspaceId}"}`)
         );
       },
-      15_000,
       "B's stream to show the workspace A created and its activity",
+      15_000,
     );
     await reader.cancel();
     await eventually(
       async () =>
         (await client(b.url).GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data
           ?.status === 'running',
-      20_000,
       'the workspace to run',
+      20_000,
     );
   }, 60_000);
 
   it('a holder paused past its lease wakes up as a standby: the other took over and nothing rotated twice', async () => {
     const [a, b] = replicas as [ControlProc, ControlProc];
     // Rotations are running on A.
-    await eventually(async () => (await keys()).length >= 2, 15_000, 'a first rotation');
+    await eventually(async () => (await keys()).length >= 2, 'a first rotation', 15_000);
     const before = await lease();
     a.kill('SIGSTOP');
     try {
-      await eventually(async () => (await lease()).replica === b, 15_000, 'B to take the lease');
+      await eventually(async () => (await lease()).replica === b, 'B to take the lease', 15_000);
       // B rotates on its own now.
       const count = (await keys()).length;
-      await eventually(async () => (await keys()).length > count, ROTATION_WAIT_MS, 'a rotation by B');
+      await eventually(async () => (await keys()).length > count, 'a rotation by B', ROTATION_WAIT_MS);
     } finally {
       a.kill('SIGCONT');
     }
     // A's renew finds a newer term: it stops its duties and serves the API as a standby.
-    await eventually(() => a.logs.join('').includes('"lease lost, duties stop"'), 15_000, 'A to step down');
+    await eventually(() => a.logs.join('').includes('"lease lost, duties stop"'), 'A to step down', 15_000);
     const after = await lease();
     expect(after.replica).toBe(b);
     expect(after.term).toBeGreaterThan(before.term);
@@ -278,8 +278,8 @@ describe('Two control plane replicas on one sqld', () => {
     const killedAt = Date.now();
     await eventually(
       async () => (await lease()).replica === survivor,
-      15_000,
       'the survivor to take the lease',
+      15_000,
     );
     const takeoverMs = Date.now() - killedAt;
     console.log(`lease taken over ${takeoverMs} ms after the holder was killed (ttl ${LEASE_TTL_MS} ms)`);
@@ -289,8 +289,8 @@ describe('Two control plane replicas on one sqld', () => {
     const keyCount = (await keys()).length;
     await eventually(
       async () => (await keys()).length > keyCount,
-      ROTATION_WAIT_MS,
       'a rotation by the survivor',
+      ROTATION_WAIT_MS,
     );
     await eventually(
       async () => {
@@ -302,8 +302,8 @@ describe('Two control plane replicas on one sqld', () => {
           JSON.stringify(mine.filter((t) => t.status !== 'completed').map((t) => [t.status, t.outcome])),
         );
       },
-      30_000,
       'every task to complete',
+      30_000,
     );
     stop = true;
     await Promise.all(loaders);
@@ -328,8 +328,8 @@ describe('Two control plane replicas on one sqld', () => {
       async () =>
         (await client(survivor.url).GET('/api/v1/nodes')).data?.items.find((n) => n.id === node.nodeId)
           ?.status === 'online',
-      20_000,
       'the node online at the survivor',
+      20_000,
     );
   }, 120_000);
 });

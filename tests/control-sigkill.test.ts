@@ -2,35 +2,22 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createControlClient } from '../openapi/client/index.ts';
+import { CONTROL_READY, startWarren } from './testing/index.ts';
 
-const CLI = resolve(import.meta.dir, '../cli/main.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-sigkill-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts `warren control --port 0` and resolves with its URL once it prints the ready line (deadline 15 s). */
 async function startProcess() {
-  const proc = Bun.spawn([process.execPath, CLI, 'control', '--port', '0', '--data', dataDir], {
-    stdout: 'pipe',
-    stderr: 'ignore',
-  });
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffered += decoder.decode(value);
-    const line = buffered.split('\n').find((l) => l.startsWith('{"ready"'));
-    if (line) {
-      reader.releaseLock();
-      return { proc, url: (JSON.parse(line) as { url: string }).url };
-    }
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`warren control did not get ready: ${buffered}`);
+  const { proc, ready } = await startWarren<{ url: string }, 'ignore'>(
+    ['control', '--port', '0', '--data', dataDir],
+    CONTROL_READY,
+    'warren control',
+    { stderr: 'ignore', timeoutMs: 15_000 },
+  );
+  return { proc, url: ready.url };
 }
 
 describe('Control plane durability', () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type GitHubWorld,
   signInWithGitHub,
@@ -21,8 +21,8 @@ import {
   tempDataDir,
 } from '../node/testing/index.ts';
 import { type NamespaceHost, sandboxAvailable, startNamespaceHost } from './sandbox-harness.ts';
+import { NODE_READY, startWarren } from './testing/index.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
 /**
  * Where the node can, its workspaces run sandboxed, each in its own network namespace that may not reach the
  * host's addresses: the git server (on the host, where it checks tokens against the FakeGitHub) is then reached
@@ -107,10 +107,8 @@ beforeAll(async () => {
 
   // A real node process joins; its credential helper may hand tokens to the local git server only.
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  const proc = Bun.spawn(
+  const started = await startWarren<{ nodeId: string; url: string }, 'inherit'>(
     [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
       'node',
       'join',
       '--control',
@@ -126,23 +124,12 @@ beforeAll(async () => {
       '--runtime',
       SANDBOXED ? 'sandbox' : 'process',
     ],
-    {
-      stdout: 'pipe',
-      stderr: 'inherit',
-      env: { ...process.env, WARREN_GIT_ALLOWED_ORIGINS: repoBase },
-    },
+    NODE_READY,
+    'the node to join',
+    { stderr: 'inherit', env: { WARREN_GIT_ALLOWED_ORIGINS: repoBase } },
   );
-  nodeProc = proc;
-  const reader = proc.stdout.getReader();
-  let out = '';
-  node = await eventually(async () => {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('node exited before it was ready');
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-  }, 'the node to join');
-  reader.releaseLock();
+  nodeProc = started.proc;
+  node = started.ready;
 }, 60_000);
 
 afterAll(async () => {

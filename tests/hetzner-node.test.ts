@@ -102,8 +102,8 @@ describe('A Hetzner node through the API (Pulumi mocks, Tailscale fake)', () => 
     // The machine exists once the provider's part is done: the boot step has started.
     await eventually(
       async () => (await record(nodeId))?.events.some((e) => e.step === 'boot' && e.state === 'started'),
-      30_000,
       'the server created',
+      30_000,
     );
     const server = stacks.stacks.get(nodeId)?.resources.find((r) => r.type === 'hcloud:index/server:Server');
     expect(server?.name).toBe(nodeId);
@@ -163,8 +163,8 @@ describe('A Hetzner node through the API (Pulumi mocks, Tailscale fake)', () => 
         const r = await record(nodeId);
         return r && r.state !== 'provisioning' ? r : undefined;
       },
-      30_000,
       'provisioning ended',
+      30_000,
     );
     expect(done!.error).toBeUndefined();
     expect(done!.state).toBe('ready');
@@ -185,7 +185,7 @@ describe('A Hetzner node through the API (Pulumi mocks, Tailscale fake)', () => 
     const node = (await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: nodeId } } })).data;
     expect(node?.address).toMatch(new RegExp(`^http://${deviceIp.replaceAll('.', '\\.')}:\\d+$`));
     expect(node?.labels['warren.provider']).toBe('hetzner');
-    await eventually(() => !existsSync(tokenFile), 10_000, 'the token file deleted after the join');
+    await eventually(() => !existsSync(tokenFile), 'the token file deleted after the join', 10_000);
   }, 60_000);
 
   it('deletes the node: the stack destroyed, the tailnet device removed, the node forgotten', async () => {
@@ -196,8 +196,8 @@ describe('A Hetzner node through the API (Pulumi mocks, Tailscale fake)', () => 
         const r = await record(nodeId);
         return r && r.state !== 'deleting' ? r : undefined;
       },
-      30_000,
       'deletion ended',
+      30_000,
     );
     expect(done!.state).toBe('deleted');
     expect(stepsOf(done!)).toEqual([

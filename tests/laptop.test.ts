@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { eventually, startTestControl, type TestControl } from '../control/testing/index.ts';
 import { ECHO_APP, tempDataDir } from '../node/testing/index.ts';
+import { NODE_READY, startWarren } from './testing/index.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
 let control: TestControl;
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 const dirs: string[] = [];
@@ -40,10 +40,8 @@ async function startLaptop(extra: string[]) {
   const data = tempDataDir();
   dirs.push(home, data);
   const token = (await control.client.POST('/api/v1/join-tokens', { body: {} })).data!.token;
-  const proc = Bun.spawn(
+  const { proc, out, ready } = await startWarren<{ nodeId: string; url: string }>(
     [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
       'node',
       'join',
       '--laptop',
@@ -57,24 +55,12 @@ async function startLaptop(extra: string[]) {
       'my-laptop',
       ...extra,
     ],
-    { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, HOME: home, WARREN_JOIN_TOKEN: token } },
+    NODE_READY,
+    'the laptop node ready',
+    { env: { HOME: home, WARREN_JOIN_TOKEN: token }, timeoutMs: 20_000 },
   );
   procs.push(proc);
-  const reader = proc.stdout.getReader();
-  let out = '';
-  const ready = await eventually(
-    async () => {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`laptop node exited: ${await new Response(proc.stderr).text()}`);
-      out += new TextDecoder().decode(value);
-      const m = /node ready (\{.*\})/.exec(out);
-      return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-    },
-    20_000,
-    'the laptop node ready',
-  );
-  reader.releaseLock();
-  return { proc, home, out, ...ready! };
+  return { proc, home, out, ...ready };
 }
 
 describe('warren node join --laptop', () => {
@@ -113,15 +99,15 @@ describe('warren node join --laptop', () => {
     const nodeStatus = async () =>
       (await control.client.GET('/api/v1/nodes/{id}', { params: { path: { id: laptop.nodeId } } })).data
         ?.status;
-    await eventually(async () => (await status()) === 'running', 20_000, 'the workspace running');
+    await eventually(async () => (await status()) === 'running', 'the workspace running', 20_000);
 
     laptop.proc.kill('SIGSTOP');
-    await eventually(async () => (await nodeStatus()) === 'awaiting_agent', 20_000, 'awaiting_agent');
+    await eventually(async () => (await nodeStatus()) === 'awaiting_agent', 'awaiting_agent', 20_000);
     expect(await status()).toBe('unreachable');
 
     laptop.proc.kill('SIGCONT');
-    await eventually(async () => (await nodeStatus()) === 'online', 20_000, 'the laptop online again');
-    await eventually(async () => (await status()) === 'running', 20_000, 'the workspace running again');
+    await eventually(async () => (await nodeStatus()) === 'online', 'the laptop online again', 20_000);
+    await eventually(async () => (await status()) === 'running', 'the workspace running again', 20_000);
   }, 60_000);
 
   it('writes the systemd user unit with --install-service, without the join token, and enables nothing', async () => {

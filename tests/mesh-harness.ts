@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
 import { ECHO_APP, eventually } from '../node/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
+import { CONTROL_READY, NODE_READY, readReadyLine, spawnWarrenCli } from './testing/warren-process.ts';
 
-const CLI = resolve(import.meta.dir, '../cli/main.ts');
 const ROOT = resolve(import.meta.dir, '..');
 
 /** Mesh timings shared by the test processes: loopback-fast, with a suspicion window long enough to observe. */
@@ -42,18 +42,16 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Spawns `warren <args>` and resolves once a stdout line matches `ready`. */
-export async function spawnWarren(
+/** Spawns `warren <args>` and resolves once a stdout line matches `ready`, with the line's JSON. */
+export async function spawnWarren<T>(
   args: string[],
   ready: RegExp,
   o: SpawnOptions = {},
-): Promise<{ p: Proc; match: RegExpExecArray }> {
-  const proc = Bun.spawn([...(o.wrap ?? []), process.execPath, CLI, ...args], {
+): Promise<{ p: Proc; ready: T }> {
+  const proc = spawnWarrenCli(args, {
     cwd: ROOT,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: { ...process.env, WARREN_MESH_PROFILE: 'local', ...o.env },
+    env: { WARREN_MESH_PROFILE: 'local', ...o.env },
+    ...(o.wrap ? { wrap: o.wrap } : {}),
   });
   const logs: string[] = [];
   void (async () => {
@@ -63,28 +61,15 @@ export async function spawnWarren(
       if (logs.length > 200) logs.shift();
     }
   })();
-  const reader = proc.stdout.getReader();
-  const dec = new TextDecoder();
-  let out = '';
-  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
   const p: Proc = { proc, logs, kill: (s) => proc.kill(s), exited: proc.exited };
-  while (Date.now() < deadline) {
-    const next = await Promise.race([
-      reader.read(),
-      Bun.sleep(Math.max(1, deadline - Date.now())).then(() => undefined),
-    ]);
-    if (!next || next.done) break;
-    out += dec.decode(next.value);
-    const m = ready.exec(out);
-    if (m) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
-      return { p, match: m };
-    }
+  try {
+    const line = await readReadyLine<T>(proc, ready, `warren ${args[0]}`, o.timeoutMs ?? 20_000);
+    // Keep draining stdout so the child never blocks on a full pipe.
+    void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
+    return { p, ready: line.ready };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${logs.join('')}`);
   }
-  proc.kill('SIGKILL');
-  throw new Error(`warren ${args[0]} did not get ready: ${out}\n${logs.join('')}`);
 }
 
 /** A running control plane process. */
@@ -102,8 +87,8 @@ export async function startControlProcess(
   const args = ['control', '--port', String(o.port ?? 0), '--data', dataDir];
   if (o.host) args.push('--host', o.host);
   args.push('--mesh-listen', o.meshListen ?? '127.0.0.1:0');
-  const { p, match } = await spawnWarren(args, /^(\{"ready".*\})$/m, o);
-  const url = (JSON.parse(match[1] as string) as { url: string }).url;
+  const { p, ready } = await spawnWarren<{ url: string }>(args, CONTROL_READY, o);
+  const url = ready.url;
   const tokenFile = join(dataDir, 'admin-token');
   const adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
   return Object.assign(p, { url, dataDir, adminToken });
@@ -148,8 +133,7 @@ export async function startNodeProcess(
   ];
   if (o.joinToken) args.push('--join-token', o.joinToken);
   if (o.advertise) args.push('--advertise', o.advertise);
-  const { p, match } = await spawnWarren(args, /node ready (\{.*\})/, o);
-  const ready = JSON.parse(match[1] as string) as { nodeId: string; url: string };
+  const { p, ready } = await spawnWarren<{ nodeId: string; url: string }>(args, NODE_READY, o);
   const adminCredential = readFileSync(join(dataDir, 'admin-credential'), 'utf8').trim();
   return Object.assign(p, { name: o.name, nodeId: ready.nodeId, url: ready.url, dataDir, adminCredential });
 }

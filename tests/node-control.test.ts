@@ -2,12 +2,11 @@
 // app through the node's proxy, stop and revoke through the API, and keep working with the control plane killed.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { startTestControl, type TestControl } from '../control/testing/index.ts';
 import { ECHO_APP, eventually, tempDataDir } from '../node/testing/index.ts';
+import { NODE_READY, startWarren } from './testing/index.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
 let control: TestControl;
 let nodeProc: ReturnType<typeof Bun.spawn> | undefined;
 let node: { nodeId: string; url: string };
@@ -18,31 +17,14 @@ beforeAll(async () => {
   control = await startTestControl({ config: { heartbeatIntervalMs: 300 } });
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
   const args = ['--control', control.url, '--join-token', jt.data!.token, '--data', dataDir];
-  const proc = Bun.spawn(
-    [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
-      'node',
-      'join',
-      ...args,
-      '--listen',
-      '127.0.0.1:0',
-      '--name',
-      'e2e',
-    ],
-    { stdout: 'pipe', stderr: 'inherit' },
+  const started = await startWarren<{ nodeId: string; url: string }, 'inherit'>(
+    ['node', 'join', ...args, '--listen', '127.0.0.1:0', '--name', 'e2e'],
+    NODE_READY,
+    'the node to join',
+    { stderr: 'inherit' },
   );
-  nodeProc = proc;
-  const reader = proc.stdout.getReader();
-  let out = '';
-  node = await eventually(async () => {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('node exited before it was ready');
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-  }, 'the node to join');
-  reader.releaseLock();
+  nodeProc = started.proc;
+  node = started.ready;
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // workspace, and stops cleanly on SIGTERM.
 import { afterAll, describe, expect, it } from 'bun:test';
 import { readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { newId, type WorkspaceAssignment } from '../contract/index.ts';
 import {
   ECHO_APP,
@@ -11,8 +11,8 @@ import {
   type TestIssuer,
   tempDataDir,
 } from '../node/testing/index.ts';
+import { NODE_READY, startWarren, WARREN_CLI } from './testing/index.ts';
 
-const ROOT = resolve(import.meta.dir, '..');
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 const dirs: string[] = [];
 let issuer: TestIssuer | undefined;
@@ -24,21 +24,12 @@ afterAll(async () => {
 
 /** Starts `warren node join` and resolves with the ready line's content. */
 async function startNodeProcess(args: string[]) {
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'cli/main.ts'), 'node', 'join', ...args], {
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
+  const { proc, ready } = await startWarren<{ nodeId: string; url: string }>(
+    ['node', 'join', ...args],
+    NODE_READY,
+    'the node ready line',
+  );
   procs.push(proc);
-  const reader = proc.stdout.getReader();
-  let out = '';
-  const ready = await eventually(async () => {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`node exited: ${await new Response(proc.stderr).text()}`);
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    return m ? (JSON.parse(m[1]!) as { nodeId: string; url: string }) : undefined;
-  }, 'the node ready line');
-  reader.releaseLock();
   return { proc, ...ready };
 }
 
@@ -116,7 +107,7 @@ describe('warren node join (process)', () => {
   });
 
   it('exits 2 with a message naming the flag when the control URL is missing', async () => {
-    const proc = Bun.spawn([process.execPath, join(ROOT, 'cli/main.ts'), 'node', 'join'], {
+    const proc = Bun.spawn([process.execPath, WARREN_CLI, 'node', 'join'], {
       stdout: 'pipe',
       stderr: 'pipe',
       env: { PATH: process.env.PATH ?? '' },

@@ -46,8 +46,8 @@ async function until(nodeId: string, states: NodeProvisioning['state'][]): Promi
       });
       return r.data && states.includes(r.data.state) ? r.data : undefined;
     },
-    30_000,
     `node ${nodeId} ${states.join('/')}`,
+    30_000,
   );
   return record!;
 }
@@ -82,7 +82,7 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
     expect(node.data?.labels['warren.provider']).toBe('local');
     // The join token went through a 0600 file that the node deleted after joining.
     const dir = join(control.dataDir, 'nodes', nodeId);
-    await eventually(() => !existsSync(join(dir, 'join-token')), 10_000, 'the join token file deleted');
+    await eventually(() => !existsSync(join(dir, 'join-token')), 'the join token file deleted', 10_000);
     const [running] = await control.deps.fleet.provider.list();
     expect(running?.nodeId).toBe(nodeId);
     expect(alive(Number(running?.providerRef))).toBe(true);
@@ -117,8 +117,8 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
       async () =>
         (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: ws.data!.id } } }))
           .response.status === 404,
-      15_000,
       'the workspace deleted',
+      15_000,
     );
   });
 
@@ -155,8 +155,8 @@ describe('Creating and deleting nodes through the API (local provider)', () => {
           const r = await broken.client.GET('/api/v1/nodes/{id}/provisioning', { params: { path: { id } } });
           return r.data?.state === 'failed' ? r.data : undefined;
         },
-        15_000,
         'provisioning failed',
+        15_000,
       );
       expect(done!.error).toContain('exited with code 3');
       expect(done!.events.at(-1)).toMatchObject({ step: 'node_started', state: 'failed' });
@@ -307,8 +307,8 @@ describe('Local node machines across a control plane restart', () => {
             const n = await second.deps.store.nodes.get(record.nodeId);
             return n && (n.lastHeartbeatAt ?? 0) > since ? n : undefined;
           },
-          20_000,
           'the node heartbeating again',
+          20_000,
         );
         expect(node!.status).toBe('online');
         const [after] = await second.deps.fleet.provider.list();

@@ -70,8 +70,8 @@ describe('warren node join --network tailscale', () => {
         const nodes = (await control.client.GET('/api/v1/nodes')).data!.items;
         return nodes.find((n) => n.address.startsWith('http://100.101.102.103:'));
       },
-      20_000,
       'the node joined with its tailnet address',
+      20_000,
     );
     expect(ready!.address).toMatch(/^http:\/\/100\.101\.102\.103:\d+$/);
     expect(ready!.address).not.toContain(':0');

@@ -2,38 +2,20 @@
 // driven over the node's WebSocket, and the host-side state (namespaces, rules, cgroups) a node may leave.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { eventually } from '../node/testing/index.ts';
 import { type ControlClient, createControlClient } from '../openapi/client/index.ts';
+import { CONTROL_READY, NODE_READY, startWarren } from './testing/warren-process.ts';
 
 export const ROOT = resolve(import.meta.dir, '..');
-const CLI = join(ROOT, 'cli/main.ts');
+/** Both processes: stderr to the test's output, local mesh timings, 30 s to start (a sandboxed node builds its namespaces). */
+const SPAWN = {
+  stderr: 'inherit',
+  env: { WARREN_MESH_PROFILE: 'local' },
+  timeoutMs: 30_000,
+} as const;
 
 /** True when this machine can run the sandbox with a network namespace per workspace (root + bubblewrap). */
 export const sandboxAvailable =
   process.getuid?.() === 0 && Bun.which('bwrap') !== null && Bun.which('iptables') !== null;
-
-/** Reads a process's stdout until `pattern` matches; returns the match's first group as JSON. */
-async function readReady<T>(
-  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
-  pattern: RegExp,
-  what: string,
-) {
-  const reader = proc.stdout.getReader();
-  let out = '';
-  const found = await eventually(
-    async () => {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`${what} exited before it was ready`);
-      out += new TextDecoder().decode(value);
-      const m = pattern.exec(out);
-      return m ? (JSON.parse(m[1]!) as T) : undefined;
-    },
-    what,
-    30_000,
-  );
-  reader.releaseLock();
-  return found;
-}
 
 export interface ControlProcess {
   url: string;
@@ -43,13 +25,12 @@ export interface ControlProcess {
 
 /** `warren control` on port 0 with its data in `dataDir` (the admin token it writes there signs the client in). */
 export async function startControlProcess(dataDir: string): Promise<ControlProcess> {
-  const proc = Bun.spawn([process.execPath, CLI, 'control', '--data', dataDir, '--port', '0'], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'inherit',
-    env: { ...process.env, WARREN_MESH_PROFILE: 'local' },
-  });
-  const ready = await readReady<{ url: string }>(proc, /(\{"ready":true.*\})/, 'the control plane');
+  const { proc, ready } = await startWarren<{ url: string }, 'inherit'>(
+    ['control', '--data', dataDir, '--port', '0'],
+    CONTROL_READY,
+    'the control plane',
+    SPAWN,
+  );
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   return { url: ready.url, client: createControlClient(ready.url, { token }), proc };
 }
@@ -62,13 +43,12 @@ export interface NodeProcess {
 
 /** `warren node join` with `args` (a joined data dir needs no token). */
 export async function startNodeProcess(args: string[]): Promise<NodeProcess> {
-  const proc = Bun.spawn([process.execPath, CLI, 'node', 'join', ...args], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'inherit',
-    env: { ...process.env, WARREN_MESH_PROFILE: 'local' },
-  });
-  const ready = await readReady<{ nodeId: string; url: string }>(proc, /node ready (\{.*\})/, 'the node');
+  const { proc, ready } = await startWarren<{ nodeId: string; url: string }, 'inherit'>(
+    ['node', 'join', ...args],
+    NODE_READY,
+    'the node',
+    SPAWN,
+  );
   return { ...ready, proc };
 }
 

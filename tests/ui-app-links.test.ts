@@ -31,8 +31,8 @@ beforeAll(async () => {
     async () =>
       (await admin.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data?.status ===
       'running',
-    30_000,
     'the workspace running',
+    30_000,
   );
   appOrigin = `http://ws-${workspaceId}.localhost:${new URL(warren.nodes[0]!.url).port}`;
 }, 90_000);
@@ -121,7 +121,7 @@ describe('App links in the browser', () => {
       const path = { params: { path: { id: workspaceId } } };
       const status = async () => (await admin.GET('/api/v1/workspaces/{id}', path)).data?.status;
       await admin.POST('/api/v1/workspaces/{id}/stop', path);
-      await eventually(async () => (await status()) === 'stopped', 30_000, 'the workspace stopped');
+      await eventually(async () => (await status()) === 'stopped', 'the workspace stopped', 30_000);
       // Signed in (the first test's session), with a valid app cookie: the app is just not there.
       await page.goto(`${appOrigin}/`);
       await page.getByRole('heading', { name: 'The app is not ready' }).waitFor({ timeout: 15_000 });

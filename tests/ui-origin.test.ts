@@ -37,8 +37,8 @@ async function probingWorkspace(name: string, projectId: string): Promise<string
   await eventually(
     async () =>
       (await admin.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
-    30_000,
     `${name} running`,
+    30_000,
   );
   return id;
 }
@@ -59,7 +59,7 @@ async function openApp(id: string): Promise<Page> {
 async function probe(on: Page, url: string): Promise<ProbeResult> {
   await on.goto(url);
   const result = on.locator('#result');
-  await eventually(async () => (await result.textContent())?.startsWith('{') ?? false, 20_000, 'the probe');
+  await eventually(async () => (await result.textContent())?.startsWith('{') ?? false, 'the probe', 20_000);
   return JSON.parse((await result.textContent())!) as ProbeResult;
 }
 

@@ -68,15 +68,15 @@ describe('Web UI on warren up', () => {
       // Type once the shell has printed its prompt: typed ahead, the output lands on the prompt's row (`$ hi`).
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim().length > 0),
-        10_000,
         'the shell prompt',
+        10_000,
       );
       await page.keyboard.type('echo hi\n');
       // A row that is exactly `hi`: the shell's output, not the echoed command line.
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim() === 'hi'),
-        10_000,
         '`hi` in the terminal',
+        10_000,
       );
 
       const [app] = await Promise.all([
@@ -85,8 +85,8 @@ describe('Web UI on warren up', () => {
       ]);
       await eventually(
         async () => (await app.content()).includes('hello from the app'),
-        15_000,
         'the app page',
+        15_000,
       );
       // On the app's own origin, ws-{id}.localhost with the node's port.
       const port = new URL(warren.nodes[0]!.url).port;
@@ -131,8 +131,8 @@ describe('Web UI on warren up', () => {
       const replies = page.locator('.bubble.agent-reply');
       await eventually(
         async () => (await replies.allTextContents()).some((t) => t.includes('echo: hello agent')),
-        15_000,
         'the streamed reply',
+        15_000,
       );
       // The activity feed follows without a reload: the agent's turn is logged there too.
       await page.locator('.feed-item').filter({ hasText: 'turn ended' }).first().waitFor({ timeout: 15_000 });

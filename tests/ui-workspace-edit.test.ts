@@ -77,15 +77,15 @@ describe('A failing workspace in the browser', () => {
       const rows = page.locator('.xterm-rows > div');
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim().length > 0),
-        10_000,
         'a prompt',
+        10_000,
       );
       await page.locator('.terminal-host').click();
       await page.keyboard.type('echo still-here\n');
       await eventually(
         async () => (await rows.allTextContents()).some((r) => r.trim() === 'still-here'),
-        10_000,
         'the shell to answer',
+        10_000,
       );
       // Retry starts it afresh: the status leaves Error and the activity says so.
       await page.getByRole('button', { name: 'Retry broken' }).click();
@@ -156,8 +156,8 @@ describe('The activity feed in the browser', () => {
       const items = page.locator('.feed-item');
       await eventually(
         async () => (await items.filter({ hasText: 'turn ended' }).count()) >= 3,
-        15_000,
         'three ended turns in the feed',
+        15_000,
       );
       // The page's feed holds what the API holds, each event once.
       const ids = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
@@ -175,11 +175,11 @@ describe('The activity feed in the browser', () => {
           const texts = await items.allTextContents();
           return texts.length > 0 && texts.every((t) => t.includes('second'));
         },
-        10_000,
         'only events about the second question',
+        10_000,
       );
       await page.getByLabel('Search activity').fill('');
-      await eventually(async () => (await items.count()) === ids.length, 10_000, 'the whole feed again');
+      await eventually(async () => (await items.count()) === ids.length, 'the whole feed again', 10_000);
     });
   }, 120_000);
 });

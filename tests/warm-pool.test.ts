@@ -58,8 +58,8 @@ describe('Warm pool (local provider, real API)', () => {
         const w = await warm();
         return w.length === 2 ? w : undefined;
       },
-      30_000,
       '2 warm nodes',
+      30_000,
     );
     first = rows!.map((r) => r.id);
     const nodes = (await control.client.GET('/api/v1/nodes')).data!.items;
@@ -114,8 +114,8 @@ describe('Warm pool (local provider, real API)', () => {
         const w = await warm();
         return w.length === 2 ? w : undefined;
       },
-      30_000,
       'the pool refilled',
+      30_000,
     );
     for (const r of rows!) expect(workspaces.map((w) => w.nodeId)).not.toContain(r.id);
   });
@@ -130,8 +130,8 @@ describe('Warm pool (local provider, real API)', () => {
         const w = await warm();
         return w.length === 2 && !w.some((r) => r.id === victim!.id);
       },
-      30_000,
       'the deleted warm node replaced',
+      30_000,
     );
   });
 
@@ -147,8 +147,8 @@ describe('Warm pool (local provider, real API)', () => {
         const all = await poolRows();
         return all.length === 2 && all.every((r) => r.state === 'warm') ? all : undefined;
       },
-      60_000,
       'the idle surplus reaped',
+      60_000,
     );
     const nodes = (await control.client.GET('/api/v1/nodes')).data!.items;
     expect(nodes.map((n) => n.id).sort()).toEqual(rows!.map((r) => r.id).sort());
@@ -182,8 +182,8 @@ describe('Warm pools per project', () => {
       // Project a's pool now keeps one warm node.
       const warmA = await eventually(
         async () => (await rows()).find((r) => r.pool === a && r.state === 'warm'),
-        30_000,
         "project a's warm node",
+        30_000,
       );
       const other = await perProject.client.POST('/api/v1/workspaces', {
         body: { projectId: b, name: 'b1' },

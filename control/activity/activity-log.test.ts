@@ -39,7 +39,7 @@ beforeAll(async () => {
     projects: ['praaaaaaaaaaaaaaaaaaaa'],
     workspaces: [A, B],
   });
-  clock = new FakeClock();
+  clock = new FakeClock(Date.UTC(2030, 0, 1));
   log = createActivityLog({
     client,
     clock,

@@ -288,8 +288,8 @@ describe('Rate limits', () => {
         if (r.status !== 429) throw new Error(`answered ${r.status}`);
         return r;
       },
-      5_000,
       'the failures to be counted',
+      5_000,
     );
     expect(res.headers.get('retry-after')).toBe('10');
     // Another address, and requests that present no credential, are not held up.
@@ -384,7 +384,7 @@ describe('Rate limits on the running server', () => {
       const me = (token?: string) => tight.clientWith(token).GET('/api/v1/auth/me');
       expect((await me('wrn_api_guess')).response.status).toBe(401);
       expect((await me('wrn_api_guess')).response.status).toBe(401);
-      await eventually(async () => (await me(tight.adminToken)).response.status === 429, 5_000, 'a 429');
+      await eventually(async () => (await me(tight.adminToken)).response.status === 429, 'a 429', 5_000);
       // Another client (another loopback address) still gets in with its token.
       expect(await getFrom('127.0.0.2', tight.url, '/api/v1/auth/me', tight.adminToken)).toBe(200);
     } finally {

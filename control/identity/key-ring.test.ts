@@ -26,7 +26,7 @@ let clock: FakeClock;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'warren-keys-'));
   database = await openDatabase(`file:${join(dir, 'db')}`);
-  clock = new FakeClock();
+  clock = new FakeClock(Date.UTC(2030, 0, 1));
 });
 afterEach(() => {
   database.close();

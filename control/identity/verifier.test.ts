@@ -24,7 +24,7 @@ let issuer: Issuer;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-verify-'));
   const database = await openDatabase(`file:${join(dir, 'db')}`);
-  clock = new FakeClock();
+  clock = new FakeClock(Date.UTC(2030, 0, 1));
   ring = await createKeyRing(
     createStore(database.db),
     await loadMasterKey(dir),

@@ -95,7 +95,7 @@ for (const backend of DATABASE_BACKENDS) {
 
     it('runs the duties on one replica, and on the other once the holder stops renewing', async () => {
       const name = fresh();
-      const clock = new FakeClock();
+      const clock = new FakeClock(Date.UTC(2030, 0, 1));
       const running = new Map<string, Fence>();
       const duty = (replica: string): Duty => ({
         name: 'count',
@@ -139,7 +139,7 @@ for (const backend of DATABASE_BACKENDS) {
 
     it('keeps the duties through a failed renew until its term would have expired', async () => {
       const name = fresh();
-      const clock = new FakeClock();
+      const clock = new FakeClock(Date.UTC(2030, 0, 1));
       let started = 0;
       let stopped = 0;
       let failing = false;

@@ -45,8 +45,8 @@ describe('The control plane as a mesh member', () => {
     const jwks = control.deps.ring.jwks();
     await eventually(
       () => JSON.stringify(observer.entries('keyset')[0]?.value) === JSON.stringify(jwks),
-      10_000,
       'the key set at the observer',
+      10_000,
     );
     expect(observer.entries('keyset')[0]?.origin).toBe('control');
   });
@@ -56,7 +56,7 @@ describe('The control plane as a mesh member', () => {
     const user = newId('user');
     const r = await control.client.POST('/api/v1/revocations', { body: { subject: `user:${user}` } });
     expect(r.response.status).toBe(200);
-    await eventually(() => revoked().includes(`user:${user}`), 10_000, 'the revocation at the observer');
+    await eventually(() => revoked().includes(`user:${user}`), 'the revocation at the observer', 10_000);
   });
 
   it('signs with the new key after a rotation, and the rotated key set reaches members', async () => {
@@ -67,18 +67,18 @@ describe('The control plane as a mesh member', () => {
     // The new key is published at once (and gossiped) before it signs.
     await eventually(
       () => (observer.entries('keyset')[0]?.value as Jwks | undefined)?.keys.some((k) => k.kid === kid),
-      10_000,
       'the new key in the gossiped key set',
+      10_000,
     );
     await eventually(
       async () => (await control.deps.ring.signingKey()).kid === kid,
-      5_000,
       'the new key active',
+      5_000,
     );
     // After the handover (three push-pull rounds of gossip) the member restarts and signs with the new key.
     const old = control.deps.mesh!.mesh;
     const activeAt = Date.now();
-    await eventually(() => control.deps.mesh!.mesh !== old, 10_000, 'the member to switch keys');
+    await eventually(() => control.deps.mesh!.mesh !== old, 'the member to switch keys', 10_000);
     expect(Date.now() - activeAt).toBeGreaterThan(1_000);
     expect(control.deps.mesh!.mesh.id).toBe(before);
     // A revocation made now is signed with the new key; the observer verifies it with the gossiped key set.
@@ -87,9 +87,9 @@ describe('The control plane as a mesh member', () => {
     const subject = `user:${newId('user')}`;
     await control.deps.store.revocations.upsert(subject, Math.floor(Date.now() / 1000) + 1, Date.now());
     await control.deps.mesh!.sync();
-    await eventually(() => revoked().includes(subject), 10_000, 'a revocation signed with the new key');
+    await eventually(() => revoked().includes(subject), 'a revocation signed with the new key', 10_000);
     expect(observer.metrics.droppedEntries['bad-signature']).toBe(0);
     // The observer still sees the control plane as one live member (the restarted member refuted its old life).
-    await eventually(() => observer.member('control')?.state === 'alive', 10_000, 'control alive');
+    await eventually(() => observer.member('control')?.state === 'alive', 'control alive', 10_000);
   }, 20_000);
 });

@@ -70,8 +70,8 @@ describe('GET /api/v1/mesh', () => {
           ? true
           : undefined;
       },
-      10_000,
       'the node and its workspace in the mesh view',
+      10_000,
     );
     const r = await control.client.GET('/api/v1/mesh');
     expect(r.response.status).toBe(200);

@@ -67,8 +67,8 @@ async function watch(until: string): Promise<string[]> {
         if (seen.at(-1) !== s) seen.push(s);
         return s === until;
       },
-      MESH_DEADLINE_MS,
       until,
+      MESH_DEADLINE_MS,
     );
   } catch (e) {
     throw new Error(`${(e as Error).message} (seen: ${seen.join(' → ')})`);
@@ -88,7 +88,7 @@ beforeAll(async () => {
   joined = await joinTestNode(control, { name: 'watched', address: 'http://127.0.0.1:9' });
   jwks = (await (await fetch(`${control.url}/.well-known/jwks.json`)).json()) as Jwks;
   member = await startMember();
-  await eventually(() => peerState() === 'alive', MESH_DEADLINE_MS, 'the node alive to the control member');
+  await eventually(() => peerState() === 'alive', 'the node alive to the control member', MESH_DEADLINE_MS);
 });
 afterAll(async () => {
   await member?.close();

@@ -91,7 +91,7 @@ describe('Liveness on a replica without the mesh member', () => {
     createLiveness({
       // onHeartbeat reads no rows.
       store: {} as Store,
-      clock: new FakeClock(),
+      clock: new FakeClock(Date.UTC(2030, 0, 1)),
       log: createLog({ quiet: true }),
       config,
       peerState: () => 'dead',
@@ -109,7 +109,7 @@ describe('Liveness on a replica without the mesh member', () => {
 
 /** A control plane on a fake clock, with the peers' view of each node set by the test, and its node calls. */
 async function startWorld() {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.UTC(2030, 0, 1));
   const peers = new Map<string, MemberState>();
   const control = await startTestControl({ clock, config, peerState: (id) => peers.get(id) });
   const recorder = startPushRecorder();

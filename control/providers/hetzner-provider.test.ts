@@ -1,9 +1,9 @@
 // Tests of the Hetzner provider through the provisioning pipeline, its stacks running the real program under
 // Pulumi mocks (the pulumi CLI is not available here): create, progress, list, destroy on delete.
 import { afterEach, describe, expect, it } from 'bun:test';
+import { FakeClock } from '../../mesh/testing/index.ts';
 import { createTailscaleApi, defaultTailscaleApiConfig } from '../tailscale/index.ts';
 import { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
 import {
   createHetznerProvider,
   defaultHetznerConfig,
@@ -28,7 +28,7 @@ afterEach(() => fake?.stop());
 function setup() {
   fake = startFakeTailscaleApi({ tailnet: 'acme.example', apiKeys: [LONG_LIVED.tailscaleApiKey] });
   const stacks = new MockNodeStacks();
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.UTC(2030, 0, 1));
   const provider = createHetznerProvider(
     {
       ...defaultHetznerConfig({

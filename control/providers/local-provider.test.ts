@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { ProgressEvent as ProgressEventSchema } from '../../contract/index.ts';
+import { eventually, FakeClock } from '../../mesh/testing/index.ts';
 import { createTailscaleApi, defaultTailscaleApiConfig } from '../tailscale/index.ts';
 import { type FakeTailscaleApi, startFakeTailscaleApi } from '../tailscale/testing/index.ts';
-import { eventually } from '../testing/eventually.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
 import {
   createLocalProvider,
   deprovisionNode,
@@ -47,7 +46,7 @@ function command(input: LocalNodeCommandInput) {
 }
 
 const waitReady = ({ dataDir }: { dataDir: string }) =>
-  eventually(() => existsSync(join(dataDir, 'ready')), 10_000, 'node ready').then(() => {});
+  eventually(() => existsSync(join(dataDir, 'ready')), 'node ready', 10_000).then(() => {});
 
 let baseDir: string;
 let fake: FakeTailscaleApi | undefined;
@@ -189,7 +188,7 @@ describe('provisionNode / deprovisionNode', () => {
       ...defaultTailscaleApiConfig('acme.example', { kind: 'api-key', apiKey: 'tskey-api-test' }),
       baseUrl: fake.url,
     });
-    const clock = new FakeClock();
+    const clock = new FakeClock(Date.UTC(2030, 0, 1));
     const minted: string[] = [];
     const deps = {
       provider: createLocalProvider({ baseDir, command, waitReady, clock }),

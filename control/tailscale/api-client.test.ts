@@ -1,6 +1,6 @@
 // Tests of the Tailscale API client through its real fetch path against the local fake API.
 import { afterEach, describe, expect, it } from 'bun:test';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../mesh/testing/index.ts';
 import {
   createTailscaleApi,
   defaultTailscaleApiConfig,
@@ -72,7 +72,7 @@ describe('TailscaleApi', () => {
 
   it('fetches an OAuth access token once and reuses it until shortly before it expires', async () => {
     start({ oauthTokenTtlSeconds: 3600 });
-    const clock = new FakeClock();
+    const clock = new FakeClock(Date.UTC(2030, 0, 1));
     const api = createTailscaleApi(config({ kind: 'oauth', ...CLIENT }), { clock });
     await Promise.all([
       api.listDevices(),
@@ -93,7 +93,9 @@ describe('TailscaleApi', () => {
 
   it('fetches a new OAuth token once when Tailscale revokes the cached one', async () => {
     start();
-    const api = createTailscaleApi(config({ kind: 'oauth', ...CLIENT }), { clock: new FakeClock() });
+    const api = createTailscaleApi(config({ kind: 'oauth', ...CLIENT }), {
+      clock: new FakeClock(Date.UTC(2030, 0, 1)),
+    });
     await api.listDevices();
     fake.revokeTokens();
     await api.listDevices();

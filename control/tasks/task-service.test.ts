@@ -101,7 +101,7 @@ beforeAll(async () => {
       return { workspaceId, nodeId: NODE };
     },
   };
-  clock = new FakeClock();
+  clock = new FakeClock(Date.UTC(2030, 0, 1));
   services = clients.map((client) =>
     createTaskService({
       client,
@@ -233,7 +233,7 @@ describe('Tasks', () => {
     expect(await tasks.list(bob, { q: 'flaky' })).toEqual([]);
     const log = createActivityLog({
       client: clients[0] as Client,
-      clock: new FakeClock(),
+      clock: new FakeClock(Date.UTC(2030, 0, 1)),
       cursorKey: new Uint8Array(32),
     });
     const types = (await log.list(wsOf(task.id))).map((e) => e.type);

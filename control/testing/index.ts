@@ -12,6 +12,9 @@ import { createLog } from '../log.ts';
 import { type StartOptions, startControl } from '../server.ts';
 import { proveEveryCall, type TestNodeCredential } from './node-proof.ts';
 
+// The one `eventually` of every test lives with the mesh, the layer node and control both build on.
+// One fake clock for every test: the mesh's, which also schedules timers (control reads only `now`).
+export { eventually, FakeClock } from '../../mesh/testing/index.ts';
 export {
   deliverWebhook,
   type FakeGitHub,
@@ -21,8 +24,6 @@ export {
   WORLD_INSTALLATION,
 } from '../github/testing/index.ts';
 export { DATABASE_BACKENDS, type DatabaseBackend } from './database-backends.ts';
-export { eventually } from './eventually.ts';
-export { FakeClock } from './fake-clock.ts';
 export { firstMigrations, migrationsBefore } from './first-migrations.ts';
 export {
   type GitHubSignInResult,

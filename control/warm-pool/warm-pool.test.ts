@@ -4,10 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
+import { eventually, FakeClock } from '../../mesh/testing/index.ts';
 import { openDatabase } from '../db/index.ts';
 import { createLocalProvider, type Provider, provisionNode } from '../providers/index.ts';
-import { eventually } from '../testing/eventually.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
 import { WarmPool, type WarmPoolEvent, WarmPoolStore } from './index.ts';
 
 let dir: string;
@@ -47,7 +46,7 @@ function poolWith(store: WarmPoolStore, clock: FakeClock, minWarm: number) {
     baseDir: join(dir, 'nodes'),
     command: () => ({ argv: [process.execPath, '-e', NODE] }),
     waitReady: ({ dataDir }) =>
-      eventually(() => existsSync(join(dataDir, 'ready')), 10_000, 'ready').then(() => {}),
+      eventually(() => existsSync(join(dataDir, 'ready')), 'ready', 10_000).then(() => {}),
     clock,
   });
   const p = provider;
@@ -126,7 +125,7 @@ describe('WarmPoolStore', () => {
 describe('WarmPool with the local provider', () => {
   it('serves 10 concurrent workspaces from a pool of 2: two warm claims, eight cold starts, no node twice', async () => {
     const { store } = await openStore();
-    const clock = new FakeClock();
+    const clock = new FakeClock(Date.UTC(2030, 0, 1));
     const pool = poolWith(store, clock, 2);
     expect(await pool.replenish('pj1')).toEqual(['nd-w1', 'nd-w2']);
     const events = new Map<string, WarmPoolEvent[]>();

@@ -3,6 +3,7 @@
 export { type SimulationOptions, type SimulationReport, simulate } from '../sim/simulation.ts';
 export { createTestAuthority, type TestAuthority, type TestNodeIdentity } from './authority.ts';
 export { type ClusterIdentity, cluster, seededNodeId, type TestCluster, type Topology } from './cluster.ts';
+export { eventually } from './eventually.ts';
 export { FakeClock, flushMicrotasks } from './fake-clock.ts';
 export {
   MemoryNetwork,

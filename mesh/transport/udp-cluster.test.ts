@@ -4,17 +4,8 @@ import { newId } from '../../contract/index.ts';
 import { localMeshConfig } from '../config.ts';
 import { createMeshNode, type MeshNode } from '../node.ts';
 import { CertificateTrust } from '../registry/trust.ts';
-import { createTestAuthority } from '../testing/authority.ts';
+import { createTestAuthority, eventually } from '../testing/index.ts';
 import { createUdpTransport } from './udp.ts';
-
-async function eventually(predicate: () => boolean, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (!predicate()) {
-    if (Date.now() > end) return false;
-    await Bun.sleep(10);
-  }
-  return true;
-}
 
 describe('UDP transport cluster', () => {
   it('converges five members on loopback and spreads a registry entry to all', async () => {
@@ -44,7 +35,7 @@ describe('UDP transport cluster', () => {
       const converged = () =>
         nodes.every((n) => n.members().filter((m) => m.state === 'alive').length === 5) &&
         nodes.every((n) => n.entries('member').length === 5);
-      expect(await eventually(converged, 15_000)).toBe(true);
+      expect(await eventually(converged, 'five members converged', 15_000)).toBe(true);
 
       const wsId = newId('workspace');
       nodes[3]?.publish('workspace', {
@@ -53,7 +44,9 @@ describe('UDP transport cluster', () => {
         status: 'running',
         ports: [8080],
       });
-      expect(await eventually(() => nodes.every((n) => n.route(wsId).found), 10_000)).toBe(true);
+      expect(
+        await eventually(() => nodes.every((n) => n.route(wsId).found), 'the route on every member', 10_000),
+      ).toBe(true);
       const r = nodes[0]?.route(wsId);
       expect(r?.found && r.host.addr).toBe(nodes[3]?.address as string);
       expect(nodes.every((n) => n.metrics.droppedEntries['bad-signature'] === 0)).toBe(true);

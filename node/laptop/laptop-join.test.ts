@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localNodeConfig } from '../config.ts';
-import { eventually } from '../testing/eventually.ts';
+import { eventually } from '../testing/index.ts';
 import { startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
 import { tempDataDir } from '../testing/test-node.ts';
 import { joinLaptop, type LaptopNode } from './laptop-join.ts';

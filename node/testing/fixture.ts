@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newId, type WorkspaceAssignment } from '../../contract/index.ts';
+import { eventually } from '../../mesh/testing/index.ts';
 import type { TerminalConfig } from '../workspaces/index.ts';
-import { eventually } from './eventually.ts';
 import { startTestIssuer, type TestIssuer } from './test-issuer.ts';
 import { startTestNode, type TestNode } from './test-node.ts';
 

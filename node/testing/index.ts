@@ -1,5 +1,7 @@
 // node/testing: a test issuer that speaks the control plane's wire shapes, a test node, an echo app, a git server.
 
+// The one `eventually` of every test lives with the mesh, the layer node and control both build on.
+export { eventually } from '../../mesh/testing/index.ts';
 export { AgentSocketClient, FIXTURE_AGENT, fixtureAgentCommand } from '../agent/testing/index.ts';
 // The runtimes and isolations themselves, for benchmarks that drive them without a node around them.
 export { defaultSandboxConfig } from '../config.ts';
@@ -25,7 +27,6 @@ export {
   createWorkspaceRuntime,
   groupMembers,
 } from '../workspaces/index.ts';
-export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
 export { rawSession } from './raw-http.ts';
 export { screenLines } from './screen-lines.ts';

@@ -1,10 +1,9 @@
 // A real node process for the benchmarks (`warren node join` against a test issuer) with the tiny upstream placed on it.
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { newId } from '../../contract/index.ts';
 import { eventually, type startTestIssuer, tempDataDir } from '../../node/testing/index.ts';
-
-const ROOT = resolve(import.meta.dir, '../..');
+import { NODE_READY, readReadyLine, spawnWarrenCli } from '../../tests/testing/index.ts';
 
 type Issuer = Awaited<ReturnType<typeof startTestIssuer>>;
 
@@ -32,10 +31,8 @@ export interface BenchNode {
 /** Starts `warren node join` with `args` added (e.g. `--runtime process`) and places the upstream on it. */
 export async function startBenchNode(issuer: Issuer, name: string, args: string[] = []): Promise<BenchNode> {
   const dataDir = tempDataDir();
-  const node = Bun.spawn(
+  const node = spawnWarrenCli(
     [
-      process.execPath,
-      join(ROOT, 'cli/main.ts'),
       'node',
       'join',
       '--control',
@@ -50,7 +47,7 @@ export async function startBenchNode(issuer: Issuer, name: string, args: string[
       name,
       ...args,
     ],
-    { stdout: 'pipe', stderr: 'inherit' },
+    { stderr: 'inherit' },
   );
   const stop = async () => {
     node.kill('SIGTERM');
@@ -58,7 +55,13 @@ export async function startBenchNode(issuer: Issuer, name: string, args: string[
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const ready = await readyLine(node);
+    // A sandboxed node builds its namespaces before it serves: a generous deadline.
+    const { ready } = await readReadyLine<{ nodeId: string; url: string }>(
+      node,
+      NODE_READY,
+      `node ${name}`,
+      60_000,
+    );
     const ws = {
       id: newId('workspace'),
       name,
@@ -106,22 +109,5 @@ export async function startBenchNode(issuer: Issuer, name: string, args: string[
   } catch (e) {
     await stop();
     throw e;
-  }
-}
-
-async function readyLine(
-  proc: Bun.Subprocess<'ignore', 'pipe', 'inherit'>,
-): Promise<{ nodeId: string; url: string }> {
-  const reader = proc.stdout.getReader();
-  let out = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the node exited before it was ready');
-    out += new TextDecoder().decode(value);
-    const m = /node ready (\{.*\})/.exec(out);
-    if (m) {
-      reader.releaseLock();
-      return JSON.parse(m[1]!) as { nodeId: string; url: string };
-    }
   }
 }

@@ -1,5 +1,5 @@
 // Shared harnesses of the cross-process tests (and the screenshot and bench scripts): a headless Chromium,
-// `warren up`, `warren control` processes.
+// `warren up`, `warren control` and `warren node join` processes and their ready lines.
 
 export { type ControlProc, startControlProcess, stopProcess, tempDir } from '../mesh-harness.ts';
 export {
@@ -11,4 +11,15 @@ export {
   PHONE,
   type UiBrowser,
 } from './ui-browser.ts';
+export {
+  CONTROL_READY,
+  NODE_READY,
+  type ReadyLine,
+  readReadyLine,
+  type StartedWarren,
+  spawnWarrenCli,
+  startWarren,
+  WARREN_CLI,
+  type WarrenSpawnOptions,
+} from './warren-process.ts';
 export { startWarrenUp, type WarrenUp } from './warren-up.ts';

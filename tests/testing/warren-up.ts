@@ -52,8 +52,8 @@ export async function startWarrenUp(nodes = 1): Promise<WarrenUp> {
         if (child.exitCode !== null) throw new Error(`warren up exited with ${child.exitCode}`);
         return existsSync(upFile) && loginLink !== undefined;
       },
-      45_000,
       'warren up to be ready',
+      45_000,
     );
     const up = JSON.parse(readFileSync(upFile, 'utf8')) as Omit<
       WarrenUp,
