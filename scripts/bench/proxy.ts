@@ -163,8 +163,11 @@ function printTable(
   for (const [name, r] of Object.entries(http)) {
     const c = cpuPerRequest[name];
     const cpuCell = c === undefined ? '–' : n(c, 1);
+    // Rows without a WebSocket target (the forwarded one: `bench terminal` measures that path) say so.
+    const wsRate = ws[name];
+    const wsCell = wsRate === undefined ? '–' : n(wsRate);
     console.log(
-      `| ${name} | ${n(r.p50, 3)} | ${n(r.p99, 3)} | ${n(r.rps)} | ${r.errors} | ${cpuCell} | ${n(ws[name] ?? 0)} |`,
+      `| ${name} | ${n(r.p50, 3)} | ${n(r.p99, 3)} | ${n(r.rps)} | ${r.errors} | ${cpuCell} | ${wsCell} |`,
     );
   }
   const w = http['warren (token checked)'];
