@@ -27,10 +27,12 @@ export {
 } from '../workspaces/index.ts';
 export { eventually } from './eventually.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
+export { liveDescendants, openListeners } from './process-inventory.ts';
 export { rawSession } from './raw-http.ts';
 export { screenLines } from './screen-lines.ts';
 export { hostedRoute, startTestIngress, type TestIngress } from './test-ingress.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';
 export { createTestProver, type TestProver } from './test-prover.ts';
+export { type TestScope, testScope } from './test-scope.ts';
 export { workspaceSpec } from './workspace-spec.ts';
