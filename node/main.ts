@@ -1,21 +1,18 @@
-// The node's composition root: identity, membership, key set, runtime, proxy, API and heartbeat wired together.
-import { rmSync } from 'node:fs';
-import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { decodeJwt } from 'jose';
-import type { HeartbeatAck, NodeInfo, NodeJoined } from '../contract/index.ts';
+import type { NodeInfo } from '../contract/index.ts';
 import { lockDataDir } from '../disk/index.ts';
 import { loadOrCreateAdminCredential } from './admin-credential.ts';
 import { startNodeAgents } from './agents.ts';
 import { createNodeApi } from './api/index.ts';
 import { CommandVerifier, KeySet, Revocations, TokenVerifier } from './auth/index.ts';
-import { ConfigError, meshListen, type NodeConfig, TAILNET_HOST } from './config.ts';
-import { ControlError, createControlLink } from './control-link.ts';
+import { Closers } from './closers.ts';
+import { meshListen, type NodeConfig, TAILNET_HOST } from './config.ts';
+import { createControlLink } from './control-link.ts';
 import { createNodeProver } from './control-proof.ts';
 import { secureNodeDataDir } from './data-dir.ts';
 import { defaultGitCredentialConfig, startWorkspaceGit, type WorkspaceGit } from './git/index.ts';
-import { HeartbeatLoop } from './heartbeat.ts';
 import { loadOrCreateIdentity } from './identity.ts';
+import { NodeMembership } from './membership.ts';
 import { type NodeMesh, renderMeshMetrics, startNodeMesh } from './mesh-member.ts';
 import { Metrics } from './metrics.ts';
 import {
@@ -31,7 +28,7 @@ import {
   validHost,
   WorkspaceProxy,
 } from './proxy/index.ts';
-import { type Membership, StateStore } from './state-store.ts';
+import { StateStore } from './state-store.ts';
 import {
   createLocalApiClient,
   type LocalApiClient,
@@ -44,7 +41,6 @@ import {
   createSandboxIsolation,
   createWorkspaceRuntime,
   type Isolation,
-  type IsolationKind,
   Placement,
   type Runtime,
   TerminalSessions,
@@ -79,43 +75,32 @@ export interface StartNodeOptions {
  * Starts a node: joins (first time) or resumes its membership, restores workspaces, serves, heartbeats. The data
  * dir is locked first and until `stop()`: a second node on it throws DataDirLockedError (naming the holder's pid)
  * before it touches anything, since its start would end the first one's workspaces as leftovers of a crash.
+ *
+ * Every part registers its closer right after it has started; a start that fails at any stage drains them and
+ * rethrows, so it leaves no process, listener or lock behind, and `stop()` drains the same list.
  */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = options.log ?? ((line: string) => console.error(`[node] ${line}`));
   secureNodeDataDir(config.dataDir, log);
   const lock = lockDataDir(config.dataDir);
-  let node: RunningNode;
+  const closers = new Closers(log);
+  closers.add('data dir lock', () => lock.release());
   try {
-    node = await startLockedNode(config, options, log);
+    return await startParts(config, options, log, closers);
   } catch (e) {
-    lock.release();
+    await closers.drain();
     throw e;
   }
-  const stop = node.stop;
-  return Object.assign(node, {
-    async stop() {
-      try {
-        await stop();
-      } finally {
-        lock.release();
-      }
-    },
-  });
 }
 
-async function startLockedNode(
+async function startParts(
   config: NodeConfig,
   options: StartNodeOptions,
   log: (line: string) => void,
+  closers: Closers,
 ): Promise<RunningNode> {
   const store = new StateStore(config.dataDir);
   const identity = await loadOrCreateIdentity(config.dataDir);
-  let membership = store.loadMembership();
-  if (!membership && !config.joinToken) {
-    throw new ConfigError(
-      '--join-token (or WARREN_JOIN_TOKEN) is required: this data dir has not joined yet',
-    );
-  }
   // Every call with the certificate carries a proof signed with the node's key: the certificate alone is public.
   const prove = createNodeProver(identity.privateKey);
   const link = createControlLink(config.controlUrl, { prove });
@@ -132,48 +117,44 @@ async function startLockedNode(
     config.auth.jwksCooldownMs,
   );
   const revocations = new Revocations();
-  if (membership) {
-    await keys.replace(membership.jwks);
-    revocations.replace(membership.revocations);
-  }
+  const membership = new NodeMembership({ config, store, link, keys, revocations, log });
+  await membership.restoreKeys();
+  const certificate = () => membership.current?.certificate ?? '';
   const verifier = new TokenVerifier({
     keys,
     revocations,
-    issuer: () => membership?.issuer,
+    issuer: () => membership.current?.issuer,
     cacheSize: config.auth.cacheSize,
     clockToleranceSec: config.auth.clockToleranceSec,
   });
   // Open terminal, agent and app sockets end when their token expires or is revoked.
   const sessions = new LiveSessions({ verifier, intervalMs: config.auth.sessionCheckMs });
+  closers.add('live sessions', () => sessions.stop());
   revocations.onChange(() => sessions.sweep());
   const commands = new CommandVerifier(
     keys,
-    () => membership && { nodeId: membership.nodeId, issuer: membership.issuer },
+    () => membership.current && { nodeId: membership.current.nodeId, issuer: membership.current.issuer },
     config.auth.clockToleranceSec,
   );
   // Git credentials for every workspace this node hosts: tokens come from the control plane with the node
   // certificate, are cached through control-plane blips, and reach git only via the workspace's own socket.
   const git: WorkspaceGit = startWorkspaceGit({
     controlUrl: config.controlUrl,
-    certificate: () => membership?.certificate ?? '',
+    certificate,
     prove,
     workspaces: { get: (id) => runtime.get(id) },
     credentials: { ...defaultGitCredentialConfig(), allowedOrigins: config.git.allowedOrigins },
   });
-  let isolation: Isolation;
-  try {
-    isolation = createIsolation(config, log);
-    // Whatever a crashed earlier run left (namespaces, rules, cgroups, processes) goes before anything starts.
-    await isolation.reconcile();
-  } catch (e) {
-    await git.stop();
-    throw e;
-  }
+  closers.add('git credentials', () => git.stop());
+  const isolation = createIsolation(config, log);
+  // Whatever a crashed earlier run left (namespaces, rules, cgroups, processes) goes before anything starts.
+  await isolation.reconcile();
   const runtime = createWorkspaceRuntime(config.dataDir, config.runtime, isolation, {
     // The workspace's socket folder: on the host for the node, and where its processes see it.
     environment: (id, env, prepared) => git.environment(id, env.PATH ?? '', prepared),
     ended: (id) => git.ended(id),
   });
+  closers.add('workspace runtime', () => runtime.shutdown());
   const placement = new Placement(runtime, store, log);
   // Reconnecting terminals: each shell outlives its socket for the grace period, with its output kept to replay.
   const terminals = new TerminalSessions({
@@ -182,6 +163,7 @@ async function startLockedNode(
     launcher: config.runtime.shell,
     shellOf: (id) => placement.spec(id)?.shell,
   });
+  closers.add('terminals', () => terminals.closeAll());
   // Local port of each raw-front tunnel → the real client's address.
   const clientAddresses = new Map<number, string>();
   // Pages that may open a workspace's WebSockets with its cookie, besides the app's own origin.
@@ -189,7 +171,7 @@ async function startLockedNode(
   // The registry view of both paths: the full server's forwards and the raw front's.
   const meshRoutes: MeshRoutes = {
     get selfId() {
-      return membership?.nodeId ?? '';
+      return membership.current?.nodeId ?? '';
     },
     route: (id) => nodeMesh?.mesh.route(id) ?? { found: false },
     state: (id) => nodeMesh?.mesh.member(id)?.state,
@@ -212,6 +194,7 @@ async function startLockedNode(
     terminals,
     ...origins,
   });
+  closers.add('proxy', () => proxy.close());
   // Agents of the workspaces that name one: chat on `/w/{id}/_agent`, tasks from the control plane.
   const agents = await startNodeAgents({
     dataDir: config.dataDir,
@@ -219,13 +202,14 @@ async function startLockedNode(
     runtime,
     spec: (id) => placement.spec(id),
     shell: config.runtime.shell,
-    reportTask: (taskId, report) => link.reportTask(taskId, membership?.certificate ?? '', report),
-    reportActivity: (id, report) => link.reportActivity(id, membership?.certificate ?? '', report),
+    reportTask: (taskId, report) => link.reportTask(taskId, certificate(), report),
+    reportActivity: (id, report) => link.reportActivity(id, certificate(), report),
     log,
   });
+  closers.add('agents', () => agents.close());
   let address = config.advertiseUrl ?? '';
   const info = (): NodeInfo => ({
-    nodeId: membership?.nodeId ?? null,
+    nodeId: membership.current?.nodeId ?? null,
     name: config.name,
     address,
     version: NODE_VERSION,
@@ -253,13 +237,8 @@ async function startLockedNode(
   let tailnet: TailnetAdvertisement | undefined;
   let tailscaled: LocalApiClient | undefined;
   if (config.network === 'tailscale') {
-    try {
-      tailscaled = createLocalApiClient({ socketPath: config.tailscaleSocket });
-      tailnet = await tailnetAdvertisement(tailscaled, config.listen.port);
-    } catch (e) {
-      await git.stop();
-      throw e;
-    }
+    tailscaled = createLocalApiClient({ socketPath: config.tailscaleSocket });
+    tailnet = await tailnetAdvertisement(tailscaled, config.listen.port);
     log(`on the tailnet as ${tailnet.dnsName || tailnet.ip} (${tailnet.stableId})`);
   }
   const listenHost = config.listen.host === TAILNET_HOST && tailnet ? tailnet.ip : config.listen.host;
@@ -285,6 +264,8 @@ async function startLockedNode(
     },
     websocket: createSocketHandler(runtime, terminals, sessions, agents.sockets),
   });
+  const stopServer = once(() => server.stop(true));
+  closers.add('server', stopServer);
   const front = config.fastPath
     ? startRawFront({
         hostname: listenHost,
@@ -301,162 +282,72 @@ async function startLockedNode(
         mesh: proxy.hop && { routes: meshRoutes, hop: proxy.hop },
       })
     : undefined;
+  const stopFront = once(() => front?.stop());
+  closers.add('raw front', stopFront);
   // Peers and the control plane reach a tailscale node at its tailnet address, whatever it is bound to.
   const port = front?.port ?? server.port ?? config.listen.port;
   address ||= tailnet ? tailnetUrl(tailnet.ip, port) : `http://${hostPart(listenHost)}:${port}`;
 
-  let pendingSeeds: string[] | undefined;
-  try {
-    if (!membership) {
-      const joined = await joinWithRetry(
-        config,
-        identity.publicJwk,
-        address,
-        link,
-        options.joinTimeoutMs ?? 60_000,
-        log,
-        runtime.kind,
-      );
-      membership = membershipFrom(config.controlUrl, joined);
-      pendingSeeds = joined.meshSeeds;
-      store.saveMembership(membership);
-      // The token is spent: a file that held it goes, so nothing on disk can be replayed or leaked later.
-      if (config.joinTokenFile) rmSync(config.joinTokenFile, { force: true });
-      await keys.replace(joined.jwks);
-      log(`joined as ${joined.nodeId} (${config.name}), serving on ${address}`);
-    } else {
-      membership.controlUrl = config.controlUrl;
-      log(`resuming as ${membership.nodeId}, serving on ${address}`);
-    }
-  } catch (e) {
-    front?.stop();
-    server.stop(true);
-    await git.stop();
-    await agents.close();
-    throw e;
-  }
+  const { membership: joined, seeds } = await membership.establish(
+    identity.publicJwk,
+    address,
+    runtime.kind,
+    options.joinTimeoutMs ?? 60_000,
+  );
   placement.restore();
 
-  // Fresh seeds from the join answer, else the ones saved with the last heartbeat (the control plane may be down).
-  const joinedSeeds = pendingSeeds ?? membership.meshSeeds;
-  nodeMesh = await startNodeMesh({
+  const theMesh = await startNodeMesh({
     listen: meshListen(config, listenHost),
     timings: config.mesh.timings,
-    nodeId: membership.nodeId,
+    nodeId: joined.nodeId,
     name: config.name,
-    issuer: membership.issuer,
+    issuer: joined.issuer,
     key: identity.meshKey,
-    certificate: membership.certificate,
-    jwks: membership.jwks,
+    certificate: joined.certificate,
+    jwks: joined.jwks,
     proxyUrl: address,
     keys,
     revocations,
-    controlRevocations: membership.revocations,
+    controlRevocations: joined.revocations,
     log,
     ...(tailscaled ? { tailnet: tailscaled } : {}),
-  }).catch(async (e) => {
-    server.stop(true);
-    await git.stop();
-    await runtime.shutdown();
-    throw e;
   });
-  const theMesh = nodeMesh;
+  nodeMesh = theMesh;
+  // The leave is the last word the control plane hears: a heartbeat handled after it would read as a node still
+  // running but cut off from the mesh (partitioned). So the heartbeat, registered after it, stops first.
+  closers.add('mesh member', () => theMesh.close());
   metrics.gauge(() => renderMeshMetrics(theMesh.mesh, theMesh.tailnetRejections));
   theMesh.syncWorkspaces(runtime.reports());
-  void theMesh.joinSeeds(joinedSeeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
+  void theMesh.joinSeeds(seeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
 
-  const m = (): Membership => membership!;
-  let waiters: (() => void)[] = [];
-  const beat = async (): Promise<number> => {
-    // Only callers waiting before this beat began are answered by it: its ack may predate later changes.
-    const answered = waiters;
-    waiters = [];
-    try {
-      const ack = await link.heartbeat(m().nodeId, m().certificate, {
-        workspaces: runtime.reports(),
-        renew: pastHalfLife(m().certificate),
-        address,
-        load: load(),
-        isolation: runtime.kind,
-        baseDomain: config.baseDomain,
-      });
-      await applyAck(ack);
-      return ack.heartbeatIntervalMs;
-    } finally {
-      for (const f of answered) f();
-    }
-  };
-  const applyAck = async (ack: HeartbeatAck): Promise<void> => {
-    await keys.replace(ack.jwks);
-    if (nodeMesh) nodeMesh.controlRevocations(ack.revocations);
-    else revocations.replace(ack.revocations);
-    const next: Membership = {
-      ...m(),
-      jwks: ack.jwks,
-      revocations: ack.revocations,
-      heartbeatIntervalMs: ack.heartbeatIntervalMs,
-      ...(ack.meshSeeds ? { meshSeeds: ack.meshSeeds } : {}),
-    };
-    if (ack.certificate && ack.certificateExpiresAt) {
-      next.certificate = ack.certificate;
-      next.certificateExpiresAt = ack.certificateExpiresAt;
-      log('node certificate renewed');
-      // Peers check this node's entries against the certificate in its member entry: publish the new one.
-      nodeMesh?.publishMember(ack.certificate);
-    }
-    if (JSON.stringify(next) !== JSON.stringify(m())) {
-      membership = next;
-      store.saveMembership(next);
-    }
-    if (nodeMesh) {
-      void nodeMesh.joinSeeds(ack.meshSeeds).catch((e) => log(`mesh join failed: ${(e as Error).message}`));
-    }
-    void placement.reconcile(ack.workspaces).catch((e) => log(`reconcile failed: ${(e as Error).message}`));
-  };
-  const heartbeat = new HeartbeatLoop(beat, config.heartbeat, (e, retry) => {
-    const why = e instanceof ControlError ? e.message : (e as Error).message;
-    log(`heartbeat failed (${why}); retrying in ${retry} ms`);
+  membership.startHeartbeat({ runtime, placement, mesh: theMesh, address });
+  closers.add('heartbeat', () => membership.stopHeartbeat());
+  // A stop takes no more requests before anything else ends (their closers above then find nothing to do).
+  closers.add('requests', () => {
+    stopFront();
+    stopServer();
   });
-  runtime.onChange(() => {
-    theMesh.syncWorkspaces(runtime.reports());
-    heartbeat.poke();
-  });
-  heartbeat.start();
 
   return {
     url: address,
-    nodeId: m().nodeId,
+    nodeId: joined.nodeId,
     dataDir: config.dataDir,
     runtime,
     verifier,
     gitSocket: (id) => git.socket(id),
     mesh: theMesh,
-    heartbeatNow() {
-      return new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        heartbeat.poke();
-      });
-    },
-    async stop() {
-      const lastBeat = heartbeat.stop();
-      for (const f of waiters) f();
-      waiters = [];
-      front?.stop();
-      server.stop(true);
-      sessions.stop();
-      terminals.closeAll();
-      proxy.close();
-      await agents.close();
-      // The leave is the last word the control plane hears: a heartbeat handled after it would read as a node
-      // still running but cut off from the mesh (partitioned).
-      // Bounded: a beat hanging on an unreachable control plane must not hold up the stop.
-      let giveUp: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([lastBeat, new Promise((r) => (giveUp = setTimeout(r, 2_000)))]);
-      clearTimeout(giveUp);
-      await theMesh.close();
-      await runtime.shutdown();
-      await git.stop();
-    },
+    heartbeatNow: () => membership.heartbeatNow(),
+    stop: () => closers.drain(),
+  };
+}
+
+/** `f` on its first call only: a part whose closer is registered twice (start and stop order) stops once. */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
   };
 }
 
@@ -488,70 +379,6 @@ function hostPart(host: string): string {
 /** `http://<tailnet ip>:<port>`, as tailnetAdvertisement builds it, for the port actually bound. */
 function tailnetUrl(ip: string, port: number): string {
   return `http://${hostPart(ip)}:${port}`;
-}
-
-async function joinWithRetry(
-  config: NodeConfig,
-  publicKey: { kty: 'OKP'; crv: 'Ed25519'; x: string },
-  address: string,
-  link: ReturnType<typeof createControlLink>,
-  timeoutMs: number,
-  log: (line: string) => void,
-  isolation: IsolationKind,
-): Promise<NodeJoined> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await link.join({
-        joinToken: config.joinToken!,
-        name: config.name,
-        publicKey,
-        address,
-        capacity: { workspaces: config.capacity },
-        labels: config.labels,
-        laptop: config.laptop,
-        version: NODE_VERSION,
-        isolation,
-        baseDomain: config.baseDomain,
-      });
-    } catch (e) {
-      if (!(e instanceof ControlError) || !e.retryable || Date.now() > deadline) throw e;
-      const d = Math.min(config.heartbeat.backoffMaxMs, config.heartbeat.backoffBaseMs * 2 ** (attempt - 1));
-      const wait = d / 2 + (d / 2) * Math.random();
-      log(`join failed (${e.message}); retrying in ${Math.round(wait)} ms`);
-      await Bun.sleep(wait);
-    }
-  }
-}
-
-function membershipFrom(controlUrl: string, j: NodeJoined): Membership {
-  return {
-    controlUrl,
-    nodeId: j.nodeId,
-    issuer: j.issuer,
-    certificate: j.certificate,
-    certificateExpiresAt: j.expiresAt,
-    heartbeatIntervalMs: j.heartbeatIntervalMs,
-    jwks: j.jwks,
-    revocations: [],
-    ...(j.meshSeeds ? { meshSeeds: j.meshSeeds } : {}),
-  };
-}
-
-/** True once the certificate has lived half its life: time to ask for a new one. */
-export function pastHalfLife(certificate: string, nowMs = Date.now()): boolean {
-  try {
-    const { iat, exp } = decodeJwt(certificate);
-    if (typeof iat !== 'number' || typeof exp !== 'number') return true;
-    return nowMs / 1000 >= iat + (exp - iat) / 2;
-  } catch {
-    return true;
-  }
-}
-
-function load(): { cpu: number; memory: number } {
-  const cpu = (loadavg()[0] ?? 0) / Math.max(1, cpus().length);
-  return { cpu: Math.round(cpu * 100) / 100, memory: Math.round((1 - freemem() / totalmem()) * 100) / 100 };
 }
 
 function registerGauges(metrics: Metrics, runtime: Runtime, verifier: TokenVerifier, keys: KeySet): void {

@@ -28,10 +28,12 @@ export {
   groupMembers,
 } from '../workspaces/index.ts';
 export { ECHO_APP, type ProxyFixture, startProxyFixture } from './fixture.ts';
+export { liveDescendants, openListeners } from './process-inventory.ts';
 export { rawSession } from './raw-http.ts';
 export { screenLines } from './screen-lines.ts';
 export { hostedRoute, startTestIngress, type TestIngress } from './test-ingress.ts';
 export { type MintOptions, startTestIssuer, type TestIssuer } from './test-issuer.ts';
 export { startTestNode, type TestNode, type TestNodeOptions, tempDataDir } from './test-node.ts';
 export { createTestProver, type TestProver } from './test-prover.ts';
+export { type TestScope, testScope } from './test-scope.ts';
 export { workspaceSpec } from './workspace-spec.ts';
