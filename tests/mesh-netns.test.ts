@@ -230,6 +230,19 @@ describe.skipIf(!available)('Mesh across network namespaces', () => {
   });
 
   it('declares nobody dead under 10 % random packet loss on every member for a sustained minute', async () => {
+    // The start: every member alive in every view (an earlier test's cut may still be healing: a member declared
+    // dead comes back by refuting with a higher incarnation, which takes a probe round or two).
+    await eventually(
+      async () => {
+        for (const n of ['a', 'b', 'c'] as const) {
+          const view = await meshOf(n);
+          if (view.members.some((m) => m.state === 'dead' || m.state === 'left')) return false;
+        }
+        return true;
+      },
+      'every member alive in every view before the loss starts',
+      30_000,
+    );
     const before = await Promise.all(
       (['a', 'b', 'c'] as const).map(async (n) => (await meshOf(n)).metrics.deaths),
     );
