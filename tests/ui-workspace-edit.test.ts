@@ -2,9 +2,9 @@
 // the Logs tail), keeps a working terminal and offers Retry; editing restarts it with the new spec and refuses a
 // taken name; the activity feed shows each event once and searches as you type.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
+import { FIXTURE_AGENT } from '../node/testing/index.ts';
 import { type ControlClient, createControlClient } from '../openapi/client/index.ts';
 import { capture, launchUiBrowser, startWarrenUp, type UiBrowser, type WarrenUp } from './testing/index.ts';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** node/agent's fixture ACP agent (echoes prompts, streamed), run with this bun: a real agent process. */
-const AGENT = `${process.execPath} ${resolve(import.meta.dir, '..', 'node', 'agent', 'testing', 'fixture-agent.ts')}`;
+const AGENT = `${process.execPath} ${FIXTURE_AGENT}`;
 
 /** An app that answers every request with a fixed line, on the port the node gives it. */
 const APP = `bun -e "Bun.serve({ port: Number(process.env.PORT), fetch: () => new Response('fixed app') })"`;

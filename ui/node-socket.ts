@@ -2,6 +2,26 @@
 // the query (a browser cannot set headers on a WebSocket), and a ref that closes one with its component.
 import type { RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { api, must } from './api.ts';
+
+/**
+ * A short-lived token of one scope for the workspace's node socket, with the node to open it on; throws
+ * `notPlaced` (shown to the person) when the workspace is on no node yet.
+ */
+export async function mintNodeAccess(
+  workspaceId: string,
+  scope: 'agent' | 'logs' | 'terminal',
+  notPlaced: string,
+): Promise<{ token: string; nodeUrl: string }> {
+  const minted = await must(
+    api.POST('/api/v1/workspaces/{id}/tokens', {
+      params: { path: { id: workspaceId } },
+      body: { scopes: [scope] },
+    }),
+  );
+  if (!minted.nodeUrl) throw new Error(notPlaced);
+  return { token: minted.token, nodeUrl: minted.nodeUrl };
+}
 
 /** ws(s)://node/w/{id}/{endpoint}?…&token=… from the node's http(s) address. */
 export function nodeSocketUrl(

@@ -15,7 +15,6 @@ import {
   WorkspaceUpdate,
   wantsPage,
 } from '../../contract/index.ts';
-import type { WorkspaceRow } from '../db/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError } from '../errors.ts';
 import type { PlacedWorkspace } from '../workspaces/index.ts';
@@ -24,9 +23,6 @@ import { responses, userSecurity } from './responses.ts';
 import { appOrigin, workspaceView } from './views.ts';
 
 export function workspaceRoutes(deps: ControlDeps) {
-  const addressOf = async (row: WorkspaceRow) =>
-    row.nodeId ? ((await deps.store.nodes.get(row.nodeId))?.address ?? null) : null;
-  const present = async (row: WorkspaceRow) => workspaceView(row, await addressOf(row));
   const placed = ({ workspace, node }: PlacedWorkspace) => workspaceView(workspace, node?.address ?? null);
   const one = { params: IdParams, response: responses(Workspace, 400, 401, 403, 404, 409) };
   const doc = (operationId: string, summary: string) => ({

@@ -256,7 +256,17 @@ export class WorkspaceProxy {
       client: undefined,
       detach: undefined,
     };
-    this.o.metrics.inc(`warren_proxy_requests_total{outcome="terminal"}`);
+    return this.upgrade(req, server, data, 'terminal');
+  }
+
+  /** Upgrades to one of the node's own sockets, counted by `outcome`. */
+  private upgrade(
+    req: Request,
+    server: Server<SocketData>,
+    data: SocketData,
+    outcome: string,
+  ): Response | undefined {
+    this.o.metrics.inc(`warren_proxy_requests_total{outcome="${outcome}"}`);
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse('invalid_request', 'WebSocket upgrade failed');
   }
@@ -281,9 +291,7 @@ export class WorkspaceProxy {
       ...(afterSeq === undefined ? {} : { afterSeq }),
       detach: undefined,
     };
-    this.o.metrics.inc(`warren_proxy_requests_total{outcome="agent"}`);
-    if (server.upgrade(req, { data })) return undefined;
-    return errorResponse('invalid_request', 'WebSocket upgrade failed');
+    return this.upgrade(req, server, data, 'agent');
   }
 
   /** `/_logs`: `GET ?tail=N` answers the last lines; a WebSocket sends them and then follows. */
@@ -305,9 +313,7 @@ export class WorkspaceProxy {
       unfollow: undefined,
       detach: undefined,
     };
-    this.o.metrics.inc(`warren_proxy_requests_total{outcome="logs"}`);
-    if (server.upgrade(req, { data })) return undefined;
-    return errorResponse('invalid_request', 'WebSocket upgrade failed');
+    return this.upgrade(req, server, data, 'logs');
   }
 
   /**
@@ -342,9 +348,7 @@ export class WorkspaceProxy {
       pending: [],
       detach: undefined,
     };
-    this.o.metrics.inc(`warren_proxy_requests_total{outcome="port"}`);
-    if (server.upgrade(req, { data })) return undefined;
-    return errorResponse('invalid_request', 'WebSocket upgrade failed');
+    return this.upgrade(req, server, data, 'port');
   }
 
   /** `/_agent/search?q=`: the workspace's transcript turns matching every word (quoted terms only). */

@@ -3,9 +3,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AgentServerMessage } from '../../contract/index.ts';
 import { applyAgentEvent, busy, emptyTranscript, type Transcript } from '../agent-transcript.ts';
-import { api, must, type Workspace } from '../api.ts';
+import type { Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
-import { nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
+import { mintNodeAccess, nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 type Phase = 'idle' | 'connecting' | 'open' | 'closed' | 'no-agent' | 'unreachable';
@@ -46,13 +46,7 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
     setError(undefined);
     setPhase('connecting');
     try {
-      const minted = await must(
-        api.POST('/api/v1/workspaces/{id}/tokens', {
-          params: { path: { id: w.id } },
-          body: { scopes: ['agent'] },
-        }),
-      );
-      if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet.');
+      const minted = await mintNodeAccess(w.id, 'agent', 'This workspace is not on a node yet.');
       const ws = new WebSocket(agentUrl(minted.nodeUrl, w.id, minted.token));
       socket.current = ws;
       let opened = false;

@@ -2,9 +2,9 @@
 // `/w/{id}/_logs` WebSocket with a short-lived `logs` token. Shown in every state: that is how one learns why it failed.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../contract/index.ts';
-import { api, must, type Workspace } from '../api.ts';
+import type { Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
-import { nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
+import { mintNodeAccess, nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
 /** Lines kept on the page; older ones scroll away (the node keeps more: `GET /w/{id}/_logs?tail=N`). */
@@ -26,13 +26,11 @@ export function LogsPanel({ workspace: w }: { workspace: Workspace }) {
     setError(undefined);
     setPhase('connecting');
     try {
-      const minted = await must(
-        api.POST('/api/v1/workspaces/{id}/tokens', {
-          params: { path: { id: w.id } },
-          body: { scopes: ['logs'] },
-        }),
+      const minted = await mintNodeAccess(
+        w.id,
+        'logs',
+        'This workspace is not on a node yet, so it has no logs.',
       );
-      if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet, so it has no logs.');
       socket.current?.close(1000);
       setLines([]);
       const ws = new WebSocket(

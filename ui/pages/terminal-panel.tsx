@@ -2,8 +2,9 @@
 import type { FitAddon } from '@xterm/addon-fit';
 import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, must, type Workspace } from '../api.ts';
+import type { Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { mintNodeAccess } from '../node-socket.ts';
 import { TerminalConnection, type TerminalState } from './terminal-connection.ts';
 
 export { terminalUrl } from './terminal-connection.ts';
@@ -190,16 +191,8 @@ function TerminalTab(props: {
         workspaceId: w.id,
         sessionId: props.session,
         term,
-        async mint() {
-          const minted = await must(
-            api.POST('/api/v1/workspaces/{id}/tokens', {
-              params: { path: { id: w.id } },
-              body: { scopes: ['terminal'] },
-            }),
-          );
-          if (!minted.nodeUrl) throw new Error('This workspace is not on a node yet, so it has no terminal.');
-          return { token: minted.token, nodeUrl: minted.nodeUrl };
-        },
+        mint: () =>
+          mintNodeAccess(w.id, 'terminal', 'This workspace is not on a node yet, so it has no terminal.'),
         onState(s, e) {
           setState(s);
           setError(e);
