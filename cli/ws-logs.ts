@@ -53,6 +53,8 @@ function follow(url: string, token: string, print: (l: LogLine) => void): Promis
     let opened = false;
     sock.onopen = () => {
       opened = true;
+      // On stderr, so piped lines stay pure; a person (and a script) knows that what comes next is live.
+      process.stderr.write('warren ws logs: following; Ctrl-C to stop\n');
     };
     sock.onmessage = (e) => {
       if (typeof e.data === 'string') print(JSON.parse(e.data) as LogLine);

@@ -205,12 +205,20 @@ describe('warren ws', () => {
     });
     try {
       const reader = f.stdout.getReader();
+      const errors = f.stderr.getReader();
+      let said = '';
+      // Follow first, then change: with --tail 0 a line written before the follower is attached is not its to see.
+      while (!said.includes('following')) {
+        const { value, done } = await errors.read();
+        if (done) throw new Error(`logs -f exited before following: ${said}`);
+        said += new TextDecoder().decode(value);
+      }
       let seen = '';
       // A restart of the app (this edit) writes a new line, which reaches the follower without asking again.
       const edited = warren(['ws', 'edit', 'other2', '--app-command', app('second'), ...conn()]);
       while (!seen.includes('second-42')) {
         const { value, done } = await reader.read();
-        if (done) throw new Error(`logs -f exited: ${await new Response(f.stderr).text()}`);
+        if (done) throw new Error(`logs -f exited: ${said}`);
         seen += new TextDecoder().decode(value);
       }
       expect((await edited).code).toBe(0);
