@@ -7,6 +7,7 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { createDatabaseFile } from '../../disk/index.ts';
 import { EMBEDDED_MIGRATIONS } from './embedded-migrations.ts';
+import { createFileClient } from './file-client.ts';
 import * as schema from './schema.ts';
 import { singleWriter } from './single-writer.ts';
 
@@ -42,11 +43,13 @@ export async function openDatabase(
   const kind = url.startsWith('file:') ? 'file' : 'remote';
   const file = databaseFile(url);
   if (file) createDatabaseFile(file);
-  // A file client gets one connection: its calls are synchronous, so more would add no parallelism, and the
-  // PRAGMAs below reach every statement (a PRAGMA applies to the connection it runs on). `timeout` is that
+  // A file gets one connection (file-client.ts): its calls are synchronous, so more would add no parallelism, and
+  // the PRAGMAs below reach every statement (a PRAGMA applies to the connection it runs on). `timeout` is that
   // connection's busy timeout, for other processes holding the lock (the CLI, a second control plane).
-  const config = kind === 'file' ? { url, timeout: BUSY_WAIT_MS, concurrency: 1 } : { url };
-  const opened = createClient(options.authToken ? { ...config, authToken: options.authToken } : config);
+  const opened =
+    kind === 'file'
+      ? createFileClient(file ?? ':memory:', { timeout: BUSY_WAIT_MS })
+      : createClient(options.authToken ? { url, authToken: options.authToken } : { url });
   // A server has no busy timeout for its clients: this process's writes take turns instead (single-writer.ts).
   const client = kind === 'file' ? opened : singleWriter(opened, { busyWaitMs: BUSY_WAIT_MS });
   if (kind === 'file') await client.execute('PRAGMA journal_mode = WAL');

@@ -7,9 +7,8 @@ import { nodes } from './schema.ts';
 export type NodeRow = typeof nodes.$inferSelect;
 export type NodeWithCount = NodeRow & { workspaceCount: number };
 
-/** Workspaces that occupy a slot on their node: all but those being deleted. */
-// Table-qualified by hand: drizzle renders bare column names here, and a bare "id" would mean workspaces.id.
-const occupying = sql<number>`(SELECT count(*) FROM "workspaces" AS "w" WHERE "w"."node_id" = "nodes"."id" AND "w"."desired_state" != 'deleted')`;
+/** Workspaces that occupy a slot on their node (all but those being deleted): a column kept by triggers. */
+const occupying = sql<number>`${nodes.occupiedWorkspaces}`;
 
 /** Every node with its occupied slots, oldest first: what `list` runs, and what placement reads in its batch. */
 export const listNodesQuery = (db: Db) =>
@@ -25,7 +24,7 @@ export const withWorkspaceCount = (r: { node: NodeRow; workspaceCount: number })
 
 export function createNodeQueries(db: Db) {
   return {
-    async insert(row: typeof nodes.$inferInsert): Promise<void> {
+    async insert(row: Omit<typeof nodes.$inferInsert, 'occupiedWorkspaces'>): Promise<void> {
       await db.insert(nodes).values(row);
     },
     async get(id: string): Promise<NodeWithCount | undefined> {
@@ -38,7 +37,7 @@ export function createNodeQueries(db: Db) {
     async list(): Promise<NodeWithCount[]> {
       return (await listNodesQuery(db)).map(withWorkspaceCount);
     },
-    async update(id: string, patch: Partial<Omit<NodeRow, 'id'>>): Promise<void> {
+    async update(id: string, patch: Partial<Omit<NodeRow, 'id' | 'occupiedWorkspaces'>>): Promise<void> {
       await db.update(nodes).set(patch).where(eq(nodes.id, id));
     },
     /** Changes status only if it is still `from`, so a concurrent heartbeat wins over a liveness sweep. */

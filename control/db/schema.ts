@@ -136,6 +136,13 @@ export const nodes = sqliteTable(
     publicKey: text('public_key').notNull(),
     labels: text('labels').notNull(),
     capacityWorkspaces: integer('capacity_workspaces').notNull(),
+    /**
+     * The node's workspaces that occupy a slot (all but those being deleted), kept by triggers on `workspaces`
+     * (migration 0015): placement and the capacity checks read it instead of counting rows, so a create costs
+     * the same with ten workspaces as with ten thousand. A migration that rebuilds `workspaces` must recreate
+     * those triggers.
+     */
+    occupiedWorkspaces: integer('occupied_workspaces').notNull().default(0),
     laptop: integer('laptop', { mode: 'boolean' }).notNull(),
     loadCpu: integer('load_cpu'),
     loadMemory: integer('load_memory'),

@@ -12,7 +12,13 @@ import {
   TASK_STATUSES,
   WORKSPACE_STATUSES,
 } from '../../contract/index.ts';
-import { DATABASE_BACKENDS, firstMigrations, migrationsBefore } from '../testing/index.ts';
+import {
+  DATABASE_BACKENDS,
+  firstMigrations,
+  migrationsBefore,
+  testNodeRow,
+  testWorkspaceRow,
+} from '../testing/index.ts';
 import { type Database, openDatabase } from './database.ts';
 import type { NodeRow } from './nodes.ts';
 import * as schema from './schema.ts';
@@ -21,27 +27,8 @@ import { type WorkspaceRow, workspaceResources } from './workspaces.ts';
 
 const T = 1_800_000_000_000;
 
-function nodeRow(overrides: Partial<NodeRow> = {}): NodeRow {
-  return {
-    id: newId('node'),
-    name: 'n',
-    status: 'online',
-    address: 'http://127.0.0.1:1',
-    publicKey: '{}',
-    labels: '{}',
-    capacityWorkspaces: 3,
-    laptop: false,
-    loadCpu: null,
-    loadMemory: null,
-    version: null,
-    isolation: null,
-    baseDomain: null,
-    drainedAt: null,
-    lastHeartbeatAt: T,
-    createdAt: T,
-    ...overrides,
-  };
-}
+const nodeRow = (overrides: Partial<NodeRow> = {}): NodeRow =>
+  testNodeRow({ name: 'n', capacityWorkspaces: 3, ...overrides });
 
 for (const backend of DATABASE_BACKENDS) {
   describe(`Store on ${backend.name}`, () => {
@@ -71,29 +58,8 @@ for (const backend of DATABASE_BACKENDS) {
       await server.stop();
     });
 
-    let named = 0;
-    const workspaceRow = (overrides: Partial<WorkspaceRow> = {}): WorkspaceRow => ({
-      id: newId('workspace'),
-      // Names are unique within a project.
-      name: `w${++named}`,
-      projectId,
-      ownerId: userId,
-      nodeId: null,
-      status: 'pending',
-      statusBeforeUnreachable: null,
-      desiredState: 'running',
-      statusReason: null,
-      appCommand: null,
-      agentCommand: null,
-      env: '{}',
-      resources: '{}',
-      shell: null,
-      generation: 0,
-      port: null,
-      createdAt: T,
-      updatedAt: T,
-      ...overrides,
-    });
+    const workspaceRow = (overrides: Partial<WorkspaceRow> = {}) =>
+      testWorkspaceRow(projectId, userId, overrides);
 
     it('migrates idempotently: opening an up-to-date database again changes nothing', async () => {
       const again = await openDatabase(server.url);

@@ -50,6 +50,11 @@ export interface WorkspaceAccessTarget {
   nodeBaseDomain: string | null;
 }
 
+/** The node exists, is not drained and has a free slot (one row read: the count is kept by triggers). */
+const hasRoom = (nodeId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND ${nodes.drainedAt} IS NULL
+    AND ${nodes.occupiedWorkspaces} < ${nodes.capacityWorkspaces})`;
+
 export function createWorkspaceQueries(db: Db) {
   /**
    * The statements recording `notes` right after a write in one batch. `changes()` is the row count of the
@@ -110,10 +115,56 @@ export function createWorkspaceQueries(db: Db) {
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
           ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
           ${row.resources}, ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
-        WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-          < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
+        WHERE ${hasRoom(nodeId)}`);
       const [r] = await db.batch([insert, ...notesAfterWrite(row.id, row.createdAt, notes)]);
       return r.rowsAffected === 1;
+    },
+    /**
+     * A create in one round trip (one batch): inserts `row` on the online, undrained node with the most free
+     * slots (ties by id, as `rankNodes` orders them) that has no `skipLabel` label, taking what the request
+     * left null (app and agent command, resources) from the project's defaults, if the project exists and
+     * `ownerId` (unless undefined: an admin) owns it; records the created and placed notes; reads back the row
+     * with its node. Undefined when nothing was inserted (no such project for this caller, or no node with
+     * room): the caller decides why with a read.
+     */
+    async insertOnRoomiestNode(
+      row: Omit<WorkspaceRow, 'nodeId' | 'status' | 'generation' | 'resources'> & {
+        resources: string | null;
+      },
+      ownerId: string | undefined,
+      skipLabel: string,
+    ): Promise<{ workspace: WorkspaceRow; node: NodeRow } | undefined> {
+      const skipPath = `$."${skipLabel}"`;
+      const insert = db.run(sql`INSERT INTO ${workspaces}
+        (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
+         status_reason, app_command, agent_command, env, resources, shell, port, created_at, updated_at)
+        SELECT ${row.id}, ${row.name}, p.id, ${row.ownerId}, n.id, 'starting', NULL, ${row.desiredState},
+          ${row.statusReason}, coalesce(${row.appCommand}, p.app_command),
+          coalesce(${row.agentCommand}, p.agent_command), ${row.env},
+          coalesce(${row.resources}, CASE WHEN json_valid(p.resources) THEN json(p.resources) ELSE '{}' END),
+          ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
+        FROM ${projects} AS p,
+          (SELECT id FROM ${nodes}
+            WHERE status = 'online' AND drained_at IS NULL AND occupied_workspaces < capacity_workspaces
+              AND (json_valid(labels) = 0 OR json_type(labels, ${skipPath}) IS NULL)
+            ORDER BY capacity_workspaces - occupied_workspaces DESC, id
+            LIMIT 1) AS n
+        WHERE p.id = ${row.projectId} AND (${ownerId ?? null} IS NULL OR p.owner_id = ${ownerId ?? null})`);
+      const notes = db.run(sql`INSERT INTO ${activityEvents} (workspace_id, at, kind, type, message)
+        SELECT ${row.id}, ${row.createdAt}, 'lifecycle', column1, column2 FROM (VALUES
+          ('workspace.created', ${`workspace ${row.name} created`}),
+          ('workspace.placed', 'placed on node ' || (SELECT node_id FROM ${workspaces} WHERE id = ${row.id})))
+        WHERE changes() = 1`);
+      const [, , placed] = await db.batch([
+        insert,
+        notes,
+        db
+          .select({ workspace: workspaces, node: nodes })
+          .from(workspaces)
+          .innerJoin(nodes, eq(workspaces.nodeId, nodes.id))
+          .where(eq(workspaces.id, row.id)),
+      ]);
+      return placed[0];
     },
     /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
     async placeIfCapacity(
@@ -126,8 +177,7 @@ export function createWorkspaceQueries(db: Db) {
       const place =
         db.run(sql`UPDATE ${workspaces} SET node_id = ${nodeId}, status = ${status}, updated_at = ${now}
         WHERE id = ${id} AND node_id IS NULL
-          AND (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
-            < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
+          AND ${hasRoom(nodeId)}`);
       const [r] = await db.batch([place, ...notesAfterWrite(id, now, notes)]);
       return r.rowsAffected === 1;
     },

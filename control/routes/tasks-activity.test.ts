@@ -5,7 +5,7 @@ import { Elysia } from 'elysia';
 import { newId } from '../../contract/index.ts';
 import { type ActivityLog, createActivityLog } from '../activity/index.ts';
 import { createTaskService, createWarmPlacement } from '../tasks/index.ts';
-import { FakeClock, startTestControl, type TestControl } from '../testing/index.ts';
+import { FakeClock, startTestControl, type TestControl, testNodeRow } from '../testing/index.ts';
 import { activityRoutes } from './activity.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { taskRoutes } from './tasks.ts';
@@ -109,23 +109,7 @@ describe('Warm placement', () => {
     if (!admin) throw new Error('no admin');
     const nodeId = newId('node');
     const now = Date.now();
-    await store.nodes.insert({
-      id: nodeId,
-      name: 'warm',
-      status: 'online',
-      address: 'http://127.0.0.1:1',
-      publicKey: '{}',
-      labels: '{}',
-      capacityWorkspaces: 4,
-      laptop: false,
-      loadCpu: null,
-      loadMemory: null,
-      version: null,
-      isolation: null,
-      baseDomain: null,
-      lastHeartbeatAt: now,
-      createdAt: now,
-    });
+    await store.nodes.insert(testNodeRow({ id: nodeId, name: 'warm', lastHeartbeatAt: now, createdAt: now }));
     const [one] = workspaces as [string];
     const before = await store.workspaces.get(one);
     if (!before) throw new Error('no workspace');

@@ -43,6 +43,7 @@ export {
 export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-recorder.ts';
 export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
+export { testNodeRow, testWorkspaceRow } from './store-rows.ts';
 
 export interface TestControl {
   url: string;

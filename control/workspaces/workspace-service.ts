@@ -21,7 +21,7 @@ import {
 import { ControlError, notFound } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from './node-push.ts';
-import { rankNodes } from './placement.ts';
+import { POOL_LABEL, rankNodes } from './placement.ts';
 import { assertAction, canTransition } from './workspace-transitions.ts';
 
 /** A workspace with the node that hosts it (null while unplaced). */
@@ -189,13 +189,42 @@ export function createWorkspaceService(deps: {
 
   return {
     async create(p, input) {
-      // One read (the project and the nodes) and one write (the row with its notes): on sqld every round
-      // trip is an HTTP request, on the file every write transaction a sync of the log.
+      const now = clock.now();
+      const id = newId('workspace');
+      // The usual create is one batch (one round trip on sqld): placement, the project's defaults and the
+      // access check in SQL. A named node, warm pools, a project this caller cannot use or no node with room
+      // take the path below, which reads first to tell them apart.
+      if (!input.nodeId && !deps.nodeSource) {
+        const placed = await uniqueName(input.name, () =>
+          store.workspaces.insertOnRoomiestNode(
+            {
+              id,
+              name: input.name,
+              projectId: input.projectId,
+              ownerId: p.user.id,
+              statusBeforeUnreachable: null,
+              desiredState: 'running',
+              statusReason: null,
+              appCommand: input.appCommand ?? null,
+              agentCommand: input.agentCommand ?? null,
+              env: JSON.stringify(input.env ?? {}),
+              resources: input.resources ? JSON.stringify(input.resources) : null,
+              shell: input.shell ?? null,
+              port: null,
+              createdAt: now,
+              updatedAt: now,
+            },
+            p.role === 'admin' ? undefined : p.user.id,
+            POOL_LABEL,
+          ),
+        );
+        if (placed) return placedOn(placed.workspace, placed.node);
+      }
+      // One read (the project and the nodes) and one write (the row with its notes).
       const { project, nodes } = await store.workspaces.placementInputs(input.projectId);
       if (!project || (p.role !== 'admin' && project.ownerId !== p.user.id)) throw notFound('project');
-      const now = clock.now();
       const base: WorkspaceRow = {
-        id: newId('workspace'),
+        id,
         name: input.name,
         projectId: project.id,
         ownerId: p.user.id,
