@@ -1,7 +1,7 @@
 // Cached credential lookups end at once on this process: revoked tokens, ended sessions, revoked or changed users.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { join } from 'node:path';
-import { startTestControl, type TestControl } from '../testing/index.ts';
+import { startTestControl, startTestReplica, type TestControl } from '../testing/index.ts';
 
 let control: TestControl;
 
@@ -79,15 +79,7 @@ describe('Credential cache with two replicas on one database', () => {
   let b: TestControl;
   beforeAll(async () => {
     // A second control plane on the first one's database and master key, as behind a load balancer.
-    b = await startTestControl({
-      dbUrl: `file:${join(control.dataDir, 'control.db')}`,
-      config: {
-        masterKey: new Uint8Array(
-          Buffer.from((await Bun.file(join(control.dataDir, 'master.key')).text()).trim(), 'base64url'),
-        ),
-      },
-      replicaOf: control,
-    });
+    b = await startTestReplica(control);
   });
   afterAll(async () => {
     await b.stop();

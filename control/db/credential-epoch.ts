@@ -1,5 +1,6 @@
 // The credential epoch: a counter that moves on every write to users, sessions or API tokens, by any replica.
 import type { Client } from '@libsql/client';
+import { afterWrites } from './after-writes.ts';
 
 /** Read by caches of credential lookups: an entry read at an older epoch may describe a revoked credential. */
 export interface CredentialEpoch {
@@ -39,19 +40,10 @@ export function createCredentialEpoch(client?: Client): CredentialEpoch {
   return {
     current: () => local + shared,
     watch(queries, reads) {
-      const wrapped = { ...queries } as Record<string, unknown>;
-      for (const [name, fn] of Object.entries(queries)) {
-        if (typeof fn !== 'function' || reads.includes(name as keyof typeof queries)) continue;
-        wrapped[name] = async (...args: unknown[]) => {
-          try {
-            return await fn(...args);
-          } finally {
-            local++;
-            await bumpShared();
-          }
-        };
-      }
-      return wrapped as typeof queries;
+      return afterWrites(queries, reads, async () => {
+        local++;
+        await bumpShared();
+      });
     },
     async follow() {
       if (!client) return;

@@ -1,4 +1,5 @@
 // The store: every aggregate's queries over one database handle.
+import { afterWrites } from './after-writes.ts';
 import { createApiTokenQueries } from './api-tokens.ts';
 import { createCredentialEpoch } from './credential-epoch.ts';
 import type { Db } from './database.ts';
@@ -15,6 +16,9 @@ import { createWorkspaceQueries } from './workspaces.ts';
 /** All queries of the control plane, grouped by aggregate. */
 export function createStore(db: Db) {
   const credentialEpoch = createCredentialEpoch(db.$client);
+  const workspaceQueries = createWorkspaceQueries(db);
+  // A token mint's cached read of a workspace names its node: any write to either drops it (see accessTarget).
+  const forget = () => workspaceQueries.forgetAccessTargets();
   return {
     /** Moves on every write to users, sessions and API tokens (of any replica); caches of those lookups check it. */
     credentialEpoch: credentialEpoch.current,
@@ -32,9 +36,22 @@ export function createStore(db: Db) {
     apiTokens: credentialEpoch.watch(createApiTokenQueries(db), ['findByHash', 'listOfUser', 'touch']),
     signingKeys: createSigningKeyQueries(db),
     projects: createProjectQueries(db),
-    nodes: createNodeQueries(db),
+    nodes: afterWrites(createNodeQueries(db), ['get', 'list', 'findByPublicKey', 'nameTaken'], forget),
     joinTokens: createJoinTokenQueries(db),
-    workspaces: createWorkspaceQueries(db),
+    workspaces: afterWrites(
+      workspaceQueries,
+      [
+        'placementInputs',
+        'get',
+        'getWithNode',
+        'accessTarget',
+        'list',
+        'listOnNode',
+        'listUnplaced',
+        'forgetAccessTargets',
+      ],
+      forget,
+    ),
     revocations: createRevocationQueries(db),
     github: createGitHubQueries(db),
   };

@@ -55,7 +55,18 @@ const hasRoom = (nodeId: string) =>
   sql`EXISTS (SELECT 1 FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND ${nodes.drainedAt} IS NULL
     AND ${nodes.occupiedWorkspaces} < ${nodes.capacityWorkspaces})`;
 
+/**
+ * How long a token mint's read of a workspace (owner, state, node) is reused: 1 s. Any write through this
+ * process's store to workspaces or nodes drops every entry at once; the bound covers writes made elsewhere (another
+ * replica, by hand). In that second a mint may name the node a workspace just left, or a workspace another replica
+ * just began deleting: the node, which checks every token against what it hosts, refuses either.
+ */
+export const ACCESS_TARGET_TTL_MS = 1_000;
+/** Entries kept at most; past it the cache starts over (a miss just reads). */
+const ACCESS_TARGETS_MAX = 10_000;
+
 export function createWorkspaceQueries(db: Db) {
+  const targets = new Map<string, { until: number; target: WorkspaceAccessTarget }>();
   /**
    * The statements recording `notes` right after a write in one batch. `changes()` is the row count of the
    * batch's previous statement on the same connection (triggers excluded), so each note lands only if the
@@ -196,9 +207,24 @@ export function createWorkspaceQueries(db: Db) {
     async getWithNode(id: string): Promise<{ workspace: WorkspaceRow; node: NodeRow | null } | undefined> {
       return (await getWithNode.execute({ id }))[0];
     },
-    /** What minting a token for the workspace needs: who owns it, whether it is going, where it runs. */
+    /**
+     * What minting a token for the workspace needs: who owns it, whether it is going, where it runs. A placed,
+     * not deleted workspace's answer is reused for ACCESS_TARGET_TTL_MS.
+     */
     async accessTarget(id: string): Promise<WorkspaceAccessTarget | undefined> {
-      return (await accessTarget.execute({ id }))[0];
+      const now = performance.now();
+      const hit = targets.get(id);
+      if (hit && hit.until > now) return hit.target;
+      const found = (await accessTarget.execute({ id }))[0];
+      if (found?.nodeId && found.desiredState !== 'deleted') {
+        if (targets.size >= ACCESS_TARGETS_MAX) targets.clear();
+        targets.set(id, { until: now + ACCESS_TARGET_TTL_MS, target: found });
+      } else targets.delete(id);
+      return found;
+    },
+    /** Drops every remembered mint read: a workspace or node changed. */
+    forgetAccessTargets(): void {
+      targets.clear();
     },
     /** All workspaces, or those of one owner. */
     async list(ownerId?: string): Promise<WorkspaceRow[]> {

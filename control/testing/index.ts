@@ -80,6 +80,16 @@ export interface TestControlOptions {
 }
 
 /** Starts a control plane on 127.0.0.1:0 with a fresh data dir; stop() removes it. */
+/** A second control plane on `of`'s database file and master key, as a replica behind a load balancer would be. */
+export async function startTestReplica(of: TestControl): Promise<TestControl> {
+  const masterKey = (await Bun.file(join(of.dataDir, 'master.key')).text()).trim();
+  return startTestControl({
+    dbUrl: `file:${join(of.dataDir, 'control.db')}`,
+    config: { masterKey: new Uint8Array(Buffer.from(masterKey, 'base64url')) },
+    replicaOf: of,
+  });
+}
+
 export async function startTestControl(options: TestControlOptions = {}): Promise<TestControl> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-control-'));
   const config: ControlConfig = {
