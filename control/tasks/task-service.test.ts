@@ -39,6 +39,12 @@ class RecordingAgents implements TaskAgents {
   async stop(task: TaskRow) {
     this.stopped.push(task.id);
   }
+  async permissions() {
+    return [];
+  }
+  async answer(_task: TaskRow, requestId: string, optionId: string) {
+    return { requestId, optionId };
+  }
 }
 
 const SHARED = newId('workspace');
