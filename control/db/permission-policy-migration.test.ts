@@ -1,35 +1,26 @@
 // Migration 0015 on a database that already holds tasks: the tasks table is rebuilt for its new status, and its rows,
 // their follow-up messages and the full-text search over them come through it.
 import { afterAll, describe, expect, it } from 'bun:test';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
-import { seedRows } from '../testing/index.ts';
+import { firstMigrations, migrationsBefore, seedRows } from '../testing/index.ts';
 import { openDatabase } from './database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warren-migration-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The migrations folder as it was before 0015. */
-function migrationsBefore0015(): string {
-  const folder = join(dir, 'migrations');
-  cpSync(join(import.meta.dir, 'migrations'), folder, { recursive: true });
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number }[] };
-  journal.entries = journal.entries.filter((e) => e.idx < 15);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return folder;
-}
 
 describe('Migration 0015 (permission policy, needs_input)', () => {
   it('keeps tasks, their messages and their search, and gives every project the ask policy', async () => {
     const url = `file:${join(dir, 'control.db')}`;
     const old = createClient({ url });
     await old.execute('PRAGMA foreign_keys = ON');
-    await migrate(drizzle(old), { migrationsFolder: migrationsBefore0015() });
+    const before = firstMigrations(migrationsBefore('0015_permission_policy'));
+    await migrate(drizzle(old), { migrationsFolder: before.dir });
+    before.remove();
     await seedRows(old, { users: ['u1'], projects: ['p1'], nodes: ['n1'], workspaces: ['w1'] });
     const task = (id: string, prompt: string, status: string, workspace: string | null) => ({
       sql: `INSERT INTO tasks (id, project_id, owner_id, prompt, status, request_hash, workspace_id, created_at, updated_at)

@@ -318,7 +318,7 @@ describe('Tasks', () => {
       'completed',
     );
     expect(await failure(tasks.needsInput(NODE, task.id, false))).toBe('illegal_transition');
-    expect(await failure(tasks.answer(alice, task.id, 'r1', 'yes'))).toBe('not_found');
+    expect(await failure(tasks.answer(alice, task.id, 'r1', 'yes'))).toBe('conflict');
     expect((await tasks.dispatch(other.id)).started).toBe(true);
     await tasks.report(NODE, other.id, { status: 'completed', outcome: {} });
   });

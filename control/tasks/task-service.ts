@@ -15,7 +15,7 @@ import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';
 import { type TaskRow, taskRow } from './task-tables.ts';
-import { sourcesOf } from './task-transitions.ts';
+import { sourcesOf, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
 
 /** Who acts on tasks: a user sees their own tasks, an admin all. */
 export interface TaskActor {
@@ -432,6 +432,11 @@ export function createTaskService(deps: {
 
     async answer(actor, id, requestId, optionId) {
       const t = await visible(actor, id);
+      // An ended task's requests were all answered or withdrawn with its last turn.
+      if (TERMINAL_TASK_STATUSES.includes(t.status))
+        throw new ControlError('conflict', `a task that is ${t.status} takes no answers`, {
+          status: t.status,
+        });
       if (!ACTIVE.includes(t.status)) throw notFound('permission request');
       return deps.agents.answer(t, requestId, optionId);
     },
