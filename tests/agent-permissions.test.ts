@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { startTestControl, type TestControl } from '../control/testing/index.ts';
 import { AgentSocketClient, eventually, FIXTURE_AGENT, tempDataDir } from '../node/testing/index.ts';
-import { type AgentNode, agentNode } from './testing/index.ts';
+import { type AgentNode, agentNode, spawnWarrenCli } from './testing/index.ts';
 
 let control: TestControl;
 let agents: AgentNode;
@@ -149,6 +149,35 @@ describe('Agent permission requests', () => {
     expect(again.response.status).toBe(409);
     expect((again.error as { error: { code: string } }).error.code).toBe('conflict');
     expect((await permissionsOf(task.id)).data?.items).toEqual([]);
+  });
+
+  it('are listed and answered with warren task', async () => {
+    const task = await submit(asking.projectId, '/permission');
+    await eventually(
+      async () => (await permissionsOf(task.id)).data?.items.length === 1,
+      'the request to be listed',
+    );
+    const warren = async (...args: string[]) => {
+      const p = spawnWarrenCli([...args, '--url', control.url, '--token', control.adminToken]);
+      const [out, err, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
+      return { out, err, code };
+    };
+    const listed = await warren('task', 'permissions', task.id);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain('write a file');
+    expect(listed.out).toContain('yes  (allow_once)  Allow');
+    expect(listed.out).toContain('no  (reject_once)  Reject');
+    const wrong = await warren('task', 'answer', task.id, 'maybe');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('not one of');
+    const answered = await warren('task', 'answer', task.id, 'no');
+    expect(answered.code).toBe(0);
+    expect(answered.out).toMatch(/: answered no\n$/);
+    expect((await taskIn(task.id, 'completed')).summary).toBe(PERMISSION_TEXT('no'));
   });
 
   it('are answered at once with the allow option when the project allows them', async () => {
