@@ -90,6 +90,8 @@ export interface TaskService {
 
 /** Statuses in which a task's agent runs on its node. */
 const ACTIVE: readonly TaskStatus[] = ['running', 'needs_input'];
+/** A task whose agent may be asking: running, or placed with its start on its way (a quick agent asks at once). */
+const asking = (t: TaskRow) => ACTIVE.includes(t.status) || (t.status === 'placing' && t.nodeId !== null);
 
 export class TaskPlacementError extends Error {
   constructor(
@@ -427,7 +429,7 @@ export function createTaskService(deps: {
 
     async permissions(actor, id) {
       const t = await visible(actor, id);
-      return ACTIVE.includes(t.status) ? deps.agents.permissions(t) : [];
+      return asking(t) ? deps.agents.permissions(t) : [];
     },
 
     async answer(actor, id, requestId, optionId) {
@@ -437,7 +439,7 @@ export function createTaskService(deps: {
         throw new ControlError('conflict', `a task that is ${t.status} takes no answers`, {
           status: t.status,
         });
-      if (!ACTIVE.includes(t.status)) throw notFound('permission request');
+      if (!asking(t)) throw notFound('permission request');
       return deps.agents.answer(t, requestId, optionId);
     },
   };
