@@ -240,6 +240,9 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     log: o.log,
   });
 
+  // Answers given before a restart the restarted agent never got to: their prompts go out again.
+  permissions.resumeAnswered();
+
   const sockets = createAgentSocketHandler<AgentData>({
     sessionFor,
     answer: (workspaceId, requestId, optionId) => void permissions.answer(workspaceId, requestId, optionId),

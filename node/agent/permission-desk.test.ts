@@ -72,10 +72,21 @@ describe('Permission desk', () => {
     expect(settled).toEqual([['no', 'person']]);
     expect(second.pending('ws-a')).toEqual([]);
     expect(codeOf(() => second.answer('ws-a', waiting!.id, 'yes'))).toBe('conflict');
+    // The node restarts again before the restarted agent asked: the answer is resumed once more.
+    second.hold();
+    const again: string[] = [];
+    const third = createPermissionDesk({
+      dataDir,
+      needsInputAfterMs: 60_000,
+      onResume: (r) => again.push(r.id),
+    });
+    third.resumeAnswered();
+    expect(again).toEqual([waiting!.id]);
+    expect(codeOf(() => third.answer('ws-a', waiting!.id, 'yes'))).toBe('conflict');
     // The restarted agent asks the same again: it gets the answer at once, and nothing is asked of a person.
-    expect(await second.ask({ ...ask, promptId: 'prompt-2' })).toBe('no');
+    expect(await third.ask({ ...ask, promptId: 'prompt-2' })).toBe('no');
     expect(settled).toEqual([['no', 'person']]);
-    expect(second.waitingTasks()).toEqual(new Set());
+    expect(third.waitingTasks()).toEqual(new Set());
     // A third run finds nothing left.
     expect(createPermissionDesk({ dataDir, needsInputAfterMs: 60_000 }).pending('ws-a')).toEqual([]);
   });

@@ -96,6 +96,11 @@ export interface PermissionDesk {
   waitingTasks(): Set<string>;
   /** The node is stopping: requests stay on disk for the next start and nothing settles them now. */
   hold(): void;
+  /**
+   * Resumes again the requests answered before the last restart whose restarted agent had not asked yet (the
+   * node stopped in between); call once the node can prompt agents.
+   */
+  resumeAnswered(): void;
 }
 
 /** Answers kept to tell "already answered" (409) from "unknown" (404). */
@@ -278,6 +283,10 @@ export function createPermissionDesk(options: PermissionDeskOptions): Permission
       save();
     },
     waitingTasks: () => new Set([...entries.values()].flatMap((e) => (e.taskId ? [e.taskId] : []))),
+    resumeAnswered() {
+      for (const e of entries.values())
+        if (e.answer !== undefined) options.onResume?.({ ...view(e), prompt: e.prompt });
+    },
     hold() {
       held = true;
       for (const t of timers.values()) clearTimeout(t);
