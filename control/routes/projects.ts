@@ -91,6 +91,9 @@ export function projectRoutes(deps: ControlDeps) {
           ...(body.agentPermissions !== undefined ? { agentPermissions: body.agentPermissions } : {}),
         });
         if (!updated) throw notFound('project');
+        // Running agents read the policy when they ask: their nodes get it now, not at the next heartbeat.
+        if (body.agentPermissions !== undefined && body.agentPermissions !== row.agentPermissions)
+          await deps.workspaces.resendProject(row.id);
         return one(updated);
       },
       {

@@ -56,6 +56,8 @@ export interface WorkspaceService {
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
   applyReports(nodeId: string, reports: WorkspaceReport[]): Promise<{ applied: number; ignored: number }>;
   assignment(row: WorkspaceRow): Promise<WorkspaceAssignment>;
+  /** Sends every placed workspace of a project to its node again (a project setting nodes read changed). */
+  resendProject(projectId: string): Promise<void>;
 }
 
 /** A source of dedicated nodes for new workspaces (the warm pool), told when a workspace is gone. */
@@ -360,6 +362,19 @@ export function createWorkspaceService(deps: {
         };
       });
       return pushTo(updated, node);
+    },
+    async resendProject(projectId) {
+      const [rows, nodes] = await Promise.all([store.workspaces.list(), store.nodes.list()]);
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      await Promise.all(
+        rows
+          .filter((r) => r.projectId === projectId && r.nodeId)
+          .map(async (r) => {
+            const node = byId.get(r.nodeId as string);
+            // Best effort: the next heartbeat carries it to a node that missed this.
+            if (node) await deps.push.assignment(node, await assignment(r));
+          }),
+      );
     },
     async placePending() {
       let placedCount = 0;
