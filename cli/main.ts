@@ -21,6 +21,10 @@ const VERBS: Record<string, { load: () => Promise<VerbModule>; help: string }> =
     load: () => import('./ws.ts'),
     help: 'workspaces: list | create | edit | start | stop | retry | delete | open | ssh | logs | port-forward',
   },
+  task: {
+    load: () => import('./task.ts'),
+    help: "tasks: permissions | answer (an agent's permission requests waiting for you)",
+  },
   admin: {
     load: () => import('./admin.ts'),
     help: 'people: users | invite | login-link | disable | enable | delete (admin)',

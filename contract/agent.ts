@@ -5,6 +5,9 @@ import * as v from 'valibot';
 /** Most characters one prompt may carry; the agent gets it as one ACP text content block. */
 export const AGENT_PROMPT_MAX = 100_000;
 
+/** An ACP permission option's id. */
+const OptionId = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200));
+
 /** What a client sends on the agent WebSocket (one JSON text frame each). */
 export const AgentClientMessage = v.variant('type', [
   /** A prompt; while a turn runs it is queued and sent when that turn ends (ACP runs one turn at a time). */
@@ -19,8 +22,73 @@ export const AgentClientMessage = v.variant('type', [
     type: v.literal('resume'),
     afterSeq: v.pipe(v.number(), v.integer(), v.minValue(0)),
   }),
+  /** Answers a pending permission request of this workspace's agent with one of its options. */
+  v.object({
+    type: v.literal('permission'),
+    requestId: v.pipe(v.string(), v.maxLength(100)),
+    optionId: OptionId,
+  }),
 ]);
 export type AgentClientMessage = v.InferOutput<typeof AgentClientMessage>;
+
+/**
+ * How a workspace's agent permission requests (ACP `session/request_permission`) are answered, a project setting:
+ * `ask` (the default) waits for a person (chat, task page, API, CLI); `allow` picks the agent's allow option at once.
+ */
+export const PERMISSION_POLICIES = ['ask', 'allow'] as const;
+export const PermissionPolicy = v.picklist(PERMISSION_POLICIES);
+export type PermissionPolicy = v.InferOutput<typeof PermissionPolicy>;
+
+/** ACP permission option kinds (protocol v1). */
+export const PERMISSION_OPTION_KINDS = [
+  'allow_once',
+  'allow_always',
+  'reject_once',
+  'reject_always',
+] as const;
+
+/** One choice the agent offers, as ACP names it. */
+export const PermissionOption = v.object({
+  optionId: OptionId,
+  name: v.pipe(v.string(), v.maxLength(500)),
+  kind: v.picklist(PERMISSION_OPTION_KINDS),
+});
+export type PermissionOption = v.InferOutput<typeof PermissionOption>;
+
+/** What the agent wants to do, as its ACP `toolCall` describes it (the fields a person needs to decide). */
+export const PermissionToolCall = v.object({
+  toolCallId: v.optional(v.pipe(v.string(), v.maxLength(500))),
+  title: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  kind: v.optional(v.pipe(v.string(), v.maxLength(100))),
+});
+export type PermissionToolCall = v.InferOutput<typeof PermissionToolCall>;
+
+/** A permission request waiting for a person's answer. */
+export const AgentPermissionRequest = v.object({
+  /** Warren's id of the request (not the agent's JSON-RPC id). */
+  id: v.string(),
+  workspaceId: v.string(),
+  /** The task whose turn asked, or null for a chat prompt. */
+  taskId: v.nullable(v.string()),
+  promptId: v.nullable(v.string()),
+  toolCall: PermissionToolCall,
+  options: v.array(PermissionOption),
+  /** ISO 8601. */
+  createdAt: v.string(),
+  /**
+   * True after a node restart: the agent process that asked is gone. The answer sends the interrupted prompt to
+   * the restarted agent and answers its matching request with the chosen option at once.
+   */
+  resumed: v.boolean(),
+});
+export type AgentPermissionRequest = v.InferOutput<typeof AgentPermissionRequest>;
+
+/** A person's answer: one of the request's `optionId`s. */
+export const PermissionAnswer = v.object({ optionId: OptionId });
+export type PermissionAnswer = v.InferOutput<typeof PermissionAnswer>;
+
+/** Who settled a permission request: a person, the project's `allow` policy, or nobody (its turn ended first). */
+export const PERMISSION_ANSWERERS = ['person', 'policy', 'withdrawn'] as const;
 
 /** Why a turn ended without an ACP stop reason: the bridge, not the agent, ended it. */
 export const AGENT_FAILURES = ['agent_crashed', 'agent_hung', 'agent_unavailable', 'agent_error'] as const;
@@ -67,6 +135,21 @@ export const AgentEventData = v.variant('kind', [
     message: v.string(),
   }),
   v.object({ kind: v.literal('agent_state'), state: AgentState, detail: v.optional(v.string()) }),
+  /** The agent asked for permission; a person answers it unless the project's policy is `allow`. */
+  v.object({
+    kind: v.literal('permission_requested'),
+    requestId: v.string(),
+    promptId: v.nullable(v.string()),
+    toolCall: PermissionToolCall,
+    options: v.array(PermissionOption),
+  }),
+  /** The request was settled: `optionId` is what the agent got (null: withdrawn, the agent got `cancelled`). */
+  v.object({
+    kind: v.literal('permission_answered'),
+    requestId: v.string(),
+    optionId: v.nullable(v.string()),
+    by: v.picklist(PERMISSION_ANSWERERS),
+  }),
 ]);
 export type AgentEventData = v.InferOutput<typeof AgentEventData>;
 

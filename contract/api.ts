@@ -1,5 +1,6 @@
 // Bodies and responses of the control plane API (`/api/v1`) and the node API (`/_node`).
 import * as v from 'valibot';
+import { PermissionPolicy } from './agent.ts';
 import { NodeId, ProjectId, UserId, WorkspaceId } from './ids.ts';
 import { Jwks, Revocation } from './jwks.ts';
 import {
@@ -223,6 +224,8 @@ export const Project = v.object({
   agentCommand: v.nullable(v.string()),
   /** Sandbox limits a new workspace gets when its request sets none (`{}`: the node's defaults). */
   resources: WorkspaceResources,
+  /** How its workspaces' agent permission requests are answered: `ask` a person, or `allow` at once. */
+  agentPermissions: PermissionPolicy,
   /** Its GitHub repositories, primary first (empty without a GitHub binding). */
   repositories: v.array(ProjectRepositoryRef),
 });
@@ -233,6 +236,8 @@ export const ProjectCreate = v.object({
   appCommand: v.optional(Command),
   agentCommand: v.optional(Command),
   resources: v.optional(WorkspaceResources),
+  /** Default `ask`. */
+  agentPermissions: v.optional(PermissionPolicy),
 });
 /** `PATCH /api/v1/projects/{id}`: each field given replaces the project's; null clears a default command. */
 export const ProjectUpdate = v.object({
@@ -241,6 +246,7 @@ export const ProjectUpdate = v.object({
   appCommand: v.optional(v.nullable(Command)),
   agentCommand: v.optional(v.nullable(Command)),
   resources: v.optional(WorkspaceResources),
+  agentPermissions: v.optional(PermissionPolicy),
 });
 export type ProjectUpdate = v.InferOutput<typeof ProjectUpdate>;
 
@@ -270,6 +276,8 @@ export const WorkspaceAssignment = v.object({
   shell: v.optional(v.nullable(v.string())),
   /** Grows with each retry: the node restarts a run whose generation changed even when nothing else did. */
   generation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /** The project's permission policy; absent (an older control plane): `ask`, nothing approved by default. */
+  agentPermissions: v.optional(PermissionPolicy),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 

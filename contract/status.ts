@@ -65,7 +65,20 @@ export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 export const MemberState = v.picklist(MEMBER_STATES);
 export type MemberState = v.InferOutput<typeof MemberState>;
 
-export const TASK_STATUSES = ['queued', 'placing', 'running', 'completed', 'failed', 'cancelled'] as const;
+/**
+ * A task's life: queued → placing → running → completed / failed / cancelled. `needs_input`: running, but its
+ * agent has waited on a person's answer to a permission request for longer than the node's threshold; it is
+ * `running` again once answered.
+ */
+export const TASK_STATUSES = [
+  'queued',
+  'placing',
+  'running',
+  'needs_input',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export const TaskStatus = v.picklist(TASK_STATUSES);
 export type TaskStatus = v.InferOutput<typeof TaskStatus>;
 

@@ -61,6 +61,19 @@ export const TaskReport = v.object({
 });
 export type TaskReport = v.InferOutput<typeof TaskReport>;
 
+/** The hosting node says a task's agent has waited on a person longer than its threshold (or no longer does). */
+export const TaskInputReport = v.object({ needsInput: v.boolean() });
+export type TaskInputReport = v.InferOutput<typeof TaskInputReport>;
+
+/** `POST /api/v1/tasks/{id}/permissions/{requestId}`. */
+export const TaskPermissionParams = v.object({
+  id: TaskId,
+  requestId: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+});
+/** The answer as the agent received it (or will, once the restarted agent asks again). */
+export const PermissionAnswered = v.object({ requestId: v.string(), optionId: v.string() });
+export type PermissionAnswered = v.InferOutput<typeof PermissionAnswered>;
+
 export const TaskListQuery = v.object({
   /** Full-text search over prompts and summaries; plain words, operators are taken literally. */
   q: v.optional(v.pipe(v.string(), v.maxLength(500))),
@@ -110,3 +123,8 @@ export type NodeTaskStart = v.InferOutput<typeof NodeTaskStart>;
 export const NodeTaskStarted = v.object({ agentSessionId: v.string() });
 export type NodeTaskStarted = v.InferOutput<typeof NodeTaskStarted>;
 export const NodeTaskParams = v.object({ id: WorkspaceId, taskId: TaskId });
+export const NodeTaskPermissionParams = v.object({
+  id: WorkspaceId,
+  taskId: TaskId,
+  requestId: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+});

@@ -563,4 +563,19 @@ describe('Control API', () => {
     expect(text).toContain('warren_workspaces{status="pending"}');
     expect(text).toMatch(/warren_http_requests_total\{method="GET",status="200"\} \d+/);
   });
+  it("pushes a project's permission policy with its workspaces, and again at once when it changes", async () => {
+    const project = await control.client.POST('/api/v1/projects', { body: { name: 'policy' } });
+    const projectId = project.data!.id;
+    const ws = await control.client.POST('/api/v1/workspaces', { body: { name: 'asker', projectId } });
+    const id = ws.data!.id;
+    const pushed = () =>
+      node.pushes.filter((p) => p.workspaceId === id).map((p) => p.assignment.agentPermissions);
+    expect(pushed()).toEqual(['ask']);
+    const patched = await control.client.PATCH('/api/v1/projects/{id}', {
+      params: { path: { id: projectId } },
+      body: { agentPermissions: 'allow' },
+    });
+    expect(patched.data!.agentPermissions).toBe('allow');
+    expect(pushed().at(-1)).toBe('allow');
+  });
 });

@@ -101,6 +101,19 @@ describe('Projects', () => {
     expect((await get(p.id)).data).toMatchObject({ name: 'new name', resources: { pids: 512 } });
   });
 
+  it('asks a person about agent permissions unless the project allows them; other values are a 400', async () => {
+    const asked = (await control.client.POST('/api/v1/projects', { body: { name: 'asks' } })).data!;
+    expect(asked.agentPermissions).toBe('ask');
+    const allowed = (
+      await control.client.POST('/api/v1/projects', { body: { name: 'allows', agentPermissions: 'allow' } })
+    ).data!;
+    expect(allowed.agentPermissions).toBe('allow');
+    expect((await patch(allowed.id, { agentPermissions: 'ask' })).data!.agentPermissions).toBe('ask');
+    const bad = await patch(allowed.id, { agentPermissions: 'always' as 'ask' });
+    expect(bad.response.status).toBe(400);
+    expect((await get(allowed.id)).data!.agentPermissions).toBe('ask');
+  });
+
   it("hides another user's project: get, rename and delete are 404 and change nothing", async () => {
     const p = (await control.client.POST('/api/v1/projects', { body: { name: 'admins' } })).data!;
     const member = await control.client.POST('/api/v1/users', { body: { name: 'member' } });

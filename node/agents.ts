@@ -1,8 +1,10 @@
 // The node's agents wired to the rest of it: one agent session per running workspace that names an agent command
 // (started when the workspace runs, stopped with it), the `/_agent` socket handlers, the control plane's tasks,
-// and agent events sent to the workspace's activity log on the control plane.
+// agent events sent to the workspace's activity log on the control plane, and the agents' permission requests (asked
+// of a person unless the project's policy allows them, kept across node restarts).
 import type {
   AgentActivityReport,
+  AgentEventData,
   TaskReport,
   TranscriptSearchResult,
   WorkspaceAssignment,
@@ -17,8 +19,10 @@ import {
   createAgentHost,
   createAgentSocketHandler,
   createAgentTasks,
+  createPermissionDesk,
   defaultBackoffConfig,
   fileTaskJournal,
+  type PermissionDesk,
 } from './agent/index.ts';
 import { ControlError } from './control-link.ts';
 import type { AgentData, AgentSockets } from './proxy/index.ts';
@@ -35,6 +39,8 @@ export interface NodeAgentsOptions {
   /** The control plane's node endpoints, called with the node certificate. */
   reportTask(taskId: string, report: TaskReport): Promise<void>;
   reportActivity(workspaceId: string, report: AgentActivityReport): Promise<void>;
+  /** Tells the control plane a task waits on a person (or no longer does). */
+  reportTaskInput(taskId: string, needsInput: boolean): Promise<void>;
   log(line: string): void;
 }
 
@@ -42,6 +48,8 @@ export interface NodeAgents {
   readonly host: AgentHost;
   readonly tasks: AgentTasks;
   readonly sockets: AgentSockets;
+  /** Permission requests waiting on a person, for the node API. */
+  readonly permissions: PermissionDesk;
   /** The workspace's transcript turns matching every word of `q` (newest first, at most 50). */
   search(workspaceId: string, q: string): Promise<TranscriptSearchResult>;
   close(): Promise<void>;
@@ -95,9 +103,72 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     return text ? `\n${text}` : '';
   };
 
+  /** Writes a permission event into the workspace's transcript (through its session, so subscribers see it). */
+  const record = (workspaceId: string, data: AgentEventData) => {
+    const s = host.get(workspaceId);
+    void (s ? s.record(data) : host.store.append(workspaceId, data)).catch((e) =>
+      o.log(`agent transcript write failed: ${(e as Error).message}`),
+    );
+  };
+  /** The newest needs-input state per task; each change is sent (with backoff) until a newer one replaces it. */
+  const inputState = new Map<string, boolean>();
+  const sendInput = async (taskId: string, needsInput: boolean) => {
+    inputState.set(taskId, needsInput);
+    for (let attempt = 0; inputState.get(taskId) === needsInput && !closed && attempt < 20; attempt++) {
+      try {
+        await o.reportTaskInput(taskId, needsInput);
+        break;
+      } catch (e) {
+        if (e instanceof ControlError && !e.retryable) break;
+        await Bun.sleep(backoffDelay(defaultBackoffConfig(), attempt));
+      }
+    }
+    if (inputState.get(taskId) === needsInput) inputState.delete(taskId);
+  };
+  const permissions = createPermissionDesk({
+    dataDir: o.dataDir,
+    needsInputAfterMs: o.config.needsInputAfterMs,
+    onRequested: (r) =>
+      record(r.workspaceId, {
+        kind: 'permission_requested',
+        requestId: r.id,
+        promptId: r.promptId,
+        toolCall: r.toolCall,
+        options: r.options,
+      }),
+    onSettled: (r, optionId, by) =>
+      record(r.workspaceId, { kind: 'permission_answered', requestId: r.id, optionId, by }),
+    onNeedsInput: (taskId, needsInput) => void sendInput(taskId, needsInput),
+    onResume(r) {
+      // The agent that asked died with the previous run: its prompt goes to the restarted agent, whose same
+      // request gets this answer at once (permission-desk.ts matches it).
+      const resumed =
+        r.taskId && tasks.active(r.workspaceId) === r.taskId
+          ? tasks.resume(r.workspaceId, r.taskId, r.prompt)
+          : Promise.resolve(sessionFor(r.workspaceId)).then(async (s) => {
+              if (!s) throw new Error('the workspace runs no agent');
+              return (await s.prompt(r.prompt)).promptId;
+            });
+      resumed.then(
+        (promptId) => permissions.rebind(r.id, promptId),
+        (e) => o.log(`resuming an answered permission request failed: ${(e as Error).message}`),
+      );
+    },
+  });
+
   const host = await createAgentHost({
     dataDir: o.dataDir,
     config: o.config,
+    permissions: (workspaceId) => ({
+      ask: (r) =>
+        permissions.ask({
+          ...r,
+          workspaceId,
+          taskId: tasks.active(workspaceId) ?? null,
+          policy: o.spec(workspaceId)?.agentPermissions ?? 'ask',
+        }),
+      withdraw: (promptId) => permissions.withdraw(workspaceId, promptId),
+    }),
     onEvent(workspaceId, event) {
       // An agent that failed for good leaves its workspace running but degraded, saying why; ready again heals it.
       if (event.data.kind === 'agent_state') {
@@ -165,20 +236,31 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       }
     },
     journal: fileTaskJournal(o.dataDir),
+    waiting: () => permissions.waitingTasks(),
     log: o.log,
   });
 
-  const sockets = createAgentSocketHandler<AgentData>({ sessionFor });
+  // Answers given before a restart the restarted agent never got to: their prompts go out again.
+  permissions.resumeAnswered();
+
+  const sockets = createAgentSocketHandler<AgentData>({
+    sessionFor,
+    answer: (workspaceId, requestId, optionId) => void permissions.answer(workspaceId, requestId, optionId),
+  });
 
   return {
     host,
     tasks,
     sockets,
+    permissions,
     async search(workspaceId, q) {
       const hits = await host.store.search(q, { sessionId: workspaceId, limit: 50 });
       return { items: hits.map((h) => ({ promptId: h.promptId, snippet: h.snippet })) };
     },
     async close() {
+      // Requests waiting on a person, and their tasks, outlive this run: nothing settles or ends them now.
+      tasks.stop();
+      permissions.hold();
       closed = true;
       await host.close();
     },

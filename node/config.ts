@@ -80,7 +80,8 @@ export interface NodeConfig {
   git: GitConfig;
   /**
    * Agent timeouts, restarts and permissions (node/agent's defaults: 10 s handshake, 5 min without a word from
-   * the agent ends a turn, 5 s cancel grace). WARREN_AGENT_TURN_IDLE_TIMEOUT_MS overrides the turn watchdog.
+   * the agent ends a turn, 5 s cancel grace, a task waiting 60 s on a permission answer is `needs_input`).
+   * WARREN_AGENT_TURN_IDLE_TIMEOUT_MS overrides the turn watchdog, WARREN_AGENT_NEEDS_INPUT_MS the last.
    */
   agent: AgentSupervisorConfig;
   /**
@@ -400,6 +401,8 @@ export function nodeConfigFromArgs(
     );
   const wholeMs = (min: number) =>
     v.pipe(v.string(), v.transform(Number), v.integer('must be an integer'), v.minValue(min));
+  const needsInput = env.WARREN_AGENT_NEEDS_INPUT_MS;
+  if (needsInput) c.agent.needsInputAfterMs = parse(wholeMs(0), needsInput, 'WARREN_AGENT_NEEDS_INPUT_MS');
   const scrollback = env.WARREN_TERMINAL_SCROLLBACK_BYTES;
   if (scrollback)
     c.terminal.scrollbackBytes = parse(

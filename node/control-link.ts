@@ -8,6 +8,7 @@ import {
   Jwks,
   NodeJoined,
   type NodeJoinRequest,
+  type TaskInputReport,
   type TaskReport,
 } from '../contract/index.ts';
 import { certificateHeaders, type NodeProver } from './control-proof.ts';
@@ -33,6 +34,8 @@ export interface ControlLink {
   jwks(): Promise<Jwks>;
   /** The end of a task this node ran (its outcome and transcript summary). */
   reportTask(taskId: string, certificate: string, body: TaskReport): Promise<void>;
+  /** A task's agent waits on a person past the threshold (`needsInput: true`), or was answered (`false`). */
+  reportTaskInput(taskId: string, certificate: string, body: TaskInputReport): Promise<void>;
   /** An agent event for the activity log of a workspace this node hosts. */
   reportActivity(workspaceId: string, certificate: string, body: AgentActivityReport): Promise<void>;
 }
@@ -126,6 +129,13 @@ export function createControlLink(baseUrl: string, options: ControlLinkOptions):
     jwks: () => call('/.well-known/jwks.json', Jwks, { method: 'GET' }),
     reportTask: async (taskId, certificate, body) => {
       await call(`/api/v1/tasks/${encodeURIComponent(taskId)}/report`, v.unknown(), {
+        method: 'POST',
+        body,
+        certificate,
+      });
+    },
+    reportTaskInput: async (taskId, certificate, body) => {
+      await call(`/api/v1/tasks/${encodeURIComponent(taskId)}/input`, v.unknown(), {
         method: 'POST',
         body,
         certificate,

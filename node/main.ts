@@ -204,6 +204,7 @@ async function startParts(
     shell: config.runtime.shell,
     reportTask: (taskId, report) => link.reportTask(taskId, certificate(), report),
     reportActivity: (id, report) => link.reportActivity(id, certificate(), report),
+    reportTaskInput: (taskId, needsInput) => link.reportTaskInput(taskId, certificate(), { needsInput }),
     log,
   });
   closers.add('agents', () => agents.close());
@@ -228,6 +229,7 @@ async function startParts(
     apply: (spec) => placement.apply(spec),
     metrics: () => metrics.render(),
     agentTasks: agents.tasks,
+    agentPermissions: agents.permissions,
     mesh: () => nodeMesh?.mesh.status(),
     registry: () => nodeMesh?.mesh.entries() ?? [],
   });

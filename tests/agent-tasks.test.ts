@@ -19,17 +19,16 @@ import {
   tempDataDir,
 } from '../node/testing/index.ts';
 
-import { NODE_READY, startWarren } from './testing/index.ts';
+import { type AgentNode, agentNode } from './testing/index.ts';
 
 const IDLE_TIMEOUT_MS = 1500;
 let control: TestControl;
-let nodeProc: ReturnType<typeof Bun.spawn> | undefined;
+let agents: AgentNode;
 let node: { nodeId: string; url: string };
 const dataDir = tempDataDir();
 let projectId: string;
 let agentWs: string;
 let plainWs: string;
-const sockets: AgentSocketClient[] = [];
 
 type Task = { id: string; status: string; summary: string | null; workspaceId: string | null } & Record<
   string,
@@ -39,83 +38,23 @@ type Task = { id: string; status: string; summary: string | null; workspaceId: s
 beforeAll(async () => {
   control = await startTestControl({ config: { heartbeatIntervalMs: 300, taskSweepMs: 150 } });
   const jt = await control.client.POST('/api/v1/join-tokens', { body: {} });
-  node = await startNodeProcess(['--join-token', jt.data!.token]);
+  agents = agentNode(control, dataDir, { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) });
+  node = await agents.start(['--join-token', jt.data!.token]);
   const project = await control.client.POST('/api/v1/projects', { body: { name: 'agents' } });
   projectId = project.data!.id;
   // The workspace without an agent is the older one, so placement would pick it first if it ignored agents.
-  plainWs = await createWorkspace('without-agent');
-  agentWs = await createWorkspace('with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
+  plainWs = await agents.workspace(projectId, 'without-agent');
+  agentWs = await agents.workspace(projectId, 'with-agent', `exec ${process.execPath} ${FIXTURE_AGENT}`);
 }, 30_000);
 
 afterAll(async () => {
-  for (const s of sockets) s.close();
-  nodeProc?.kill('SIGTERM');
-  await nodeProc?.exited;
+  await agents.close();
   await control.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Runs `warren node join` on the test data dir (a restart when it joined before) and waits until it serves. */
-async function startNodeProcess(extra: string[] = []) {
-  const { proc, ready } = await startWarren<{ nodeId: string; url: string }, 'inherit'>(
-    [
-      'node',
-      'join',
-      '--control',
-      control.url,
-      ...extra,
-      '--data',
-      dataDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--name',
-      'agents',
-      // These tests find agent processes by their working directory on the host, which is the process
-      // runtime's layout; an agent in the sandbox is tested in tests/sandbox.test.ts.
-      '--runtime',
-      'process',
-    ],
-    NODE_READY,
-    'the node to serve',
-    { stderr: 'inherit', env: { WARREN_AGENT_TURN_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) } },
-  );
-  nodeProc = proc;
-  return ready;
-}
-
-async function createWorkspace(name: string, agentCommand?: string) {
-  const ws = await control.client.POST('/api/v1/workspaces', {
-    body: { name, projectId, nodeId: node.nodeId, ...(agentCommand ? { agentCommand } : {}) },
-  });
-  expect(ws.response.status).toBeLessThan(300);
-  const id = ws.data!.id;
-  await eventually(
-    async () =>
-      (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
-      'running',
-    'the control plane to see the workspace running',
-  );
-  return id;
-}
-
-async function token(id: string, scopes: ('http' | 'terminal' | 'agent')[]) {
-  const t = await control.client.POST('/api/v1/workspaces/{id}/tokens', {
-    params: { path: { id } },
-    body: { scopes },
-  });
-  expect(t.response.status).toBe(200);
-  return t.data!.token;
-}
-
-async function connect(id: string, query = '') {
-  const t = await token(id, ['agent']);
-  const c = await AgentSocketClient.connect(
-    `${node.url.replace('http', 'ws')}/w/${id}/_agent?token=${encodeURIComponent(t)}${query}`,
-  );
-  sockets.push(c);
-  await c.waitFor((x) => x.messages.find((m) => m.type === 'hello'), 'hello');
-  return c;
-}
+const token = (id: string, scopes: ('http' | 'terminal' | 'agent')[]) => agents.token(id, scopes);
+const connect = (id: string, query = '') => agents.connect(id, query);
 
 /** Sends a prompt and waits for its one terminal event; returns the prompt id and that event. */
 async function ask(c: AgentSocketClient, text: string, timeoutMs = 10_000) {
@@ -574,12 +513,11 @@ describe('A node that restarts mid-task', () => {
       return pids.length > 0 ? pids : undefined;
     }, 'the agent to run');
     // Killed outright: no chance to report anything on the way down.
-    nodeProc?.kill('SIGKILL');
-    await nodeProc?.exited;
+    await agents.stop('SIGKILL');
     expect((await getTask(task.id)).status).toBe('running');
     // Its agent sees its stdin close and exits.
     await eventually(() => !alive(agentPid!), 'the orphaned agent to exit');
-    node = await startNodeProcess();
+    node = await agents.start();
     const failed = await taskIn(task.id, 'failed');
     expect(failed.outcome).toEqual({
       error: { code: 'agent_unavailable', message: 'the node restarted while the task ran' },

@@ -33,6 +33,9 @@ const COMMANDS = [
   ['ws', 'ssh'],
   ['ws', 'logs'],
   ['ws', 'port-forward'],
+  ['task'],
+  ['task', 'permissions'],
+  ['task', 'answer'],
   ['admin'],
   ['admin', 'users'],
   ['admin', 'login-link'],
@@ -105,6 +108,9 @@ describe('warren misuse', () => {
     oneLine(warren('ws', 'port-forward', 'box', 'x:y'), 2, /not LOCAL:REMOTE/);
     oneLine(warren('login'), 2, /warren login https:/);
     oneLine(warren('mesh', 'status'), 2, /--data DIR/);
+    oneLine(warren('task', 'frobnicate'), 2, /unknown subcommand "frobnicate".*warren task --help/);
+    oneLine(warren('task', 'permissions'), 2, /name the task/);
+    oneLine(warren('task', 'answer', 'task_x'), 2, /warren task answer TASK \[REQUEST\] OPTION/);
   });
 
   it('says the control plane is not reachable, and how to point at it', () => {

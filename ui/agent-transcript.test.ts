@@ -1,7 +1,7 @@
 // The agent chat's transcript fold: streamed replies, queued follow-ups, failures, tools, and replay overlap.
 import { describe, expect, it } from 'bun:test';
 import type { AgentEvent, AgentEventData } from '../contract/index.ts';
-import { applyAgentEvent, busy, emptyTranscript } from './agent-transcript.ts';
+import { applyAgentEvent, busy, emptyTranscript, waitingPermissions } from './agent-transcript.ts';
 
 let seq = 0;
 const ev = (data: AgentEventData): AgentEvent => ({ seq: ++seq, at: Date.now(), data });
@@ -81,5 +81,25 @@ describe('Agent transcript', () => {
     const twice = events.reduce(applyAgentEvent, once);
     expect(twice.turns[0]!.reply).toBe('abc');
     expect(twice).toBe(once);
+  });
+
+  it('keeps a permission request waiting until its answer arrives, also in a replay', () => {
+    seq = 0;
+    const prompt = ev({ kind: 'prompt', promptId: 'p1', text: '/permission' });
+    const asked = ev({
+      kind: 'permission_requested',
+      requestId: 'r1',
+      promptId: 'p1',
+      toolCall: { title: 'write a file' },
+      options: [{ optionId: 'yes', name: 'Allow', kind: 'allow_once' }],
+    });
+    const waiting = fold([prompt, asked]);
+    expect(waitingPermissions(waiting).map((p) => p.requestId)).toEqual(['r1']);
+    const answered = applyAgentEvent(
+      waiting,
+      ev({ kind: 'permission_answered', requestId: 'r1', optionId: 'yes', by: 'person' }),
+    );
+    expect(waitingPermissions(answered)).toEqual([]);
+    expect(answered.permissions[0]?.answered).toEqual({ optionId: 'yes', by: 'person' });
   });
 });

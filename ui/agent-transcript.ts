@@ -1,6 +1,6 @@
 // The agent chat as turns: folds the node's transcript events (prompts, streamed ACP updates, ends) into
 // what the chat shows. Pure, so replays after a reconnect land in the same picture.
-import type { AgentEvent, AgentState } from '../contract/index.ts';
+import type { AgentEvent, AgentState, PermissionOption, PermissionToolCall } from '../contract/index.ts';
 
 export interface ToolCall {
   id: string;
@@ -22,14 +22,30 @@ export interface Turn {
   error?: { code: string; message: string };
 }
 
+/** A permission request of the agent, and how it was settled once it was. */
+export interface PermissionAsk {
+  requestId: string;
+  promptId: string | null;
+  toolCall: PermissionToolCall;
+  options: PermissionOption[];
+  answered?: { optionId: string | null; by: string };
+}
+
 export interface Transcript {
   turns: Turn[];
+  /** Every permission request seen, oldest first; those without `answered` wait for a person. */
+  permissions: PermissionAsk[];
   /** The highest event sequence number folded in; resume from here after a reconnect. */
   lastSeq: number;
   agent: { state: AgentState | 'unknown'; detail?: string };
 }
 
-export const emptyTranscript = (): Transcript => ({ turns: [], lastSeq: 0, agent: { state: 'unknown' } });
+export const emptyTranscript = (): Transcript => ({
+  turns: [],
+  permissions: [],
+  lastSeq: 0,
+  agent: { state: 'unknown' },
+});
 
 const textOf = (content: unknown): string => {
   const c = content as { type?: string; text?: string } | undefined;
@@ -71,7 +87,27 @@ export function applyAgentEvent(t: Transcript, e: AgentEvent): Transcript {
       return { ...next, agent: { state: d.state, ...(d.detail ? { detail: d.detail } : {}) } };
     case 'update':
       return withTurn(d.promptId, (x) => applyUpdate(x, d.update));
+    case 'permission_requested':
+      return {
+        ...next,
+        permissions: [
+          ...next.permissions.filter((p) => p.requestId !== d.requestId),
+          { requestId: d.requestId, promptId: d.promptId, toolCall: d.toolCall, options: d.options },
+        ],
+      };
+    case 'permission_answered':
+      return {
+        ...next,
+        permissions: next.permissions.map((p) =>
+          p.requestId === d.requestId ? { ...p, answered: { optionId: d.optionId, by: d.by } } : p,
+        ),
+      };
   }
+}
+
+/** The permission requests still waiting for a person's answer. */
+export function waitingPermissions(t: Transcript): PermissionAsk[] {
+  return t.permissions.filter((p) => !p.answered);
 }
 
 /** ACP `session/update` kinds the chat shows; others (plans, modes) are skipped for now. */

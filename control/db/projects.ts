@@ -18,7 +18,12 @@ export function createProjectQueries(db: Db) {
     /** Changes a project's name, description or workspace defaults; the row after, or undefined when gone. */
     async update(
       id: string,
-      patch: Partial<Pick<ProjectRow, 'name' | 'description' | 'appCommand' | 'agentCommand' | 'resources'>>,
+      patch: Partial<
+        Pick<
+          ProjectRow,
+          'name' | 'description' | 'appCommand' | 'agentCommand' | 'resources' | 'agentPermissions'
+        >
+      >,
     ): Promise<ProjectRow | undefined> {
       if (Object.keys(patch).length === 0) return this.get(id);
       const rows = await db.update(projects).set(patch).where(eq(projects.id, id)).returning();

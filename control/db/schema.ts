@@ -7,6 +7,7 @@ import {
   DESIRED_STATES,
   NODE_ISOLATIONS,
   NODE_STATUSES,
+  PERMISSION_POLICIES,
   ROLES,
   TASK_STATUSES,
   USER_STATUSES,
@@ -121,8 +122,13 @@ export const projects = sqliteTable(
     agentCommand: text('agent_command'),
     /** WorkspaceResources as JSON; '{}' (the node's defaults) for older rows too. */
     resources: text('resources').notNull().default('{}'),
+    /** PermissionPolicy: `ask` for older rows too, so nothing is approved that a person did not see. */
+    agentPermissions: text('agent_permissions', { enum: PERMISSION_POLICIES }).notNull().default('ask'),
   },
-  (t) => [index('projects_owner').on(t.ownerId)],
+  (t) => [
+    index('projects_owner').on(t.ownerId),
+    check('projects_agent_permissions_check', oneOf('agent_permissions', PERMISSION_POLICIES)),
+  ],
 );
 
 export const nodes = sqliteTable(
@@ -311,7 +317,8 @@ export const projectRepos = sqliteTable(
 /**
  * Tasks: `tasks_owner_key` makes a second submission with the same key find the first task (the database,
  * not a read-then-write); `dispatch_id` is the one dispatch that owns placement; `tasks_one_per_workspace`
- * lets a workspace hold at most one placing or running task. Full-text search (task_search) is in a custom
+ * lets a workspace hold at most one placing or running task (a task waiting on a person, `needs_input`, still
+ * holds it). Full-text search (task_search) is in a custom
  * migration: drizzle does not describe FTS5 tables.
  */
 export const tasks = sqliteTable(
@@ -346,7 +353,7 @@ export const tasks = sqliteTable(
     index('tasks_status').on(t.status),
     uniqueIndex('tasks_one_per_workspace')
       .on(t.workspaceId)
-      .where(sql.raw(`"status" IN ('placing', 'running')`)),
+      .where(sql.raw(`"status" IN ('placing', 'running', 'needs_input')`)),
   ],
 );
 

@@ -46,6 +46,8 @@ for (const backend of DATABASE_BACKENDS) {
           start: () => Promise.reject(new Error('no agents in this test')),
           send: async () => {},
           stop: async () => {},
+          permissions: async () => [],
+          answer: () => Promise.reject(new Error('no agents in this test')),
         },
       });
       userId = newId('user');

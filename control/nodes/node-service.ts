@@ -117,7 +117,7 @@ export function createNodeService(deps: {
       await deps.workspaces.placePending();
       const hosted = await store.workspaces.listOnNode(nodeId);
       const ack: HeartbeatAck = {
-        workspaces: hosted.map((w) => deps.workspaces.assignment(w)),
+        workspaces: await Promise.all(hosted.map((w) => deps.workspaces.assignment(w))),
         revocations: await store.revocations.list(),
         jwks: deps.ring.jwks(),
         heartbeatIntervalMs: deps.config.heartbeatIntervalMs,

@@ -31,6 +31,7 @@ export function projectRoutes(deps: ControlDeps) {
           appCommand: body.appCommand ?? null,
           agentCommand: body.agentCommand ?? null,
           resources: JSON.stringify(body.resources ?? {}),
+          agentPermissions: body.agentPermissions ?? 'ask',
         };
         await deps.store.projects.insert(row);
         return projectView(row);
@@ -87,8 +88,12 @@ export function projectRoutes(deps: ControlDeps) {
           ...(body.appCommand !== undefined ? { appCommand: body.appCommand } : {}),
           ...(body.agentCommand !== undefined ? { agentCommand: body.agentCommand } : {}),
           ...(body.resources !== undefined ? { resources: JSON.stringify(body.resources) } : {}),
+          ...(body.agentPermissions !== undefined ? { agentPermissions: body.agentPermissions } : {}),
         });
         if (!updated) throw notFound('project');
+        // Running agents read the policy when they ask: their nodes get it now, not at the next heartbeat.
+        if (body.agentPermissions !== undefined && body.agentPermissions !== row.agentPermissions)
+          await deps.workspaces.resendProject(row.id);
         return one(updated);
       },
       {

@@ -10,6 +10,12 @@ import { activityRoutes } from './activity.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { taskRoutes } from './tasks.ts';
 
+/** These tests raise no permission requests. */
+const noPermissions = {
+  permissions: async () => [],
+  answer: () => Promise.reject(new Error('no permission requests here')),
+};
+
 let control: TestControl;
 let app: { handle(r: Request): Promise<Response> };
 let log: ActivityLog;
@@ -52,7 +58,12 @@ beforeAll(async () => {
     client,
     clock,
     placement: { place: async () => Promise.reject(new Error('no nodes in this test')) },
-    agents: { start: async () => ({ agentSessionId: 'x' }), send: async () => {}, stop: async () => {} },
+    agents: {
+      start: async () => ({ agentSessionId: 'x' }),
+      send: async () => {},
+      stop: async () => {},
+      ...noPermissions,
+    },
   });
   app = new Elysia()
     .onError(createErrorHandler(control.deps.log))
@@ -126,7 +137,12 @@ describe('Warm placement', () => {
       client: database.client,
       clock,
       placement,
-      agents: { start: async () => ({ agentSessionId: 's' }), send: async () => {}, stop: async () => {} },
+      agents: {
+        start: async () => ({ agentSessionId: 's' }),
+        send: async () => {},
+        stop: async () => {},
+        ...noPermissions,
+      },
     });
     const actor = { userId: admin.id, admin: true };
     const a = (await tasks.submit(actor, { projectId, prompt: 'warm a' })).task;

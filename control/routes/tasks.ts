@@ -1,13 +1,19 @@
-// Tasks: submit, list and search, get, follow-up messages, cancel, and the hosting node's report of the end.
+// Tasks: submit, list and search, get, follow-up messages, cancel, permission requests and their answers, and the
+// hosting node's reports (a task waiting on a person, its end).
 import { Elysia } from 'elysia';
 import {
+  AgentPermissionRequest,
   IdParams,
   list,
+  PermissionAnswer,
+  PermissionAnswered,
   Task,
   TaskCreate,
+  TaskInputReport,
   TaskListQuery,
   TaskMessage,
   TaskMessageCreate,
+  TaskPermissionParams,
   TaskReport,
 } from '../../contract/index.ts';
 import { keepBodyBytes, type UserPrincipal } from '../auth/index.ts';
@@ -101,6 +107,59 @@ export function taskRoutes(deps: ControlDeps, routeDeps: TaskRouteDeps) {
       async ({ request, params }) =>
         taskView(await tasks.cancel(actor(await deps.auth.user(request, 'write')), params.id)),
       { ...one, detail: doc('cancelTask', 'Cancel a task that has not ended, stopping its agent') },
+    )
+    .get(
+      '/:id/permissions',
+      async ({ request, params }) => ({
+        items: await tasks.permissions(actor(await deps.auth.user(request, 'read')), params.id),
+      }),
+      {
+        params: IdParams,
+        response: responses(list(AgentPermissionRequest), 400, 401, 403, 404, 503),
+        detail: doc(
+          'listTaskPermissions',
+          "The task's agent permission requests waiting for an answer (asked on its hosting node)",
+        ),
+      },
+    )
+    .post(
+      '/:id/permissions/:requestId',
+      async ({ request, params, body }) =>
+        tasks.answer(
+          actor(await deps.auth.user(request, 'write')),
+          params.id,
+          params.requestId,
+          body.optionId,
+        ),
+      {
+        params: TaskPermissionParams,
+        body: PermissionAnswer,
+        response: responses(PermissionAnswered, 400, 401, 403, 404, 409, 503),
+        detail: doc(
+          'answerTaskPermission',
+          'Answer a permission request with one of its optionIds (400: not an option, 409: already answered)',
+        ),
+      },
+    )
+    .post(
+      '/:id/input',
+      async ({ request, params, body }) => {
+        const nodeId = (await tasks.nodeOf(params.id)) ?? '';
+        await deps.auth.node(request, nodeId);
+        return taskView(await tasks.needsInput(nodeId, params.id, body.needsInput));
+      },
+      {
+        parse: keepBodyBytes,
+        params: IdParams,
+        body: TaskInputReport,
+        response: responses(Task, 400, 401, 404, 409),
+        detail: {
+          operationId: 'reportTaskInput',
+          summary: "The hosting node says the task's agent waits on a person (needs_input) or no longer does",
+          tags: ['tasks'],
+          security: nodeSecurity,
+        },
+      },
     )
     .post(
       '/:id/report',

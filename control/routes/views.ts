@@ -47,6 +47,7 @@ export function projectView(p: ProjectRow, repositories: Project['repositories']
     appCommand: p.appCommand,
     agentCommand: p.agentCommand,
     resources: workspaceResources(p),
+    agentPermissions: p.agentPermissions,
     repositories,
   };
 }

@@ -1,7 +1,14 @@
 // TaskAgents over HTTP: the control plane asks the hosting node's agent bridge to start, follow up and stop a
-// task (`/_node/workspaces/{id}/agent/tasks…`), with the same control command token as every node push.
+// task, and to list and answer its permission requests (`/_node/workspaces/{id}/agent/tasks…`), with the same
+// control command token as every node push.
 import * as v from 'valibot';
-import { NodeTaskStarted } from '../../contract/index.ts';
+import {
+  AgentPermissionRequest,
+  ERROR_STATUS,
+  type ErrorCode,
+  NodeTaskStarted,
+  PermissionAnswered,
+} from '../../contract/index.ts';
 import type { Store } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
 import type { Log } from '../log.ts';
@@ -24,11 +31,16 @@ const messageOf = (body: unknown) => {
 /** Builds the TaskAgents that reach nodes over HTTP. */
 export function createNodeTaskAgents(options: NodeTaskAgentsOptions): TaskAgents {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const call = async (nodeId: string | null, path: string, body?: unknown) => {
+  const call = async (
+    nodeId: string | null,
+    path: string,
+    body?: unknown,
+    method: 'GET' | 'POST' = 'POST',
+  ) => {
     const node = nodeId ? await options.store.nodes.get(nodeId) : undefined;
     if (!node) throw new ControlError('unavailable', 'the task has no hosting node');
     try {
-      return await options.push.command(node, 'POST', path, body, timeoutMs);
+      return await options.push.command(node, method, path, body, timeoutMs);
     } catch (e) {
       throw new ControlError('unavailable', `the hosting node did not answer (${(e as Error).name})`);
     }
@@ -59,6 +71,29 @@ export function createNodeTaskAgents(options: NodeTaskAgentsOptions): TaskAgents
           'unavailable',
           `the node refused the message (${r.status}: ${messageOf(r.body)})`,
         );
+    },
+    async permissions(task) {
+      const r = await call(task.nodeId, `${base(task.workspaceId, task.id)}/permissions`, undefined, 'GET');
+      const items = v.safeParse(v.object({ items: v.array(AgentPermissionRequest) }), r.body);
+      // A node that no longer runs the task has nothing waiting for it.
+      if (r.status === 404 || r.status === 409) return [];
+      if (r.status !== 200 || !items.success)
+        throw new ControlError('unavailable', `the node did not list the requests (${r.status})`);
+      return items.output.items;
+    },
+    async answer(task, requestId, optionId) {
+      const r = await call(
+        task.nodeId,
+        `${base(task.workspaceId, task.id)}/permissions/${encodeURIComponent(requestId)}`,
+        { optionId },
+      );
+      const answered = v.safeParse(PermissionAnswered, r.body);
+      if (r.status === 200 && answered.success) return answered.output;
+      // The node's refusal keeps its code and message: they are about the caller's input, not the node.
+      const code = (r.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+      if ([400, 404, 409].includes(r.status) && typeof code === 'string' && code in ERROR_STATUS)
+        throw new ControlError(code as ErrorCode, messageOf(r.body));
+      throw new ControlError('unavailable', `the node did not take the answer (${r.status})`);
     },
     async stop(task) {
       // The task is cancelled in the database already; a node that cannot be told now keeps no owner for it:

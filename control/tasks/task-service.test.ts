@@ -39,6 +39,12 @@ class RecordingAgents implements TaskAgents {
   async stop(task: TaskRow) {
     this.stopped.push(task.id);
   }
+  async permissions() {
+    return [];
+  }
+  async answer(_task: TaskRow, requestId: string, optionId: string) {
+    return { requestId, optionId };
+  }
 }
 
 const SHARED = newId('workspace');
@@ -280,6 +286,41 @@ describe('Tasks', () => {
     expect(agents.started).not.toContain(second.id);
     await tasks.report(NODE, first.id, { status: 'completed', outcome: {} });
     expect((await tasks.dispatch(second.id)).started).toBe(true);
+  });
+
+  it('shows a task waiting on a person as needs_input, from its own node only, and runs it again when answered', async () => {
+    // The shared workspace is free first (a task of an earlier test may hold it).
+    const holding = await clients[0]!.execute({
+      sql: "SELECT id FROM tasks WHERE workspace_id = ? AND status IN ('placing', 'running', 'needs_input')",
+      args: [SHARED],
+    });
+    for (const r of holding.rows)
+      await tasks.report(NODE, String(r.id), { status: 'completed', outcome: {} });
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared ask me' });
+    expect(await failure(tasks.needsInput(NODE, task.id, true))).toBe('not_found');
+    await tasks.dispatch(task.id);
+    expect(await failure(tasks.needsInput(newId('node'), task.id, true))).toBe('not_found');
+    expect((await tasks.needsInput(NODE, task.id, true)).status).toBe('needs_input');
+    // Said twice (a retried report): the same answer.
+    expect((await tasks.needsInput(NODE, task.id, true)).status).toBe('needs_input');
+    // It still holds its workspace: another task for it waits.
+    const other = (await tasks.submit(alice, { projectId: PROJECT, prompt: 'shared meanwhile' })).task;
+    expect((await tasks.dispatch(other.id)).started).toBe(false);
+    // A follow-up reaches its agent; its permission requests are the node's to list and answer.
+    await tasks.message(alice, task.id, 'also this');
+    expect(agents.sent).toContainEqual([task.id, 'also this']);
+    expect(await tasks.answer(alice, task.id, 'r1', 'yes')).toEqual({ requestId: 'r1', optionId: 'yes' });
+    expect(await failure(tasks.answer(bob, task.id, 'r1', 'yes'))).toBe('not_found');
+    expect(await failure(tasks.permissions(bob, task.id))).toBe('not_found');
+    expect((await tasks.needsInput(NODE, task.id, false)).status).toBe('running');
+    await tasks.needsInput(NODE, task.id, true);
+    expect((await tasks.report(NODE, task.id, { status: 'completed', outcome: {} })).status).toBe(
+      'completed',
+    );
+    expect(await failure(tasks.needsInput(NODE, task.id, false))).toBe('illegal_transition');
+    expect(await failure(tasks.answer(alice, task.id, 'r1', 'yes'))).toBe('conflict');
+    expect((await tasks.dispatch(other.id)).started).toBe(true);
+    await tasks.report(NODE, other.id, { status: 'completed', outcome: {} });
   });
 
   it('takes over a task a dead dispatcher left placing: requeued without a workspace, started on its reserved one', async () => {

@@ -2,12 +2,20 @@
 // per dispatch (`UPDATE … WHERE status = 'queued' RETURNING`), follow-ups, cancel, and the node's report.
 import { createHash } from 'node:crypto';
 import type { Client } from '@libsql/client';
-import { ftsQuery, newId, type TaskCreate, type TaskReport, type TaskStatus } from '../../contract/index.ts';
+import {
+  type AgentPermissionRequest,
+  ftsQuery,
+  newId,
+  type PermissionAnswered,
+  type TaskCreate,
+  type TaskReport,
+  type TaskStatus,
+} from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';
 import { type TaskRow, taskRow } from './task-tables.ts';
-import { sourcesOf } from './task-transitions.ts';
+import { sourcesOf, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
 
 /** Who acts on tasks: a user sees their own tasks, an admin all. */
 export interface TaskActor {
@@ -34,6 +42,10 @@ export interface TaskAgents {
   send(task: TaskRow, text: string): Promise<void>;
   /** Cancels the running turn and stops the task's agent process. */
   stop(task: TaskRow): Promise<void>;
+  /** The task's permission requests waiting for a person on its node. */
+  permissions(task: TaskRow): Promise<AgentPermissionRequest[]>;
+  /** Answers one; the node's refusal (404 unknown, 400 not an option, 409 answered) as a ControlError. */
+  answer(task: TaskRow, requestId: string, optionId: string): Promise<PermissionAnswered>;
 }
 
 export interface TaskMessageRow {
@@ -68,7 +80,18 @@ export interface TaskService {
   nodeOf(id: string): Promise<string | undefined>;
   /** The hosting node reports the end of a running task; 404 for a task that is not that node's. */
   report(nodeId: string, id: string, report: TaskReport): Promise<TaskRow>;
+  /** The hosting node says the task waits on a person (`needs_input`) or no longer does (`running`). */
+  needsInput(nodeId: string, id: string, needsInput: boolean): Promise<TaskRow>;
+  /** The permission requests of a task `actor` may see (none unless it runs). */
+  permissions(actor: TaskActor, id: string): Promise<AgentPermissionRequest[]>;
+  /** Answers a permission request of a task `actor` may see. */
+  answer(actor: TaskActor, id: string, requestId: string, optionId: string): Promise<PermissionAnswered>;
 }
+
+/** Statuses in which a task's agent runs on its node. */
+const ACTIVE: readonly TaskStatus[] = ['running', 'needs_input'];
+/** A task whose agent may be asking: running, or placed with its start on its way (a quick agent asks at once). */
+const asking = (t: TaskRow) => ACTIVE.includes(t.status) || (t.status === 'placing' && t.nodeId !== null);
 
 export class TaskPlacementError extends Error {
   constructor(
@@ -329,7 +352,7 @@ export function createTaskService(deps: {
         sql: 'INSERT INTO task_messages (id, task_id, text, created_at) VALUES (?, ?, ?, ?)',
         args: [m.id, id, text, m.createdAt],
       });
-      if (t.status === 'running') {
+      if (ACTIVE.includes(t.status)) {
         await deps.agents.send(t, text);
         m.deliveredAt = clock.now();
         await client.execute({
@@ -361,7 +384,7 @@ export function createTaskService(deps: {
         outcome: JSON.stringify({ stopReason: 'cancelled' }),
       });
       if (!cancelled) throw illegal((await load(id)) ?? t, 'cancelled');
-      if (t.status === 'running' || cancelled.agentSessionId) await deps.agents.stop(cancelled);
+      if (ACTIVE.includes(t.status) || cancelled.agentSessionId) await deps.agents.stop(cancelled);
       await note(cancelled, 'task.cancelled', `task ${id} cancelled`);
       return cancelled;
     },
@@ -387,6 +410,37 @@ export function createTaskService(deps: {
       }
       await note(done, `task.${report.status}`, `task ${id} ${report.status}`);
       return done;
+    },
+
+    async needsInput(nodeId, id, needsInput) {
+      const t = await load(id);
+      if (!t || t.nodeId !== nodeId) throw notFound('task');
+      const to: TaskStatus = needsInput ? 'needs_input' : 'running';
+      if (t.status === to) return t;
+      const moved = await transition(id, to, {}, { sql: ' AND node_id = ?', args: [nodeId] });
+      if (!moved) throw illegal((await load(id)) ?? t, to);
+      await note(
+        moved,
+        `task.${to}`,
+        needsInput ? `task ${id} waits for an answer to a permission request` : `task ${id} running again`,
+      );
+      return moved;
+    },
+
+    async permissions(actor, id) {
+      const t = await visible(actor, id);
+      return asking(t) ? deps.agents.permissions(t) : [];
+    },
+
+    async answer(actor, id, requestId, optionId) {
+      const t = await visible(actor, id);
+      // An ended task's requests were all answered or withdrawn with its last turn.
+      if (TERMINAL_TASK_STATUSES.includes(t.status))
+        throw new ControlError('conflict', `a task that is ${t.status} takes no answers`, {
+          status: t.status,
+        });
+      if (!asking(t)) throw notFound('permission request');
+      return deps.agents.answer(t, requestId, optionId);
     },
   };
 }

@@ -1,15 +1,18 @@
-// Which task status may follow which: queued → placing → running → completed / failed / cancelled.
+// Which task status may follow which: queued → placing → running (⇄ needs_input) → completed / failed / cancelled.
 import type { TaskStatus } from '../../contract/index.ts';
 
 /**
  * Status → statuses it may move to. `placing → queued`: placement found no warm node and the task waits
  * again. `placing → completed`: a short turn can end, and its node report arrive, before the dispatcher has
- * recorded the start. Terminal statuses move nowhere.
+ * recorded the start. `running ⇄ needs_input`: the hosting node says a permission request has waited on a person
+ * past its threshold, and again once it was answered; a waiting task still ends, and is still cancelled, as a
+ * running one. Terminal statuses move nowhere.
  */
 export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['placing', 'failed', 'cancelled'],
   placing: ['queued', 'running', 'completed', 'failed', 'cancelled'],
-  running: ['completed', 'failed', 'cancelled'],
+  running: ['needs_input', 'completed', 'failed', 'cancelled'],
+  needs_input: ['running', 'completed', 'failed', 'cancelled'],
   completed: [],
   failed: [],
   cancelled: [],

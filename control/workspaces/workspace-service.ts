@@ -55,7 +55,9 @@ export interface WorkspaceService {
   placePending(): Promise<number>;
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
   applyReports(nodeId: string, reports: WorkspaceReport[]): Promise<{ applied: number; ignored: number }>;
-  assignment(row: WorkspaceRow): WorkspaceAssignment;
+  assignment(row: WorkspaceRow): Promise<WorkspaceAssignment>;
+  /** Sends every placed workspace of a project to its node again (a project setting nodes read changed). */
+  resendProject(projectId: string): Promise<void>;
 }
 
 /** A source of dedicated nodes for new workspaces (the warm pool), told when a workspace is gone. */
@@ -95,7 +97,9 @@ export function createWorkspaceService(deps: {
 }): WorkspaceService {
   const { store, clock } = deps;
 
-  const assignment = (row: WorkspaceRow): WorkspaceAssignment => ({
+  /** The spec a node runs `row` by, with its project's permission policy (read now: a change reaches running agents). */
+  const assignment = async (row: WorkspaceRow): Promise<WorkspaceAssignment> => ({
+    agentPermissions: (await store.projects.get(row.projectId))?.agentPermissions ?? 'ask',
     id: row.id,
     name: row.name,
     projectId: row.projectId,
@@ -117,7 +121,7 @@ export function createWorkspaceService(deps: {
   /** Sends the changed row to the node read with it, and answers with both. */
   const pushTo = async (workspace: WorkspaceRow, node: NodeRow | null) => {
     const host = node && node.id === workspace.nodeId ? node : null;
-    if (host) await deps.push.assignment(host, assignment(workspace));
+    if (host) await deps.push.assignment(host, await assignment(workspace));
     return { workspace, node: host };
   };
 
@@ -133,7 +137,7 @@ export function createWorkspaceService(deps: {
 
   /** Sends a just-placed workspace to its node and answers the create with both. */
   const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null) => {
-    if (node) await deps.push.assignment(node, assignment(workspace));
+    if (node) await deps.push.assignment(node, await assignment(workspace));
     return { workspace, node };
   };
 
@@ -388,6 +392,19 @@ export function createWorkspaceService(deps: {
       });
       return pushTo(updated, node);
     },
+    async resendProject(projectId) {
+      const [rows, nodes] = await Promise.all([store.workspaces.list(), store.nodes.list()]);
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      await Promise.all(
+        rows
+          .filter((r) => r.projectId === projectId && r.nodeId)
+          .map(async (r) => {
+            const node = byId.get(r.nodeId as string);
+            // Best effort: the next heartbeat carries it to a node that missed this.
+            if (node) await deps.push.assignment(node, await assignment(r));
+          }),
+      );
+    },
     async placePending() {
       let placedCount = 0;
       for (const row of await store.workspaces.listUnplaced()) {
@@ -396,7 +413,7 @@ export function createWorkspaceService(deps: {
           const placed = { type: 'placed', message: `placed on node ${node.id}` };
           if (await store.workspaces.placeIfCapacity(row.id, node.id, status, clock.now(), [placed])) {
             placedCount++;
-            await deps.push.assignment(node, assignment({ ...row, nodeId: node.id, status }));
+            await deps.push.assignment(node, await assignment({ ...row, nodeId: node.id, status }));
             break;
           }
         }

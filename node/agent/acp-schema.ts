@@ -1,6 +1,7 @@
 // The Agent Client Protocol (v1) as the bridge speaks it: JSON-RPC 2.0 framing and the shapes of the
 // agent's answers, validated at runtime because an agent is a program we do not control.
 import * as v from 'valibot';
+import { PermissionOption } from '../../contract/index.ts';
 
 /** The ACP protocol version this bridge speaks (agentclientprotocol.com, protocol v1). */
 export const ACP_PROTOCOL_VERSION = 1;
@@ -43,10 +44,18 @@ export const SessionNotification = v.object({
   update: v.looseObject({ sessionUpdate: v.string() }),
 });
 
-/** `session/request_permission` params (agent → client request). */
+/** `session/request_permission` params (agent → client request): the options a person picks from, and the tool call. */
 export const PermissionRequest = v.looseObject({
   sessionId: v.string(),
-  options: v.array(v.looseObject({ optionId: v.string(), kind: v.optional(v.string()) })),
+  toolCall: v.optional(
+    v.looseObject({
+      toolCallId: v.optional(v.string()),
+      title: v.optional(v.nullable(v.string())),
+      kind: v.optional(v.nullable(v.string())),
+    }),
+    {},
+  ),
+  options: v.pipe(v.array(PermissionOption), v.minLength(1), v.maxLength(20)),
 });
 
 /** JSON-RPC error codes the bridge answers with. */

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { AgentEvent } from '../../contract/index.ts';
 import type { AgentCommand } from './agent-process.ts';
-import { type AgentSession, createAgentSession } from './agent-session.ts';
+import { type AgentSession, createAgentSession, type SessionPermissions } from './agent-session.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent-supervisor.ts';
 import { openTranscriptStore, TRANSCRIPT_DB_FILE, type TranscriptStore } from './transcript-store.ts';
 
@@ -12,6 +12,8 @@ export interface AgentHostOptions {
   config?: AgentSupervisorConfig;
   /** Sees every transcript event of every workspace (activity log, task sync). */
   onEvent?(workspaceId: string, event: AgentEvent): void;
+  /** Where each workspace's permission requests go; absent: refused. */
+  permissions?(workspaceId: string): SessionPermissions;
 }
 
 export interface AgentHost {
@@ -41,6 +43,7 @@ export async function createAgentHost(options: AgentHostOptions): Promise<AgentH
           command,
           config,
           ...(options.onEvent ? { onEvent: (e: AgentEvent) => options.onEvent?.(workspaceId, e) } : {}),
+          ...(options.permissions ? { permissions: options.permissions(workspaceId) } : {}),
         });
         sessions.set(workspaceId, s);
       }

@@ -1,7 +1,13 @@
 // One agent session of a workspace: the prompt queue, the transcript, and the live subscribers. Prompts
 // run one turn at a time (ACP allows one `session/prompt` per session at once); follow-ups sent while a
 // turn runs are recorded at once and sent to the agent, in order, when the running turn ends.
-import type { AgentEvent, AgentEventData, AgentState } from '../../contract/index.ts';
+import type {
+  AgentEvent,
+  AgentEventData,
+  AgentState,
+  PermissionOption,
+  PermissionToolCall,
+} from '../../contract/index.ts';
 import type { AgentCommand } from './agent-process.ts';
 import {
   type AgentSupervisor,
@@ -18,6 +24,21 @@ export interface AgentSessionOptions {
   config: AgentSupervisorConfig;
   /** Sees every event once it is stored (for the activity log or task sync). */
   onEvent?(event: AgentEvent): void;
+  /** Where the agent's permission requests go; absent: each is refused. */
+  permissions?: SessionPermissions;
+}
+
+/** A session's permission requests, answered elsewhere (node/agent/permission-desk.ts). */
+export interface SessionPermissions {
+  /** The running turn's agent asks; resolves with the chosen optionId, or null (the agent gets `cancelled`). */
+  ask(request: {
+    promptId: string | null;
+    prompt: string;
+    toolCall: PermissionToolCall;
+    options: PermissionOption[];
+  }): Promise<string | null>;
+  /** The turn `promptId` ended or was cancelled: its waiting requests are withdrawn. */
+  withdraw(promptId: string): void;
 }
 
 export interface AgentSubscription {
@@ -45,8 +66,10 @@ export interface AgentSession {
   readonly pid: number | undefined;
   /** Records the prompt and queues it; it runs when the turns before it have ended. `done` never rejects. */
   prompt(text: string): Promise<{ promptId: string; seq: number; done: Promise<TurnOutcome> }>;
-  /** Cancels the running turn; false when none runs. Queued prompts stay queued. */
+  /** Cancels the running turn (withdrawing its permission requests); false when none runs. Queued prompts stay. */
   cancel(): boolean;
+  /** Stores one event in the transcript and sends it to the subscribers, in order with the agent's own. */
+  record(data: AgentEventData): Promise<AgentEvent>;
   /** Replays what the subscriber missed, then sends each new event; no gap, no repeat. Returns unsubscribe. */
   subscribe(subscription: AgentSubscription): Promise<() => void>;
   /** True when no turn runs and none is queued. */
@@ -67,6 +90,7 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
   const queue: { promptId: string; text: string; done(outcome: TurnOutcome): void }[] = [];
   let output = '';
   let running: string | undefined;
+  let runningText = '';
   let closed = false;
   // Every store write and every delivery goes through this chain, so subscribers see the stored order.
   let chain: Promise<unknown> = Promise.resolve();
@@ -101,6 +125,25 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
       void emit(
         detail === undefined ? { kind: 'agent_state', state } : { kind: 'agent_state', state, detail },
       ),
+    onPermission: async (request) => {
+      if (!options.permissions) return null;
+      const tc = request.toolCall;
+      const text = (s: string | null | undefined, max: number) =>
+        typeof s === 'string' ? { value: s.slice(0, max) } : undefined;
+      const title = text(tc.title, 2000);
+      const kind = text(tc.kind, 100);
+      const id = text(tc.toolCallId, 500);
+      return options.permissions.ask({
+        promptId: running ?? null,
+        prompt: runningText,
+        toolCall: {
+          ...(id ? { toolCallId: id.value } : {}),
+          ...(title ? { title: title.value } : {}),
+          ...(kind ? { kind: kind.value } : {}),
+        },
+        options: request.options,
+      });
+    },
   });
 
   const pump = async (): Promise<void> => {
@@ -108,10 +151,13 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
     const next = queue.shift();
     if (!next) return;
     running = next.promptId;
+    runningText = next.text;
     output = '';
     const promptId = next.promptId;
     await emit({ kind: 'turn_started', promptId });
     const r = await supervisor.runTurn(next.text);
+    // A request the agent left unanswered when its turn ended (a crash, a hang) has nobody to answer any more.
+    options.permissions?.withdraw(promptId);
     const end: TurnOutcome['end'] = r.ok
       ? { kind: 'turn_ended', promptId, stopReason: r.stopReason, ...(r.forced ? { forced: true } : {}) }
       : { kind: 'turn_failed', promptId, code: r.code, message: r.message };
@@ -149,7 +195,13 @@ export function createAgentSession(options: AgentSessionOptions): AgentSession {
       void pump();
       return { promptId, seq: e.seq, done: settled };
     },
-    cancel: () => supervisor.cancel(),
+    cancel() {
+      if (!supervisor.cancel()) return false;
+      // ACP: after session/cancel the client answers every pending request of the turn with `cancelled`.
+      if (running) options.permissions?.withdraw(running);
+      return true;
+    },
+    record: emit,
     subscribe(subscription) {
       const sub: Subscriber = { lastSent: 0, send: subscription.send };
       const ready = chain.then(async () => {

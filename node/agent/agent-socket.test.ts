@@ -9,6 +9,7 @@ import type { AgentEvent } from '../../contract/index.ts';
 import { type AgentHost, createAgentHost } from './agent-host.ts';
 import { type AgentSocketData, createAgentSocketHandler } from './agent-socket.ts';
 import { type AgentSupervisorConfig, defaultAgentSupervisorConfig } from './agent-supervisor.ts';
+import { createPermissionDesk, type PermissionDesk } from './permission-desk.ts';
 import { AgentSocketClient, fixtureAgentCommand, plainAgentCommand } from './testing/index.ts';
 
 const config: AgentSupervisorConfig = {
@@ -21,6 +22,11 @@ const config: AgentSupervisorConfig = {
 
 let dataDir: string;
 let host: AgentHost;
+let desk: PermissionDesk;
+/** Each workspace's permission policy and task (what the node takes from the workspace spec and its tasks). */
+const policy = new Map<string, 'ask' | 'allow'>();
+const taskOf = new Map<string, string>();
+const flagged: [string, boolean][] = [];
 let server: Server<AgentSocketData>;
 let n = 0;
 
@@ -68,8 +74,39 @@ async function ended(client: AgentSocketClient, promptId: string) {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'warren-agent-'));
-  host = await createAgentHost({ dataDir, config });
-  const handler = createAgentSocketHandler<AgentSocketData>({ sessionFor: (id) => host.get(id) });
+  desk = createPermissionDesk({
+    // Past the turn watchdog: a request waiting that long must not count as a hung agent.
+    needsInputAfterMs: config.turnIdleTimeoutMs * 2,
+    onRequested: (r) =>
+      void host.get(r.workspaceId)?.record({
+        kind: 'permission_requested',
+        requestId: r.id,
+        promptId: r.promptId,
+        toolCall: r.toolCall,
+        options: r.options,
+      }),
+    onSettled: (r, optionId, by) =>
+      void host.get(r.workspaceId)?.record({ kind: 'permission_answered', requestId: r.id, optionId, by }),
+    onNeedsInput: (taskId, needsInput) => flagged.push([taskId, needsInput]),
+  });
+  host = await createAgentHost({
+    dataDir,
+    config,
+    permissions: (workspaceId) => ({
+      ask: (r) =>
+        desk.ask({
+          ...r,
+          workspaceId,
+          taskId: taskOf.get(workspaceId) ?? null,
+          policy: policy.get(workspaceId) ?? 'ask',
+        }),
+      withdraw: (promptId) => desk.withdraw(workspaceId, promptId),
+    }),
+  });
+  const handler = createAgentSocketHandler<AgentSocketData>({
+    sessionFor: (id) => host.get(id),
+    answer: (id, requestId, optionId) => void desk.answer(id, requestId, optionId),
+  });
   server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -215,11 +252,102 @@ describe('Agent bridge', () => {
     client.close();
   });
 
-  it('answers a permission request with an allow option', async () => {
-    const { client } = await workspace();
+  it('asks a person: the request waits in the transcript and the agent gets exactly the option answered', async () => {
+    const { id, client } = await workspace();
+    taskOf.set(id, 'task-asked');
+    const p = await prompt(client, '/permission');
+    const asked = await client.waitFor(
+      (c) => c.events().find((e) => e.data.kind === 'permission_requested'),
+      'the permission request',
+    );
+    const requestId = (asked.data as { requestId: string }).requestId;
+    expect(asked.data).toMatchObject({
+      promptId: p,
+      toolCall: { toolCallId: 't1', title: 'write a file' },
+      options: [
+        { optionId: 'yes', name: 'Allow', kind: 'allow_once' },
+        { optionId: 'no', name: 'Reject', kind: 'reject_once' },
+      ],
+    });
+    // Waiting on a person past the turn watchdog's time is not a hang; the task is flagged as needing input.
+    await client.waitFor(() => flagged.some(([t, on]) => t === 'task-asked' && on), 'needs input');
+    const errors = () => client.messages.filter((m) => m.type === 'error');
+    client.send({ type: 'permission', requestId, optionId: 'maybe' });
+    await client.waitFor(() => errors().length === 1, 'the refusal of an unknown option');
+    expect(errors()[0]).toMatchObject({ code: 'invalid_request' });
+    client.send({ type: 'permission', requestId: 'no-such-request', optionId: 'no' });
+    await client.waitFor(() => errors().length === 2, 'the refusal of an unknown request');
+    expect(errors()[1]).toMatchObject({ code: 'not_found' });
+    client.send({ type: 'permission', requestId, optionId: 'no' });
+    await ended(client, p);
+    expect(client.textOf(p)).toBe('permission {"outcome":{"outcome":"selected","optionId":"no"}}');
+    expect(terminalOf(client.events(), p)[0]?.data).toMatchObject({
+      kind: 'turn_ended',
+      stopReason: 'end_turn',
+    });
+    expect(client.events().find((e) => e.data.kind === 'permission_answered')?.data).toEqual({
+      kind: 'permission_answered',
+      requestId,
+      optionId: 'no',
+      by: 'person',
+    });
+    expect(flagged.filter(([t]) => t === 'task-asked')).toEqual([
+      ['task-asked', true],
+      ['task-asked', false],
+    ]);
+    client.send({ type: 'permission', requestId, optionId: 'yes' });
+    await client.waitFor(() => errors().length === 3, 'the refusal of a second answer');
+    expect(errors()[2]).toMatchObject({ code: 'conflict' });
+    client.close();
+  });
+
+  it("refuses an answer from another workspace's socket: the request stays waiting", async () => {
+    const a = await workspace();
+    const b = await workspace();
+    const p = await prompt(a.client, '/permission');
+    const asked = await a.client.waitFor(
+      (c) => c.events().find((e) => e.data.kind === 'permission_requested'),
+      'the permission request',
+    );
+    const requestId = (asked.data as { requestId: string }).requestId;
+    b.client.send({ type: 'permission', requestId, optionId: 'yes' });
+    const refused = await b.client.waitFor((c) => c.messages.find((m) => m.type === 'error'), 'refusal');
+    expect(refused).toMatchObject({ code: 'not_found' });
+    expect(desk.pending(a.id).map((r) => r.id)).toEqual([requestId]);
+    expect(desk.pending(b.id)).toEqual([]);
+    a.client.send({ type: 'permission', requestId, optionId: 'yes' });
+    await ended(a.client, p);
+    expect(a.client.textOf(p)).toBe('permission {"outcome":{"outcome":"selected","optionId":"yes"}}');
+    a.client.close();
+    b.client.close();
+  });
+
+  it('answers at once with the allow option under the allow policy, and says so in the transcript', async () => {
+    const { id, client } = await workspace();
+    policy.set(id, 'allow');
     const p = await prompt(client, '/permission');
     await ended(client, p);
     expect(client.textOf(p)).toBe('permission {"outcome":{"outcome":"selected","optionId":"yes"}}');
+    expect(client.events().find((e) => e.data.kind === 'permission_answered')?.data).toMatchObject({
+      optionId: 'yes',
+      by: 'policy',
+    });
+    expect(desk.pending(id)).toEqual([]);
+    client.close();
+  });
+
+  it('answers a waiting request with cancelled when its turn is cancelled', async () => {
+    const { id, client } = await workspace();
+    const p = await prompt(client, '/permission');
+    await client.waitFor(() => desk.pending(id).length === 1, 'the waiting request');
+    client.send({ type: 'cancel' });
+    await ended(client, p);
+    expect(client.textOf(p)).toBe('permission {"outcome":{"outcome":"cancelled"}}');
+    expect(client.events().find((e) => e.data.kind === 'permission_answered')?.data).toMatchObject({
+      optionId: null,
+      by: 'withdrawn',
+    });
+    expect(desk.pending(id)).toEqual([]);
     client.close();
   });
 

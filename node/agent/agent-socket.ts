@@ -19,6 +19,11 @@ export interface AgentSocketData {
 export interface AgentSocketOptions {
   /** The workspace's agent session, or undefined when it has no agent command. */
   sessionFor(workspaceId: string): AgentSession | undefined;
+  /**
+   * Answers a permission request of this workspace's agent; throws an error with a `code` (not_found,
+   * invalid_request, conflict) to refuse. A request of another workspace is unknown here.
+   */
+  answer?(workspaceId: string, requestId: string, optionId: string): void;
   /** 4 MiB: a client this far behind is closed (1013) and should resume with its last seq. */
   maxBufferedBytes?: number;
 }
@@ -101,6 +106,15 @@ export function createAgentSocketHandler<D extends AgentSocketData>(
         });
       else if (msg.type === 'cancel') {
         if (!c.session.cancel()) refuse(ws, 'conflict', 'no turn is running');
+      } else if (msg.type === 'permission') {
+        try {
+          if (!options.answer) return refuse(ws, 'not_found', 'permission request not found');
+          // The socket's token is for ws.data.workspaceId only: the answer is looked up within that workspace.
+          options.answer(ws.data.workspaceId, msg.requestId, msg.optionId);
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          refuse(ws, typeof code === 'string' ? code : 'internal', (e as Error).message);
+        }
       } else void follow(ws, c, msg.afterSeq);
     },
     close(ws) {

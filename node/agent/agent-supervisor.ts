@@ -32,8 +32,11 @@ export interface AgentSupervisorConfig {
   /** 30 s: an agent ready this long before it exits counts as stable, so the backoff starts over. */
   stableAfterMs: number;
   backoff: BackoffConfig;
-  /** `allow`: the bridge answers `session/request_permission` with an allow option (the workspace is the sandbox). */
-  permissions: 'allow' | 'deny';
+  /**
+   * 60 s: a task whose agent has waited this long on a person's answer to a permission request shows
+   * `needs_input` (long enough that a person watching the chat answers first, short enough to be noticed).
+   */
+  needsInputAfterMs: number;
 }
 
 export function defaultAgentSupervisorConfig(): AgentSupervisorConfig {
@@ -46,9 +49,12 @@ export function defaultAgentSupervisorConfig(): AgentSupervisorConfig {
     maxConsecutiveFailures: 5,
     stableAfterMs: 30_000,
     backoff: defaultBackoffConfig(),
-    permissions: 'allow',
+    needsInputAfterMs: 60_000,
   };
 }
+
+/** A validated `session/request_permission` of the agent, as the session hands it on. */
+export type PermissionAsk = v.InferOutput<typeof PermissionRequest>;
 
 /** How a turn ended: the agent's stop reason, or a failure the bridge decided. Exactly one per turn. */
 export type TurnResult =
@@ -61,6 +67,11 @@ export interface AgentSupervisorOptions {
   /** Every `session/update` the agent sends (its `update` object). */
   onUpdate(update: { sessionUpdate: string; [k: string]: unknown }): void;
   onState?(state: AgentState, detail?: string): void;
+  /**
+   * The agent asks for permission: resolve with the chosen `optionId`, or null to answer `cancelled`. The turn's
+   * watchdog waits meanwhile (a person may take long). Absent: refused (a reject option, else `cancelled`).
+   */
+  onPermission?(request: PermissionAsk): Promise<string | null>;
   random?: () => number;
   clientVersion?: string;
 }
@@ -82,6 +93,8 @@ export interface AgentSupervisor {
 interface Turn {
   proc: AgentProcess;
   cancelled: boolean;
+  /** Permission requests of this turn waiting on an answer: no idle watchdog meanwhile. */
+  asking: number;
   idle?: ReturnType<typeof setTimeout>;
   grace?: ReturnType<typeof setTimeout>;
   finish(result: TurnResult): void;
@@ -125,6 +138,8 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
 
   const armIdle = (t: Turn) => {
     if (t.idle) clearTimeout(t.idle);
+    t.idle = undefined;
+    if (t.asking > 0) return;
     t.idle = setTimeout(() => {
       condemn(t.proc, 'the agent hung');
       t.finish({
@@ -146,18 +161,30 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
       if (n.success && n.output.sessionId === acpSession && self() === proc)
         options.onUpdate(n.output.update);
     },
-    request(method: string, params: unknown) {
+    async request(method: string, params: unknown) {
       if (method !== 'session/request_permission')
         throw new RpcError('remote', `method not supported: ${method}`, RPC_METHOD_NOT_FOUND);
       const p = v.safeParse(PermissionRequest, params);
       if (!p.success) throw new RpcError('remote', 'invalid params', RPC_INVALID_PARAMS);
-      const allow = p.output.options.find((o) => o.kind === 'allow_once' || o.kind === 'allow_always');
-      if (config.permissions === 'allow' && allow)
-        return { outcome: { outcome: 'selected', optionId: allow.optionId } };
-      const reject = p.output.options.find((o) => o.kind === 'reject_once' || o.kind === 'reject_always');
-      return reject
-        ? { outcome: { outcome: 'selected', optionId: reject.optionId } }
-        : { outcome: { outcome: 'cancelled' } };
+      const selected = (optionId: string | null | undefined) =>
+        optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } };
+      if (!options.onPermission) {
+        const reject = p.output.options.find((o) => o.kind === 'reject_once' || o.kind === 'reject_always');
+        return selected(reject?.optionId);
+      }
+      const t = turn && turn.proc === self() ? turn : undefined;
+      if (t) {
+        t.asking++;
+        armIdle(t);
+      }
+      try {
+        return selected(await options.onPermission(p.output));
+      } finally {
+        if (t) {
+          t.asking--;
+          if (turn === t) armIdle(t);
+        }
+      }
     },
   });
 
@@ -268,6 +295,7 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): AgentSup
       const t: Turn = {
         proc: p,
         cancelled: false,
+        asking: 0,
         finish(result) {
           if (settled) return;
           settled = true;

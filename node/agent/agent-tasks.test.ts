@@ -33,6 +33,23 @@ const sessionFor = () => {
   return session;
 };
 
+/** A session of its own, started on first use (a restarted node's). */
+function ownSession(sessionId: string) {
+  let s: AgentSession | undefined;
+  return {
+    get() {
+      s ??= createAgentSession({
+        sessionId,
+        store,
+        command: fixtureAgentCommand(dir),
+        config: defaultAgentSupervisorConfig(),
+      });
+      return s;
+    },
+    close: async () => s?.close(),
+  };
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'warren-agent-tasks-'));
   store = await openTranscriptStore(join(dir, 't.db'));
@@ -131,5 +148,48 @@ describe('Agent tasks', () => {
       },
       'was-done': { status: 'completed', outcome: {}, summary: 'ok' },
     });
+  });
+
+  it('keeps a task that waits on a person across a restart, and ends it with the turn its answer resumes', async () => {
+    const sent: [string, TaskReport][] = [];
+    const left = memoryTaskJournal([{ taskId: 'was-asking', workspaceId: W }]);
+    const own = ownSession(`${W}-resumed`);
+    const restarted = createAgentTasks({
+      sessionFor: (id) => (id === W ? own.get() : undefined),
+      stopAgent: async () => {},
+      async report(taskId, report) {
+        sent.push([taskId, report]);
+        return 'done';
+      },
+      journal: left,
+      waiting: () => new Set(['was-asking']),
+    });
+    expect(restarted.active(W)).toBe('was-asking');
+    expect(left.entries).toEqual([{ taskId: 'was-asking', workspaceId: W }]);
+    await restarted.resume(W, 'was-asking', 'resumed work');
+    await eventually(() => sent.length === 1, 'the report of the resumed turn');
+    expect(sent[0]).toMatchObject(['was-asking', { status: 'completed', summary: 'echo: resumed work' }]);
+    await own.close();
+  });
+
+  it('does not end a task waiting on a person when the node stops', async () => {
+    const sent: string[] = [];
+    const kept = memoryTaskJournal();
+    const own = ownSession(`${W}-stopping`);
+    const stopping = createAgentTasks({
+      sessionFor: () => own.get(),
+      stopAgent: async () => {},
+      async report(taskId) {
+        sent.push(taskId);
+        return 'done';
+      },
+      journal: kept,
+      waiting: () => new Set(['asking']),
+    });
+    await stopping.start(W, 'asking', '/hang');
+    stopping.stop();
+    await own.close();
+    expect(sent).toEqual([]);
+    expect(kept.entries).toEqual([{ taskId: 'asking', workspaceId: W }]);
   });
 });

@@ -33,6 +33,11 @@ export interface AgentTasksOptions {
    * reported failed (their turn died with that run) and unsent reports are sent.
    */
   journal?: TaskJournal;
+  /**
+   * Tasks whose agent waits on a person's permission answer. Such a task survives a node restart: it is not failed
+   * when the node stops, and after the start it waits for its answer, which `resume` turns into its next turn.
+   */
+  waiting?(): Set<string>;
   log?(line: string): void;
 }
 
@@ -45,6 +50,13 @@ export interface AgentTasks {
   cancel(workspaceId: string, taskId: string): Promise<void>;
   /** The task running on a workspace, if any. */
   active(workspaceId: string): string | undefined;
+  /**
+   * Sends `text` again as the task's next turn (an answered permission request of an agent a node restart ended);
+   * waits for the workspace's agent for up to `waitMs`. Resolves with the new prompt's id.
+   */
+  resume(workspaceId: string, taskId: string, text: string, waitMs?: number): Promise<string>;
+  /** The node is stopping: tasks waiting on a person are kept for the next start instead of ended. */
+  stop(): void;
 }
 
 interface Running {
@@ -83,8 +95,11 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
     options.log?.(`task ${taskId}: gave up reporting its end`);
   };
 
+  let stopping = false;
   const end = (t: Running, outcome: TurnOutcome) => {
     if (t.ended) return;
+    // Its turn died with the stopping node while a person's answer was awaited: the next start resumes it.
+    if (stopping && options.waiting?.().has(t.taskId)) return;
     t.ended = true;
     if (byWorkspace.get(t.workspaceId) === t) byWorkspace.delete(t.workspaceId);
     const report = taskReportOf(outcome);
@@ -93,7 +108,19 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
     void sendReport(t.taskId, report);
   };
 
+  const waitingNow = options.waiting?.() ?? new Set<string>();
   for (const left of options.journal?.load() ?? []) {
+    if (!left.report && waitingNow.has(left.taskId)) {
+      owed.set(left.taskId, left);
+      byWorkspace.set(left.workspaceId, {
+        taskId: left.taskId,
+        workspaceId: left.workspaceId,
+        agentSessionId: left.workspaceId,
+        outstanding: 0,
+        ended: false,
+      });
+      continue;
+    }
     const report: TaskReport = left.report ?? {
       status: 'failed',
       outcome: { error: { code: 'agent_unavailable', message: 'the node restarted while the task ran' } },
@@ -106,8 +133,9 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
   const prompt = async (session: AgentSession, t: Running, text: string) => {
     t.outstanding++;
     let done: Promise<TurnOutcome>;
+    let promptId: string;
     try {
-      ({ done } = await session.prompt(text));
+      ({ done, promptId } = await session.prompt(text));
     } catch {
       t.outstanding--;
       throw new AgentTaskError('not_found', 'the agent session is closed');
@@ -117,6 +145,7 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
       // The task ends with its last turn, or with the first that did not end normally.
       if (t.outstanding === 0 || outcome.end.kind === 'turn_failed') end(t, outcome);
     });
+    return promptId;
   };
 
   const find = (workspaceId: string, taskId: string) => {
@@ -170,5 +199,31 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
       await options.stopAgent(workspaceId);
     },
     active: (workspaceId) => byWorkspace.get(workspaceId)?.taskId,
+    async resume(workspaceId, taskId, text, waitMs = 120_000) {
+      const t = find(workspaceId, taskId);
+      // After a restart the workspace (and its agent) may still be starting.
+      const deadline = Date.now() + waitMs;
+      for (let attempt = 0; ; attempt++) {
+        const session = options.sessionFor(workspaceId);
+        if (session) return prompt(session, t, text);
+        if (Date.now() > deadline) {
+          end(t, {
+            promptId: '',
+            end: {
+              kind: 'turn_failed',
+              promptId: '',
+              code: 'agent_unavailable',
+              message: 'the workspace did not run its agent again after the node restarted',
+            },
+            text: '',
+          });
+          throw new AgentTaskError('not_found', 'this workspace has no agent');
+        }
+        await Bun.sleep(backoffDelay(backoff, Math.min(attempt, 4)));
+      }
+    },
+    stop() {
+      stopping = true;
+    },
   };
 }

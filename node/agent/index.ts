@@ -10,6 +10,7 @@ export {
   type AgentSessionOptions,
   type AgentSubscription,
   createAgentSession,
+  type SessionPermissions,
   type TurnOutcome,
 } from './agent-session.ts';
 export {
@@ -34,6 +35,12 @@ export {
   createAgentTasks,
 } from './agent-tasks.ts';
 export { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
+export {
+  createPermissionDesk,
+  PERMISSION_FILE,
+  type PermissionDesk,
+  PermissionError,
+} from './permission-desk.ts';
 export {
   fileTaskJournal,
   memoryTaskJournal,

@@ -108,6 +108,8 @@ describe('Node API', () => {
       '/_node/workspaces/{id}/agent/tasks',
       '/_node/workspaces/{id}/agent/tasks/{taskId}/cancel',
       '/_node/workspaces/{id}/agent/tasks/{taskId}/messages',
+      '/_node/workspaces/{id}/agent/tasks/{taskId}/permissions',
+      '/_node/workspaces/{id}/agent/tasks/{taskId}/permissions/{requestId}',
       '/health',
       '/metrics',
     ]);

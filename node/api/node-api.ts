@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describeRoute, resolver, validator } from 'hono-openapi';
 import type * as v from 'valibot';
 import {
+  AgentPermissionRequest,
   ErrorBody,
   errorResponse,
   Health,
@@ -10,14 +11,17 @@ import {
   list,
   NodeInfo,
   NodeTaskParams,
+  NodeTaskPermissionParams,
   NodeTaskStart,
   NodeTaskStarted,
+  PermissionAnswer,
+  PermissionAnswered,
   TaskMessageCreate,
   validationDetail,
   WorkspaceAssignment,
   WorkspaceReport,
 } from '../../contract/index.ts';
-import { AgentTaskError, type AgentTasks } from '../agent/index.ts';
+import { AgentTaskError, type AgentTasks, type PermissionDesk, PermissionError } from '../agent/index.ts';
 
 /** What the API needs from the rest of the node. */
 export interface NodeApiDeps {
@@ -32,6 +36,8 @@ export interface NodeApiDeps {
   metrics: () => string;
   /** Tasks on the workspaces' agents; absent: the task operations answer 404. */
   agentTasks?: AgentTasks;
+  /** The agents' permission requests waiting on a person; absent: none are listed, answers are 404. */
+  agentPermissions?: PermissionDesk;
   /** The mesh member's status (members, digest, counters); undefined before it started. */
   mesh?: () => unknown;
   /** Every live registry entry this node holds. */
@@ -251,6 +257,50 @@ export function createNodeApi(deps: NodeApiDeps): Hono {
     (c) => {
       const p = c.req.valid('param');
       return taskCall(c, (t) => t.cancel(p.id, p.taskId));
+    },
+  );
+
+  app.get(
+    '/_node/workspaces/:id/agent/tasks/:taskId/permissions',
+    describeRoute({
+      operationId: 'listAgentTaskPermissions',
+      summary: "The task's permission requests waiting on a person",
+      security: [{ controlCommand: [] }],
+      responses: { 200: json(list(AgentPermissionRequest), 'Waiting requests, oldest first'), ...errors },
+    }),
+    validator('param', NodeTaskParams, invalid),
+    (c) => {
+      const p = c.req.valid('param');
+      return c.json({ items: deps.agentPermissions?.pending(p.id, p.taskId) ?? [] });
+    },
+  );
+
+  app.post(
+    '/_node/workspaces/:id/agent/tasks/:taskId/permissions/:requestId',
+    describeRoute({
+      operationId: 'answerAgentTaskPermission',
+      summary: "Answer one of the task's permission requests with one of its optionIds",
+      security: [{ controlCommand: [] }],
+      responses: {
+        200: json(PermissionAnswered, 'The agent got (or, resumed after a restart, will get) this option'),
+        ...errors,
+        404: json(ErrorBody, 'No such request of this task here'),
+        409: json(ErrorBody, 'Answered already'),
+      },
+    }),
+    validator('param', NodeTaskPermissionParams, invalid),
+    validator('json', PermissionAnswer, invalid),
+    (c) => {
+      const p = c.req.valid('param');
+      if (!deps.agentPermissions) return errorResponse('not_found', 'permission request not found');
+      try {
+        return c.json(
+          deps.agentPermissions.answer(p.id, p.requestId, c.req.valid('json').optionId, p.taskId),
+        );
+      } catch (e) {
+        if (!(e instanceof PermissionError)) throw e;
+        return errorResponse(e.code, e.message);
+      }
     },
   );
 

@@ -485,6 +485,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The hosting node says the task's agent waits on a person (needs_input) or no longer does */
+        post: operations["reportTaskInput"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}/messages": {
         parameters: {
             query?: never;
@@ -497,6 +514,40 @@ export interface paths {
         put?: never;
         /** Send a follow-up message to a task that has not ended */
         post: operations["createTaskMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's agent permission requests waiting for an answer (asked on its hosting node) */
+        get: operations["listTaskPermissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/permissions/{requestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a permission request with one of its optionIds (400: not an option, 409: already answered) */
+        post: operations["answerTaskPermission"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2326,6 +2377,8 @@ export interface operations {
                         }[];
                         workspaces: {
                             agentCommand?: string | null;
+                            /** @enum {string} */
+                            agentPermissions?: "ask" | "allow";
                             appCommand: string | null;
                             /** @enum {string} */
                             desiredState: "running" | "stopped" | "deleted";
@@ -2476,6 +2529,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             agentCommand: string | null;
+                            /** @enum {string} */
+                            agentPermissions: "ask" | "allow";
                             appCommand: string | null;
                             createdAt: string;
                             description: string;
@@ -2537,6 +2592,8 @@ export interface operations {
             content: {
                 "application/json": {
                     agentCommand?: string;
+                    /** @enum {string} */
+                    agentPermissions?: "ask" | "allow";
                     appCommand?: string;
                     /** @default  */
                     description?: string;
@@ -2558,6 +2615,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string} */
+                        agentPermissions: "ask" | "allow";
                         appCommand: string | null;
                         createdAt: string;
                         description: string;
@@ -2635,6 +2694,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string} */
+                        agentPermissions: "ask" | "allow";
                         appCommand: string | null;
                         createdAt: string;
                         description: string;
@@ -2721,6 +2782,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string} */
+                        agentPermissions: "ask" | "allow";
                         appCommand: string | null;
                         createdAt: string;
                         description: string;
@@ -2801,6 +2864,8 @@ export interface operations {
             content: {
                 "application/json": {
                     agentCommand?: string | null;
+                    /** @enum {string} */
+                    agentPermissions?: "ask" | "allow";
                     appCommand?: string | null;
                     description?: string;
                     name?: string;
@@ -2821,6 +2886,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string} */
+                        agentPermissions: "ask" | "allow";
                         appCommand: string | null;
                         createdAt: string;
                         description: string;
@@ -3543,7 +3610,7 @@ export interface operations {
                             projectId: string;
                             prompt: string;
                             /** @enum {string} */
-                            status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
+                            status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                             summary: string | null;
                             updatedAt: string;
                             workspaceId: string | null;
@@ -3630,7 +3697,7 @@ export interface operations {
                         projectId: string;
                         prompt: string;
                         /** @enum {string} */
-                        status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
+                        status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
                         updatedAt: string;
                         workspaceId: string | null;
@@ -3728,7 +3795,7 @@ export interface operations {
                         projectId: string;
                         prompt: string;
                         /** @enum {string} */
-                        status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
+                        status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
                         updatedAt: string;
                         workspaceId: string | null;
@@ -3826,7 +3893,7 @@ export interface operations {
                         projectId: string;
                         prompt: string;
                         /** @enum {string} */
-                        status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
+                        status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
                         updatedAt: string;
                         workspaceId: string | null;
@@ -3853,6 +3920,101 @@ export interface operations {
             };
             /** @description Response for status 403 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reportTaskInput: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    needsInput: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentSessionId: string | null;
+                        createdAt: string;
+                        endedAt: string | null;
+                        id: string;
+                        idempotencyKey: string | null;
+                        nodeId: string | null;
+                        outcome: {
+                            error?: {
+                                code: string;
+                                message: string;
+                            };
+                            stopReason?: string;
+                        } | null;
+                        ownerId: string;
+                        projectId: string;
+                        prompt: string;
+                        /** @enum {string} */
+                        status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
+                        summary: string | null;
+                        updatedAt: string;
+                        workspaceId: string | null;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4050,6 +4212,197 @@ export interface operations {
             };
         };
     };
+    listTaskPermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            createdAt: string;
+                            id: string;
+                            options: {
+                                /** @enum {string} */
+                                kind: "allow_once" | "allow_always" | "reject_once" | "reject_always";
+                                name: string;
+                                optionId: string;
+                            }[];
+                            promptId: string | null;
+                            resumed: boolean;
+                            taskId: string | null;
+                            toolCall: {
+                                kind?: string;
+                                title?: string;
+                                toolCallId?: string;
+                            };
+                            workspaceId: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 503 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    answerTaskPermission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    optionId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Response for status 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        optionId: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Response for status 400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 401 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 403 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 404 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 409 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 500 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Response for status 503 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     reportTask: {
         parameters: {
             query?: never;
@@ -4101,7 +4454,7 @@ export interface operations {
                         projectId: string;
                         prompt: string;
                         /** @enum {string} */
-                        status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
+                        status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
                         updatedAt: string;
                         workspaceId: string | null;

@@ -26,6 +26,7 @@ const TASK_WORDS: Record<TaskStatus, string> = {
   queued: 'Queued',
   placing: 'Finding a workspace',
   running: 'Running',
+  needs_input: 'Needs your input',
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',
@@ -54,6 +55,7 @@ const TONE: Record<string, 'ok' | 'busy' | 'idle' | 'bad' | 'warn'> = {
   degraded: 'warn',
   suspect: 'warn',
   partitioned: 'warn',
+  needs_input: 'warn',
 };
 
 export function workspaceStatusWords(s: WorkspaceStatus): string {

@@ -2,9 +2,16 @@
 // after a reconnect, over the hosting node's `/w/{id}/_agent` WebSocket with a short-lived agent token.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AgentServerMessage } from '../../contract/index.ts';
-import { applyAgentEvent, busy, emptyTranscript, type Transcript } from '../agent-transcript.ts';
+import {
+  applyAgentEvent,
+  busy,
+  emptyTranscript,
+  type Transcript,
+  waitingPermissions,
+} from '../agent-transcript.ts';
 import type { Workspace } from '../api.ts';
 import { ErrorNotice } from '../components/notice.tsx';
+import { PermissionRequest } from '../components/permission-request.tsx';
 import { mintNodeAccess, nodeSocketUrl, useNodeSocket } from '../node-socket.ts';
 import { describe } from '../problem.ts';
 
@@ -122,7 +129,10 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
     setDraft('');
   };
   const cancel = () => socket.current?.send(JSON.stringify({ type: 'cancel' }));
+  const answer = (requestId: string, optionId: string) =>
+    socket.current?.send(JSON.stringify({ type: 'permission', requestId, optionId }));
   const working = busy(transcript);
+  const asking = waitingPermissions(transcript);
 
   return (
     <section class="card agent" aria-labelledby="agent-title">
@@ -195,6 +205,19 @@ export function AgentPanel({ workspace: w }: { workspace: Workspace }) {
               ))}
             </ol>
           </div>
+          {asking.length > 0 ? (
+            <div class="attention" aria-live="polite">
+              {asking.map((r) => (
+                <PermissionRequest
+                  key={r.requestId}
+                  toolCall={r.toolCall}
+                  options={r.options}
+                  busy={phase !== 'open'}
+                  onAnswer={(optionId) => answer(r.requestId, optionId)}
+                />
+              ))}
+            </div>
+          ) : null}
           <form class="chat-form" onSubmit={send}>
             <label for="agent-prompt" class="sr-only">
               Message to the agent

@@ -13,6 +13,7 @@ type Draft = {
   description: string;
   appCommand: string;
   agentCommand: string;
+  agentPermissions: Project['agentPermissions'];
   limits: Limits;
 };
 
@@ -21,6 +22,7 @@ const draftOf = (p?: Project): Draft => ({
   description: p?.description ?? '',
   appCommand: p?.appCommand ?? '',
   agentCommand: p?.agentCommand ?? '',
+  agentPermissions: p?.agentPermissions ?? 'ask',
   limits: {
     memoryMb: p?.resources.memoryMb?.toString() ?? '',
     pids: p?.resources.pids?.toString() ?? '',
@@ -143,6 +145,10 @@ export function ProjectsPage() {
                   <div>
                     <dt>Agent command</dt>
                     <dd class={p.agentCommand ? 'mono' : 'muted'}>{p.agentCommand ?? 'None'}</dd>
+                  </div>
+                  <div>
+                    <dt>Agent permissions</dt>
+                    <dd>{p.agentPermissions === 'allow' ? 'Allowed at once' : 'Asked of a person'}</dd>
                   </div>
                   <div>
                     <dt>Resources</dt>
@@ -402,6 +408,7 @@ function ProjectForm({
                 // Blank clears a default.
                 appCommand: appCommand || null,
                 agentCommand: agentCommand || null,
+                agentPermissions: draft.agentPermissions,
                 resources,
               },
             }),
@@ -413,6 +420,7 @@ function ProjectForm({
                 description: draft.description.trim(),
                 ...(appCommand ? { appCommand } : {}),
                 ...(agentCommand ? { agentCommand } : {}),
+                agentPermissions: draft.agentPermissions,
                 ...(Object.keys(resources).length > 0 ? { resources } : {}),
               },
             }),
@@ -484,6 +492,20 @@ function ProjectForm({
             value={draft.agentCommand}
             onInput={(e) => set({ agentCommand: e.currentTarget.value })}
           />
+        </div>
+        <div class="field">
+          <label for={`project-${id}-permissions`}>Agent permission requests</label>
+          <select
+            id={`project-${id}-permissions`}
+            value={draft.agentPermissions}
+            onChange={(e) => set({ agentPermissions: e.currentTarget.value as Draft['agentPermissions'] })}
+          >
+            <option value="ask">Ask a person (chat, task page, CLI)</option>
+            <option value="allow">Allow at once</option>
+          </select>
+          <span class="help">
+            When the agent asks to run a tool or change a file. Allowing trusts the workspace's sandbox alone.
+          </span>
         </div>
         <fieldset class="field" aria-describedby={`project-${id}-limits-help`}>
           <legend>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Task, type TaskMessage } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorNotice } from '../components/notice.tsx';
+import { PermissionPanel } from '../components/permission-panel.tsx';
 import { TaskBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { upsertTask, useLive } from '../live.ts';
@@ -103,6 +104,7 @@ export function TaskPage({ id }: { id: string }) {
           <TaskBadge status={task.status} />
         </div>
       </div>
+      <PermissionPanel taskId={task.id} status={task.status} />
       <section class="card" aria-label="Prompt">
         <p class="prompt">{task.prompt}</p>
         {task.summary ? (
