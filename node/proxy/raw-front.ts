@@ -7,7 +7,8 @@ import type { Runtime } from '../workspaces/index.ts';
 import { withoutWarrenSetCookieLines } from './credentials.ts';
 import { type FastForwardContext, type PeerForward, planPeerForward } from './fast-forward.ts';
 import { planFastRequest } from './fast-plan.ts';
-import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
+import { type BodyProgress, bodyDone, parseResponseFraming, startBody, takeBody } from './http1-parser.ts';
+import { IdleSockets } from './idle-sockets.ts';
 import type { LiveSessions } from './live-sessions.ts';
 import { rawErrorResponse } from './responses.ts';
 import { requestHost, validHost } from './route.ts';
@@ -69,10 +70,9 @@ interface UpstreamState {
   reused: boolean;
   started: boolean;
   buf: Buffer | undefined;
-  remaining: number;
-  framing: number;
+  /** How far the response's body has come. */
+  body: BodyProgress;
   keepAlive: boolean;
-  decoder: ChunkedDecoder | undefined;
   /** A connection to another node's proxy: its answers pass unchanged (no Set-Cookie filtering). */
   peer: boolean;
   /** The forward in flight on it until its response starts: its slot at the host and its deadline. */
@@ -90,9 +90,10 @@ const MISDIRECTED = 421;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
-const MAX_IDLE_PER_PORT = 256;
 /** Pipelined bytes held per client while a response is in flight. */
 const MAX_QUEUED = 1024 * 1024;
+/** The body state of a connection between responses. */
+const NO_BODY: BodyProgress = { kind: 'none' };
 /** Same as the full server's idle timeout. */
 const IDLE_TIMEOUT_S = 120;
 
@@ -106,7 +107,7 @@ function withoutWarrenCookies(buf: Buffer, headLength: number): [Buffer, number]
 
 /** Starts the public listener. */
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
-  const idle = new Map<string, Upstream[]>();
+  const idle = new IdleSockets<Upstream>();
 
   /** Sends bytes to the client; pauses `source` while the client is slower than it. */
   const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
@@ -180,7 +181,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     },
     drain() {},
     close(u: Upstream) {
-      removeIdle(u);
+      idle.remove(u.data.key, u);
       const c = u.data.client;
       u.data.client = undefined;
       // Closed before an answer: a pooled connection the host had closed is noise, a fresh one a failure.
@@ -191,7 +192,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         replay(c, u.data.request);
         return;
       }
-      if (u.data.framing === -2) finish(c, false);
+      // A body framed by the close has ended with it; any other is cut short.
+      if (u.data.body.kind === 'close') finish(c, false);
       else c.terminate();
     },
     error() {},
@@ -218,12 +220,6 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       u.terminate();
       if (c) replay(c, u.data.request);
     }, hop.config.firstByteTimeoutMs);
-  };
-
-  const removeIdle = (u: Upstream): void => {
-    const list = idle.get(u.data.key);
-    const i = list ? list.indexOf(u) : -1;
-    if (i >= 0) list!.splice(i, 1);
   };
 
   const replay = (c: Client, request: Buffer | undefined): void => {
@@ -261,59 +257,29 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       d.buf = undefined;
       d.started = true;
       d.request = undefined;
-      d.framing = head.framing;
+      d.body = startBody(head.framing);
       d.keepAlive = head.keepAlive;
       // One write for the head and whatever of the body came with it: a write is a syscall, the costliest step.
       const body = buf.subarray(used);
-      const source = u as Socket<unknown>;
-      if (d.framing === 0) {
-        toClient(c, buf.subarray(0, used), source);
-        complete(u, c, body.length === 0);
-      } else if (d.framing > 0) {
-        const n = Math.min(d.framing, body.length);
-        toClient(c, n === body.length ? buf : buf.subarray(0, used + n), source);
-        d.remaining = d.framing - n;
-        if (d.remaining === 0) complete(u, c, n === body.length);
-      } else if (d.framing === -1) {
-        d.decoder = new ChunkedDecoder();
-        const r = d.decoder.push(body);
-        toClient(c, r.rest ? buf.subarray(0, buf.length - r.rest.length) : buf, source);
-        if (r.done) complete(u, c, r.rest === undefined);
-      } else {
-        toClient(c, buf, source);
-      }
+      const n = takeBody(d.body, body);
+      toClient(c, n === body.length ? buf : buf.subarray(0, used + n), u as Socket<unknown>);
+      if (bodyDone(d.body)) complete(u, c, n === body.length);
       return;
     }
-    if (d.framing > 0) {
-      const n = Math.min(d.remaining, chunk.length);
-      toClient(c, n === chunk.length ? chunk : chunk.subarray(0, n), u as Socket<unknown>);
-      d.remaining -= n;
-      if (d.remaining === 0) complete(u, c, n === chunk.length);
-    } else if (d.framing === -1) {
-      const r = d.decoder!.push(chunk);
-      const body = r.rest ? chunk.subarray(0, chunk.length - r.rest.length) : chunk;
-      toClient(c, body, u as Socket<unknown>);
-      if (r.done) complete(u, c, r.rest === undefined);
-    } else {
-      toClient(c, chunk, u as Socket<unknown>);
-    }
+    const n = takeBody(d.body, chunk);
+    toClient(c, n === chunk.length ? chunk : chunk.subarray(0, n), u as Socket<unknown>);
+    if (bodyDone(d.body)) complete(u, c, n === chunk.length);
   };
 
   /** The response is through: pool the app connection, then serve the next pipelined request. */
   const complete = (u: Upstream, c: Client, clean: boolean): void => {
     const keep = u.data.keepAlive && clean;
     u.data.client = undefined;
-    u.data.decoder = undefined;
+    u.data.body = NO_BODY;
     u.resume();
     if (keep) {
       u.data.reused = true;
-      let list = idle.get(u.data.key);
-      if (!list) {
-        list = [];
-        idle.set(u.data.key, list);
-      }
-      if (list.length < MAX_IDLE_PER_PORT) list.push(u);
-      else u.end();
+      idle.park(u.data.key, u);
     } else {
       u.end();
     }
@@ -357,7 +323,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       }
       u.write(head);
     };
-    const pooled = idle.get(key)?.pop();
+    const pooled = idle.take(key);
     if (pooled) {
       ready(pooled);
       return;
@@ -381,10 +347,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
         reused: false,
         started: false,
         buf: undefined,
-        remaining: 0,
-        framing: 0,
+        body: NO_BODY,
         keepAlive: false,
-        decoder: undefined,
         peer: forward !== undefined,
         leg: undefined,
       },
@@ -425,9 +389,8 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     let started = false;
     let upgraded = false;
     let pending: Buffer | undefined;
-    let framing = 0;
-    let remaining = 0;
-    let decoder: ChunkedDecoder | undefined;
+    /** The body of a refusal (any answer but 101), passed on before both connections close. */
+    let refusal: BodyProgress = NO_BODY;
     const closeBoth = (a: Socket<TunnelState>) => {
       a.end();
       afterDrain(c, () => c.end());
@@ -499,22 +462,15 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
               return;
             }
             toClient(c, buf, a as Socket<unknown>);
-            framing = h.framing;
-            const body = buf.length - used;
-            if (framing === 0 || (framing > 0 && body >= framing)) return closeBoth(a);
-            remaining = framing - body;
-            if (framing === -1) {
-              decoder = new ChunkedDecoder();
-              if (decoder.push(buf.subarray(used)).done) closeBoth(a);
-            }
+            refusal = startBody(h.framing);
+            takeBody(refusal, buf.subarray(used));
+            if (bodyDone(refusal)) closeBoth(a);
             return;
           }
           // The rest of a refusal's body.
           toClient(c, chunk, a as Socket<unknown>);
-          if (framing > 0) {
-            remaining -= chunk.length;
-            if (remaining <= 0) closeBoth(a);
-          } else if (decoder?.push(chunk).done) closeBoth(a);
+          takeBody(refusal, chunk);
+          if (bodyDone(refusal)) closeBoth(a);
         },
         drain(a) {
           if (flush(a, a.data.out)) c.resume();
@@ -681,8 +637,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     port: listener.port,
     stop() {
       listener.stop(true);
-      for (const list of idle.values()) for (const u of list) u.end();
-      idle.clear();
+      idle.close();
     },
   };
 }
