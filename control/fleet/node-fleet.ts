@@ -1,30 +1,20 @@
 // The control plane's node machines: provisioning and deprovisioning through the one pipeline with the configured
 // provider, their progress records for the API, and the warm pool that new workspaces claim nodes from.
-import { type NodeProvisioning, newId, type ProgressEvent } from '../../contract/index.ts';
+import { type NodeProvisioning, newId } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Store } from '../db/index.ts';
 import type { Log } from '../log.ts';
-import {
-  deprovisionNode,
-  type Provider,
-  type ProvisionedNode,
-  type ProvisioningDeps,
-  provisionNode,
-} from '../providers/index.ts';
+import type { Provider, ProvisionedNode } from '../providers/index.ts';
 import { createTailscaleApi, type TailscaleApi } from '../tailscale/index.ts';
 import { INSTANCE_POOL, WarmPool, WarmPoolStore } from '../warm-pool/index.ts';
 import { POOL_LABEL } from '../workspaces/index.ts';
 import { createConfiguredProvider } from './configured-provider.ts';
 import type { InfraConfig } from './infra-config.ts';
-import { waitForJoin } from './join-poll.ts';
-import { mintJoinToken } from './join-tokens.ts';
+import { createMachines } from './machines.ts';
 import { forgetStalePoolNodes } from './pool-recovery.ts';
 import { logFailure, TrackedWork } from './tracked-work.ts';
 
 // Every pool node carries POOL_LABEL (from its join token): ordinary placement skips it; only claims land there.
-
-/** A join token outlives the longest a node may take to join by this margin. */
-const JOIN_TOKEN_MARGIN_MS = 60_000;
 
 export interface NodeFleetDeps {
   config: InfraConfig;
@@ -84,71 +74,14 @@ export function createNodeFleet(deps: NodeFleetDeps): NodeFleet {
     deps.tailscale ?? (config.tailscale ? createTailscaleApi(config.tailscale, { clock }) : undefined);
   const provider = deps.provider ?? createConfiguredProvider(deps);
 
-  const pipeline = (createdBy: string | null, labels: Record<string, string>): ProvisioningDeps => ({
+  const { provisionJoined, destroy } = createMachines({
     provider,
-    controlUrl: deps.controlUrl,
+    ...(tailscale ? { tailscale } : {}),
+    store,
     clock,
-    // Local node processes join in direct mode: a tailnet key for them would be minted for nothing.
-    ...(tailscale && provider.kind !== 'local' ? { tailscale } : {}),
-    async mintJoinToken(nodeId) {
-      // Valid as long as the node may take to join, plus a margin; one use, bound to this node id.
-      const minted = await mintJoinToken(deps, {
-        createdBy,
-        laptop: false,
-        labels: { 'warren.provider': provider.kind, ...labels },
-        ttlMs: config.joinTimeoutMs + JOIN_TOKEN_MARGIN_MS,
-        nodeId,
-      });
-      return { token: minted.token, expiresAt: new Date(minted.expiresAt) };
-    },
+    controlUrl: deps.controlUrl,
+    joinTimeoutMs: config.joinTimeoutMs,
   });
-
-  /** Provisions one node and waits until it joined; the steps go to `onProgress` in order. */
-  const provisionJoined = async (
-    nodeId: string,
-    input: {
-      projectId?: string;
-      createdBy: string | null;
-      labels: Record<string, string>;
-      ephemeral: boolean;
-    },
-    onProgress: (e: ProgressEvent) => void,
-  ): Promise<ProvisionedNode> => {
-    const node = await provisionNode(
-      pipeline(input.createdBy, input.labels),
-      { nodeId, ephemeral: input.ephemeral, ...(input.projectId ? { projectId: input.projectId } : {}) },
-      onProgress,
-    );
-    // The local provider's readiness already is the join; a cloud machine still boots and runs cloud-init.
-    // The boot step (started by the provider) ends when the node process on the machine has joined.
-    if (provider.kind !== 'local') {
-      try {
-        await waitForJoin(store, nodeId, {
-          timeoutMs: config.joinTimeoutMs,
-          message: `node ${nodeId} did not join within ${config.joinTimeoutMs} ms`,
-        });
-      } catch (error) {
-        onProgress({ step: 'boot', state: 'failed', detail: (error as Error).message, at: clock.now() });
-        throw error;
-      }
-      onProgress({ step: 'boot', state: 'done', at: clock.now() });
-      onProgress({ step: 'node_started', state: 'started', at: clock.now() });
-      onProgress({
-        step: 'node_started',
-        state: 'done',
-        detail: 'joined the control plane',
-        at: clock.now(),
-      });
-    }
-    return node;
-  };
-
-  /** Destroys the machine and tailnet device, then forgets the node and voids its certificate. */
-  const destroy = async (nodeId: string, onProgress: (e: ProgressEvent) => void = () => {}) => {
-    await deprovisionNode(pipeline(null, {}), nodeId, onProgress);
-    await store.nodes.remove(nodeId);
-    await store.revocations.upsert(`node:${nodeId}`, Math.floor(clock.now() / 1000) + 1, clock.now());
-  };
 
   const work = new TrackedWork({ provider: provider.kind, log, destroy: (nodeId) => destroy(nodeId) });
 
