@@ -199,17 +199,19 @@ describe('The workspace launcher', () => {
 });
 
 /**
- * control/'s inner layers, lowest first: a subfolder may import only subfolders of a lower layer (files at
- * control/'s top, such as deps.ts and server.ts, wire everything and are not layered). Every subfolder must be
- * listed, so a new one is placed on purpose.
+ * control/'s inner layers, lowest first: a subfolder may import only subfolders of a lower layer, never one of its
+ * own layer or above (files at control/'s top, such as deps.ts and server.ts, wire everything and are not
+ * layered). Every subfolder must be listed, so a new one is placed on purpose.
  */
 const CONTROL_LAYERS: string[][] = [
   ['db', 'tailscale', 'activity', 'lease', 'github', 'testing'],
   ['identity'],
   ['auth', 'mesh'],
   ['workspaces'],
-  ['nodes', 'tasks', 'providers'],
-  ['warm-pool'],
+  // Where machines come from (providers) and how many wait ready (warm-pool) are siblings: the fleet above
+  // joins them, so neither knows the other and a pool can be kept with any provider.
+  ['nodes', 'tasks', 'providers', 'warm-pool'],
+  // Node machines as a whole: join tokens, provisioning records, the pool's provisioning, recovery.
   ['fleet'],
   ['routes'],
   ['hardening'],
@@ -224,27 +226,35 @@ function upward(from: string, to: string): boolean {
   return mine === undefined || theirs === undefined || theirs >= mine;
 }
 
-function controlLayerViolations(): string[] {
-  const found: string[] = [];
-  const controlDir = join(ROOT, 'control');
-  for (const file of sourceFiles(controlDir)) {
-    const parts = relative(controlDir, file).split('/');
+const CONTROL_DIR = join(ROOT, 'control');
+
+/** Every import of another control/ subfolder by the code (not tests or test helpers) of one: [file, spec, to]. */
+function controlImports(): { from: string; file: string; spec: string; to: string }[] {
+  const found: { from: string; file: string; spec: string; to: string }[] = [];
+  for (const file of sourceFiles(CONTROL_DIR)) {
+    const parts = relative(CONTROL_DIR, file).split('/');
     const from = parts[0] ?? '';
     // Tests and test helpers wire real parts together; only the code itself is layered.
     if (parts.length < 2 || file.endsWith('.test.ts') || parts.includes('testing')) continue;
-    if (!CONTROL_LAYER_OF.has(from)) {
-      found.push(`control/${from}/ is in no layer of CONTROL_LAYERS`);
-      continue;
-    }
     for (const spec of importsOf(file)) {
       if (!spec.startsWith('.')) continue;
-      const to = relative(controlDir, resolve(dirname(file), spec)).split('/');
+      const to = relative(CONTROL_DIR, resolve(dirname(file), spec)).split('/');
       if (to.length < 2 || to[0]?.startsWith('..') || to[0] === from) continue;
-      if (upward(from, to[0] ?? ''))
-        found.push(
-          `${relative(ROOT, file)} imports control/${to[0]}/ from ${spec}: only lower layers may be imported`,
-        );
+      found.push({ from, file: relative(ROOT, file), spec, to: to[0] ?? '' });
     }
+  }
+  return found;
+}
+
+function controlLayerViolations(): string[] {
+  const found: string[] = [];
+  for (const dir of readdirSync(CONTROL_DIR)) {
+    if (statSync(join(CONTROL_DIR, dir)).isDirectory() && !CONTROL_LAYER_OF.has(dir))
+      found.push(`control/${dir}/ is in no layer of CONTROL_LAYERS`);
+  }
+  for (const { from, file, spec, to } of controlImports()) {
+    if (CONTROL_LAYER_OF.has(from) && upward(from, to))
+      found.push(`${file} imports control/${to}/ from ${spec}: only lower layers may be imported`);
   }
   return found;
 }
@@ -254,11 +264,23 @@ describe("control's layers", () => {
     expect(controlLayerViolations()).toEqual([]);
   });
 
+  it('keeps providers and the warm pool apart: neither imports the other or the fleet above them', () => {
+    const across = controlImports().filter(
+      (i) =>
+        (i.from === 'providers' && (i.to === 'warm-pool' || i.to === 'fleet')) ||
+        (i.from === 'warm-pool' && (i.to === 'providers' || i.to === 'fleet')),
+    );
+    expect(across).toEqual([]);
+  });
+
   it('would catch an upward or sideways import (the check itself can fail)', () => {
-    // The cycle this table ended: providers/ importing the warm pool, which imports providers/.
+    // The cycle this table ended: providers/ importing the warm pool, which imported providers/.
     expect(upward('providers', 'warm-pool')).toBe(true);
-    expect(upward('warm-pool', 'providers')).toBe(false);
+    expect(upward('warm-pool', 'providers')).toBe(true);
     expect(upward('providers', 'fleet')).toBe(true);
+    expect(upward('warm-pool', 'fleet')).toBe(true);
+    expect(upward('fleet', 'providers')).toBe(false);
+    expect(upward('fleet', 'warm-pool')).toBe(false);
     expect(upward('nodes', 'tasks')).toBe(true);
     expect(upward('fleet', 'not-a-layer')).toBe(true);
   });

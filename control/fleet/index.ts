@@ -1,5 +1,6 @@
 // control/fleet: the control plane's node machines as a whole, above providers, the warm pool and the Tailscale
-// API: the infrastructure settings, provisioning with progress records, and the pool new workspaces claim from.
+// API: the infrastructure settings, join tokens, provisioning with progress records, and the pool new workspaces
+// claim from.
 export {
   defaultInfraConfig,
   type InfraConfig,
@@ -10,10 +11,6 @@ export {
   WARM_POOL_SCOPES,
   type WarmPoolScope,
 } from './infra-config.ts';
-export {
-  createNodeFleet,
-  LOCAL_NODES_DIR,
-  type NodeFleet,
-  type NodeFleetDeps,
-  rememberLocalNodePort,
-} from './node-fleet.ts';
+export { type JoinTokenInput, type MintedJoinToken, mintJoinToken } from './join-tokens.ts';
+export { LOCAL_NODES_DIR, rememberLocalNodePort } from './local-node-files.ts';
+export { createNodeFleet, type NodeFleet, type NodeFleetDeps } from './node-fleet.ts';

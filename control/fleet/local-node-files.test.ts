@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listenArgs, localNodeName, rememberLocalNodePort } from './node-fleet.ts';
+import { listenArgs, localNodeName, rememberLocalNodePort } from './local-node-files.ts';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

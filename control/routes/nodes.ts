@@ -13,12 +13,11 @@ import {
   NodeProvisioning,
   NodeProvisionRequest,
   NodeUpdate,
-  newId,
 } from '../../contract/index.ts';
 import { keepBodyBytes } from '../auth/index.ts';
 import type { ControlDeps } from '../deps.ts';
 import { ControlError, notFound } from '../errors.ts';
-import { hashSecret, newSecret } from '../identity/index.ts';
+import { mintJoinToken } from '../fleet/index.ts';
 import { nodeSecurity, responses, userSecurity } from './responses.ts';
 import { nodeView } from './views.ts';
 
@@ -28,26 +27,18 @@ export function nodeRoutes(deps: ControlDeps) {
       '/join-tokens',
       async ({ request, body }) => {
         const p = await deps.auth.user(request, 'admin');
-        const secret = newSecret('joinToken');
-        const now = deps.clock.now();
-        const row = {
-          id: newId('joinToken'),
-          tokenHash: hashSecret(secret),
+        const minted = await mintJoinToken(deps, {
           createdBy: p.user.id,
           laptop: body.laptop,
-          labels: JSON.stringify(body.labels),
-          createdAt: now,
-          expiresAt: now + body.ttlSeconds * 1000,
-          usedAt: null,
-          usedByNode: null,
+          labels: body.labels,
+          ttlMs: body.ttlSeconds * 1000,
           nodeId: null,
-        };
-        await deps.store.joinTokens.insert(row);
+        });
         return {
-          id: row.id,
-          token: secret,
-          expiresAt: new Date(row.expiresAt).toISOString(),
-          command: `warren node join --control ${deps.publicUrl} --token ${secret}`,
+          id: minted.id,
+          token: minted.token,
+          expiresAt: new Date(minted.expiresAt).toISOString(),
+          command: `warren node join --control ${deps.publicUrl} --token ${minted.token}`,
         };
       },
       {

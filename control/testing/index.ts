@@ -44,6 +44,8 @@ export { type PushRecorder, type RecordedPush, startPushRecorder } from './push-
 export { seedRows } from './seed-rows.ts';
 export { type RunningSqld, startSqld } from './sqld.ts';
 export { testNodeRow, testWorkspaceRow } from './store-rows.ts';
+/** Rate limits far above any test's bursts; a bench or test that needs other limits starts from it. */
+export { localHardeningConfig };
 
 export interface TestControl {
   url: string;

@@ -1,7 +1,7 @@
 // The warm pool: per project (or the instance), keep a minimum of ready nodes, hand one to a new workspace
 // atomically, fall back to provisioning when none is free, and reap nodes idle past the timeout.
+import type { ProgressEvent } from '../../contract/index.ts';
 import type { Clock } from '../clock.ts';
-import type { ProgressEvent, ProgressListener } from '../providers/index.ts';
 import type { WarmPoolStore } from './warm-pool-store.ts';
 
 export interface WarmPoolConfig {
@@ -23,8 +23,11 @@ export type WarmPoolEvent = ProgressEvent;
 
 export interface WarmPoolDeps {
   store: WarmPoolStore;
-  /** Provisions one node (the providers' pipeline: provisionNode with `ephemeral: true`). */
-  provision(nodeId: string, pool: string, onProgress: ProgressListener): Promise<unknown>;
+  /**
+   * Provisions one node (the fleet passes the providers' pipeline, provisionNode with `ephemeral: true`: the pool
+   * knows no provider, so that providers and the pool stay apart).
+   */
+  provision(nodeId: string, pool: string, onProgress: (e: ProgressEvent) => void): Promise<unknown>;
   /** Destroys one node (deprovisionNode). */
   destroy(nodeId: string): Promise<void>;
   newNodeId(): string;

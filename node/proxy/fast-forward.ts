@@ -2,7 +2,7 @@
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Runtime } from '../workspaces/index.ts';
 import type { FastPlan } from './fast-plan.ts';
-import { HOP_BY_HOP, HOP_HEADER, type MeshRoutes } from './mesh-forward.ts';
+import { HOP_HEADER, type MeshRoutes, NOT_FOR_PEERS } from './mesh-forward.ts';
 import { type HopTicket, type PeerHop, type PeerTarget, socketAddress } from './peer-hop.ts';
 
 /** What the raw front needs to forward: the registry view and the hop it shares with the full server. */
@@ -56,6 +56,6 @@ export function planPeerForward(
 /** The client's head as the full server forwards it: hop-by-hop headers dropped, Authorization kept, ours added. */
 function peerHead(plan: FastPlan, selfId: string): string {
   let head = `${plan.method} ${plan.target} HTTP/1.1\r\n`;
-  for (const [name, value] of plan.headers) if (!HOP_BY_HOP.has(name)) head += `${name}: ${value}\r\n`;
+  for (const [name, value] of plan.headers) if (!NOT_FOR_PEERS.has(name)) head += `${name}: ${value}\r\n`;
   return `${head}${HOP_HEADER}: ${selfId}\r\n\r\n`;
 }

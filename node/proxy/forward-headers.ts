@@ -1,17 +1,12 @@
 // Headers sent to a workspace: the client's minus credentials, hop-by-hop, forwarding and identity headers, plus ours.
 import { withoutWarrenCookies } from './credentials.ts';
+import { HOP_BY_HOP, WEBSOCKET_HANDSHAKE } from './hop-by-hop.ts';
 
-/** Headers never forwarded: hop-by-hop (RFC 9110 §7.6.1), credentials, and identity claims a client could forge. */
+/** Headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
 const DROP = new Set([
+  ...HOP_BY_HOP,
   'authorization',
   'proxy-authorization',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
   'host',
   'forwarded',
   'via',
@@ -28,14 +23,6 @@ const DROP = new Set([
   'x-auth-request-email',
   'x-authenticated-user',
   'remote-user',
-]);
-
-/** WebSocket handshake headers: the upstream connection makes its own. */
-const WS_HANDSHAKE = new Set([
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-extensions',
-  'sec-websocket-protocol',
 ]);
 
 export interface ForwardInfo {
@@ -60,7 +47,7 @@ function dropped(name: string, websocket: boolean): boolean {
     name.includes('_') ||
     name.startsWith('x-forwarded-') ||
     name.startsWith('x-warren-') ||
-    (websocket && WS_HANDSHAKE.has(name))
+    (websocket && WEBSOCKET_HANDSHAKE.has(name))
   );
 }
 
@@ -79,7 +66,7 @@ export function forwardHead(
 ): string {
   let h = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n`;
   for (const [name, value] of incoming) {
-    if (upgrade && (name === 'upgrade' || name === 'connection' || WS_HANDSHAKE.has(name))) {
+    if (upgrade && (name === 'upgrade' || name === 'connection' || WEBSOCKET_HANDSHAKE.has(name))) {
       h += `${name}: ${value}\r\n`;
       continue;
     }

@@ -1,28 +1,47 @@
 // Incremental HTTP/1.1 response parsing for the upstream client: the head, and bodies framed by length or chunks.
+import { HOP_BY_HOP } from './hop-by-hop.ts';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** How a response's body ends (RFC 9112 §6.3), as its head says. */
+export type Framing =
+  /** No body: a HEAD request's answer, 1xx, 204, 304, or Content-Length: 0. */
+  | { kind: 'none' }
+  /** Content-Length: exactly `length` bytes (more than 0). */
+  | { kind: 'length'; length: number }
+  /** Transfer-Encoding: chunked, up to the last chunk and the trailers. */
+  | { kind: 'chunked' }
+  /** Neither: the body runs until the upstream closes the connection, which cannot be kept then. */
+  | { kind: 'close' };
+
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'close' };
+
+/** The framing of a response with `status` and those headers' values (undefined: the header is absent). */
+function framingOf(
+  status: number,
+  noBody: boolean,
+  chunked: boolean,
+  contentLength: string | undefined,
+): Framing {
+  if (noBody || status === 204 || status === 304 || status < 200) return NO_BODY;
+  if (chunked) return CHUNKED;
+  if (contentLength === undefined) return UNTIL_CLOSE;
+  const length = Number(contentLength);
+  if (!Number.isSafeInteger(length) || length < 0) throw new Error('bad content-length');
+  return length === 0 ? NO_BODY : { kind: 'length', length };
+}
 
 /** A parsed response head. */
 export interface ResponseHead {
   status: number;
   statusText: string;
   headers: [string, string][];
-  /** Body length from Content-Length, -1 for chunked, -2 for "until the connection closes", 0 for none. */
-  framing: number;
+  framing: Framing;
   /** The connection may carry another request afterwards. */
   keepAlive: boolean;
 }
-
-/** Headers that describe one hop's connection, never the message: not passed on (RFC 9110 §7.6.1). */
-const HOP = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-connection',
-]);
 
 /**
  * Parses the head at the start of `buf`. Returns undefined when it is not complete yet,
@@ -42,7 +61,7 @@ export function parseResponseHead(buf: Buffer, noBody: boolean): [ResponseHead, 
   if (!(status >= 100 && status <= 999)) throw new Error('bad status line');
   const http10 = statusLine.charCodeAt(7) === 48; // HTTP/1.0
   const headers: [string, string][] = [];
-  let length = -2;
+  let contentLength: string | undefined;
   let chunked = false;
   let keepAlive = !http10;
   for (let i = 1; i < lines.length; i++) {
@@ -52,7 +71,8 @@ export function parseResponseHead(buf: Buffer, noBody: boolean): [ResponseHead, 
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === 'content-length') {
-      length = Number(value);
+      contentLength = value;
+      const length = Number(value);
       if (!Number.isSafeInteger(length) || length < 0) throw new Error('bad content-length');
     } else if (name === 'transfer-encoding') {
       chunked = value.toLowerCase().endsWith('chunked');
@@ -61,14 +81,11 @@ export function parseResponseHead(buf: Buffer, noBody: boolean): [ResponseHead, 
       if (v.includes('close')) keepAlive = false;
       else if (v.includes('keep-alive')) keepAlive = true;
     }
-    if (HOP.has(name)) continue;
+    if (HOP_BY_HOP.has(name)) continue;
     headers.push([name, value]);
   }
-  let framing: number;
-  if (noBody || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = 0;
-  else if (chunked) framing = -1;
-  else framing = length;
-  if (framing === -2) keepAlive = false;
+  const framing = framingOf(status, noBody, chunked, contentLength);
+  if (framing.kind === 'close') keepAlive = false;
   return [{ status, statusText: statusLine.slice(13), headers, framing, keepAlive }, end + 4];
 }
 
@@ -124,8 +141,7 @@ export class ChunkedDecoder {
 /** Framing of a response, without its headers: what a byte-for-byte forwarder needs to know. */
 export interface ResponseFraming {
   status: number;
-  /** As in ResponseHead: length, -1 chunked, -2 until close, 0 none. */
-  framing: number;
+  framing: Framing;
   keepAlive: boolean;
   /** Bytes of the head including the blank line. */
   headLength: number;
@@ -153,18 +169,13 @@ export function parseResponseFraming(buf: Buffer, noBody: boolean): ResponseFram
     if (connection.includes('close')) keepAlive = false;
     else if (connection.includes('keep-alive')) keepAlive = true;
   }
-  let framing: number;
-  if (noBody || status === 204 || status === 304 || status < 200) framing = 0;
-  else if (headerValue(head, 'transfer-encoding')?.endsWith('chunked')) framing = -1;
-  else {
-    const cl = headerValue(head, 'content-length');
-    if (cl === undefined) framing = -2;
-    else {
-      framing = Number(cl);
-      if (!Number.isSafeInteger(framing) || framing < 0) throw new Error('bad content-length');
-    }
-  }
-  if (framing === -2) keepAlive = false;
+  const framing = framingOf(
+    status,
+    noBody,
+    headerValue(head, 'transfer-encoding')?.endsWith('chunked') ?? false,
+    headerValue(head, 'content-length'),
+  );
+  if (framing.kind === 'close') keepAlive = false;
   return { status, framing, keepAlive, headLength: end + 4, setCookie: head.includes('set-cookie') };
 }
 
@@ -174,4 +185,56 @@ function headerValue(head: string, name: string): string | undefined {
   if (at < 0) return undefined;
   const from = at + name.length + 3;
   return head.slice(from, head.indexOf('\r\n', from)).trim();
+}
+
+/** How far a response's body has come: what a forwarder keeps between the chunks it reads (see `takeBody`). */
+export type BodyProgress =
+  | { kind: 'none' }
+  | { kind: 'length'; remaining: number }
+  | { kind: 'chunked'; decoder: ChunkedDecoder; done: boolean }
+  | { kind: 'close' };
+
+/** The start of reading a body framed as `framing`. */
+export function startBody(framing: Framing): BodyProgress {
+  if (framing.kind === 'length') return { kind: 'length', remaining: framing.length };
+  if (framing.kind === 'chunked') return { kind: 'chunked', decoder: new ChunkedDecoder(), done: false };
+  // `none` and `close` have nothing to count.
+  return framing;
+}
+
+/**
+ * Reads `chunk` as the next bytes of `body` and returns how many of them belong to it: all of them unless the body
+ * ended inside `chunk` (the bytes after it are not this response's). With `pieces`, the body's payload in those
+ * bytes (de-chunked) is pushed there. Throws on a malformed chunked body.
+ */
+export function takeBody(body: BodyProgress, chunk: Buffer, pieces?: Buffer[]): number {
+  switch (body.kind) {
+    case 'none':
+      return 0;
+    case 'close':
+      if (pieces && chunk.length > 0) pieces.push(chunk);
+      return chunk.length;
+    case 'length': {
+      const n = Math.min(body.remaining, chunk.length);
+      body.remaining -= n;
+      if (pieces && n > 0) pieces.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      return n;
+    }
+    case 'chunked': {
+      if (body.done) return 0;
+      const r = body.decoder.push(chunk);
+      if (pieces) for (const p of r.pieces) pieces.push(p);
+      body.done = r.done;
+      return r.rest ? chunk.length - r.rest.length : chunk.length;
+    }
+  }
+}
+
+/** True once all of `body` has been read; a body framed by the connection's close ends only with it. */
+export function bodyDone(body: BodyProgress): boolean {
+  return (
+    body.kind === 'none' ||
+    (body.kind === 'length' && body.remaining === 0) ||
+    (body.kind === 'chunked' && body.done)
+  );
 }

@@ -13,11 +13,12 @@ import type { Metrics } from '../metrics.ts';
 import { type Convergence, unknownWorkspace } from './convergence.ts';
 import { findProof } from './credentials.ts';
 import type { ForwardConfig } from './forward-config.ts';
+import { HOP_BY_HOP, WEBSOCKET_HANDSHAKE } from './hop-by-hop.ts';
 import { type HopResult, PeerHop } from './peer-hop.ts';
-import { errorResponse, forbidden, notFound, unauthorized, unavailable } from './responses.ts';
+import { forbidden, notFound, unauthorized, unavailable } from './responses.ts';
 import { scopeOf, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
-import { openUpstreamSocket } from './upstream-socket.ts';
+import { openBridge, upgradeToBridge } from './websocket-bridge.ts';
 
 /** Set by the ingress node on a forwarded request; a node never forwards a request that carries it. */
 export const HOP_HEADER = 'x-warren-hop';
@@ -33,24 +34,8 @@ export interface MeshRoutes {
   reportUnreachable?(nodeId: string): void;
 }
 
-/** Headers that describe one connection and never cross a hop (RFC 9110 §7.6.1), plus our own hop marker. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  HOP_HEADER,
-]);
-const WS_HANDSHAKE = new Set([
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-extensions',
-  'sec-websocket-protocol',
-]);
+/** Headers not sent to the hosting node: hop-by-hop ones, a proxy's credential, and our own hop marker. */
+export const NOT_FOR_PEERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'proxy-authorization', HOP_HEADER]);
 
 /** How long a 421 naming another host may wait for our registry to learn the move (about a few gossip rounds). */
 const STALE_WAIT_MS = 1_000;
@@ -172,7 +157,7 @@ export class MeshForwarder {
 
   private async forward(req: Request, r: Extract<Route, { found: true }>): Promise<Response> {
     const headers: [string, string][] = [];
-    for (const [name, value] of req.headers) if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
+    for (const [name, value] of req.headers) if (!NOT_FOR_PEERS.has(name)) headers.push([name, value]);
     headers.push([HOP_HEADER, this.o.routes.selfId]);
     const abort = new AbortController();
     const stop = this.watch(r.nodeId, abort);
@@ -218,7 +203,7 @@ export class MeshForwarder {
   ): Promise<Response | undefined> {
     const headers: Record<string, string> = {};
     for (const [name, value] of req.headers) {
-      if (!HOP_BY_HOP.has(name) && !WS_HANDSHAKE.has(name)) headers[name] = value;
+      if (!NOT_FOR_PEERS.has(name) && !WEBSOCKET_HANDSHAKE.has(name)) headers[name] = value;
     }
     headers[HOP_HEADER] = this.o.routes.selfId;
     // The same breaker and cap as plain forwards while the socket opens.
@@ -229,37 +214,18 @@ export class MeshForwarder {
       return this.notForwarded(ticket, r);
     }
     const url = (r.host.proxyUrl as string).replace(/^http/, 'ws') + pathAndQuery(req.url);
-    // The hosting node ends the socket when the token lapses; this node does too, should it learn first.
-    const data = openUpstreamSocket(url, req, headers, token);
-    const upstream = data.upstream;
-    const opened = await new Promise<boolean>((resolve) => {
-      // The host opens the app's socket before it answers: as long as a plain forward's first byte may take.
-      const timer = setTimeout(() => resolve(false), this.o.config.firstByteTimeoutMs);
-      upstream.onopen = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      upstream.onerror = upstream.onclose = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-    });
+    // The hosting node ends the socket when the token lapses; this node does too, should it learn first. The host
+    // opens the app's socket before it answers: as long as a plain forward's first byte may take.
+    const data = await openBridge(url, req, headers, token, this.o.config.firstByteTimeoutMs);
     // Opened: the host answered. Not opened: the HTTP retry below finds out why and counts a failure if any.
-    ticket.settle(opened ? 'answered' : 'abandoned');
-    if (!opened) {
-      upstream.close();
+    ticket.settle(data ? 'answered' : 'abandoned');
+    if (!data) {
       const now = this.o.routes.route(r.workspace.workspaceId);
       // The host refused the upgrade with an HTTP answer (401, 421…): ask it over HTTP to relay its answer.
       if (now.found && now.available) return this.forward(stripUpgrade(req), r);
       return this.hostUnreachable(r);
     }
-    upstream.onclose = (e: CloseEvent) => data.client?.close(closable(e.code), e.reason);
-    upstream.onerror = () => data.client?.close(1011, 'upstream error');
-    const upgradeHeaders: Record<string, string> = {};
-    if (upstream.protocol) upgradeHeaders['sec-websocket-protocol'] = upstream.protocol;
-    if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
-    upstream.close();
-    return errorResponse('invalid_request', 'WebSocket upgrade failed');
+    return upgradeToBridge(req, server, data);
   }
 
   /** Aborts `abort` when the host turns suspect or dead before it answered; returns the stop function. */
@@ -313,10 +279,6 @@ async function hintFrom(res: Response): Promise<string | undefined> {
 
 function stripUpgrade(req: Request): Request {
   const headers = new Headers(req.headers);
-  for (const h of ['upgrade', 'connection', ...WS_HANDSHAKE]) headers.delete(h);
+  for (const h of ['upgrade', 'connection', ...WEBSOCKET_HANDSHAKE]) headers.delete(h);
   return new Request(req.url, { method: 'GET', headers });
-}
-
-function closable(code: number): number {
-  return code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code;
 }

@@ -1,18 +1,19 @@
 // The node's public listener: plain workspace requests and WebSocket handshakes with a valid token go to the app byte
-// for byte; every other request (node API, terminal, bodies, refusals) is tunnelled to the full server.
+// for byte (raw-upstream.ts, raw-websocket.ts); every other request (node API, terminal, bodies, refusals) is
+// tunnelled to the full server.
 import type { Socket, TCPSocketListener } from 'bun';
 import type { TokenVerifier, VerifiedToken } from '../auth/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../workspaces/index.ts';
-import { withoutWarrenSetCookieLines } from './credentials.ts';
-import { type FastForwardContext, type PeerForward, planPeerForward } from './fast-forward.ts';
+import { type FastForwardContext, planPeerForward } from './fast-forward.ts';
 import { planFastRequest } from './fast-plan.ts';
-import { ChunkedDecoder, parseResponseFraming } from './http1-parser.ts';
 import type { LiveSessions } from './live-sessions.ts';
+import { afterDrain, type Client, type ClientState, type TunnelState, toClient } from './raw-connection.ts';
+import { createRawUpstreams } from './raw-upstream.ts';
+import { pipeUpgrade } from './raw-websocket.ts';
 import { rawErrorResponse } from './responses.ts';
 import { requestHost, validHost } from './route.ts';
 import { flush, writeTo } from './socket-queue.ts';
-import { WebSocketPipe } from './websocket-pipe.ts';
 
 export interface RawFrontOptions {
   hostname: string;
@@ -34,90 +35,15 @@ export interface RawFrontOptions {
   mesh?: FastForwardContext;
 }
 
-interface ClientState {
-  buf: Buffer | undefined;
-  /** A request is being answered; later (pipelined) requests wait in `buf`. */
-  busy: boolean;
-  /** Once a connection is tunnelled it stays so: the full server owns its framing from then on. */
-  tunnel: Socket<TunnelState> | undefined;
-  tunnelling: boolean;
-  toTunnel: Buffer[];
-  /** Bytes the client has not taken yet (backpressure); `whenDrained` runs once they are gone. */
-  out: Buffer[];
-  whenDrained: (() => void) | undefined;
-  upstream: Socket<UpstreamState> | undefined;
-  /** The app connection of a WebSocket handshake in progress. */
-  handshake: Socket<TunnelState> | undefined;
-  /** An upgraded WebSocket piped to the app (`tunnel` is then the app connection). */
-  pipe: WebSocketPipe | undefined;
-  closed: boolean;
-}
-type Client = Socket<ClientState>;
-
-interface TunnelState {
-  client: Client;
-  out: Buffer[];
-}
-
-interface UpstreamState {
-  /** `host:port` of the app: the idle pool's key (apps in network namespaces may share a port number). */
-  key: string;
-  client: Client | undefined;
-  /** The request head, kept until the response starts, to replay it through the full server on failure. */
-  request: Buffer | undefined;
-  noBody: boolean;
-  reused: boolean;
-  started: boolean;
-  buf: Buffer | undefined;
-  remaining: number;
-  framing: number;
-  keepAlive: boolean;
-  decoder: ChunkedDecoder | undefined;
-  /** A connection to another node's proxy: its answers pass unchanged (no Set-Cookie filtering). */
-  peer: boolean;
-  /** The forward in flight on it until its response starts: its slot at the host and its deadline. */
-  leg: Leg | undefined;
-}
-type Upstream = Socket<UpstreamState>;
-
-interface Leg {
-  forward: PeerForward;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** The hosting node's answer that its registry entry is stale: the full server retries with the new route. */
-const MISDIRECTED = 421;
-
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
-const MAX_IDLE_PER_PORT = 256;
 /** Pipelined bytes held per client while a response is in flight. */
 const MAX_QUEUED = 1024 * 1024;
 /** Same as the full server's idle timeout. */
 const IDLE_TIMEOUT_S = 120;
 
-/** `buf` with the app's Set-Cookie lines for Warren cookies cut from its head, and the head's new length. */
-function withoutWarrenCookies(buf: Buffer, headLength: number): [Buffer, number] {
-  const text = withoutWarrenSetCookieLines(buf.toString('latin1', 0, headLength));
-  if (text === undefined) return [buf, headLength];
-  const head = Buffer.from(text, 'latin1');
-  return [Buffer.concat([head, buf.subarray(headLength)]), head.length];
-}
-
 /** Starts the public listener. */
 export function startRawFront(o: RawFrontOptions): { port: number; stop(): void } {
-  const idle = new Map<string, Upstream[]>();
-
-  /** Sends bytes to the client; pauses `source` while the client is slower than it. */
-  const toClient = (c: Client, bytes: Buffer, source?: Socket<unknown>): void => {
-    if (c.data.closed) return;
-    if (!writeTo(c, c.data.out, bytes)) source?.pause();
-  };
-  const afterDrain = (c: Client, f: () => void): void => {
-    if (c.data.out.length === 0) f();
-    else c.data.whenDrained = f;
-  };
-
   // ---- tunnel to the full server ----
   const tunnel = (c: Client, bytes: Buffer | undefined): void => {
     c.data.tunnelling = true;
@@ -157,167 +83,12 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     }).catch(() => c.end());
   };
 
-  // ---- upstream (the workspace app) ----
-  const upstreamHandlers = {
-    open(u: Upstream) {
-      u.setNoDelay(true);
-    },
-    data(u: Upstream, chunk: Buffer) {
-      const c = u.data.client;
-      if (!c) {
-        u.terminate();
-        return;
-      }
-      try {
-        onUpstreamData(u, c, chunk);
-      } catch {
-        u.data.client = undefined;
-        endLeg(u, 'failed');
-        u.terminate();
-        if (!u.data.started) replay(c, u.data.request);
-        else c.terminate();
-      }
-    },
-    drain() {},
-    close(u: Upstream) {
-      removeIdle(u);
-      const c = u.data.client;
-      u.data.client = undefined;
-      // Closed before an answer: a pooled connection the host had closed is noise, a fresh one a failure.
-      endLeg(u, c && !u.data.reused ? 'failed' : 'abandoned');
-      if (!c) return;
-      if (!u.data.started) {
-        // Nothing reached the client yet: let the full server answer (a retry, or a structured 503).
-        replay(c, u.data.request);
-        return;
-      }
-      if (u.data.framing === -2) finish(c, false);
-      else c.terminate();
-    },
-    error() {},
-  };
-
-  /** Settles the forward on `u` (once): the host's breaker and in-flight cap learn how it went. */
-  const endLeg = (u: Upstream, outcome: 'answered' | 'failed' | 'abandoned'): void => {
-    const leg = u.data.leg;
-    if (!leg) return;
-    u.data.leg = undefined;
-    clearTimeout(leg.timer);
-    leg.forward.ticket.settle(outcome);
-  };
-
-  /** Past the first-byte deadline the host must prove it is there (as PeerHop's); if not, the full server answers. */
-  const armFirstByte = (u: Upstream, leg: Leg, hop: FastForwardContext['hop']): void => {
-    leg.timer = setTimeout(async () => {
-      const there = await hop.stillThere(leg.forward.peer);
-      if (u.data.leg !== leg) return;
-      if (there) return armFirstByte(u, leg, hop);
-      const c = u.data.client;
-      u.data.client = undefined;
-      endLeg(u, 'failed');
-      u.terminate();
-      if (c) replay(c, u.data.request);
-    }, hop.config.firstByteTimeoutMs);
-  };
-
-  const removeIdle = (u: Upstream): void => {
-    const list = idle.get(u.data.key);
-    const i = list ? list.indexOf(u) : -1;
-    if (i >= 0) list!.splice(i, 1);
-  };
-
   const replay = (c: Client, request: Buffer | undefined): void => {
     c.data.upstream = undefined;
     c.data.busy = false;
     if (c.data.closed) return;
     const rest = c.data.buf;
     tunnel(c, request && rest ? Buffer.concat([request, rest]) : (request ?? rest));
-  };
-
-  const onUpstreamData = (u: Upstream, c: Client, chunk: Buffer): void => {
-    const d = u.data;
-    if (!d.started) {
-      const received = d.buf ? Buffer.concat([d.buf, chunk]) : chunk;
-      const head = parseResponseFraming(received, d.noBody);
-      if (!head) {
-        d.buf = received;
-        return;
-      }
-      if (head.status < 200) throw new Error('interim responses go through the full server');
-      if (d.leg) {
-        endLeg(u, 'answered');
-        if (head.status === MISDIRECTED) {
-          // The full server's retry with the updated route owns this case; the connection is mid-response.
-          u.data.client = undefined;
-          u.terminate();
-          replay(c, d.request);
-          return;
-        }
-      }
-      const [buf, used] =
-        head.setCookie && !d.peer
-          ? withoutWarrenCookies(received, head.headLength)
-          : [received, head.headLength];
-      d.buf = undefined;
-      d.started = true;
-      d.request = undefined;
-      d.framing = head.framing;
-      d.keepAlive = head.keepAlive;
-      // One write for the head and whatever of the body came with it: a write is a syscall, the costliest step.
-      const body = buf.subarray(used);
-      const source = u as Socket<unknown>;
-      if (d.framing === 0) {
-        toClient(c, buf.subarray(0, used), source);
-        complete(u, c, body.length === 0);
-      } else if (d.framing > 0) {
-        const n = Math.min(d.framing, body.length);
-        toClient(c, n === body.length ? buf : buf.subarray(0, used + n), source);
-        d.remaining = d.framing - n;
-        if (d.remaining === 0) complete(u, c, n === body.length);
-      } else if (d.framing === -1) {
-        d.decoder = new ChunkedDecoder();
-        const r = d.decoder.push(body);
-        toClient(c, r.rest ? buf.subarray(0, buf.length - r.rest.length) : buf, source);
-        if (r.done) complete(u, c, r.rest === undefined);
-      } else {
-        toClient(c, buf, source);
-      }
-      return;
-    }
-    if (d.framing > 0) {
-      const n = Math.min(d.remaining, chunk.length);
-      toClient(c, n === chunk.length ? chunk : chunk.subarray(0, n), u as Socket<unknown>);
-      d.remaining -= n;
-      if (d.remaining === 0) complete(u, c, n === chunk.length);
-    } else if (d.framing === -1) {
-      const r = d.decoder!.push(chunk);
-      const body = r.rest ? chunk.subarray(0, chunk.length - r.rest.length) : chunk;
-      toClient(c, body, u as Socket<unknown>);
-      if (r.done) complete(u, c, r.rest === undefined);
-    } else {
-      toClient(c, chunk, u as Socket<unknown>);
-    }
-  };
-
-  /** The response is through: pool the app connection, then serve the next pipelined request. */
-  const complete = (u: Upstream, c: Client, clean: boolean): void => {
-    const keep = u.data.keepAlive && clean;
-    u.data.client = undefined;
-    u.data.decoder = undefined;
-    u.resume();
-    if (keep) {
-      u.data.reused = true;
-      let list = idle.get(u.data.key);
-      if (!list) {
-        list = [];
-        idle.set(u.data.key, list);
-      }
-      if (list.length < MAX_IDLE_PER_PORT) list.push(u);
-      else u.end();
-    } else {
-      u.end();
-    }
-    finish(c, keep);
   };
 
   const finish = (c: Client, keepAlive: boolean): void => {
@@ -331,207 +102,13 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     next(c);
   };
 
-  const send = (
-    c: Client,
-    host: string,
-    port: number,
-    head: Buffer,
-    noBody: boolean,
-    request: Buffer,
-    forward?: PeerForward,
-  ): void => {
-    const key = forward ? `peer ${host}:${port}` : `${host}:${port}`;
-    const hop = forward && o.mesh?.hop;
-    const ready = (u: Upstream) => {
-      const d = u.data;
-      d.client = c;
-      d.request = request;
-      d.noBody = noBody;
-      d.started = false;
-      d.buf = undefined;
-      c.data.upstream = u;
-      if (forward && hop) {
-        const leg: Leg = { forward, timer: undefined };
-        d.leg = leg;
-        armFirstByte(u, leg, hop);
-      }
-      u.write(head);
-    };
-    const pooled = idle.get(key)?.pop();
-    if (pooled) {
-      ready(pooled);
-      return;
-    }
-    // A host that does not accept the connection in time: a failed forward, and the full server answers.
-    let gaveUp = false;
-    const giveUp = () => {
-      gaveUp = true;
-      forward?.ticket.settle('failed');
-      replay(c, request);
-    };
-    const connecting = hop ? setTimeout(giveUp, hop.config.connectTimeoutMs) : undefined;
-    Bun.connect<UpstreamState>({
-      hostname: host,
-      port,
-      data: {
-        key,
-        client: undefined,
-        request: undefined,
-        noBody,
-        reused: false,
-        started: false,
-        buf: undefined,
-        remaining: 0,
-        framing: 0,
-        keepAlive: false,
-        decoder: undefined,
-        peer: forward !== undefined,
-        leg: undefined,
-      },
-      socket: {
-        ...upstreamHandlers,
-        open: (u) => {
-          clearTimeout(connecting);
-          upstreamHandlers.open(u);
-          if (gaveUp) {
-            u.end();
-            return;
-          }
-          ready(u);
-        },
-      },
-    }).catch(() => {
-      clearTimeout(connecting);
-      if (forward) {
-        if (!gaveUp) giveUp();
-      } else replay(c, request);
-    });
-  };
-
-  // ---- WebSocket handshakes piped to the app ----
-  /**
-   * Sends the handshake to the app on a connection of its own. On 101 the client connection becomes a byte
-   * pipe to the app (frames pass untouched). Any other answer is passed on and then both connections close,
-   * so nothing further on this connection reaches the app without a check.
-   */
-  const pipeUpgrade = (
-    c: Client,
-    host: string,
-    port: number,
-    head: Buffer,
-    request: Buffer,
-    token: VerifiedToken,
-  ): void => {
-    let started = false;
-    let upgraded = false;
-    let pending: Buffer | undefined;
-    let framing = 0;
-    let remaining = 0;
-    let decoder: ChunkedDecoder | undefined;
-    const closeBoth = (a: Socket<TunnelState>) => {
-      a.end();
-      afterDrain(c, () => c.end());
-    };
-    Bun.connect<TunnelState>({
-      hostname: host,
-      port,
-      data: { client: c, out: [] },
-      socket: {
-        open(a) {
-          a.setNoDelay(true);
-          if (c.data.closed) {
-            a.end();
-            return;
-          }
-          c.data.handshake = a;
-          a.write(head);
-        },
-        data(a, chunk) {
-          if (upgraded) {
-            c.data.pipe?.fromApp(chunk);
-            return;
-          }
-          if (!started) {
-            const received = pending ? Buffer.concat([pending, chunk]) : chunk;
-            let h: ReturnType<typeof parseResponseFraming>;
-            try {
-              h = parseResponseFraming(received, false);
-            } catch {
-              a.terminate();
-              c.terminate();
-              return;
-            }
-            if (!h) {
-              pending = received;
-              return;
-            }
-            pending = undefined;
-            started = true;
-            const [buf, used] = h.setCookie
-              ? withoutWarrenCookies(received, h.headLength)
-              : [received, h.headLength];
-            if (h.status === 101) {
-              upgraded = true;
-              const pipe = new WebSocketPipe({
-                toClient: (b) => toClient(c, b, a as Socket<unknown>),
-                toApp: (b) => {
-                  if (!writeTo(a, a.data.out, b)) c.pause();
-                },
-                close: () => closeBoth(a),
-                abort: () => {
-                  a.terminate();
-                  c.terminate();
-                },
-              });
-              c.data.handshake = undefined;
-              c.data.tunnel = a;
-              c.data.pipe = pipe;
-              c.data.tunnelling = true;
-              c.timeout(0);
-              c.data.busy = false;
-              toClient(c, buf.subarray(0, used), a as Socket<unknown>);
-              // Frames the app sent right behind its 101.
-              if (buf.length > used) pipe.fromApp(buf.subarray(used));
-              const early = c.data.buf;
-              c.data.buf = undefined;
-              if (early) pipe.fromClient(early);
-              o.sessions.track(c.data, token, (code, reason) => pipe.end(code, reason));
-              return;
-            }
-            toClient(c, buf, a as Socket<unknown>);
-            framing = h.framing;
-            const body = buf.length - used;
-            if (framing === 0 || (framing > 0 && body >= framing)) return closeBoth(a);
-            remaining = framing - body;
-            if (framing === -1) {
-              decoder = new ChunkedDecoder();
-              if (decoder.push(buf.subarray(used)).done) closeBoth(a);
-            }
-            return;
-          }
-          // The rest of a refusal's body.
-          toClient(c, chunk, a as Socket<unknown>);
-          if (framing > 0) {
-            remaining -= chunk.length;
-            if (remaining <= 0) closeBoth(a);
-          } else if (decoder?.push(chunk).done) closeBoth(a);
-        },
-        drain(a) {
-          if (flush(a, a.data.out)) c.resume();
-        },
-        close() {
-          c.data.handshake = undefined;
-          if (!started) {
-            // The app never answered: the full server gives the structured 503.
-            if (!c.data.closed) replay(c, request);
-            return;
-          }
-          afterDrain(c, () => c.end());
-        },
-        error() {},
-      },
-    }).catch(() => replay(c, request));
-  };
+  const upstreams = createRawUpstreams({
+    mesh: o.mesh,
+    replay,
+    finish: (c, keepAlive) => finish(c, keepAlive),
+  });
+  const { send } = upstreams;
+  const websockets = { sessions: o.sessions, replay };
 
   /** Answers `response` and closes: what else the client sent on this connection is not read. */
   const refuse = (c: Client, response: Buffer): void => {
@@ -589,7 +166,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
       const bytes = Buffer.from(head.text, 'latin1');
       if (plan.upgrade) {
         o.metrics.inc('warren_proxy_requests_total{outcome="websocket_fast"}');
-        pipeUpgrade(c, head.host, head.port, bytes, request, token);
+        pipeUpgrade(websockets, c, head.host, head.port, bytes, request, token);
         return;
       }
       o.metrics.inc('warren_proxy_requests_total{outcome="proxied_fast"}');
@@ -681,8 +258,7 @@ export function startRawFront(o: RawFrontOptions): { port: number; stop(): void 
     port: listener.port,
     stop() {
       listener.stop(true);
-      for (const list of idle.values()) for (const u of list) u.end();
-      idle.clear();
+      upstreams.stop();
     },
   };
 }

@@ -13,7 +13,7 @@ import {
 import type { LiveSessions } from './live-sessions.ts';
 import { openLogSocket } from './logs-endpoint.ts';
 import type { AgentData, LogsData, PortData, SocketData, TerminalData } from './socket-data.ts';
-import { sendableCode } from './workspace-proxy.ts';
+import { bridgeClosed, bridgeMessage, bridgeOpened } from './websocket-bridge.ts';
 
 /** The handlers of agent sockets (node/agent's createAgentSocketHandler), mounted by kind. */
 export interface AgentSockets {
@@ -55,12 +55,7 @@ export function createSocketHandler(
       }
       if (d.kind === 'logs')
         return openLogSocket(ws as ServerWebSocket<SocketData> & { data: LogsData }, runtime);
-      if (d.kind === 'bridge') {
-        d.client = ws;
-        for (const m of d.pending) ws.send(m);
-        d.pending.length = 0;
-        return;
-      }
+      if (d.kind === 'bridge') return bridgeOpened(ws, d);
       if (d.kind === 'port') return openPort(ws as ServerWebSocket<SocketData> & { data: PortData }, runtime);
       if (!terminals) return ws.close(TERMINAL_CLOSE.notFound, 'no terminals here');
       attachTerminal(ws as ServerWebSocket<SocketData> & { data: TerminalData }, terminals);
@@ -70,10 +65,7 @@ export function createSocketHandler(
       if (d.ended) return;
       if (d.kind === 'agent') return agent?.message(asAgent(ws), message);
       if (d.kind === 'logs') return;
-      if (d.kind === 'bridge') {
-        if (d.upstream.readyState === WebSocket.OPEN) d.upstream.send(message);
-        return;
-      }
+      if (d.kind === 'bridge') return bridgeMessage(d, message);
       if (d.kind === 'port') return sendToPort(ws, d, message);
       if (!d.session) return;
       if (typeof message === 'string') {
@@ -91,11 +83,7 @@ export function createSocketHandler(
       d.detach?.();
       if (d.kind === 'agent') return agent?.close(asAgent(ws), code, reason);
       if (d.kind === 'logs') return d.unfollow?.();
-      if (d.kind === 'bridge') {
-        d.client = undefined;
-        if (d.upstream.readyState <= WebSocket.OPEN) d.upstream.close(sendableCode(code), reason);
-        return;
-      }
+      if (d.kind === 'bridge') return bridgeClosed(d, code, reason);
       if (d.kind === 'port') {
         // The client said goodbye: the workspace gets what was sent, then its end of the connection.
         d.upstream?.end();

@@ -1,7 +1,15 @@
 // A keep-alive HTTP/1.1 client over pooled raw sockets on the event loop (no thread hop): to workspace apps on
 // loopback, and with deadlines to the nodes that host workspaces elsewhere.
 import type { Socket } from 'bun';
-import { ChunkedDecoder, parseResponseHead, type ResponseHead } from './http1-parser.ts';
+import {
+  type BodyProgress,
+  bodyDone,
+  parseResponseHead,
+  type ResponseHead,
+  startBody,
+  takeBody,
+} from './http1-parser.ts';
+import { IdleSockets } from './idle-sockets.ts';
 
 interface Conn {
   /** `host:port` of the app: the idle pool's key (apps in network namespaces may share a port number). */
@@ -12,9 +20,6 @@ interface Conn {
   reused: boolean;
 }
 type Sock = Socket<Conn>;
-
-/** Idle sockets kept per port; past this they are closed (the app would hold them open otherwise). */
-const MAX_IDLE_PER_PORT = 256;
 
 /** Why an exchange got no response: the caller decides whether that says something about the host. */
 export type UpstreamFailure = 'refused' | 'connect_timeout' | 'no_response' | 'closed' | 'aborted';
@@ -44,7 +49,7 @@ export interface PendingExchange {
 
 /** Sends body-less requests (GET, HEAD, …) to loopback apps over reused connections. */
 export class UpstreamPool {
-  private readonly idle = new Map<string, Sock[]>();
+  private readonly idle = new IdleSockets<Sock>();
 
   /**
    * Sends `head` (a complete request head without body) to `port`; resolves with the response as it streams,
@@ -76,19 +81,16 @@ export class UpstreamPool {
 
   /** Closes the idle sockets to `host:port` (after it failed: they are likely as dead as the one that did). */
   dropIdle(host: string, port: number): void {
-    const key = `${host}:${port}`;
-    for (const s of this.idle.get(key) ?? []) s.terminate();
-    this.idle.delete(key);
+    this.idle.drop(`${host}:${port}`);
   }
 
   /** Closes every idle socket. */
   close(): void {
-    for (const list of this.idle.values()) for (const s of list) s.end();
-    this.idle.clear();
+    this.idle.close();
   }
 
   private start(ex: Exchange): void {
-    const sock = this.idle.get(`${ex.host}:${ex.port}`)?.pop();
+    const sock = this.idle.take(`${ex.host}:${ex.port}`);
     if (sock) this.send(sock, ex);
     else this.connect(ex);
   }
@@ -141,23 +143,13 @@ export class UpstreamPool {
       return;
     }
     sock.data.reused = true;
-    let list = this.idle.get(sock.data.key);
-    if (!list) {
-      list = [];
-      this.idle.set(sock.data.key, list);
-    }
-    if (list.length >= MAX_IDLE_PER_PORT) sock.end();
-    else list.push(sock);
+    this.idle.park(sock.data.key, sock);
   }
 
   private onClose(sock: Sock): void {
     const ex = sock.data.exchange;
     sock.data.exchange = undefined;
-    const list = this.idle.get(sock.data.key);
-    if (list) {
-      const i = list.indexOf(sock);
-      if (i >= 0) list.splice(i, 1);
-    }
+    this.idle.remove(sock.data.key, sock);
     ex?.onClose(sock);
   }
 }
@@ -168,8 +160,7 @@ class Exchange {
   private retried = false;
   private buf: Buffer | undefined;
   private response: ResponseHead | undefined;
-  private remaining = 0;
-  private decoder: ChunkedDecoder | undefined;
+  private body: BodyProgress = { kind: 'none' };
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   settled = false;
   private sock: Sock | undefined;
@@ -265,71 +256,41 @@ class Exchange {
     this.response = head;
     const rest = buf.subarray(used);
     const init = { status: head.status, statusText: head.statusText, headers: head.headers };
-    if (head.framing === 0) {
-      this.settle(new Response(null, init));
-      this.pool.release(sock, head.keepAlive && rest.length === 0);
+    const body = startBody(head.framing);
+    const pieces: Buffer[] = [];
+    const n = takeBody(body, rest, pieces);
+    if (bodyDone(body)) {
+      // The whole body came with the head: answer with bytes, no stream.
+      const bytes = body.kind === 'none' ? null : pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      this.settle(new Response(bytes as Uint8Array<ArrayBuffer> | null, init));
+      this.pool.release(sock, head.keepAlive && n === rest.length);
       return;
     }
-    if (head.framing > 0) {
-      if (rest.length >= head.framing) {
-        // The whole body came with the head: answer with bytes, no stream.
-        this.settle(new Response(rest.subarray(0, head.framing) as Uint8Array<ArrayBuffer>, init));
-        this.pool.release(sock, head.keepAlive && rest.length === head.framing);
-        return;
-      }
-      this.remaining = head.framing - rest.length;
-      this.settle(new Response(this.stream(sock, rest), init));
-      return;
-    }
-    if (head.framing === -1) {
-      this.decoder = new ChunkedDecoder();
-      const r = this.decoder.push(rest);
-      if (r.done) {
-        this.settle(new Response(Buffer.concat(r.pieces) as Uint8Array<ArrayBuffer>, init));
-        this.pool.release(sock, head.keepAlive && r.rest === undefined);
-        return;
-      }
-      this.settle(new Response(this.stream(sock, r.pieces), init));
-      return;
-    }
-    this.settle(new Response(this.stream(sock, rest), init));
+    this.body = body;
+    this.settle(new Response(this.stream(sock, pieces), init));
   }
 
   private onBody(sock: Sock, chunk: Buffer): void {
     const c = this.controller;
     if (!c) return;
-    const head = this.response!;
-    if (head.framing > 0) {
-      const n = Math.min(this.remaining, chunk.length);
-      c.enqueue(chunk.subarray(0, n));
-      this.remaining -= n;
-      if (this.remaining === 0) {
-        this.endStream();
-        this.pool.release(sock, head.keepAlive && n === chunk.length);
-        return;
-      }
-    } else if (head.framing === -1) {
-      const r = this.decoder!.push(chunk);
-      for (const p of r.pieces) c.enqueue(p);
-      if (r.done) {
-        this.endStream();
-        this.pool.release(sock, head.keepAlive && r.rest === undefined);
-        return;
-      }
-    } else {
-      c.enqueue(chunk);
+    const pieces: Buffer[] = [];
+    const n = takeBody(this.body, chunk, pieces);
+    for (const p of pieces) c.enqueue(p);
+    if (bodyDone(this.body)) {
+      this.endStream();
+      this.pool.release(sock, this.response!.keepAlive && n === chunk.length);
+      return;
     }
     // Backpressure: stop reading from the app while the client is slower than it.
     if ((c.desiredSize ?? 1) <= 0) sock.pause();
   }
 
-  private stream(sock: Sock, first: Buffer | Buffer[]): ReadableStream<Uint8Array> {
+  private stream(sock: Sock, first: Buffer[]): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.controller = controller;
-          if (Array.isArray(first)) for (const p of first) controller.enqueue(p);
-          else if (first.length > 0) controller.enqueue(first);
+          for (const p of first) controller.enqueue(p);
         },
         pull: () => {
           sock.resume();
@@ -363,7 +324,7 @@ class Exchange {
       return;
     }
     if (this.controller) {
-      if (this.response.framing === -2) this.endStream();
+      if (this.body.kind === 'close') this.endStream();
       else this.abort(new Error('upstream closed mid-body'));
     }
     void sock;

@@ -14,7 +14,7 @@ import { appPageLoad, asAppPage } from './app-pages.ts';
 import type { Convergence } from './convergence.ts';
 import { findProof, TOKEN_COOKIE, withoutTokenParam, withoutWarrenSetCookies } from './credentials.ts';
 import { defaultForwardConfig, type ForwardConfig } from './forward-config.ts';
-import { forwardHead, forwardHeaders } from './forward-headers.ts';
+import { type ForwardInfo, forwardHead, forwardHeaders } from './forward-headers.ts';
 import { badTail, logTail, tailParam } from './logs-endpoint.ts';
 import { MeshForwarder, type MeshRoutes } from './mesh-forward.ts';
 import type { PeerHop } from './peer-hop.ts';
@@ -30,7 +30,7 @@ import {
 import { forwardedPort, isWorkspaceId, routeRequest, scopeOf, type WorkspaceRoute } from './route.ts';
 import type { SocketData } from './socket-data.ts';
 import { UpstreamPool } from './upstream-pool.ts';
-import { openUpstreamSocket } from './upstream-socket.ts';
+import { openBridge, upgradeToBridge } from './websocket-bridge.ts';
 
 export interface WorkspaceProxyOptions {
   verifier: TokenVerifier;
@@ -170,13 +170,7 @@ export class WorkspaceProxy {
     if (target.port === undefined) return unavailable('workspace has no app', 10);
     if (websocket) return this.bridge(req, server, route, token, target);
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="proxied"}`);
-    const info = {
-      clientIp: this.clientAddress(req, server),
-      host: req.headers.get('host') ?? '',
-      proto: 'http' as const,
-      prefix: route.prefix,
-      userId: token.userId,
-    };
+    const info = this.forwardInfo(req, server, route, token);
     if (req.body === null) {
       // Body-less requests (the common case) go over the pooled raw connections.
       const head = forwardHead(req.method, route.path + route.search, target.port, req.headers, info);
@@ -402,6 +396,22 @@ export class WorkspaceProxy {
     });
   }
 
+  /** What the app is told about the request: the client's address, the real Host, the prefix and the user. */
+  private forwardInfo(
+    req: Request,
+    server: Server<SocketData>,
+    route: WorkspaceRoute,
+    token: VerifiedToken,
+  ): ForwardInfo {
+    return {
+      clientIp: this.clientAddress(req, server),
+      host: req.headers.get('host') ?? '',
+      proto: 'http',
+      prefix: route.prefix,
+      userId: token.userId,
+    };
+  }
+
   /** Opens the app's WebSocket first, then upgrades the client with the subprotocol the app chose. */
   private async bridge(
     req: Request,
@@ -410,52 +420,17 @@ export class WorkspaceProxy {
     token: VerifiedToken,
     target: WorkspaceTarget,
   ): Promise<Response | undefined> {
-    const headers = forwardHeaders(
-      req.headers,
-      {
-        clientIp: this.clientAddress(req, server),
-        host: req.headers.get('host') ?? '',
-        proto: 'http',
-        prefix: route.prefix,
-        userId: token.userId,
-      },
-      true,
-    );
+    const headers = forwardHeaders(req.headers, this.forwardInfo(req, server, route, token), true);
     const url = `ws://${target.host}:${target.port}${route.path}${withoutTokenParam(route.search)}`;
-    const data = openUpstreamSocket(url, req, headers, token);
+    const data = await openBridge(url, req, headers, token, this.connectTimeoutMs);
+    if (!data) return unavailable('workspace app did not accept the WebSocket', 2);
     const upstream = data.upstream;
-    const opened = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.connectTimeoutMs);
-      upstream.onopen = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      upstream.onerror = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      upstream.onclose = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-    });
-    if (!opened) {
-      upstream.close();
-      return unavailable('workspace app did not accept the WebSocket', 2);
-    }
-    upstream.onclose = (e: CloseEvent) => data.client?.close(sendableCode(e.code), e.reason);
-    upstream.onerror = () => data.client?.close(1011, 'upstream error');
     data.detach = this.o.runtime.attach(target.id, () => {
       upstream.close(1001, 'workspace stopped');
       data.client?.close(1001, 'workspace stopped');
     });
-    const upgradeHeaders: Record<string, string> = {};
-    if (upstream.protocol) upgradeHeaders['sec-websocket-protocol'] = upstream.protocol;
     this.o.metrics.inc(`warren_proxy_requests_total{outcome="websocket"}`);
-    if (server.upgrade(req, { data, headers: upgradeHeaders })) return undefined;
-    upstream.close();
-    data.detach();
-    return errorResponse('invalid_request', 'WebSocket upgrade failed');
+    return upgradeToBridge(req, server, data);
   }
 
   /**
@@ -489,9 +464,4 @@ export class WorkspaceProxy {
 /** The app is here but refuses connections (crashed, restarting): 503, never a 502. */
 function appNotAnswering(): Response {
   return unavailable('workspace app is not answering', 2);
-}
-
-/** Close codes 1005/1006/1015 are reserved and cannot be sent; others pass through. */
-export function sendableCode(code: number): number {
-  return code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code;
 }

@@ -1,9 +1,9 @@
 // `bun run bench control`: token mints/s, workspace creates/s and API latency on a libSQL file and on sqld, with
 // one control plane and with two replicas (`warren control` processes) on one sqld.
 
-import { localHardeningConfig } from '../../control/hardening/index.ts';
 import {
   createTestNodeKey,
+  localHardeningConfig,
   type RunningSqld,
   startPushRecorder,
   startSqld,
