@@ -6,6 +6,7 @@ import type { Subprocess } from 'bun';
 import { ECHO_APP, eventually } from '../node/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
 import { CONTROL_READY, NODE_READY, readReadyLine, spawnWarrenCli } from './testing/warren-process.ts';
+import { untilWorkspaceStatus } from './testing/workspace-status.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 
@@ -213,12 +214,7 @@ export async function createRunningWorkspace(
   });
   if (!ws.data) throw new Error(`workspace ${name} not created: ${ws.response.status}`);
   const id = ws.data.id;
-  await eventually(
-    async () =>
-      (await client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
-    `workspace ${name} running`,
-    20_000,
-  );
+  await untilWorkspaceStatus(client, id, 'running', `workspace ${name} running`, 20_000);
   return id;
 }
 

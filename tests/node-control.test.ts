@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { startTestControl, type TestControl } from '../control/testing/index.ts';
 import { ECHO_APP, eventually, tempDataDir } from '../node/testing/index.ts';
-import { NODE_READY, startWarren } from './testing/index.ts';
+import { NODE_READY, startWarren, untilWorkspaceStatus } from './testing/index.ts';
 
 let control: TestControl;
 let nodeProc: ReturnType<typeof Bun.spawn> | undefined;
@@ -47,12 +47,7 @@ async function createWorkspace(name: string) {
   });
   expect(ws.response.status).toBeLessThan(300);
   const id = ws.data!.id;
-  await eventually(
-    async () =>
-      (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
-      'running',
-    'the control plane to see the workspace running',
-  );
+  await untilWorkspaceStatus(control.client, id, 'running', 'the control plane to see the workspace running');
   return id;
 }
 
@@ -100,12 +95,7 @@ describe('Node with the real control plane', () => {
       await r.arrayBuffer();
       return r.status === 503;
     }, 'the node to stop the workspace');
-    await eventually(
-      async () =>
-        (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
-        'stopped',
-      'the control plane to see it stopped',
-    );
+    await untilWorkspaceStatus(control.client, id, 'stopped', 'the control plane to see it stopped');
   });
 
   it('enforces a revocation published by the control plane', async () => {

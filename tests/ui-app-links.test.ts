@@ -6,7 +6,14 @@ import { resolve } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
-import { capture, launchUiBrowser, startWarrenUp, type UiBrowser, type WarrenUp } from './testing/index.ts';
+import {
+  capture,
+  launchUiBrowser,
+  startWarrenUp,
+  type UiBrowser,
+  untilWorkspaceStatus,
+  type WarrenUp,
+} from './testing/index.ts';
 
 /** An app that answers every path with an HTML page whose heading names the workspace. */
 const APP = `${process.execPath} ${resolve(import.meta.dir, 'fixtures', 'origin-app.ts')}`;
@@ -27,13 +34,7 @@ beforeAll(async () => {
     body: { name: 'linked', projectId: project.data!.id, appCommand: APP },
   });
   workspaceId = ws.data!.id;
-  await eventually(
-    async () =>
-      (await admin.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data?.status ===
-      'running',
-    'the workspace running',
-    30_000,
-  );
+  await untilWorkspaceStatus(admin, workspaceId, 'running', 'the workspace running', 30_000);
   appOrigin = `http://ws-${workspaceId}.localhost:${new URL(warren.nodes[0]!.url).port}`;
 }, 90_000);
 afterAll(async () => {

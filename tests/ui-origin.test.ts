@@ -7,7 +7,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
 import { type ProbeResult, probePage } from './fixtures/origin-app.ts';
-import { capture, launchUiBrowser, startWarrenUp, type UiBrowser, type WarrenUp } from './testing/index.ts';
+import {
+  capture,
+  launchUiBrowser,
+  startWarrenUp,
+  type UiBrowser,
+  untilWorkspaceStatus,
+  type WarrenUp,
+} from './testing/index.ts';
 
 /** The probing app (tests/fixtures/origin-app.ts), run with this bun as each workspace's app command. */
 const APP = `${process.execPath} ${resolve(import.meta.dir, 'fixtures', 'origin-app.ts')}`;
@@ -34,12 +41,7 @@ async function probingWorkspace(name: string, projectId: string): Promise<string
   const ws = await admin.POST('/api/v1/workspaces', { body: { name, projectId, appCommand: APP } });
   if (!ws.data) throw new Error(`workspace refused: ${JSON.stringify(ws.error)}`);
   const id = ws.data.id;
-  await eventually(
-    async () =>
-      (await admin.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status === 'running',
-    `${name} running`,
-    30_000,
-  );
+  await untilWorkspaceStatus(admin, id, 'running', `${name} running`, 30_000);
   return id;
 }
 

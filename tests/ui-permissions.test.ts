@@ -6,7 +6,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { FIXTURE_AGENT } from '../node/testing/index.ts';
 import { type ControlClient, createControlClient } from '../openapi/client/index.ts';
-import { capture, launchUiBrowser, startWarrenUp, type UiBrowser, type WarrenUp } from './testing/index.ts';
+import {
+  capture,
+  launchUiBrowser,
+  startWarrenUp,
+  type UiBrowser,
+  untilWorkspaceStatus,
+  type WarrenUp,
+} from './testing/index.ts';
 
 let warren: WarrenUp;
 let ui: UiBrowser;
@@ -30,13 +37,7 @@ beforeAll(async () => {
     body: { name: 'asker', projectId, agentCommand: AGENT },
   });
   workspaceId = ws.data!.id;
-  await eventually(
-    async () =>
-      (await admin.GET('/api/v1/workspaces/{id}', { params: { path: { id: workspaceId } } })).data?.status ===
-      'running',
-    'the workspace to run',
-    45_000,
-  );
+  await untilWorkspaceStatus(admin, workspaceId, 'running', 'the workspace to run', 45_000);
   await page.goto(warren.loginLink);
   await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
 }, 90_000);

@@ -8,6 +8,7 @@ import { newId } from '../../contract/index.ts';
 import { systemClock } from '../clock.ts';
 import { createStore, type Database, openDatabase } from '../db/index.ts';
 import { createLog } from '../log.ts';
+import { testNodeRow } from '../testing/index.ts';
 import { WarmPoolStore } from '../warm-pool/index.ts';
 import { defaultInfraConfig } from './infra-config.ts';
 import { createNodeFleet } from './node-fleet.ts';
@@ -33,23 +34,17 @@ describe('NodeFleet recovery', () => {
       claimed: newId('node'),
     };
     for (const [state, id] of Object.entries(ids)) {
-      await store.nodes.insert({
-        id,
-        name: state,
-        status: 'online',
-        address: 'http://127.0.0.1:1',
-        publicKey: `{"x":"${id}"}`,
-        labels: '{"warren.pool":"instance"}',
-        capacityWorkspaces: 1,
-        laptop: false,
-        loadCpu: null,
-        loadMemory: null,
-        version: null,
-        isolation: null,
-        baseDomain: null,
-        lastHeartbeatAt: now,
-        createdAt: now,
-      });
+      await store.nodes.insert(
+        testNodeRow({
+          id,
+          name: state,
+          publicKey: `{"x":"${id}"}`,
+          labels: '{"warren.pool":"instance"}',
+          capacityWorkspaces: 1,
+          lastHeartbeatAt: now,
+          createdAt: now,
+        }),
+      );
     }
     await pools.insertProvisioning(ids.provisioning, 'instance', now);
     await pools.insertProvisioning(ids.reaping, 'instance', now);

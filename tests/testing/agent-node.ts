@@ -4,6 +4,7 @@ import { expect } from 'bun:test';
 import type { TestControl } from '../../control/testing/index.ts';
 import { AgentSocketClient, eventually } from '../../node/testing/index.ts';
 import { NODE_READY, startWarren } from './warren-process.ts';
+import { untilWorkspaceStatus } from './workspace-status.ts';
 
 export interface AgentNode {
   readonly node: { nodeId: string; url: string };
@@ -73,10 +74,10 @@ export function agentNode(
       });
       expect(ws.response.status).toBeLessThan(300);
       const id = ws.data!.id;
-      await eventually(
-        async () =>
-          (await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id } } })).data?.status ===
-          'running',
+      await untilWorkspaceStatus(
+        control.client,
+        id,
+        'running',
         'the control plane to see the workspace running',
       );
       return id;

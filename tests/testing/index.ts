@@ -24,3 +24,4 @@ export {
   type WarrenSpawnOptions,
 } from './warren-process.ts';
 export { startWarrenUp, type WarrenUp } from './warren-up.ts';
+export { untilWorkspaceStatus } from './workspace-status.ts';
