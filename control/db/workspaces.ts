@@ -1,9 +1,12 @@
 // Queries for workspaces, including the capacity-checked placement insert.
+
+import type { InValue } from '@libsql/client';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
 import type { Db } from './database.ts';
 import { listNodesQuery, type NodeRow, type NodeWithCount, withWorkspaceCount } from './nodes.ts';
 import type { ProjectRow } from './projects.ts';
+import { rowMapper } from './raw-rows.ts';
 import { activityEvents, nodes, projects, workspaces } from './schema.ts';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
@@ -49,6 +52,31 @@ export interface WorkspaceAccessTarget {
   nodeAddress: string | null;
   nodeBaseDomain: string | null;
 }
+
+// The one-batch create's statements, plain SQL so that nothing is built per call (see raw-rows.ts). Placement is
+// `rankNodes` in SQL: online, undrained, with a free slot and without the skipped label, most free slots first,
+// ties by id.
+const INSERT_ON_ROOMIEST_NODE = `INSERT INTO workspaces
+  (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state, status_reason,
+   app_command, agent_command, env, resources, shell, port, created_at, updated_at)
+  SELECT ?1, ?2, p.id, ?3, n.id, 'starting', NULL, ?4, ?5, coalesce(?6, p.app_command),
+    coalesce(?7, p.agent_command), ?8,
+    coalesce(?9, CASE WHEN json_valid(p.resources) THEN json(p.resources) ELSE '{}' END), ?10, ?11, ?12, ?13
+  FROM projects AS p,
+    (SELECT id FROM nodes
+      WHERE status = 'online' AND drained_at IS NULL AND occupied_workspaces < capacity_workspaces
+        AND (json_valid(labels) = 0 OR json_type(labels, ?14) IS NULL)
+      ORDER BY capacity_workspaces - occupied_workspaces DESC, id
+      LIMIT 1) AS n
+  WHERE p.id = ?15 AND (?16 IS NULL OR p.owner_id = ?16)`;
+const NOTES_OF_PLACED = `INSERT INTO activity_events (workspace_id, at, kind, type, message)
+  SELECT ?1, ?2, 'lifecycle', column1, column2 FROM (VALUES
+    ('workspace.created', ?3),
+    ('workspace.placed', 'placed on node ' || (SELECT node_id FROM workspaces WHERE id = ?4)))
+  WHERE changes() = 1`;
+const workspaceFrom = rowMapper(workspaces);
+const nodeFrom = rowMapper(nodes);
+const projectFrom = rowMapper(projects);
 
 /** The node exists, is not drained and has a free slot (one row read: the count is kept by triggers). */
 const hasRoom = (nodeId: string) =>
@@ -134,9 +162,9 @@ export function createWorkspaceQueries(db: Db) {
      * A create in one round trip (one batch): inserts `row` on the online, undrained node with the most free
      * slots (ties by id, as `rankNodes` orders them) that has no `skipLabel` label, taking what the request
      * left null (app and agent command, resources) from the project's defaults, if the project exists and
-     * `ownerId` (unless undefined: an admin) owns it; records the created and placed notes; reads back the row
-     * with its node. Undefined when nothing was inserted (no such project for this caller, or no node with
-     * room): the caller decides why with a read.
+     * `ownerId` (unless undefined: an admin) owns it; records the created and placed notes; reads back the
+     * row with its node and project. Undefined when nothing was inserted (no such project for this caller, or
+     * no node with room): the caller decides why with a read.
      */
     async insertOnRoomiestNode(
       row: Omit<WorkspaceRow, 'nodeId' | 'status' | 'generation' | 'resources'> & {
@@ -144,38 +172,50 @@ export function createWorkspaceQueries(db: Db) {
       },
       ownerId: string | undefined,
       skipLabel: string,
-    ): Promise<{ workspace: WorkspaceRow; node: NodeRow } | undefined> {
-      const skipPath = `$."${skipLabel}"`;
-      const insert = db.run(sql`INSERT INTO ${workspaces}
-        (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
-         status_reason, app_command, agent_command, env, resources, shell, port, created_at, updated_at)
-        SELECT ${row.id}, ${row.name}, p.id, ${row.ownerId}, n.id, 'starting', NULL, ${row.desiredState},
-          ${row.statusReason}, coalesce(${row.appCommand}, p.app_command),
-          coalesce(${row.agentCommand}, p.agent_command), ${row.env},
-          coalesce(${row.resources}, CASE WHEN json_valid(p.resources) THEN json(p.resources) ELSE '{}' END),
-          ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
-        FROM ${projects} AS p,
-          (SELECT id FROM ${nodes}
-            WHERE status = 'online' AND drained_at IS NULL AND occupied_workspaces < capacity_workspaces
-              AND (json_valid(labels) = 0 OR json_type(labels, ${skipPath}) IS NULL)
-            ORDER BY capacity_workspaces - occupied_workspaces DESC, id
-            LIMIT 1) AS n
-        WHERE p.id = ${row.projectId} AND (${ownerId ?? null} IS NULL OR p.owner_id = ${ownerId ?? null})`);
-      const notes = db.run(sql`INSERT INTO ${activityEvents} (workspace_id, at, kind, type, message)
-        SELECT ${row.id}, ${row.createdAt}, 'lifecycle', column1, column2 FROM (VALUES
-          ('workspace.created', ${`workspace ${row.name} created`}),
-          ('workspace.placed', 'placed on node ' || (SELECT node_id FROM ${workspaces} WHERE id = ${row.id})))
-        WHERE changes() = 1`);
-      const [, , placed] = await db.batch([
-        insert,
-        notes,
-        db
-          .select({ workspace: workspaces, node: nodes })
-          .from(workspaces)
-          .innerJoin(nodes, eq(workspaces.nodeId, nodes.id))
-          .where(eq(workspaces.id, row.id)),
-      ]);
-      return placed[0];
+    ): Promise<{ workspace: WorkspaceRow; node: NodeRow; project: ProjectRow } | undefined> {
+      const args = (values: unknown[]) => values as InValue[];
+      const [, , ws, node, project] = await db.$client.batch(
+        [
+          {
+            sql: INSERT_ON_ROOMIEST_NODE,
+            args: args([
+              row.id,
+              row.name,
+              row.ownerId,
+              row.desiredState,
+              row.statusReason,
+              row.appCommand,
+              row.agentCommand,
+              row.env,
+              row.resources,
+              row.shell,
+              row.port,
+              row.createdAt,
+              row.updatedAt,
+              `$."${skipLabel}"`,
+              row.projectId,
+              ownerId ?? null,
+            ]),
+          },
+          {
+            sql: NOTES_OF_PLACED,
+            args: args([row.id, row.createdAt, `workspace ${row.name} created`, row.id]),
+          },
+          { sql: 'SELECT * FROM workspaces WHERE id = ?', args: [row.id] },
+          {
+            sql: 'SELECT * FROM nodes WHERE id = (SELECT node_id FROM workspaces WHERE id = ?)',
+            args: [row.id],
+          },
+          { sql: 'SELECT * FROM projects WHERE id = ?', args: [row.projectId] },
+        ],
+        'write',
+      );
+      const w = ws?.rows[0];
+      const n = node?.rows[0];
+      const p = project?.rows[0];
+      return w && n && p
+        ? { workspace: workspaceFrom(w), node: nodeFrom(n), project: projectFrom(p) }
+        : undefined;
     },
     /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
     async placeIfCapacity(

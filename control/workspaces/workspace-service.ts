@@ -13,6 +13,7 @@ import type { Clock } from '../clock.ts';
 import {
   type LifecycleNote,
   type NodeRow,
+  type ProjectRow,
   type Store,
   type WorkspaceAccessTarget,
   type WorkspaceRow,
@@ -98,8 +99,8 @@ export function createWorkspaceService(deps: {
   const { store, clock } = deps;
 
   /** The spec a node runs `row` by, with its project's permission policy (read now: a change reaches running agents). */
-  const assignment = async (row: WorkspaceRow): Promise<WorkspaceAssignment> => ({
-    agentPermissions: (await store.projects.get(row.projectId))?.agentPermissions ?? 'ask',
+  const assignment = async (row: WorkspaceRow, project?: ProjectRow): Promise<WorkspaceAssignment> => ({
+    agentPermissions: (project ?? (await store.projects.get(row.projectId)))?.agentPermissions ?? 'ask',
     id: row.id,
     name: row.name,
     projectId: row.projectId,
@@ -136,8 +137,8 @@ export function createWorkspaceService(deps: {
   };
 
   /** Sends a just-placed workspace to its node and answers the create with both. */
-  const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null) => {
-    if (node) await deps.push.assignment(node, await assignment(workspace));
+  const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null, project?: ProjectRow) => {
+    if (node) await deps.push.assignment(node, await assignment(workspace, project));
     return { workspace, node };
   };
 
@@ -222,7 +223,7 @@ export function createWorkspaceService(deps: {
             POOL_LABEL,
           ),
         );
-        if (placed) return placedOn(placed.workspace, placed.node);
+        if (placed) return placedOn(placed.workspace, placed.node, placed.project);
       }
       // One read (the project and the nodes) and one write (the row with its notes).
       const { project, nodes } = await store.workspaces.placementInputs(input.projectId);
