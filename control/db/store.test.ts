@@ -89,6 +89,9 @@ for (const backend of DATABASE_BACKENDS) {
       resources: '{}',
       shell: null,
       generation: 0,
+      agentState: null,
+      taskId: null,
+      repository: null,
       port: null,
       createdAt: T,
       updatedAt: T,
@@ -188,6 +191,9 @@ for (const backend of DATABASE_BACKENDS) {
         expect(await s.workspaces.get('ws_second_bbbbbb')).toMatchObject({
           name: 'api-bbbbbb',
           generation: 0,
+          agentState: null,
+          taskId: null,
+          repository: null,
         });
         // A workspace being deleted does not hold its name.
         expect((await s.workspaces.get('ws_gone_cccccc'))?.name).toBe('api');

@@ -76,3 +76,12 @@ export const InstallationEventPayload = v.object({
   action: v.string(),
   installation: GitHubInstallationShape,
 });
+
+/** `POST /repos/{owner}/{repo}/pulls` (201) and `PATCH /repos/{owner}/{repo}/pulls/{number}` (200). */
+export const GitHubPullRequestResponse = v.object({
+  number: GitHubNumericId,
+  html_url: v.pipe(v.string(), v.url()),
+  state: v.string(),
+  head: v.object({ ref: v.string() }),
+  base: v.object({ ref: v.string() }),
+});

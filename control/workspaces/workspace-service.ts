@@ -5,6 +5,7 @@ import {
   type WorkspaceAssignment,
   type WorkspaceCreate,
   type WorkspaceReport,
+  type WorkspaceRepository,
   type WorkspaceStatus,
   type WorkspaceUpdate,
 } from '../../contract/index.ts';
@@ -35,6 +36,7 @@ export interface WorkspaceService {
   create(
     p: UserPrincipal,
     input: WorkspaceCreate,
+    made?: WorkspaceMadeFor,
   ): Promise<{ workspace: WorkspaceRow; node: NodeRow | null }>;
   /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
@@ -56,6 +58,12 @@ export interface WorkspaceService {
   /** Applies a node's reports: legal transitions only; workspaces deleted and no longer reported are removed. */
   applyReports(nodeId: string, reports: WorkspaceReport[]): Promise<{ applied: number; ignored: number }>;
   assignment(row: WorkspaceRow): WorkspaceAssignment;
+}
+
+/** What a workspace made for a task carries besides the request: its task and the repository it clones. */
+export interface WorkspaceMadeFor {
+  taskId: string;
+  repository: WorkspaceRepository | null;
 }
 
 /** A source of dedicated nodes for new workspaces (the warm pool), told when a workspace is gone. */
@@ -106,6 +114,7 @@ export function createWorkspaceService(deps: {
     agentCommand: row.agentCommand,
     shell: row.shell,
     generation: row.generation,
+    repository: row.repository ? (JSON.parse(row.repository) as WorkspaceRepository) : null,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -188,7 +197,7 @@ export function createWorkspaceService(deps: {
     uniqueName(row.name, () => store.workspaces.insertIfCapacity(row, notes));
 
   return {
-    async create(p, input) {
+    async create(p, input, made) {
       // One read (the project and the nodes) and one write (the row with its notes): on sqld every round
       // trip is an HTTP request, on the file every write transaction a sync of the log.
       const { project, nodes } = await store.workspaces.placementInputs(input.projectId);
@@ -211,6 +220,9 @@ export function createWorkspaceService(deps: {
         resources: JSON.stringify(input.resources ?? workspaceResources(project)),
         shell: input.shell ?? null,
         generation: 0,
+        agentState: null,
+        taskId: made?.taskId ?? null,
+        repository: made?.repository ? JSON.stringify(made.repository) : null,
         port: null,
         createdAt: now,
         updatedAt: now,
@@ -397,7 +409,8 @@ export function createWorkspaceService(deps: {
         if (
           to === row.status &&
           (report.reason ?? null) === row.statusReason &&
-          (report.port ?? null) === row.port
+          (report.port ?? null) === row.port &&
+          (report.agentState ?? null) === row.agentState
         )
           continue;
         if (!canTransition(row.status, to)) {
@@ -422,6 +435,7 @@ export function createWorkspaceService(deps: {
             statusBeforeUnreachable: null,
             statusReason: report.reason ?? null,
             port: report.port ?? null,
+            agentState: report.agentState ?? null,
             updatedAt: clock.now(),
           },
           notes,

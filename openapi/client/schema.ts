@@ -2284,6 +2284,8 @@ export interface operations {
                     /** @default false */
                     renew?: boolean;
                     workspaces: {
+                        /** @enum {string} */
+                        agentState?: "starting" | "ready" | "restarting" | "failed" | "stopped";
                         id: string;
                         port?: number;
                         reason?: string;
@@ -2337,6 +2339,10 @@ export interface operations {
                             name: string;
                             ownerId: string;
                             projectId: string;
+                            repository?: {
+                                dir: string;
+                                url: string;
+                            } | null;
                             resources?: {
                                 cpus?: number;
                                 memoryMb?: number;
@@ -3511,6 +3517,7 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string;
+                status?: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
             };
             header?: never;
             path?: never;
@@ -3527,6 +3534,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             agentSessionId: string | null;
+                            branch: string | null;
+                            commit: string | null;
                             createdAt: string;
                             endedAt: string | null;
                             id: string;
@@ -3542,6 +3551,7 @@ export interface operations {
                             ownerId: string;
                             projectId: string;
                             prompt: string;
+                            pullRequestUrl: string | null;
                             /** @enum {string} */
                             status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
                             summary: string | null;
@@ -3614,6 +3624,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3629,6 +3641,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -3712,6 +3725,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3727,6 +3742,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -3810,6 +3826,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3825,6 +3843,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -4062,6 +4081,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    git?: {
+                        base?: string;
+                        branch: string;
+                        commit: string;
+                    };
                     /** @default {} */
                     outcome?: {
                         error?: {
@@ -4085,6 +4109,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -4100,6 +4126,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -4951,6 +4978,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             agentCommand: string | null;
+                            /** @enum {string|null} */
+                            agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                             appCommand: string | null;
                             createdAt: string;
                             /** @enum {string} */
@@ -4970,6 +4999,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
+                            taskId: string | null;
                             updatedAt: string;
                             url: string | null;
                         }[];
@@ -5042,6 +5072,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5061,6 +5093,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5141,6 +5174,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5160,6 +5195,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5240,6 +5276,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5259,6 +5297,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5355,6 +5394,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5374,6 +5415,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5785,6 +5827,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5804,6 +5848,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5884,6 +5929,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5903,6 +5950,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5983,6 +6031,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -6002,6 +6052,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
