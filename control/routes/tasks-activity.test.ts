@@ -135,6 +135,7 @@ describe('Warm placement', () => {
         status: 'running',
         desiredState: 'running',
         agentCommand: 'run-the-agent',
+        agentState: 'ready',
       }),
     ).toBeDefined();
     const placement = createWarmPlacement({ store, client: database.client });

@@ -37,10 +37,10 @@ export function createNodeTaskAgents(options: NodeTaskAgentsOptions): TaskAgents
     `/_node/workspaces/${workspaceId}/agent/tasks/${taskId}`;
 
   return {
-    async start(task, where) {
+    async start(task, where, prompt) {
       const r = await call(where.nodeId, `/_node/workspaces/${where.workspaceId}/agent/tasks`, {
         taskId: task.id,
-        prompt: task.prompt,
+        prompt,
       });
       const started = v.safeParse(NodeTaskStarted, r.body);
       if (r.status !== 200 || !started.success)

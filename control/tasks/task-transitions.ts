@@ -4,14 +4,15 @@ import type { TaskStatus } from '../../contract/index.ts';
 /**
  * Status → statuses it may move to. `placing → queued`: placement found no warm node and the task waits
  * again. `placing → completed`: a short turn can end, and its node report arrive, before the dispatcher has
- * recorded the start. Terminal statuses move nowhere.
+ * recorded the start. `completed`/`failed → queued`: a follow-up continues the task in its workspace (same branch
+ * and pull request). `cancelled` moves nowhere.
  */
 export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['placing', 'failed', 'cancelled'],
   placing: ['queued', 'running', 'completed', 'failed', 'cancelled'],
   running: ['completed', 'failed', 'cancelled'],
-  completed: [],
-  failed: [],
+  completed: ['queued'],
+  failed: ['queued'],
   cancelled: [],
 };
 

@@ -440,7 +440,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tasks, newest first; q searches prompts and summaries */
+        /** List tasks, newest first; q searches prompts and summaries, status keeps tasks in one state */
         get: operations["listTasks"];
         put?: never;
         /** Submit a task; the same idempotency key returns the same task */
@@ -495,7 +495,7 @@ export interface paths {
         /** List a task's follow-up messages */
         get: operations["listTaskMessages"];
         put?: never;
-        /** Send a follow-up message to a task that has not ended */
+        /** Send a follow-up to a task; a completed or failed one continues with it on the same branch */
         post: operations["createTaskMessage"];
         delete?: never;
         options?: never;
