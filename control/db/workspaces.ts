@@ -106,10 +106,12 @@ export function createWorkspaceQueries(db: Db) {
       if (!nodeId) throw new Error('insertIfCapacity needs a node');
       const insert = db.run(sql`INSERT INTO ${workspaces}
         (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
-         status_reason, app_command, agent_command, env, resources, shell, port, created_at, updated_at)
+         status_reason, app_command, agent_command, env, resources, shell, generation, agent_state, task_id,
+         repository, port, created_at, updated_at)
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
           ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
-          ${row.resources}, ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
+          ${row.resources}, ${row.shell}, ${row.generation}, ${row.agentState}, ${row.taskId},
+          ${row.repository}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE (SELECT count(*) FROM ${workspaces} WHERE node_id = ${nodeId} AND desired_state != 'deleted')
           < (SELECT ${nodes.capacityWorkspaces} FROM ${nodes} WHERE ${nodes.id} = ${nodeId} AND drained_at IS NULL)`);
       const [r] = await db.batch([insert, ...notesAfterWrite(row.id, row.createdAt, notes)]);

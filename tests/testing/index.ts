@@ -2,6 +2,7 @@
 // `warren up`, `warren control` and `warren node join` processes and their ready lines.
 
 export { type ControlProc, startControlProcess, stopProcess, tempDir } from '../mesh-harness.ts';
+export { type ServedGit, startServedGit } from './served-git.ts';
 export {
   ARTIFACTS,
   CHROMIUM,
