@@ -135,7 +135,7 @@ describe('Warm placement', () => {
         status: 'running',
         desiredState: 'running',
         agentCommand: 'run-the-agent',
-        agentState: 'ready',
+        agentState: 'restarting',
       }),
     ).toBeDefined();
     const placement = createWarmPlacement({ store, client: database.client });
@@ -148,6 +148,10 @@ describe('Warm placement', () => {
     const actor = { userId: admin.id, admin: true };
     const a = (await tasks.submit(actor, { projectId, prompt: 'warm a' })).task;
     const b = (await tasks.submit(actor, { projectId, prompt: 'warm b' })).task;
+    // Only a ready agent takes a task: one that is restarting (or failed) would only fail it.
+    expect(await tasks.dispatch(a.id)).toMatchObject({ started: false, task: { status: 'queued' } });
+    const restarting = (await store.workspaces.get(one))!;
+    await store.workspaces.update(one, restarting.status, { agentState: 'ready' });
     expect(await tasks.dispatch(a.id)).toMatchObject({ started: true, task: { workspaceId: one, nodeId } });
     expect(await tasks.dispatch(b.id)).toMatchObject({ started: false, task: { status: 'queued' } });
     await store.nodes.update(nodeId, { status: 'offline' });
