@@ -66,6 +66,8 @@ export interface FakePullRequest {
   state: 'open' | 'closed';
   /** How many times PATCH changed it. */
   updates: number;
+  /** When it was opened (ms since the epoch), for benchmarks. */
+  openedAt: number;
 }
 
 /** Starts the fake on 127.0.0.1, port 0. `url` is both the OAuth host and the API root. */
@@ -417,6 +419,7 @@ export class FakeGitHub {
       base: base!,
       state: 'open',
       updates: 0,
+      openedAt: Date.now(),
     };
     this.pulls.push(pr);
     return Response.json(this.pullJson(repo, pr), { status: 201 });
