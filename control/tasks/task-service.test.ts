@@ -405,6 +405,25 @@ describe('Tasks', () => {
     });
   });
 
+  it("refuses a report whose changes are on another branch than the task's, and opens no pull request for it", async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'push elsewhere' });
+    await tasks.dispatch(task.id);
+    const before = published.length;
+    for (const branch of ['main', 'warren/task-tk00000000000000000000', `warren/task-${task.id}-x`]) {
+      expect(
+        await failure(
+          tasks.report(NODE, task.id, {
+            status: 'completed',
+            outcome: {},
+            git: { branch, commit: 'd'.repeat(40) },
+          }),
+        ),
+      ).toBe('invalid_request');
+    }
+    expect(published.length).toBe(before);
+    expect((await tasks.get(alice, task.id)).status).toBe('running');
+  });
+
   it('takes no follow-up on a task that never ran', async () => {
     const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'never placed' });
     await clients[0]?.execute({

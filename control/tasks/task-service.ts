@@ -88,6 +88,9 @@ export class TaskPlacementError extends Error {
   }
 }
 
+/** The branch a task's changes are pushed to (the node's `taskBranch` names the same). */
+export const taskBranch = (taskId: string) => `warren/task-${taskId}`;
+
 const requestHash = (input: TaskCreate) =>
   createHash('sha256').update(input.projectId).update('\0').update(input.prompt).digest('hex');
 
@@ -447,6 +450,12 @@ export function createTaskService(deps: {
     async report(nodeId, id, report) {
       const t = await load(id);
       if (!t || t.nodeId !== nodeId) throw notFound('task');
+      // The node pushes one branch per task; a pull request for any other branch (say, one a workspace's code
+      // pushed to look like a task's) is never opened on the node's word.
+      if (report.git && report.git.branch !== taskBranch(id))
+        throw new ControlError('invalid_request', `a task's changes are on ${taskBranch(id)} only`, {
+          field: 'git.branch',
+        });
       const set: Record<string, string | number | null> = {
         outcome: JSON.stringify(report.outcome),
         summary: report.summary ?? null,
