@@ -197,11 +197,17 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     return host.remove(workspaceId).catch((e) => o.log(`agent stop failed: ${(e as Error).message}`));
   };
 
+  /** The status each workspace last reported: a report that changes only its agent state moves no agent. */
+  const lastStatus = new Map<string, string>();
   o.runtime.onChange((report) => {
+    const before = lastStatus.get(report.id);
+    lastStatus.set(report.id, report.status);
     const spec = o.spec(report.id);
     const stale = host.get(report.id) && spec && startedWith.get(report.id) !== runFingerprint(spec);
     // The workspace was edited (or retried): its agent starts again with the new command and environment.
     if (stale) void stop(report.id).then(() => sessionFor(report.id));
+    // Its agent's own state changed (say, stopped for a cancelled task): that starts nothing again.
+    else if (report.status === before) return;
     else if (report.status === 'running') sessionFor(report.id);
     else if (ENDED.has(report.status) && (host.get(report.id) || clones.has(report.id))) void stop(report.id);
   });

@@ -350,7 +350,7 @@ describe('Tasks on warm workspaces', () => {
     );
   });
 
-  it('delivers a follow-up message to a running task', async () => {
+  it('delivers a follow-up message to a running task; one to a completed task continues it on its workspace', async () => {
     const task = await submit('/slow 150 a b c d e f g h');
     await taskIn(task.id, 'running');
     const m = await control.client.POST('/api/v1/tasks/{id}/messages', {
@@ -360,11 +360,16 @@ describe('Tasks on warm workspaces', () => {
     expect(m.response.status).toBe(200);
     const done = await taskIn(task.id, 'completed');
     expect(done.summary).toBe('echo: and one more thing');
-    const late = await control.client.POST('/api/v1/tasks/{id}/messages', {
+    const later = await control.client.POST('/api/v1/tasks/{id}/messages', {
       params: { path: { id: task.id } },
-      body: { text: 'too late' },
+      body: { text: 'and later still' },
     });
-    expect(late.response.status).toBe(409);
+    expect(later.response.status).toBe(200);
+    await eventually(
+      async () => (await getTask(task.id)).summary === 'echo: and later still',
+      'the task to continue',
+    );
+    expect(await getTask(task.id)).toMatchObject({ status: 'completed', workspaceId: done.workspaceId });
   });
 
   it('cancels a running task: cancelled, and its agent process and children gone', async () => {

@@ -63,10 +63,11 @@ export function createTaskPlacement(o: TaskPlacementOptions): TaskPlacement {
   const make = async (task: TaskRow) => {
     const project = await o.store.projects.get(task.projectId);
     if (!project) throw new TaskPlacementError('the project is gone', false);
+    // Without an agent command to make one with, the task waits for a workspace of the project to be free.
     if (!project.agentCommand)
       throw new TaskPlacementError(
-        'no workspace of the project has a ready agent, and the project names no agent command to start one with',
-        false,
+        'no workspace of the project with a ready agent is free, and the project names no agent command to make one',
+        true,
       );
     await o.workspaces.create(
       await ownerOf(task),
