@@ -214,7 +214,12 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
 
   const tasks = createAgentTasks({
     sessionFor,
-    stopAgent: (workspaceId) => host.remove(workspaceId),
+    // The cancelled task's agent goes with everything it started; a fresh one starts for the workspace's next
+    // task or chat, so a cancel does not leave the workspace without a ready agent.
+    async stopAgent(workspaceId) {
+      await host.remove(workspaceId);
+      sessionFor(workspaceId);
+    },
     async publish(workspaceId, input) {
       const dir = o.spec(workspaceId)?.repository?.dir;
       if (!dir) return undefined;

@@ -39,6 +39,20 @@ const headers = () => w.headers;
 const submit = (prompt: string) => w.submit(prompt);
 const task = (id: string) => w.task(id);
 const ended = (id: string, status?: string) => w.ended(id, status);
+/** The workspace's agent socket as its owner, replaying its whole transcript. */
+async function agentSocket(workspaceId: string) {
+  const token = await w.api.POST('/api/v1/workspaces/{id}/tokens', {
+    params: { path: { id: workspaceId } },
+    body: { scopes: ['agent'] },
+    headers: headers(),
+  });
+  const socket = await AgentSocketClient.connect(
+    `${nodeUrl.replace('http', 'ws')}/w/${workspaceId}/_agent?token=${encodeURIComponent(token.data!.token)}&afterSeq=0`,
+  );
+  sockets.push(socket);
+  return socket;
+}
+
 async function workspace(id: string) {
   return (await w.api.GET('/api/v1/workspaces/{id}', { params: { path: { id } }, headers: headers() })).data!;
 }
@@ -123,15 +137,7 @@ describe('A task on a GitHub project', () => {
     expect(pulls[0]!.updates).toBe(1);
 
     // The transcript continued across the stop: both turns are in the workspace's one transcript.
-    const token = await w.api.POST('/api/v1/workspaces/{id}/tokens', {
-      params: { path: { id: wsId } },
-      body: { scopes: ['agent'] },
-      headers: headers(),
-    });
-    const socket = await AgentSocketClient.connect(
-      `${nodeUrl.replace('http', 'ws')}/w/${wsId}/_agent?token=${encodeURIComponent(token.data!.token)}&afterSeq=0`,
-    );
-    sockets.push(socket);
+    const socket = await agentSocket(wsId);
     await socket.waitFor(
       (c) =>
         c.events().some((e) => e.data.kind === 'prompt' && e.data.text.includes('hello from the agent')) &&
@@ -140,11 +146,12 @@ describe('A task on a GitHub project', () => {
     );
   }, 120_000);
 
-  it('is cancelled with its agent stopped and its branch left as it was', async () => {
+  it('is cancelled with its agent stopped mid-turn and its branch left as it was', async () => {
     const before = servedRef(`refs/heads/${first.branch}`);
+    const slow = `/slow 200 ${Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')}`;
     await w.api.POST('/api/v1/tasks/{id}/messages', {
       params: { path: { id: first.id } },
-      body: { text: `/slow 200 ${Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')}` },
+      body: { text: slow },
       headers: headers(),
     });
     await eventually(async () => (await task(first.id)).status === 'running', 'the follow-up to run', 60_000);
@@ -153,11 +160,26 @@ describe('A task on a GitHub project', () => {
       headers: headers(),
     });
     expect(cancelled.data!.status).toBe('cancelled');
+    // The turn ended when its agent was stopped, long before its last word; a fresh agent is ready after.
+    const socket = await agentSocket(first.workspaceId!);
+    const ended = await socket.waitFor((c) => {
+      const prompt = c.events().find((e) => e.data.kind === 'prompt' && e.data.text === slow);
+      const id = prompt?.data.kind === 'prompt' ? prompt.data.promptId : undefined;
+      return c
+        .events()
+        .find(
+          (e) => (e.data.kind === 'turn_failed' || e.data.kind === 'turn_ended') && e.data.promptId === id,
+        );
+    }, 'the cancelled turn to end');
+    expect(ended.data).toMatchObject({ kind: 'turn_failed', code: 'agent_unavailable' });
+    const prompt = socket.events().find((e) => e.data.kind === 'prompt' && e.data.text === slow)!;
+    expect(socket.textOf((prompt.data as { promptId: string }).promptId)).not.toContain('w99');
     await eventually(
-      async () => (await workspace(first.workspaceId!)).agentState === 'stopped',
-      'the agent to stop',
+      async () => (await workspace(first.workspaceId!)).agentState === 'ready',
+      'a fresh agent',
       15_000,
     );
+    // Nothing was committed or pushed for the cancelled turn.
     expect(servedRef(`refs/heads/${first.branch}`)).toBe(before);
     expect((await task(first.id)).status).toBe('cancelled');
   }, 120_000);
