@@ -6,7 +6,7 @@ import type { Store } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from '../workspaces/index.ts';
-import type { TaskAgents } from './task-service.ts';
+import type { TaskAgents } from './task-ports.ts';
 
 export interface NodeTaskAgentsOptions {
   store: Store;

@@ -6,7 +6,7 @@ import type { WorkspaceRepository } from '../../contract/index.ts';
 import type { UserPrincipal } from '../auth/index.ts';
 import type { Store, WorkspaceRow } from '../db/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
-import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
+import { type TaskPlacement, TaskPlacementError } from './task-ports.ts';
 import type { TaskRow } from './task-tables.ts';
 
 export interface TaskPlacementOptions {

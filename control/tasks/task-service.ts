@@ -2,94 +2,23 @@
 // per dispatch (`UPDATE … WHERE status = 'queued' RETURNING`), follow-ups, cancel, and the node's report.
 import { createHash } from 'node:crypto';
 import type { Client } from '@libsql/client';
-import { ftsQuery, newId, type TaskCreate, type TaskReport, type TaskStatus } from '../../contract/index.ts';
+import { ftsQuery, newId, type TaskCreate, type TaskStatus } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';
 import type { PullRequestRef } from '../github/index.ts';
+import {
+  type TaskActor,
+  type TaskAgents,
+  type TaskMessageRow,
+  type TaskPlacement,
+  TaskPlacementError,
+  type TaskService,
+  type TaskWhere,
+  taskBranch,
+} from './task-ports.ts';
 import { type TaskRow, taskRow } from './task-tables.ts';
 import { sourcesOf } from './task-transitions.ts';
-
-/** Who acts on tasks: a user sees their own tasks, an admin all. */
-export interface TaskActor {
-  userId: string;
-  admin: boolean;
-}
-
-/** Where a task runs. */
-export interface TaskWhere {
-  workspaceId: string;
-  nodeId: string;
-}
-
-/** Finds a warm workspace for a task. Throw with `retryable: true` to leave the task queued for later. */
-export interface TaskPlacement {
-  place(task: TaskRow): Promise<TaskWhere>;
-}
-
-/** Talks to the agent bridge on the hosting node (over HTTP; the lead wires it). */
-export interface TaskAgents {
-  /** Starts the task's turn with `prompt` (its prompt, or the follow-up that reopened it); returns the session id. */
-  start(task: TaskRow, where: TaskWhere, prompt: string): Promise<{ agentSessionId: string }>;
-  /** Sends a follow-up prompt to the task's running session. */
-  send(task: TaskRow, text: string): Promise<void>;
-  /** Cancels the running turn and stops the task's agent process. */
-  stop(task: TaskRow): Promise<void>;
-}
-
-export interface TaskMessageRow {
-  id: string;
-  taskId: string;
-  text: string;
-  createdAt: number;
-  deliveredAt: number | null;
-}
-
-export interface TaskService {
-  /** A new queued task, or the one an earlier submission with the same key made (`created: false`). */
-  submit(actor: TaskActor, input: TaskCreate): Promise<{ task: TaskRow; created: boolean }>;
-  /** The task if `actor` may see it, else 404. */
-  get(actor: TaskActor, id: string): Promise<TaskRow>;
-  /** The actor's tasks, newest first; `q` searches prompts and summaries, `status` keeps one state. */
-  list(actor: TaskActor, options?: { q?: string; status?: TaskStatus }): Promise<TaskRow[]>;
-  /** Claims a queued task and starts it; `started: false` when another dispatch owns it (or owned it). */
-  dispatch(id: string): Promise<{ task: TaskRow; started: boolean }>;
-  /**
-   * Takes over a task left `placing` for longer than `staleMs` (its dispatcher died): back to `queued` when no
-   * workspace was reserved, else started on the reserved one (the node answers a start it already has with the
-   * same session). `started: false` when it was not stale or another recovery took it.
-   */
-  recover(id: string, staleMs: number): Promise<{ task: TaskRow | undefined; started: boolean }>;
-  /**
-   * Records a follow-up; sent to the agent now if running, else when it starts. A completed or failed task is
-   * reopened by it (queued again, for the workspace it worked in: same checkout, same branch and pull request);
-   * a cancelled one is a 409.
-   */
-  message(actor: TaskActor, id: string, text: string): Promise<TaskMessageRow>;
-  messages(actor: TaskActor, id: string): Promise<TaskMessageRow[]>;
-  /** Cancels a task that has not ended (stopping its agent if it runs); 409 once it ended. */
-  cancel(actor: TaskActor, id: string): Promise<TaskRow>;
-  /** The node a task runs on, if any (to authenticate its report). */
-  nodeOf(id: string): Promise<string | undefined>;
-  /**
-   * The hosting node reports the end of a running task; 404 for a task that is not that node's. With pushed
-   * changes, the task's pull request is opened (or updated) before the task ends, so it ends with its URL.
-   */
-  report(nodeId: string, id: string, report: TaskReport): Promise<TaskRow>;
-}
-
-export class TaskPlacementError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'TaskPlacementError';
-  }
-}
-
-/** The branch a task's changes are pushed to (the node's `taskBranch` names the same). */
-export const taskBranch = (taskId: string) => `warren/task-${taskId}`;
 
 const requestHash = (input: TaskCreate) =>
   createHash('sha256').update(input.projectId).update('\0').update(input.prompt).digest('hex');

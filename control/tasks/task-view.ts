@@ -1,6 +1,6 @@
 // Task rows rendered as the contract's API shapes (times as ISO 8601).
 import type { Task, TaskMessage, TaskOutcome } from '../../contract/index.ts';
-import type { TaskMessageRow } from './task-service.ts';
+import type { TaskMessageRow } from './task-ports.ts';
 import type { TaskRow } from './task-tables.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();

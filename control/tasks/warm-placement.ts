@@ -3,7 +3,7 @@
 // queued (a retryable placement failure); task-placement.ts then makes a workspace for it.
 import type { Client } from '@libsql/client';
 import type { Store } from '../db/index.ts';
-import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
+import { type TaskPlacement, TaskPlacementError } from './task-ports.ts';
 
 /** Picks the free idle workspace that was used longest ago (updated first), so work spreads out. */
 export function createWarmPlacement(deps: { store: Store; client: Client }): TaskPlacement {
