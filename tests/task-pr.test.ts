@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORLD } from '../control/testing/index.ts';
-import { git } from '../node/git/testing/index.ts';
-import { AgentSocketClient, eventually } from '../node/testing/index.ts';
+import { AgentSocketClient, eventually, git } from '../node/testing/index.ts';
 import { sandboxAvailable } from './sandbox-harness.ts';
 import { startTaskWorld, type TaskWorld } from './testing/index.ts';
 

@@ -9,7 +9,7 @@
 //   - idle workspace: each task runs on an idle workspace whose agent is ready (no workspace to make).
 import { defaultInfraConfig } from '../../control/testing/index.ts';
 import { AgentSocketClient, eventually } from '../../node/testing/index.ts';
-import { sandboxAvailable } from '../../tests/sandbox-harness.ts';
+import { sandboxAvailable } from '../../tests/index.ts';
 import { startTaskWorld, type TaskWorld } from '../../tests/testing/index.ts';
 
 function parseArgs(args: string[]): { tasks: number; prs: number } {

@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlConfig } from '../../control/config.ts';
 import {
   type GitHubWorld,
   signInWithGitHub,
   startGitHubWorld,
   startTestControl,
   type TestControl,
+  type TestControlOptions,
   WORLD,
 } from '../../control/testing/index.ts';
 import { createBareRepo, eventually, FIXTURE_AGENT, tempDataDir } from '../../node/testing/index.ts';
@@ -57,7 +57,7 @@ const SERVED: Record<string, number> = { 'acme/app': WORLD.repos.app, 'acme/lib'
 export async function startTaskWorld(o: {
   /** A namespace of the caller's own for sandboxed workspaces to reach the git server through. */
   namespace?: { name: string; block: number };
-  config?: Partial<ControlConfig>;
+  config?: TestControlOptions['config'];
   /** Bind the project to acme/app (+ acme/lib); default true. Without, tasks clone nothing and open no PR. */
   repository?: boolean;
 }): Promise<TaskWorld> {
