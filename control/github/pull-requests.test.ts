@@ -60,6 +60,24 @@ describe('Pull requests', () => {
     expect(e.code).toBe('github_rejected');
   });
 
+  it('is refused for a branch the repository does not have (GitHub answers 422)', async () => {
+    world.fake.branchExists = (_repo, ref) => ref === 'main';
+    try {
+      const e = await refusal(
+        openPullRequest(world.app, app, {
+          head: 'warren/task-never-pushed',
+          base: 'main',
+          title: 't',
+          body: 'b',
+        }),
+      );
+      expect(e.status).toBe(422);
+      expect(world.fake.pulls.some((p) => p.head === 'warren/task-never-pushed')).toBe(false);
+    } finally {
+      world.fake.branchExists = undefined;
+    }
+  });
+
   it('cannot open one on a repository outside the installation', async () => {
     const e = await refusal(
       openPullRequest(

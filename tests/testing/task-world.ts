@@ -77,6 +77,11 @@ export async function startTaskWorld(o: {
     ...(o.namespace ? { namespace: o.namespace } : {}),
   });
   world.config.gitBaseUrl = git.base;
+  // As GitHub, the fake opens a pull request only for branches the repository has: the push must come first.
+  world.fake.branchExists = (fullName, ref) =>
+    Bun.spawnSync(['git', 'rev-parse', '--verify', '-q', `refs/heads/${ref}`], {
+      cwd: join(served, `${fullName}.git`),
+    }).exitCode === 0;
   const control = await startTestControl({
     github: world.config,
     config: { heartbeatIntervalMs: 300, taskSweepMs: 150, ...o.config },

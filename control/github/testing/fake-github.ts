@@ -87,6 +87,11 @@ export class FakeGitHub {
   widenTokens = false;
   /** Every pull request opened, in order. */
   readonly pulls: FakePullRequest[] = [];
+  /**
+   * Whether branch `ref` exists in repository `fullName` (`owner/name`), when a test serves its git: GitHub
+   * refuses a pull request whose head branch it does not have. Unset: every branch exists.
+   */
+  branchExists: ((fullName: string, ref: string) => boolean) | undefined;
   /** How many requests each `METHOD path-pattern` got. */
   readonly hits = new Map<string, number>();
   readonly url: string;
@@ -396,6 +401,13 @@ export class FakeGitHub {
     const [title, head, base] = [field('title'), field('head'), field('base')];
     const missing = !title ? 'title' : !head ? 'head' : !base ? 'base' : null;
     if (missing) return validationFailed({ resource: 'PullRequest', field: missing, code: 'missing_field' });
+    const full = `${repo.owner.login}/${repo.name}`;
+    if (this.branchExists && !(this.branchExists(full, head!) && this.branchExists(full, base!)))
+      return validationFailed({
+        resource: 'PullRequest',
+        field: this.branchExists(full, head!) ? 'base' : 'head',
+        code: 'invalid',
+      });
     if (head === base)
       return validationFailed({
         resource: 'PullRequest',
