@@ -1,7 +1,7 @@
 // Bodies and responses of the control plane API (`/api/v1`) and the node API (`/_node`).
 import * as v from 'valibot';
-import { PermissionPolicy } from './agent.ts';
-import { NodeId, ProjectId, UserId, WorkspaceId } from './ids.ts';
+import { AgentState, PermissionPolicy } from './agent.ts';
+import { NodeId, ProjectId, TaskId, UserId, WorkspaceId } from './ids.ts';
 import { Jwks, Revocation } from './jwks.ts';
 import {
   ApiScope,
@@ -170,6 +170,8 @@ export const WorkspaceReport = v.object({
   status: WorkspaceStatus,
   reason: v.optional(v.pipe(v.string(), v.maxLength(1000))),
   port: v.optional(v.number()),
+  /** The state of its agent, when it runs one: only a workspace whose agent is `ready` takes a task. */
+  agentState: v.optional(AgentState),
 });
 export type WorkspaceReport = v.InferOutput<typeof WorkspaceReport>;
 
@@ -260,6 +262,17 @@ export const TerminalShell = v.pipe(
 );
 
 /** The spec a node needs to run a workspace. */
+/** A repository a workspace works on: its clone URL and the folder of the home it is cloned into. */
+export const WorkspaceRepository = v.object({
+  url: v.pipe(v.string(), v.maxLength(2000), v.regex(/^https?:\/\//, 'must be an http(s) URL')),
+  dir: v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a plain folder name'),
+    v.check((d) => d !== '.' && d !== '..', 'must be a plain folder name'),
+  ),
+});
+export type WorkspaceRepository = v.InferOutput<typeof WorkspaceRepository>;
+
 export const WorkspaceAssignment = v.object({
   id: WorkspaceId,
   name: v.string(),
@@ -278,6 +291,11 @@ export const WorkspaceAssignment = v.object({
   generation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   /** The project's permission policy; absent (an older control plane): `ask`, nothing approved by default. */
   agentPermissions: v.optional(PermissionPolicy),
+  /**
+   * The repository the node clones (with its submodules, through the workspace's credential socket) into `dir`
+   * of the workspace's home before its agent starts; the agent then runs there. Set for task workspaces.
+   */
+  repository: v.optional(v.nullable(WorkspaceRepository)),
 });
 export type WorkspaceAssignment = v.InferOutput<typeof WorkspaceAssignment>;
 
@@ -313,6 +331,10 @@ export const Workspace = v.object({
   shell: v.nullable(v.string()),
   /** The names of its environment variables (their values may be secrets and are never shown again). */
   envNames: v.array(v.string()),
+  /** Its agent's state as its node last reported it; null when it runs no agent or has not reported yet. */
+  agentState: v.nullable(AgentState),
+  /** The task this workspace was made for (it serves that task and its follow-ups only); null otherwise. */
+  taskId: v.nullable(TaskId),
   /** Where the workspace's app is reached: `{nodeUrl}/w/{id}/`. */
   url: v.nullable(v.string()),
   createdAt: Timestamp,

@@ -28,6 +28,12 @@ export const Task = v.object({
   outcome: v.nullable(TaskOutcome),
   /** A short summary of the transcript, synced from the node when the task ends. */
   summary: v.nullable(v.string()),
+  /** The branch `warren/task-<id>` the task's changes were pushed to; null until a turn changed files. */
+  branch: v.nullable(v.string()),
+  /** The commit last pushed to `branch`. */
+  commit: v.nullable(v.string()),
+  /** The pull request opened for `branch` (the same one across follow-ups). */
+  pullRequestUrl: v.nullable(v.string()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   endedAt: v.nullable(Timestamp),
@@ -53,11 +59,28 @@ export const TaskMessage = v.object({
 });
 export type TaskMessage = v.InferOutput<typeof TaskMessage>;
 
+const GitRef = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(255),
+  v.regex(/^[A-Za-z0-9._/-]+$/, 'a git ref name'),
+);
+/** A task's changes as its node committed and pushed them: the branch, its new commit and the branch it started from. */
+export const TaskGitResult = v.object({
+  branch: GitRef,
+  commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{40,64}$/, 'a commit id')),
+  /** The branch the work started from (the pull request's base); absent when the branch existed already. */
+  base: v.optional(GitRef),
+});
+export type TaskGitResult = v.InferOutput<typeof TaskGitResult>;
+
 /** What the node that runs a task reports when the task's agent turn ends. */
 export const TaskReport = v.object({
   status: v.picklist(['completed', 'failed', 'cancelled']),
   outcome: v.optional(TaskOutcome, {}),
   summary: v.optional(v.pipe(v.string(), v.maxLength(4000))),
+  /** What the node committed and pushed after the turn, when the working tree changed. */
+  git: v.optional(TaskGitResult),
 });
 export type TaskReport = v.InferOutput<typeof TaskReport>;
 
@@ -77,6 +100,8 @@ export type PermissionAnswered = v.InferOutput<typeof PermissionAnswered>;
 export const TaskListQuery = v.object({
   /** Full-text search over prompts and summaries; plain words, operators are taken literally. */
   q: v.optional(v.pipe(v.string(), v.maxLength(500))),
+  /** Only tasks in this state. */
+  status: v.optional(TaskStatus),
 });
 
 // ---- activity log ----

@@ -9,6 +9,7 @@ import { type GitHubConfig, parseGitHubConfig } from './github/index.ts';
 import { defaultHardeningConfig, type HardeningConfig, parseHardeningConfig } from './hardening/index.ts';
 import { defaultKeyRingConfig, type KeyRingConfig } from './identity/index.ts';
 import { defaultLeaseConfig, type LeaseConfig } from './lease/index.ts';
+import { defaultTaskWorkspaceConfig, type TaskWorkspaceConfig } from './tasks/index.ts';
 
 export interface ControlConfig {
   /** Interface to listen on: loopback by default, the control plane is reached through a tunnel or mesh. */
@@ -59,6 +60,8 @@ export interface ControlConfig {
    * and the sweep takes it over; far past the longest live dispatch (the node's start call times out after 10 s).
    */
   taskStalePlacingMs: number;
+  /** When workspaces made for tasks are stopped and deleted after their task's last turn (control/tasks/task-workspaces.ts). */
+  taskWorkspaces: TaskWorkspaceConfig;
   /** Node infrastructure: Tailscale API, provider (local/hetzner), warm pool (WARREN_TAILSCALE_*, WARREN_PROVIDER…). */
   infra: InfraConfig;
   /**
@@ -107,6 +110,7 @@ export function defaultControlConfig(dataDir = '.warren'): ControlConfig {
     activity: defaultActivityConfig(),
     taskSweepMs: 5_000,
     taskStalePlacingMs: 60_000,
+    taskWorkspaces: defaultTaskWorkspaceConfig(),
     infra: defaultInfraConfig(),
     meshListen: undefined,
     meshTimings: defaultMeshConfig(),
@@ -248,6 +252,18 @@ export function loadControlConfig(
     env.WARREN_TASK_STALE_PLACING_MS,
   );
   if (stale !== undefined) config.taskStalePlacingMs = stale;
+  const idleStop = parse(
+    Millis(1_000, 30 * 86_400_000),
+    'WARREN_TASK_IDLE_STOP_MS',
+    env.WARREN_TASK_IDLE_STOP_MS,
+  );
+  if (idleStop !== undefined) config.taskWorkspaces = { ...config.taskWorkspaces, idleStopMs: idleStop };
+  const keep = parse(
+    Millis(1_000, 365 * 86_400_000),
+    'WARREN_TASK_WORKSPACE_RETENTION_MS',
+    env.WARREN_TASK_WORKSPACE_RETENTION_MS,
+  );
+  if (keep !== undefined) config.taskWorkspaces = { ...config.taskWorkspaces, retentionMs: keep };
   const hardening = parseHardeningConfig(env);
   if (!hardening.ok) throw new ConfigError(hardening.message);
   config.hardening = hardening.config;

@@ -13,7 +13,12 @@ import { type Clock, systemClock } from './clock.ts';
 import type { ControlConfig } from './config.ts';
 import { createStore, type Database, openDatabase, type Store } from './db/index.ts';
 import { createNodeFleet, type NodeFleet } from './fleet/index.ts';
-import { createGitHubService, type GitHubService, type UserTokenStore } from './github/index.ts';
+import {
+  createGitHubApp,
+  createGitHubService,
+  type GitHubService,
+  type UserTokenStore,
+} from './github/index.ts';
 import {
   createIssuer,
   createKeyRing,
@@ -32,11 +37,16 @@ import type { Provider } from './providers/index.ts';
 import type { TailscaleApi } from './tailscale/index.ts';
 import {
   createNodeTaskAgents,
+  createProjectRepository,
   createTaskDispatcher,
+  createTaskPlacement,
+  createTaskPullRequests,
   createTaskService,
+  createTaskWorkspaces,
   createWarmPlacement,
   type TaskDispatcher,
   type TaskService,
+  type TaskWorkspaces,
 } from './tasks/index.ts';
 import { createNodePush, createWorkspaceService, type WorkspaceService } from './workspaces/index.ts';
 
@@ -76,6 +86,8 @@ export interface ControlDeps {
   /** Tasks, run by the agents of warm workspaces (through their nodes). */
   tasks: TaskService;
   taskDispatcher: TaskDispatcher;
+  /** Stops idle task workspaces and deletes expired ones (on the task sweep). */
+  taskWorkspaces: TaskWorkspaces;
   /** Node machines (provider, provisioning records) and the warm pool. */
   fleet: NodeFleet;
 }
@@ -136,12 +148,30 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
     log,
     ...(fleet.warmPool ? { nodeSource: fleet } : {}),
   });
+  const githubApp = config.github ? createGitHubApp(config.github) : null;
+  const projectRepos = store.github.projectRepos;
   const tasks = createTaskService({
     client: database.client,
     clock,
-    placement: createWarmPlacement({ store, client: database.client }),
+    placement: createTaskPlacement({
+      store,
+      workspaces,
+      idle: createWarmPlacement({ store, client: database.client }),
+      repositoryOf: config.github
+        ? createProjectRepository({ projectRepos, gitBaseUrl: config.github.gitBaseUrl })
+        : async () => null,
+    }),
     agents: createNodeTaskAgents({ store, push, log }),
     activity,
+    ...(githubApp
+      ? {
+          pullRequests: createTaskPullRequests({
+            app: githubApp,
+            projectRepos,
+            publicUrl: config.infra.publicUrl ?? options.publicUrl,
+          }),
+        }
+      : {}),
   });
   const peerState = options.peerState ?? ((nodeId: string) => deps.mesh?.peerState(nodeId));
   const liveness = createLiveness({
@@ -213,6 +243,14 @@ export async function openControlDeps(config: ControlConfig, options: DepsOption
       log,
       clock,
       staleAfterMs: config.taskStalePlacingMs,
+    }),
+    taskWorkspaces: createTaskWorkspaces({
+      client: database.client,
+      store,
+      workspaces,
+      clock,
+      log,
+      config: config.taskWorkspaces,
     }),
     fleet,
   };

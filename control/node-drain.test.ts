@@ -78,11 +78,11 @@ describe('Drain', () => {
 
     const kept = await create('kept', a.nodeId);
     expect(kept.data!.nodeId).toBe(a.nodeId);
-    const beat = (id: string, workspaces: { id: string; status: 'running' }[]) =>
+    const beat = (id: string, workspaces: { id: string; status: 'running'; agentState?: 'ready' }[]) =>
       control
         .nodeClient(id === a.nodeId ? a : b)
         .POST('/api/v1/nodes/{id}/heartbeat', { params: { path: { id } }, body: { workspaces } });
-    await beat(a.nodeId, [{ id: kept.data!.id, status: 'running' }]);
+    await beat(a.nodeId, [{ id: kept.data!.id, status: 'running', agentState: 'ready' }]);
 
     const drained = await patch(a.nodeId, { drained: true });
     expect(drained.data!.drainedAt).not.toBeNull();
@@ -98,7 +98,7 @@ describe('Drain', () => {
     expect(waiting.data!.nodeId).toBeNull();
 
     // The workspace already there keeps running: still assigned to A, still reported running.
-    const ack = await beat(a.nodeId, [{ id: kept.data!.id, status: 'running' }]);
+    const ack = await beat(a.nodeId, [{ id: kept.data!.id, status: 'running', agentState: 'ready' }]);
     expect(ack.data!.workspaces.map((w) => w.id)).toContain(kept.data!.id);
     expect(ack.data!.workspaces.find((w) => w.id === kept.data!.id)!.desiredState).toBe('running');
     const k = await control.client.GET('/api/v1/workspaces/{id}', {

@@ -233,6 +233,7 @@ function startTaskSweep(deps: ControlDeps, everyMs: number): { stop(): void } {
       async () => {
         try {
           await deps.taskDispatcher.sweep();
+          await deps.taskWorkspaces.sweep();
         } catch (e) {
           deps.log.error('task sweep failed', { message: (e as Error).message });
         }

@@ -8,6 +8,7 @@ import type {
   TaskReport,
   TranscriptSearchResult,
   WorkspaceAssignment,
+  WorkspaceRepository,
 } from '../contract/index.ts';
 import {
   type AgentHost,
@@ -25,6 +26,7 @@ import {
   type PermissionDesk,
 } from './agent/index.ts';
 import { ControlError } from './control-link.ts';
+import { createWorkspaceRepo, type WorkspaceLaunch } from './git/index.ts';
 import type { AgentData, AgentSockets } from './proxy/index.ts';
 import { type Runtime, runFingerprint } from './workspaces/index.ts';
 
@@ -58,6 +60,8 @@ export interface NodeAgents {
 /** Most agent events waiting for the control plane; past it the oldest are dropped (the transcript keeps them). */
 const ACTIVITY_QUEUE_MAX = 1000;
 const ENDED = new Set(['stopping', 'stopped', 'deleting', 'error']);
+/** Tries at cloning a task workspace's repository before its agent counts as failed. */
+const CLONE_ATTEMPTS = 3;
 
 /** Lines of the agent's stderr quoted when it failed for good. */
 const QUOTED_STDERR_LINES = 5;
@@ -172,6 +176,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     onEvent(workspaceId, event) {
       // An agent that failed for good leaves its workspace running but degraded, saying why; ready again heals it.
       if (event.data.kind === 'agent_state') {
+        o.runtime.agentState(workspaceId, event.data.state);
         if (event.data.state === 'failed')
           o.runtime.degrade(
             workspaceId,
@@ -187,16 +192,66 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     },
   });
 
+  const repo = createWorkspaceRepo({
+    shell: o.shell,
+    output: (workspaceId, text) => {
+      const w = o.runtime.logs.writer(workspaceId, 'agent', 'stderr');
+      w.write(new TextEncoder().encode(text));
+      w.end();
+    },
+  });
+  const launcher =
+    (workspaceId: string): WorkspaceLaunch =>
+    (argv) =>
+      o.runtime.spawn(workspaceId, { argv, purpose: 'git', stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  /** Clones of this run by workspace: true once the checkout is there (the agent may start). */
+  const clones = new Map<string, Promise<boolean>>();
+  const cloned = new Set<string>();
+  /** Clones the workspace's repository (once per run) and starts its agent after; the agent fails without it. */
+  const cloneThenStart = (workspaceId: string, repository: WorkspaceRepository) => {
+    if (clones.has(workspaceId)) return;
+    const done = (async () => {
+      // Three tries, jittered: the control plane or GitHub may be briefly away while the workspace starts.
+      for (let attempt = 0; attempt < CLONE_ATTEMPTS; attempt++) {
+        if (o.runtime.get(workspaceId)?.status !== 'running') return false;
+        if (await repo.clone(workspaceId, launcher(workspaceId), repository).catch(() => false)) return true;
+        await Bun.sleep(backoffDelay(defaultBackoffConfig(), attempt + 2));
+      }
+      return false;
+    })();
+    clones.set(workspaceId, done);
+    void done.then((ok) => {
+      if (clones.get(workspaceId) !== done) return;
+      if (ok) {
+        cloned.add(workspaceId);
+        sessionFor(workspaceId);
+        return;
+      }
+      if (o.runtime.get(workspaceId)?.status !== 'running') return clones.delete(workspaceId);
+      o.runtime.degrade(workspaceId, `the repository could not be cloned${lastWords(workspaceId)}`);
+      o.runtime.agentState(workspaceId, 'failed');
+    });
+  };
+
   /** The workspace's session, started if it runs and names an agent command; else undefined. */
   const sessionFor = (workspaceId: string): AgentSession | undefined => {
     const target = o.runtime.get(workspaceId);
     const spec = o.spec(workspaceId);
     const command = spec?.agentCommand;
     if (target?.status !== 'running' || !command || !spec) return host.get(workspaceId);
+    const repository = spec.repository ?? undefined;
+    // The agent works on the repository: it starts once the checkout is there, in its folder.
+    if (repository && !cloned.has(workspaceId)) {
+      cloneThenStart(workspaceId, repository);
+      return host.get(workspaceId);
+    }
     if (!host.get(workspaceId)) startedWith.set(workspaceId, runFingerprint(spec));
+    const home = target.env.HOME ?? target.dir;
     return host.ensure(workspaceId, {
-      argv: [o.shell, '-c', command],
-      cwd: target.env.HOME ?? target.dir,
+      argv: repository
+        ? [o.shell, '-c', `cd -- "$1" && exec ${o.shell} -c "$2"`, 'warren-agent', repository.dir, command]
+        : [o.shell, '-c', command],
+      cwd: repository ? `${home}/${repository.dir}` : home,
       env: {},
       launch: (request) => o.runtime.spawn(workspaceId, request),
       output: {
@@ -208,21 +263,39 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
 
   const stop = (workspaceId: string) => {
     startedWith.delete(workspaceId);
+    clones.delete(workspaceId);
+    cloned.delete(workspaceId);
     return host.remove(workspaceId).catch((e) => o.log(`agent stop failed: ${(e as Error).message}`));
   };
 
+  /** The status each workspace last reported: a report that changes only its agent state moves no agent. */
+  const lastStatus = new Map<string, string>();
   o.runtime.onChange((report) => {
+    const before = lastStatus.get(report.id);
+    lastStatus.set(report.id, report.status);
     const spec = o.spec(report.id);
     const stale = host.get(report.id) && spec && startedWith.get(report.id) !== runFingerprint(spec);
     // The workspace was edited (or retried): its agent starts again with the new command and environment.
     if (stale) void stop(report.id).then(() => sessionFor(report.id));
+    // Its agent's own state changed (say, stopped for a cancelled task): that starts nothing again.
+    else if (report.status === before) return;
     else if (report.status === 'running') sessionFor(report.id);
-    else if (ENDED.has(report.status) && host.get(report.id)) void stop(report.id);
+    else if (ENDED.has(report.status) && (host.get(report.id) || clones.has(report.id))) void stop(report.id);
   });
 
   const tasks = createAgentTasks({
     sessionFor,
-    stopAgent: (workspaceId) => host.remove(workspaceId),
+    // The cancelled task's agent goes with everything it started; a fresh one starts for the workspace's next
+    // task or chat, so a cancel does not leave the workspace without a ready agent.
+    async stopAgent(workspaceId) {
+      await host.remove(workspaceId);
+      sessionFor(workspaceId);
+    },
+    async publish(workspaceId, input) {
+      const dir = o.spec(workspaceId)?.repository?.dir;
+      if (!dir) return undefined;
+      return repo.publish(workspaceId, launcher(workspaceId), { dir, ...input });
+    },
     async report(taskId, report) {
       try {
         await o.reportTask(taskId, report);

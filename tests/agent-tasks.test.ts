@@ -289,7 +289,7 @@ describe('Tasks on warm workspaces', () => {
     );
   });
 
-  it('delivers a follow-up message to a running task', async () => {
+  it('delivers a follow-up message to a running task; one to a completed task continues it on its workspace', async () => {
     const task = await submit('/slow 150 a b c d e f g h');
     await taskIn(task.id, 'running');
     const m = await control.client.POST('/api/v1/tasks/{id}/messages', {
@@ -299,11 +299,16 @@ describe('Tasks on warm workspaces', () => {
     expect(m.response.status).toBe(200);
     const done = await taskIn(task.id, 'completed');
     expect(done.summary).toBe('echo: and one more thing');
-    const late = await control.client.POST('/api/v1/tasks/{id}/messages', {
+    const later = await control.client.POST('/api/v1/tasks/{id}/messages', {
       params: { path: { id: task.id } },
-      body: { text: 'too late' },
+      body: { text: 'and later still' },
     });
-    expect(late.response.status).toBe(409);
+    expect(later.response.status).toBe(200);
+    await eventually(
+      async () => (await getTask(task.id)).summary === 'echo: and later still',
+      'the task to continue',
+    );
+    expect(await getTask(task.id)).toMatchObject({ status: 'completed', workspaceId: done.workspaceId });
   });
 
   it('cancels a running task: cancelled, and its agent process and children gone', async () => {
@@ -320,7 +325,8 @@ describe('Tasks on warm workspaces', () => {
     expect(r.response.status).toBe(200);
     expect((r.data as Task).status).toBe('cancelled');
     await eventually(() => !alive(agentPid!) && !alive(childPid), 'the agent and its child to be gone');
-    expect(agentPids(agentWs)).toEqual([]);
+    // A fresh agent starts for the workspace's next task: never the one that ran the cancelled turn.
+    expect(agentPids(agentWs)).not.toContain(agentPid);
     expect((await getTask(task.id)).status).toBe('cancelled');
     // A client still on the stopped session is told to reconnect.
     c.send({ type: 'prompt', text: 'anyone?' });

@@ -17,21 +17,16 @@ import {
   ECHO_APP,
   eventually,
   type GitHttpServer,
-  startGitHttpServer,
   tempDataDir,
 } from '../node/testing/index.ts';
-import { type NamespaceHost, sandboxAvailable, startNamespaceHost } from './sandbox-harness.ts';
-import { NODE_READY, startWarren } from './testing/index.ts';
+import { sandboxAvailable } from './sandbox-harness.ts';
+import { NODE_READY, type ServedGit, startServedGit, startWarren } from './testing/index.ts';
 
-/**
- * Where the node can, its workspaces run sandboxed, each in its own network namespace that may not reach the
- * host's addresses: the git server (on the host, where it checks tokens against the FakeGitHub) is then reached
- * through a forwarder in a namespace of the test's own, as a workspace reaches github.com through NAT.
- */
+/** Where the node can, its workspaces run sandboxed (the git server is then reached through a namespace). */
 const SANDBOXED = sandboxAvailable;
-let gitHost: NamespaceHost | undefined;
 /** The base URL workspaces clone from. */
 let repoBase = '';
+let served: ServedGit;
 let world: GitHubWorld;
 let control: TestControl;
 let controlStopped = false;
@@ -48,34 +43,15 @@ beforeAll(async () => {
   control = await startTestControl({ github: world.config, config: { heartbeatIntervalMs: 300 } });
   // The git server stands in for github.com: it serves a repository to a live FakeGitHub token covering it.
   mkdirServed();
-  if (SANDBOXED) gitHost = startNamespaceHost('wrngit', 1);
-  gitServer = startGitHttpServer({
-    ...(gitHost ? { hostname: gitHost.gateway } : {}),
-    projectRoot: join(work, 'served'),
+  served = await startServedGit({
+    root: join(work, 'served'),
     accepts: (password, repo) =>
       SERVED[repo] !== undefined &&
       (world.fake.installationToken(password)?.repositoryIds?.includes(SERVED[repo]) ?? false),
+    ...(SANDBOXED ? { namespace: { name: 'wrngit', block: 1 } } : {}),
   });
-
-  repoBase = gitServer.url;
-  if (gitHost) {
-    const [, port] = gitServer.host.split(':');
-    const forwarder = gitHost.spawn([
-      process.execPath,
-      join(import.meta.dir, 'fixtures', 'tcp-forwarder.ts'),
-      gitHost.address,
-      '9080',
-      gitHost.gateway,
-      port!,
-    ]);
-    repoBase = `http://${gitHost.address}:9080`;
-    await eventually(
-      async () => (await fetch(repoBase).catch(() => undefined))?.status === 401,
-      'the forwarder',
-      10_000,
-    );
-    void forwarder;
-  }
+  gitServer = served.server;
+  repoBase = served.base;
 
   // alice signs in with GitHub, the App's installation is recorded, her project is bound to acme/app + acme/lib.
   const signed = await signInWithGitHub(control.url, world.fake, WORLD.alice);
@@ -136,8 +112,7 @@ afterAll(async () => {
   nodeProc?.kill('SIGTERM');
   await nodeProc?.exited;
   if (!controlStopped) await control.stop();
-  await gitServer.stop();
-  gitHost?.stop();
+  await served.stop();
   await world.stop();
   rmSync(nodeData, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });

@@ -12,3 +12,4 @@ export {
 } from './mesh-harness.ts';
 export { netnsAvailable } from './netns.ts';
 export { type NetnsMesh, startNetnsMesh } from './netns-mesh.ts';
+export { sandboxAvailable } from './sandbox-harness.ts';

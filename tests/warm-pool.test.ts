@@ -1,5 +1,6 @@
 // End to end: a warm pool of 2 with the `local` provider (real node processes) behind the real API: ten
-// concurrent workspace creations never share a node, the pool refills, released nodes are reaped when idle.
+// concurrent workspace creations never share a node, the pool refills, released nodes are reaped when idle, and a
+// task with no workspace gets one made for it on a warm node.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import {
   defaultInfraConfig,
@@ -7,6 +8,7 @@ import {
   startTestControl,
   type TestControl,
 } from '../control/testing/index.ts';
+import { FIXTURE_AGENT } from '../node/testing/index.ts';
 
 let control: TestControl;
 let projectId: string;
@@ -34,6 +36,7 @@ beforeAll(async () => {
   control = await startTestControl({
     config: {
       heartbeatIntervalMs: 300,
+      taskSweepMs: 150,
       infra: {
         ...defaultInfraConfig(),
         // Short idle timeout and maintenance tick so reaping shows within the test; timings, not behaviour.
@@ -155,6 +158,33 @@ describe('Warm pool (local provider, real API)', () => {
     const running = (await control.deps.fleet.provider.list()).map((n) => n.nodeId).sort();
     expect(running).toEqual(rows!.map((r) => r.id).sort());
   });
+
+  it('gives a task with no idle workspace a new one, made from the project defaults on a warm node', async () => {
+    await control.client.PATCH('/api/v1/projects/{id}', {
+      params: { path: { id: projectId } },
+      body: { agentCommand: `exec ${process.execPath} ${FIXTURE_AGENT}` },
+    });
+    const warmBefore = (await warm()).map((r) => r.id);
+    const submitted = await control.client.POST('/api/v1/tasks', {
+      body: { projectId, prompt: 'hello pool' },
+    });
+    const id = submitted.data!.id;
+    const done = await eventually(
+      async () => {
+        const t = (await control.client.GET('/api/v1/tasks/{id}', { params: { path: { id } } })).data;
+        return t && ['completed', 'failed'].includes(t.status) ? t : undefined;
+      },
+      'the task to end',
+      60_000,
+    );
+    expect(done).toMatchObject({ status: 'completed', summary: 'echo: hello pool' });
+    const ws = (
+      await control.client.GET('/api/v1/workspaces/{id}', { params: { path: { id: done!.workspaceId! } } })
+    ).data!;
+    expect(ws.taskId).toBe(id);
+    expect(warmBefore).toContain(ws.nodeId!);
+    expect((await poolRows()).find((r) => r.id === ws.nodeId)?.claimed_by).toBe(ws.id);
+  }, 90_000);
 });
 
 describe('Warm pools per project', () => {

@@ -17,6 +17,8 @@ const workspace = (id: string, status: Workspace['status'], updatedAt: string): 
   resources: {},
   shell: null,
   envNames: [],
+  agentState: null,
+  taskId: null,
   url: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt,

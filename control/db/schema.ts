@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import {
   ACTIVITY_KINDS,
+  AGENT_STATES,
   DESIRED_STATES,
   NODE_ISOLATIONS,
   NODE_STATUSES,
@@ -218,6 +219,12 @@ export const workspaces = sqliteTable(
     /** Grows with each retry the user asks for; the node restarts a run whose generation changed. */
     generation: integer('generation').notNull().default(0),
     port: integer('port'),
+    /** Its agent's state as the node last reported it (issue 17); null: no agent, or not reported yet. */
+    agentState: text('agent_state', { enum: AGENT_STATES }),
+    /** The task it was made for (issue 17): it serves that task and its follow-ups only. No FK: tasks point here. */
+    taskId: text('task_id'),
+    /** WorkspaceRepository as JSON: cloned before its agent starts; null: nothing to clone. */
+    repository: text('repository'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -231,6 +238,7 @@ export const workspaces = sqliteTable(
     ),
     check('workspaces_desired_check', oneOf('desired_state', DESIRED_STATES)),
     index('workspaces_owner').on(t.ownerId),
+    index('workspaces_task').on(t.taskId),
     // With desired_state: the capacity checks count a node's occupying workspaces from the index alone.
     index('workspaces_node').on(t.nodeId, t.desiredState),
     // Names are unique within a project, so people and scripts can tell workspaces apart by name. A workspace
@@ -342,6 +350,12 @@ export const tasks = sqliteTable(
     /** JSON of TaskOutcome. */
     outcome: text('outcome'),
     summary: text('summary'),
+    /** The pushed branch, its last commit, the branch it started from, and its pull request (issue 17). */
+    branch: text('branch'),
+    commitSha: text('commit_sha'),
+    baseBranch: text('base_branch'),
+    pullRequestUrl: text('pull_request_url'),
+    pullRequestNumber: integer('pull_request_number'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     endedAt: integer('ended_at'),

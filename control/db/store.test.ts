@@ -4,6 +4,7 @@ import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import {
+  AGENT_STATES,
   DESIRED_STATES,
   NODE_ISOLATIONS,
   NODE_STATUSES,
@@ -154,6 +155,9 @@ for (const backend of DATABASE_BACKENDS) {
         expect(await s.workspaces.get('ws_second_bbbbbb')).toMatchObject({
           name: 'api-bbbbbb',
           generation: 0,
+          agentState: null,
+          taskId: null,
+          repository: null,
         });
         // A workspace being deleted does not hold its name.
         expect((await s.workspaces.get('ws_gone_cccccc'))?.name).toBe('api');
@@ -309,6 +313,33 @@ for (const backend of DATABASE_BACKENDS) {
       expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(false);
       await store.nodes.update(node.id, { drainedAt: null });
       expect(await store.workspaces.placeIfCapacity(unplaced.id, node.id, 'starting', T)).toBe(true);
+    });
+
+    it('writes every column of a workspace on both inserts, placed or not', async () => {
+      const node = nodeRow();
+      await store.nodes.insert(node);
+      const full: Partial<WorkspaceRow> = {
+        shell: 'zsh',
+        generation: 3,
+        taskId: 'tk00000000000000000001',
+        repository: '{"url":"https://github.com/acme/app.git","dir":"app"}',
+      };
+      const unplaced = workspaceRow(full);
+      const placed = workspaceRow({ ...full, nodeId: node.id, status: 'starting' });
+      await store.workspaces.insert(unplaced);
+      expect(await store.workspaces.insertIfCapacity(placed)).toBe(true);
+      expect(await store.workspaces.get(unplaced.id)).toEqual(unplaced);
+      expect(await store.workspaces.get(placed.id)).toEqual(placed);
+    });
+
+    it('round-trips every agent state of a workspace', async () => {
+      const row = workspaceRow();
+      await store.workspaces.insert(row);
+      for (const agentState of AGENT_STATES) {
+        const updated = await store.workspaces.update(row.id, row.status, { agentState });
+        expect(updated?.agentState).toBe(agentState);
+        expect((await store.workspaces.get(row.id))?.agentState).toBe(agentState);
+      }
     });
 
     it('round-trips workspace resources, reading `{}` for rows written without them', async () => {

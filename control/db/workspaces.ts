@@ -58,10 +58,11 @@ export interface WorkspaceAccessTarget {
 // ties by id.
 const INSERT_ON_ROOMIEST_NODE = `INSERT INTO workspaces
   (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state, status_reason,
-   app_command, agent_command, env, resources, shell, port, created_at, updated_at)
+   app_command, agent_command, env, resources, shell, port, created_at, updated_at, task_id, repository)
   SELECT ?1, ?2, p.id, ?3, n.id, 'starting', NULL, ?4, ?5, coalesce(?6, p.app_command),
     coalesce(?7, p.agent_command), ?8,
-    coalesce(?9, CASE WHEN json_valid(p.resources) THEN json(p.resources) ELSE '{}' END), ?10, ?11, ?12, ?13
+    coalesce(?9, CASE WHEN json_valid(p.resources) THEN json(p.resources) ELSE '{}' END), ?10, ?11, ?12, ?13,
+    ?17, ?18
   FROM projects AS p,
     (SELECT id FROM nodes
       WHERE status = 'online' AND drained_at IS NULL AND occupied_workspaces < capacity_workspaces
@@ -150,10 +151,12 @@ export function createWorkspaceQueries(db: Db) {
       if (!nodeId) throw new Error('insertIfCapacity needs a node');
       const insert = db.run(sql`INSERT INTO ${workspaces}
         (id, name, project_id, owner_id, node_id, status, status_before_unreachable, desired_state,
-         status_reason, app_command, agent_command, env, resources, shell, port, created_at, updated_at)
+         status_reason, app_command, agent_command, env, resources, shell, generation, agent_state, task_id,
+         repository, port, created_at, updated_at)
         SELECT ${row.id}, ${row.name}, ${row.projectId}, ${row.ownerId}, ${nodeId}, ${row.status}, NULL,
           ${row.desiredState}, ${row.statusReason}, ${row.appCommand}, ${row.agentCommand}, ${row.env},
-          ${row.resources}, ${row.shell}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
+          ${row.resources}, ${row.shell}, ${row.generation}, ${row.agentState}, ${row.taskId},
+          ${row.repository}, ${row.port}, ${row.createdAt}, ${row.updatedAt}
         WHERE ${hasRoom(nodeId)}`);
       const [r] = await db.batch([insert, ...notesAfterWrite(row.id, row.createdAt, notes)]);
       return r.rowsAffected === 1;
@@ -167,7 +170,7 @@ export function createWorkspaceQueries(db: Db) {
      * no node with room): the caller decides why with a read.
      */
     async insertOnRoomiestNode(
-      row: Omit<WorkspaceRow, 'nodeId' | 'status' | 'generation' | 'resources'> & {
+      row: Omit<WorkspaceRow, 'nodeId' | 'status' | 'generation' | 'agentState' | 'resources'> & {
         resources: string | null;
       },
       ownerId: string | undefined,
@@ -195,6 +198,8 @@ export function createWorkspaceQueries(db: Db) {
               `$."${skipLabel}"`,
               row.projectId,
               ownerId ?? null,
+              row.taskId,
+              row.repository,
             ]),
           },
           {

@@ -74,5 +74,21 @@ describe('parseGitHubConfig', () => {
       ok: false,
       variable: 'WARREN_GITHUB_API_URL',
     });
+    expect(parseGitHubConfig({ ...full(key.pkcs8), WARREN_GITHUB_GIT_URL: 'git@github.com:' })).toMatchObject(
+      {
+        ok: false,
+        variable: 'WARREN_GITHUB_GIT_URL',
+      },
+    );
+  });
+
+  it('clones from github.com unless told another git host, without a trailing slash', () => {
+    expect(parseGitHubConfig(full(key.pkcs8))).toMatchObject({
+      ok: true,
+      config: { gitBaseUrl: 'https://github.com' },
+    });
+    expect(
+      parseGitHubConfig({ ...full(key.pkcs8), WARREN_GITHUB_GIT_URL: 'https://git.example.com/' }),
+    ).toMatchObject({ ok: true, config: { gitBaseUrl: 'https://git.example.com' } });
   });
 });

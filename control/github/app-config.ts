@@ -16,6 +16,11 @@ export interface GitHubConfig {
   apiBaseUrl: string;
   /** The App's slug, for the "install the App" link; null when not configured. */
   appSlug: string | null;
+  /**
+   * Where repositories are cloned from over HTTPS (`<gitBaseUrl>/<owner>/<repo>.git`); default
+   * `https://github.com`. GitHub Enterprise names its host; tests a local `git http-backend`.
+   */
+  gitBaseUrl: string;
 }
 
 /** The variables parseGitHubConfig reads, in the order it reports them. */
@@ -27,6 +32,7 @@ export const GITHUB_ENV = {
   webhookSecret: 'WARREN_GITHUB_WEBHOOK_SECRET',
   apiBaseUrl: 'WARREN_GITHUB_API_URL',
   appSlug: 'WARREN_GITHUB_APP_SLUG',
+  gitBaseUrl: 'WARREN_GITHUB_GIT_URL',
 } as const;
 
 const REQUIRED = ['appId', 'privateKey', 'clientId', 'clientSecret', 'webhookSecret'] as const;
@@ -63,19 +69,10 @@ export function parseGitHubConfig(env: Record<string, string | undefined>): GitH
   const key = normalisePrivateKey(value('privateKey')!);
   if (!key.ok) return fail('privateKey', key.message);
 
-  let apiBaseUrl = 'https://api.github.com'; // GitHub.com's REST root
-  const api = value('apiBaseUrl');
-  if (api !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(api);
-    } catch {
-      return fail('apiBaseUrl', 'must be an http(s) URL');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      return fail('apiBaseUrl', 'must be an http(s) URL');
-    apiBaseUrl = api.replace(/\/+$/, '');
-  }
+  const apiBaseUrl = httpUrl(value('apiBaseUrl'), 'https://api.github.com'); // GitHub.com's REST root
+  if (apiBaseUrl === undefined) return fail('apiBaseUrl', 'must be an http(s) URL');
+  const gitBaseUrl = httpUrl(value('gitBaseUrl'), 'https://github.com'); // GitHub.com's git host
+  if (gitBaseUrl === undefined) return fail('gitBaseUrl', 'must be an http(s) URL');
   const slug = value('appSlug') ?? null;
   if (slug !== null && !/^[a-z0-9][a-z0-9-]{0,99}$/.test(slug)) {
     return fail('appSlug', 'must be the App slug (lowercase letters, digits and dashes)');
@@ -90,8 +87,21 @@ export function parseGitHubConfig(env: Record<string, string | undefined>): GitH
       webhookSecret: value('webhookSecret')!,
       apiBaseUrl,
       appSlug: slug,
+      gitBaseUrl,
     },
   };
+}
+
+/** `raw` without trailing slashes when it is an http(s) URL, `fallback` when unset, undefined when invalid. */
+function httpUrl(raw: string | undefined, fallback: string): string | undefined {
+  if (raw === undefined) return fallback;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  } catch {
+    return undefined;
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 function fail(key: keyof typeof GITHUB_ENV, message: string): GitHubConfigResult {

@@ -76,3 +76,13 @@ export const InstallationEventPayload = v.object({
   action: v.string(),
   installation: GitHubInstallationShape,
 });
+
+/** `POST /repos/{owner}/{repo}/pulls` (201) and `PATCH /repos/{owner}/{repo}/pulls/{number}` (200). */
+export const GitHubPullRequestResponse = v.object({
+  number: GitHubNumericId,
+  // Shown as a link in the UI: web addresses only (a `javascript:` URL is a URL too).
+  html_url: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//)),
+  state: v.string(),
+  head: v.object({ ref: v.string() }),
+  base: v.object({ ref: v.string() }),
+});

@@ -29,6 +29,12 @@ export {
 } from './installations.ts';
 export { type Outcome, outcomeResponse } from './outcome.ts';
 export { createProjectRepos, MAX_PROJECT_REPOS, type ProjectRepos } from './project-repos.ts';
+export {
+  openPullRequest,
+  type PullRequestRef,
+  type PullRequestRepo,
+  updatePullRequest,
+} from './pull-requests.ts';
 export { type AccessibleRepo, checkRepoAccess, parseFullName } from './repo-access.ts';
 export {
   createSignIn,

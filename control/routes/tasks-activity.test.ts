@@ -130,6 +130,7 @@ describe('Warm placement', () => {
         status: 'running',
         desiredState: 'running',
         agentCommand: 'run-the-agent',
+        agentState: 'restarting',
       }),
     ).toBeDefined();
     const placement = createWarmPlacement({ store, client: database.client });
@@ -147,8 +148,16 @@ describe('Warm placement', () => {
     const actor = { userId: admin.id, admin: true };
     const a = (await tasks.submit(actor, { projectId, prompt: 'warm a' })).task;
     const b = (await tasks.submit(actor, { projectId, prompt: 'warm b' })).task;
+    // Only a ready agent takes a task: one that is restarting (or failed) would only fail it.
+    expect(await tasks.dispatch(a.id)).toMatchObject({ started: false, task: { status: 'queued' } });
+    const restarting = (await store.workspaces.get(one))!;
+    await store.workspaces.update(one, restarting.status, { agentState: 'ready' });
     expect(await tasks.dispatch(a.id)).toMatchObject({ started: true, task: { workspaceId: one, nodeId } });
     expect(await tasks.dispatch(b.id)).toMatchObject({ started: false, task: { status: 'queued' } });
+    // A task waiting on a person still holds its workspace: no other task is placed there meanwhile.
+    expect((await tasks.needsInput(nodeId, a.id, true)).status).toBe('needs_input');
+    expect(await tasks.dispatch(b.id)).toMatchObject({ started: false, task: { status: 'queued' } });
+    expect((await tasks.needsInput(nodeId, a.id, false)).status).toBe('running');
     await store.nodes.update(nodeId, { status: 'offline' });
     await tasks.report(nodeId, a.id, { status: 'completed', outcome: {} });
     expect((await tasks.dispatch(b.id)).started).toBe(false);

@@ -61,13 +61,19 @@ export function taskRoutes(deps: ControlDeps, routeDeps: TaskRouteDeps) {
       '',
       async ({ request, query }) => {
         const p = await deps.auth.user(request, 'read');
-        const rows = await tasks.list(actor(p), query.q === undefined ? {} : { q: query.q });
+        const rows = await tasks.list(actor(p), {
+          ...(query.q === undefined ? {} : { q: query.q }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+        });
         return { items: rows.map(taskView) };
       },
       {
         query: TaskListQuery,
         response: responses(list(Task), 400, 401, 403),
-        detail: doc('listTasks', 'List tasks, newest first; q searches prompts and summaries'),
+        detail: doc(
+          'listTasks',
+          'List tasks, newest first; q searches prompts and summaries, status keeps tasks in one state',
+        ),
       },
     )
     .get(
@@ -78,15 +84,20 @@ export function taskRoutes(deps: ControlDeps, routeDeps: TaskRouteDeps) {
     )
     .post(
       '/:id/messages',
-      async ({ request, params, body }) =>
-        taskMessageView(
-          await tasks.message(actor(await deps.auth.user(request, 'write')), params.id, body.text),
-        ),
+      async ({ request, params, body }) => {
+        const m = await tasks.message(actor(await deps.auth.user(request, 'write')), params.id, body.text);
+        // A follow-up that reopened an ended task queued it again: dispatch it now rather than at the next sweep.
+        if (m.deliveredAt === null) routeDeps.dispatch?.(params.id);
+        return taskMessageView(m);
+      },
       {
         params: IdParams,
         body: TaskMessageCreate,
         response: responses(TaskMessage, 400, 401, 403, 404, 409),
-        detail: doc('createTaskMessage', 'Send a follow-up message to a task that has not ended'),
+        detail: doc(
+          'createTaskMessage',
+          'Send a follow-up to a task; a completed or failed one continues with it on the same branch',
+        ),
       },
     )
     .get(

@@ -109,6 +109,8 @@ export function workspaceView(w: WorkspaceRow, nodeAddress: string | null): Work
     shell: w.shell,
     envNames: Object.keys(JSON.parse(w.env) as Record<string, string>).sort(),
     url: nodeAddress ? `${nodeAddress.replace(/\/$/, '')}/w/${w.id}/` : null,
+    agentState: w.agentCommand ? w.agentState : null,
+    taskId: w.taskId,
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),
   };

@@ -2,8 +2,8 @@
 
 export { createNodeTaskAgents, type NodeTaskAgentsOptions } from './node-task-agents.ts';
 export { createTaskDispatcher, type TaskDispatcher } from './task-dispatcher.ts';
+export { createTaskPlacement, type TaskPlacementOptions, taskWorkspaceName } from './task-placement.ts';
 export {
-  createTaskService,
   type TaskActor,
   type TaskAgents,
   type TaskMessageRow,
@@ -11,8 +11,23 @@ export {
   TaskPlacementError,
   type TaskService,
   type TaskWhere,
-} from './task-service.ts';
+  taskBranch,
+} from './task-ports.ts';
+export {
+  createProjectRepository,
+  createTaskPullRequests,
+  pullRequestBody,
+  pullRequestTitle,
+  type TaskPullRequests,
+} from './task-pull-requests.ts';
+export { createTaskService } from './task-service.ts';
 export type { TaskRow } from './task-tables.ts';
 export { canTaskTransition, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
 export { taskMessageView, taskView } from './task-view.ts';
+export {
+  createTaskWorkspaces,
+  defaultTaskWorkspaceConfig,
+  type TaskWorkspaceConfig,
+  type TaskWorkspaces,
+} from './task-workspaces.ts';
 export { createWarmPlacement } from './warm-placement.ts';

@@ -13,7 +13,7 @@ import type { Store } from '../db/index.ts';
 import { ControlError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { NodePush } from '../workspaces/index.ts';
-import type { TaskAgents } from './task-service.ts';
+import type { TaskAgents } from './task-ports.ts';
 
 export interface NodeTaskAgentsOptions {
   store: Store;
@@ -49,10 +49,10 @@ export function createNodeTaskAgents(options: NodeTaskAgentsOptions): TaskAgents
     `/_node/workspaces/${workspaceId}/agent/tasks/${taskId}`;
 
   return {
-    async start(task, where) {
+    async start(task, where, prompt) {
       const r = await call(where.nodeId, `/_node/workspaces/${where.workspaceId}/agent/tasks`, {
         taskId: task.id,
-        prompt: task.prompt,
+        prompt,
       });
       const started = v.safeParse(NodeTaskStarted, r.body);
       if (r.status !== 200 || !started.success)

@@ -4,7 +4,7 @@
 import type { Client } from '@libsql/client';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
-import type { TaskService } from './task-service.ts';
+import type { TaskService } from './task-ports.ts';
 
 export interface TaskDispatcher {
   /** Dispatches `taskId` in the background; failures are logged, the sweep tries again. */

@@ -25,10 +25,13 @@ class RecordingAgents implements TaskAgents {
   started: string[] = [];
   sent: [string, string][] = [];
   stopped: string[] = [];
+  /** What each start sent as the turn's prompt. */
+  prompts: [string, string][] = [];
   /** Runs while a start is in flight (to cancel the task meanwhile). */
   during?: (task: TaskRow) => Promise<void>;
-  async start(task: TaskRow) {
+  async start(task: TaskRow, _where: unknown, prompt: string) {
     this.started.push(task.id);
+    this.prompts.push([task.id, prompt]);
     await this.during?.(task);
     await Bun.sleep(1); // let racing dispatches interleave
     return { agentSessionId: `session-${task.id}` };
@@ -65,6 +68,14 @@ let placed: string[];
 let services: TaskService[];
 let tasks: TaskService;
 let clock: FakeClock;
+/** What the pull request publisher was asked: the task's PR number then, the branch and the base. */
+const published: {
+  task: string;
+  number: number | null;
+  branch: string;
+  base: string;
+  summary: string | null;
+}[] = [];
 
 async function open(path: string) {
   const c = (await openDatabase(`file:${path}`)).client;
@@ -115,6 +126,18 @@ beforeAll(async () => {
       placement,
       agents,
       activity: createActivityLog({ client, clock, cursorKey: new Uint8Array(32) }),
+      pullRequests: {
+        async publish(task, branch, base) {
+          published.push({
+            task: task.id,
+            number: task.pullRequestNumber,
+            branch,
+            base,
+            summary: task.summary,
+          });
+          return { number: 7, url: 'https://github.com/acme/app/pull/7' };
+        },
+      },
     }),
   );
   tasks = services[0] as TaskService;
@@ -364,9 +387,105 @@ describe('Tasks', () => {
     expect((await tasks.dispatch(unreserved.id)).started).toBe(true);
   });
 
+  it('opens a pull request for pushed changes before the task ends; a follow-up continues the branch and updates it', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'change a file' });
+    await tasks.dispatch(task.id);
+    const branch = `warren/task-${task.id}`;
+    const first = 'a'.repeat(40);
+    const done = await tasks.report(NODE, task.id, {
+      status: 'completed',
+      outcome: { stopReason: 'end_turn' },
+      summary: 'changed it',
+      git: { branch, commit: first, base: 'main' },
+    });
+    expect(done).toMatchObject({
+      status: 'completed',
+      branch,
+      commitSha: first,
+      baseBranch: 'main',
+      pullRequestUrl: 'https://github.com/acme/app/pull/7',
+      pullRequestNumber: 7,
+    });
+    expect(published.filter((p) => p.task === task.id)).toEqual([
+      { task: task.id, number: null, branch, base: 'main', summary: 'changed it' },
+    ]);
+
+    // The follow-up reopens it and is the next turn's prompt, on the same workspace.
+    const m = await tasks.message(alice, task.id, 'and the tests too');
+    expect(m.deliveredAt).toBeNull();
+    expect(await tasks.get(alice, task.id)).toMatchObject({ status: 'queued', endedAt: null });
+    expect((await tasks.dispatch(task.id)).task).toMatchObject({
+      status: 'running',
+      workspaceId: wsOf(task.id),
+    });
+    expect(agents.prompts.filter(([id]) => id === task.id).map(([, p]) => p)).toEqual([
+      'change a file',
+      'and the tests too',
+    ]);
+    expect((await tasks.messages(alice, task.id)).every((x) => x.deliveredAt !== null)).toBe(true);
+    expect(agents.sent.filter(([id]) => id === task.id)).toEqual([]);
+    const second = 'b'.repeat(40);
+    const again = await tasks.report(NODE, task.id, {
+      status: 'completed',
+      outcome: {},
+      summary: 'tests too',
+      git: { branch, commit: second },
+    });
+    expect(again).toMatchObject({
+      status: 'completed',
+      commitSha: second,
+      baseBranch: 'main',
+      pullRequestNumber: 7,
+    });
+    expect(published.filter((p) => p.task === task.id).at(-1)).toEqual({
+      task: task.id,
+      number: 7,
+      branch,
+      base: 'main',
+      summary: 'tests too',
+    });
+  });
+
+  it("refuses a report whose changes are on another branch than the task's, and opens no pull request for it", async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'push elsewhere' });
+    await tasks.dispatch(task.id);
+    const before = published.length;
+    for (const branch of ['main', 'warren/task-tk00000000000000000000', `warren/task-${task.id}-x`]) {
+      expect(
+        await failure(
+          tasks.report(NODE, task.id, {
+            status: 'completed',
+            outcome: {},
+            git: { branch, commit: 'd'.repeat(40) },
+          }),
+        ),
+      ).toBe('invalid_request');
+    }
+    expect(published.length).toBe(before);
+    expect((await tasks.get(alice, task.id)).status).toBe('running');
+  });
+
+  it('takes no follow-up on a task that never ran', async () => {
+    const { task } = await tasks.submit(alice, { projectId: PROJECT, prompt: 'never placed' });
+    await clients[0]?.execute({
+      sql: "UPDATE tasks SET status = 'failed', ended_at = 1 WHERE id = ?",
+      args: [task.id],
+    });
+    expect(await failure(tasks.message(alice, task.id, 'again?'))).toBe('illegal_transition');
+  });
+
+  it('lists tasks in one state', async () => {
+    const running = await tasks.list(alice, { status: 'running' });
+    expect(running.length).toBeGreaterThan(0);
+    expect(running.every((t) => t.status === 'running')).toBe(true);
+    const all = await tasks.list(alice);
+    expect(all.some((t) => t.status !== 'running')).toBe(true);
+  });
+
   it('moves only along the transition table', () => {
-    const terminal: TaskStatus[] = ['completed', 'failed', 'cancelled'];
-    for (const s of terminal) expect(TASK_TRANSITIONS[s]).toEqual([]);
+    // A cancelled task is over; a completed or failed one may only be reopened by a follow-up.
+    expect(TASK_TRANSITIONS.cancelled).toEqual([]);
+    for (const s of ['completed', 'failed'] as TaskStatus[]) expect(TASK_TRANSITIONS[s]).toEqual(['queued']);
     expect(TASK_TRANSITIONS.queued).not.toContain('running');
     expect(TASK_TRANSITIONS.queued).not.toContain('completed');
   });

@@ -8,100 +8,29 @@ import {
   newId,
   type PermissionAnswered,
   type TaskCreate,
-  type TaskReport,
   type TaskStatus,
 } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';
+import type { PullRequestRef } from '../github/index.ts';
+import {
+  type TaskActor,
+  type TaskAgents,
+  type TaskMessageRow,
+  type TaskPlacement,
+  TaskPlacementError,
+  type TaskService,
+  type TaskWhere,
+  taskBranch,
+} from './task-ports.ts';
 import { type TaskRow, taskRow } from './task-tables.ts';
 import { sourcesOf, TERMINAL_TASK_STATUSES } from './task-transitions.ts';
-
-/** Who acts on tasks: a user sees their own tasks, an admin all. */
-export interface TaskActor {
-  userId: string;
-  admin: boolean;
-}
-
-/** Where a task runs. */
-export interface TaskWhere {
-  workspaceId: string;
-  nodeId: string;
-}
-
-/** Finds a warm workspace for a task. Throw with `retryable: true` to leave the task queued for later. */
-export interface TaskPlacement {
-  place(task: TaskRow): Promise<TaskWhere>;
-}
-
-/** Talks to the agent bridge on the hosting node (over HTTP; the lead wires it). */
-export interface TaskAgents {
-  /** Starts the task's agent session with its prompt; returns the session id. */
-  start(task: TaskRow, where: TaskWhere): Promise<{ agentSessionId: string }>;
-  /** Sends a follow-up prompt to the task's running session. */
-  send(task: TaskRow, text: string): Promise<void>;
-  /** Cancels the running turn and stops the task's agent process. */
-  stop(task: TaskRow): Promise<void>;
-  /** The task's permission requests waiting for a person on its node. */
-  permissions(task: TaskRow): Promise<AgentPermissionRequest[]>;
-  /** Answers one; the node's refusal (404 unknown, 400 not an option, 409 answered) as a ControlError. */
-  answer(task: TaskRow, requestId: string, optionId: string): Promise<PermissionAnswered>;
-}
-
-export interface TaskMessageRow {
-  id: string;
-  taskId: string;
-  text: string;
-  createdAt: number;
-  deliveredAt: number | null;
-}
-
-export interface TaskService {
-  /** A new queued task, or the one an earlier submission with the same key made (`created: false`). */
-  submit(actor: TaskActor, input: TaskCreate): Promise<{ task: TaskRow; created: boolean }>;
-  /** The task if `actor` may see it, else 404. */
-  get(actor: TaskActor, id: string): Promise<TaskRow>;
-  /** The actor's tasks, newest first; `q` searches prompts and summaries. */
-  list(actor: TaskActor, options?: { q?: string }): Promise<TaskRow[]>;
-  /** Claims a queued task and starts it; `started: false` when another dispatch owns it (or owned it). */
-  dispatch(id: string): Promise<{ task: TaskRow; started: boolean }>;
-  /**
-   * Takes over a task left `placing` for longer than `staleMs` (its dispatcher died): back to `queued` when no
-   * workspace was reserved, else started on the reserved one (the node answers a start it already has with the
-   * same session). `started: false` when it was not stale or another recovery took it.
-   */
-  recover(id: string, staleMs: number): Promise<{ task: TaskRow | undefined; started: boolean }>;
-  /** Records a follow-up; sent to the agent now if running, else when it starts. 409 once the task ended. */
-  message(actor: TaskActor, id: string, text: string): Promise<TaskMessageRow>;
-  messages(actor: TaskActor, id: string): Promise<TaskMessageRow[]>;
-  /** Cancels a task that has not ended (stopping its agent if it runs); 409 once it ended. */
-  cancel(actor: TaskActor, id: string): Promise<TaskRow>;
-  /** The node a task runs on, if any (to authenticate its report). */
-  nodeOf(id: string): Promise<string | undefined>;
-  /** The hosting node reports the end of a running task; 404 for a task that is not that node's. */
-  report(nodeId: string, id: string, report: TaskReport): Promise<TaskRow>;
-  /** The hosting node says the task waits on a person (`needs_input`) or no longer does (`running`). */
-  needsInput(nodeId: string, id: string, needsInput: boolean): Promise<TaskRow>;
-  /** The permission requests of a task `actor` may see (none unless it runs). */
-  permissions(actor: TaskActor, id: string): Promise<AgentPermissionRequest[]>;
-  /** Answers a permission request of a task `actor` may see. */
-  answer(actor: TaskActor, id: string, requestId: string, optionId: string): Promise<PermissionAnswered>;
-}
 
 /** Statuses in which a task's agent runs on its node. */
 const ACTIVE: readonly TaskStatus[] = ['running', 'needs_input'];
 /** A task whose agent may be asking: running, or placed with its start on its way (a quick agent asks at once). */
 const asking = (t: TaskRow) => ACTIVE.includes(t.status) || (t.status === 'placing' && t.nodeId !== null);
-
-export class TaskPlacementError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'TaskPlacementError';
-  }
-}
 
 const requestHash = (input: TaskCreate) =>
   createHash('sha256').update(input.projectId).update('\0').update(input.prompt).digest('hex');
@@ -112,6 +41,10 @@ export function createTaskService(deps: {
   placement: TaskPlacement;
   agents: TaskAgents;
   activity?: ActivityLog;
+  /** Opens and updates pull requests (GitHub configured); without it a pushed branch stays a branch. */
+  pullRequests?: {
+    publish(task: TaskRow, branch: string, base: string): Promise<PullRequestRef | undefined>;
+  };
 }): TaskService {
   const { client, clock } = deps;
 
@@ -169,6 +102,49 @@ export function createTaskService(deps: {
     }
   };
 
+  /**
+   * What a start sends: the task's prompt the first time; for a task reopened by a follow-up, that follow-up
+   * (marked delivered once the start went through, by `delivered`).
+   */
+  const openingPrompt = async (t: TaskRow): Promise<{ text: string; messageId?: string }> => {
+    if (t.agentSessionId === null) return { text: t.prompt };
+    const r = await client.execute({
+      sql: 'SELECT id, text FROM task_messages WHERE task_id = ? AND delivered_at IS NULL ORDER BY created_at, rowid LIMIT 1',
+      args: [t.id],
+    });
+    const m = r.rows[0];
+    return m ? { text: String(m.text), messageId: String(m.id) } : { text: t.prompt };
+  };
+  const delivered = async (messageId: string | undefined) => {
+    if (messageId)
+      await client.execute({
+        sql: 'UPDATE task_messages SET delivered_at = ? WHERE id = ?',
+        args: [clock.now(), messageId],
+      });
+  };
+
+  /** The task's pull request, opened or updated; a refusal is noted in its workspace's log, never fails the end. */
+  const publish = async (t: TaskRow, branch: string, base: string | null) => {
+    if (!deps.pullRequests) return undefined;
+    try {
+      const pr = await deps.pullRequests.publish(t, branch, base ?? 'main');
+      if (pr)
+        await note(
+          t,
+          'task.pull_request',
+          `pull request ${t.pullRequestNumber === null ? 'opened' : 'updated'}: ${pr.url}`,
+        );
+      return pr;
+    } catch (e) {
+      await note(
+        t,
+        'task.pull_request_failed',
+        `the pull request for ${branch} failed: ${(e as Error).message}`,
+      );
+      return undefined;
+    }
+  };
+
   const fail = async (id: string, dispatchId: string, code: string, message: string) =>
     transition(
       id,
@@ -222,6 +198,10 @@ export function createTaskService(deps: {
         where.push('task_search MATCH ?');
         args.push(match);
       }
+      if (options.status !== undefined) {
+        where.push('t.status = ?');
+        args.push(options.status);
+      }
       const r = await client.execute({
         sql: `SELECT t.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
               ORDER BY t.created_at DESC, t.rowid DESC LIMIT 500`,
@@ -270,8 +250,10 @@ export function createTaskService(deps: {
         return { task: back ?? ((await load(id)) as TaskRow), started: false };
       }
       let agentSessionId: string;
+      const opening = await openingPrompt(claimed);
       try {
-        ({ agentSessionId } = await deps.agents.start({ ...claimed, ...where }, where));
+        ({ agentSessionId } = await deps.agents.start({ ...claimed, ...where }, where, opening.text));
+        await delivered(opening.messageId);
       } catch (e) {
         const failed = await fail(id, dispatchId, 'agent_start_failed', (e as Error).message);
         return { task: failed ?? ((await load(id)) as TaskRow), started: false };
@@ -322,8 +304,10 @@ export function createTaskService(deps: {
       }
       const where = { workspaceId: claimed.workspaceId, nodeId: claimed.nodeId };
       let agentSessionId: string;
+      const opening = await openingPrompt(claimed);
       try {
-        ({ agentSessionId } = await deps.agents.start(claimed, where));
+        ({ agentSessionId } = await deps.agents.start(claimed, where, opening.text));
+        await delivered(opening.messageId);
       } catch (e) {
         const failed = await fail(id, dispatchId, 'agent_start_failed', (e as Error).message);
         return { task: failed ?? (await load(id)), started: false };
@@ -337,7 +321,8 @@ export function createTaskService(deps: {
 
     async message(actor, id, text) {
       const t = await visible(actor, id);
-      if (t.status === 'completed' || t.status === 'failed' || t.status === 'cancelled')
+      const reopens = (t.status === 'completed' || t.status === 'failed') && t.agentSessionId !== null;
+      if (t.status === 'cancelled' || ((t.status === 'completed' || t.status === 'failed') && !reopens))
         throw new ControlError('illegal_transition', `a task that is ${t.status} takes no more messages`, {
           status: t.status,
         });
@@ -352,7 +337,17 @@ export function createTaskService(deps: {
         sql: 'INSERT INTO task_messages (id, task_id, text, created_at) VALUES (?, ?, ?, ?)',
         args: [m.id, id, text, m.createdAt],
       });
-      if (ACTIVE.includes(t.status)) {
+      if (reopens) {
+        // Queued again, with the message waiting: the next dispatch starts the turn with it.
+        const back = await transition(
+          id,
+          'queued',
+          { dispatch_id: null, ended_at: null, outcome: null },
+          { sql: ` AND status = ?`, args: [t.status] },
+        );
+        if (!back) throw illegal((await load(id)) ?? t, 'queued');
+        await note(back, 'task.reopened', `task ${id} continues with a follow-up`);
+      } else if (ACTIVE.includes(t.status)) {
         await deps.agents.send(t, text);
         m.deliveredAt = clock.now();
         await client.execute({
@@ -396,12 +391,23 @@ export function createTaskService(deps: {
     async report(nodeId, id, report) {
       const t = await load(id);
       if (!t || t.nodeId !== nodeId) throw notFound('task');
-      const done = await transition(
-        id,
-        report.status,
-        { outcome: JSON.stringify(report.outcome), summary: report.summary ?? null },
-        { sql: ' AND node_id = ?', args: [nodeId] },
-      );
+      // The node pushes one branch per task; a pull request for any other branch (say, one a workspace's code
+      // pushed to look like a task's) is never opened on the node's word.
+      if (report.git && report.git.branch !== taskBranch(id))
+        throw new ControlError('invalid_request', `a task's changes are on ${taskBranch(id)} only`, {
+          field: 'git.branch',
+        });
+      const set: Record<string, string | number | null> = {
+        outcome: JSON.stringify(report.outcome),
+        summary: report.summary ?? null,
+      };
+      if (report.git && (ACTIVE.includes(t.status) || t.status === 'placing')) {
+        const base = t.baseBranch ?? report.git.base ?? null;
+        Object.assign(set, { branch: report.git.branch, commit_sha: report.git.commit, base_branch: base });
+        const pr = await publish({ ...t, summary: report.summary ?? null }, report.git.branch, base);
+        if (pr) Object.assign(set, { pull_request_url: pr.url, pull_request_number: pr.number });
+      }
+      const done = await transition(id, report.status, set, { sql: ' AND node_id = ?', args: [nodeId] });
       if (!done) {
         const now = (await load(id)) as TaskRow;
         // The same report again (a retry) is answered with the task as it is.

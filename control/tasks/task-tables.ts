@@ -17,6 +17,11 @@ export interface TaskRow {
   /** JSON of TaskOutcome. */
   outcome: string | null;
   summary: string | null;
+  branch: string | null;
+  commitSha: string | null;
+  baseBranch: string | null;
+  pullRequestUrl: string | null;
+  pullRequestNumber: number | null;
   createdAt: number;
   updatedAt: number;
   endedAt: number | null;
@@ -40,6 +45,11 @@ export function taskRow(r: Row): TaskRow {
     agentSessionId: str(r.agent_session_id),
     outcome: str(r.outcome),
     summary: str(r.summary),
+    branch: str(r.branch),
+    commitSha: str(r.commit_sha),
+    baseBranch: str(r.base_branch),
+    pullRequestUrl: str(r.pull_request_url),
+    pullRequestNumber: num(r.pull_request_number),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     endedAt: num(r.ended_at),

@@ -6,15 +6,16 @@ import type { TaskStatus } from '../../contract/index.ts';
  * again. `placing → completed`: a short turn can end, and its node report arrive, before the dispatcher has
  * recorded the start. `running ⇄ needs_input`: the hosting node says a permission request has waited on a person
  * past its threshold, and again once it was answered; a waiting task still ends, and is still cancelled, as a
- * running one. Terminal statuses move nowhere.
+ * running one. `completed`/`failed → queued`: a follow-up continues the task in its workspace (same branch and
+ * pull request). `cancelled` moves nowhere.
  */
 export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['placing', 'failed', 'cancelled'],
   placing: ['queued', 'running', 'completed', 'failed', 'cancelled'],
   running: ['needs_input', 'completed', 'failed', 'cancelled'],
   needs_input: ['running', 'completed', 'failed', 'cancelled'],
-  completed: [],
-  failed: [],
+  completed: ['queued'],
+  failed: ['queued'],
   cancelled: [],
 };
 

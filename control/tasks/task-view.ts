@@ -1,6 +1,6 @@
 // Task rows rendered as the contract's API shapes (times as ISO 8601).
 import type { Task, TaskMessage, TaskOutcome } from '../../contract/index.ts';
-import type { TaskMessageRow } from './task-service.ts';
+import type { TaskMessageRow } from './task-ports.ts';
 import type { TaskRow } from './task-tables.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -18,6 +18,9 @@ export function taskView(t: TaskRow): Task {
     agentSessionId: t.agentSessionId,
     outcome: t.outcome === null ? null : (JSON.parse(t.outcome) as TaskOutcome),
     summary: t.summary,
+    branch: t.branch,
+    commit: t.commitSha,
+    pullRequestUrl: t.pullRequestUrl,
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
     endedAt: t.endedAt === null ? null : iso(t.endedAt),

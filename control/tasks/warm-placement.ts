@@ -1,10 +1,11 @@
-// Placement of a task on a warm workspace: one of its owner's running workspaces of the task's project that runs
-// an agent, on an online node not drained, and holds no other task. None free: the task stays queued (a retryable placement failure).
+// Placement of a task on an idle workspace: one of its owner's running workspaces of the task's project whose agent
+// is `ready`, on an online node not drained, made for no other task and holding none. None free: the task stays
+// queued (a retryable placement failure); task-placement.ts then makes a workspace for it.
 import type { Client } from '@libsql/client';
 import type { Store } from '../db/index.ts';
-import { type TaskPlacement, TaskPlacementError } from './task-service.ts';
+import { type TaskPlacement, TaskPlacementError } from './task-ports.ts';
 
-/** Picks the free warm workspace that was used longest ago (updated first), so work spreads out. */
+/** Picks the free idle workspace that was used longest ago (updated first), so work spreads out. */
 export function createWarmPlacement(deps: { store: Store; client: Client }): TaskPlacement {
   return {
     async place(task) {
@@ -12,7 +13,7 @@ export function createWarmPlacement(deps: { store: Store; client: Client }): Tas
         deps.store.workspaces.list(task.ownerId),
         deps.store.nodes.list(),
         deps.client.execute(
-          "SELECT workspace_id FROM tasks WHERE status IN ('placing', 'running') AND workspace_id IS NOT NULL",
+          "SELECT workspace_id FROM tasks WHERE status IN ('placing', 'running', 'needs_input') AND workspace_id IS NOT NULL",
         ),
       ]);
       // A drained node gets no new work, tasks included; what runs there keeps running.
@@ -23,6 +24,10 @@ export function createWarmPlacement(deps: { store: Store; client: Client }): Tas
           (w) =>
             w.projectId === task.projectId &&
             w.agentCommand !== null &&
+            // An agent that failed (or is still starting) takes no task: it would only fail it.
+            w.agentState === 'ready' &&
+            // A workspace made for a task keeps its checkout and branch for that task's follow-ups.
+            w.taskId === null &&
             w.status === 'running' &&
             w.desiredState === 'running' &&
             w.nodeId !== null &&

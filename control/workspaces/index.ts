@@ -4,6 +4,7 @@ export { POOL_LABEL, rankNodes } from './placement.ts';
 export {
   createWorkspaceService,
   type PlacedWorkspace,
+  type WorkspaceMadeFor,
   type WorkspaceNodeSource,
   type WorkspaceService,
 } from './workspace-service.ts';

@@ -5,6 +5,7 @@ import {
   type WorkspaceAssignment,
   type WorkspaceCreate,
   type WorkspaceReport,
+  type WorkspaceRepository,
   type WorkspaceStatus,
   type WorkspaceUpdate,
 } from '../../contract/index.ts';
@@ -36,6 +37,7 @@ export interface WorkspaceService {
   create(
     p: UserPrincipal,
     input: WorkspaceCreate,
+    made?: WorkspaceMadeFor,
   ): Promise<{ workspace: WorkspaceRow; node: NodeRow | null }>;
   /** The workspace if `p` may see it (owner or admin); otherwise 404, never 403. */
   get(p: UserPrincipal, id: string): Promise<WorkspaceRow>;
@@ -59,6 +61,12 @@ export interface WorkspaceService {
   assignment(row: WorkspaceRow): Promise<WorkspaceAssignment>;
   /** Sends every placed workspace of a project to its node again (a project setting nodes read changed). */
   resendProject(projectId: string): Promise<void>;
+}
+
+/** What a workspace made for a task carries besides the request: its task and the repository it clones. */
+export interface WorkspaceMadeFor {
+  taskId: string;
+  repository: WorkspaceRepository | null;
 }
 
 /** A source of dedicated nodes for new workspaces (the warm pool), told when a workspace is gone. */
@@ -111,6 +119,7 @@ export function createWorkspaceService(deps: {
     agentCommand: row.agentCommand,
     shell: row.shell,
     generation: row.generation,
+    repository: row.repository ? (JSON.parse(row.repository) as WorkspaceRepository) : null,
     resources: workspaceResources(row, (problem) =>
       deps.log.warn('stored workspace resources are invalid; the node defaults apply', {
         workspace: row.id,
@@ -193,7 +202,7 @@ export function createWorkspaceService(deps: {
     uniqueName(row.name, () => store.workspaces.insertIfCapacity(row, notes));
 
   return {
-    async create(p, input) {
+    async create(p, input, made) {
       const now = clock.now();
       const id = newId('workspace');
       // The usual create is one batch (one round trip on sqld): placement, the project's defaults and the
@@ -215,6 +224,8 @@ export function createWorkspaceService(deps: {
               env: JSON.stringify(input.env ?? {}),
               resources: input.resources ? JSON.stringify(input.resources) : null,
               shell: input.shell ?? null,
+              taskId: made?.taskId ?? null,
+              repository: made?.repository ? JSON.stringify(made.repository) : null,
               port: null,
               createdAt: now,
               updatedAt: now,
@@ -245,6 +256,9 @@ export function createWorkspaceService(deps: {
         resources: JSON.stringify(input.resources ?? workspaceResources(project)),
         shell: input.shell ?? null,
         generation: 0,
+        agentState: null,
+        taskId: made?.taskId ?? null,
+        repository: made?.repository ? JSON.stringify(made.repository) : null,
         port: null,
         createdAt: now,
         updatedAt: now,
@@ -444,7 +458,8 @@ export function createWorkspaceService(deps: {
         if (
           to === row.status &&
           (report.reason ?? null) === row.statusReason &&
-          (report.port ?? null) === row.port
+          (report.port ?? null) === row.port &&
+          (report.agentState ?? null) === row.agentState
         )
           continue;
         if (!canTransition(row.status, to)) {
@@ -469,6 +484,7 @@ export function createWorkspaceService(deps: {
             statusBeforeUnreachable: null,
             statusReason: report.reason ?? null,
             port: report.port ?? null,
+            agentState: report.agentState ?? null,
             updatedAt: clock.now(),
           },
           notes,

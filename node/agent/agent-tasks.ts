@@ -1,6 +1,6 @@
 // The control plane's tasks on this node's agents: at most one per workspace, its turns (prompt and follow-ups)
 // followed until they end, then its end reported to the control plane exactly once (retried with backoff).
-import type { TaskReport } from '../../contract/index.ts';
+import type { TaskGitResult, TaskReport } from '../../contract/index.ts';
 import type { AgentSession, TurnOutcome } from './agent-session.ts';
 import { type BackoffConfig, backoffDelay, defaultBackoffConfig } from './backoff.ts';
 import type { TaskJournal, TaskJournalEntry } from './task-journal.ts';
@@ -22,6 +22,14 @@ export interface AgentTasksOptions {
   sessionFor(workspaceId: string): AgentSession | undefined;
   /** Stops the workspace's agent process (a cancelled task leaves no process behind). */
   stopAgent(workspaceId: string): Promise<void>;
+  /**
+   * After a task's turns completed: commits and pushes what changed in its workspace (the branch `branch`, with
+   * `message`); undefined when nothing changed. A throw fails the task with the reason.
+   */
+  publish?(
+    workspaceId: string,
+    input: { taskId: string; branch: string; message: string },
+  ): Promise<TaskGitResult | undefined>;
   /** Sends the report; resolve `retry` to try again later (control plane unreachable), `done` otherwise. */
   report(taskId: string, report: TaskReport): Promise<'done' | 'retry'>;
   /** 200 ms doubling to 30 s, jittered. */
@@ -65,6 +73,21 @@ interface Running {
   agentSessionId: string;
   outstanding: number;
   ended: boolean;
+  /** The first line of the last prompt: the commit message. */
+  title: string;
+}
+
+/** The branch a task's changes are pushed to. */
+export const taskBranch = (taskId: string) => `warren/task-${taskId}`;
+
+/** A commit subject from a prompt: its first non-empty line, at most 72 characters. */
+function subjectOf(text: string): string {
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'Warren task';
+  return line.length <= 72 ? line : `${line.slice(0, 71)}…`;
 }
 
 export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
@@ -95,6 +118,23 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
     options.log?.(`task ${taskId}: gave up reporting its end`);
   };
 
+  /** A completed task's changes, committed and pushed; a failure to push fails the task, saying why. */
+  const published = async (t: Running, report: TaskReport): Promise<TaskReport> => {
+    if (report.status !== 'completed' || !options.publish) return report;
+    try {
+      const git = await options.publish(t.workspaceId, {
+        taskId: t.taskId,
+        branch: taskBranch(t.taskId),
+        message: t.title,
+      });
+      return git ? { ...report, git } : report;
+    } catch (e) {
+      const message = (e as Error).message.slice(0, 1000);
+      options.log?.(`task ${t.taskId}: ${message}`);
+      return { ...report, status: 'failed', outcome: { error: { code: 'push_failed', message } } };
+    }
+  };
+
   let stopping = false;
   const end = (t: Running, outcome: TurnOutcome) => {
     if (t.ended) return;
@@ -102,10 +142,13 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
     if (stopping && options.waiting?.().has(t.taskId)) return;
     t.ended = true;
     if (byWorkspace.get(t.workspaceId) === t) byWorkspace.delete(t.workspaceId);
-    const report = taskReportOf(outcome);
-    owed.set(t.taskId, { taskId: t.taskId, workspaceId: t.workspaceId, report });
-    persist();
-    void sendReport(t.taskId, report);
+    void published(t, taskReportOf(outcome)).then((report) => {
+      // Cancelled while its changes were being pushed: the control plane decided the end itself.
+      if (!owed.has(t.taskId)) return;
+      owed.set(t.taskId, { taskId: t.taskId, workspaceId: t.workspaceId, report });
+      persist();
+      void sendReport(t.taskId, report);
+    });
   };
 
   const waitingNow = options.waiting?.() ?? new Set<string>();
@@ -118,6 +161,8 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
         agentSessionId: left.workspaceId,
         outstanding: 0,
         ended: false,
+        // Named again by the prompt its answer resumes (see prompt below).
+        title: subjectOf(''),
       });
       continue;
     }
@@ -132,6 +177,7 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
 
   const prompt = async (session: AgentSession, t: Running, text: string) => {
     t.outstanding++;
+    t.title = subjectOf(text);
     let done: Promise<TurnOutcome>;
     let promptId: string;
     try {
@@ -167,6 +213,7 @@ export function createAgentTasks(options: AgentTasksOptions): AgentTasks {
         agentSessionId: session.sessionId,
         outstanding: 0,
         ended: false,
+        title: subjectOf(text),
       };
       byWorkspace.set(workspaceId, t);
       owed.set(taskId, { taskId, workspaceId });

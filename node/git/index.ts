@@ -43,3 +43,9 @@ export {
   type WorkspaceGitEnvInput,
   workspaceGitEnvironment,
 } from './workspace-git-env.ts';
+export {
+  createWorkspaceRepo,
+  type WorkspaceLaunch,
+  type WorkspaceRepo,
+  type WorkspaceRepoOptions,
+} from './workspace-repo.ts';

@@ -9,6 +9,7 @@ export {
   askCredential,
   createBareRepo,
   type GitHttpServer,
+  git,
   isolatedGitEnv,
   socketConnects,
   startGitHttpServer,

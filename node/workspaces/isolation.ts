@@ -33,7 +33,7 @@ export interface SpawnRequest {
   argv: string[];
   env: Record<string, string>;
   /** Names the launch (app, terminal, agent); a cgroup of its own under the workspace's. */
-  purpose: 'app' | 'terminal' | 'agent';
+  purpose: 'app' | 'terminal' | 'agent' | 'git';
   stdin?: 'pipe' | 'ignore';
   stdout?: 'pipe' | 'ignore' | number;
   stderr?: 'pipe' | 'ignore' | number;

@@ -1,5 +1,10 @@
 // The Runtime interface: how a node runs a workspace (process runtime now; containers or VMs later).
-import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
+import type {
+  AgentState,
+  WorkspaceAssignment,
+  WorkspaceReport,
+  WorkspaceStatus,
+} from '../../contract/index.ts';
 import type { IsolationKind, LaunchedProcess, PreparedWorkspace, SpawnRequest } from './isolation.ts';
 import type { WorkspaceLogs } from './workspace-logs.ts';
 
@@ -54,6 +59,8 @@ export interface Runtime {
    * keeps running and serving, but reports `degraded` so nobody reads it as fine.
    */
   degrade(id: string, reason: string | undefined): void;
+  /** Records its agent's state, reported with the workspace (the control plane gives tasks to `ready` ones only). */
+  agentState(id: string, state: AgentState): void;
   /** Stops every process (the node is shutting down); the specs stay with the caller. */
   shutdown(): Promise<void>;
 }

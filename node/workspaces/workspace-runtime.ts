@@ -1,7 +1,12 @@
 // The workspace runtime: a directory, an environment and an app command per workspace, confined by an Isolation.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { WorkspaceAssignment, WorkspaceReport, WorkspaceStatus } from '../../contract/index.ts';
+import type {
+  AgentState,
+  WorkspaceAssignment,
+  WorkspaceReport,
+  WorkspaceStatus,
+} from '../../contract/index.ts';
 import type { ProcessRuntimeConfig } from '../config.ts';
 import type {
   Isolation,
@@ -44,6 +49,8 @@ interface Instance extends WorkspaceTarget {
   ending: Promise<void> | undefined;
   /** Why the workspace runs but is degraded (its agent failed); reported as `degraded` while it runs. */
   degraded: string | undefined;
+  /** Its agent's state, reported with it; undefined until its agent first says (or when it runs none). */
+  agentState: AgentState | undefined;
 }
 
 /** Below the data dir: one directory per workspace, and the node-private logs of their apps and agents. */
@@ -158,6 +165,13 @@ class WorkspaceRuntime implements Runtime {
     const inst = this.instances.get(id);
     if (!inst || inst.degraded === reason) return;
     inst.degraded = reason;
+    this.emit(inst);
+  }
+
+  agentState(id: string, state: AgentState): void {
+    const inst = this.instances.get(id);
+    if (!inst || inst.agentState === state) return;
+    inst.agentState = state;
     this.emit(inst);
   }
 
@@ -341,6 +355,7 @@ class WorkspaceRuntime implements Runtime {
         attachments: new Set(),
         ending: undefined,
         degraded: undefined,
+        agentState: undefined,
       };
       inst.env = this.envFor(spec, inst);
       this.instances.set(spec.id, inst);
@@ -506,6 +521,7 @@ function toReport(inst: Instance): WorkspaceReport {
   const reason = degraded ? inst.degraded : inst.reason;
   if (reason !== undefined) r.reason = reason.slice(0, 1000);
   if (inst.port !== undefined) r.port = inst.port;
+  if (inst.agentState !== undefined) r.agentState = inst.agentState;
   return r;
 }
 

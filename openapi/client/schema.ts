@@ -440,7 +440,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tasks, newest first; q searches prompts and summaries */
+        /** List tasks, newest first; q searches prompts and summaries, status keeps tasks in one state */
         get: operations["listTasks"];
         put?: never;
         /** Submit a task; the same idempotency key returns the same task */
@@ -512,7 +512,7 @@ export interface paths {
         /** List a task's follow-up messages */
         get: operations["listTaskMessages"];
         put?: never;
-        /** Send a follow-up message to a task that has not ended */
+        /** Send a follow-up to a task; a completed or failed one continues with it on the same branch */
         post: operations["createTaskMessage"];
         delete?: never;
         options?: never;
@@ -2335,6 +2335,8 @@ export interface operations {
                     /** @default false */
                     renew?: boolean;
                     workspaces: {
+                        /** @enum {string} */
+                        agentState?: "starting" | "ready" | "restarting" | "failed" | "stopped";
                         id: string;
                         port?: number;
                         reason?: string;
@@ -2390,6 +2392,10 @@ export interface operations {
                             name: string;
                             ownerId: string;
                             projectId: string;
+                            repository?: {
+                                dir: string;
+                                url: string;
+                            } | null;
                             resources?: {
                                 cpus?: number;
                                 memoryMb?: number;
@@ -3578,6 +3584,7 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string;
+                status?: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
             };
             header?: never;
             path?: never;
@@ -3594,6 +3601,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             agentSessionId: string | null;
+                            branch: string | null;
+                            commit: string | null;
                             createdAt: string;
                             endedAt: string | null;
                             id: string;
@@ -3609,6 +3618,7 @@ export interface operations {
                             ownerId: string;
                             projectId: string;
                             prompt: string;
+                            pullRequestUrl: string | null;
                             /** @enum {string} */
                             status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                             summary: string | null;
@@ -3681,6 +3691,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3696,6 +3708,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -3779,6 +3792,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3794,6 +3809,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -3877,6 +3893,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3892,6 +3910,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -3981,6 +4000,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -3996,6 +4017,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -4415,6 +4437,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    git?: {
+                        base?: string;
+                        branch: string;
+                        commit: string;
+                    };
                     /** @default {} */
                     outcome?: {
                         error?: {
@@ -4438,6 +4465,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentSessionId: string | null;
+                        branch: string | null;
+                        commit: string | null;
                         createdAt: string;
                         endedAt: string | null;
                         id: string;
@@ -4453,6 +4482,7 @@ export interface operations {
                         ownerId: string;
                         projectId: string;
                         prompt: string;
+                        pullRequestUrl: string | null;
                         /** @enum {string} */
                         status: "queued" | "placing" | "running" | "needs_input" | "completed" | "failed" | "cancelled";
                         summary: string | null;
@@ -5304,6 +5334,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             agentCommand: string | null;
+                            /** @enum {string|null} */
+                            agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                             appCommand: string | null;
                             createdAt: string;
                             /** @enum {string} */
@@ -5323,6 +5355,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                             statusReason: string | null;
+                            taskId: string | null;
                             updatedAt: string;
                             url: string | null;
                         }[];
@@ -5395,6 +5428,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5414,6 +5449,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5494,6 +5530,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5513,6 +5551,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5593,6 +5632,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5612,6 +5653,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -5708,6 +5750,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -5727,6 +5771,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -6138,6 +6183,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -6157,6 +6204,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -6237,6 +6285,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -6256,6 +6306,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };
@@ -6336,6 +6387,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         agentCommand: string | null;
+                        /** @enum {string|null} */
+                        agentState: "starting" | "ready" | "restarting" | "failed" | "stopped" | null;
                         appCommand: string | null;
                         createdAt: string;
                         /** @enum {string} */
@@ -6355,6 +6408,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "starting" | "running" | "degraded" | "stopping" | "stopped" | "error" | "unreachable" | "deleting";
                         statusReason: string | null;
+                        taskId: string | null;
                         updatedAt: string;
                         url: string | null;
                     };

@@ -3,6 +3,8 @@
 
 export { type ControlProc, startControlProcess, stopProcess, tempDir } from '../mesh-harness.ts';
 export { type AgentNode, agentNode } from './agent-node.ts';
+export { type ServedGit, startServedGit } from './served-git.ts';
+export { startTaskWorld, type TaskView, type TaskWorld } from './task-world.ts';
 export {
   ARTIFACTS,
   CHROMIUM,

@@ -22,7 +22,8 @@ const NODE_WORDS: Record<NodeStatus, string> = {
   awaiting_agent: 'Awaiting agent',
 };
 
-const TASK_WORDS: Record<TaskStatus, string> = {
+/** Every task status with its words, in the order a task lives them (the task list filters by these). */
+export const TASK_WORDS: Record<TaskStatus, string> = {
   queued: 'Queued',
   placing: 'Finding a workspace',
   running: 'Running',

@@ -1,4 +1,5 @@
-// One task: its state and outcome, follow-up messages, cancel, and the way to its workspace's live agent chat.
+// One task: its state and outcome; its workspace, agent state, branch and pull request; follow-up messages (which
+// continue an ended task on the same branch), cancel, and the way to its workspace's live agent chat.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Task, type TaskMessage } from '../api.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
@@ -11,6 +12,15 @@ import { describe } from '../problem.ts';
 import { Link } from '../router.tsx';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
+
+/** How an agent state reads. */
+const AGENT_WORDS: Record<string, string> = {
+  starting: 'starting',
+  ready: 'ready',
+  restarting: 'restarting',
+  failed: 'failed',
+  stopped: 'stopped',
+};
 
 export function TaskPage({ id }: { id: string }) {
   const live = useLive();
@@ -78,6 +88,9 @@ export function TaskPage({ id }: { id: string }) {
     );
   }
   const ended = ENDED.has(task.status);
+  // A completed or failed task that ran takes a follow-up: it continues in its workspace, on its branch.
+  const takesFollowUp = task.status !== 'cancelled' && (!ended || task.agentSessionId !== null);
+  const ws = task.workspaceId ? live.workspaces.get(task.workspaceId) : undefined;
   return (
     <div class="page">
       <p class="crumbs">
@@ -135,6 +148,42 @@ export function TaskPage({ id }: { id: string }) {
           ) : null}
         </div>
       </section>
+      <dl class="facts" aria-label="Where the task works">
+        <div>
+          <dt>Workspace</dt>
+          <dd data-fact="workspace">
+            {task.workspaceId ? (
+              <Link href={`/workspaces/${task.workspaceId}`}>{ws?.name ?? task.workspaceId}</Link>
+            ) : (
+              'none yet'
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd data-fact="agent">
+            {ws ? (ws.agentState ? AGENT_WORDS[ws.agentState] : 'not started yet') : 'unknown'}
+          </dd>
+        </div>
+        <div>
+          <dt>Branch</dt>
+          <dd class="mono" data-fact="branch">
+            {task.branch ?? 'none yet'}
+          </dd>
+        </div>
+        <div>
+          <dt>Pull request</dt>
+          <dd data-fact="pull-request">
+            {task.pullRequestUrl ? (
+              <a href={task.pullRequestUrl} target="_blank" rel="noreferrer">
+                {task.pullRequestUrl.replace(/^https?:\/\//, '')}
+              </a>
+            ) : (
+              'none yet'
+            )}
+          </dd>
+        </div>
+      </dl>
       <ErrorNotice message={error} onDismiss={() => setError(undefined)} />
       <section class="card" aria-labelledby="followups-title">
         <h2 id="followups-title">Follow-ups</h2>
@@ -149,9 +198,11 @@ export function TaskPage({ id }: { id: string }) {
             </li>
           ))}
         </ol>
-        {!ended ? (
+        {takesFollowUp ? (
           <form class="chat-form" onSubmit={send}>
-            <label for="task-followup">Add a follow-up</label>
+            <label for="task-followup">
+              {ended ? 'Continue on the same branch with a follow-up' : 'Add a follow-up'}
+            </label>
             <textarea
               id="task-followup"
               rows={2}

@@ -1,8 +1,9 @@
-// Tasks: submit a prompt for an agent in a project, list them with their states (searchable), open one.
+// Tasks: submit a prompt for an agent in a project, list them with their states (searchable, filtered by state),
+// open one.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, must, type Project, type Task } from '../api.ts';
+import { api, must, type Project, type Task, type TaskStatus } from '../api.ts';
 import { EmptyState, ErrorNotice } from '../components/notice.tsx';
-import { TaskBadge } from '../components/status-badge.tsx';
+import { TASK_WORDS, TaskBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { upsertTask, useLive } from '../live.ts';
 import { describe } from '../problem.ts';
@@ -17,6 +18,8 @@ export function TasksPage() {
   const [prompt, setPrompt] = useState('');
   const [q, setQ] = useState('');
   const [searched, setSearched] = useState('');
+  // One state, or '' for all: applied to the live list and to search results alike.
+  const [state, setState] = useState<TaskStatus | ''>('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   // One key per prompt being submitted: a retry after a lost answer returns the same task.
@@ -34,11 +37,12 @@ export function TasksPage() {
       },
     );
   }, [searched]);
-  const tasks: Task[] | undefined = searched
+  const listed: Task[] | undefined = searched
     ? found
     : live.loaded
       ? [...live.tasks.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       : undefined;
+  const tasks = state ? listed?.filter((t) => t.status === state) : listed;
   useEffect(() => {
     must(api.GET('/api/v1/projects')).then(
       (r) => {
@@ -136,16 +140,31 @@ export function TasksPage() {
           value={q}
           onInput={(e) => setQ(e.currentTarget.value)}
         />
+        <label for="task-state" class="sr-only">
+          State
+        </label>
+        <select
+          id="task-state"
+          value={state}
+          onChange={(e) => setState(e.currentTarget.value as TaskStatus | '')}
+        >
+          <option value="">All states</option>
+          {(Object.keys(TASK_WORDS) as TaskStatus[]).map((s) => (
+            <option key={s} value={s}>
+              {TASK_WORDS[s]}
+            </option>
+          ))}
+        </select>
       </form>
       {tasks === undefined ? (
         <p class="loading">
           <span class="spinner" aria-hidden="true" /> Loading tasks…
         </p>
       ) : tasks.length === 0 ? (
-        <EmptyState title={searched ? 'No task matches' : 'No tasks yet'}>
+        <EmptyState title={searched || state ? 'No task matches' : 'No tasks yet'}>
           <p>
-            {searched
-              ? 'Try other words, or clear the search.'
+            {searched || state
+              ? 'Try other words or another state, or clear the search.'
               : 'Describe a piece of work above; Warren finds or starts a workspace and hands it to an agent.'}
           </p>
         </EmptyState>

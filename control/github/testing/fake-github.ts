@@ -49,7 +49,26 @@ export interface FakeGitHubOptions {
 }
 
 /** What the App may ask for (its registered permissions). */
-const APP_PERMISSIONS: Record<string, string> = { contents: 'write', metadata: 'read' };
+const APP_PERMISSIONS: Record<string, string> = {
+  contents: 'write',
+  metadata: 'read',
+  pull_requests: 'write',
+};
+
+/** A pull request on the fake, as a test inspects it. */
+export interface FakePullRequest {
+  repoId: number;
+  number: number;
+  title: string;
+  body: string | null;
+  head: string;
+  base: string;
+  state: 'open' | 'closed';
+  /** How many times PATCH changed it. */
+  updates: number;
+  /** When it was opened (ms since the epoch), for benchmarks. */
+  openedAt: number;
+}
 
 /** Starts the fake on 127.0.0.1, port 0. `url` is both the OAuth host and the API root. */
 export function startFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
@@ -66,6 +85,13 @@ export class FakeGitHub {
   readonly hideEmailsFor = new Set<number>();
   /** Misbehave: answer token requests with every repository of the installation, whatever was asked. */
   widenTokens = false;
+  /** Every pull request opened, in order. */
+  readonly pulls: FakePullRequest[] = [];
+  /**
+   * Whether branch `ref` exists in repository `fullName` (`owner/name`), when a test serves its git: GitHub
+   * refuses a pull request whose head branch it does not have. Unset: every branch exists.
+   */
+  branchExists: ((fullName: string, ref: string) => boolean) | undefined;
   /** How many requests each `METHOD path-pattern` got. */
   readonly hits = new Map<string, number>();
   readonly url: string;
@@ -154,6 +180,16 @@ export class FakeGitHub {
           this.repoByName(g[0]!, g[1]!),
           g[2]!,
         ),
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls$/,
+      (req, g) => this.openPull(req, this.repoByName(g[0]!, g[1]!)),
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/,
+      (req, g) => this.updatePull(req, this.repoByName(g[0]!, g[1]!), Number(g[2])),
     ],
   ];
 
@@ -340,6 +376,107 @@ export class FakeGitHub {
     });
   }
 
+  /**
+   * Who may write pull requests: an installation token with `pull_requests: write` covering the repository.
+   * As GitHub: an unknown token is a 401, a repository the token cannot see a 404, a read-only token a 403.
+   */
+  private pullAccess(req: Request, repo: FakeRepo | undefined): Response | undefined {
+    const inst = this.installationToken(bearer(req) ?? '');
+    if (!inst) return unauthorized();
+    const ids = inst.repositoryIds ?? this.installations.get(inst.installationId)?.repoIds ?? [];
+    if (!repo || !ids.includes(repo.id)) return Response.json({ message: 'Not Found' }, { status: 404 });
+    if (inst.permissions.pull_requests !== 'write')
+      return Response.json({ message: 'Resource not accessible by integration' }, { status: 403 });
+    return undefined;
+  }
+
+  /** `POST /repos/{owner}/{repo}/pulls`: `title`, `head`, `base` required; one open PR per head and base. */
+  private async openPull(req: Request, repo: FakeRepo | undefined): Promise<Response> {
+    this.count('POST /repos/{owner}/{repo}/pulls');
+    const denied = this.pullAccess(req, repo);
+    if (denied || !repo) return denied ?? unauthorized();
+    const body = (await req.json().catch(() => null)) as Record<string, unknown> | null;
+    const field = (k: string) =>
+      typeof body?.[k] === 'string' && body[k] !== '' ? (body[k] as string) : null;
+    const [title, head, base] = [field('title'), field('head'), field('base')];
+    const missing = !title ? 'title' : !head ? 'head' : !base ? 'base' : null;
+    if (missing) return validationFailed({ resource: 'PullRequest', field: missing, code: 'missing_field' });
+    const full = `${repo.owner.login}/${repo.name}`;
+    if (this.branchExists && !(this.branchExists(full, head!) && this.branchExists(full, base!)))
+      return validationFailed({
+        resource: 'PullRequest',
+        field: this.branchExists(full, head!) ? 'base' : 'head',
+        code: 'invalid',
+      });
+    if (head === base)
+      return validationFailed({
+        resource: 'PullRequest',
+        code: 'custom',
+        message: `No commits between ${base} and ${head}`,
+      });
+    if (
+      this.pulls.some((p) => p.repoId === repo.id && p.head === head && p.base === base && p.state === 'open')
+    )
+      return validationFailed({
+        resource: 'PullRequest',
+        code: 'custom',
+        message: `A pull request already exists for ${repo.owner.login}:${head}.`,
+      });
+    const pr: FakePullRequest = {
+      repoId: repo.id,
+      number: this.pulls.filter((p) => p.repoId === repo.id).length + 1,
+      title: title!,
+      body: typeof body?.body === 'string' ? body.body : null,
+      head: head!,
+      base: base!,
+      state: 'open',
+      updates: 0,
+      openedAt: Date.now(),
+    };
+    this.pulls.push(pr);
+    return Response.json(this.pullJson(repo, pr), { status: 201 });
+  }
+
+  /** `PATCH /repos/{owner}/{repo}/pulls/{pull_number}`: title, body, state and base may change. */
+  private async updatePull(req: Request, repo: FakeRepo | undefined, number: number): Promise<Response> {
+    this.count('PATCH /repos/{owner}/{repo}/pulls/{pull_number}');
+    const denied = this.pullAccess(req, repo);
+    if (denied || !repo) return denied ?? unauthorized();
+    const pr = this.pulls.find((p) => p.repoId === repo.id && p.number === number);
+    if (!pr) return Response.json({ message: 'Not Found' }, { status: 404 });
+    const body = ((await req.json().catch(() => null)) ?? {}) as Record<string, unknown>;
+    if (typeof body.title === 'string') pr.title = body.title;
+    if (typeof body.body === 'string') pr.body = body.body;
+    if (typeof body.base === 'string') pr.base = body.base;
+    if (body.state === 'open' || body.state === 'closed') pr.state = body.state;
+    pr.updates++;
+    return Response.json(this.pullJson(repo, pr));
+  }
+
+  private pullJson(repo: FakeRepo, pr: FakePullRequest) {
+    const full = `${repo.owner.login}/${repo.name}`;
+    const ref = (name: string) => ({
+      label: `${repo.owner.login}:${name}`,
+      ref: name,
+      repo: this.repoJson(repo),
+      user: repo.owner,
+    });
+    return {
+      url: `${this.url}/repos/${full}/pulls/${pr.number}`,
+      id: repo.id * 1000 + pr.number,
+      html_url: `https://github.com/${full}/pull/${pr.number}`,
+      number: pr.number,
+      state: pr.state,
+      locked: false,
+      title: pr.title,
+      body: pr.body,
+      draft: false,
+      merged: false,
+      head: ref(pr.head),
+      base: ref(pr.base),
+    };
+  }
+
   private repoByName(owner: string, name: string): FakeRepo | undefined {
     for (const r of this.repos.values()) {
       if (r.owner.login.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase())
@@ -374,6 +511,14 @@ export class FakeGitHub {
 function bearer(req: Request): string | undefined {
   const m = /^(?:bearer|token)\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '');
   return m?.[1];
+}
+
+/** GitHub's 422 for a request it understood but will not do, with its `errors` list. */
+function validationFailed(error: Record<string, string>): Response {
+  return Response.json(
+    { message: 'Validation Failed', errors: [error], documentation_url: 'https://docs.github.com/rest' },
+    { status: 422 },
+  );
 }
 
 function unauthorized(): Response {

@@ -56,6 +56,8 @@ export function startGitHubWorld(options: { installationTokenTtlMs?: number } = 
     webhookSecret: 'fake-webhook-secret',
     apiBaseUrl: '',
     appSlug: 'warren-test',
+    // Nothing is cloned from github.com in a test; a test that serves repositories sets its git server here.
+    gitBaseUrl: 'https://github.com',
   };
   const fake = new FakeGitHub({
     appId: config.appId,

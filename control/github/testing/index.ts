@@ -4,6 +4,7 @@ export {
   FakeGitHub,
   type FakeGitHubOptions,
   type FakeInstallation,
+  type FakePullRequest,
   type FakeRepo,
   type FakeUser,
   type MintedToken,

@@ -1,7 +1,10 @@
 // A small ACP agent for tests (run with `bun`): echoes each prompt as streamed agent_message_chunk updates,
 // and obeys commands in the prompt text: `/crash` exits mid-turn, `/hang` stops answering anything,
 // `/slow N words…` streams one word every N ms (and honours session/cancel), `/child` starts a
-// long-lived child process and reports its pid, `/deny` asks for a permission first.
+// long-lived child process and reports its pid, `/deny` asks for a permission first, `/edit PATH words…` writes
+// the words (and a newline) to PATH under its working directory, as an agent changing a repository does.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 type Json = Record<string, unknown>;
@@ -29,6 +32,13 @@ async function prompt(id: number, sessionId: string, text: string) {
     chunk(sessionId, 'hanging');
     hung = true;
     return;
+  }
+  if (cmd === '/edit' && arg) {
+    const path = join(process.cwd(), arg);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${rest.join(' ')}\n`);
+    chunk(sessionId, `edited ${arg}`);
+    return send({ id, result: { stopReason: 'end_turn' } });
   }
   if (cmd === '/child') {
     const child = Bun.spawn(['sleep', '600'], { stdio: ['ignore', 'ignore', 'ignore'] });

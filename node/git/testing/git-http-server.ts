@@ -6,7 +6,8 @@ export interface GitHttpServerOptions {
   /** Folder holding bare repositories (`<name>.git`). */
   projectRoot: string;
   /**
-   * Whether a presented password may read repository `repo` (the first path segment without `.git`); the test
+   * Whether a presented password may read and push repository `repo` (its path up to `.git`, e.g. `app` or
+   * `acme/app`); the test
    * decides (e.g. "is the currently minted token", "does the token cover this repository").
    */
   accepts: (password: string, repo: string) => boolean;
@@ -35,7 +36,7 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
     fetch: async (req) => {
       const password = basicPassword(req.headers.get('authorization'));
       if (password !== null) passwords.push(password);
-      const repo = (new URL(req.url).pathname.split('/')[1] ?? '').replace(/\.git$/, '');
+      const repo = /^\/(.+?)\.git(?:\/|$)/.exec(new URL(req.url).pathname)?.[1] ?? '';
       if (password === null || !options.accepts(password, repo)) {
         return new Response('authentication required\n', {
           status: 401,
