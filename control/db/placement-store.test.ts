@@ -155,6 +155,32 @@ for (const backend of DATABASE_BACKENDS) {
       }
     });
 
+    it('answers concurrent mint reads of many workspaces each with its own row (read together on sqld)', async () => {
+      await database.client.execute(`UPDATE nodes SET capacity_workspaces = 0`);
+      const nodeId = await addNode({ capacityWorkspaces: 40, address: 'http://10.0.0.9:7000' });
+      const rows = Array.from({ length: 30 }, (_, i) =>
+        row(
+          i % 3 === 0 ? {} : { nodeId, status: 'running', desiredState: i % 5 === 0 ? 'deleted' : 'running' },
+        ),
+      );
+      for (const w of rows) await store.workspaces.insert(w);
+      const found = await Promise.all([
+        ...rows.map((w) => store.workspaces.accessTarget(w.id)),
+        store.workspaces.accessTarget('wsp_none'),
+      ]);
+      expect(found.at(-1)).toBeUndefined();
+      rows.forEach((w, i) =>
+        expect(found[i]).toEqual({
+          id: w.id,
+          ownerId,
+          nodeId: w.nodeId,
+          desiredState: w.desiredState,
+          nodeAddress: w.nodeId ? 'http://10.0.0.9:7000' : null,
+          nodeBaseDomain: null,
+        }),
+      );
+    });
+
     it('fills what the request left out from the project, and places only for the project’s owner or an admin', async () => {
       await database.client.execute(`UPDATE nodes SET capacity_workspaces = 0`);
       const nodeId = await addNode({ capacityWorkspaces: 10 });

@@ -3,6 +3,7 @@
 import type { InValue } from '@libsql/client';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
+import { coalescedReads } from './coalesced-reads.ts';
 import type { Db } from './database.ts';
 import { listNodesQuery, type NodeRow, type NodeWithCount, withWorkspaceCount } from './nodes.ts';
 import type { ProjectRow } from './projects.ts';
@@ -96,6 +97,8 @@ const ACCESS_TARGETS_MAX = 10_000;
 
 export function createWorkspaceQueries(db: Db) {
   const targets = new Map<string, { until: number; target: WorkspaceAccessTarget }>();
+  /** Moves on every forget: a read that began before one is not kept. */
+  let targetsGeneration = 0;
   /**
    * The statements recording `notes` right after a write in one batch. `changes()` is the row count of the
    * batch's previous statement on the same connection (triggers excluded), so each note lands only if the
@@ -123,19 +126,32 @@ export function createWorkspaceQueries(db: Db) {
     .prepare();
   // A token mint reads only these: reading every column of both rows was 40 % of a mint's time on the file
   // (libSQL describes each column of a statement on every call).
-  const accessTarget = db
-    .select({
-      id: workspaces.id,
-      ownerId: workspaces.ownerId,
-      nodeId: workspaces.nodeId,
-      desiredState: workspaces.desiredState,
-      nodeAddress: nodes.address,
-      nodeBaseDomain: nodes.baseDomain,
-    })
+  const accessTargetFields = {
+    id: workspaces.id,
+    ownerId: workspaces.ownerId,
+    nodeId: workspaces.nodeId,
+    desiredState: workspaces.desiredState,
+    nodeAddress: nodes.address,
+    nodeBaseDomain: nodes.baseDomain,
+  };
+  const accessTargetQuery = db
+    .select(accessTargetFields)
     .from(workspaces)
     .leftJoin(nodes, eq(workspaces.nodeId, nodes.id))
     .where(eq(workspaces.id, sql.placeholder('id')))
     .prepare();
+  // Concurrent mints for different workspaces read together (one round trip on sqld): see coalesced-reads.ts.
+  const lookUpAccessTargets = coalescedReads<string, WorkspaceAccessTarget>(async (ids) => {
+    const rows =
+      ids.length === 1
+        ? await accessTargetQuery.execute({ id: ids[0] })
+        : await db
+            .select(accessTargetFields)
+            .from(workspaces)
+            .leftJoin(nodes, eq(workspaces.nodeId, nodes.id))
+            .where(inArray(workspaces.id, ids));
+    return new Map(rows.map((r) => [r.id, r]));
+  });
 
   return {
     /** Inserts an unplaced (`pending`) workspace with its lifecycle notes. */
@@ -260,7 +276,10 @@ export function createWorkspaceQueries(db: Db) {
       const now = performance.now();
       const hit = targets.get(id);
       if (hit && hit.until > now) return hit.target;
-      const found = (await accessTarget.execute({ id }))[0];
+      const readAt = targetsGeneration;
+      const found = await lookUpAccessTargets(id);
+      // A write that landed while this read was on the wire may have changed what it read: not kept then.
+      if (readAt !== targetsGeneration) return found;
       if (found?.nodeId && found.desiredState !== 'deleted') {
         if (targets.size >= ACCESS_TARGETS_MAX) targets.clear();
         targets.set(id, { until: now + ACCESS_TARGET_TTL_MS, target: found });
@@ -270,6 +289,7 @@ export function createWorkspaceQueries(db: Db) {
     /** Drops every remembered mint read: a workspace or node changed. */
     forgetAccessTargets(): void {
       targets.clear();
+      targetsGeneration++;
     },
     /** All workspaces, or those of one owner. */
     async list(ownerId?: string): Promise<WorkspaceRow[]> {
