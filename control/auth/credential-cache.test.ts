@@ -1,6 +1,5 @@
 // Cached credential lookups end at once on this process: revoked tokens, ended sessions, revoked or changed users.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { join } from 'node:path';
 import { startTestControl, startTestReplica, type TestControl } from '../testing/index.ts';
 
 let control: TestControl;

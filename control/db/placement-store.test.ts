@@ -169,7 +169,7 @@ for (const backend of DATABASE_BACKENDS) {
         store.workspaces.accessTarget('wsp_none'),
       ]);
       expect(found.at(-1)).toBeUndefined();
-      rows.forEach((w, i) =>
+      for (const [i, w] of rows.entries())
         expect(found[i]).toEqual({
           id: w.id,
           ownerId,
@@ -177,8 +177,7 @@ for (const backend of DATABASE_BACKENDS) {
           desiredState: w.desiredState,
           nodeAddress: w.nodeId ? 'http://10.0.0.9:7000' : null,
           nodeBaseDomain: null,
-        }),
-      );
+        });
     });
 
     it('fills what the request left out from the project, and places only for the project’s owner or an admin', async () => {

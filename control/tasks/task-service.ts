@@ -2,14 +2,7 @@
 // per dispatch (`UPDATE … WHERE status = 'queued' RETURNING`), follow-ups, cancel, and the node's report.
 import { createHash } from 'node:crypto';
 import type { Client } from '@libsql/client';
-import {
-  type AgentPermissionRequest,
-  ftsQuery,
-  newId,
-  type PermissionAnswered,
-  type TaskCreate,
-  type TaskStatus,
-} from '../../contract/index.ts';
+import { ftsQuery, newId, type TaskCreate, type TaskStatus } from '../../contract/index.ts';
 import type { ActivityLog } from '../activity/index.ts';
 import type { Clock } from '../clock.ts';
 import { ControlError, notFound } from '../errors.ts';

@@ -1,7 +1,6 @@
 // Token mints reuse their read of a workspace for up to ACCESS_TARGET_TTL_MS: a delete through this replica is
 // seen by the very next mint, one through another replica within that bound.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { join } from 'node:path';
 import { ACCESS_TARGET_TTL_MS } from '../db/workspaces.ts';
 import {
   eventually,

@@ -2,7 +2,7 @@
 // runtime, so agents are found by their working directory), restartable, with workspaces and agent sockets.
 import { expect } from 'bun:test';
 import type { TestControl } from '../../control/testing/index.ts';
-import { AgentSocketClient, eventually } from '../../node/testing/index.ts';
+import { AgentSocketClient } from '../../node/testing/index.ts';
 import { NODE_READY, startWarren } from './warren-process.ts';
 import { untilWorkspaceStatus } from './workspace-status.ts';
 
