@@ -206,6 +206,9 @@ for (const backend of DATABASE_BACKENDS) {
         agentCommand: 'claude',
         resources: JSON.stringify({ memoryMb: 512 }),
       });
+      // What the create answers with is the row as stored.
+      expect(placed?.workspace).toEqual((await store.workspaces.get(w.id)) as WorkspaceRow);
+      expect(placed?.agentPermissions).toBe('ask');
       // An admin (no owner filter) may use anyone's project.
       const byAdmin = row({ ownerId: otherId });
       expect(

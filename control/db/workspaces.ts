@@ -2,7 +2,12 @@
 
 import type { InValue } from '@libsql/client';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { decode, WorkspaceResources, type WorkspaceStatus } from '../../contract/index.ts';
+import {
+  decode,
+  type PermissionPolicy,
+  WorkspaceResources,
+  type WorkspaceStatus,
+} from '../../contract/index.ts';
 import { coalescedReads } from './coalesced-reads.ts';
 import type { Db } from './database.ts';
 import { listNodesQuery, type NodeRow, type NodeWithCount, withWorkspaceCount } from './nodes.ts';
@@ -76,9 +81,12 @@ const NOTES_OF_PLACED = `INSERT INTO activity_events (workspace_id, at, kind, ty
     ('workspace.created', ?3),
     ('workspace.placed', 'placed on node ' || (SELECT node_id FROM workspaces WHERE id = ?4)))
   WHERE changes() = 1`;
-const workspaceFrom = rowMapper(workspaces);
+/** The node a one-batch create chose, with what SQL filled in of the workspace and its project's policy. */
+const PLACED_WITH_NODE = `SELECT n.*, w.app_command AS "w.app_command", w.agent_command AS "w.agent_command",
+    w.resources AS "w.resources", p.agent_permissions AS "p.agent_permissions"
+  FROM workspaces AS w JOIN nodes AS n ON n.id = w.node_id JOIN projects AS p ON p.id = w.project_id
+  WHERE w.id = ?`;
 const nodeFrom = rowMapper(nodes);
-const projectFrom = rowMapper(projects);
 
 /** The node exists, is not drained and has a free slot (one row read: the count is kept by triggers). */
 const hasRoom = (nodeId: string) =>
@@ -182,7 +190,7 @@ export function createWorkspaceQueries(db: Db) {
      * slots (ties by id, as `rankNodes` orders them) that has no `skipLabel` label, taking what the request
      * left null (app and agent command, resources) from the project's defaults, if the project exists and
      * `ownerId` (unless undefined: an admin) owns it; records the created and placed notes; reads back the
-     * row with its node and project. Undefined when nothing was inserted (no such project for this caller, or
+     * row with its node and the project's permission policy. Undefined when nothing was inserted (no such project for this caller, or
      * no node with room): the caller decides why with a read.
      */
     async insertOnRoomiestNode(
@@ -191,9 +199,9 @@ export function createWorkspaceQueries(db: Db) {
       },
       ownerId: string | undefined,
       skipLabel: string,
-    ): Promise<{ workspace: WorkspaceRow; node: NodeRow; project: ProjectRow } | undefined> {
+    ): Promise<{ workspace: WorkspaceRow; node: NodeRow; agentPermissions: PermissionPolicy } | undefined> {
       const args = (values: unknown[]) => values as InValue[];
-      const [, , ws, node, project] = await db.$client.batch(
+      const [, , placed] = await db.$client.batch(
         [
           {
             sql: INSERT_ON_ROOMIEST_NODE,
@@ -222,21 +230,29 @@ export function createWorkspaceQueries(db: Db) {
             sql: NOTES_OF_PLACED,
             args: args([row.id, row.createdAt, `workspace ${row.name} created`, row.id]),
           },
-          { sql: 'SELECT * FROM workspaces WHERE id = ?', args: [row.id] },
-          {
-            sql: 'SELECT * FROM nodes WHERE id = (SELECT node_id FROM workspaces WHERE id = ?)',
-            args: [row.id],
-          },
-          { sql: 'SELECT * FROM projects WHERE id = ?', args: [row.projectId] },
+          { sql: PLACED_WITH_NODE, args: [row.id] },
         ],
         'write',
       );
-      const w = ws?.rows[0];
-      const n = node?.rows[0];
-      const p = project?.rows[0];
-      return w && n && p
-        ? { workspace: workspaceFrom(w), node: nodeFrom(n), project: projectFrom(p) }
-        : undefined;
+      const r = placed?.rows[0];
+      if (!r) return undefined;
+      const text = (column: string) => (r[column] === null ? null : String(r[column]));
+      const node = nodeFrom(r);
+      return {
+        // What SQL decided (the node, the project's defaults); the rest is what was inserted.
+        workspace: {
+          ...row,
+          nodeId: node.id,
+          status: 'starting',
+          generation: 0,
+          agentState: null,
+          appCommand: text('w.app_command'),
+          agentCommand: text('w.agent_command'),
+          resources: String(r['w.resources']),
+        },
+        node,
+        agentPermissions: r['p.agent_permissions'] === 'allow' ? 'allow' : 'ask',
+      };
     },
     /** Places an unplaced workspace on `nodeId` if the node has room; same atomic check as the insert. */
     async placeIfCapacity(

@@ -2,6 +2,7 @@
 import {
   ENV_MAX,
   newId,
+  type PermissionPolicy,
   type WorkspaceAssignment,
   type WorkspaceCreate,
   type WorkspaceReport,
@@ -14,7 +15,6 @@ import type { Clock } from '../clock.ts';
 import {
   type LifecycleNote,
   type NodeRow,
-  type ProjectRow,
   type Store,
   type WorkspaceAccessTarget,
   type WorkspaceRow,
@@ -107,8 +107,8 @@ export function createWorkspaceService(deps: {
   const { store, clock } = deps;
 
   /** The spec a node runs `row` by, with its project's permission policy (read now: a change reaches running agents). */
-  const assignment = async (row: WorkspaceRow, project?: ProjectRow): Promise<WorkspaceAssignment> => ({
-    agentPermissions: (project ?? (await store.projects.get(row.projectId)))?.agentPermissions ?? 'ask',
+  const assignment = async (row: WorkspaceRow, policy?: PermissionPolicy): Promise<WorkspaceAssignment> => ({
+    agentPermissions: policy ?? (await store.projects.get(row.projectId))?.agentPermissions ?? 'ask',
     id: row.id,
     name: row.name,
     projectId: row.projectId,
@@ -146,8 +146,8 @@ export function createWorkspaceService(deps: {
   };
 
   /** Sends a just-placed workspace to its node and answers the create with both. */
-  const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null, project?: ProjectRow) => {
-    if (node) await deps.push.assignment(node, await assignment(workspace, project));
+  const placedOn = async (workspace: WorkspaceRow, node: NodeRow | null, policy?: PermissionPolicy) => {
+    if (node) await deps.push.assignment(node, await assignment(workspace, policy));
     return { workspace, node };
   };
 
@@ -234,7 +234,7 @@ export function createWorkspaceService(deps: {
             POOL_LABEL,
           ),
         );
-        if (placed) return placedOn(placed.workspace, placed.node, placed.project);
+        if (placed) return placedOn(placed.workspace, placed.node, placed.agentPermissions);
       }
       // One read (the project and the nodes) and one write (the row with its notes).
       const { project, nodes } = await store.workspaces.placementInputs(input.projectId);
