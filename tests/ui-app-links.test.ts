@@ -2,21 +2,18 @@
 // set, expired, no longer valid) goes through the control plane for a fresh one and lands on the page it asked
 // for — never on a JSON 401 — and a spent sign-in link shows a page that says what to do.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { resolve } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
 import {
   capture,
   launchUiBrowser,
+  ORIGIN_APP,
   startWarrenUp,
   type UiBrowser,
   untilWorkspaceStatus,
   type WarrenUp,
 } from './testing/index.ts';
-
-/** An app that answers every path with an HTML page whose heading names the workspace. */
-const APP = `${process.execPath} ${resolve(import.meta.dir, 'fixtures', 'origin-app.ts')}`;
 
 let warren: WarrenUp;
 let ui: UiBrowser;
@@ -31,7 +28,7 @@ beforeAll(async () => {
   const admin = createControlClient(warren.controlUrl, { token: warren.adminToken });
   const project = await admin.POST('/api/v1/projects', { body: { name: 'links' } });
   const ws = await admin.POST('/api/v1/workspaces', {
-    body: { name: 'linked', projectId: project.data!.id, appCommand: APP },
+    body: { name: 'linked', projectId: project.data!.id, appCommand: ORIGIN_APP },
   });
   workspaceId = ws.data!.id;
   await untilWorkspaceStatus(admin, workspaceId, 'running', 'the workspace running', 30_000);

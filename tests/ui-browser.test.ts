@@ -5,30 +5,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { NodeIsolation } from '../contract/index.ts';
-import {
-  joinTestNode,
-  type PushRecorder,
-  startPushRecorder,
-  startTestControl,
-  type TestControl,
-} from '../control/testing/index.ts';
-import { launchUiBrowser, PHONE, type UiBrowser } from './testing/index.ts';
+import { joinTestNode, type PushRecorder, type TestControl } from '../control/testing/index.ts';
+import { PHONE, startUiControl, type UiBrowser, type UiControl } from './testing/index.ts';
 
 let control: TestControl;
 let ui: UiBrowser;
 let adminId: string;
-/** Stands in for a node's push endpoint; the control plane pushes assignments there. */
 let pushes: PushRecorder;
+let setup: UiControl | undefined;
 
 beforeAll(async () => {
-  [control, ui] = await Promise.all([startTestControl(), launchUiBrowser()]);
-  pushes = startPushRecorder();
-  adminId = (await control.client.GET('/api/v1/auth/me')).data!.id;
+  setup = await startUiControl();
+  ({ control, ui, adminId, pushes } = setup);
 });
 afterAll(async () => {
-  await ui?.close();
-  await pushes?.stop();
-  await control?.stop();
+  await setup?.stop();
 });
 
 /** A fresh one-time sign-in link for the admin (the first one, from the data dir, is used by the first test). */

@@ -2,7 +2,6 @@
 // page served by another workspace — or by anything else on A's host name — cannot read A's app, open its
 // WebSocket or its terminal with A's owner's cookie.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../control/testing/index.ts';
 import { createControlClient } from '../openapi/client/index.ts';
@@ -10,14 +9,12 @@ import { type ProbeResult, probePage } from './fixtures/origin-app.ts';
 import {
   capture,
   launchUiBrowser,
+  ORIGIN_APP,
   startWarrenUp,
   type UiBrowser,
   untilWorkspaceStatus,
   type WarrenUp,
 } from './testing/index.ts';
-
-/** The probing app (tests/fixtures/origin-app.ts), run with this bun as each workspace's app command. */
-const APP = `${process.execPath} ${resolve(import.meta.dir, 'fixtures', 'origin-app.ts')}`;
 
 let warren: WarrenUp;
 let ui: UiBrowser;
@@ -38,7 +35,7 @@ afterAll(async () => {
 
 /** Creates a running workspace with the probing app, through the API. */
 async function probingWorkspace(name: string, projectId: string): Promise<string> {
-  const ws = await admin.POST('/api/v1/workspaces', { body: { name, projectId, appCommand: APP } });
+  const ws = await admin.POST('/api/v1/workspaces', { body: { name, projectId, appCommand: ORIGIN_APP } });
   if (!ws.data) throw new Error(`workspace refused: ${JSON.stringify(ws.error)}`);
   const id = ws.data.id;
   await untilWorkspaceStatus(admin, id, 'running', `${name} running`, 30_000);

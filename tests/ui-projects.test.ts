@@ -8,28 +8,25 @@ import {
   type PushRecorder,
   signInWithGitHub,
   startGitHubWorld,
-  startPushRecorder,
   startTestControl,
   type TestControl,
   WORLD,
   WORLD_INSTALLATION,
 } from '../control/testing/index.ts';
-import { launchUiBrowser, type UiBrowser } from './testing/index.ts';
+import { startUiControl, type UiBrowser, type UiControl } from './testing/index.ts';
 
 let control: TestControl;
 let ui: UiBrowser;
 let adminId: string;
 let pushes: PushRecorder;
+let setup: UiControl | undefined;
 
 beforeAll(async () => {
-  [control, ui] = await Promise.all([startTestControl(), launchUiBrowser()]);
-  pushes = startPushRecorder();
-  adminId = (await control.client.GET('/api/v1/auth/me')).data!.id;
+  setup = await startUiControl();
+  ({ control, ui, adminId, pushes } = setup);
 });
 afterAll(async () => {
-  await ui?.close();
-  await pushes?.stop();
-  await control?.stop();
+  await setup?.stop();
 });
 
 async function signIn(page: Page) {

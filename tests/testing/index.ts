@@ -3,6 +3,7 @@
 
 export { type ControlProc, startControlProcess, stopProcess, tempDir } from '../mesh-harness.ts';
 export { type AgentNode, agentNode } from './agent-node.ts';
+export { ORIGIN_APP } from './fixture-apps.ts';
 export { type ServedGit, startServedGit } from './served-git.ts';
 export { startTaskWorld, type TaskView, type TaskWorld } from './task-world.ts';
 export {
@@ -14,6 +15,7 @@ export {
   PHONE,
   type UiBrowser,
 } from './ui-browser.ts';
+export { startUiControl, type UiControl } from './ui-control.ts';
 export {
   CONTROL_READY,
   NODE_READY,
